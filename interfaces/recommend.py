@@ -1,0 +1,62 @@
+"""Our own recommend contract: ``org.dubborecsys.api.RecommendService``.
+
+Mirrored field for field by the Java sources in
+``java-client-sample/src/main/java/org/dubborecsys/api/``. Field names are the
+Java field names (Hessian matches fields by name), so they stay camelCase.
+The annotations decide the Java widths (see ``hessian2``): plain ``int`` is a
+Java ``int``, ``float`` a Java ``double``.
+
+This module only declares data; the implementation lives in ``provider``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from hessian2 import JavaObject
+
+INTERFACE = "org.dubborecsys.api.RecommendService"
+VERSION = "1.0.0"
+
+
+@dataclass
+class RecommendRequest(JavaObject, java_class="org.dubborecsys.api.RecommendRequest"):
+    """What to recommend, for whom.
+
+    ``candidateIds``: when non-empty, skip recall and rank exactly these items.
+    ``exposureList``: items the user saw recently; they are filtered out.
+    ``context``: free key/values (device, region, hour, ...) for features.
+    """
+
+    userId: str = ""
+    scene: str = ""
+    count: int = 10
+    exposureList: List[str] = field(default_factory=list)
+    context: Dict[str, str] = field(default_factory=dict)
+    candidateIds: List[str] = field(default_factory=list)
+    debug: bool = False
+
+
+@dataclass
+class RecommendItem(JavaObject, java_class="org.dubborecsys.api.RecommendItem"):
+    """One recommended item; ``channel`` names the recall channel(s), joined by ``+``."""
+
+    itemId: str = ""
+    score: float = 0.0
+    channel: str = ""
+
+
+@dataclass
+class RecommendResponse(JavaObject, java_class="org.dubborecsys.api.RecommendResponse"):
+    """The answer. ``code`` 200 = success; ``pipeline`` says which pipeline answered
+    (``full``, ``light`` or ``popular``) and ``degraded`` is true unless it was ``full``.
+    ``debugInfo`` (only when the request asked for debug) maps stage name to a JSON
+    document of that stage's candidates, scores and timing."""
+
+    code: int = 200
+    message: str = "ok"
+    requestId: str = ""
+    items: List[RecommendItem] = field(default_factory=list)
+    degraded: bool = False
+    pipeline: str = "full"
+    debugInfo: Optional[Dict[str, str]] = None

@@ -1,0 +1,46 @@
+"""The ``dubbo-recsys`` command line.
+
+One entry point, one sub-command per job. Each sub-command lives beside the code
+it drives and exposes ``add_arguments(parser)`` and ``run(args) -> int``; the
+modules named here must stay cheap to import (heavy imports go inside ``run``),
+so ``dubbo-recsys --help`` answers instantly on a machine without TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# sub-command -> (module, one-line help). Modules are imported only when needed.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
+    "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dubbo-recsys",
+        description="Recommendation inference as a native Dubbo provider (dubbo://, Hessian2, Nacos).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return int(args._module.run(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Suite-wide pytest configuration; shared helpers live in ``tests/support.py``."""
