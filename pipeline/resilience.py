@@ -1,0 +1,128 @@
+"""Never an error, never an empty list: the heavy pipeline, then the light one, then a cached popular list.
+
+``Downstream`` guards one dependency (Redis, TF Serving, Faiss, the registry):
+a ``circuitbreaker.CircuitBreaker`` that opens after repeated failures and a
+semaphore bounding concurrent calls, so a slow part fails fast instead of
+queueing every request behind it.
+
+``ResilientRecommender`` implements ``interfaces.recommender.Recommender``: it
+runs the full pipeline within the request budget; on a deadline, an open
+breaker or any stage error it runs the light pipeline with what is left of a
+separate light budget; if that fails too it answers the scene's cached popular
+list. The response says which pipeline answered.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Sequence, TypeVar
+
+from circuitbreaker import CircuitBreaker
+
+from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+from pipeline.model import Candidate, PipelineError, PipelineName, Query
+from pipeline.runner import Pipeline
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DownstreamUnavailable(PipelineError):
+    """A guarded dependency refused the call: breaker open or concurrency bound reached."""
+
+
+class Downstream:
+    """Circuit breaker plus concurrency bound around one dependency."""
+
+    def __init__(self, name: str, *, max_concurrency: int = 64, failure_threshold: int = 5,
+                 recovery_seconds: float = 10.0) -> None:
+        self.name = name
+        self.breaker = CircuitBreaker(failure_threshold=failure_threshold,
+                                      recovery_timeout=recovery_seconds, name=name)
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    @property
+    def state(self) -> str:
+        return str(self.breaker.state)
+
+    async def call(self, make_call: Callable[[], Awaitable[T]], timeout: float) -> T:
+        if self.breaker.opened:
+            raise DownstreamUnavailable(f"{self.name}: circuit open")
+        if self._slots.locked():
+            raise DownstreamUnavailable(f"{self.name}: concurrency bound reached")
+        async with self._slots:
+            with self.breaker:
+                return await asyncio.wait_for(make_call(), timeout=max(timeout, 0.0))
+
+
+@dataclass
+class ResilientRecommender:
+    full: Pipeline
+    light: Pipeline | None
+    popular: Callable[[RecommendRequest], Sequence[tuple[str, float]]]
+    budget_seconds: float = 0.100
+    light_budget_seconds: float = 0.050
+    answered: Counter = field(default_factory=Counter)  # pipeline name -> count, for metrics
+
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+        problem = _validate(request)
+        if problem:
+            return RecommendResponse(code=400, message=problem, requestId=_request_id(), items=[],
+                                     degraded=False, pipeline=PipelineName.FULL.value)
+        query = Query.start(request, self.budget_seconds)
+        failures: list[str] = []
+        for pipeline in (self.full, self.light):
+            if pipeline is None:
+                continue
+            if pipeline is self.light:
+                query = Query.start(request, self.light_budget_seconds)
+            try:
+                candidates = await pipeline.run(query)
+            except Exception as exc:  # noqa: BLE001 - any failure of a pipeline means: try the next one
+                failures.append(f"{pipeline.name.value}: {type(exc).__name__}: {exc}")
+                log.warning("pipeline %s failed for user %s: %s", pipeline.name.value, request.userId, exc)
+                continue
+            if candidates:
+                return self._answer(request, query, pipeline.name, candidates, failures)
+            failures.append(f"{pipeline.name.value}: no candidates")
+        fallback = [Candidate(item_id=i, score=s, channels=("popular",)) for i, s in self.popular(request)
+                    if i not in query.exposure]
+        return self._answer(request, query, PipelineName.POPULAR, fallback, failures)
+
+    def _answer(self, request: RecommendRequest, query: Query, name: PipelineName,
+                candidates: list[Candidate], failures: list[str]) -> RecommendResponse:
+        self.answered[name.value] += 1
+        top = candidates[: query.wanted]
+        debug = None
+        if request.debug:
+            debug = {t.stage: json.dumps(t.as_json()) for t in (query.traces or [])}
+            if failures:
+                debug["failures"] = json.dumps(failures)
+        return RecommendResponse(
+            code=200,
+            message="ok" if not failures else "degraded: " + "; ".join(failures)[:500],
+            requestId=_request_id(),
+            items=[RecommendItem(itemId=c.item_id, score=float(c.score), channel="+".join(c.channels))
+                   for c in top],
+            degraded=name is not PipelineName.FULL,
+            pipeline=name.value,
+            debugInfo=debug,
+        )
+
+
+def _validate(request: RecommendRequest) -> str:
+    if not isinstance(request, RecommendRequest):
+        return f"expected RecommendRequest, got {type(request).__name__}"
+    if not request.userId:
+        return "userId is required"
+    if request.count is not None and not (0 <= int(request.count) <= 500):
+        return "count must be between 0 and 500"
+    return ""
+
+
+def _request_id() -> str:
+    return uuid.uuid4().hex
