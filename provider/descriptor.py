@@ -1,0 +1,130 @@
+"""JVM parameter descriptors: ``Ljava/lang/String;I[Lcom/foo/Req;`` <-> Java type names.
+
+A Dubbo request names its method's parameter types once, as the concatenated JVM
+field descriptors of the parameters (no parentheses, no return type). The provider
+parses it for two reasons: to know how many argument values follow in the body,
+and to pick the overload being called.
+
+Grammar (JVMS 4.3.2)::
+
+    descriptor := field*                    empty = no parameters
+    field      := 'Z' | 'B' | 'C' | 'D' | 'F' | 'I' | 'J' | 'S'
+                | 'L' binary-name ';'         slashes between package parts
+                | '[' field                   one dimension per '['
+
+Canonical type names, used everywhere else in ``provider``, are the source-code
+spellings: ``int``, ``java.lang.String``, ``com.foo.Req[]``, ``int[][]``. Generic
+calls (``$invoke``) name types either that way or as ``Class.getName()`` does
+(``[Ljava.lang.String;``, ``[I``); ``canonical_type_name`` accepts both.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable
+
+from provider.errors import DescriptorError
+
+__all__ = ["parse_descriptor", "to_descriptor", "canonical_type_name", "type_descriptor", "MAX_DESCRIPTOR_LENGTH"]
+
+MAX_DESCRIPTOR_LENGTH = 16 * 1024
+_MAX_DIMENSIONS = 255  # the JVM's own limit
+
+_PRIMITIVES = {
+    "Z": "boolean",
+    "B": "byte",
+    "C": "char",
+    "D": "double",
+    "F": "float",
+    "I": "int",
+    "J": "long",
+    "S": "short",
+}
+_PRIMITIVE_CODES = {name: code for code, name in _PRIMITIVES.items()}
+_FORBIDDEN_IN_NAME = set(".;[/<>") | {" ", "\t", "\n"}
+
+
+@lru_cache(maxsize=1024)
+def parse_descriptor(descriptor: str) -> tuple[str, ...]:
+    """Canonical type names of the parameters, in order; ``DescriptorError`` if malformed."""
+    if not isinstance(descriptor, str):
+        raise DescriptorError(f"parameter descriptor must be a string, got {type(descriptor).__name__}")
+    if len(descriptor) > MAX_DESCRIPTOR_LENGTH:
+        raise DescriptorError(f"parameter descriptor of {len(descriptor)} characters is too long")
+    names: list[str] = []
+    pos, end = 0, len(descriptor)
+    while pos < end:
+        start = pos
+        dims = 0
+        while pos < end and descriptor[pos] == "[":
+            dims += 1
+            pos += 1
+        if dims > _MAX_DIMENSIONS:
+            raise DescriptorError(f"more than {_MAX_DIMENSIONS} array dimensions at {start} in {descriptor!r}")
+        if pos >= end:
+            raise DescriptorError(f"array without element type at {start} in {descriptor!r}")
+        code = descriptor[pos]
+        if code in _PRIMITIVES:
+            base = _PRIMITIVES[code]
+            pos += 1
+        elif code == "L":
+            semi = descriptor.find(";", pos + 1)
+            if semi < 0:
+                raise DescriptorError(f"unterminated class name at {pos} in {descriptor!r}")
+            base = _class_name(descriptor[pos + 1 : semi], descriptor, pos)
+            pos = semi + 1
+        else:
+            raise DescriptorError(f"unexpected {code!r} at {pos} in {descriptor!r}")
+        names.append(base + "[]" * dims)
+    return tuple(names)
+
+
+def _class_name(internal: str, descriptor: str, pos: int) -> str:
+    parts = internal.split("/")
+    if any(not part or any(ch in _FORBIDDEN_IN_NAME for ch in part) for part in parts):
+        raise DescriptorError(f"bad class name {internal!r} at {pos} in {descriptor!r}")
+    return ".".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def canonical_type_name(name: str) -> str:
+    """``[Ljava.lang.String;`` / ``java.lang.String[]`` / ``[I`` -> canonical spelling."""
+    if not isinstance(name, str) or not name:
+        raise DescriptorError(f"bad Java type name {name!r}")
+    if name.startswith("["):
+        (parsed,) = _single(name.replace(".", "/"))
+        return parsed
+    base, dims = name, 0
+    while base.endswith("[]"):
+        base, dims = base[:-2], dims + 1
+    if not base or (base not in _PRIMITIVE_CODES and any(ch in "[]/;<> \t\n" for ch in base)):
+        raise DescriptorError(f"bad Java type name {name!r}")
+    if any(not part for part in base.split(".")):
+        raise DescriptorError(f"bad Java type name {name!r}")
+    return base + "[]" * dims
+
+
+def _single(descriptor: str) -> tuple[str, ...]:
+    names = parse_descriptor(descriptor)
+    if len(names) != 1:
+        raise DescriptorError(f"expected one type in {descriptor!r}, found {len(names)}")
+    return names
+
+
+@lru_cache(maxsize=1024)
+def type_descriptor(name: str) -> str:
+    """The descriptor of one canonical (or ``Class.getName()``) type name."""
+    name = canonical_type_name(name)
+    dims = 0
+    while name.endswith("[]"):
+        name, dims = name[:-2], dims + 1
+    code = _PRIMITIVE_CODES.get(name)
+    if code is None:
+        if name == "void":
+            raise DescriptorError("void is not a parameter type")
+        code = "L" + name.replace(".", "/") + ";"
+    return "[" * dims + code
+
+
+def to_descriptor(names: Iterable[str]) -> str:
+    """Concatenated descriptor of parameter type names: the inverse of ``parse_descriptor``."""
+    return "".join(type_descriptor(name) for name in names)

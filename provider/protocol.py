@@ -1,0 +1,313 @@
+"""Dubbo2 framing without I/O: bytes in, frame events out; frame events in, bytes out.
+
+This module knows the 16-byte header and nothing about what a body means, except the
+two constant event bodies every Dubbo peer sends (a Hessian2 null for a heartbeat,
+a Hessian2 ``"R"`` for READONLY), so that heartbeats never need the codec.
+It does no socket work (``provider.transport`` does) and no Hessian decoding
+(``provider.body`` does).
+
+Header grammar (ExchangeCodec), big-endian::
+
+    0-1   magic 0xda 0xbb
+    2     flags: 0x80 request | 0x40 two-way | 0x20 event | serialization id (low 5 bits)
+    3     status (responses; requests send 0)
+    4-11  request id, int64, echoed by the response
+    12-15 body length, int32
+
+How the reader treats a broken stream, following what a Java provider does and
+where Java would wedge the connection, doing the least surprising thing instead:
+
+- wrong magic: Java hands the bytes to its telnet codec; we have no telnet, so
+  ``next_event`` raises ``FrameError`` and the connection must be closed.
+- negative body length: ``FrameError`` as well (Java would mis-slice the buffer).
+- body longer than the payload limit: the header is reported as ``OversizedFrame``
+  and the body is skipped as it streams in, so the connection stays usable and the
+  caller can answer status 25 instead of leaving the consumer to time out.
+- unknown serialization id: reported as is in the frame; the server answers 40.
+- end of stream inside a frame: ``ConnectionClosed(truncated=True)``.
+
+Use::
+
+    reader = FrameReader(payload_limit=8 << 20)
+    reader.receive_data(chunk)            # b"" means end of stream
+    while (event := reader.next_event()) is not NEED_DATA:
+        ...
+    transport.write(encode_response(...))
+"""
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+from typing import Final, Union
+
+from provider.errors import FrameError
+
+__all__ = [
+    "MAGIC",
+    "HEADER_LENGTH",
+    "DEFAULT_PAYLOAD_LIMIT",
+    "HESSIAN2",
+    "Status",
+    "Flag",
+    "NEED_DATA",
+    "RequestFrame",
+    "ResponseFrame",
+    "OversizedFrame",
+    "ConnectionClosed",
+    "FrameEvent",
+    "FrameReader",
+    "encode_frame",
+    "encode_request",
+    "encode_response",
+    "encode_heartbeat_request",
+    "encode_heartbeat_response",
+    "encode_readonly_event",
+    "HESSIAN2_NULL",
+    "HESSIAN2_READONLY",
+]
+
+MAGIC: Final = 0xDABB
+HEADER_LENGTH: Final = 16
+DEFAULT_PAYLOAD_LIMIT: Final = 8 * 1024 * 1024
+HESSIAN2: Final = 2  # serialization id; fastjson2 would be 23
+SERIALIZATION_MASK: Final = 0x1F
+
+# The two event bodies that matter, as Hessian2 writes them: null, and the string "R".
+HESSIAN2_NULL: Final = b"N"
+HESSIAN2_READONLY: Final = b"\x01R"
+
+_HEADER = struct.Struct(">HBBqi")
+
+
+class Flag(enum.IntFlag):
+    REQUEST = 0x80
+    TWO_WAY = 0x40
+    EVENT = 0x20
+
+
+class Status(enum.IntEnum):
+    """Response status byte (org.apache.dubbo.remoting.exchange.Response)."""
+
+    OK = 20
+    SERIALIZATION_ERROR = 25
+    CLIENT_TIMEOUT = 30
+    SERVER_TIMEOUT = 31
+    CHANNEL_INACTIVE = 35
+    BAD_REQUEST = 40
+    BAD_RESPONSE = 50
+    SERVICE_NOT_FOUND = 60
+    SERVICE_ERROR = 70
+    SERVER_ERROR = 80
+    CLIENT_ERROR = 90
+    SERVER_THREADPOOL_EXHAUSTED_ERROR = 100
+
+
+class _NeedData:
+    """Sentinel: ``next_event`` needs more bytes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA: Final = _NeedData()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFrame:
+    """A request as framed. ``event`` frames are heartbeats (``is_heartbeat``) or
+    other events such as READONLY (``is_readonly``); ``body`` is still serialized."""
+
+    request_id: int
+    serialization_id: int
+    two_way: bool
+    event: bool
+    body: bytes
+
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.event and self.serialization_id == HESSIAN2 and self.body == HESSIAN2_NULL
+
+    @property
+    def is_readonly(self) -> bool:
+        return self.event and self.serialization_id == HESSIAN2 and self.body == HESSIAN2_READONLY
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFrame:
+    """A response as framed; ``body`` is the result (status OK) or a serialized message."""
+
+    request_id: int
+    serialization_id: int
+    status: int
+    event: bool
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OversizedFrame:
+    """A frame whose declared body exceeds the payload limit; its body is being skipped."""
+
+    request_id: int
+    serialization_id: int
+    is_request: bool
+    two_way: bool
+    event: bool
+    status: int
+    length: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """End of stream. ``truncated`` says a frame (header or body) was cut short."""
+
+    truncated: bool = False
+
+
+FrameEvent = Union[RequestFrame, ResponseFrame, OversizedFrame, ConnectionClosed]
+
+
+class FrameReader:
+    """Splits a byte stream into frame events; one per connection.
+
+    After a ``FrameError`` the reader keeps raising it: the stream has no frame
+    boundary any more. After ``ConnectionClosed`` it keeps returning that event.
+    """
+
+    __slots__ = ("payload_limit", "_buf", "_skip", "_eof", "_error", "_closed")
+
+    def __init__(self, payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> None:
+        if payload_limit <= 0:
+            raise ValueError(f"payload_limit must be positive, got {payload_limit}")
+        self.payload_limit = payload_limit
+        self._buf = bytearray()
+        self._skip = 0  # body bytes of an oversized frame still to discard
+        self._eof = False
+        self._error: FrameError | None = None
+        self._closed: ConnectionClosed | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet turned into events."""
+        return len(self._buf)
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer; ``b""`` marks the end of the stream."""
+        if self._eof:
+            if data:
+                raise RuntimeError("receive_data after end of stream")
+            return
+        if not data:
+            self._eof = True
+            return
+        if self._skip:
+            dropped = min(self._skip, len(data))
+            self._skip -= dropped
+            data = data[dropped:]
+        self._buf += data
+
+    def next_event(self) -> FrameEvent | _NeedData:
+        if self._error is not None:
+            raise self._error
+        if self._closed is not None:
+            return self._closed
+        buf = self._buf
+        if self._skip:
+            # skipped bytes that arrived before the header was parsed
+            dropped = min(self._skip, len(buf))
+            del buf[:dropped]
+            self._skip -= dropped
+            if self._skip:
+                return self._end_or_need(truncated=True)
+        if len(buf) < HEADER_LENGTH:
+            if buf and (buf[0] != 0xDA or (len(buf) > 1 and buf[1] != 0xBB)):
+                return self._fail(f"bad magic 0x{bytes(buf[:2]).hex()}: not a Dubbo2 frame")
+            return self._end_or_need(truncated=bool(buf))
+        magic, flags, status, request_id, length = _HEADER.unpack_from(buf)
+        if magic != MAGIC:
+            return self._fail(f"bad magic 0x{magic:04x}: not a Dubbo2 frame")
+        if length < 0:
+            return self._fail(f"negative body length {length}")
+        serialization_id = flags & SERIALIZATION_MASK
+        is_request = bool(flags & Flag.REQUEST)
+        two_way = bool(flags & Flag.TWO_WAY)
+        event = bool(flags & Flag.EVENT)
+        if length > self.payload_limit:
+            available = len(buf) - HEADER_LENGTH
+            dropped = min(available, length)
+            del buf[: HEADER_LENGTH + dropped]
+            self._skip = length - dropped
+            return OversizedFrame(
+                request_id, serialization_id, is_request, two_way, event, status, length, self.payload_limit
+            )
+        end = HEADER_LENGTH + length
+        if len(buf) < end:
+            return self._end_or_need(truncated=True)
+        body = bytes(buf[HEADER_LENGTH:end])
+        del buf[:end]
+        if is_request:
+            return RequestFrame(request_id, serialization_id, two_way, event, body)
+        return ResponseFrame(request_id, serialization_id, status, event, body)
+
+    def _end_or_need(self, truncated: bool) -> ConnectionClosed | _NeedData:
+        if not self._eof:
+            return NEED_DATA
+        self._closed = ConnectionClosed(truncated=truncated)
+        self._buf.clear()
+        return self._closed
+
+    def _fail(self, message: str) -> FrameEvent:
+        self._error = FrameError(message)
+        self._buf.clear()
+        raise self._error
+
+
+def encode_frame(
+    flags: int, status: int, request_id: int, body: bytes, payload_limit: int = DEFAULT_PAYLOAD_LIMIT
+) -> bytes:
+    """One whole frame; raises ``FrameError`` when ``body`` exceeds ``payload_limit``
+    (the peer would refuse it anyway: both sides check)."""
+    if len(body) > payload_limit:
+        raise FrameError(f"body of {len(body)} bytes exceeds the payload limit of {payload_limit}")
+    return _HEADER.pack(MAGIC, flags, status, request_id, len(body)) + body
+
+
+def encode_request(
+    request_id: int,
+    body: bytes,
+    *,
+    two_way: bool = True,
+    serialization_id: int = HESSIAN2,
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
+) -> bytes:
+    flags = Flag.REQUEST | serialization_id | (Flag.TWO_WAY if two_way else 0)
+    return encode_frame(flags, 0, request_id, body, payload_limit)
+
+
+def encode_response(
+    request_id: int,
+    status: int,
+    body: bytes,
+    *,
+    serialization_id: int = HESSIAN2,
+    payload_limit: int = DEFAULT_PAYLOAD_LIMIT,
+) -> bytes:
+    return encode_frame(serialization_id, status, request_id, body, payload_limit)
+
+
+def encode_heartbeat_request(request_id: int) -> bytes:
+    """``da bb e2 00 <id> 00000001 4e``: two-way event with a null body."""
+    return encode_frame(Flag.REQUEST | Flag.TWO_WAY | Flag.EVENT | HESSIAN2, 0, request_id, HESSIAN2_NULL)
+
+
+def encode_heartbeat_response(request_id: int, serialization_id: int = HESSIAN2) -> bytes:
+    """``da bb 22 14 <id> 00000001 4e``: answers a heartbeat with the same id."""
+    return encode_frame(Flag.EVENT | serialization_id, Status.OK, request_id, HESSIAN2_NULL)
+
+
+def encode_readonly_event(request_id: int) -> bytes:
+    """``da bb a2 00 <id> 00000002 01 52``: one-way READONLY event sent before shutdown."""
+    return encode_frame(Flag.REQUEST | Flag.EVENT | HESSIAN2, 0, request_id, HESSIAN2_READONLY)
