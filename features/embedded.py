@@ -1,0 +1,136 @@
+"""The in-process feature store: the default for the demo and for single-node serving.
+
+Loaded once from an artifact directory (``features.artifacts``). Memory is kept
+close to the size of the data: every entity is one packed JSON row appended to
+a single ``bytearray``, and lookups go through two flat arrays instead of a dict
+of dataclasses (a dict entry plus a dataclass with its own dict and tuple costs
+several hundred bytes per item before any feature data)::
+
+    hashes  array('q')  hash(id) of every row, sorted            8 bytes/entity
+    rows    array('I')  the row behind each sorted hash           4 bytes/entity
+    offsets array('Q')  where row r's bytes start (r + 1: end)    8 bytes/entity
+
+A lookup bisects ``hashes``, decodes the row(s) with that hash and keeps the one
+whose id matches, so hash collisions cost a decode, never a wrong answer. When
+an id appears twice in a file the later line wins, as it does when the same file
+is loaded into Redis. Values are decoded on every read: callers get fresh frozen
+dataclasses and the store holds no Python objects per entity.
+
+What it does not do: it never changes after loading (reload = build a new store
+and swap it), and it does no I/O after ``from_artifacts``.
+"""
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from pathlib import Path
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+
+from features.artifacts import ArtifactFeatures
+from features.base import ItemFeatures, UserFeatures
+from features.codec import (
+    Encoding, check_ids, item_from_row, item_to_row, row_codec, user_from_row,
+    user_to_row,
+)
+
+T = TypeVar("T")
+_CODEC = row_codec(Encoding.JSON)
+
+
+class PackedTable(Generic[T]):
+    """Immutable id -> packed row table; ``get`` decodes on demand."""
+
+    __slots__ = ("_data", "_offsets", "_hashes", "_rows", "_decode", "_hash")
+
+    def __init__(self, data: bytearray, offsets: array, ids_hashes: array,
+                 decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash) -> None:
+        order = sorted(range(len(ids_hashes)), key=ids_hashes.__getitem__)
+        self._data = data
+        self._offsets = offsets
+        self._hashes = array("q", (ids_hashes[r] for r in order))
+        self._rows = array("I", order)
+        self._decode = decode
+        self._hash = key_hash
+
+    @classmethod
+    def build(cls, entities: Iterable[Any], to_row: Callable[[Any], list[Any]],
+              decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash) -> "PackedTable[T]":
+        """Pack ``entities`` in order; ``key_hash`` is replaceable so tests can force collisions."""
+        data = bytearray()
+        offsets = array("Q", [0])
+        hashes = array("q")
+        for entity in entities:
+            row = to_row(entity)
+            data += _CODEC.encode(row)
+            offsets.append(len(data))
+            hashes.append(key_hash(row[0]))
+        return cls(data, offsets, hashes, decode, key_hash)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the packed data and the index arrays (not the Python object headers)."""
+        return (len(self._data) + self._offsets.itemsize * len(self._offsets)
+                + self._hashes.itemsize * len(self._hashes) + self._rows.itemsize * len(self._rows))
+
+    def get(self, entity_id: str) -> T | None:
+        hashes = self._hashes
+        target = self._hash(entity_id)
+        i = bisect_left(hashes, target)
+        found: T | None = None
+        found_row = -1
+        while i < len(hashes) and hashes[i] == target:
+            row = self._rows[i]
+            with memoryview(self._data)[self._offsets[row]:self._offsets[row + 1]] as view:
+                value = _CODEC.decode(view)
+            if isinstance(value, list) and value and value[0] == entity_id:
+                if row > found_row:
+                    found, found_row = self._decode(value), row
+            i += 1
+        return found
+
+
+class EmbeddedFeatureStore:
+    """``FeatureStore`` over two ``PackedTable``s; see the module docstring."""
+
+    def __init__(self, users: PackedTable[UserFeatures], items: PackedTable[ItemFeatures]) -> None:
+        self._users = users
+        self._items = items
+
+    @classmethod
+    def from_artifacts(cls, root: str | Path) -> "EmbeddedFeatureStore":
+        """Stream ``features/users.jsonl`` and ``features/items.jsonl`` into packed tables.
+
+        Raises ``ArtifactError`` (a ``FeatureStoreError``) naming the file and line of a bad record.
+        """
+        artifact = ArtifactFeatures.open(root)
+        users = PackedTable.build(artifact.users(), user_to_row, user_from_row)
+        items = PackedTable.build(artifact.items(), item_to_row, item_from_row)
+        return cls(users, items)
+
+    @classmethod
+    def from_features(cls, users: Iterable[UserFeatures], items: Iterable[ItemFeatures]) -> "EmbeddedFeatureStore":
+        """A store over features already in memory (tests, small demos)."""
+        return cls(PackedTable.build(users, user_to_row, user_from_row),
+                   PackedTable.build(items, item_to_row, item_from_row))
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(users, items) held, counting an id listed twice twice."""
+        return len(self._users), len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        return self._users.nbytes + self._items.nbytes
+
+    async def users(self, user_ids: Sequence[str]) -> list[UserFeatures | None]:
+        return [self._users.get(uid) for uid in check_ids(user_ids, "user_ids")]
+
+    async def items(self, item_ids: Sequence[str]) -> list[ItemFeatures | None]:
+        return [self._items.get(iid) for iid in check_ids(item_ids, "item_ids")]
+
+    async def close(self) -> None:
+        """Nothing to release; present for the ``FeatureStore`` protocol."""
+

@@ -1,0 +1,79 @@
+"""Row schema, byte encodings, key layout and id checks (no I/O)."""
+from __future__ import annotations
+
+import pytest
+
+from features.base import FeatureStoreError, ItemFeatures, UserFeatures
+from features.codec import (
+    Encoding, FeatureCodecError, KeyLayout, check_ids, item_from_record, item_from_row, item_to_row,
+    row_codec, user_from_record, user_from_row, user_to_row,
+)
+
+ITEM = ItemFeatures("movie:1", "Comedy", ("Comedy", "Drama"), "Ann", "中部", 12.5, {"year": "1995"})
+USER = UserFeatures("u:1", {"age": "30"}, ("i1", "i2"))
+
+
+@pytest.mark.parametrize("encoding", list(Encoding))
+def test_rows_round_trip_in_both_encodings(encoding: Encoding) -> None:
+    codec = row_codec(encoding)
+    assert item_from_row(codec.decode(codec.encode(item_to_row(ITEM)))) == ITEM
+    assert user_from_row(codec.decode(codec.encode(user_to_row(USER)))) == USER
+
+
+def test_msgpack_is_smaller_than_json() -> None:
+    row = item_to_row(ITEM)
+    assert len(row_codec(Encoding.MSGPACK).encode(row)) < len(row_codec(Encoding.JSON).encode(row))
+
+
+@pytest.mark.parametrize("encoding", list(Encoding))
+@pytest.mark.parametrize("data", [b"", b"\xc1", b"{not json", b"\x92\x01"])
+def test_garbage_bytes_raise_our_error(encoding: Encoding, data: bytes) -> None:
+    codec = row_codec(encoding)
+    with pytest.raises(FeatureCodecError):
+        item_from_row(codec.decode(data))
+
+
+@pytest.mark.parametrize("row", [
+    [], ["id"], [1, "c", [], "", "", 0.0, {}], ["id", "c", "notalist", "", "", 0.0, {}],
+    ["id", "c", [], "", "", "high", {}], ["id", "c", [], "", "", float("nan"), {}],
+    ["id", "c", [], "", "", True, {}], ["id", "c", [], "", "", 1.0, {"k": 1}], "string",
+])
+def test_malformed_item_rows_are_rejected(row: object) -> None:
+    with pytest.raises(FeatureCodecError):
+        item_from_row(row)
+
+
+def test_records_take_defaults_for_missing_optional_fields() -> None:
+    assert item_from_record({"id": "x"}) == ItemFeatures("x")
+    assert user_from_record({"id": "u"}) == UserFeatures("u")
+    assert item_from_record({"id": "x", "popularity": 3}).popularity == 3.0
+
+
+@pytest.mark.parametrize("record", [None, [], {"category": "no id"}, {"id": 5}, {"id": "x", "attrs": []}])
+def test_bad_records_name_the_field(record: object) -> None:
+    with pytest.raises(FeatureCodecError):
+        item_from_record(record)
+
+
+def test_key_layout_has_prefix_and_version() -> None:
+    layout = KeyLayout("shop")
+    assert layout.item("a:b") == "shop:v1:item:a:b"
+    assert layout.user("7") == "shop:v1:user:7"
+    assert layout.meta() == "shop:v1:meta"
+    assert layout.seen("7", 100, 3) == "shop:v1:seen:100x3:7"
+
+
+@pytest.mark.parametrize("prefix", ["", "has space", "x" * 65, "new\nline"])
+def test_bad_prefixes_are_rejected(prefix: str) -> None:
+    with pytest.raises(FeatureStoreError):
+        KeyLayout(prefix)
+
+
+@pytest.mark.parametrize("ids", ["abc", b"abc", ["a", 1], [None]])
+def test_check_ids_rejects_non_string_ids(ids: object) -> None:
+    with pytest.raises(FeatureStoreError):
+        check_ids(ids, "item_ids")
+
+
+def test_check_ids_accepts_any_sequence_of_strings() -> None:
+    assert check_ids(("a", "b"), "x") == ["a", "b"]
