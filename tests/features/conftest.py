@@ -53,3 +53,20 @@ async def redis_space() -> AsyncIterator[RedisSpace]:
         if keys:
             await client.delete(*keys)
         await close_client(client)
+
+
+@pytest.fixture
+def sync_redis_space() -> Any:
+    """Like ``redis_space`` with a blocking client, for tests of commands that run their own event loop."""
+    url = require_env("REDIS_URL")
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        yield RedisSpace(url, prefix, client)
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()

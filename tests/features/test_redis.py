@@ -1,0 +1,209 @@
+"""The Redis store and seen filter against a real Redis (REDIS_URL), beside the embedded store."""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from features.artifacts import ArtifactFeatures
+from features.base import FeatureStoreError
+from features.codec import FeatureCodecError
+from features.embedded import EmbeddedFeatureStore
+from features.load import load_artifacts
+from features.seen import InMemorySeenFilter, SeenConfig
+from tests.features.conftest import RedisSpace
+from tests.features.fixtures import expected_by_id
+
+pytestmark = pytest.mark.redis
+
+
+async def loaded_store(space: RedisSpace, artifact_dir: Path, ttl: int | None = 600) -> Any:
+    from features.redis import RedisFeatureStore
+
+    await load_artifacts(ArtifactFeatures.open(artifact_dir), space.client, space.layout, ttl=ttl, batch_size=64)
+    return RedisFeatureStore(space.client, space.layout)
+
+
+async def command_calls(client: Any, command: str) -> int:
+    stats = await client.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+@pytest.mark.asyncio
+async def test_redis_and_embedded_give_identical_answers(redis_space: RedisSpace, artifact_dir: Path,
+                                                         records: Any) -> None:
+    users, items = records
+    redis_store = await loaded_store(redis_space, artifact_dir)
+    embedded = EmbeddedFeatureStore.from_artifacts(artifact_dir)
+    user_ids = list(expected_by_id(users)) + ["missing-user", ""]
+    item_ids = list(expected_by_id(items)) + ["missing-item", "i1 ", "I1"]
+    got_users = await redis_store.users(user_ids)
+    got_items = await redis_store.items(item_ids)
+    assert got_users == await embedded.users(user_ids)
+    assert got_items == await embedded.items(item_ids)
+    assert got_users[-2:] == [None, None] and got_items[-3:] == [None, None, None]
+    assert sum(u is not None for u in got_users) == len(expected_by_id(users))
+    [dup] = await redis_store.items(["i5"])
+    assert dup.author == "second-line-wins"
+
+
+@pytest.mark.asyncio
+async def test_two_hundred_items_are_one_mget(redis_space: RedisSpace, artifact_dir: Path) -> None:
+    store = await loaded_store(redis_space, artifact_dir)
+    ids = [f"i{n}" for n in range(200)]
+    before = await command_calls(redis_space.client, "mget")
+    before_get = await command_calls(redis_space.client, "get")
+    got = await store.items(ids)
+    assert await command_calls(redis_space.client, "mget") == before + 1
+    assert await command_calls(redis_space.client, "get") == before_get
+    assert [i.item_id for i in got if i is not None] == ids
+
+
+@pytest.mark.asyncio
+async def test_loaded_keys_carry_ttl_prefix_and_meta(redis_space: RedisSpace, artifact_dir: Path) -> None:
+    store = await loaded_store(redis_space, artifact_dir, ttl=900)
+    client = redis_space.client
+    for key in (redis_space.layout.item("i1"), redis_space.layout.user("u1"), redis_space.layout.meta()):
+        assert 0 < await client.ttl(key) <= 900
+    meta = await store.meta()
+    assert meta is not None and meta["format"] == 1 and meta["artifact"] == "features-fixture"
+    assert (meta["users"], meta["items"]) == (60, 401)
+    keys = [k async for k in client.scan_iter(match=f"{redis_space.prefix}:v1:*", count=1000)]
+    assert len(keys) == 60 + 400 + 1  # duplicate item id: one key
+
+
+@pytest.mark.asyncio
+async def test_load_without_ttl_keeps_keys(redis_space: RedisSpace, artifact_dir: Path) -> None:
+    await loaded_store(redis_space, artifact_dir, ttl=None)
+    assert await redis_space.client.ttl(redis_space.layout.item("i1")) == -1
+
+
+def test_load_command_streams_with_progress(sync_redis_space: RedisSpace, artifact_dir: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from features import load
+    from features.codec import Encoding, item_from_row, row_codec
+
+    space = sync_redis_space
+    parser = argparse.ArgumentParser()
+    load.add_arguments(parser)
+    args = parser.parse_args(["--artifacts", str(artifact_dir), "--redis", space.url,
+                              "--prefix", space.prefix, "--ttl", "120", "--batch-size", "50"])
+    assert load.run(args) == 0
+    out, err = capsys.readouterr()
+    assert "loaded 60 users and 401 items" in out
+    assert "users: 60 loaded" in err and "items: 401 loaded" in err
+    assert 0 < space.client.ttl(space.layout.item("movie:1:2")) <= 120
+    raw = space.client.get(space.layout.item("фильм-é"))
+    assert item_from_row(row_codec(Encoding.MSGPACK).decode(raw)).item_id == "фильм-é"
+
+
+def test_load_command_reports_a_bad_artifact(sync_redis_space: RedisSpace, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from features import load
+
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "users.jsonl").write_text('{"id": "u1"}\n{"id": 2}\n')
+    (tmp_path / "features" / "items.jsonl").write_text("")
+    args = argparse.Namespace(artifacts=str(tmp_path), redis=sync_redis_space.url, prefix=sync_redis_space.prefix,
+                              ttl=60, batch_size=10, quiet=True)
+    assert load.run(args) == 1
+    assert "users.jsonl:2" in capsys.readouterr().err
+
+
+@pytest.mark.asyncio
+async def test_corrupt_value_is_a_codec_error(redis_space: RedisSpace) -> None:
+    from features.redis import RedisFeatureStore
+
+    store = RedisFeatureStore(redis_space.client, redis_space.layout)
+    await redis_space.client.set(redis_space.layout.item("bad"), b"\xc1garbage", ex=60)
+    with pytest.raises(FeatureCodecError, match="item:bad"):
+        await store.items(["bad"])
+    await redis_space.client.set(redis_space.layout.item("other"), json.dumps([1]).encode(), ex=60)
+    with pytest.raises(FeatureStoreError):
+        await store.items(["other"])
+
+
+@pytest.mark.asyncio
+async def test_seen_filter_no_false_negatives_and_fp_near_configured(redis_space: RedisSpace) -> None:
+    from features.redis import RedisSeenFilter
+
+    config = SeenConfig(expected_items=1000, fp_rate=0.02, ttl_seconds=300)
+    seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
+    shown = [f"item-{n}" for n in range(1000)]
+    for start in range(0, len(shown), 200):
+        await seen.add("u1", shown[start:start + 200])
+    assert all(await seen.might_contain("u1", shown))
+    others = [f"other-{n}" for n in range(10_000)]
+    answers: list[bool] = []
+    for start in range(0, len(others), 500):
+        answers += await seen.might_contain("u1", others[start:start + 500])
+    rate = sum(answers) / len(answers)
+    assert 0.01 <= rate <= 0.04, rate
+    assert 0 < await redis_space.client.ttl(seen.key("u1")) <= 300
+
+
+@pytest.mark.asyncio
+async def test_seen_filter_isolates_users_and_matches_memory_bits(redis_space: RedisSpace) -> None:
+    from features.redis import RedisSeenFilter
+
+    config = SeenConfig(expected_items=200, fp_rate=0.01)
+    seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
+    memory = InMemorySeenFilter(config)
+    await seen.add("alice", ["a1", "a2", "a3"])
+    await memory.add("alice", ["a1", "a2", "a3"])
+    assert await seen.might_contain("alice", ["a1", "a2", "a3"]) == [True, True, True]
+    assert await seen.might_contain("bob", ["a1", "a2", "a3"]) == [False, False, False]
+    assert await seen.might_contain("alice", []) == []
+    await seen.add("alice", [])
+    redis_bits = await redis_space.client.get(seen.key("alice"))
+    memory_bits = memory.raw_bits("alice")
+    assert memory_bits is not None and memory_bits.startswith(redis_bits)
+    assert not memory_bits[len(redis_bits):].strip(b"\0")  # Redis stops at the last byte set
+
+
+@pytest.mark.asyncio
+async def test_redis_down_is_a_feature_store_error() -> None:
+    from features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter
+    from tests.support import free_port
+
+    config = RedisConfig(url=f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.5, retries=0)
+    store = RedisFeatureStore.from_config(config)
+    seen = RedisSeenFilter.from_config(config)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FeatureStoreError, match="MGET"):
+            await store.items(["i1"])
+        with pytest.raises(FeatureStoreError):
+            await store.users(["u1"])
+        with pytest.raises(FeatureStoreError):
+            await seen.add("u1", ["i1"])
+        with pytest.raises(FeatureStoreError):
+            await seen.might_contain("u1", ["i1"])
+    finally:
+        await store.close()
+        await seen.close()
+    assert time.monotonic() - started < 10
+
+
+def test_load_command_with_redis_down(artifact_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from features import load
+    from tests.support import free_port
+
+    args = argparse.Namespace(artifacts=str(artifact_dir), redis=f"redis://127.0.0.1:{free_port()}/0",
+                              prefix="down", ttl=60, batch_size=10, quiet=True)
+    assert load.run(args) == 1
+    assert "redis SET (users) failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs", [{"url": "http://x"}, {"prefix": "a b"}, {"socket_timeout": 0},
+                                    {"max_connections": 0}, {"retries": -1}])
+def test_bad_config_is_rejected(kwargs: dict[str, Any]) -> None:
+    from features.redis import RedisConfig
+
+    with pytest.raises(FeatureStoreError):
+        RedisConfig(**kwargs)
