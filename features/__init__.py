@@ -1,0 +1,37 @@
+"""The feature store: what recall and rank read about users and items, and what a user has seen.
+
+Backends (all satisfy ``FeatureStore`` / ``SeenFilter`` from ``features.base``):
+
+- ``EmbeddedFeatureStore`` and ``InMemorySeenFilter``: in process, no extra packages.
+- ``features.redis.RedisFeatureStore`` and ``RedisSeenFilter``: on Redis; import them from
+  ``features.redis`` (it needs the ``redis`` extra, so this package does not import it).
+
+Error tree (every error the package raises)::
+
+    FeatureStoreError
+     +-- FeatureCodecError      a value or artifact record breaks the row schema
+     +-- ArtifactError          missing file, unsupported format, bad line (file:line)
+     +-- RedisStoreError        Redis unreachable, timed out, or answered oddly (features.redis)
+"""
+from features.artifacts import ArtifactError, ArtifactFeatures
+from features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
+from features.bloom import BloomSpec
+from features.codec import FeatureCodecError, KeyLayout
+from features.embedded import EmbeddedFeatureStore
+from features.seen import InMemorySeenFilter, SeenConfig
+
+__all__ = [
+    "ArtifactError",
+    "ArtifactFeatures",
+    "BloomSpec",
+    "EmbeddedFeatureStore",
+    "FeatureCodecError",
+    "FeatureStore",
+    "FeatureStoreError",
+    "InMemorySeenFilter",
+    "ItemFeatures",
+    "KeyLayout",
+    "SeenConfig",
+    "SeenFilter",
+    "UserFeatures",
+]
