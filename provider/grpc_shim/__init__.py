@@ -1,0 +1,32 @@
+"""gRPC shim: the seed's ``RecommenderInferService`` and our ``dubborecsys.v1``
+contract, served by grpc.aio in-process, onto one ``interfaces.recommender.Recommender``.
+
+It translates shapes and nothing else (``translate``); health checking and server
+reflection come with it. Typical use, beside the Dubbo provider::
+
+    shim = await start_grpc_shim(recommender, GrpcShimConfig(host="0.0.0.0", port=50051))
+    ...
+    await shim.stop()
+
+Needs the ``grpc`` extra (grpcio, grpcio-health-checking, grpcio-reflection).
+"""
+from __future__ import annotations
+
+from provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
+from provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
+from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, start_grpc_shim
+from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
+
+__all__ = [
+    "DEFAULT_PORT",
+    "HEALTH_NAMES",
+    "SEED_SERVICE",
+    "V1_SERVICE",
+    "GrpcShim",
+    "GrpcShimConfig",
+    "GrpcShimConfigError",
+    "GrpcShimError",
+    "GrpcShimStartError",
+    "RequestShapeError",
+    "start_grpc_shim",
+]
