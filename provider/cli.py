@@ -16,6 +16,7 @@ from typing import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
     "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
+    "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
 }
 
 

@@ -1,0 +1,48 @@
+"""``dubbo-recsys build``: bad input is a clear message and exit code 2, never a traceback."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offline.build_command import main
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--source", "synthetic", "--users", "3"], "users must be in"),
+        (["--source", "synthetic", "--items", "5000000"], "items must be in"),
+        (["--source", "synthetic", "--k", "0"], "k must be in"),
+        (["--source", "ml-100k", "--data-dir", "/nonexistent/ml"], "missing ML-100K file"),
+    ],
+)
+def test_bad_input_is_reported(tmp_path, capsys, argv, message):
+    assert main([*argv, "--out", str(tmp_path / "out"), "--no-progress", "--no-two-tower"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_is_a_file(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x", encoding="utf-8")
+    assert main(["--source", "synthetic", "--out", str(target), "--no-progress", "--no-two-tower"]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_unknown_source_is_an_argparse_error(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["--source", "ml-1m", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+
+
+def test_builds_and_then_skips(tmp_path, capsys):
+    argv = ["--source", "synthetic", "--users", "200", "--items", "300", "--seed", "5", "--k", "10",
+            "--out", str(tmp_path / "a"), "--no-progress", "--no-two-tower", "--skip-existing"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("built:")
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("up to date:")
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["params"]["synthetic"]["users"] == 200 and manifest["counts"]["users"] == 200
