@@ -75,4 +75,7 @@ def set_bits(buffer: bytearray, positions: list[int]) -> None:
 
 
 def all_bits_set(buffer: bytearray | bytes, positions: list[int]) -> bool:
-    return all(buffer[pos >> 3] & (0x80 >> (pos & 7)) for pos in positions)
+    """True when every position is set; bytes past the end of ``buffer`` count as zero,
+    as Redis strings stop at the last byte ever written."""
+    size = len(buffer)
+    return all((pos >> 3) < size and buffer[pos >> 3] & (0x80 >> (pos & 7)) for pos in positions)

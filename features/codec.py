@@ -54,15 +54,26 @@ def _str(value: Any, what: str) -> str:
 
 
 def _str_tuple(value: Any, what: str) -> tuple[str, ...]:
+    # fast path first: this runs for every field of every item read, so no per-element f-strings
+    if isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+        return tuple(value)
     if not isinstance(value, (list, tuple)):
         raise FeatureCodecError(f"{what} must be a list of strings, got {type(value).__name__}")
-    return tuple(_str(v, f"{what}[{i}]") for i, v in enumerate(value))
+    bad = next((i for i, v in enumerate(value) if not isinstance(v, str)), None)
+    if bad is None:  # str subclasses: valid, normalised to str
+        return tuple(str(v) for v in value)
+    raise FeatureCodecError(f"{what}[{bad}] must be a string, got {type(value[bad]).__name__}")
 
 
 def _str_map(value: Any, what: str) -> dict[str, str]:
+    if isinstance(value, dict) and all(type(k) is str and type(v) is str for k, v in value.items()):
+        return value if type(value) is dict else dict(value)
     if not isinstance(value, dict):
         raise FeatureCodecError(f"{what} must be an object of strings, got {type(value).__name__}")
-    return {_str(k, f"{what} key"): _str(v, f"{what}[{k!r}]") for k, v in value.items()}
+    bad = next((k for k, v in value.items() if not (isinstance(k, str) and isinstance(v, str))), None)
+    if bad is None:  # str subclasses or a dict subclass: valid, normalised
+        return {str(k): str(v) for k, v in value.items()}
+    raise FeatureCodecError(f"{what}[{bad!r}] must map a string to a string")
 
 
 def _float(value: Any, what: str) -> float:

@@ -1,7 +1,8 @@
 """The in-process feature store: the default for the demo and for single-node serving.
 
 Loaded once from an artifact directory (``features.artifacts``). Memory is kept
-close to the size of the data: every entity is one packed JSON row appended to
+close to the size of the data: every entity is one packed row (msgpack when
+installed, else compact JSON; the bytes never leave the process) appended to
 a single ``bytearray``, and lookups go through two flat arrays instead of a dict
 of dataclasses (a dict entry plus a dataclass with its own dict and tuple costs
 several hundred bytes per item before any feature data)::
@@ -29,21 +30,32 @@ from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 from features.artifacts import ArtifactFeatures
 from features.base import ItemFeatures, UserFeatures
 from features.codec import (
-    Encoding, check_ids, item_from_row, item_to_row, row_codec, user_from_row,
+    Encoding, RowCodec, check_ids, item_from_row, item_to_row, row_codec, user_from_row,
     user_to_row,
 )
 
 T = TypeVar("T")
-_CODEC = row_codec(Encoding.JSON)
+
+
+def _private_encoding() -> Encoding:
+    """msgpack when installed (3x faster to decode), else JSON: the bytes never leave this process."""
+    try:
+        import msgpack  # noqa: F401
+    except ImportError:
+        return Encoding.JSON
+    return Encoding.MSGPACK
+
+
+_CODEC = row_codec(_private_encoding())
 
 
 class PackedTable(Generic[T]):
     """Immutable id -> packed row table; ``get`` decodes on demand."""
 
-    __slots__ = ("_data", "_offsets", "_hashes", "_rows", "_decode", "_hash")
+    __slots__ = ("_data", "_offsets", "_hashes", "_rows", "_decode", "_hash", "_codec")
 
-    def __init__(self, data: bytearray, offsets: array, ids_hashes: array,
-                 decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash) -> None:
+    def __init__(self, data: bytearray, offsets: array, ids_hashes: array, decode: Callable[[Any], T],
+                 key_hash: Callable[[str], int] = hash, codec: RowCodec = _CODEC) -> None:
         order = sorted(range(len(ids_hashes)), key=ids_hashes.__getitem__)
         self._data = data
         self._offsets = offsets
@@ -51,20 +63,22 @@ class PackedTable(Generic[T]):
         self._rows = array("I", order)
         self._decode = decode
         self._hash = key_hash
+        self._codec = codec
 
     @classmethod
     def build(cls, entities: Iterable[Any], to_row: Callable[[Any], list[Any]],
-              decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash) -> "PackedTable[T]":
-        """Pack ``entities`` in order; ``key_hash`` is replaceable so tests can force collisions."""
+              decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash,
+              codec: RowCodec = _CODEC) -> "PackedTable[T]":
+        """Pack ``entities`` in order; ``key_hash`` and ``codec`` are replaceable for tests."""
         data = bytearray()
         offsets = array("Q", [0])
         hashes = array("q")
         for entity in entities:
             row = to_row(entity)
-            data += _CODEC.encode(row)
+            data += codec.encode(row)
             offsets.append(len(data))
             hashes.append(key_hash(row[0]))
-        return cls(data, offsets, hashes, decode, key_hash)
+        return cls(data, offsets, hashes, decode, key_hash, codec)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -84,7 +98,7 @@ class PackedTable(Generic[T]):
         while i < len(hashes) and hashes[i] == target:
             row = self._rows[i]
             with memoryview(self._data)[self._offsets[row]:self._offsets[row + 1]] as view:
-                value = _CODEC.decode(view)
+                value = self._codec.decode(view)
             if isinstance(value, list) and value and value[0] == entity_id:
                 if row > found_row:
                     found, found_row = self._decode(value), row

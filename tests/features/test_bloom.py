@@ -107,3 +107,9 @@ async def test_bad_input_raises_feature_store_error() -> None:
         SeenConfig(ttl_seconds=0)
     with pytest.raises(FeatureStoreError):
         SeenConfig(max_users=0)
+
+
+async def test_short_buffers_read_as_zero_past_their_end() -> None:
+    assert not all_bits_set(b"\xff", [3, 8])
+    assert all_bits_set(b"\xff", [0, 7])
+    assert not all_bits_set(b"", [0])

@@ -8,7 +8,9 @@ import pytest
 
 from features.artifacts import ArtifactError
 from features.base import FeatureStoreError
-from features.codec import item_from_record, item_from_row, item_to_row, user_from_record
+from features.codec import (
+    Encoding, item_from_record, item_from_row, item_to_row, row_codec, user_from_record,
+)
 from features.embedded import EmbeddedFeatureStore, PackedTable
 from tests.features.fixtures import expected_by_id, write_artifact
 
@@ -46,6 +48,16 @@ async def test_hash_collisions_cost_a_decode_not_a_wrong_answer() -> None:
         found = table.get(f"x{n}")
         assert found is not None and found.author == f"a{n}"
     assert table.get("x50") is None
+
+
+@pytest.mark.parametrize("encoding", list(Encoding))
+async def test_both_private_encodings_answer_the_same(encoding: Encoding, records: Any) -> None:
+    _, items = records
+    parsed = [item_from_record(r) for r in items]
+    table = PackedTable.build(parsed, item_to_row, item_from_row, codec=row_codec(encoding))
+    want = expected_by_id(items)
+    assert [table.get(i) for i in want] == [item_from_record(r) for r in want.values()]
+    assert table.get("absent") is None
 
 
 async def test_memory_is_close_to_the_data(artifact_dir: Path) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import time
@@ -207,3 +208,48 @@ def test_bad_config_is_rejected(kwargs: dict[str, Any]) -> None:
 
     with pytest.raises(FeatureStoreError):
         RedisConfig(**kwargs)
+
+
+@pytest.mark.asyncio
+async def test_seen_filter_both_add_strategies_agree_with_memory(redis_space: RedisSpace) -> None:
+    from features.redis import BITFIELD_MAX_POSITIONS, RedisSeenFilter
+
+    config = SeenConfig(expected_items=500, fp_rate=0.01)
+    seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
+    memory = InMemorySeenFilter(config)
+    small = [f"s{n}" for n in range(5)]  # 5 x 7 positions: BITFIELD SET
+    large = [f"l{n}" for n in range(100)]  # 700 positions: delta + BITOP OR
+    assert len(small) * config.spec.hashes <= BITFIELD_MAX_POSITIONS < len(large) * config.spec.hashes
+    for batch in (small, large, small[:2]):
+        await seen.add("carol", batch)
+        await memory.add("carol", batch)
+    assert all(await seen.might_contain("carol", small + large))
+    redis_bits = await redis_space.client.get(seen.key("carol"))
+    assert redis_bits == memory.raw_bits("carol")  # BITOP wrote the full-length filter
+    leftovers = [k async for k in redis_space.client.scan_iter(match=f"{redis_space.prefix}:*delta*")]
+    assert leftovers == []
+
+
+@pytest.mark.asyncio
+async def test_concurrent_large_adds_lose_no_bits(redis_space: RedisSpace) -> None:
+    from features.redis import RedisSeenFilter
+
+    seen = RedisSeenFilter(redis_space.client, redis_space.layout, SeenConfig(expected_items=2000, fp_rate=0.01))
+    batches = [[f"b{b}-{n}" for n in range(60)] for b in range(12)]
+    await asyncio.gather(*(seen.add("dave", batch) for batch in batches))
+    assert all(await seen.might_contain("dave", [i for batch in batches for i in batch]))
+
+
+@pytest.mark.asyncio
+async def test_large_filters_are_probed_with_bitfield(redis_space: RedisSpace) -> None:
+    from features.redis import WHOLE_FILTER_MAX_BYTES, RedisSeenFilter
+
+    config = SeenConfig(expected_items=100_000, fp_rate=0.01)
+    assert config.spec.nbytes > WHOLE_FILTER_MAX_BYTES
+    seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
+    items = [f"x{n}" for n in range(300)]
+    await seen.add("erin", items)
+    assert all(await seen.might_contain("erin", items))
+    assert await seen.might_contain("frank", items[:3]) == [False, False, False]
+    unseen = await seen.might_contain("erin", [f"y{n}" for n in range(2000)])
+    assert sum(unseen) <= 5  # 300 of 100,000 expected items: practically no false positives
