@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
     "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
     "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
+    "load": ("features.load", "stream an artifact directory's user and item features into Redis"),
 }
 
 
