@@ -1,0 +1,197 @@
+"""Dubbo2 request and response bodies over the Hessian2 codec (DubboCodec's layout).
+
+A body is one Hessian2 stream, values back to back (class definitions and
+references are shared across the values, so one ``Encoder``/``Decoder`` per body).
+
+Request::
+
+    dubbo-version  path  version  method  descriptor  arg*  attachments
+
+``version`` is ``"0.0.0"`` when unset (null accepted); the descriptor says how many
+``arg`` values follow; ``attachments`` is a map (may be missing from old clients).
+
+Response (status OK)::
+
+    flag [value | exception] [attachments]
+
+``flag`` is a Hessian int: 0 exception, 1 value, 2 null; 3/4/5 the same followed by
+an attachments map. 3/4/5 are used only for consumers whose dubbo version is in
+2.0.2..2.0.99 (Java's ``Version.isSupportResponseAttachment``); every 2.7/3.x
+consumer sends ``"2.0.2"``. Non-OK statuses carry one Hessian string, the message.
+
+Exceptions travel as a ``java.lang.RuntimeException``-shaped object (never
+``java.lang.Throwable``, which Dubbo 3.2+ refuses to deserialize) with an empty
+typed stack trace, because a Java ``Throwable`` with a null stack trace throws
+when printed.
+
+Everything that goes wrong with the bytes raises ``BodyError``; encoding a
+result the codec refuses raises ``BodyError`` too.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+from hessian2 import Decoder, Encoder, Hessian2Error, JavaGenericObject, TypedList
+
+from provider.descriptor import parse_descriptor
+from provider.dispatch import Invocation, Raised, Returned
+from provider.errors import BodyError, DescriptorError
+
+__all__ = [
+    "DUBBO_VERSION",
+    "ResultFlag",
+    "decode_invocation",
+    "encode_invocation",
+    "encode_result",
+    "decode_result",
+    "encode_message",
+    "decode_message",
+    "exception_object",
+    "supports_response_attachments",
+]
+
+DUBBO_VERSION = "2.0.2"
+RESPONSE_ATTACHMENTS: Mapping[str, str] = {"dubbo": DUBBO_VERSION}
+_LOWEST_ATTACHMENT_VERSION = 2000200
+_HIGHEST_PROTOCOL_VERSION = 2009900
+STACK_TRACE_TYPE = "[java.lang.StackTraceElement"
+
+
+class ResultFlag:
+    """The response body's leading flag (DubboCodec.RESPONSE_*)."""
+
+    EXCEPTION = 0
+    VALUE = 1
+    NULL = 2
+    EXCEPTION_WITH_ATTACHMENTS = 3
+    VALUE_WITH_ATTACHMENTS = 4
+    NULL_WITH_ATTACHMENTS = 5
+
+
+@lru_cache(maxsize=64)
+def supports_response_attachments(dubbo_version: str | None) -> bool:
+    """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99."""
+    if not dubbo_version or not isinstance(dubbo_version, str):
+        return False
+    parts = dubbo_version.split(".")
+    value = 0
+    for i, part in enumerate(parts):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if digits:
+            value += int(digits) * 10 ** ((len(parts) - i - 1) * 2)
+    if len(parts) == 3:
+        value *= 100
+    return _LOWEST_ATTACHMENT_VERSION <= value <= _HIGHEST_PROTOCOL_VERSION
+
+
+def _string(value: Any, what: str, nullable: bool = False) -> str:
+    if value is None and nullable:
+        return ""
+    if not isinstance(value, str):
+        raise BodyError(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
+def decode_invocation(body: bytes) -> Invocation:
+    """Read a request body; ``BodyError`` says what was wrong with it."""
+    try:
+        decoder = Decoder(body)
+        dubbo_version = _string(decoder.read(), "dubbo version", nullable=True)
+        path = _string(decoder.read(), "service path")
+        version = _string(decoder.read(), "service version", nullable=True)
+        method = _string(decoder.read(), "method name")
+        descriptor = _string(decoder.read(), "parameter descriptor", nullable=True)
+        types = parse_descriptor(descriptor)
+        args = tuple(decoder.read() for _ in types)
+        attachments: Any = {} if decoder.at_end() else decoder.read()
+    except DescriptorError as exc:
+        raise BodyError(f"bad parameter descriptor: {exc}") from exc
+    except Hessian2Error as exc:
+        raise BodyError(f"undecodable request body: {exc}") from exc
+    if attachments is None:
+        attachments = {}
+    if not isinstance(attachments, dict):
+        raise BodyError(f"attachments must be a map, got {type(attachments).__name__}")
+    return Invocation(dubbo_version, path, version, method, descriptor, args, attachments)
+
+
+def encode_invocation(invocation: Invocation) -> bytes:
+    """Write a request body as a 2.7/3.x consumer does."""
+    encoder = Encoder()
+    try:
+        encoder.write(invocation.dubbo_version or DUBBO_VERSION)
+        encoder.write(invocation.path)
+        encoder.write(invocation.version or "0.0.0")
+        encoder.write(invocation.method)
+        encoder.write(invocation.descriptor)
+        for arg in invocation.args:
+            encoder.write(arg)
+        encoder.write(dict(invocation.attachments))
+    except Hessian2Error as exc:
+        raise BodyError(f"cannot encode the call to {invocation.method}: {exc}") from exc
+    return encoder.getvalue()
+
+
+def exception_object(java_class: str, message: str, extra_fields: Mapping[str, Any] | None = None) -> JavaGenericObject:
+    """A Java exception as Hessian writes one: Throwable's fields plus the class's own."""
+    fields: dict[str, Any] = dict(extra_fields or {})
+    fields["detailMessage"] = message
+    fields["stackTrace"] = TypedList(STACK_TRACE_TYPE, [])
+    return JavaGenericObject(java_class, fields)
+
+
+def encode_result(outcome: Returned | Raised, with_attachments: bool) -> bytes:
+    encoder = Encoder()
+    try:
+        if isinstance(outcome, Raised):
+            encoder.write(ResultFlag.EXCEPTION_WITH_ATTACHMENTS if with_attachments else ResultFlag.EXCEPTION)
+            encoder.write(exception_object(outcome.java_class, outcome.message, outcome.extra_fields))
+        elif outcome.value is None:
+            encoder.write(ResultFlag.NULL_WITH_ATTACHMENTS if with_attachments else ResultFlag.NULL)
+        else:
+            encoder.write(ResultFlag.VALUE_WITH_ATTACHMENTS if with_attachments else ResultFlag.VALUE)
+            encoder.write(outcome.value)
+        if with_attachments:
+            encoder.write(dict(RESPONSE_ATTACHMENTS))
+    except Hessian2Error as exc:
+        raise BodyError(f"cannot encode the result: {exc}") from exc
+    return encoder.getvalue()
+
+
+def decode_result(body: bytes) -> tuple[int, Any, dict[str, Any]]:
+    """``(flag, value-or-exception, attachments)`` of an OK response body."""
+    try:
+        decoder = Decoder(body)
+        flag = decoder.read()
+        if not isinstance(flag, int) or not 0 <= flag <= 5:
+            raise BodyError(f"unknown response flag {flag!r}")
+        value = None
+        if flag not in (ResultFlag.NULL, ResultFlag.NULL_WITH_ATTACHMENTS):
+            value = decoder.read()
+        attachments: Any = {}
+        if flag >= ResultFlag.EXCEPTION_WITH_ATTACHMENTS:
+            attachments = decoder.read() or {}
+    except Hessian2Error as exc:
+        raise BodyError(f"undecodable response body: {exc}") from exc
+    if not isinstance(attachments, dict):
+        raise BodyError(f"response attachments must be a map, got {type(attachments).__name__}")
+    return flag, value, attachments
+
+
+def encode_message(text: str) -> bytes:
+    encoder = Encoder()
+    encoder.write(text)
+    return encoder.getvalue()
+
+
+def decode_message(body: bytes) -> str:
+    try:
+        value = Decoder(body).read()
+    except Hessian2Error as exc:
+        raise BodyError(f"undecodable error message: {exc}") from exc
+    return value if isinstance(value, str) else repr(value)

@@ -1,0 +1,115 @@
+"""From a request frame to the whole answer frame (HeaderExchangeHandler's job).
+
+``Exchange.answer`` decodes the body, dispatches, and encodes the response,
+returning the bytes to write or ``None`` for one-way calls; it never raises for
+anything the peer sent. It does no I/O, so the transport (and tests) can drive it
+with frames directly.
+
+The answers, as a Java consumer expects them:
+
+====================================  =====================================================
+situation                             answer
+====================================  =====================================================
+heartbeat (event, null body)          heartbeat response, same id, status 20, null body
+READONLY / other events               nothing
+serialization id other than hessian2  status 40, message (the id is named)
+undecodable body, bad descriptor      status 40, message
+unknown service / method              status 60 / 70, message
+handler raised                        status 20, exception object (flag 0/3)
+too many calls in flight              status 100, message
+request body over the payload limit   status 25, message
+result too large or not encodable     status 50, message (Java's BAD_RESPONSE)
+====================================  =====================================================
+
+Every answer uses the serialization id of the request when we speak it, else hessian2.
+"""
+from __future__ import annotations
+
+import logging
+
+from provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
+from provider.dispatch import Dispatcher, Refused
+from provider.errors import BodyError, FrameError
+from provider.protocol import (
+    HESSIAN2,
+    OversizedFrame,
+    RequestFrame,
+    Status,
+    encode_heartbeat_response,
+    encode_response,
+)
+
+__all__ = ["Exchange"]
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SERIALIZATIONS = frozenset({HESSIAN2})
+
+
+class Exchange:
+    """Answers request frames for one dispatcher; shared by all connections of a server."""
+
+    __slots__ = ("dispatcher", "payload_limit")
+
+    def __init__(self, dispatcher: Dispatcher, payload_limit: int) -> None:
+        self.dispatcher = dispatcher
+        self.payload_limit = payload_limit
+
+    def answer_event(self, frame: RequestFrame) -> bytes | None:
+        if frame.two_way and (frame.is_heartbeat or frame.body in (b"", b"N")):
+            return encode_heartbeat_response(frame.request_id, _reply_serialization(frame.serialization_id))
+        return None
+
+    def answer_overloaded(self, frame: RequestFrame, inflight: int) -> bytes:
+        return self._status(
+            frame.request_id,
+            Status.SERVER_THREADPOOL_EXHAUSTED_ERROR,
+            f"Server side is overloaded: {inflight} calls in flight, the limit; try another provider",
+        )
+
+    def answer_oversized(self, frame: OversizedFrame, peer: str) -> bytes | None:
+        if not (frame.is_request and frame.two_way) or frame.event:
+            return None
+        return self._status(
+            frame.request_id,
+            Status.SERIALIZATION_ERROR,
+            f"Data length too large: {frame.length}, max payload: {frame.limit}, channel: {peer}",
+        )
+
+    async def answer(self, frame: RequestFrame) -> bytes | None:
+        request_id = frame.request_id
+        if frame.serialization_id not in SUPPORTED_SERIALIZATIONS:
+            if not frame.two_way:
+                return None
+            return self._status(
+                request_id,
+                Status.BAD_REQUEST,
+                f"Unrecognized serialize type from consumer: {frame.serialization_id} (this provider speaks hessian2 = 2)",
+            )
+        try:
+            invocation = decode_invocation(frame.body)
+        except BodyError as exc:
+            return self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None
+        outcome = await self.dispatcher.dispatch(invocation)
+        if not frame.two_way:
+            return None
+        if isinstance(outcome, Refused):
+            return self._status(request_id, outcome.status, outcome.message)
+        try:
+            body = encode_result(outcome, supports_response_attachments(invocation.dubbo_version))
+            return encode_response(request_id, Status.OK, body, payload_limit=self.payload_limit)
+        except (BodyError, FrameError) as exc:
+            log.warning("cannot send the result of %s.%s: %s", invocation.path, invocation.method, exc)
+            return self._status(
+                request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {exc}"
+            )
+
+    def _status(self, request_id: int, status: Status, message: str) -> bytes:
+        # a message is short, but an echoed peer string could be long: keep it in bounds
+        if len(message) > 4096:
+            message = message[:4093] + "..."
+        return encode_response(request_id, status, encode_message(message))
+
+
+def _reply_serialization(serialization_id: int) -> int:
+    return serialization_id if serialization_id in SUPPORTED_SERIALIZATIONS else HESSIAN2

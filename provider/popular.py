@@ -1,0 +1,72 @@
+"""``PopularRecommender``: the answer served when no pipeline is configured.
+
+It ranks items by a fixed popularity list, filters what the user has already
+seen, and says so: ``pipeline="popular"``, ``degraded=True``, channel ``popular``.
+It exists so ``dubbo-recsys serve`` answers real requests out of the box and so
+the protocol tests have a deterministic recommender; the recommendation pipeline
+replaces it behind the same ``interfaces.recommender.Recommender`` seam.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable, Sequence
+
+from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+
+__all__ = ["PopularRecommender", "DEFAULT_POPULAR_ITEMS", "MAX_COUNT"]
+
+MAX_COUNT = 1000
+
+# item id -> popularity score (best first): a stand-in catalogue, clearly synthetic.
+DEFAULT_POPULAR_ITEMS: tuple[tuple[str, float], ...] = tuple(
+    (f"item-{rank:04d}", round(1.0 / (1.0 + 0.05 * rank), 6)) for rank in range(1, 201)
+)
+
+
+class PopularRecommender:
+    """Implements ``Recommender`` over a fixed, best-first list of ``(item_id, score)``."""
+
+    def __init__(self, items: Iterable[tuple[str, float]] = DEFAULT_POPULAR_ITEMS) -> None:
+        self._items: Sequence[tuple[str, float]] = tuple(items)
+        self._score = dict(self._items)
+
+    async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
+        if request is None:
+            return RecommendResponse(code=400, message="request is required", pipeline="popular", degraded=True)
+        problem = _validate(request)
+        request_id = _request_id(request)
+        if problem:
+            return RecommendResponse(
+                code=400, message=problem, requestId=request_id, pipeline="popular", degraded=True
+            )
+        seen = set(request.exposureList or ())
+        if request.candidateIds:
+            ranked = sorted(
+                ((item, self._score.get(item, 0.0)) for item in dict.fromkeys(request.candidateIds)),
+                key=lambda pair: -pair[1],
+            )
+        else:
+            ranked = list(self._items)
+        items = [
+            RecommendItem(itemId=item, score=score, channel="popular")
+            for item, score in ranked
+            if item not in seen
+        ][: request.count]
+        debug = {"popular": f'{{"candidates": {len(ranked)}, "returned": {len(items)}}}'} if request.debug else None
+        return RecommendResponse(
+            code=200, message="ok", requestId=request_id, items=items,
+            degraded=True, pipeline="popular", debugInfo=debug,
+        )
+
+
+def _validate(request: RecommendRequest) -> str:
+    if not request.userId:
+        return "userId is required"
+    if not isinstance(request.count, int) or not 0 < request.count <= MAX_COUNT:
+        return f"count must be in 1..{MAX_COUNT}, got {request.count!r}"
+    return ""
+
+
+def _request_id(request: RecommendRequest) -> str:
+    digest = hashlib.md5(f"{request.scene}\x00{request.userId}".encode(), usedforsecurity=False)
+    return digest.hexdigest()[:16]

@@ -1,0 +1,180 @@
+"""Run the Dubbo provider: ``dubbo-recsys serve``.
+
+Exports ``org.dubborecsys.api.RecommendService:1.0.0`` and the seed system's
+``com.loki.www.infer.DubbogoInferService`` over dubbo:// + hessian2, answered by the
+popularity recommender until a pipeline is configured. Prints
+``listening dubbo://HOST:PORT`` once every worker accepts connections (scripts wait
+for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
+
+``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
+kernel spreads connections over them (one event loop per core).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+DEFAULT_PORT = 20880
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 20880; 0 = any free port)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--max-connections", type=int, default=1024, help="per worker (default 1024)")
+    parser.add_argument("--max-inflight", type=int, default=2048,
+                        help="calls handled at once per worker; beyond it status 100 (default 2048)")
+    parser.add_argument("--payload-limit", type=int, default=8 * 1024 * 1024,
+                        help="largest frame body in bytes, both ways (default 8 MiB)")
+    parser.add_argument("--idle-timeout", type=float, default=180.0,
+                        help="close connections with nothing read for this long, seconds (default 180)")
+    parser.add_argument("--drain-timeout", type=float, default=10.0,
+                        help="on SIGTERM, wait this long for calls in flight, seconds (default 10)")
+    parser.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
+                        help="event loop: uvloop when installed (auto), or force one")
+
+
+def run(args: argparse.Namespace) -> int:
+    from provider.config import ServerConfig
+    from provider.errors import ConfigError
+
+    if args.workers < 1 or args.workers > 64:
+        print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
+        return 2
+    try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            max_connections=args.max_connections,
+            max_inflight=args.max_inflight,
+            payload_limit=args.payload_limit,
+            idle_timeout=args.idle_timeout,
+            drain_timeout=args.drain_timeout,
+            reuse_port=args.workers > 1,
+        )
+    except ConfigError as exc:
+        print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
+        return 2
+    if args.workers == 1:
+        return _run_worker(config, args.loop, ready_fd=None)
+    return _run_workers(config, args.loop, args.workers)
+
+
+def _announce(config: Any, port: int, exports: Any) -> None:
+    for export in exports:
+        spec = export.spec
+        print(f"exported {spec.interface}{':' + spec.version if spec.version else ''}"
+              f"{' group=' + spec.group if spec.group else ''} methods={','.join(spec.method_names)}", flush=True)
+    print(f"listening dubbo://{config.host}:{port}", flush=True)
+
+
+def _run_worker(config: Any, loop_choice: str, ready_fd: int | None) -> int:
+    from provider.popular import PopularRecommender
+    from provider.services import default_exports
+
+    return serve_exports(default_exports(PopularRecommender()), config, loop_choice, ready_fd)
+
+
+def serve_exports(exports: list[Any], config: Any, loop_choice: str = "auto", ready_fd: int | None = None) -> int:
+    """Serve ``exports`` in this process until SIGTERM/SIGINT, then shut down gracefully.
+
+    Prints the ``listening`` line when ready, or writes the port to ``ready_fd``
+    when this process is a forked worker. Reusable by tests and other entry points.
+    """
+    import asyncio
+    import logging
+
+    from provider.dispatch import Dispatcher
+    from provider.transport import Server, install_uvloop
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    if loop_choice != "asyncio":
+        if not install_uvloop() and loop_choice == "uvloop":
+            print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
+            return 2
+    server = Server(Dispatcher(exports), config)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await server.start()
+        if ready_fd is None:
+            _announce(config, server.port, exports)
+        else:
+            os.write(ready_fd, f"{server.port}\n".encode())
+            os.close(ready_fd)
+        await stop.wait()
+        await server.shutdown()
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        print(f"dubbo-recsys serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_workers(config: Any, loop_choice: str, workers: int) -> int:
+    """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them."""
+    import dataclasses
+
+    from provider.popular import PopularRecommender
+    from provider.services import default_exports
+
+    holder = None
+    if config.port == 0:  # pick one port for all workers, held until they have bound it
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind((config.host, 0))
+        config = dataclasses.replace(config, port=holder.getsockname()[1])
+    read_fd, write_fd = os.pipe()
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            os.close(read_fd)
+            if holder is not None:
+                holder.close()
+            code = 1
+            try:
+                code = _run_worker(config, loop_choice, ready_fd=write_fd)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    os.close(write_fd)
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    ready = 0
+    with os.fdopen(read_fd, "rb") as pipe:
+        for _line in pipe:  # ends when every worker wrote its port or died
+            ready += 1
+            if ready == workers:
+                break
+    if holder is not None:
+        holder.close()
+    if ready == workers:
+        _announce(config, config.port, default_exports(PopularRecommender()))
+        print(f"workers {workers} pids {','.join(map(str, children))}", flush=True)
+    else:
+        print(f"dubbo-recsys serve: only {ready} of {workers} workers started", file=sys.stderr)
+        forward(signal.SIGTERM, None)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return status if ready == workers else 1

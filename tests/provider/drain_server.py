@@ -1,0 +1,16 @@
+"""Subprocess entry for the drain tests: the default services plus the Probe, on a free port."""
+from __future__ import annotations
+
+import sys
+
+from provider.config import ServerConfig
+from provider.popular import PopularRecommender
+from provider.serve import serve_exports
+from provider.services import default_exports
+from tests.provider.probe import probe_export
+
+if __name__ == "__main__":
+    export, _ = probe_export()
+    drain = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    sys.exit(serve_exports([*default_exports(PopularRecommender()), export],
+                           ServerConfig(port=0, drain_timeout=drain), loop_choice="auto"))

@@ -1,0 +1,132 @@
+"""Real processes: the ``serve`` command, SIGTERM drain, several workers on one port."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from interfaces.recommend import RecommendRequest
+from provider.client import DubboClient
+from provider.errors import ConnectionLostError
+from tests.provider.probe import call_probe
+
+REPO = Path(__file__).resolve().parents[2]
+LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
+
+
+def start(*argv: str) -> tuple[subprocess.Popen, int]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen([sys.executable, *argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = LISTENING.search(line)
+        if match:
+            return proc, int(match.group(1))
+    proc.kill()
+    raise AssertionError(f"no listening line; stderr: {proc.communicate()[1]}")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.asyncio
+async def test_sigterm_sends_readonly_and_drains_inflight_calls():
+    proc, port = start("-m", "tests.provider.drain_server", "5")
+    try:
+        client = await DubboClient.connect("127.0.0.1", port)
+        slow = asyncio.ensure_future(call_probe(client, "sleep", [800, "finished"], ["int", "java.lang.String"]))
+        await asyncio.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        for _ in range(100):
+            if client.readonly:
+                break
+            await asyncio.sleep(0.01)
+        assert client.readonly and not slow.done()  # told before the in-flight call ended
+        assert await slow == "finished"
+        code = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 10)
+        assert code == 0
+        with pytest.raises(OSError):
+            await DubboClient.connect("127.0.0.1", port)
+        with pytest.raises(ConnectionLostError):
+            await client.echo("com.loki.www.infer.DubbogoInferService", 1)
+        await client.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+@pytest.mark.asyncio
+async def test_drain_timeout_bounds_shutdown():
+    proc, port = start("-m", "tests.provider.drain_server", "0.3")
+    try:
+        client = await DubboClient.connect("127.0.0.1", port)
+        slow = asyncio.ensure_future(call_probe(client, "sleep", [10000, "never"], ["int", "java.lang.String"],
+                                                timeout=20))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 10)
+        assert code == 0 and time.monotonic() - started < 5
+        with pytest.raises(ConnectionLostError):
+            await slow
+        await client.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_serve_command(workers):
+    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--workers", workers)
+    try:
+        clients = [await DubboClient.connect("127.0.0.1", port) for _ in range(4)]
+        for i, client in enumerate(clients):
+            response = await client.call(
+                "org.dubborecsys.api.RecommendService", "recommend", [RecommendRequest(userId=f"u{i}", count=1)],
+                parameter_types=["org.dubborecsys.api.RecommendRequest"], version="1.0.0",
+            )
+            assert response.code == 200 and len(response.items) == 1
+        for client in clients:
+            await client.close()
+    finally:
+        assert stop(proc) == 0
+
+
+def test_serve_rejects_bad_options():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    for bad in (["--port", "70000"], ["--payload-limit", "0"], ["--workers", "0"], ["--max-inflight", "-1"]):
+        done = subprocess.run([sys.executable, "-m", "provider.cli", "serve", *bad], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, bad
+        assert "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
