@@ -19,10 +19,9 @@ an attachments map. 3/4/5 are used only for consumers whose dubbo version is in
 2.0.2..2.0.99 (Java's ``Version.isSupportResponseAttachment``); every 2.7/3.x
 consumer sends ``"2.0.2"``. Non-OK statuses carry one Hessian string, the message.
 
-Exceptions travel as a ``java.lang.RuntimeException``-shaped object (never
-``java.lang.Throwable``, which Dubbo 3.2+ refuses to deserialize) with an empty
-typed stack trace, because a Java ``Throwable`` with a null stack trace throws
-when printed.
+Exceptions travel as ``hessian2.JavaException`` objects of class
+``java.lang.RuntimeException`` (never ``java.lang.Throwable``, which Dubbo 3.2+
+refuses to deserialize), or ``GenericException`` for generic calls.
 
 Everything that goes wrong with the bytes raises ``BodyError``; encoding a
 result the codec refuses raises ``BodyError`` too.
@@ -32,7 +31,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
-from hessian2 import Decoder, Encoder, Hessian2Error, JavaGenericObject, TypedList
+from hessian2 import Decoder, Encoder, Hessian2Error, JavaException
 
 from provider.descriptor import parse_descriptor
 from provider.dispatch import Invocation, Raised, Returned
@@ -55,7 +54,6 @@ DUBBO_VERSION = "2.0.2"
 RESPONSE_ATTACHMENTS: Mapping[str, str] = {"dubbo": DUBBO_VERSION}
 _LOWEST_ATTACHMENT_VERSION = 2000200
 _HIGHEST_PROTOCOL_VERSION = 2009900
-STACK_TRACE_TYPE = "[java.lang.StackTraceElement"
 
 
 class ResultFlag:
@@ -137,12 +135,12 @@ def encode_invocation(invocation: Invocation) -> bytes:
     return encoder.getvalue()
 
 
-def exception_object(java_class: str, message: str, extra_fields: Mapping[str, Any] | None = None) -> JavaGenericObject:
-    """A Java exception as Hessian writes one: Throwable's fields plus the class's own."""
-    fields: dict[str, Any] = dict(extra_fields or {})
-    fields["detailMessage"] = message
-    fields["stackTrace"] = TypedList(STACK_TRACE_TYPE, [])
-    return JavaGenericObject(java_class, fields)
+def exception_object(java_class: str, message: str, extra_fields: Mapping[str, Any] | None = None) -> JavaException:
+    """A Java exception as hessian-lite writes one: Throwable's fields plus the class's own.
+
+    No stack trace: the provider's Python frames mean nothing to a Java caller, and
+    the codec writes the empty typed array Java needs."""
+    return JavaException(message, java_class=java_class, extra=dict(extra_fields or {}))
 
 
 def encode_result(outcome: Returned | Raised, with_attachments: bool) -> bytes:

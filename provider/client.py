@@ -200,9 +200,11 @@ class DubboClient(asyncio.Protocol):
             raise RemoteStatusError(frame.status, decode_message(frame.body))
         flag, value, _ = decode_result(frame.body)
         if flag in (ResultFlag.EXCEPTION, ResultFlag.EXCEPTION_WITH_ATTACHMENTS):
-            fields = getattr(value, "fields", {}) or {}
             java_class = getattr(value, "java_class", type(value).__name__)
-            raise RemoteApplicationError(value, f"{java_class}: {fields.get('detailMessage')}")
+            message = getattr(value, "message", None)
+            if message is None:  # an exception object the codec did not recognise as one
+                message = (getattr(value, "fields", None) or {}).get("detailMessage")
+            raise RemoteApplicationError(value, f"{java_class}: {message}")
         return value
 
     def _write(self, data: bytes) -> None:

@@ -79,11 +79,15 @@ def _run_worker(config: Any, loop_choice: str, ready_fd: int | None) -> int:
     return serve_exports(default_exports(PopularRecommender()), config, loop_choice, ready_fd)
 
 
-def serve_exports(exports: list[Any], config: Any, loop_choice: str = "auto", ready_fd: int | None = None) -> int:
+def serve_exports(
+    exports: list[Any], config: Any, loop_choice: str = "auto", ready_fd: int | None = None, lifecycle: Any = None
+) -> int:
     """Serve ``exports`` in this process until SIGTERM/SIGINT, then shut down gracefully.
 
     Prints the ``listening`` line when ready, or writes the port to ``ready_fd``
-    when this process is a forked worker. Reusable by tests and other entry points.
+    when this process is a forked worker. ``lifecycle`` (a ``transport.Lifecycle``)
+    carries the hooks of other layers, e.g. the registry's register/deregister.
+    Reusable by tests and other entry points.
     """
     import asyncio
     import logging
@@ -96,7 +100,7 @@ def serve_exports(exports: list[Any], config: Any, loop_choice: str = "auto", re
         if not install_uvloop() and loop_choice == "uvloop":
             print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
             return 2
-    server = Server(Dispatcher(exports), config)
+    server = Server(Dispatcher(exports), config, lifecycle)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -157,7 +157,8 @@ async def test_generic_invoke_error_is_generic_exception(served):
     with pytest.raises(RemoteApplicationError) as info:
         await client.generic_invoke(RECOMMEND, "nope", [], [], version="1.0.0")
     assert info.value.exception.java_class == "org.apache.dubbo.rpc.service.GenericException"
-    assert info.value.exception.fields["exceptionClass"] == "java.lang.NoSuchMethodException"
+    assert info.value.exception.extra["exceptionClass"] == "java.lang.NoSuchMethodException"
+    assert "nope" in info.value.exception.extra["exceptionMessage"]
 
 
 @pytest.mark.asyncio
@@ -167,8 +168,8 @@ async def test_application_exception_is_runtime_exception(served):
         await call_probe(client, "fail", ["it broke"], ["java.lang.String"])
     exception = info.value.exception
     assert exception.java_class == "java.lang.RuntimeException"
-    assert exception.fields["detailMessage"] == "ValueError: it broke"
-    assert list(exception.fields["stackTrace"]) == []
+    assert exception.message == "ValueError: it broke"
+    assert exception.stack_trace == [] and exception.cause in (None, exception)
 
 
 @pytest.mark.asyncio
@@ -370,3 +371,43 @@ async def test_malformed_frames_while_another_client_keeps_working(served):
     await worker
     assert done > 10
     assert len(server.connections) == 1  # only the good client is left
+
+
+@pytest.mark.asyncio
+async def test_idle_connections_are_closed_but_heartbeats_keep_a_client():
+    server, _ = await start_server(idle_timeout=0.4)
+    silent = await RawConnection.open(server.port)
+    client = await DubboClient.connect("127.0.0.1", server.port, ClientConfig(heartbeat_interval=0.15))
+    try:
+        assert await silent.closed_by_peer(timeout=3)
+        await asyncio.sleep(0.5)
+        assert not client.is_closed
+        assert await client.echo(SEED, "alive") == "alive"
+    finally:
+        await silent.close()
+        await client.close()
+        await server.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_lifecycle_hooks_run_in_order():
+    from provider.transport import Lifecycle
+
+    seen = []
+
+    async def registered(server):
+        seen.append(("after_listening", server.port > 0))
+
+    async def deregistered(server):
+        seen.append(("before_readonly", len(server.connections)))
+
+    probe_exp, _ = probe_export()
+    lifecycle = Lifecycle(after_listening=[registered], before_readonly=[deregistered])
+    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), lifecycle)
+    await server.start()
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    await client.heartbeat()
+    await server.shutdown()
+    assert seen == [("after_listening", True), ("before_readonly", 1)]
+    assert client.readonly
+    await client.close()
