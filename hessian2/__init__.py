@@ -1,0 +1,68 @@
+"""Hessian 2.0, byte for byte as Apache Dubbo's hessian-lite writes and reads it.
+
+No I/O and no Dubbo knowledge: bytes in, Python values out, and back.
+
+::
+
+    data = hessian2.dumps(value)              # exactly one value
+    value = hessian2.loads(data)              # exactly one value; trailing bytes are an error
+
+    enc = hessian2.Encoder()                  # several values sharing one stream
+    enc.write("2.0.2"); enc.write(request)    # (class definitions, types, references)
+    body = enc.getvalue()
+
+    dec = hessian2.Decoder(body)
+    while not dec.at_end():
+        value = dec.read()
+
+Java classes are bound by subclassing, with annotations for Java widths::
+
+    @dataclass
+    class Item(hessian2.JavaObject, java_class="org.x.Item"):
+        itemId: str = ""
+        score: float = 0.0                    # Java double
+        ids: List[hessian2.Long] = field(default_factory=list)
+
+Modules (one per wire family, grammar in each docstring): ``_scalars`` (null,
+bool, int, long, double, date), ``_text`` (string, binary), ``_containers``
+(list, map, ref), ``_objects`` (class definitions, instances), ``_javatypes``
+(BigDecimal, UUID, java.time handles, Throwable), ``_generic`` (Dubbo generic
+maps); ``_encoder``/``_decoder`` drive them; ``_model`` binds classes;
+``_wrappers`` holds the width wrappers; ``_errors`` the error tree.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ._decoder import ClassesArg, Decoder
+from ._encoder import Encoder
+from ._errors import DecodeError, EncodeError, Hessian2Error
+from ._javatypes import Instant, LocalDateTime
+from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
+from ._throwable import JavaException, StackTraceElement
+from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+
+__all__ = [
+    "dumps", "loads", "Encoder", "Decoder",
+    "JavaObject", "JavaEnum", "JavaGenericObject", "bound_classes",
+    "Long", "Int", "Short", "Byte", "Float", "Double", "Char", "TypedList", "TypedMap",
+    "LocalDateTime", "Instant", "JavaException", "StackTraceElement",
+    "Hessian2Error", "DecodeError", "EncodeError",
+]
+
+
+def dumps(value: Any) -> bytes:
+    """One value as a complete Hessian 2 stream."""
+    encoder = Encoder()
+    encoder.write(value)
+    return encoder.getvalue()
+
+
+def loads(data: bytes, *, classes: ClassesArg = None) -> Any:
+    """The one value ``data`` holds; ``DecodeError`` if it holds less, more, or garbage."""
+    decoder = Decoder(data, classes=classes)
+    value = decoder.read()
+    if not decoder.at_end():
+        raise DecodeError(f"{len(decoder.data) - decoder.position} trailing byte(s) after the value",
+                          decoder.position)
+    return value

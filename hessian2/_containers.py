@@ -1,0 +1,239 @@
+"""Lists, maps and shared references: writers and readers.
+
+Grammar::
+
+    list ::= x55 type value* 'Z'             # typed, variable length
+         ::= 'V' type int value*             # typed, fixed length
+         ::= x57 value* 'Z'                  # untyped, variable length
+         ::= x58 int value*                  # untyped, fixed length
+         ::= x70-x77 type value*             # typed, 0..7 elements
+         ::= x78-x7f value*                  # untyped, 0..7 elements
+    type ::= string                          # a new type name, remembered
+         ::= int                             # index of a type name seen before
+    map  ::= 'M' type (value value)* 'Z'     # typed (LinkedHashMap, TreeMap, ...)
+         ::= 'H' (value value)* 'Z'          # untyped: java.util.HashMap
+    ref  ::= x51 int                         # the n-th list, map or object of the stream
+
+Java's mapping (CollectionSerializer, MapSerializer, BasicSerializer): an
+``ArrayList`` is an untyped list, any other collection a typed list named after
+its class (``java.util.HashSet``), arrays typed lists ``[int``, ``[string``,
+``[object``, ``[org.x.Item``; ``HashMap`` is ``H``, other maps ``M`` + class name.
+
+References: every list, map and object (enums, BigDecimal and java.time handles
+included) gets the next index in the order it *starts*, before its children,
+so cycles work. Both sides keep the numbering across the top-level values of
+one stream: Dubbo writes a whole request or response body with one
+Hessian2Output and reads it with one Hessian2Input, neither resetting refs.
+Python's tuples, like lists, are written as ArrayLists and shared by identity.
+"""
+from __future__ import annotations
+
+from ._scalars import write_int
+from ._text import read_name, write_str
+from ._wrappers import TypedList, TypedMap
+
+# ---------------------------------------------------------------- writers
+
+
+def write_type(enc, java_type: str) -> None:
+    """A type name the first time, its index afterwards (Hessian2Output.writeType)."""
+    index = enc.types.get(java_type)
+    if index is None:
+        enc.types[java_type] = len(enc.types)
+        write_str(enc.buf, java_type)
+    else:
+        write_int(enc.buf, index)
+
+
+def list_header(enc, size: int, java_type: "str | None") -> None:
+    buf = enc.buf
+    if java_type is None:
+        if size <= 7:
+            buf.append(0x78 + size)
+        else:
+            buf.append(0x58)
+            write_int(buf, size)
+    elif size <= 7:
+        buf.append(0x70 + size)
+        write_type(enc, java_type)
+    else:
+        buf.append(0x56)
+        write_type(enc, java_type)
+        write_int(buf, size)
+
+
+def write_list(enc, value, java_type=None, item=None) -> None:
+    """A Python sequence as an ArrayList (or a typed list when ``java_type`` is given)."""
+    if enc.seen(value):
+        return
+    list_header(enc, len(value), java_type)
+    write = item or enc.write_any
+    enc.enter()
+    for element in value:
+        write(enc, element)
+    enc.depth -= 1
+
+
+def write_typed_list(enc, value: TypedList, item=None) -> None:
+    write_list(enc, value, value.java_type, item)
+
+
+def write_set(enc, value, item=None) -> None:
+    write_list(enc, value, "java.util.HashSet", item)
+
+
+def write_map(enc, value, key=None, item=None, java_type=None) -> None:
+    if enc.seen(value):
+        return
+    buf = enc.buf
+    if java_type is None:
+        buf.append(0x48)
+    else:
+        buf.append(0x4D)
+        write_type(enc, java_type)
+    write_key = key or enc.write_any
+    write_value = item or enc.write_any
+    enc.enter()
+    for k, v in value.items():
+        write_key(enc, k)
+        write_value(enc, v)
+    enc.depth -= 1
+    buf.append(0x5A)
+
+
+def write_typed_map(enc, value: TypedMap, key=None, item=None) -> None:
+    write_map(enc, value, key, item, value.java_type)
+
+
+# ---------------------------------------------------------------- readers
+
+
+def read_type(dec) -> str:
+    pos = dec.pos
+    if pos >= dec.end:
+        dec.fail("truncated: type expected", pos)
+    tag = dec.data[pos]
+    if tag <= 0x1F or 0x30 <= tag <= 0x33 or tag == 0x52 or tag == 0x53:
+        name = read_name(dec)
+        if not name:
+            dec.fail("empty type name", pos)
+        dec.types.append(name)
+        return name
+    index = dec.read_int()
+    if not 0 <= index < len(dec.types):
+        dec.fail(f"type reference #{index} but only {len(dec.types)} type(s) defined", pos)
+    return dec.types[index]
+
+
+def _new_list(dec, java_type):
+    if java_type is None:
+        return []
+    return TypedList(java_type)
+
+
+def _fill_fixed(dec, result, size: int):
+    if size > dec.end - dec.pos:
+        dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
+    dec.refs.append(result)
+    dec.enter()
+    value = dec.value
+    append = result.append
+    for _ in range(size):
+        append(value())
+    dec.depth -= 1
+    return result
+
+
+def _fill_variable(dec, result):
+    dec.refs.append(result)
+    dec.enter()
+    data = dec.data
+    value = dec.value
+    append = result.append
+    while True:
+        pos = dec.pos
+        if pos >= dec.end:
+            dec.fail("truncated: list end 'Z' expected", pos)
+        if data[pos] == 0x5A:
+            dec.pos = pos + 1
+            break
+        append(value())
+    dec.depth -= 1
+    return result
+
+
+def read_list_typed_variable(dec, tag):
+    return _fill_variable(dec, _new_list(dec, read_type(dec)))
+
+
+def read_list_typed_fixed(dec, tag):
+    java_type = read_type(dec)
+    return _fill_fixed(dec, _new_list(dec, java_type), dec.read_length())
+
+
+def read_list_untyped_variable(dec, tag):
+    return _fill_variable(dec, [])
+
+
+def read_list_untyped_fixed(dec, tag):
+    return _fill_fixed(dec, [], dec.read_length())
+
+
+def read_list_typed_short(dec, tag):
+    return _fill_fixed(dec, _new_list(dec, read_type(dec)), tag - 0x70)
+
+
+def read_list_untyped_short(dec, tag):
+    return _fill_fixed(dec, [], tag - 0x78)
+
+
+def _fill_map(dec, result):
+    dec.refs.append(result)
+    dec.enter()
+    data = dec.data
+    value = dec.value
+    while True:
+        pos = dec.pos
+        if pos >= dec.end:
+            dec.fail("truncated: map end 'Z' expected", pos)
+        if data[pos] == 0x5A:
+            dec.pos = pos + 1
+            break
+        key = value()
+        try:
+            result[key] = value()
+        except TypeError:
+            dec.fail(f"map key of type {type(key).__name__} cannot be a Python dict key", pos)
+    dec.depth -= 1
+    return result
+
+
+def read_map_untyped(dec, tag):
+    return _fill_map(dec, {})
+
+
+def read_map_typed(dec, tag):
+    java_type = read_type(dec)
+    return _fill_map(dec, {} if java_type == "java.util.HashMap" else TypedMap(java_type))
+
+
+def read_ref(dec, tag):
+    pos = dec.pos
+    index = dec.read_int()
+    if not 0 <= index < len(dec.refs):
+        dec.fail(f"reference #{index} but only {len(dec.refs)} object(s) so far", pos)
+    return dec.refs[index]
+
+
+def register(table: list) -> None:
+    table[0x55] = read_list_typed_variable
+    table[0x56] = read_list_typed_fixed
+    table[0x57] = read_list_untyped_variable
+    table[0x58] = read_list_untyped_fixed
+    for tag in range(0x70, 0x78):
+        table[tag] = read_list_typed_short
+    for tag in range(0x78, 0x80):
+        table[tag] = read_list_untyped_short
+    table[0x48] = read_map_untyped
+    table[0x4D] = read_map_typed
+    table[0x51] = read_ref

@@ -1,0 +1,149 @@
+"""The Decoder: one Hessian 2 stream to Python values, safely.
+
+Dispatch is a 256-entry table on the first byte of each value; every wire
+family module installs its readers into it (``register``). Readers take the
+decoder and the tag byte, with ``pos`` already past the tag, and advance
+``pos`` themselves; they read with ``struct.unpack_from`` and slices of one
+``bytes`` object, never byte by byte where it can be avoided.
+
+Safety, because the input comes from the network:
+
+* only classes bound on purpose are instantiated (``classes``: by default every
+  ``JavaObject``/``JavaEnum`` subclass; other objects become
+  ``JavaGenericObject``);
+* every length is checked against the bytes that remain *before* anything is
+  allocated for it, so a hostile length costs nothing;
+* nesting is bounded (``MAX_DEPTH``), and Python's own recursion limit is
+  caught as well;
+* anything wrong raises ``DecodeError`` with the byte offset; nothing else
+  escapes (a final guard converts stray exceptions).
+
+One Decoder is one stream: class definitions, type names and references
+carry over from one ``read()`` to the next, as in Java's Hessian2Input.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Mapping, Optional, Union
+
+from . import _containers, _objects, _scalars, _text
+from ._errors import DecodeError
+from ._model import _BOUND
+
+MAX_DEPTH = 200
+
+_INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
+
+
+def _invalid(dec, tag):
+    dec.fail(f"unknown type code 0x{tag:02x}", dec.pos - 1)
+
+
+def _stray_end(dec, tag):
+    dec.fail("unexpected end marker 'Z' outside a list or map", dec.pos - 1)
+
+
+def _build_table() -> list:
+    table: list = [_invalid] * 256
+    for family in (_scalars, _text, _containers, _objects):
+        family.register(table)
+    table[0x5A] = _stray_end
+    return table
+
+
+_TABLE = _build_table()
+ClassesArg = Optional[Union[Mapping[str, type], Iterable[type]]]
+
+
+def _classes_map(classes: ClassesArg) -> Mapping[str, type]:
+    if classes is None:
+        return _BOUND
+    if isinstance(classes, Mapping):
+        return dict(classes)
+    result = {}
+    for cls in classes:
+        java_class = getattr(cls, "__java_class__", None)
+        if not java_class:
+            raise TypeError(f"{cls!r} is not bound to a Java class (subclass JavaObject or JavaEnum)")
+        result[java_class] = cls
+    return result
+
+
+class Decoder:
+    """Reads the values of one Hessian 2 stream, one ``read()`` at a time.
+
+    ``classes``: which Python classes may be instantiated, as a mapping of Java
+    name to class or an iterable of bound classes; ``None`` means every class
+    bound by subclassing ``JavaObject``/``JavaEnum``.
+    """
+
+    __slots__ = ("data", "pos", "end", "refs", "defs", "types", "depth", "classes")
+
+    def __init__(self, data: Union[bytes, bytearray, memoryview], *, classes: ClassesArg = None) -> None:
+        self.data = bytes(data)
+        self.pos = 0
+        self.end = len(self.data)
+        self.refs: List[Any] = []
+        self.defs: List[_objects.ClassDef] = []
+        self.types: List[str] = []
+        self.depth = 0
+        self.classes = _classes_map(classes)
+
+    @property
+    def position(self) -> int:
+        """Offset of the next unread byte."""
+        return self.pos
+
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def read(self) -> Any:
+        """The next value of the stream; ``DecodeError`` if there is none or it is bad."""
+        start = self.pos
+        if start >= self.end:
+            self.fail("no more values in the stream", start)
+        self.depth = 0
+        try:
+            return self.value()
+        except DecodeError:
+            raise
+        except RecursionError:
+            raise DecodeError("value nested too deeply for this interpreter", self.pos) from None
+        except Exception as exc:  # a bug or an input we did not foresee: still a DecodeError
+            raise DecodeError(f"cannot decode value: {type(exc).__name__}: {exc}", self.pos) from exc
+
+    # -- used by the family readers
+
+    def value(self) -> Any:
+        pos = self.pos
+        if pos >= self.end:
+            self.fail("truncated: value expected", pos)
+        tag = self.data[pos]
+        self.pos = pos + 1
+        return _TABLE[tag](self, tag)
+
+    def read_int(self) -> int:
+        """An int where the grammar requires one (lengths, indexes)."""
+        pos = self.pos
+        if pos >= self.end:
+            self.fail("truncated: int expected", pos)
+        tag = self.data[pos]
+        if tag not in _INT_TAGS:
+            self.fail(f"expected an int, got byte 0x{tag:02x}", pos)
+        self.pos = pos + 1
+        return _TABLE[tag](self, tag)
+
+    def read_length(self) -> int:
+        """A count that must be non-negative and fit the remaining input (one byte per item)."""
+        pos = self.pos
+        count = self.read_int()
+        if count < 0 or count > self.end - self.pos:
+            self.fail(f"count {count} is negative or exceeds the {self.end - self.pos} bytes left", pos)
+        return count
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            self.fail(f"nested deeper than {MAX_DEPTH} levels", self.pos)
+
+    def fail(self, reason: str, offset: int) -> None:
+        raise DecodeError(reason, offset)

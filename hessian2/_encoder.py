@@ -1,0 +1,347 @@
+"""The Encoder: Python values to one Hessian 2 stream, the way hessian-lite writes.
+
+One ``Encoder`` is one stream: class definitions, type names and shared
+references are remembered across ``write`` calls, exactly as one Java
+Hessian2Output does for a Dubbo request or response body. Start a new
+Encoder per body; reusing one across bodies would emit references the other
+side cannot resolve.
+
+Untyped values are written by Python type (``dispatch``): ``None``, ``bool``,
+``int`` (a Java int when it fits, else a long), the width wrappers, ``float``
+(double), ``str``, ``bytes``, ``list``/``tuple`` (ArrayList), ``set``
+(HashSet), ``dict`` (HashMap), ``TypedList``/``TypedMap``, ``datetime``
+(java.util.Date), ``Decimal`` (BigDecimal), bound ``JavaObject`` dataclasses,
+bound ``JavaEnum`` members, ``JavaGenericObject`` and the types ``_javatypes``
+adds (java.time, UUID, exceptions).
+
+Fields of bound dataclasses are written by their annotation instead
+(``compile_spec``), so ``ids: List[Long]`` writes longs whatever the elements
+are. Compiled plans are cached per class.
+
+Not here: framing, I/O, Dubbo knowledge.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+from typing import Any, Callable, Dict, Tuple
+
+from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
+from ._errors import EncodeError
+from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
+from ._objects import begin_object, write_bound, write_generic
+from ._scalars import (INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double,
+                       write_int, write_long)
+from ._text import write_bytes, write_str
+from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+
+MAX_DEPTH = 200
+Writer = Callable[["Encoder", Any], None]
+
+
+class Encoder:
+    """Writes values into one Hessian 2 stream; ``getvalue()`` returns the bytes so far."""
+
+    __slots__ = ("buf", "refs", "_alive", "classdefs", "types", "depth")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.refs: Dict[int, int] = {}   # id(object) -> reference index
+        self._alive: list = []          # keeps referenced objects alive so ids stay unique
+        self.classdefs: Dict[Tuple[str, Tuple[str, ...]], int] = {}
+        self.types: Dict[str, int] = {}
+        self.depth = 0
+
+    def write(self, value: Any) -> None:
+        """Append one value to the stream."""
+        try:
+            self.write_any(self, value)
+        except RecursionError:
+            raise EncodeError("value nested too deeply") from None
+
+    def getvalue(self) -> bytes:
+        return bytes(self.buf)
+
+    # -- helpers used by the family writers
+
+    @staticmethod
+    def write_any(enc: "Encoder", value: Any) -> None:
+        kind = type(value)
+        writer = _DISPATCH.get(kind)
+        if writer is None:
+            writer = _resolve(kind)
+        writer(enc, value)
+
+    def seen(self, obj: Any) -> bool:
+        """Write a reference and return True if ``obj`` was written before; else number it."""
+        key = id(obj)
+        index = self.refs.get(key)
+        if index is not None:
+            self.buf.append(0x51)
+            write_int(self.buf, index)
+            return True
+        self.refs[key] = len(self._alive)
+        self._alive.append(obj)
+        return False
+
+    def new_ref(self) -> None:
+        """Count an object that can never be shared (a fresh Java handle object)."""
+        self._alive.append(None)
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise EncodeError(f"value nested deeper than {MAX_DEPTH} levels")
+
+    def plan(self, cls: type) -> "ObjectPlan":
+        found = _PLANS.get(cls)
+        if found is None:
+            found = _PLANS[cls] = ObjectPlan(class_info(cls))
+        return found
+
+
+class ObjectPlan:
+    """Per-class writers compiled from a ClassInfo's specs."""
+
+    __slots__ = ("java_class", "names", "fields")
+
+    def __init__(self, info: ClassInfo) -> None:
+        self.java_class = info.java_class
+        self.names = info.names
+        self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
+
+
+_PLANS: Dict[type, ObjectPlan] = {}
+
+
+# ---------------------------------------------------------------- untyped dispatch
+
+
+def _null(enc, value):
+    enc.buf.append(0x4E)
+
+
+def _bool(enc, value):
+    enc.buf.append(0x54 if value else 0x46)
+
+
+def _int(enc, value):
+    if INT_MIN <= value <= INT_MAX:
+        write_int(enc.buf, value)
+    else:
+        write_long(enc.buf, value)
+
+
+def _long(enc, value):
+    write_long(enc.buf, value)
+
+
+def _int32(enc, value):
+    write_int(enc.buf, value)
+
+
+def _double(enc, value):
+    write_double(enc.buf, value)
+
+
+def _str(enc, value):
+    write_str(enc.buf, value)
+
+
+def _bytes(enc, value):
+    write_bytes(enc.buf, value)
+
+
+def _list(enc, value):
+    write_list(enc, value)
+
+
+def _typed_list(enc, value):
+    write_typed_list(enc, value)
+
+
+def _set(enc, value):
+    write_set(enc, value)
+
+
+def _map(enc, value):
+    write_map(enc, value)
+
+
+def _typed_map(enc, value):
+    write_typed_map(enc, value)
+
+
+def _date(enc, value):
+    write_date_millis(enc.buf, datetime_to_millis(value))
+
+
+def _enum(enc, value):
+    java_class = getattr(type(value), "__java_class__", None)
+    if not java_class:
+        raise EncodeError(f"{type(value).__qualname__} is not bound to a Java enum: subclass JavaEnum "
+                          "with java_class=\"...\"")
+    if enc.seen(value):
+        return
+    begin_object(enc, java_class, ("name",))
+    write_str(enc.buf, value.name)
+
+
+_DISPATCH: Dict[type, Writer] = {
+    type(None): _null, bool: _bool, int: _int, Long: _long, Int: _int32, Short: _int32, Byte: _int32,
+    float: _double, Double: _double, Float: _double, str: _str, Char: _str,
+    bytes: _bytes, bytearray: _bytes, memoryview: _bytes,
+    list: _list, tuple: _list, TypedList: _typed_list, set: _set, frozenset: _set,
+    dict: _map, TypedMap: _typed_map, _dt.datetime: _date,
+    JavaGenericObject: write_generic,
+}
+
+
+def register(kind: type, writer: Writer) -> None:
+    """Add a writer for a Python type (used by ``_javatypes`` for java.time and friends)."""
+    _DISPATCH[kind] = writer
+
+
+def _resolve(kind: type) -> Writer:
+    """The writer of a subclass: first match along its MRO, cached."""
+    if issubclass(kind, JavaObject):
+        writer: Writer = write_bound
+    elif issubclass(kind, enum.Enum):
+        writer = _enum
+    else:
+        for base in kind.__mro__[1:]:
+            found = _DISPATCH.get(base)
+            if found is not None:
+                writer = found
+                break
+        else:
+            raise EncodeError(f"cannot write a {kind.__qualname__} as Hessian: no Java meaning "
+                              "(bind it with JavaObject/JavaEnum or convert it first)")
+    _DISPATCH[kind] = writer
+    return writer
+
+
+# ---------------------------------------------------------------- typed (annotation) writers
+
+
+def _checked_int(low: int, high: int, java: str) -> Writer:
+    def write(enc, value):
+        if value is None:
+            enc.buf.append(0x4E)
+        elif isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            write_int(enc.buf, value)
+        else:
+            raise EncodeError(f"expected a Java {java}, got {value!r}")
+    return write
+
+
+def _typed_long(enc, value):
+    if value is None:
+        enc.buf.append(0x4E)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        write_long(enc.buf, value)
+    else:
+        raise EncodeError(f"expected a Java long, got {value!r}")
+
+
+def _typed_double(enc, value):
+    if value is None:
+        enc.buf.append(0x4E)
+    elif isinstance(value, (float, int)) and not isinstance(value, bool):
+        write_double(enc.buf, float(value))
+    else:
+        raise EncodeError(f"expected a Java double, got {value!r}")
+
+
+def _typed_bool(enc, value):
+    if value is None:
+        enc.buf.append(0x4E)
+    elif isinstance(value, bool):
+        enc.buf.append(0x54 if value else 0x46)
+    else:
+        raise EncodeError(f"expected a bool, got {value!r}")
+
+
+def _typed_str(enc, value):
+    if type(value) is str:
+        write_str(enc.buf, value)
+    elif value is None:
+        enc.buf.append(0x4E)
+    elif isinstance(value, str):
+        write_str(enc.buf, str(value))
+    else:
+        raise EncodeError(f"expected a str, got {type(value).__name__}")
+
+
+def _typed_char(enc, value):
+    if value is None:
+        enc.buf.append(0x4E)
+    else:
+        write_str(enc.buf, Char(value))
+
+
+def _typed_of(*kinds: type, what: str) -> Writer:
+    def write(enc, value):
+        if value is None or isinstance(value, kinds):
+            enc.write_any(enc, value)
+        else:
+            raise EncodeError(f"expected {what}, got {type(value).__name__}")
+    return write
+
+
+_SCALAR_WRITERS: Dict[str, Writer] = {
+    "int": _checked_int(INT_MIN, INT_MAX, "int"),
+    "short": _checked_int(-32768, 32767, "short"),
+    "byte": _checked_int(-128, 127, "byte"),
+    "long": _typed_long, "double": _typed_double, "float": _typed_double,
+    "bool": _typed_bool, "str": _typed_str, "char": _typed_char,
+    "bytes": _typed_of(bytes, bytearray, memoryview, what="bytes"),
+    "date": _typed_of(_dt.datetime, what="a datetime"),
+    "decimal": _typed_of(decimal.Decimal, what="a Decimal"),
+    "any": Encoder.write_any,
+}
+
+
+def compile_spec(spec: Spec) -> Writer:
+    """A writer that gives a value the Java type an annotation names."""
+    kind = spec[0]
+    found = _SCALAR_WRITERS.get(kind)
+    if found is not None:
+        return found
+    if kind in ("object", "enum"):
+        return _typed_of(spec[1], what=spec[1].__qualname__)
+    if kind in ("list", "set"):
+        item = compile_spec(spec[1])
+        item = None if item is Encoder.write_any else item
+        as_set = kind == "set"
+
+        def write_items(enc, value):
+            if value is None:
+                enc.buf.append(0x4E)
+            elif isinstance(value, TypedList):
+                write_typed_list(enc, value, item)
+            elif as_set or isinstance(value, (set, frozenset)):
+                write_set(enc, value, item)
+            elif isinstance(value, (list, tuple)):
+                write_list(enc, value, None, item)
+            else:
+                raise EncodeError(f"expected a list, got {type(value).__name__}")
+        return write_items
+    if kind == "map":
+        key = compile_spec(spec[1])
+        val = compile_spec(spec[2])
+        key = None if key is Encoder.write_any else key
+        val = None if val is Encoder.write_any else val
+
+        def write_entries(enc, value):
+            if value is None:
+                enc.buf.append(0x4E)
+            elif isinstance(value, TypedMap):
+                write_typed_map(enc, value, key, val)
+            elif isinstance(value, dict):
+                write_map(enc, value, key, val)
+            else:
+                raise EncodeError(f"expected a dict, got {type(value).__name__}")
+        return write_entries
+    return Encoder.write_any

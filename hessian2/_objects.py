@@ -1,0 +1,257 @@
+"""Class definitions and object instances: writers and readers.
+
+Grammar::
+
+    class-def ::= 'C' string int string*    # Java class name, field count, field names
+    object    ::= x60-x6f value*            # instance of class definition #0..15
+              ::= 'O' int value*            # instance of class definition #n
+
+A class definition is written once per stream, just before the first instance
+(hessian-lite's ``writeObjectBegin`` keys definitions by class name); instances
+then carry their field values in definition order. Readers match fields by
+name: unknown fields are skipped, missing ones keep their defaults, as Java's
+JavaDeserializer does.
+
+What an instance decodes to is decided once per class definition, never by
+the input alone:
+
+* a Python class bound to that Java name (``JavaObject`` dataclass or
+  ``JavaEnum``), looked up in the decoder's ``classes``;
+* a Java class this package knows (BigDecimal, java.time handles, ...,
+  see ``_javatypes``), or any class whose fields are those of a Throwable;
+* otherwise a ``JavaGenericObject`` (class name + field dict).
+
+The instance is registered as a reference before its fields are read, so a
+field may point back at its owner.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Tuple
+
+from ._errors import EncodeError
+from ._model import JavaGenericObject, class_info
+from ._scalars import write_int
+from ._text import read_name, write_str
+
+# java class name -> factory(decoder, ClassDef) -> reader(decoder) -> value,
+# for Java classes with a Python meaning of their own (filled by _javatypes).
+SPECIAL_READERS: Dict[str, Callable[[Any, "ClassDef"], Callable[[Any], Any]]] = {}
+# Field-name sets that mark an object as a Throwable, checked after the above.
+THROWABLE_READER: list = []
+
+
+# ---------------------------------------------------------------- writers
+
+
+def begin_object(enc, java_class: str, names: Tuple[str, ...]) -> None:
+    """The class definition if this stream has not seen it yet, then the instance tag."""
+    key = (java_class, names)
+    index = enc.classdefs.get(key)
+    buf = enc.buf
+    if index is None:
+        index = len(enc.classdefs)
+        enc.classdefs[key] = index
+        buf.append(0x43)
+        write_str(buf, java_class)
+        write_int(buf, len(names))
+        for name in names:
+            write_str(buf, name)
+    if index <= 15:
+        buf.append(0x60 + index)
+    else:
+        buf.append(0x4F)
+        write_int(buf, index)
+
+
+def write_bound(enc, obj) -> None:
+    """A ``JavaObject`` dataclass instance, fields in hessian-lite's order."""
+    if enc.seen(obj):
+        return
+    plan = enc.plan(type(obj))
+    begin_object(enc, plan.java_class, plan.names)
+    enc.enter()
+    for name, write in plan.fields:
+        try:
+            write(enc, getattr(obj, name))
+        except EncodeError as exc:
+            raise EncodeError(f"{plan.java_class}.{name}: {exc}") from None
+    enc.depth -= 1
+
+
+def write_generic(enc, obj: JavaGenericObject) -> None:
+    if enc.seen(obj):
+        return
+    fields = obj.fields
+    names = tuple(fields)
+    for name in names:
+        if not isinstance(name, str):
+            raise EncodeError(f"{obj.java_class}: field names must be str, got {name!r}")
+    begin_object(enc, obj.java_class, names)
+    write = enc.write_any
+    enc.enter()
+    for name in names:
+        write(enc, fields[name])
+    enc.depth -= 1
+
+
+def write_fields(enc, java_class: str, fields: Dict[str, Any]) -> None:
+    """An object built on the fly from a dict (java.time handles, BigDecimal, ...)."""
+    enc.new_ref()
+    begin_object(enc, java_class, tuple(fields))
+    write = enc.write_any
+    enc.enter()
+    for value in fields.values():
+        write(enc, value)
+    enc.depth -= 1
+
+
+# ---------------------------------------------------------------- readers
+
+
+class ClassDef:
+    """One class definition of the stream, and (lazily) how to read its instances."""
+
+    __slots__ = ("name", "fields", "reader")
+
+    def __init__(self, name: str, fields: Tuple[str, ...]) -> None:
+        self.name = name
+        self.fields = fields
+        self.reader = None
+
+
+def read_class_def(dec, tag):
+    start = dec.pos - 1
+    name = read_name(dec)
+    count = dec.read_length()
+    fields = tuple(read_name(dec) for _ in range(count))
+    if len(set(fields)) != count:
+        dec.fail(f"class definition {name!r} repeats a field name", start)
+    dec.defs.append(ClassDef(name, fields))
+    dec.enter()  # a definition is followed by a value; bound a run of definitions
+    result = dec.value()
+    dec.depth -= 1
+    return result
+
+
+def _instance(dec, index: int, at: int):
+    defs = dec.defs
+    if not 0 <= index < len(defs):
+        dec.fail(f"object of class definition #{index} but only {len(defs)} defined", at)
+    definition = defs[index]
+    reader = definition.reader
+    if reader is None:
+        reader = definition.reader = _make_reader(dec, definition)
+    dec.enter()
+    result = reader(dec)
+    dec.depth -= 1
+    return result
+
+
+def read_object_short(dec, tag):
+    return _instance(dec, tag - 0x60, dec.pos - 1)
+
+
+def read_object_long(dec, tag):
+    at = dec.pos - 1
+    return _instance(dec, dec.read_int(), at)
+
+
+def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
+    cls = dec.classes.get(definition.name)
+    if cls is not None:
+        if isinstance(cls, type) and hasattr(cls, "__members__"):
+            return _enum_reader(cls, definition)
+        return _bound_reader(class_info(cls), definition)
+    special = SPECIAL_READERS.get(definition.name)
+    if special is not None:
+        return special(dec, definition)
+    for factory in THROWABLE_READER:
+        reader = factory(dec, definition)
+        if reader is not None:
+            return reader
+    return _generic_reader(definition)
+
+
+def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
+    java_class = definition.name
+    names = definition.fields
+
+    def read(dec):
+        obj = JavaGenericObject.__new__(JavaGenericObject)
+        obj.java_class = java_class
+        obj.fields = fields = {}
+        dec.refs.append(obj)
+        value = dec.value
+        for name in names:
+            fields[name] = value()
+        return obj
+
+    return read
+
+
+def _bound_reader(info, definition: ClassDef) -> Callable[[Any], Any]:
+    cls = info.cls
+    known = set(info.names)
+    attrs = tuple(name if name in known else None for name in definition.fields)
+    present = set(definition.fields)
+    missing = tuple(d for d in info.defaults if d[0] not in present)
+    to_set = tuple(name for name, spec in zip(info.names, info.specs) if spec[0] == "set")
+    has_dict = "__dict__" in dir(object.__new__(cls))
+    setter = object.__setattr__
+
+    def read(dec):
+        obj = object.__new__(cls)
+        dec.refs.append(obj)
+        for name, is_factory, default in missing:
+            setter(obj, name, default() if is_factory else default)
+        value = dec.value
+        if has_dict:
+            slots = obj.__dict__
+            for name in attrs:
+                if name is None:
+                    value()
+                else:
+                    slots[name] = value()
+        else:
+            for name in attrs:
+                if name is None:
+                    value()
+                else:
+                    setter(obj, name, value())
+        for name in to_set:
+            items = getattr(obj, name)
+            if isinstance(items, list):
+                try:
+                    setter(obj, name, set(items))
+                except TypeError:
+                    pass
+        return obj
+
+    return read
+
+
+def _enum_reader(cls, definition: ClassDef) -> Callable[[Any], Any]:
+    names = definition.fields
+    java_class = definition.name
+
+    def read(dec):
+        at = dec.pos
+        index = len(dec.refs)
+        dec.refs.append(None)
+        value = dec.value
+        fields = {name: value() for name in names}
+        constant = fields.get("name")
+        member = cls.__members__.get(constant) if isinstance(constant, str) else None
+        if member is None:
+            dec.fail(f"{java_class} has no constant {constant!r} in {cls.__qualname__}", at)
+        dec.refs[index] = member
+        return member
+
+    return read
+
+
+def register(table: list) -> None:
+    table[0x43] = read_class_def
+    for tag in range(0x60, 0x70):
+        table[tag] = read_object_short
+    table[0x4F] = read_object_long

@@ -1,0 +1,180 @@
+"""Java exceptions: the object a Dubbo provider sends, and the ones Java sends us.
+
+hessian-lite writes a Throwable as an ordinary object of its own class with
+the fields of ``java.lang.Throwable`` (plus any of the subclass)::
+
+    C "java.lang.RuntimeException" 4
+        "suppressedExceptions" "stackTrace" "cause" "detailMessage"
+    suppressedExceptions  typed list "java.util.Collections$UnmodifiableList" (Java's empty sentinel)
+    stackTrace            typed list "[java.lang.StackTraceElement" of StackTraceElement objects
+    cause                 the cause, or a reference to the exception itself when it has none
+                          (Java's ``cause == this`` means "no cause set")
+    detailMessage         the message, or null
+
+``JavaException`` is a Python exception carrying those fields, so a decoded
+Java exception can be raised, inspected and echoed, and a provider can build
+the ``java.lang.RuntimeException`` Dubbo consumers rethrow (never
+``java.lang.Throwable``: Dubbo 3.2+ refuses it). Any object whose class
+definition has ``detailMessage`` and ``stackTrace`` decodes as one; fields of
+subclasses are kept in ``extra``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Dict, List, Optional
+
+from ._encoder import register as register_writer
+from ._errors import EncodeError
+from ._model import JavaObject
+from ._objects import THROWABLE_READER, begin_object
+from ._wrappers import Byte, TypedList
+
+__all__ = ["JavaException", "StackTraceElement"]
+
+STACK_TRACE_TYPE = "[java.lang.StackTraceElement"
+SUPPRESSED_TYPE = "java.util.Collections$UnmodifiableList"
+_THROWABLE_FIELDS = ("suppressedExceptions", "stackTrace", "cause", "detailMessage")
+
+
+@dataclass
+class StackTraceElement(JavaObject, java_class="java.lang.StackTraceElement"):
+    """One frame, fields as Java 9+ declares them (Java 8 readers ignore the extra ones)."""
+
+    classLoaderName: Optional[str] = None
+    moduleName: Optional[str] = None
+    moduleVersion: Optional[str] = None
+    declaringClass: str = ""
+    methodName: str = ""
+    fileName: Optional[str] = None
+    lineNumber: int = -1
+    format: Byte = Byte(0)
+
+
+class JavaException(Exception):
+    """A Java Throwable as a Python exception.
+
+    ``JavaException("boom")`` is the ``java.lang.RuntimeException`` a provider
+    sends; ``JavaException.from_exception(exc)`` turns a Python exception
+    (with its traceback and cause chain) into one.
+    """
+
+    def __init__(self, message: Optional[str] = None, *, java_class: str = "java.lang.RuntimeException",
+                 cause: Optional["JavaException"] = None, stack_trace: Optional[List[Any]] = None,
+                 suppressed: Optional[List[Any]] = None, extra: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        if not java_class:
+            raise EncodeError("a Java exception needs a class name")
+        self.java_class = java_class
+        self.message = message
+        self.cause = cause
+        self.stack_trace: List[Any] = list(stack_trace or [])
+        self.suppressed: List[Any] = list(suppressed) if suppressed else []
+        self.extra: Dict[str, Any] = dict(extra or {})
+        self._wire_suppressed: Any = None
+        self._field_order: Optional[tuple] = None
+
+    def __str__(self) -> str:
+        return f"{self.java_class}: {self.message}" if self.message is not None else self.java_class
+
+    def __repr__(self) -> str:
+        return f"JavaException({self.message!r}, java_class={self.java_class!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JavaException):
+            return NotImplemented
+        return (self.java_class, self.message, self.stack_trace, self.extra) == \
+            (other.java_class, other.message, other.stack_trace, other.extra) and \
+            (self.cause is None) == (other.cause is None) and \
+            (self.cause is None or self.cause is self or self.cause == other.cause)
+
+    __hash__ = Exception.__hash__
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, *, java_class: str = "java.lang.RuntimeException",
+                       _depth: int = 0) -> "JavaException":
+        """A RuntimeException whose message, stack trace and causes describe ``exc``."""
+        if isinstance(exc, JavaException):
+            return exc
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        origin = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        cause = None
+        if origin is not None and _depth < 8:
+            cause = cls.from_exception(origin, java_class=java_class, _depth=_depth + 1)
+        return cls(message, java_class=java_class, cause=cause, stack_trace=_frames(exc.__traceback__))
+
+
+def _frames(tb: Optional[TracebackType]) -> List[StackTraceElement]:
+    """Python traceback -> Java stack trace (innermost frame first, as Java lists them)."""
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        module = tb.tb_frame.f_globals.get("__name__", "python")
+        frames.append(StackTraceElement(declaringClass=str(module), methodName=code.co_name,
+                                        fileName=os.path.basename(code.co_filename), lineNumber=tb.tb_lineno))
+        tb = tb.tb_next
+    frames.reverse()
+    return frames
+
+
+def _write_exception(enc, exc: JavaException) -> None:
+    if enc.seen(exc):
+        return
+    names = exc._field_order or (tuple(exc.extra) + _THROWABLE_FIELDS)
+    begin_object(enc, exc.java_class, names)
+    write = enc.write_any
+    enc.enter()
+    for name in names:
+        if name == "detailMessage":
+            write(enc, exc.message)
+        elif name == "cause":
+            write(enc, exc if exc.cause is None else exc.cause)
+        elif name == "stackTrace":
+            trace = exc.stack_trace
+            write(enc, trace if isinstance(trace, TypedList) else TypedList(STACK_TRACE_TYPE, trace))
+        elif name == "suppressedExceptions":
+            wire = exc._wire_suppressed
+            if wire is None or list(wire) != exc.suppressed:
+                wire = TypedList(SUPPRESSED_TYPE, exc.suppressed)
+            write(enc, wire)
+        else:
+            write(enc, exc.extra.get(name))
+    enc.depth -= 1
+
+
+register_writer(JavaException, _write_exception)
+
+
+def _throwable_reader(dec, definition):
+    names = definition.fields
+    if "detailMessage" not in names or "stackTrace" not in names:
+        return None
+    java_class = definition.name
+
+    def read(dec):
+        exc = JavaException.__new__(JavaException)
+        JavaException.__init__(exc, None, java_class=java_class)
+        dec.refs.append(exc)
+        value = dec.value
+        fields = {name: value() for name in names}
+        message = fields.pop("detailMessage", None)
+        cause = fields.pop("cause", None)
+        trace = fields.pop("stackTrace", None)
+        suppressed = fields.pop("suppressedExceptions", None)
+        exc.message = message if isinstance(message, str) else None
+        exc.args = (exc.message,)
+        exc.cause = None if cause is exc else cause
+        exc.stack_trace = trace if isinstance(trace, list) else []
+        exc._wire_suppressed = suppressed
+        exc.suppressed = list(suppressed) if isinstance(suppressed, list) else []
+        exc.extra = fields
+        exc._field_order = names
+        if isinstance(exc.cause, BaseException):
+            exc.__cause__ = exc.cause
+        return exc
+
+    return read
+
+
+THROWABLE_READER.append(_throwable_reader)
