@@ -26,6 +26,9 @@ class GrpcShimConfig:
     RESOURCE_EXHAUSTED instead of queueing without limit.
     ``grace_seconds`` is how long ``stop`` lets in-flight calls finish.
     ``reflection`` serves grpc.reflection so grpcurl and friends can list services.
+    ``reuse_port`` lets several worker processes bind the same port (SO_REUSEPORT,
+    as ``serve --workers N`` does for dubbo://); off, a taken port fails ``start``
+    instead of silently sharing it with a stranger.
     """
 
     host: str = "127.0.0.1"
@@ -34,6 +37,7 @@ class GrpcShimConfig:
     max_message_bytes: int = 4 * _MiB
     grace_seconds: float = 5.0
     reflection: bool = True
+    reuse_port: bool = False
 
     def __post_init__(self) -> None:
         _check_host(self.host)
@@ -51,6 +55,8 @@ class GrpcShimConfig:
             raise GrpcShimConfigError(f"grace_seconds: expected 0..300, got {self.grace_seconds!r}")
         if not isinstance(self.reflection, bool):
             raise GrpcShimConfigError(f"reflection: expected a bool, got {self.reflection!r}")
+        if not isinstance(self.reuse_port, bool):
+            raise GrpcShimConfigError(f"reuse_port: expected a bool, got {self.reuse_port!r}")
 
     @property
     def address(self) -> str:

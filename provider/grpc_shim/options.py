@@ -28,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, grace_seconds: float = 5.0) -> GrpcShimConfig | None:
-    """The shim's config from parsed flags; raises ``GrpcShimConfigError`` on bad values."""
+    """The shim's config from parsed flags; raises ``GrpcShimConfigError`` on bad values.
+
+    ``--host`` and ``--workers`` are serve's own flags: gRPC listens where dubbo://
+    does unless ``--grpc-host`` says otherwise, and shares its port across workers.
+    """
     if args.grpc_port is None:
         return None
     return GrpcShimConfig(
@@ -37,4 +41,5 @@ def config_from_args(args: argparse.Namespace, grace_seconds: float = 5.0) -> Gr
         max_concurrent_rpcs=args.grpc_max_concurrent,
         grace_seconds=grace_seconds,
         reflection=not args.no_grpc_reflection,
+        reuse_port=getattr(args, "workers", 1) > 1,
     )

@@ -74,7 +74,7 @@ class GrpcShim:
             options=[
                 ("grpc.max_receive_message_length", config.max_message_bytes),
                 ("grpc.max_send_message_length", config.max_message_bytes),
-                ("grpc.so_reuseport", 0),
+                ("grpc.so_reuseport", 1 if config.reuse_port else 0),
             ],
         )
         server.add_generic_rpc_handlers((seed_handler(self._recommender), v1_handler(self._recommender)))

@@ -35,6 +35,7 @@ def test_config_is_frozen() -> None:
         ({"max_message_bytes": 10}, "max_message_bytes"),
         ({"grace_seconds": -1}, "grace_seconds"),
         ({"reflection": "yes"}, "reflection"),
+        ({"reuse_port": 1}, "reuse_port"),
     ],
 )
 def test_bad_values_raise_config_error_naming_the_field(fields: dict[str, object], name: str) -> None:

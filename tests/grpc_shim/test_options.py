@@ -12,6 +12,7 @@ from provider.grpc_shim import options
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--workers", type=int, default=1)
     options.add_arguments(parser)
     return parser.parse_args(argv)
 
@@ -38,3 +39,10 @@ def test_grpc_host_overrides_host() -> None:
 def test_bad_port_is_a_config_error() -> None:
     with pytest.raises(GrpcShimConfigError, match="port"):
         options.config_from_args(parse("--grpc-port", "70000"))
+
+
+def test_several_workers_share_the_grpc_port() -> None:
+    single = options.config_from_args(parse("--grpc-port", "50051"))
+    shared = options.config_from_args(parse("--grpc-port", "50051", "--workers", "2"))
+    assert single is not None and shared is not None
+    assert (single.reuse_port, shared.reuse_port) == (False, True)

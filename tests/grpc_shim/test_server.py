@@ -18,6 +18,7 @@ from interfaces.proto import recommender_infer_pb2_grpc as seed_grpc
 from interfaces.recommender import Recommender
 from provider.grpc_shim import GrpcShim, GrpcShimConfig, GrpcShimError, GrpcShimStartError, start_grpc_shim
 from tests.grpc_shim.recommenders import EchoRecommender, RaisingRecommender, SlowRecommender, WrongAnswerRecommender
+from tests.support import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -189,6 +190,14 @@ async def test_busy_port_fails_start_with_a_clear_error(echo: EchoRecommender) -
             await shim.start()
     with pytest.raises(GrpcShimError, match="not started"):
         _ = shim.port
+
+
+@pytest.mark.asyncio
+async def test_reuse_port_lets_two_shims_share_a_port(echo: EchoRecommender) -> None:
+    port = free_port()
+    async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as first:
+        async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as second:
+            assert first.port == second.port == port
 
 
 @pytest.mark.asyncio
