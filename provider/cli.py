@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
     "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("features.load", "stream an artifact directory's user and item features into Redis"),
+    "eval": ("recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),
 }
 
 

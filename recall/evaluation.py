@@ -1,0 +1,176 @@
+"""Offline quality of recall: HR@k per channel and merged, beside popularity.
+
+Protocol (the one the references below were measured under):
+
+- the artifact's split: leave-last-out by timestamp, one held-out interaction
+  per user, ties in time broken by source file order (``offline.split``);
+- each list is ranked against all items with the user's training items removed
+  (the exclusion goes through the merger's exposure path, so recall is widened
+  by exactly that many items and still returns ``k``);
+- HR@k = share of test users whose held-out item is in the top ``k``; with one
+  held-out item it equals recall@k.
+
+References on ML-100K under this protocol: popularity ~0.20, untuned item-KNN
+~0.29, EASE ~0.39. With 943 users one standard error is about 0.015, so
+differences under 0.02 are noise.
+
+Tuning (``tune=True``) is honest by construction: users are split by a seeded
+permutation into a tuning half and a report half; fusion weights, quotas and
+the rank offset are chosen by coordinate ascent on the tuning half only, and
+the merged HR is then measured, through the real ``Merger``, on the report half
+(and on all users, which is optimistic because it includes the tuning half).
+Per-channel lists are computed once and cached; tuning only re-fuses them.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+import numpy as np
+
+from recall.artifacts import ArtifactDir, UserItems
+from recall.base import ChannelKind, RecallQuery
+from recall.facade import Recall
+from recall.merger import ChannelPolicy, Merger, fuse
+
+WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
+QUOTAS = (50, 100, 200, 400)
+OFFSETS = (5.0, 20.0, 60.0, 200.0)
+
+
+@dataclass(frozen=True)
+class TuneReport:
+    tune_users: int
+    report_users: int
+    policies: Mapping[ChannelKind, ChannelPolicy]
+    offset: float
+    hr_tune: float  # on the users it was tuned on (optimistic)
+    hr_report: float  # on the held-out half (the honest number)
+    hr_all: float  # on everybody (optimistic: includes the tuning half)
+    default_hr_report: float  # the untuned config on the same held-out half
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    k: int
+    users: int
+    items: int
+    split_rule: str
+    popularity: float
+    channels: Mapping[ChannelKind, float]
+    served: Mapping[ChannelKind, int]  # users for whom the channel was enabled
+    merged: float
+    seconds: float
+    tuned: TuneReport | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def popularity_hits(train: UserItems, items: int, users: np.ndarray, held_out: np.ndarray, k: int) -> np.ndarray:
+    """Hit per user for the most popular training items, the user's own removed."""
+    counts = np.bincount(train.items, minlength=items)
+    order = np.lexsort((np.arange(items), -counts))
+    hits = np.zeros(len(users), dtype=bool)
+    for position, (user, item) in enumerate(zip(users.tolist(), held_out.tolist())):
+        seen = train.of(user)
+        top = order[: k + len(seen)]
+        top = top[~np.isin(top, seen)][:k]
+        hits[position] = item in top
+    return hits
+
+
+def _fused_hits(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users: np.ndarray,
+                policies: Mapping[ChannelKind, ChannelPolicy], offset: float, k: int) -> float:
+    hits = 0
+    for position in users.tolist():
+        parts = [(kind, rows) for kind, rows in lists[position].items() if policies[kind].weight > 0]
+        ranked, _, _ = fuse(parts, policies, offset)
+        hits += int(held_out[position] in ranked[:k])
+    return hits / max(1, len(users))
+
+
+def tune(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users: np.ndarray,
+         policies: Mapping[ChannelKind, ChannelPolicy], offset: float, k: int, rounds: int = 2
+         ) -> tuple[dict[ChannelKind, ChannelPolicy], float, float]:
+    """Coordinate ascent over each channel's weight and quota, then the offset, on ``users`` only."""
+    best = dict(policies)
+    best_offset = offset
+    best_hr = _fused_hits(lists, held_out, users, best, best_offset, k)
+    for _ in range(rounds):
+        for kind in list(best):
+            for weight in WEIGHTS:
+                for quota in QUOTAS:
+                    trial = {**best, kind: replace(best[kind], weight=weight, quota=quota)}
+                    hr = _fused_hits(lists, held_out, users, trial, best_offset, k)
+                    if hr > best_hr + 1e-12:
+                        best, best_hr = trial, hr
+        for trial_offset in OFFSETS:
+            hr = _fused_hits(lists, held_out, users, best, trial_offset, k)
+            if hr > best_hr + 1e-12:
+                best_offset, best_hr = trial_offset, hr
+    return best, best_offset, best_hr
+
+
+async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0) -> EvalReport:
+    started = time.perf_counter()
+    artifacts = ArtifactDir(path)
+    user_ids = artifacts.user_ids()
+    items = recall.catalog.built
+    train = artifacts.train(len(user_ids), items)
+    test = artifacts.test()
+    users = test["user"].astype(np.int64)
+    held_out = test["item"].astype(np.int64)
+    merger = recall.merger
+    depth = max([k, *QUOTAS, *(policy.quota for _, policy in merger.channels)]) if tune_weights else max(
+        [k, *(policy.quota for _, policy in merger.channels)])
+    lists: list[dict[ChannelKind, np.ndarray]] = []
+    queries: list[RecallQuery] = []
+    merged_hits = np.zeros(len(users), dtype=bool)
+    for position, user in enumerate(users.tolist()):
+        query = await recall.query(user_ids[user])
+        seen = np.unique(train.of(user)).astype(np.int64)
+        per_channel: dict[ChannelKind, np.ndarray] = {}
+        for channel, _ in merger.channels:
+            if channel.enable(query):
+                rows = (await channel.retrieve(query, depth + len(seen))).rows
+                per_channel[channel.kind] = rows[~np.isin(rows, seen)][:depth]
+        lists.append(per_channel)
+        queries.append(query)
+        merged = await merger.run(query, k, seen)
+        merged_hits[position] = held_out[position] in merged.rows
+    kinds = [channel.kind for channel, _ in merger.channels]
+    channels = {
+        kind: float(np.mean([kind in per and held_out[i] in per[kind][:k] for i, per in enumerate(lists)]))
+        for kind in kinds
+    }
+    served = {kind: sum(kind in per for per in lists) for kind in kinds}
+    popularity = float(popularity_hits(train, items, users, held_out, k).mean())
+    tuned = None
+    if tune_weights:
+        order = np.random.default_rng(seed).permutation(len(users))
+        half = len(users) // 2
+        tune_users, report_users = np.sort(order[:half]), np.sort(order[half:])
+        policies = {channel.kind: policy for channel, policy in merger.channels}
+        best, best_offset, hr_tune = tune(lists, held_out, tune_users, policies, merger.offset, k)
+        tuned_merger = Merger([(channel, best[channel.kind]) for channel, _ in merger.channels],
+                              merger.filters, offset=best_offset)
+        tuned_hits = np.zeros(len(users), dtype=bool)
+        for position, user in enumerate(users.tolist()):
+            seen = np.unique(train.of(user)).astype(np.int64)
+            result = await tuned_merger.run(queries[position], k, seen)
+            tuned_hits[position] = held_out[position] in result.rows
+        tuned = TuneReport(
+            tune_users=len(tune_users), report_users=len(report_users), policies=best, offset=best_offset,
+            hr_tune=hr_tune, hr_report=float(tuned_hits[report_users].mean()), hr_all=float(tuned_hits.mean()),
+            default_hr_report=float(merged_hits[report_users].mean()),
+        )
+    rule = str(artifacts.manifest.get("params", {}).get("split") or
+               "leave-last-out by timestamp; ties broken by source file order")
+    stderr = math.sqrt(max(float(merged_hits.mean()) * (1 - float(merged_hits.mean())), 1e-9) / max(1, len(users)))
+    notes = (
+        f"one standard error of HR here is about {stderr:.3f}: differences under 0.02 are noise with {len(users)} users",
+        "references under this protocol: popularity ~0.20, untuned item-KNN ~0.29, EASE ~0.39",
+    )
+    return EvalReport(k, len(users), items, rule, popularity, channels, served, float(merged_hits.mean()),
+                      time.perf_counter() - started, tuned, notes)

@@ -1,0 +1,166 @@
+"""Embedding channels: u2i two-tower and the look-alike cold start for new users.
+
+Both end in one nearest-neighbour search of a user vector against the Faiss
+index of item embeddings; they differ in where the vector comes from:
+
+- ``UserVectors``: the stored two-tower user embedding (``embeddings/users.npy``)
+  for a user the build knows; for a user it does not know but who already has a
+  history, the normalised mean of the lastN item embeddings (the item tower's
+  space is the user tower's space, so this is a fair stand-in).
+- ``ProfileCentroids``: for a user with no history at all, the look-alike
+  vector: per profile attribute (``gender=F``, ``occupation=writer``, ...) the
+  mean embedding of the users sharing it, shrunk towards nothing when few do,
+  summed and normalised.
+
+``VectorSearch`` wraps the index. A single-query Faiss search is short, so it
+runs on the event loop by default; ``offload=True`` moves it to a worker thread
+(Faiss releases the GIL), which pays only when the index is slow to search
+(``bench/recall`` measures both).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
+
+
+def normalise(vector: np.ndarray) -> np.ndarray | None:
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm) or norm == 0.0:
+        return None
+    return (vector / norm).astype(np.float32)
+
+
+class VectorSearch:
+    """Inner-product top-k over item vectors (a Faiss index, or exact numpy when there is none)."""
+
+    def __init__(self, index: Any | None, vectors: np.ndarray | None = None, *, offload: bool = False) -> None:
+        if index is None and vectors is None:
+            raise RecallConfigError("VectorSearch needs a Faiss index or an item vector matrix")
+        self.index = index
+        self.vectors = vectors
+        self.offload = offload
+        self.dim = int(index.d) if index is not None else int(vectors.shape[1])  # type: ignore[union-attr]
+        self.count = int(index.ntotal) if index is not None else int(vectors.shape[0])  # type: ignore[union-attr]
+
+    def search_now(self, vector: np.ndarray, k: int) -> Candidates:
+        k = min(k, self.count)
+        if k <= 0:
+            return Candidates.empty()
+        if self.index is None:
+            return Candidates.top_k(np.asarray(self.vectors @ vector, dtype=np.float32), k)
+        scores, labels = self.index.search(vector.reshape(1, -1), k)
+        keep = labels[0] >= 0
+        return Candidates(labels[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
+
+    async def search(self, vector: np.ndarray, k: int) -> Candidates:
+        if vector.shape != (self.dim,):
+            raise RecallConfigError(f"user vector has shape {vector.shape}, the item index has dimension {self.dim}")
+        if self.offload:
+            return await asyncio.to_thread(self.search_now, vector, k)
+        return self.search_now(vector, k)
+
+
+class UserVectors:
+    """The two-tower user vector of a query, or ``None`` when there is nothing to build it from."""
+
+    def __init__(self, user_embeddings: np.ndarray | None, item_embeddings: np.ndarray | None, *, history: int = 20) -> None:
+        self.user_embeddings = user_embeddings
+        self.item_embeddings = item_embeddings
+        self.history = history
+
+    def of(self, query: RecallQuery) -> np.ndarray | None:
+        if self.user_embeddings is not None and query.user_row is not None and query.user_row < len(self.user_embeddings):
+            return np.asarray(self.user_embeddings[query.user_row], dtype=np.float32)
+        if self.item_embeddings is not None and len(query.history):
+            seeds = query.history[: self.history]
+            seeds = seeds[seeds < len(self.item_embeddings)]
+            if len(seeds):
+                return normalise(np.asarray(self.item_embeddings[np.sort(seeds)]).mean(axis=0))
+        return None
+
+
+class U2IChannel(Channel, kind=ChannelKind.U2I):
+    """Two-tower u2i: the user's vector, then one ANN search of the item index."""
+
+    def __init__(self, vectors: UserVectors, search: VectorSearch) -> None:
+        self.vectors = vectors
+        self.search = search
+
+    def enable(self, query: RecallQuery) -> bool:
+        return not query.is_new_user
+
+    async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
+        vector = self.vectors.of(query)
+        if vector is None:
+            return Candidates.empty()
+        return await self.search.search(vector, k)
+
+
+class ProfileCentroids:
+    """Per ``(attribute, value)`` mean user embedding, for look-alike vectors of new users.
+
+    ``shrink`` is a pseudo-count: an attribute value shared by ``n`` users counts
+    ``n / (n + shrink)``, so a zip code seen once barely moves the vector while
+    ``gender`` or ``occupation`` carry it.
+    """
+
+    def __init__(self, dim: int, *, shrink: float = 20.0) -> None:
+        self.dim = dim
+        self.shrink = shrink
+        self._sums: dict[tuple[str, str], np.ndarray] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def add(self, profile: Mapping[str, str], vector: np.ndarray) -> None:
+        for pair in profile.items():
+            key = (str(pair[0]), str(pair[1]))
+            if key in self._sums:
+                self._sums[key] += vector
+                self._counts[key] += 1
+            else:
+                self._sums[key] = np.array(vector, dtype=np.float64)
+                self._counts[key] = 1
+
+    @classmethod
+    def build(cls, profiles: Iterable[Mapping[str, str]], embeddings: np.ndarray, **kw: float) -> "ProfileCentroids":
+        centroids = cls(int(embeddings.shape[1]), **kw)
+        for row, profile in enumerate(profiles):
+            if row < len(embeddings) and profile:
+                centroids.add(profile, np.asarray(embeddings[row], dtype=np.float64))
+        return centroids
+
+    def vector(self, profile: Mapping[str, str]) -> np.ndarray | None:
+        total = np.zeros(self.dim, dtype=np.float64)
+        for pair in profile.items():
+            key = (str(pair[0]), str(pair[1]))
+            count = self._counts.get(key)
+            if count:
+                total += (self._sums[key] / count) * (count / (count + self.shrink))
+        return normalise(total)
+
+
+class LookalikeChannel(Channel, kind=ChannelKind.LOOKALIKE):
+    """New user, no history: search with the look-alike vector of the profile (and request context)."""
+
+    def __init__(self, centroids: ProfileCentroids, search: VectorSearch) -> None:
+        self.centroids = centroids
+        self.search = search
+
+    @staticmethod
+    def _profile(query: RecallQuery) -> dict[str, str]:
+        profile = dict(query.user.profile) if query.user is not None else {}
+        for key, value in query.context.items():
+            profile.setdefault(key, value)
+        return profile
+
+    def enable(self, query: RecallQuery) -> bool:
+        return query.is_new_user and bool(self._profile(query))
+
+    async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
+        vector = self.centroids.vector(self._profile(query))
+        if vector is None:
+            return Candidates.empty()
+        return await self.search.search(vector, k)

@@ -1,0 +1,13 @@
+"""Fixtures of the recall tests: one tiny artifact directory per session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.recall.fixtures import write_artifacts
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_artifacts(tmp_path_factory.mktemp("recall-artifacts"))
