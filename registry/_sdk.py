@@ -1,0 +1,73 @@
+"""The one place that imports nacos-sdk-python (3.x, asyncio over gRPC on HTTP port + 1000).
+
+Why a module of its own: the SDK is an optional dependency (``pip install dubbo-recsys[nacos]``), it
+lives under the top-level package name ``v2``, and importing it emits pydantic deprecation warnings from
+its own models that would fail a ``filterwarnings = error`` test run. Importing it here, once, inside a
+warnings guard, keeps every other module free of those concerns, and a missing SDK becomes a
+``RegistryUnavailableError`` that says what to install.
+
+The SDK adds a file handler to the ``naming`` / ``config`` logger for every client it builds; a client
+is closed through ``close_client`` here, which also removes the handlers that client added.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from registry.errors import RegistryUnavailableError
+
+__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers"]
+
+_sdk: ModuleType | None = None
+
+
+def nacos_sdk() -> ModuleType:
+    """The ``v2.nacos`` module of nacos-sdk-python, imported once."""
+    global _sdk
+    if _sdk is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import v2.nacos as sdk
+        except ImportError as exc:
+            raise RegistryUnavailableError(
+                "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'") from exc
+        _sdk = sdk
+    return _sdk
+
+
+def client_config(server_addresses: str, *, namespace: str, username: str, password: str,
+                  work_dir: Path | None, timeout_s: float = 5.0) -> Any:
+    """A ``ClientConfig`` for naming or config clients; SDK logs and cache go under ``work_dir``."""
+    sdk = nacos_sdk()
+    builder = sdk.ClientConfigBuilder().server_address(server_addresses).namespace_id(namespace or "")
+    if username:
+        builder = builder.username(username).password(password)
+    if work_dir is not None:
+        builder = builder.log_dir(str(Path(work_dir) / "logs")).cache_dir(str(Path(work_dir) / "cache"))
+    builder = builder.timeout_ms(int(timeout_s * 1000)).log_level(logging.WARNING)
+    return builder.build()
+
+
+def naming_client_config(server_addresses: str, *, namespace: str, username: str, password: str,
+                         work_dir: Path | None) -> Any:
+    """Shorthand kept for tests that drive the SDK directly."""
+    return client_config(server_addresses, namespace=namespace, username=username, password=password,
+                         work_dir=work_dir)
+
+
+class LoggerHandlers:
+    """Remembers the handlers of one SDK logger before a client is built, to remove the new ones later."""
+
+    def __init__(self, logger_name: str) -> None:
+        self._logger = logging.getLogger(logger_name)
+        self._before = list(self._logger.handlers)
+
+    def release(self) -> None:
+        for handler in list(self._logger.handlers):
+            if handler not in self._before:
+                self._logger.removeHandler(handler)
+                handler.close()
