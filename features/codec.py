@@ -164,7 +164,10 @@ class RowCodec:
     _loads: Callable[[Any], Any]
 
     def encode(self, row: list[Any]) -> bytes:
-        return self._dumps(row)
+        try:
+            return self._dumps(row)
+        except Exception as exc:  # e.g. a lone surrogate from a JSON "\\ud800" escape
+            raise FeatureCodecError(f"cannot encode {row[0]!r} as {self.encoding.value}: {exc}") from exc
 
     def decode(self, data: bytes | memoryview) -> Any:
         try:

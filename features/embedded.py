@@ -54,7 +54,7 @@ class PackedTable(Generic[T]):
 
     __slots__ = ("_data", "_offsets", "_hashes", "_rows", "_decode", "_hash", "_codec")
 
-    def __init__(self, data: bytearray, offsets: array, ids_hashes: array, decode: Callable[[Any], T],
+    def __init__(self, data: bytearray, offsets: array[int], ids_hashes: array[int], decode: Callable[[Any], T],
                  key_hash: Callable[[str], int] = hash, codec: RowCodec = _CODEC) -> None:
         order = sorted(range(len(ids_hashes)), key=ids_hashes.__getitem__)
         self._data = data

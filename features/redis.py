@@ -52,6 +52,8 @@ _SCHEMES = ("redis://", "rediss://", "unix://")
 # locally (0.1 ms for 2.4 KB, against ~4 ms for a 1,400-field BITFIELD_RO whose
 # arguments redis-py encodes in Python); larger ones are probed with BITFIELD_RO.
 WHOLE_FILTER_MAX_BYTES = 64 * 1024
+# Keys per MGET; a larger batch becomes several MGETs in one pipeline (one round trip).
+MGET_CHUNK = 1000
 # An add of up to this many bit positions is one BITFIELD SET; a larger add sends a
 # delta bitmap and ORs it in (SET scratch, BITOP OR, DEL, in MULTI): atomic, so
 # concurrent adds never lose bits, which would be false negatives.
@@ -151,12 +153,20 @@ class RedisFeatureStore:
             return []
         keys = [key(i) for i in ids]
         with redis_errors("MGET"):
-            values = await self._client.mget(keys)
+            if len(keys) <= MGET_CHUNK:
+                values = await self._client.mget(keys)
+            else:  # still one round trip, but no single reply of unbounded size
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for start in range(0, len(keys), MGET_CHUNK):
+                        pipe.mget(keys[start:start + MGET_CHUNK])
+                    values = [v for chunk in await pipe.execute() for v in chunk]
         out: list[T | None] = []
         for entity_id, k, value in zip(ids, keys, values):
             if value is None:
                 out.append(None)
                 continue
+            if not isinstance(value, bytes):
+                raise RedisStoreError("the redis client must return bytes (decode_responses=False)")
             try:
                 entity = from_row(self._codec.decode(value))
             except FeatureCodecError as exc:
@@ -256,11 +266,8 @@ class RedisSeenFilter:
                 raise RedisStoreError(f"{key} holds {len(bits)} bytes, more than a filter of {self._spec.nbytes}")
             return [all_bits_set(bits, positions) for positions in per_item]
         unique = list(dict.fromkeys(p for positions in per_item for p in positions))
-        args: list[Any] = []
-        for pos in unique:
-            args += ("GET", "u1", pos)
         with redis_errors("BITFIELD_RO"):
-            answer = await self._client.execute_command("BITFIELD_RO", key, *args)
+            answer = await self._client.bitfield_ro(key, "u1", unique[0], items=[("u1", p) for p in unique[1:]])
         if not isinstance(answer, list) or len(answer) != len(unique):
             raise RedisStoreError(f"BITFIELD_RO on {key} answered {type(answer).__name__}, not {len(unique)} bits")
         is_set = {pos for pos, bit in zip(unique, answer) if bit}

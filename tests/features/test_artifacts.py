@@ -55,3 +55,19 @@ def test_non_utf8_file_is_an_artifact_error(tmp_path: Path) -> None:
     (tmp_path / "features" / "users.jsonl").write_bytes(b'{"id": "\xff"}\n')
     with pytest.raises(ArtifactError, match="UTF-8"):
         list(ArtifactFeatures.open(tmp_path).users())
+
+
+def test_lone_surrogate_is_a_clear_error_in_both_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from features import load
+    from features.embedded import EmbeddedFeatureStore
+
+    write_artifact(tmp_path, [], [])
+    (tmp_path / "features" / "items.jsonl").write_text('{"id": "ok"}\n{"id": "bad", "author": "\\ud800"}\n')
+    with pytest.raises(FeatureStoreError, match="cannot encode 'bad'"):
+        EmbeddedFeatureStore.from_artifacts(tmp_path)
+    args = argparse.Namespace(artifacts=str(tmp_path), redis="redis://127.0.0.1:1/0", prefix="p", ttl=5,
+                              batch_size=10, quiet=True)
+    assert load.run(args) == 1  # fails on the value before it ever reaches Redis
+    assert "cannot encode 'bad'" in capsys.readouterr().err

@@ -77,3 +77,32 @@ def test_check_ids_rejects_non_string_ids(ids: object) -> None:
 
 def test_check_ids_accepts_any_sequence_of_strings() -> None:
     assert check_ids(("a", "b"), "x") == ["a", "b"]
+
+
+# --- properties ---------------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+texts = st.text(max_size=20)
+items = st.builds(
+    ItemFeatures, item_id=texts, category=texts, categories=st.lists(texts, max_size=4).map(tuple),
+    author=texts, region=texts, popularity=st.floats(allow_nan=False, allow_infinity=False),
+    attrs=st.dictionaries(texts, texts, max_size=4),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(item=items, encoding=st.sampled_from(list(Encoding)))
+def test_any_item_round_trips(item: ItemFeatures, encoding: Encoding) -> None:
+    codec = row_codec(encoding)
+    assert item_from_row(codec.decode(codec.encode(item_to_row(item)))) == item
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=64), encoding=st.sampled_from(list(Encoding)))
+def test_arbitrary_bytes_decode_or_raise_our_error(data: bytes, encoding: Encoding) -> None:
+    try:
+        item = item_from_row(row_codec(encoding).decode(data))
+    except FeatureCodecError:
+        return
+    assert isinstance(item, ItemFeatures)

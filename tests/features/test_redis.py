@@ -66,6 +66,16 @@ async def test_two_hundred_items_are_one_mget(redis_space: RedisSpace, artifact_
 
 
 @pytest.mark.asyncio
+async def test_batches_larger_than_one_mget_keep_order(redis_space: RedisSpace, artifact_dir: Path) -> None:
+    from features.redis import MGET_CHUNK
+
+    store = await loaded_store(redis_space, artifact_dir)
+    ids = [f"i{n % 450}" for n in range(MGET_CHUNK * 2 + 7)]  # i397..i449 do not exist
+    got = await store.items(ids)
+    assert [g.item_id if g else None for g in got] == [i if int(i[1:]) < 397 else None for i in ids]
+
+
+@pytest.mark.asyncio
 async def test_loaded_keys_carry_ttl_prefix_and_meta(redis_space: RedisSpace, artifact_dir: Path) -> None:
     store = await loaded_store(redis_space, artifact_dir, ttl=900)
     client = redis_space.client
