@@ -8,7 +8,7 @@ replaces it behind the same ``interfaces.recommender.Recommender`` seam.
 """
 from __future__ import annotations
 
-import hashlib
+import zlib
 from typing import Iterable, Sequence
 
 from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
@@ -47,11 +47,12 @@ class PopularRecommender:
             )
         else:
             ranked = list(self._items)
-        items = [
-            RecommendItem(itemId=item, score=score, channel="popular")
-            for item, score in ranked
-            if item not in seen
-        ][: request.count]
+        items = []
+        for item, score in ranked:
+            if item not in seen:
+                items.append(RecommendItem(itemId=item, score=score, channel="popular"))
+                if len(items) == request.count:
+                    break
         debug = {"popular": f'{{"candidates": {len(ranked)}, "returned": {len(items)}}}'} if request.debug else None
         return RecommendResponse(
             code=200, message="ok", requestId=request_id, items=items,
@@ -68,5 +69,6 @@ def _validate(request: RecommendRequest) -> str:
 
 
 def _request_id(request: RecommendRequest) -> str:
-    digest = hashlib.md5(f"{request.scene}\x00{request.userId}".encode(), usedforsecurity=False)
-    return digest.hexdigest()[:16]
+    # stable per (scene, user) so a caller can correlate retries; not a security token
+    key = f"{request.scene}\x00{request.userId}".encode()
+    return f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"

@@ -168,7 +168,7 @@ class Server:
 
 
 class _Connection(asyncio.Protocol):
-    __slots__ = ("server", "reader", "transport", "peer", "last_read", "_closed", "_tasks")
+    __slots__ = ("server", "reader", "transport", "peer", "last_read", "_closed", "_tasks", "_out")
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -178,6 +178,7 @@ class _Connection(asyncio.Protocol):
         self.last_read = time.monotonic()
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._out: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  (uvloop's is not an asyncio.Transport)
@@ -201,11 +202,21 @@ class _Connection(asyncio.Protocol):
         self.server.connections.discard(self)
 
     def write(self, frame: bytes) -> None:
-        if not self._closed and self.transport is not None:
-            self.transport.write(frame)
+        """Queue one whole frame; frames queued in one loop iteration leave in one send."""
+        if self._closed or self.transport is None:
+            return
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out.append(frame)
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        if out and not self._closed and self.transport is not None:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def close(self) -> None:
         if not self._closed and self.transport is not None:
+            self._flush()  # answers already produced still go out before the FIN
             self._closed = True
             self.transport.close()
 
