@@ -16,6 +16,7 @@ from typing import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
     "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
+    "grpc-health": ("provider.grpc_shim.health_check", "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)"),
     "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("features.load", "stream an artifact directory's user and item features into Redis"),
     "eval": ("recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),

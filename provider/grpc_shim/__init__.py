@@ -8,14 +8,20 @@ reflection come with it. Typical use, beside the Dubbo provider::
     ...
     await shim.stop()
 
-Needs the ``grpc`` extra (grpcio, grpcio-health-checking, grpcio-reflection).
+Needs the ``grpc`` extra (grpcio, grpcio-health-checking, grpcio-reflection). Config,
+errors and ``options`` import without grpc; the server names load on first use, so
+the CLI modules here (``options``, ``health_check``) stay cheap to import.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
 from provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
-from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, start_grpc_shim
-from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
+
+if TYPE_CHECKING:
+    from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, start_grpc_shim
+    from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
 
 __all__ = [
     "DEFAULT_PORT",
@@ -30,3 +36,21 @@ __all__ = [
     "RequestShapeError",
     "start_grpc_shim",
 ]
+
+# name -> submodule that defines it; imported (with grpc) on first access
+_LAZY = {
+    "HEALTH_NAMES": "server",
+    "GrpcShim": "server",
+    "start_grpc_shim": "server",
+    "SEED_SERVICE": "servicers",
+    "V1_SERVICE": "servicers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f"provider.grpc_shim.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'provider.grpc_shim' has no attribute {name!r}")
