@@ -30,6 +30,7 @@ from features.codec import (
 
 DEFAULT_TTL = 7 * 24 * 3600
 DEFAULT_BATCH = 1000
+MAX_BATCH = 100_000  # memory is bounded by one batch, so the batch is bounded too
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.ttl < 0:
         print("dubbo-recsys load: --ttl must be >= 0", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        print(f"dubbo-recsys load: --batch-size must be in 1..{MAX_BATCH}", file=sys.stderr)
         return 2
     try:
         report = asyncio.run(main())

@@ -37,10 +37,21 @@ def test_bad_arguments_exit_cleanly(tmp_path: object, capsys: pytest.CaptureFixt
 
     base = dict(artifacts=str(tmp_path), redis="redis://127.0.0.1:1/0", prefix="p", batch_size=10, quiet=True)
     assert load.run(argparse.Namespace(**base, ttl=-1)) == 2
+    assert load.run(argparse.Namespace(**{**base, "batch_size": 0}, ttl=5)) == 2
+    assert load.run(argparse.Namespace(**{**base, "batch_size": 10**9}, ttl=5)) == 2
     assert load.run(argparse.Namespace(**{**base, "redis": "http://nope"}, ttl=5)) == 1
     assert "redis url" in capsys.readouterr().err
     assert load.run(argparse.Namespace(**{**base, "artifacts": "/nonexistent/dir"}, ttl=5)) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_unparseable_redis_url_is_reported(artifact_dir: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from features import load
+
+    args = argparse.Namespace(artifacts=str(artifact_dir), redis="redis://127.0.0.1:notaport/0", prefix="p",
+                              batch_size=10, quiet=True, ttl=5)
+    assert load.run(args) == 1
+    assert "bad redis url" in capsys.readouterr().err
 
 
 def test_package_facade_exports_what_it_lists_and_no_redis() -> None:
