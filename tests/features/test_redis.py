@@ -263,3 +263,30 @@ async def test_large_filters_are_probed_with_bitfield(redis_space: RedisSpace) -
     assert await seen.might_contain("frank", items[:3]) == [False, False, False]
     unseen = await seen.might_contain("erin", [f"y{n}" for n in range(2000)])
     assert sum(unseen) <= 5  # 300 of 100,000 expected items: practically no false positives
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_never_answers_times_out_as_feature_store_error() -> None:
+    """A socket that accepts and stays silent (a hung Redis): the socket timeout bounds the wait."""
+    from features.redis import RedisConfig, RedisFeatureStore, RedisStoreError
+
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await done.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = RedisFeatureStore.from_config(RedisConfig(url=f"redis://127.0.0.1:{port}/0", socket_timeout=0.2, retries=0))
+    started = time.monotonic()
+    try:
+        with pytest.raises(RedisStoreError, match="Timeout"):
+            await store.items(["i1"])
+    finally:
+        await store.close()
+        done.set()
+        server.close()
+        await server.wait_closed()
+    assert time.monotonic() - started < 5
