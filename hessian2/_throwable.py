@@ -5,7 +5,7 @@ the fields of ``java.lang.Throwable`` (plus any of the subclass)::
 
     C "java.lang.RuntimeException" 4
         "suppressedExceptions" "stackTrace" "cause" "detailMessage"
-    suppressedExceptions  typed list "java.util.Collections$UnmodifiableList" (Java's empty sentinel)
+    suppressedExceptions  typed list "java.util.Collections$EmptyList" (Java 17's empty sentinel)
     stackTrace            typed list "[java.lang.StackTraceElement" of StackTraceElement objects
     cause                 the cause, or a reference to the exception itself when it has none
                           (Java's ``cause == this`` means "no cause set")
@@ -34,7 +34,9 @@ from ._wrappers import Byte, TypedList
 __all__ = ["JavaException", "StackTraceElement"]
 
 STACK_TRACE_TYPE = "[java.lang.StackTraceElement"
-SUPPRESSED_TYPE = "java.util.Collections$UnmodifiableList"
+SUPPRESSED_TYPE = "java.util.Collections$EmptyList"
+# Java's sentinel is one shared empty list, so the second exception of a stream refers to the first's.
+_EMPTY_SUPPRESSED = TypedList(SUPPRESSED_TYPE)
 _THROWABLE_FIELDS = ("suppressedExceptions", "stackTrace", "cause", "detailMessage")
 
 
@@ -136,7 +138,7 @@ def _write_exception(enc, exc: JavaException) -> None:
         elif name == "suppressedExceptions":
             wire = exc._wire_suppressed
             if wire is None or list(wire) != exc.suppressed:
-                wire = TypedList(SUPPRESSED_TYPE, exc.suppressed)
+                wire = TypedList(SUPPRESSED_TYPE, exc.suppressed) if exc.suppressed else _EMPTY_SUPPRESSED
             write(enc, wire)
         else:
             write(enc, exc.extra.get(name))
