@@ -1,0 +1,60 @@
+"""dubbo:// provider and consumer: Dubbo2 framing, dispatch, asyncio transport, client.
+
+Layers, each importable on its own (dependencies point down)::
+
+    protocol    sans-I/O Dubbo2 frames: FrameReader, encode_* (no codec, no sockets)
+    descriptor  JVM parameter descriptors <-> Java type names
+    spec        ServiceSpec / MethodSpec / Export: a Python object as a Java interface
+    dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
+    body        request/response bodies over the hessian2 codec
+    exchange    request frame -> whole answer frame (no sockets)
+    transport   asyncio Server: the only socket code; limits, READONLY, drain, hooks
+    client      DubboClient: one multiplexed connection, timeouts, heartbeats
+    services    our RecommendService and the seed's DubbogoInferService
+
+Names below are loaded on first use, so ``import provider`` (and the CLI's
+``--help``) stays cheap.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "ServerConfig", "ClientConfig",
+    "Server", "Lifecycle", "install_uvloop",
+    "DubboClient",
+    "Dispatcher", "Invocation", "Returned", "Raised", "Refused",
+    "ServiceSpec", "MethodSpec", "Export",
+    "Status",
+    "PopularRecommender", "default_exports", "RECOMMEND_SPEC", "SEED_SPEC",
+    "serve_exports",
+    "ProviderError", "FrameError", "BodyError", "DescriptorError", "ConfigError", "ServiceSpecError",
+    "RemoteError", "RemoteStatusError", "RemoteApplicationError", "RemoteTimeoutError", "ConnectionLostError",
+]
+
+_WHERE = {
+    "ServerConfig": "config", "ClientConfig": "config",
+    "Server": "transport", "Lifecycle": "transport", "install_uvloop": "transport",
+    "DubboClient": "client",
+    "Dispatcher": "dispatch", "Invocation": "dispatch", "Returned": "dispatch", "Raised": "dispatch",
+    "Refused": "dispatch",
+    "ServiceSpec": "spec", "MethodSpec": "spec", "Export": "spec",
+    "Status": "protocol",
+    "PopularRecommender": "popular",
+    "default_exports": "services", "RECOMMEND_SPEC": "services", "SEED_SPEC": "services",
+    "serve_exports": "serve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name, "errors" if name in __all__ else None)
+    if module is None:
+        raise AttributeError(f"module 'provider' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"provider.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -411,3 +411,15 @@ async def test_lifecycle_hooks_run_in_order():
     assert seen == [("after_listening", True), ("before_readonly", 1)]
     assert client.readonly
     await client.close()
+
+
+@pytest.mark.asyncio
+async def test_client_timeout_leaves_the_connection_usable(served):
+    from provider.errors import RemoteTimeoutError
+
+    _, client, _ = served
+    with pytest.raises(RemoteTimeoutError):
+        await call_probe(client, "sleep", [500, "late"], ["int", "java.lang.String"], timeout=0.1)
+    assert await call_probe(client, "sleep", [0, "fine"], ["int", "java.lang.String"]) == "fine"
+    await asyncio.sleep(0.5)  # the late answer arrives for a request nobody waits for: ignored
+    assert await client.echo(SEED, "still") == "still"

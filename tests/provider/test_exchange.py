@@ -1,0 +1,101 @@
+"""Exchange and body without sockets: request frame in, answer bytes out."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import hessian2
+from hessian2 import Encoder
+from provider.body import decode_invocation, decode_message, decode_result, encode_invocation, supports_response_attachments
+from provider.dispatch import Dispatcher, Invocation
+from provider.errors import BodyError
+from provider.exchange import Exchange
+from provider.popular import PopularRecommender
+from provider.protocol import NEED_DATA, FrameReader, RequestFrame, ResponseFrame
+from provider.services import default_exports
+
+EXCHANGE = Exchange(Dispatcher(default_exports(PopularRecommender())), 1 << 20)
+SEED = "com.loki.www.infer.DubbogoInferService"
+
+
+def answer(frame: RequestFrame) -> ResponseFrame | None:
+    data = asyncio.run(EXCHANGE.answer(frame))
+    if data is None:
+        return None
+    reader = FrameReader()
+    reader.receive_data(data)
+    event = reader.next_event()
+    assert reader.next_event() is NEED_DATA  # exactly one frame
+    return event
+
+
+def echo_body(**changes) -> bytes:
+    fields = dict(dubbo_version="2.0.2", path=SEED, version="0.0.0", method="$echo",
+                  descriptor="Ljava/lang/Object;", args=("ping",), attachments={})
+    fields.update(changes)
+    return encode_invocation(Invocation(**fields))
+
+
+def test_ok_answer_header_and_body():
+    frame = answer(RequestFrame(9, 2, True, False, echo_body()))
+    assert (frame.request_id, frame.serialization_id, frame.status, frame.event) == (9, 2, 20, False)
+    assert decode_result(frame.body) == (4, "ping", {"dubbo": "2.0.2"})
+
+
+def test_one_way_has_no_answer():
+    assert answer(RequestFrame(9, 2, False, False, echo_body())) is None
+
+
+def test_unknown_serialization_is_40_in_hessian2():
+    frame = answer(RequestFrame(3, 23, True, False, b"{}"))
+    assert frame.status == 40 and frame.serialization_id == 2
+    assert "23" in decode_message(frame.body)
+
+
+def test_heartbeat_answer_bytes():
+    data = EXCHANGE.answer_event(RequestFrame(1, 2, True, True, b"N"))
+    assert data == bytes.fromhex("dabb2214" "0000000000000001" "00000001" "4e")
+    assert EXCHANGE.answer_event(RequestFrame(2, 2, False, True, b"\x01R")) is None
+
+
+def test_old_consumer_without_attachments_and_null_version():
+    encoder = Encoder()
+    for value in ("2.0.2", SEED, None, "$echo", "Ljava/lang/Object;", 7):
+        encoder.write(value)
+    invocation = decode_invocation(encoder.getvalue())
+    assert invocation.version == "" and invocation.attachments == {} and invocation.args == (7,)
+    frame = answer(RequestFrame(4, 2, True, False, encoder.getvalue()))
+    assert decode_result(frame.body)[1] == 7
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\x05",
+        echo_body()[:-3],
+        echo_body(descriptor="Ljava/lang/Object"),
+        b"".join(hessian2.dumps(v) for v in ("2.0.2", SEED, "0.0.0", "$echo", "Ljava/lang/Object;", "x", 5)),
+    ],
+)
+def test_undecodable_bodies_are_body_errors_and_40(body):
+    with pytest.raises(BodyError):
+        decode_invocation(body)
+    assert answer(RequestFrame(5, 2, True, False, body)).status == 40
+
+
+def test_non_string_method_is_40():
+    encoder = Encoder()
+    for value in ("2.0.2", SEED, "0.0.0", 12, ""):
+        encoder.write(value)
+    assert answer(RequestFrame(6, 2, True, False, encoder.getvalue())).status == 40
+
+
+@pytest.mark.parametrize(
+    "version, expected",
+    [("2.0.2", True), ("2.0.99", True), ("2.0.1", False), ("2.7.23", False), ("3.3.0", False), ("", False),
+     (None, False), ("2.0.10", True), ("garbage", False)],
+)
+def test_response_attachment_versions(version, expected):
+    assert supports_response_attachments(version) is expected

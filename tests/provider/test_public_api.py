@@ -1,0 +1,18 @@
+"""The facade: every name in ``provider.__all__`` resolves; importing it stays cheap."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import provider
+
+
+def test_all_names_resolve():
+    for name in provider.__all__:
+        assert getattr(provider, name) is not None, name
+
+
+def test_import_is_cheap():
+    code = "import sys, provider, provider.cli; print(sorted(m for m in ('asyncio', 'hessian2') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
