@@ -130,14 +130,15 @@ def check_health_command(argv: list[str], serve: argparse.Namespace) -> None:
     """A container health check must probe the server that ``serve`` runs.
 
     With the gRPC shim on: grpc.health.v1 on ``--grpc-port``, through
-    ``python -m provider.grpc_shim.health_check``. Without: a Dubbo ``$echo`` on
-    ``--port``, through ``dubbo-recsys call``.
+    ``dubbo-recsys grpc-health``. Without: a Dubbo ``$echo`` on ``--port``, through
+    ``dubbo-recsys call``.
     """
-    if grpc_port(serve) is not None:
-        assert argv[:3] == ["python", "-m", "provider.grpc_shim.health_check"], argv
-        assert port_of(argv[argv.index("--addr") + 1]) == grpc_port(serve)
-        return
     assert argv[0] == "dubbo-recsys", argv
+    if grpc_port(serve) is not None:
+        health = parse_command(argv[1:], "grpc-health")
+        assert port_of(health.addr) == grpc_port(serve) and health.service == "", argv
+        assert health.timeout <= 5
+        return
     call = parse_command(argv[1:], "call")
     assert (call.host, call.port, call.method) == ("127.0.0.1", serve.port, "$echo"), argv
     assert call.timeout <= 5

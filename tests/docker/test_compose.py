@@ -86,4 +86,4 @@ def test_provider_waits_for_healthy_peers_and_has_time_to_drain() -> None:
 def test_provider_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
     args = parse_serve(resolved()["services"]["provider"]["command"])
-    assert (grpc_port(args) is not None) == serve_has_grpc()
+    assert (grpc_port(args) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"

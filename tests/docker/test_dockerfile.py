@@ -87,4 +87,4 @@ def test_healthcheck_probes_what_serve_runs() -> None:
 
 def test_image_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
-    assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc()
+    assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"

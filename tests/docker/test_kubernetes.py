@@ -92,7 +92,7 @@ def test_probes_ask_what_serve_runs() -> None:
 
 def test_deployment_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
-    assert (grpc_port(serve_args(documents())) is not None) == serve_has_grpc()
+    assert (grpc_port(serve_args(documents())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
 
 
 def test_shutdown_fits_in_the_grace_period() -> None:
