@@ -39,7 +39,7 @@ class RecallConfig:
 
     channels: Mapping[ChannelKind, ChannelPolicy] = field(default_factory=lambda: DEFAULT_POLICIES)
     history: int = 50  # lastN items the item-neighbour channels read
-    decay: float = 0.9  # recency weight per lastN position for item-CF / swing / i2i
+    decay: float = 0.4  # recency weight per lastN position for item-CF / swing / i2i (tuned, see RESULTS)
     user_cf_items: int = 50  # recent items read per similar user
     user_cf_decay: float = 0.98
     fusion_offset: float = 60.0  # reciprocal-rank fusion: weight / (offset + rank)
