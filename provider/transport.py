@@ -29,7 +29,7 @@ import logging
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, Generator
 
 from provider.config import ServerConfig
 from provider.dispatch import Dispatcher
@@ -44,7 +44,7 @@ from provider.protocol import (
     encode_readonly_event,
 )
 
-__all__ = ["Server", "Lifecycle", "install_uvloop"]
+__all__ = ["Server", "Lifecycle", "install_uvloop", "start_eagerly"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,50 @@ def install_uvloop() -> bool:
         return False
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return True
+
+
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run ``coro`` now, up to its first real suspension; only then make it a Task.
+
+    Most calls (``$echo``, the popularity recommender, cached answers) never wait
+    on anything, and a Task per call halves the throughput of those. This is what
+    Python 3.12's ``eager_task_factory`` does; on 3.11 we do it by hand: step the
+    coroutine once, and if it yielded a future, hand the rest to a Task that
+    waits for that future and then keeps stepping the same coroutine.
+    """
+    try:
+        yielded = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_resume(coro, yielded))
+
+
+class _Yield:
+    """Awaitable that re-yields what the inner coroutine yielded, so the Task waits on it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield self.value
+
+
+async def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
+    while True:
+        try:
+            await _Yield(yielded)
+        except BaseException as exc:  # cancelled while waiting: let the coroutine see it
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
 
 
 @dataclass
@@ -261,9 +305,10 @@ class _Connection(asyncio.Protocol):
                         self.write(exchange.answer_overloaded(event, server.inflight))
                     continue
                 server._call_started()
-                task = asyncio.ensure_future(self._handle(event))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task = start_eagerly(self._handle(event))
+                if task is not None:
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
             elif type(event) is OversizedFrame:
                 answer = exchange.answer_oversized(event, self.peer)
                 if answer is not None:
