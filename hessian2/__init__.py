@@ -37,6 +37,7 @@ from typing import Any
 from ._decoder import ClassesArg, Decoder
 from ._encoder import Encoder
 from ._errors import DecodeError, EncodeError, Hessian2Error
+from ._generic import from_generic, to_generic
 from ._javatypes import Instant, LocalDateTime
 from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
 from ._throwable import JavaException, StackTraceElement
@@ -46,7 +47,7 @@ __all__ = [
     "dumps", "loads", "Encoder", "Decoder",
     "JavaObject", "JavaEnum", "JavaGenericObject", "bound_classes",
     "Long", "Int", "Short", "Byte", "Float", "Double", "Char", "TypedList", "TypedMap",
-    "LocalDateTime", "Instant", "JavaException", "StackTraceElement",
+    "LocalDateTime", "Instant", "JavaException", "StackTraceElement", "to_generic", "from_generic",
     "Hessian2Error", "DecodeError", "EncodeError",
 ]
 

@@ -1,0 +1,118 @@
+"""BigDecimal, UUID, java.time, exceptions and generic maps (the Java-shaped extras)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import List, Optional
+
+import pytest
+
+import hessian2
+from hessian2 import (DecodeError, EncodeError, Instant, JavaEnum, JavaException, JavaGenericObject,
+                      JavaObject, LocalDateTime, Long, from_generic, to_generic)
+
+
+class Level(JavaEnum, java_class="test.h2.Level"):
+    LOW = 1
+    HIGH = 2
+
+
+@dataclass
+class Leaf(JavaObject, java_class="test.h2.Leaf"):
+    id: Long = Long(0)
+    level: Optional[Level] = None
+
+
+@dataclass
+class Tree(JavaObject, java_class="test.h2.Tree"):
+    name: str = ""
+    leaves: List[Leaf] = field(default_factory=list)
+    weight: float = 0.0
+
+
+@pytest.mark.parametrize("value", [Decimal("0"), Decimal("-12.3400"), Decimal("1E+30"), Decimal("1.5E-9")])
+def test_big_decimal_keeps_scale(value):
+    decoded = hessian2.loads(hessian2.dumps(value))
+    assert str(decoded) == str(value)
+
+
+def test_big_decimal_refuses_nan_and_garbage():
+    with pytest.raises(EncodeError):
+        hessian2.dumps(Decimal("NaN"))
+    bad = hessian2.dumps(JavaGenericObject("java.math.BigDecimal", {"value": "12,5"}))
+    with pytest.raises(DecodeError):
+        hessian2.loads(bad)
+
+
+def test_shared_decimal_is_one_reference_like_java():
+    price = Decimal("9.99")
+    assert hessian2.dumps([price, price]).endswith(b"Q\x91")
+
+
+def test_uuid():
+    value = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert hessian2.loads(hessian2.dumps(value)) == value
+
+
+@pytest.mark.parametrize("value", [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.time(23, 59, 59, 999999),
+                                   LocalDateTime(2000, 2, 29, 12), dt.timedelta(days=-3, microseconds=1),
+                                   Instant(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.timezone.utc)])
+def test_java_time_round_trip(value):
+    decoded = hessian2.loads(hessian2.dumps(value))
+    assert decoded == value and type(decoded) is type(value)
+
+
+def test_java_time_out_of_range_is_a_decode_error():
+    bad = hessian2.dumps(JavaGenericObject("com.alibaba.com.caucho.hessian.io.java8.LocalDateHandle",
+                                           {"day": 31, "month": 2, "year": 2024}))
+    with pytest.raises(DecodeError):
+        hessian2.loads(bad)
+
+
+def test_java_exception_from_python_exception():
+    def failing():
+        raise ValueError("bad input")
+
+    try:
+        try:
+            failing()
+        except ValueError as exc:
+            raise KeyError("lookup") from exc
+    except KeyError as exc:
+        java = JavaException.from_exception(exc)
+    assert java.java_class == "java.lang.RuntimeException"
+    assert java.message == "KeyError: 'lookup'" and java.cause.message == "ValueError: bad input"
+    assert java.cause.stack_trace[0].methodName == "failing"  # innermost frame first, as in Java
+    decoded = hessian2.loads(hessian2.dumps(java))
+    assert isinstance(decoded, JavaException) and decoded == java
+    assert decoded.cause.cause is None
+    with pytest.raises(JavaException):
+        raise decoded
+
+
+def test_custom_exception_fields_are_kept():
+    wire = hessian2.dumps(JavaException("x", java_class="org.x.BizException", extra={"code": 7}))
+    decoded = hessian2.loads(wire)
+    assert decoded.java_class == "org.x.BizException" and decoded.extra == {"code": 7}
+    assert hessian2.dumps(decoded) == wire
+
+
+def test_to_generic_and_back():
+    tree = Tree("t", [Leaf(Long(1), Level.HIGH), Leaf(Long(2))], 1.5)
+    generic = to_generic(tree)
+    assert generic == {"class": "test.h2.Tree", "name": "t", "weight": 1.5, "leaves": [
+        {"class": "test.h2.Leaf", "id": 1, "level": "HIGH"}, {"class": "test.h2.Leaf", "id": 2, "level": None}]}
+    back = from_generic(generic)
+    assert back == tree and type(back.leaves[0].id) is Long
+    assert from_generic({"name": "x", "weight": 2}, Tree) == Tree("x", [], 2.0)
+    assert from_generic({"class": "org.unbound.X", "a": 1}) == JavaGenericObject("org.unbound.X", {"a": 1})
+
+
+def test_from_generic_errors_name_the_path():
+    with pytest.raises(EncodeError) as info:
+        from_generic({"class": "test.h2.Tree", "leaves": [{"id": 1}, {"id": "two"}]})
+    assert "$.leaves[1].id" in str(info.value)
+    with pytest.raises(EncodeError):
+        from_generic({"leaves": [{"level": "MEDIUM"}]}, Tree)
