@@ -141,17 +141,17 @@ class RedisFeatureStore:
 
     async def users(self, user_ids: Sequence[str]) -> list[UserFeatures | None]:
         ids = check_ids(user_ids, "user_ids")
-        return await self._mget(ids, self._layout.user, user_from_row, lambda u: u.user_id)
+        return await self._mget(ids, self._layout.user(""), user_from_row, lambda u: u.user_id)
 
     async def items(self, item_ids: Sequence[str]) -> list[ItemFeatures | None]:
         ids = check_ids(item_ids, "item_ids")
-        return await self._mget(ids, self._layout.item, item_from_row, lambda i: i.item_id)
+        return await self._mget(ids, self._layout.item(""), item_from_row, lambda i: i.item_id)
 
-    async def _mget(self, ids: list[str], key: Callable[[str], str], from_row: Callable[[Any], T],
+    async def _mget(self, ids: list[str], key: str, from_row: Callable[[Any], T],
                     id_of: Callable[[T], str]) -> list[T | None]:
         if not ids:
             return []
-        keys = [key(i) for i in ids]
+        keys = [key + i for i in ids]
         with redis_errors("MGET"):
             if len(keys) <= MGET_CHUNK:
                 values = await self._client.mget(keys)

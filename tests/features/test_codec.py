@@ -106,3 +106,8 @@ def test_arbitrary_bytes_decode_or_raise_our_error(data: bytes, encoding: Encodi
     except FeatureCodecError:
         return
     assert isinstance(item, ItemFeatures)
+
+
+def test_rows_off_the_fast_path_are_still_accepted_when_valid() -> None:
+    assert item_from_row(["x", "c", [], "", "", 3, {}]).popularity == 3.0  # int popularity from another writer
+    assert item_from_row(["x", "c", ("a",), "", "", 1.0, {}]).categories == ("a",)
