@@ -131,8 +131,12 @@ class Recall:
     ) -> RecallResult:
         if not isinstance(k, int) or isinstance(k, bool) or not 0 < k <= self.config.max_k:
             raise RecallInputError(f"k must be an int in 1..{self.config.max_k}, got {k!r}")
+        if isinstance(exposure, (str, bytes)) or not all(isinstance(item, str) for item in exposure):
+            raise RecallInputError("exposure must be a sequence of item id strings")
+        if context is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in context.items()):
+            raise RecallInputError("context must map strings to strings")
         query = await self.query(user_id, context)
-        exclude = self.catalog.rows_of([str(item) for item in exposure])
+        exclude = self.catalog.rows_of(list(exposure))
         return self.result(await self.merger.run(query, k, exclude))
 
     def result(self, merged: MergeResult) -> RecallResult:

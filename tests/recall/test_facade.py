@@ -96,9 +96,18 @@ async def test_bad_k_is_a_clear_error(artifacts: Path, k: object) -> None:
 
 
 @pytest.mark.asyncio
-async def test_bad_user_id_type_is_a_clear_error(artifacts: Path) -> None:
+async def test_bad_user_id_exposure_or_context_is_a_clear_error(artifacts: Path) -> None:
+    recall = load(artifacts)
     with pytest.raises(RecallInputError):
-        await load(artifacts).retrieve(42, 5)  # type: ignore[arg-type]
+        await recall.retrieve(42, 5)  # type: ignore[arg-type]
+    with pytest.raises(RecallInputError):
+        await recall.retrieve("u0", 5, exposure="i1")
+    with pytest.raises(RecallInputError):
+        await recall.retrieve("u0", 5, exposure=[1, 2])  # type: ignore[list-item]
+    with pytest.raises(RecallInputError):
+        await recall.retrieve("u0", 5, context={"region": 3})  # type: ignore[dict-item]
+    unknown = await recall.retrieve("u0", 5, exposure=["not-an-item"])  # unknown ids are simply not there
+    assert len(unknown.items) == 5
 
 
 @pytest.mark.asyncio
