@@ -290,3 +290,26 @@ async def test_a_server_that_never_answers_times_out_as_feature_store_error() ->
         server.close()
         await server.wait_closed()
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("args", [
+    ("MGET", "recsys:v1:item:a", "фильм"), ("SET", "k", b"\x00\xff", "EX", 60), ("CONFIG GET", "maxmemory"),
+    (b"CLIENT SETINFO", "LIB-NAME", "x"), ("BITFIELD", "k", "SET", "u1", 19170, 1), ("SET", "k", 1.5),
+    ("SET", "k", 1e20), ("SET", "k", 1 / 3), ("SET", "k", 2**70), ("SET", "k", memoryview(b"abc")),
+])
+def test_hiredis_packer_writes_what_redis_py_writes(args: tuple[Any, ...]) -> None:
+    from redis.asyncio.connection import Connection
+
+    from features.redis import HiredisPackingConnection
+
+    assert b"".join(HiredisPackingConnection().pack_command(*args)) == b"".join(
+        bytes(chunk) for chunk in Connection().pack_command(*args))
+
+
+def test_hiredis_packer_keeps_redis_py_errors_for_bad_arguments() -> None:
+    from redis.exceptions import DataError
+
+    from features.redis import HiredisPackingConnection
+
+    with pytest.raises(DataError):
+        HiredisPackingConnection().pack_command("SET", "k", None)
