@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from tests.grpc_shim.recommenders import EchoRecommender
 from tests.support import free_port, require_env
 
 
-async def run_client(binary: str, *args: str) -> tuple[int, list[dict[str, object]], str]:
+async def run_client(binary: str, *args: str) -> tuple[int, list[dict[str, Any]], str]:
     process = await asyncio.create_subprocess_exec(
         binary, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -30,7 +31,7 @@ async def run_client(binary: str, *args: str) -> tuple[int, list[dict[str, objec
     return process.returncode or 0, lines, err.decode()
 
 
-def by_call(lines: list[dict[str, object]], call: str) -> list[dict[str, object]]:
+def by_call(lines: list[dict[str, Any]], call: str) -> list[dict[str, Any]]:
     return [line for line in lines if line["call"] == call]
 
 
@@ -45,17 +46,17 @@ async def test_go_client_calls_both_services_health_and_reflection() -> None:
     assert health == {"": "SERVING", "RecommenderInferService": "SERVING", "dubborecsys.v1.RecommendService": "SERVING"}
     (reflection,) = by_call(lines, "reflection")
     assert {"RecommenderInferService", "dubborecsys.v1.RecommendService", "grpc.health.v1.Health"} <= set(
-        reflection["services"]  # type: ignore[arg-type]
+        reflection["services"]
     )
     (seed,) = by_call(lines, "seed")
     seed_response = seed["response"]
-    assert seed_response["Code"] == 200  # type: ignore[index]
-    assert [i["itemid"] for i in seed_response["Data"]["iteminfo"]] == ["item-0", "item-1", "item-2"]  # type: ignore[index]
+    assert seed_response["Code"] == 200
+    assert [i["itemid"] for i in seed_response["Data"]["iteminfo"]] == ["item-0", "item-1", "item-2"]
     (v1,) = by_call(lines, "v1")
     v1_response = v1["response"]
-    assert v1_response["code"] == 200 and v1_response["requestId"] == "go-user/home"  # type: ignore[index]
+    assert v1_response["code"] == 200 and v1_response["requestId"] == "go-user/home"
     # the Go client sends exposure ["seen-1"] and context {"device": "go-client"}
-    assert [i["itemId"] for i in v1_response["items"]] == ["item-0", "item-1", "item-2"]  # type: ignore[index]
+    assert [i["itemId"] for i in v1_response["items"]] == ["item-0", "item-1", "item-2"]
     assert [r.context for r in echo.requests] == [{"groupId": "recsys", "namespaceId": "public"}, {"device": "go-client"}]
     assert echo.requests[1].exposureList == ["seen-1"]
 
@@ -69,9 +70,9 @@ async def test_go_client_sees_in_band_errors_and_rank_requests() -> None:
         )
     assert code == 0, err
     (seed,) = by_call(lines, "seed")
-    assert seed["response"]["Code"] == 400 and seed["response"]["Message"] == "UserId is required"  # type: ignore[index]
+    assert seed["response"]["Code"] == 400 and seed["response"]["Message"] == "UserId is required"
     (v1,) = by_call(lines, "v1")
-    assert v1["response"]["code"] == 400  # type: ignore[index]
+    assert v1["response"]["code"] == 400
 
 
 @pytest.mark.asyncio
@@ -91,10 +92,10 @@ async def test_go_client_against_the_providers_popular_recommender() -> None:
         code, lines, err = await run_client(binary, "-addr", f"127.0.0.1:{shim.port}", "-count", "2")
     assert code == 0, err
     (seed,) = by_call(lines, "seed")
-    assert [i["itemid"] for i in seed["response"]["Data"]["iteminfo"]] == ["item-0001", "item-0002"]  # type: ignore[index]
+    assert [i["itemid"] for i in seed["response"]["Data"]["iteminfo"]] == ["item-0001", "item-0002"]
     (v1,) = by_call(lines, "v1")
     response = v1["response"]
-    assert (response["pipeline"], response["degraded"]) == ("popular", True)  # type: ignore[index]
-    assert [(i["itemId"], i["channel"]) for i in response["items"]] == [  # type: ignore[index]
+    assert (response["pipeline"], response["degraded"]) == ("popular", True)
+    assert [(i["itemId"], i["channel"]) for i in response["items"]] == [
         ("item-0001", "popular"), ("item-0002", "popular"),
     ]

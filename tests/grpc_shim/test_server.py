@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -24,8 +25,8 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def loopback(port: int = 0, **fields: object) -> GrpcShimConfig:
-    return GrpcShimConfig(host="127.0.0.1", port=port, grace_seconds=1.0, **fields)  # type: ignore[arg-type]
+def loopback(port: int = 0, **fields: Any) -> GrpcShimConfig:
+    return GrpcShimConfig(host="127.0.0.1", port=port, grace_seconds=1.0, **fields)
 
 
 @pytest_asyncio.fixture
@@ -33,7 +34,7 @@ async def echo() -> EchoRecommender:
     return EchoRecommender()
 
 
-async def _channel(recommender: Recommender, **fields: object) -> AsyncIterator[grpc.aio.Channel]:
+async def _channel(recommender: Recommender, **fields: Any) -> AsyncIterator[grpc.aio.Channel]:
     async with GrpcShim(recommender, loopback(**fields)) as shim:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:
             yield channel

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,8 +15,8 @@ from provider.grpc_shim import RequestShapeError
 from provider.grpc_shim import translate
 
 
-def seed_request(**fields: object) -> seed_pb2.RecommendRequest:
-    base: dict[str, object] = {"UserId": "u1", "DataId": "home"}
+def seed_request(**fields: Any) -> seed_pb2.RecommendRequest:
+    base: dict[str, Any] = {"UserId": "u1", "DataId": "home"}
     base.update(fields)
     return seed_pb2.RecommendRequest(**base)
 
