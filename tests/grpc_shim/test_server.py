@@ -135,6 +135,18 @@ async def test_undecodable_request_gets_a_status_and_the_server_carries_on(chann
 
 
 @pytest.mark.asyncio
+async def test_oversized_request_is_refused_and_the_server_carries_on(echo: EchoRecommender) -> None:
+    async for channel in _channel(echo, max_message_bytes=64 * 1024):
+        stub = v1_grpc.RecommendServiceStub(channel)
+        huge = v1_pb2.RecommendRequest(user_id="u", exposure_list=["x" * 1000] * 100)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.Recommend(huge, timeout=5)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert (await stub.Recommend(v1_pb2.RecommendRequest(user_id="u"), timeout=5)).code == 200
+    assert echo.requests[-1].exposureList == []
+
+
+@pytest.mark.asyncio
 async def test_unknown_method_is_unimplemented(channel: grpc.aio.Channel) -> None:
     raw = channel.unary_unary("/recommend.RecommenderInferService/RecommenderInfer")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
