@@ -101,12 +101,18 @@ def serve_exports(
             print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
             return 2
     server = Server(Dispatcher(exports), config, lifecycle)
+    # a signal that arrives before the loop runs must still mean "stop cleanly"
+    early: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, _frame: early.append(received))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        if early:
+            return
         await server.start()
         if ready_fd is None:
             _announce(config, server.port, exports)
