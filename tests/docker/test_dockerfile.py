@@ -88,3 +88,25 @@ def test_healthcheck_probes_what_serve_runs() -> None:
 def test_image_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
     assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+
+
+def test_build_context_keeps_every_package_setup_cfg_installs() -> None:
+    """docker/Dockerfile.dockerignore must not drop a package the image installs."""
+    import configparser
+    import fnmatch
+
+    setup = configparser.ConfigParser()
+    setup.read(DOCKERFILE.parents[1] / "setup.cfg")
+    packages = {line.strip() for line in setup["options.packages.find"]["include"].split() if "*" not in line}
+    patterns = [
+        line.strip().removeprefix("**/")
+        for line in (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert packages >= {"provider", "interfaces", "hessian2"}
+    for package in sorted(packages):
+        for probe in (package, f"{package}/__init__.py"):
+            dropped = [p for p in patterns if fnmatch.fnmatch(probe, p)]
+            assert not dropped, f"{probe} is excluded from the image by {dropped}"
+    for needed in ("setup.cfg", "pyproject.toml", "README.md", "interfaces/proto/recommend_v1_pb2.py"):
+        assert not [p for p in patterns if fnmatch.fnmatch(needed, p)], needed
