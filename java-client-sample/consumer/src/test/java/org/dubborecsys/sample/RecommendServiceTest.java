@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.dubborecsys.api.RecommendItem;
 import org.dubborecsys.api.RecommendRequest;
@@ -84,6 +85,21 @@ class RecommendServiceTest {
 
         assertTrue(response.getCode() >= 400 && response.getCode() < 500, response.toString());
         assertTrue(response.getItems().isEmpty(), response.toString());
+    }
+
+    @Test
+    void debugInfoIsAMapOfStringsWhenAskedFor() {
+        RecommendRequest request = new RecommendRequest("4", "home", 3);
+        request.setDebug(true);
+
+        Map<String, String> debug = service.recommend(request).getDebugInfo();
+
+        assertNotNull(debug);
+        assertFalse(debug.isEmpty());
+        debug.forEach((stage, document) -> {
+            assertFalse(stage.isEmpty());
+            assertTrue(document.startsWith("{"), stage + " -> " + document);
+        });
     }
 
     @Test

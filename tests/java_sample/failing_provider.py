@@ -1,0 +1,52 @@
+"""A Python provider that also exports a service whose every call fails.
+
+``python -m tests.java_sample.failing_provider [--port N]`` serves what
+``dubbo-recsys serve`` serves, through the same ``provider.serve.serve_exports``,
+plus ``org.dubborecsys.api.RecommendService:1.0.0`` under group ``failing``, whose
+``recommend`` raises ``RuntimeError("failure #N")`` with N counting its calls.
+
+Why: the Java consumer tests must see an application exception reach Java as an
+exception and must prove Dubbo did not retry it; the numbers let them count how
+often the provider really ran. ``dubbo-recsys serve`` has no method that raises, by
+design (bad input is a 4xx code), so the failure lives here, in the tests. The Java
+reference provider (bench/rpc/java) exports the same failing group.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Sequence
+
+from interfaces.recommend import RecommendRequest, RecommendResponse
+from provider.config import ServerConfig
+from provider.popular import PopularRecommender
+from provider.serve import serve_exports
+from provider.services import RECOMMEND_SPEC, default_exports
+from provider.spec import Export
+
+FAILING_GROUP = "failing"
+
+
+class FailingRecommendService:
+    """``recommend`` always raises; the message carries the call's number (1, 2, ...)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
+        self.calls += 1
+        raise RuntimeError(f"failure #{self.calls}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="failing_provider", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
+    args = parser.parse_args(argv)
+    failing = Export(dataclasses.replace(RECOMMEND_SPEC, group=FAILING_GROUP), FailingRecommendService())
+    exports = [*default_exports(PopularRecommender()), failing]
+    return serve_exports(exports, ServerConfig(host="127.0.0.1", port=args.port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

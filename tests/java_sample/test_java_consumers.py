@@ -1,0 +1,133 @@
+"""Unmodified Java Dubbo consumers (3.3 and 2.7) calling ``dubbo-recsys serve``.
+
+The Java side is java-client-sample/, built once by tests/ci/20-java-sample.sh
+(``JAVA_SAMPLE_DIR``); here Maven runs offline against providers this module starts:
+``dubbo-recsys serve`` for everything, and tests/java_sample/failing_provider.py for
+the one test that needs a method that raises. Each Maven run writes its surefire
+reports to a fresh directory, and the assertions read those reports, so a test
+class that stopped running cannot pass unnoticed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.java_sample.provider_process import (
+    RunningProvider,
+    failing_provider_command,
+    serve_command,
+    started,
+)
+from tests.support import require_env
+
+pytestmark = [pytest.mark.java, pytest.mark.timeout(600)]
+
+# The JVM settings a test JVM needs here and a real deployment does not: see java-client-sample/README.md.
+LOOPBACK_JVM_FLAG = "-Ddubbo.network.interface.ignored=.*"
+
+DUBBO33_CLASSES = {
+    "ContractShapeTest", "RecommendServiceTest", "SeedServiceTest", "EchoTest",
+    "GenericInvokeTest", "ApplicationErrorTest", "ConcurrentCallsTest",
+}
+DUBBO27_CLASSES = {"Dubbo27ConsumerTest"}
+
+
+@dataclass(frozen=True)
+class SurefireTotals:
+    classes: dict[str, int]
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+
+
+def read_reports(directory: Path) -> SurefireTotals:
+    classes: dict[str, int] = {}
+    totals = [0, 0, 0, 0]
+    for report in sorted(directory.glob("TEST-*.xml")):
+        suite = ET.parse(report).getroot()
+        counts = [int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")]
+        classes[suite.get("name", "").rsplit(".", 1)[-1]] = counts[0]
+        totals = [a + b for a, b in zip(totals, counts)]
+    return SurefireTotals(classes, *totals)
+
+
+@pytest.fixture(scope="module")
+def sample_dir() -> Path:
+    path = Path(require_env("JAVA_SAMPLE_DIR"))
+    assert (path / "pom.xml").is_file(), f"JAVA_SAMPLE_DIR={path} has no pom.xml"
+    assert shutil.which("mvn"), "mvn is not on PATH"
+    return path
+
+
+@pytest.fixture(scope="module")
+def python_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProvider]:
+    with started(serve_command(), tmp_path_factory.mktemp("serve") / "provider.log") as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def failing_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProvider]:
+    with started(failing_provider_command(), tmp_path_factory.mktemp("failing") / "provider.log") as provider:
+        yield provider
+
+
+def run_maven(sample_dir: Path, module: str, reports: Path, *properties: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        "mvn", "-B", "-o", "-q", "verify", "-pl", f":{module}", "-am",
+        f"-Djava.sample.reports={reports}", *properties,
+    ]
+    return subprocess.run(command, cwd=sample_dir, capture_output=True, text=True, timeout=420, check=False)
+
+
+def assert_all_passed(result: subprocess.CompletedProcess[str], reports: Path, expected: set[str]) -> SurefireTotals:
+    totals = read_reports(reports)
+    context = f"mvn exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, context
+    assert expected <= set(totals.classes), f"test classes that did not run: {expected - set(totals.classes)}"
+    assert all(count > 0 for count in totals.classes.values()), totals
+    assert (totals.failures, totals.errors, totals.skipped) == (0, 0, 0), totals
+    return totals
+
+
+def test_dubbo33_consumer_suite(
+    sample_dir: Path, python_provider: RunningProvider, failing_provider: RunningProvider, tmp_path: Path
+) -> None:
+    result = run_maven(
+        sample_dir, "recsys-consumer", tmp_path,
+        f"-Dprovider.url={python_provider.url}", f"-Dfailing.provider.url={failing_provider.url}",
+    )
+    totals = assert_all_passed(result, tmp_path, DUBBO33_CLASSES)
+    assert totals.tests >= 23, totals
+    assert python_provider.process.poll() is None, python_provider.log()
+
+
+def test_dubbo27_consumer_suite(sample_dir: Path, python_provider: RunningProvider, tmp_path: Path) -> None:
+    result = run_maven(sample_dir, "recsys-consumer-27", tmp_path, f"-Dprovider.url={python_provider.url}")
+    totals = assert_all_passed(result, tmp_path, DUBBO27_CLASSES)
+    assert totals.tests >= 5, totals
+
+
+def test_sample_main_then_graceful_stop(sample_dir: Path, tmp_path: Path) -> None:
+    """The sample a Java shop starts from, against its own provider; then SIGTERM: the
+    provider sends READONLY, drains and exits 0."""
+    consumer = sample_dir / "consumer" / "target"
+    classpath = os.pathsep.join([str(consumer / "classes"), (consumer / "classpath.txt").read_text().strip()])
+    with started(serve_command(), tmp_path / "provider.log") as provider:
+        result = subprocess.run(
+            ["java", LOOPBACK_JVM_FLAG, "-cp", classpath, "org.dubborecsys.sample.SampleConsumer",
+             provider.url, "sample-user"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        process = provider.process
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "recommend: code=200 pipeline=popular degraded=true" in result.stdout, result.stdout
+    assert "RecommenderInfer: code=200 data=[item-" in result.stdout, result.stdout
+    assert process.returncode == 0, provider.log()
