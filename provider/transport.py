@@ -29,7 +29,7 @@ import logging
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine, Generator
+from typing import Any, Awaitable, Callable, Coroutine, Generator, cast
 
 from provider.config import ServerConfig
 from provider.dispatch import Dispatcher
@@ -131,7 +131,7 @@ class Server:
     def port(self) -> int:
         if self._server is None or not self._server.sockets:
             raise RuntimeError("server is not listening")
-        return self._server.sockets[0].getsockname()[1]
+        return int(self._server.sockets[0].getsockname()[1])
 
     @property
     def closing(self) -> bool:
@@ -225,7 +225,8 @@ class _Connection(asyncio.Protocol):
         self._out: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  (uvloop's is not an asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass, but has the methods
+        self.transport = transport
         self.peer = str(transport.get_extra_info("peername"))
         server = self.server
         if server.closing or len(server.connections) >= server.config.max_connections:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -27,11 +28,12 @@ def answer(frame: RequestFrame) -> ResponseFrame | None:
     reader.receive_data(data)
     event = reader.next_event()
     assert reader.next_event() is NEED_DATA  # exactly one frame
+    assert isinstance(event, ResponseFrame)
     return event
 
 
-def echo_body(**changes) -> bytes:
-    fields = dict(dubbo_version="2.0.2", path=SEED, version="0.0.0", method="$echo",
+def echo_body(**changes: Any) -> bytes:
+    fields: dict[str, Any] = dict(dubbo_version="2.0.2", path=SEED, version="0.0.0", method="$echo",
                   descriptor="Ljava/lang/Object;", args=("ping",), attachments={})
     fields.update(changes)
     return encode_invocation(Invocation(**fields))
