@@ -8,6 +8,12 @@ reflection come with it. Typical use, beside the Dubbo provider::
     ...
     await shim.stop()
 
+or, inside ``dubbo-recsys serve``, tied to the dubbo:// server's lifecycle::
+
+    config = options.config_from_args(args, grace_seconds=args.drain_timeout)
+    if config is not None:
+        run_beside(lifecycle, recommender, config)
+
 Needs the ``grpc`` extra (grpcio, grpcio-health-checking, grpcio-reflection). Config,
 errors and ``options`` import without grpc; the server names load on first use, so
 the CLI modules here (``options``, ``health_check``) stay cheap to import.
@@ -20,7 +26,7 @@ from provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
 from provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
 
 if TYPE_CHECKING:
-    from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, start_grpc_shim
+    from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, run_beside, start_grpc_shim
     from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "GrpcShimError",
     "GrpcShimStartError",
     "RequestShapeError",
+    "run_beside",
     "start_grpc_shim",
 ]
 
@@ -42,6 +49,7 @@ _LAZY = {
     "HEALTH_NAMES": "server",
     "GrpcShim": "server",
     "start_grpc_shim": "server",
+    "run_beside": "server",
     "SEED_SERVICE": "servicers",
     "V1_SERVICE": "servicers",
 }

@@ -12,12 +12,16 @@ sending traffic, then lets in-flight calls finish within ``grace_seconds``.
 ``set_serving(False)`` does the first half alone (for a preStop hook that drains
 before the process is told to exit).
 
+``run_beside`` ties a shim to a dubbo:// ``provider.transport.Server`` through its
+``Lifecycle`` hooks, so ``dubbo-recsys serve`` needs no gRPC code of its own.
+
 This module knows nothing about shapes; ``servicers`` and ``translate`` do.
 """
 from __future__ import annotations
 
 import logging
 from types import TracebackType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -134,4 +138,26 @@ async def start_grpc_shim(recommender: Recommender, config: GrpcShimConfig | Non
     """Start a gRPC shim on the running loop and return it (call ``stop`` later)."""
     shim = GrpcShim(recommender, config)
     await shim.start()
+    return shim
+
+
+def run_beside(lifecycle: Any, recommender: Recommender, config: GrpcShimConfig) -> GrpcShim:
+    """Run a shim beside a dubbo:// server: start when it listens, stop when it drains.
+
+    ``lifecycle`` is the server's ``provider.transport.Lifecycle`` (anything with
+    ``after_listening`` and ``before_readonly`` hook lists). The stop hook goes
+    NOT_SERVING and waits for in-flight gRPC calls (``grace_seconds`` at most;
+    usually milliseconds) before the server sends READONLY to Dubbo consumers.
+    A shim that cannot bind fails the server's start, as a taken dubbo:// port does.
+    """
+    shim = GrpcShim(recommender, config)
+
+    async def start(_server: object) -> None:
+        await shim.start()
+
+    async def stop(_server: object) -> None:
+        await shim.stop()
+
+    lifecycle.after_listening.append(start)
+    lifecycle.before_readonly.append(stop)
     return shim

@@ -9,7 +9,7 @@ def test_all_is_exactly_the_public_api() -> None:
         [
             "DEFAULT_PORT", "HEALTH_NAMES", "SEED_SERVICE", "V1_SERVICE",
             "GrpcShim", "GrpcShimConfig", "GrpcShimConfigError", "GrpcShimError",
-            "GrpcShimStartError", "RequestShapeError", "start_grpc_shim",
+            "GrpcShimStartError", "RequestShapeError", "run_beside", "start_grpc_shim",
         ]
     )
     for name in grpc_shim.__all__:
