@@ -1,6 +1,7 @@
 """The feature store: what recall and rank read about users and items, and what a user has seen.
 
-Backends (all satisfy ``FeatureStore`` / ``SeenFilter`` from ``features.base``):
+Start with ``open_features(FeaturesConfig(...))`` (``features.config``): it picks
+the backend from one config slice. Backends (all satisfy ``FeatureStore`` / ``SeenFilter`` from ``features.base``):
 
 - ``EmbeddedFeatureStore`` and ``InMemorySeenFilter``: in process, no extra packages.
 - ``features.redis.RedisFeatureStore`` and ``RedisSeenFilter``: on Redis; import them from
@@ -17,6 +18,7 @@ from features.artifacts import ArtifactError, ArtifactFeatures
 from features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
 from features.bloom import BloomSpec
 from features.codec import FeatureCodecError, KeyLayout
+from features.config import FeatureBackend, Features, FeaturesConfig, open_features
 from features.embedded import EmbeddedFeatureStore
 from features.seen import InMemorySeenFilter, SeenConfig
 
@@ -25,13 +27,17 @@ __all__ = [
     "ArtifactFeatures",
     "BloomSpec",
     "EmbeddedFeatureStore",
+    "FeatureBackend",
     "FeatureCodecError",
     "FeatureStore",
     "FeatureStoreError",
+    "Features",
+    "FeaturesConfig",
     "InMemorySeenFilter",
     "ItemFeatures",
     "KeyLayout",
     "SeenConfig",
     "SeenFilter",
     "UserFeatures",
+    "open_features",
 ]
