@@ -6,6 +6,7 @@ calls in flight per connection) and only splits the answers into frames, so it
 costs little next to the server. The reference answers each frame with a fixed,
 pre-encoded response: it is the ceiling of an asyncio server on this machine, and
 ``ratio`` says how much of it the real decode -> dispatch -> encode path keeps.
+Latency: one connection, one call at a time, for half of ``--seconds``.
 
 Bounded: each scenario runs ``--seconds`` (default 4) and at most ``--max-calls``.
 
@@ -42,8 +43,10 @@ class P(asyncio.Protocol):
     def connection_made(self, t): self.t = t; self.r = FrameReader()
     def data_received(self, data):
         self.r.receive_data(data)
+        out = []
         while (e := self.r.next_event()) is not NEED_DATA:
-            if type(e) is RequestFrame: self.t.write(encode_response(e.request_id, 20, BODY))
+            if type(e) is RequestFrame: out.append(encode_response(e.request_id, 20, BODY))
+        self.t.write(b"".join(out))
 async def main():
     server = await asyncio.get_running_loop().create_server(P, "127.0.0.1", 0)
     print(f"listening dubbo://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
@@ -125,6 +128,29 @@ async def load(port: int, body: bytes, seconds: float, connections: int, window:
     return done, time.perf_counter() - started
 
 
+async def latency(port: int, body: bytes, seconds: float, max_calls: int) -> list[float]:
+    """One connection, one call at a time: round-trip times in microseconds."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    frames = FrameReader()
+    samples: list[float] = []
+    deadline = time.perf_counter() + seconds
+    request_id = 0
+    while time.perf_counter() < deadline and len(samples) < max_calls:
+        request_id += 1
+        started = time.perf_counter()
+        writer.write(encode_request(request_id, body))
+        while (event := frames.next_event()) is NEED_DATA:
+            frames.receive_data(await reader.read(1 << 16))
+        samples.append((time.perf_counter() - started) * 1e6)
+    writer.close()
+    samples.sort()
+    return samples
+
+
+def pct(samples: list[float], q: float) -> float:
+    return samples[min(len(samples) - 1, int(q * len(samples)))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0)
@@ -142,19 +168,23 @@ def main() -> int:
             calls, elapsed = uvloop.run(load(port, body, args.seconds, args.connections, args.window, args.max_calls))
             # the reference answers with the same response bytes ours produced for this request
             ref_response = uvloop.run(_one_response(port, body))
+            lat = uvloop.run(latency(port, body, args.seconds / 2, 20000))
             ref, ref_port = start([sys.executable, "-c", REFERENCE, ref_response.hex()])
             try:
                 ref_calls, ref_elapsed = uvloop.run(
                     load(ref_port, body, args.seconds, args.connections, args.window, args.max_calls))
+                ref_lat = uvloop.run(latency(ref_port, body, args.seconds / 2, 20000))
             finally:
                 stop(ref)
-            rows.append((name, calls / elapsed, ref_calls / ref_elapsed))
+            rows.append((name, calls / elapsed, ref_calls / ref_elapsed, lat, ref_lat))
     finally:
         stop(ours)
     print(f"connections={args.connections} window={args.window} seconds={args.seconds} (per scenario)")
-    print(f"{'scenario':<10} {'ours calls/s':>13} {'reference calls/s':>18} {'ratio':>6}")
-    for name, ours_rate, ref_rate in rows:
-        print(f"{name:<10} {ours_rate:>13,.0f} {ref_rate:>18,.0f} {ours_rate / ref_rate:>6.2f}")
+    print(f"{'scenario':<10} {'ours calls/s':>13} {'reference calls/s':>18} {'ratio':>6}"
+          f" {'ours p50/p99 us':>16} {'ref p50/p99 us':>15}")
+    for name, ours_rate, ref_rate, lat, ref_lat in rows:
+        print(f"{name:<10} {ours_rate:>13,.0f} {ref_rate:>18,.0f} {ours_rate / ref_rate:>6.2f}"
+              f" {pct(lat, .5):>8.0f}/{pct(lat, .99):<7.0f} {pct(ref_lat, .5):>7.0f}/{pct(ref_lat, .99):<7.0f}")
     return 0
 
 
