@@ -136,10 +136,8 @@ def _fill_fixed(dec, result, size: int):
         dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
     dec.refs.append(result)
     dec.enter()
-    value = dec.value
-    append = result.append
-    for _ in range(size):
-        append(value())
+    result.extend([None] * size)  # filled in place: elements may refer back to the list
+    dec.fill(result, range(size))
     dec.depth -= 1
     return result
 

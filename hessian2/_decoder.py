@@ -23,6 +23,7 @@ carry over from one ``read()`` to the next, as in Java's Hessian2Input.
 """
 from __future__ import annotations
 
+import struct
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from . import _containers, _objects, _scalars, _text
@@ -32,6 +33,7 @@ from ._model import _BOUND
 MAX_DEPTH = 200
 
 _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
+_DOUBLE_AT = struct.Struct(">d").unpack_from
 
 
 def _invalid(dec, tag):
@@ -77,6 +79,7 @@ class Decoder:
     """
 
     __slots__ = ("data", "pos", "end", "refs", "defs", "types", "depth", "classes")
+    max_depth = MAX_DEPTH
 
     def __init__(self, data: Union[bytes, bytearray, memoryview], *, classes: ClassesArg = None) -> None:
         self.data = bytes(data)
@@ -120,6 +123,64 @@ class Decoder:
         tag = self.data[pos]
         self.pos = pos + 1
         return _TABLE[tag](self, tag)
+
+    def values(self, count: int) -> List[Any]:
+        """``count`` consecutive values (list elements, object fields)."""
+        if count > self.end - self.pos:
+            self.fail(f"{count} values announced, only {self.end - self.pos} bytes left", self.pos)
+        out: List[Any] = [None] * count
+        self.fill(out, range(count))
+        return out
+
+    def fill(self, target: Any, keys: Iterable[Any]) -> None:
+        """Read one value per key into ``target[key]`` (a dict of fields, or a list).
+
+        The hot loop of the decoder: short ASCII strings, full doubles, small
+        ints and instances of known classes, which make up most of a typical
+        Dubbo response, are read inline; everything else goes through the
+        dispatch table.
+        """
+        data = self.data
+        end = self.end
+        pos = self.pos
+        table = _TABLE
+        defs = self.defs
+        for key in keys:
+            if pos >= end:
+                self.fail("truncated: value expected", pos)
+            tag = data[pos]
+            if tag < 0x20:
+                stop = pos + 1 + tag
+                if stop <= end:
+                    raw = data[pos + 1:stop]
+                    if raw.isascii():
+                        target[key] = raw.decode("ascii")
+                        pos = stop
+                        continue
+            elif tag == 0x44:
+                if pos + 9 <= end:
+                    target[key] = _DOUBLE_AT(data, pos + 1)[0]
+                    pos += 9
+                    continue
+            elif 0x60 <= tag <= 0x6F:
+                index = tag - 0x60
+                if index < len(defs):
+                    reader = defs[index].reader
+                    if reader is not None and self.depth < MAX_DEPTH:
+                        self.pos = pos + 1
+                        self.depth += 1
+                        target[key] = reader(self)
+                        self.depth -= 1
+                        pos = self.pos
+                        continue
+            elif 0x80 <= tag <= 0xBF:
+                target[key] = tag - 0x90
+                pos += 1
+                continue
+            self.pos = pos + 1
+            target[key] = table[tag](self, tag)
+            pos = self.pos
+        self.pos = pos
 
     def read_int(self) -> int:
         """An int where the grammar requires one (lengths, indexes)."""

@@ -90,8 +90,8 @@ class Encoder:
         self._alive.append(None)
 
     def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
+        depth = self.depth = self.depth + 1
+        if depth > MAX_DEPTH:
             raise EncodeError(f"value nested deeper than {MAX_DEPTH} levels")
 
     def plan(self, cls: type) -> "ObjectPlan":
@@ -104,11 +104,12 @@ class Encoder:
 class ObjectPlan:
     """Per-class writers compiled from a ClassInfo's specs."""
 
-    __slots__ = ("java_class", "names", "fields")
+    __slots__ = ("java_class", "names", "fields", "key")
 
     def __init__(self, info: ClassInfo) -> None:
         self.java_class = info.java_class
         self.names = info.names
+        self.key = (info.java_class, info.names)
         self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
 
 
@@ -265,7 +266,12 @@ def _typed_bool(enc, value):
 
 def _typed_str(enc, value):
     if type(value) is str:
-        write_str(enc.buf, value)
+        if len(value) <= 31 and value.isascii():
+            buf = enc.buf
+            buf.append(len(value))
+            buf += value.encode("ascii")
+        else:
+            write_str(enc.buf, value)
     elif value is None:
         enc.buf.append(0x4E)
     elif isinstance(value, str):
@@ -309,7 +315,17 @@ def compile_spec(spec: Spec) -> Writer:
     found = _SCALAR_WRITERS.get(kind)
     if found is not None:
         return found
-    if kind in ("object", "enum"):
+    if kind == "object":
+        cls = spec[1]
+        checked = _typed_of(cls, what=cls.__qualname__)
+
+        def write_object(enc, value):
+            if type(value) is cls:
+                write_bound(enc, value)
+            else:
+                checked(enc, value)
+        return write_object
+    if kind == "enum":
         return _typed_of(spec[1], what=spec[1].__qualname__)
     if kind in ("list", "set"):
         item = compile_spec(spec[1])

@@ -43,9 +43,10 @@ THROWABLE_READER: list = []
 # ---------------------------------------------------------------- writers
 
 
-def begin_object(enc, java_class: str, names: Tuple[str, ...]) -> None:
+def begin_object(enc, java_class: str, names: Tuple[str, ...], key: Any = None) -> None:
     """The class definition if this stream has not seen it yet, then the instance tag."""
-    key = (java_class, names)
+    if key is None:
+        key = (java_class, names)
     index = enc.classdefs.get(key)
     buf = enc.buf
     if index is None:
@@ -68,13 +69,14 @@ def write_bound(enc, obj) -> None:
     if enc.seen(obj):
         return
     plan = enc.plan(type(obj))
-    begin_object(enc, plan.java_class, plan.names)
+    begin_object(enc, plan.java_class, plan.names, plan.key)
     enc.enter()
-    for name, write in plan.fields:
-        try:
+    name = ""
+    try:
+        for name, write in plan.fields:
             write(enc, getattr(obj, name))
-        except EncodeError as exc:
-            raise EncodeError(f"{plan.java_class}.{name}: {exc}") from None
+    except EncodeError as exc:
+        raise EncodeError(f"{plan.java_class}.{name}: {exc}") from None
     enc.depth -= 1
 
 
@@ -148,7 +150,18 @@ def _instance(dec, index: int, at: int):
 
 
 def read_object_short(dec, tag):
-    return _instance(dec, tag - 0x60, dec.pos - 1)
+    index = tag - 0x60
+    defs = dec.defs
+    if index < len(defs):
+        reader = defs[index].reader
+        if reader is not None:
+            dec.depth += 1
+            if dec.depth > dec.max_depth:
+                dec.enter()
+            result = reader(dec)
+            dec.depth -= 1
+            return result
+    return _instance(dec, index, dec.pos - 1)
 
 
 def read_object_long(dec, tag):
@@ -156,8 +169,22 @@ def read_object_long(dec, tag):
     return _instance(dec, dec.read_int(), at)
 
 
+# (python class or None, java class, field names) -> reader; readers hold no decoder state
+_READERS: Dict[Tuple[Any, str, Tuple[str, ...]], Callable[[Any], Any]] = {}
+
+
 def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
     cls = dec.classes.get(definition.name)
+    key = (cls, definition.name, definition.fields)
+    reader = _READERS.get(key)
+    if reader is None:
+        reader = _new_reader(dec, cls, definition)
+        if len(_READERS) < 4096:  # hostile streams could invent endless definitions
+            _READERS[key] = reader
+    return reader
+
+
+def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
     if cls is not None:
         if isinstance(cls, type) and hasattr(cls, "__members__"):
             return _enum_reader(cls, definition)
@@ -175,15 +202,15 @@ def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
 def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
     java_class = definition.name
     names = definition.fields
+    count = len(names)
+    new = JavaGenericObject.__new__
 
     def read(dec):
-        obj = JavaGenericObject.__new__(JavaGenericObject)
+        obj = new(JavaGenericObject)
         obj.java_class = java_class
         obj.fields = fields = {}
         dec.refs.append(obj)
-        value = dec.value
-        for name in names:
-            fields[name] = value()
+        dec.fill(fields, names)
         return obj
 
     return read
@@ -193,31 +220,35 @@ def _bound_reader(info, definition: ClassDef) -> Callable[[Any], Any]:
     cls = info.cls
     known = set(info.names)
     attrs = tuple(name if name in known else None for name in definition.fields)
+    all_known = None not in attrs
+    count = len(attrs)
     present = set(definition.fields)
     missing = tuple(d for d in info.defaults if d[0] not in present)
     to_set = tuple(name for name, spec in zip(info.names, info.specs) if spec[0] == "set")
-    has_dict = "__dict__" in dir(object.__new__(cls))
+    has_dict = hasattr(object.__new__(cls), "__dict__")
     setter = object.__setattr__
+    new = object.__new__
+
+    if has_dict and all_known and not missing and not to_set:
+        def read_exact(dec):  # the common case: the sender's fields are exactly ours
+            obj = new(cls)
+            dec.refs.append(obj)
+            dec.fill(obj.__dict__, attrs)
+            return obj
+        return read_exact
 
     def read(dec):
-        obj = object.__new__(cls)
+        obj = new(cls)
         dec.refs.append(obj)
         for name, is_factory, default in missing:
             setter(obj, name, default() if is_factory else default)
-        value = dec.value
-        if has_dict:
-            slots = obj.__dict__
-            for name in attrs:
-                if name is None:
-                    value()
-                else:
-                    slots[name] = value()
+        if has_dict and all_known:
+            dec.fill(obj.__dict__, attrs)
         else:
-            for name in attrs:
-                if name is None:
-                    value()
-                else:
-                    setter(obj, name, value())
+            values = dec.values(count)
+            for name, item in zip(attrs, values):
+                if name is not None:
+                    setter(obj, name, item)
         for name in to_set:
             items = getattr(obj, name)
             if isinstance(items, list):
@@ -238,8 +269,7 @@ def _enum_reader(cls, definition: ClassDef) -> Callable[[Any], Any]:
         at = dec.pos
         index = len(dec.refs)
         dec.refs.append(None)
-        value = dec.value
-        fields = {name: value() for name in names}
+        fields = dict(zip(names, dec.values(len(names))))
         constant = fields.get("name")
         member = cls.__members__.get(constant) if isinstance(constant, str) else None
         if member is None:

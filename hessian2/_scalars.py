@@ -99,7 +99,7 @@ def _java_int_cast(value: float) -> int:
 
 
 def write_double(buf: bytearray, value: float) -> None:
-    as_int = _java_int_cast(value)
+    as_int = int(value) if -2147483648.0 < value < 2147483648.0 else _java_int_cast(value)
     if as_int == value:
         if as_int == 0:
             buf.append(0x5B)
@@ -114,7 +114,8 @@ def write_double(buf: bytearray, value: float) -> None:
         if -0x8000 <= as_int < 0x8000:
             buf += _TAG_SHORT.pack(0x5E, as_int)
             return
-    mills = _java_int_cast(value * 1000)
+    scaled = value * 1000
+    mills = int(scaled) if -2147483648.0 < scaled < 2147483648.0 else _java_int_cast(scaled)
     if 0.001 * mills == value:
         buf += _TAG_INT32.pack(0x5F, mills)
         return
