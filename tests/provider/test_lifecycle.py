@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -118,8 +119,33 @@ async def test_serve_command(workers):
             assert response.code == 200 and len(response.items) == 1
         for client in clients:
             await client.close()
+        if workers == "1":
+            await asyncio.get_running_loop().run_in_executor(None, check_call_command, port)
     finally:
         assert stop(proc) == 0
+
+
+def call_command(port: int, *argv: str) -> tuple[int, object]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-m", "provider.cli", "call", "--port", str(port), *argv],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    return done.returncode, json.loads(done.stdout)
+
+
+def check_call_command(port: int) -> None:
+    code, answer = call_command(port, "--version", "1.0.0", "org.dubborecsys.api.RecommendService", "recommend",
+                                '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u", "count": 2}')
+    assert code == 0 and answer["class"] == "org.dubborecsys.api.RecommendResponse"
+    assert [item["itemId"] for item in answer["items"]] == ["item-0001", "item-0002"]
+    code, answer = call_command(port, "com.loki.www.infer.DubbogoInferService", "$echo", '[1, "a", {"b": 2.5}]')
+    assert (code, answer) == (0, [1, "a", {"b": 2.5}])
+    code, answer = call_command(port, "--generic", "--types", "com.loki.www.infer.RecRequest",
+                                "com.loki.www.infer.DubbogoInferService", "RecommenderInfer",
+                                '{"class": "com.loki.www.infer.RecRequest", "userId": "u"}')
+    assert code == 0 and answer["code"] == 400
+    code, answer = call_command(port, "com.x.Missing", "m")
+    assert code == 1 and answer["status"] == 60
 
 
 def test_serve_rejects_bad_options():

@@ -423,3 +423,16 @@ async def test_client_timeout_leaves_the_connection_usable(served):
     assert await call_probe(client, "sleep", [0, "fine"], ["int", "java.lang.String"]) == "fine"
     await asyncio.sleep(0.5)  # the late answer arrives for a request nobody waits for: ignored
     assert await client.echo(SEED, "still") == "still"
+
+
+@pytest.mark.asyncio
+async def test_client_refuses_an_answer_over_its_payload_limit(served):
+    server, _, _ = served
+    client = await DubboClient.connect("127.0.0.1", server.port, ClientConfig(payload_limit=1000))
+    try:
+        with pytest.raises(RemoteStatusError) as info:
+            await call_probe(client, "big", [5000], ["int"])
+        assert info.value.status == 90 and "payload limit" in info.value.message
+        assert await call_probe(client, "big", [10], ["int"]) == "x" * 10
+    finally:
+        await client.close()
