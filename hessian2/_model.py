@@ -32,6 +32,7 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import types
 import typing
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -132,7 +133,7 @@ def resolve_spec(annotation: Any) -> Spec:
         return found
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin is typing.Union or origin is getattr(__import__("types"), "UnionType", None):
+    if origin is typing.Union or origin is types.UnionType:
         rest = [a for a in args if a is not type(None)]
         return resolve_spec(rest[0]) if len(rest) == 1 else ANY
     if origin in (list, tuple, typing.Sequence, typing.MutableSequence) or annotation in (list, tuple):
@@ -171,12 +172,10 @@ class ClassInfo:
             raise EncodeError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from exc
         wire_fields = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_")}
         ordered: list[str] = []
-        for klass in cls.__mro__:  # own fields first, then the superclasses'
-            own = [n for n in klass.__dict__.get("__annotations__", {}) if n in wire_fields and n not in ordered]
-            primitive = [n for n in own if resolve_spec(hints[n])[0] in _PRIMITIVE_KINDS]
-            compound = [n for n in own if n not in primitive]
-            ordered.extend(primitive + compound)
-        # hessian-lite collects primitive then compound fields over the whole hierarchy
+        for klass in cls.__mro__:  # own fields first, then the superclasses', like getDeclaredFields
+            for name in klass.__dict__.get("__annotations__", {}):
+                if name in wire_fields and name not in ordered:
+                    ordered.append(name)
         kinds = {n: resolve_spec(hints[n]) for n in ordered}
         primitive_all = [n for n in ordered if kinds[n][0] in _PRIMITIVE_KINDS]
         compound_all = [n for n in ordered if kinds[n][0] not in _PRIMITIVE_KINDS]

@@ -183,3 +183,32 @@ def test_loads_rejects_trailing_bytes_and_empty_input():
 def test_unknown_python_type_is_an_encode_error():
     with pytest.raises(EncodeError):
         hessian2.dumps(object())
+
+
+@dataclass
+class Base(JavaObject, java_class="test.h2.Base"):
+    id: int = 0
+    extras: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Derived(Base, java_class="test.h2.Derived"):
+    label: str = ""
+    children: List[int] = field(default_factory=list)
+
+
+def test_inherited_fields_follow_java_order():
+    # Java: own fields then the superclass's, primitives before compounds, all reversed
+    wire = hessian2.dumps(Derived(1, ["e"], "l", [2]))
+    assert wire.startswith(b"C\x0ftest.h2.Derived\x94\x06extras\x08children\x02id\x05label")
+    assert hessian2.loads(wire) == Derived(1, ["e"], "l", [2])
+
+
+def test_union_annotations():
+    @dataclass
+    class WithUnion(JavaObject, java_class="test.h2.WithUnion"):
+        a: int | None = None
+        b: "Long | None" = None
+
+    decoded = hessian2.loads(hessian2.dumps(WithUnion(3, Long(4))))
+    assert decoded == WithUnion(3, Long(4)) and type(decoded.b) is Long
