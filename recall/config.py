@@ -19,10 +19,10 @@ from recall.merger import ChannelPolicy
 
 DEFAULT_POLICIES: Mapping[ChannelKind, ChannelPolicy] = MappingProxyType(
     {
-        # tuned: `dubbo-recsys eval --tune --seed 0` on ML-100K without two-tower (bench/recall/RESULTS.md)
+        # tuned with `dubbo-recsys eval --tune --seed 0` on ML-100K, CF only (bench/recall/RESULTS.md)
         ChannelKind.ITEM_CF: ChannelPolicy(quota=50, weight=1.0),
         ChannelKind.SWING: ChannelPolicy(quota=50, weight=0.5),
-        ChannelKind.USER_CF: ChannelPolicy(quota=400, weight=0.5),
+        ChannelKind.USER_CF: ChannelPolicy(quota=100, weight=0.25),
         ChannelKind.HOT: ChannelPolicy(quota=50, weight=0.25),
         # not tuned yet (CI builds no two-tower): modest weights so they add candidates, not noise
         ChannelKind.I2I: ChannelPolicy(quota=100, weight=0.25),

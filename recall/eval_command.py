@@ -41,7 +41,7 @@ def _print_table(report) -> None:  # type: ignore[no-untyped-def]
         print(f"  merged, tuned, tuning half   {t.hr_tune:.3f}   (optimistic: tuned on these users)")
         print(f"  merged, tuned, all users     {t.hr_all:.3f}   (optimistic: includes the tuning half)")
         policies = ", ".join(f"{k.value}: w={p.weight:g} q={p.quota}" for k, p in t.policies.items())
-        print(f"  tuned policies: {policies}; fusion offset {t.offset:g}")
+        print(f"  tuned policies: {policies}; fusion offset {t.offset:g}; lastN decay {t.decay:g}")
     for note in report.notes:
         print(f"note: {note}")
     print(f"({report.seconds:.1f} s)")
@@ -59,7 +59,7 @@ def _as_json(report) -> dict:  # type: ignore[no-untyped-def]
         t = report.tuned
         out["tuned"] = {
             "tune_users": t.tune_users, "report_users": t.report_users, "hr_report": t.hr_report,
-            "hr_tune": t.hr_tune, "hr_all": t.hr_all, "default_hr_report": t.default_hr_report, "offset": t.offset,
+            "hr_tune": t.hr_tune, "hr_all": t.hr_all, "default_hr_report": t.default_hr_report, "offset": t.offset, "decay": t.decay,
             "policies": {k.value: {"weight": p.weight, "quota": p.quota} for k, p in t.policies.items()},
         }
     return out

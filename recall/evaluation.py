@@ -17,7 +17,8 @@ differences under 0.02 are noise.
 Tuning (``tune=True``) is honest by construction: users are split by a seeded
 permutation into a tuning half and a report half; fusion weights, quotas and
 the rank offset are chosen by coordinate ascent on the tuning half only, and
-the merged HR is then measured, through the real ``Merger``, on the report half
+the lastN recency decay of the item-neighbour channels is chosen first, then
+the merged HR is measured, through the real ``Merger``, on the report half
 (and on all users, which is optimistic because it includes the tuning half).
 Per-channel lists are computed once and cached; tuning only re-fuses them.
 """
@@ -26,18 +27,20 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from recall.artifacts import ArtifactDir, UserItems
-from recall.base import ChannelKind, RecallQuery
+from recall.base import Channel, ChannelKind, RecallQuery
 from recall.facade import Recall
 from recall.merger import ChannelPolicy, Merger, fuse
+from recall.neighbors import ItemNeighborChannel
 
 WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 QUOTAS = (50, 100, 200, 400)
 OFFSETS = (5.0, 20.0, 60.0, 200.0)
+DECAYS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class TuneReport:
     report_users: int
     policies: Mapping[ChannelKind, ChannelPolicy]
     offset: float
+    decay: float  # lastN recency decay of the item-neighbour channels
     hr_tune: float  # on the users it was tuned on (optimistic)
     hr_report: float  # on the held-out half (the honest number)
     hr_all: float  # on everybody (optimistic: includes the tuning half)
@@ -112,6 +116,35 @@ def tune(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users
     return best, best_offset, best_hr
 
 
+async def _channel_lists(channels: Sequence[Channel], queries: Sequence[RecallQuery], seen: Sequence[np.ndarray],
+                         depth: int) -> list[dict[ChannelKind, np.ndarray]]:
+    """Per test user, each enabled channel's top ``depth`` rows with the user's training items removed."""
+    lists: list[dict[ChannelKind, np.ndarray]] = []
+    for query, seen_rows in zip(queries, seen):
+        per_channel: dict[ChannelKind, np.ndarray] = {}
+        for channel in channels:
+            if channel.enable(query):
+                rows = (await channel.retrieve(query, depth + len(seen_rows))).rows
+                per_channel[channel.kind] = rows[~np.isin(rows, seen_rows)][:depth]
+        lists.append(per_channel)
+    return lists
+
+
+def _with_decay(channels: Sequence[Channel], decay: float) -> list[Channel]:
+    """The same channels, the lastN ones rebuilt with another recency ``decay``."""
+    return [type(c)(c.table, history=c.history, decay=decay) if isinstance(c, ItemNeighborChannel) else c
+            for c in channels]
+
+
+async def _merged_hits(merger: Merger, queries: Sequence[RecallQuery], seen: Sequence[np.ndarray],
+                       held_out: np.ndarray, k: int) -> np.ndarray:
+    """Hit per test user of the real merger (the production path, exclusion as exposure)."""
+    hits = np.zeros(len(queries), dtype=bool)
+    for position, (query, seen_rows) in enumerate(zip(queries, seen)):
+        hits[position] = held_out[position] in (await merger.run(query, k, seen_rows)).rows
+    return hits
+
+
 async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0) -> EvalReport:
     started = time.perf_counter()
     artifacts = ArtifactDir(path)
@@ -122,24 +155,14 @@ async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool
     users = test["user"].astype(np.int64)
     held_out = test["item"].astype(np.int64)
     merger = recall.merger
-    depth = max([k, *QUOTAS, *(policy.quota for _, policy in merger.channels)]) if tune_weights else max(
-        [k, *(policy.quota for _, policy in merger.channels)])
-    lists: list[dict[ChannelKind, np.ndarray]] = []
-    queries: list[RecallQuery] = []
-    merged_hits = np.zeros(len(users), dtype=bool)
-    for position, user in enumerate(users.tolist()):
-        query = await recall.query(user_ids[user])
-        seen = np.unique(train.of(user)).astype(np.int64)
-        per_channel: dict[ChannelKind, np.ndarray] = {}
-        for channel, _ in merger.channels:
-            if channel.enable(query):
-                rows = (await channel.retrieve(query, depth + len(seen))).rows
-                per_channel[channel.kind] = rows[~np.isin(rows, seen)][:depth]
-        lists.append(per_channel)
-        queries.append(query)
-        merged = await merger.run(query, k, seen)
-        merged_hits[position] = held_out[position] in merged.rows
-    kinds = [channel.kind for channel, _ in merger.channels]
+    channels_in = [channel for channel, _ in merger.channels]
+    policies = {channel.kind: policy for channel, policy in merger.channels}
+    depth = max([k, *(QUOTAS if tune_weights else ()), *(policy.quota for policy in policies.values())])
+    queries = [await recall.query(user_ids[user]) for user in users.tolist()]
+    seen = [np.unique(train.of(user)).astype(np.int64) for user in users.tolist()]
+    lists = await _channel_lists(channels_in, queries, seen, depth)
+    merged_hits = await _merged_hits(merger, queries, seen, held_out, k)
+    kinds = [channel.kind for channel in channels_in]
     channels = {
         kind: float(np.mean([kind in per and held_out[i] in per[kind][:k] for i, per in enumerate(lists)]))
         for kind in kinds
@@ -151,19 +174,22 @@ async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool
         order = np.random.default_rng(seed).permutation(len(users))
         half = len(users) // 2
         tune_users, report_users = np.sort(order[:half]), np.sort(order[half:])
-        policies = {channel.kind: policy for channel, policy in merger.channels}
-        best, best_offset, hr_tune = tune(lists, held_out, tune_users, policies, merger.offset, k)
-        tuned_merger = Merger([(channel, best[channel.kind]) for channel, _ in merger.channels],
-                              merger.filters, offset=best_offset)
-        tuned_hits = np.zeros(len(users), dtype=bool)
-        for position, user in enumerate(users.tolist()):
-            seen = np.unique(train.of(user)).astype(np.int64)
-            result = await tuned_merger.run(queries[position], k, seen)
-            tuned_hits[position] = held_out[position] in result.rows
+        best_decay, best_lists, best_channels = recall.config.decay, lists, channels_in
+        best_hr = _fused_hits(lists, held_out, tune_users, policies, merger.offset, k)
+        for decay in DECAYS:  # first the lastN recency, with the configured fusion
+            trial_channels = _with_decay(channels_in, decay)
+            trial_lists = await _channel_lists(trial_channels, queries, seen, depth)
+            hr = _fused_hits(trial_lists, held_out, tune_users, policies, merger.offset, k)
+            if hr > best_hr + 1e-12:
+                best_decay, best_lists, best_channels, best_hr = decay, trial_lists, trial_channels, hr
+        best, best_offset, hr_tune = tune(best_lists, held_out, tune_users, policies, merger.offset, k)
+        tuned_merger = Merger([(channel, best[channel.kind]) for channel in best_channels], merger.filters,
+                              offset=best_offset)
+        tuned_hits = await _merged_hits(tuned_merger, queries, seen, held_out, k)
         tuned = TuneReport(
             tune_users=len(tune_users), report_users=len(report_users), policies=best, offset=best_offset,
-            hr_tune=hr_tune, hr_report=float(tuned_hits[report_users].mean()), hr_all=float(tuned_hits.mean()),
-            default_hr_report=float(merged_hits[report_users].mean()),
+            decay=best_decay, hr_tune=hr_tune, hr_report=float(tuned_hits[report_users].mean()),
+            hr_all=float(tuned_hits.mean()), default_hr_report=float(merged_hits[report_users].mean()),
         )
     rule = str(artifacts.manifest.get("params", {}).get("split") or
                "leave-last-out by timestamp; ties broken by source file order")
