@@ -1,0 +1,64 @@
+"""Service registration and per-scene configuration, with Nacos or without.
+
+The provider builds one ``ExportedService`` per exported Dubbo service and drives a ``Registry``::
+
+    registry = await open_registry("nacos://127.0.0.1:8848?namespace=dev&group=DEFAULT_GROUP")
+    await registry.register(service)          # after listening
+    await withdraw(registry, [service])       # first step of a graceful shutdown
+    await registry.close()
+
+``open_registry(None)`` (or ``"none"``) gives ``NoRegistry``: direct connections, the embedded default.
+Nacos records are spelled exactly as Java's NacosRegistry writes them (``registry.naming``), so
+unmodified Java Dubbo consumers find the provider. The package knows nothing of requests.
+"""
+from __future__ import annotations
+
+from registry.base import NoRegistry, Registry, withdraw
+from registry.errors import (
+    RegistryError,
+    RegistryUnavailableError,
+    RegistryURLError,
+    SceneConfigError,
+    ServiceRecordError,
+)
+from registry.naming import instance_metadata, provider_url, service_name
+from registry.record import ExportedService
+from registry.url import NacosSettings, parse_registry_url
+
+__all__ = [
+    "Registry",
+    "NoRegistry",
+    "NacosRegistry",
+    "ExportedService",
+    "NacosSettings",
+    "open_registry",
+    "parse_registry_url",
+    "withdraw",
+    "service_name",
+    "instance_metadata",
+    "provider_url",
+    "RegistryError",
+    "RegistryURLError",
+    "ServiceRecordError",
+    "RegistryUnavailableError",
+    "SceneConfigError",
+]
+
+
+async def open_registry(target: str | NacosSettings | None) -> Registry:
+    """``NoRegistry`` for none, else a connected ``NacosRegistry`` (URL or settings)."""
+    settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
+    if settings is None:
+        return NoRegistry()
+    from registry.nacos import NacosRegistry
+
+    return await NacosRegistry.connect(settings)
+
+
+def __getattr__(name: str) -> object:
+    # NacosRegistry is imported lazily so `import registry` stays cheap and works without the SDK.
+    if name == "NacosRegistry":
+        from registry.nacos import NacosRegistry
+
+        return NacosRegistry
+    raise AttributeError(f"module 'registry' has no attribute {name!r}")

@@ -1,0 +1,265 @@
+"""``NacosRegistry``: interface-level Dubbo registration in Nacos through nacos-sdk-python 3.x.
+
+What it does: for each ``ExportedService`` it registers one ephemeral instance named and described as
+``registry.naming`` spells it (Java's NacosRegistry record), in the configured namespace and group. The
+SDK talks gRPC (HTTP port + 1000); an ephemeral instance lives as long as that connection.
+
+Keeping the record alive (Java's FailbackRegistry does the same job):
+
+- ``register`` remembers the service as *wanted* before calling Nacos; if the call fails or times out
+  (Nacos down, not yet reachable) it logs and returns, and a keeper task retries;
+- the keeper hears the SDK's disconnect/connect events (and checks the connection every
+  ``check_interval`` seconds in case an event is missed); on a disconnect it marks every service
+  unregistered, and once connected again it registers them all at once. A restarted Nacos has
+  forgotten our instances (and so has the new connection); the SDK's own redo would restore them too,
+  but only on its next 30 s tick;
+- ``unregister`` forgets the service first, then deregisters, so the keeper never brings it back.
+
+What it does not do: discovery (we are a provider), persistent instances, application-level
+registration (Dubbo 3's service discovery), or choosing the advertised address (the provider does).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from registry._sdk import LoggerHandlers, client_config, nacos_sdk
+from registry.errors import RegistryUnavailableError
+from registry.naming import instance_metadata, provider_url, service_name
+from registry.record import ExportedService
+from registry.url import NacosSettings
+
+__all__ = ["NacosRegistry"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Wanted:
+    """One service we want registered, with the metadata fixed at its first registration."""
+
+    service: ExportedService
+    name: str
+    metadata: dict[str, str]
+    registered: bool = False
+
+
+class NacosRegistry:
+    """A ``Registry`` backed by one Nacos naming client; build it with ``await NacosRegistry.connect(...)``."""
+
+    def __init__(self, settings: NacosSettings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.unregister_wait = settings.unregister_wait
+        self._clock = clock
+        self._client: Any = None
+        self._handlers: LoggerHandlers | None = None
+        self._client_ready = asyncio.Event()
+        self._wakeup = asyncio.Event()
+        self._wanted: dict[ExportedService, _Wanted] = {}
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._keeper = asyncio.create_task(self._keep(), name="nacos-registry-keeper")
+
+    @classmethod
+    async def connect(cls, settings: NacosSettings) -> "NacosRegistry":
+        """Start the naming client and wait up to ``request_timeout`` for it.
+
+        Returns even when Nacos is not reachable (the SDK then keeps reconnecting, and registrations
+        wait for it), so a provider never fails to start because Nacos is down. Raises
+        ``RegistryUnavailableError`` only when the SDK is not installed.
+        """
+        nacos_sdk()
+        registry = cls(settings)
+        try:
+            await asyncio.wait_for(registry._client_ready.wait(), timeout=settings.request_timeout)
+        except asyncio.TimeoutError:
+            log.warning("nacos at %s not connected after %.1f s; registrations will wait for it",
+                        settings.server_addresses, settings.request_timeout)
+        return registry
+
+    # -- the Registry protocol ---------------------------------------------------------------------
+
+    async def register(self, service: ExportedService) -> None:
+        if self._closed:
+            raise RegistryUnavailableError("this NacosRegistry is closed")
+        async with self._lock:
+            wanted = self._wanted.get(service)
+            if wanted is None:
+                metadata = instance_metadata(service, timestamp_ms=int(self._clock() * 1000), pid=os.getpid())
+                wanted = _Wanted(service, service_name(service), metadata)
+                self._wanted[service] = wanted
+                log.info("register %s in nacos as %s: %s", service.service_key, wanted.name,
+                         provider_url(service, metadata))
+        try:
+            await asyncio.wait_for(self._client_ready.wait(), timeout=self.settings.request_timeout)
+        except asyncio.TimeoutError:
+            log.warning("nacos not connected yet; %s will be registered when it is", wanted.name)
+            return
+        async with self._lock:
+            if self._wanted.get(service) is wanted:
+                await self._register(wanted)
+
+    async def unregister(self, service: ExportedService) -> None:
+        async with self._lock:
+            wanted = self._wanted.pop(service, None)
+            if wanted is None or self._client is None:
+                return
+            await self._deregister(wanted)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._keeper.cancel()
+        try:
+            await self._keeper
+        except asyncio.CancelledError:
+            pass
+        async with self._lock:
+            if self._client is not None:
+                for wanted in list(self._wanted.values()):
+                    await self._deregister(wanted)
+            self._wanted.clear()
+        if self._client is not None:
+            try:
+                await asyncio.wait_for(self._client.shutdown(), timeout=self.settings.request_timeout)
+            except Exception:
+                log.warning("nacos naming client did not shut down cleanly", exc_info=True)
+        if self._handlers is not None:
+            self._handlers.release()
+
+    async def __aenter__(self) -> "NacosRegistry":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- observability ------------------------------------------------------------------------------
+
+    def registered(self) -> dict[str, bool]:
+        """Nacos service name -> whether the last registration we know of succeeded."""
+        return {w.name: w.registered for w in self._wanted.values()}
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    async def _start_client(self) -> None:
+        """Build the SDK client, retrying with backoff; the SDK itself returns while Nacos is down."""
+        sdk = nacos_sdk()
+        settings = self.settings
+        delay = 1.0
+        while True:
+            handlers = LoggerHandlers("naming")
+            try:
+                config = client_config(settings.server_addresses, namespace=settings.namespace,
+                                       username=settings.username, password=settings.password,
+                                       work_dir=settings.work_dir, timeout_s=settings.request_timeout)
+                self._client = await sdk.NacosNamingService.create_naming_service(config)
+                self._handlers = handlers
+                await self._listen_to_connection()
+                self._client_ready.set()
+                log.info("nacos registry: %s namespace=%s group=%s", settings.server_addresses,
+                         settings.namespace_or_public, settings.group)
+                return
+            except Exception as exc:
+                handlers.release()
+                log.error("nacos naming client for %s failed to start (%s); retrying in %.0f s",
+                          settings.server_addresses, _describe(exc), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _listen_to_connection(self) -> None:
+        """Hear the SDK's connect/disconnect events, so a quick reconnect is not missed between checks.
+
+        The SDK exposes them only on its internal RPC client (its own redo service listens there); if
+        that ever moves, the periodic health check below still notices outages that last a check interval.
+        """
+        rpc_client = getattr(getattr(self._client, "grpc_client_proxy", None), "rpc_client", None)
+        if rpc_client is None or not hasattr(rpc_client, "register_connection_listener"):
+            log.debug("nacos SDK exposes no connection events; relying on health checks")
+            return
+        await rpc_client.register_connection_listener(_ConnectionEvents(self))
+
+    def _connection_changed(self, connected: bool) -> None:
+        if not connected:
+            for wanted in self._wanted.values():
+                wanted.registered = False
+        self._wakeup.set()
+
+    async def _register(self, wanted: _Wanted) -> None:
+        sdk = nacos_sdk()
+        param = sdk.RegisterInstanceParam(
+            service_name=wanted.name, group_name=self.settings.group, ip=wanted.service.host,
+            port=wanted.service.port, weight=1.0, ephemeral=True, metadata=dict(wanted.metadata))
+        try:
+            ok = await asyncio.wait_for(self._client.register_instance(param),
+                                        timeout=self.settings.request_timeout)
+        except Exception as exc:  # Nacos down or refusing: keep it wanted, the keeper retries
+            wanted.registered = False
+            log.warning("nacos: registering %s failed (%s); will retry", wanted.name, _describe(exc))
+            return
+        wanted.registered = bool(ok)
+        if not ok:
+            log.warning("nacos: registering %s was not accepted; will retry", wanted.name)
+
+    async def _deregister(self, wanted: _Wanted) -> None:
+        sdk = nacos_sdk()
+        param = sdk.DeregisterInstanceParam(
+            service_name=wanted.name, group_name=self.settings.group, ip=wanted.service.host,
+            port=wanted.service.port, ephemeral=True)
+        try:
+            await asyncio.wait_for(self._client.deregister_instance(param), timeout=self.settings.request_timeout)
+            log.info("deregistered %s from nacos", wanted.name)
+        except Exception as exc:  # the instance dies with our connection anyway
+            log.warning("nacos: deregistering %s failed (%s)", wanted.name, _describe(exc))
+
+    async def _keep(self) -> None:
+        """Start the client, then re-register after a lost connection or a failed attempt; until ``close``."""
+        await self._start_client()
+        connected = True
+        while True:
+            try:
+                healthy = bool(await self._client.server_health())
+            except Exception:
+                healthy = False
+            if not healthy:
+                if connected:
+                    log.warning("nacos connection lost; services will be registered again when it is back")
+                connected = False
+                for wanted in self._wanted.values():
+                    wanted.registered = False
+            else:
+                if not connected:
+                    log.info("nacos connection is back; registering %d service(s) again", len(self._wanted))
+                connected = True
+                async with self._lock:
+                    for wanted in list(self._wanted.values()):
+                        if not wanted.registered:
+                            await self._register(wanted)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.check_interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wakeup.clear()
+
+
+class _ConnectionEvents:
+    """The listener shape the SDK's RPC client calls (``on_connected`` / ``on_disconnect``)."""
+
+    def __init__(self, registry: NacosRegistry) -> None:
+        self._registry = registry
+
+    async def on_connected(self) -> None:
+        self._registry._connection_changed(True)
+
+    async def on_disconnect(self) -> None:
+        self._registry._connection_changed(False)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}"

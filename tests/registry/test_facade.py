@@ -1,0 +1,38 @@
+"""The public face of ``registry``: its names, and that importing it stays cheap without the Nacos SDK."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import registry
+
+PUBLIC = {
+    "Registry", "NoRegistry", "NacosRegistry", "ExportedService", "NacosSettings", "open_registry",
+    "parse_registry_url", "withdraw", "service_name", "instance_metadata", "provider_url", "RegistryError",
+    "RegistryURLError", "ServiceRecordError", "RegistryUnavailableError", "SceneConfigError",
+}
+
+
+def test_all_is_the_public_api() -> None:
+    assert set(registry.__all__) == PUBLIC
+    for name in registry.__all__:
+        assert getattr(registry, name) is not None
+
+
+def test_import_does_not_load_the_sdk() -> None:
+    code = "import sys, registry; print('v2' in sys.modules, 'registry.nacos' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError):
+        registry.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.asyncio
+async def test_no_registry_satisfies_the_protocol() -> None:
+    no = await registry.open_registry(None)
+    assert isinstance(no, registry.Registry) and isinstance(no, registry.NoRegistry)
