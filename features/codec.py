@@ -182,14 +182,14 @@ class RowCodec:
         except Exception as exc:  # e.g. a lone surrogate from a JSON "\\ud800" escape
             raise FeatureCodecError(f"cannot encode {row[0]!r} as {self.encoding.value}: {exc}") from exc
 
-    def decode(self, data: bytes | memoryview) -> Any:
+    def decode(self, data: bytes | bytearray | memoryview) -> Any:
         try:
             return self._loads(data)
         except Exception as exc:  # each library raises its own family of errors
             raise FeatureCodecError(f"corrupt {self.encoding.value} value: {exc}") from exc
 
 
-def _json_loads(data: bytes | memoryview) -> Any:
+def _json_loads(data: bytes | bytearray | memoryview) -> Any:
     return json.loads(bytes(data) if isinstance(data, memoryview) else data)
 
 
