@@ -29,7 +29,7 @@ class SeenConfig:
     expected_items: int = 2000
     fp_rate: float = 0.01
     ttl_seconds: float | None = 7 * 24 * 3600.0
-    max_users: int = 100_000  # in-memory filter only
+    max_users: int = 10_000  # in-memory filter only: 10,000 x 2.4 KB = 24 MB at the defaults
 
     def __post_init__(self) -> None:
         BloomSpec.for_capacity(self.expected_items, self.fp_rate)  # validates both
