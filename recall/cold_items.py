@@ -106,7 +106,7 @@ class NewItemsChannel(Channel, kind=ChannelKind.NEW_ITEMS):
         return len(self._rows) > 0
 
     async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
-        vector = self.vectors.of(query)
+        vector = await self.vectors.vector(query)
         if vector is None:
             return Candidates.empty()
         return Candidates.top_k(self._matrix @ vector, k, rows=self._rows)

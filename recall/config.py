@@ -44,6 +44,7 @@ class RecallConfig:
     user_cf_decay: float = 0.98
     fusion_offset: float = 60.0  # reciprocal-rank fusion: weight / (offset + rank)
     offload_search: bool = False  # run Faiss searches in a worker thread
+    user_tower: bool = True  # use models/two_tower/user_tower (TensorFlow) for users without a stored vector
     max_k: int = 10_000
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ from recall.config import RecallConfig
 from recall.hot import HotChannel, HotLists
 from recall.merger import CandidateFilter, MergeResult, Merger, SeenBloomFilter
 from recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
+from recall.tower import UserTower
 from recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ def _build_channels(
     new_items = None
     if item_vectors is not None:
         search = VectorSearch(artifacts.faiss_index(), item_vectors, offload=config.offload_search)
-        vectors = UserVectors(user_vectors, item_vectors)
+        tower = UserTower.load(artifacts.path) if config.user_tower else None
+        vectors = UserVectors(user_vectors, item_vectors, tower=tower)
         if ChannelKind.U2I in wanted:
             channels.append(U2IChannel(vectors, search))
         if ChannelKind.LOOKALIKE in wanted and user_vectors is not None:

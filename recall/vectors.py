@@ -4,9 +4,10 @@ Both end in one nearest-neighbour search of a user vector against the Faiss
 index of item embeddings; they differ in where the vector comes from:
 
 - ``UserVectors``: the stored two-tower user embedding (``embeddings/users.npy``)
-  for a user the build knows; for a user it does not know but who already has a
-  history, the normalised mean of the lastN item embeddings (the item tower's
-  space is the user tower's space, so this is a fair stand-in).
+  for a user the build knows; for a user it does not know, the exported user
+  tower (``recall.tower``) when the build has one, else the normalised mean of
+  the lastN item embeddings (the item tower's space is the user tower's space,
+  so this is a fair stand-in).
 - ``ProfileCentroids``: for a user with no history at all, the look-alike
   vector: per profile attribute (``gender=F``, ``occupation=writer``, ...) the
   mean embedding of the users sharing it, shrunk towards nothing when few do,
@@ -25,6 +26,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
+from recall.tower import UserTower
 
 
 def normalise(vector: np.ndarray) -> np.ndarray | None:
@@ -65,22 +67,48 @@ class VectorSearch:
 
 
 class UserVectors:
-    """The two-tower user vector of a query, or ``None`` when there is nothing to build it from."""
+    """The two-tower user vector of a query, or ``None`` when there is nothing to build it from.
 
-    def __init__(self, user_embeddings: np.ndarray | None, item_embeddings: np.ndarray | None, *, history: int = 20) -> None:
+    In order: the stored vector of a user the build knows (one row read); the
+    exported user tower for anyone else with a profile or a history (a worker
+    thread, see ``recall.tower``); without a tower, the normalised mean of the
+    lastN item vectors.
+    """
+
+    def __init__(self, user_embeddings: np.ndarray | None, item_embeddings: np.ndarray | None, *,
+                 history: int = 20, tower: UserTower | None = None) -> None:
         self.user_embeddings = user_embeddings
         self.item_embeddings = item_embeddings
         self.history = history
+        self.tower = tower
 
-    def of(self, query: RecallQuery) -> np.ndarray | None:
+    def _stored(self, query: RecallQuery) -> np.ndarray | None:
         if self.user_embeddings is not None and query.user_row is not None and query.user_row < len(self.user_embeddings):
             return np.asarray(self.user_embeddings[query.user_row], dtype=np.float32)
+        return None
+
+    def can_serve(self, query: RecallQuery) -> bool:
+        if self._stored(query) is not None or len(query.history):
+            return True
+        return self.tower is not None and query.user is not None and bool(self.tower.tokens(query.user.profile))
+
+    def of(self, query: RecallQuery) -> np.ndarray | None:
+        """Without the tower: stored vector, else the lastN mean."""
+        stored = self._stored(query)
+        if stored is not None:
+            return stored
         if self.item_embeddings is not None and len(query.history):
             seeds = query.history[: self.history]
             seeds = seeds[seeds < len(self.item_embeddings)]
             if len(seeds):
                 return normalise(np.asarray(self.item_embeddings[np.sort(seeds)]).mean(axis=0))
         return None
+
+    async def vector(self, query: RecallQuery) -> np.ndarray | None:
+        stored = self._stored(query)
+        if stored is None and self.tower is not None and query.user is not None:
+            return await self.tower.vector(query.user_id, query.user.profile, query.user.last_n)
+        return stored if stored is not None else self.of(query)
 
 
 class U2IChannel(Channel, kind=ChannelKind.U2I):
@@ -91,10 +119,10 @@ class U2IChannel(Channel, kind=ChannelKind.U2I):
         self.search = search
 
     def enable(self, query: RecallQuery) -> bool:
-        return not query.is_new_user
+        return self.vectors.can_serve(query)
 
     async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
-        vector = self.vectors.of(query)
+        vector = await self.vectors.vector(query)
         if vector is None:
             return Candidates.empty()
         return await self.search.search(vector, k)
