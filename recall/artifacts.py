@@ -160,7 +160,7 @@ class ArtifactDir:
         if not self.has(relative):
             return None
         try:
-            matrix = np.load(self.path / relative, mmap_mode="r", allow_pickle=False)
+            matrix: np.ndarray = np.load(self.path / relative, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise ArtifactError(f"{relative}: {exc}") from exc
         if matrix.ndim != 2 or matrix.shape[0] != rows or matrix.dtype != np.float32:

@@ -12,6 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recall.evaluation import EvalReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
 
 
-def _print_table(report) -> None:  # type: ignore[no-untyped-def]
+def _print_table(report: EvalReport) -> None:
     print(f"recall quality, HR@{report.k} = recall@{report.k} with one held-out item per user")
     print(f"split: {report.split_rule}")
     print(f"{report.users} test users, {report.items} items; each list ranked against all items "
@@ -47,8 +51,8 @@ def _print_table(report) -> None:  # type: ignore[no-untyped-def]
     print(f"({report.seconds:.1f} s)")
 
 
-def _as_json(report) -> dict:  # type: ignore[no-untyped-def]
-    out = {
+def _as_json(report: EvalReport) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "k": report.k, "users": report.users, "items": report.items, "split": report.split_rule,
         "popularity": report.popularity, "merged": report.merged,
         "channels": {k.value: v for k, v in report.channels.items()},
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"eval: --k must be in 1..10000, got {args.k}", file=sys.stderr)
         return 2
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> EvalReport:
         store = EmbeddedFeatureStore.from_artifacts(args.artifacts)
         recall = Recall.load(args.artifacts, store)
         try:
