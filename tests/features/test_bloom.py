@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from features.base import FeatureStoreError
 from features.bloom import BloomSpec, all_bits_set, set_bits
@@ -113,3 +114,15 @@ async def test_short_buffers_read_as_zero_past_their_end() -> None:
     assert not all_bits_set(b"\xff", [3, 8])
     assert all_bits_set(b"\xff", [0, 7])
     assert not all_bits_set(b"", [0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(added=st.lists(st.text(max_size=12), max_size=60), expected=st.integers(1, 500),
+       fp=st.floats(0.001, 0.5))
+def test_never_a_false_negative(added: list[str], expected: int, fp: float) -> None:
+    spec = BloomSpec.for_capacity(expected, fp)
+    bits = bytearray(spec.nbytes)
+    for item in added:
+        set_bits(bits, spec.positions(item))
+    assert all(all_bits_set(bits, spec.positions(item)) for item in added)
+    assert all(0 <= p < spec.bits for item in added for p in spec.positions(item))
