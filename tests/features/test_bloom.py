@@ -13,13 +13,11 @@ from features.base import FeatureStoreError
 from features.bloom import BloomSpec, all_bits_set, set_bits
 from features.seen import InMemorySeenFilter, SeenConfig
 
-pytestmark = pytest.mark.asyncio
-
-
 def sample_fp_rate(contains: list[bool]) -> float:
     return sum(contains) / len(contains)
 
 
+@pytest.mark.asyncio
 async def test_sizing_follows_the_textbook_formula() -> None:
     spec = BloomSpec.for_capacity(1000, 0.01)
     assert (spec.bits, spec.hashes) == (9586, 7)
@@ -28,6 +26,7 @@ async def test_sizing_follows_the_textbook_formula() -> None:
 
 
 @pytest.mark.parametrize("n, p", [(0, 0.01), (-5, 0.01), (10, 0.0), (10, 1.0), (10, -0.1), (True, 0.1)])
+@pytest.mark.asyncio
 async def test_bad_sizes_are_rejected(n: int, p: float) -> None:
     with pytest.raises(FeatureStoreError):
         BloomSpec.for_capacity(n, p)
@@ -42,11 +41,13 @@ def documented_positions(item_id: str, m: int, k: int) -> list[int]:
 
 
 @pytest.mark.parametrize("item_id", ["i42", "фильм", "", "a:b c"])
+@pytest.mark.asyncio
 async def test_positions_follow_the_documented_hash(item_id: str) -> None:
     spec = BloomSpec(bits=1000, hashes=7)
     assert spec.positions(item_id) == documented_positions(item_id, 1000, 7)
 
 
+@pytest.mark.asyncio
 async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
     code = "from features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
     outputs = {
@@ -57,6 +58,7 @@ async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
     assert outputs == {f"{BloomSpec(bits=99991, hashes=5).positions('i42')}\n"}
 
 
+@pytest.mark.asyncio
 async def test_bits_are_numbered_most_significant_first_like_redis() -> None:
     buf = bytearray(2)
     set_bits(buf, [0, 9])
@@ -64,6 +66,7 @@ async def test_bits_are_numbered_most_significant_first_like_redis() -> None:
     assert all_bits_set(buf, [0, 9]) and not all_bits_set(buf, [0, 1])
 
 
+@pytest.mark.asyncio
 async def test_no_false_negatives_and_fp_rate_near_configured() -> None:
     seen = InMemorySeenFilter(SeenConfig(expected_items=2000, fp_rate=0.02))
     shown = [f"item-{n}" for n in range(2000)]
@@ -75,6 +78,7 @@ async def test_no_false_negatives_and_fp_rate_near_configured() -> None:
     assert 0.01 <= rate <= 0.04, rate
 
 
+@pytest.mark.asyncio
 async def test_users_are_isolated() -> None:
     seen = InMemorySeenFilter(SeenConfig(expected_items=100, fp_rate=0.01))
     await seen.add("alice", ["a1", "a2"])
@@ -83,6 +87,7 @@ async def test_users_are_isolated() -> None:
     assert await seen.might_contain("alice", []) == []
 
 
+@pytest.mark.asyncio
 async def test_lru_bound_and_ttl() -> None:
     now = [0.0]
     seen = InMemorySeenFilter(SeenConfig(expected_items=10, fp_rate=0.01, ttl_seconds=60, max_users=2),
@@ -98,6 +103,7 @@ async def test_lru_bound_and_ttl() -> None:
     assert await seen.might_contain("a", ["x"]) == [False]
 
 
+@pytest.mark.asyncio
 async def test_bad_input_raises_feature_store_error() -> None:
     seen = InMemorySeenFilter()
     with pytest.raises(FeatureStoreError):
@@ -110,6 +116,7 @@ async def test_bad_input_raises_feature_store_error() -> None:
         SeenConfig(max_users=0)
 
 
+@pytest.mark.asyncio
 async def test_short_buffers_read_as_zero_past_their_end() -> None:
     assert not all_bits_set(b"\xff", [3, 8])
     assert all_bits_set(b"\xff", [0, 7])
