@@ -29,7 +29,7 @@ import logging
 
 from provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
 from provider.dispatch import Dispatcher, Refused
-from provider.errors import BodyError, FrameError
+from provider.errors import BodyError
 from provider.protocol import (
     HESSIAN2,
     OversizedFrame,
@@ -90,6 +90,9 @@ class Exchange:
             invocation = decode_invocation(frame.body)
         except BodyError as exc:
             return self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None
+        except Exception as exc:  # a codec bug on hostile input is still an undecodable request
+            log.exception("unexpected failure decoding request %d", request_id)
+            return self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc!r}") if frame.two_way else None
         outcome = await self.dispatcher.dispatch(invocation)
         if not frame.two_way:
             return None
@@ -98,7 +101,7 @@ class Exchange:
         try:
             body = encode_result(outcome, supports_response_attachments(invocation.dubbo_version))
             return encode_response(request_id, Status.OK, body, payload_limit=self.payload_limit)
-        except (BodyError, FrameError) as exc:
+        except Exception as exc:  # BodyError, FrameError (too large), or a codec bug
             log.warning("cannot send the result of %s.%s: %s", invocation.path, invocation.method, exc)
             return self._status(
                 request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {exc}"
