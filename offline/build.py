@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from offline.config import BuildConfig, Source
 from offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
-from offline.steps import DEFAULT_STEPS, BuildContext, BuildStep
+from offline.steps import BuildContext, BuildStep, default_steps
 
 __all__ = ["BuildResult", "source_fingerprint", "run_build"]
 
@@ -77,7 +77,7 @@ def _publish(staging: Path, out: Path) -> None:
 
 
 def run_build(
-    config: BuildConfig, steps: Sequence[BuildStep] = DEFAULT_STEPS, skip_existing: bool = False, show_progress: bool = False
+    config: BuildConfig, steps: Sequence[BuildStep] | None = None, skip_existing: bool = False, show_progress: bool = False
 ) -> BuildResult:
     out = config.out
     if out.exists() and not out.is_dir():
@@ -97,7 +97,7 @@ def run_build(
     try:
         ctx = BuildContext(config=config, root=staging, show_progress=show_progress)
         timings: dict[str, float] = {}
-        for step in steps:
+        for step in steps if steps is not None else default_steps():
             if not step.enabled(config):
                 continue
             started = time.perf_counter()
@@ -118,6 +118,7 @@ def run_build(
                     "train": len(split.train),
                     "test": len(split.test),
                 },
+                "metrics": ctx.metrics,
                 "steps": timings,
             },
         )

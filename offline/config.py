@@ -91,6 +91,7 @@ class TwoTowerConfig:
     batch_size: int = 512
     learning_rate: float = 0.003
     temperature: float = 0.07
+    logq_correction: float = 1.0  # 1 = full sampled-softmax correction, 0 = none (learns PMI, shuns popular items)
     history_len: int = 20
     user_id_dropout: float = 0.1  # share of examples trained with the unknown-user id
     seed: int = 11
@@ -101,6 +102,7 @@ class TwoTowerConfig:
         _check_range("batch_size", self.batch_size, 8, 65_536)
         _check_range("learning_rate", self.learning_rate, 1e-6, 1.0)
         _check_range("temperature", self.temperature, 1e-3, 10.0)
+        _check_range("logq_correction", self.logq_correction, 0.0, 2.0)
         _check_range("history_len", self.history_len, 1, 500)
         _check_range("user_id_dropout", self.user_id_dropout, 0.0, 0.9)
         _check_range("seed", self.seed, 0, 2**32 - 1)
@@ -115,6 +117,7 @@ class BuildConfig:
     two_tower: TwoTowerConfig = field(default_factory=TwoTowerConfig)
     data_dir: Path | None = None  # ML-100K atomic files elsewhere than the recbole wheel
     seed: int = 0  # sampling in the neighbour caps
+    faiss_flat_max: int = 200_000  # exact IndexFlatIP up to this many items, HNSW above (offline.ann)
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -128,6 +131,7 @@ class BuildConfig:
         if self.data_dir is not None:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
         _check_range("seed", self.seed, 0, 2**32 - 1)
+        _check_range("faiss_flat_max", self.faiss_flat_max, 1, 100_000_000)
         if not self.name:
             object.__setattr__(self, "name", self.out.name or self.source.value)
 
@@ -135,6 +139,7 @@ class BuildConfig:
         """The parameters that shape the output (what the version hashes), as plain JSON."""
         params: dict[str, Any] = {
             "seed": self.seed,
+            "faiss_flat_max": self.faiss_flat_max,
             "neighbors": dataclasses.asdict(self.neighbors),
             "two_tower": dataclasses.asdict(self.two_tower),
         }

@@ -1,9 +1,10 @@
 """The build as a list of small step objects.
 
 A step reads what earlier steps left on the ``BuildContext`` and writes its
-files under ``ctx.root``. ``DEFAULT_STEPS`` is the straight recipe that
+files under ``ctx.root``. ``default_steps()`` is the straight recipe that
 ``offline.build`` runs; adding a stage (say, the ranking model) is one class
-with ``enabled(config)`` and ``run(ctx)``, appended to that list. A step's name
+with ``enabled(config)`` and ``run(ctx)``, appended to that list
+(model steps live in ``offline.model_steps``). A step's name
 is its class name, used in progress output and in the manifest's timings.
 
 Steps never print: progress goes through ``ctx.progress`` (tqdm, or nothing).
@@ -34,7 +35,7 @@ __all__ = [
     "ItemCFTable",
     "UserCFTable",
     "SwingTable",
-    "DEFAULT_STEPS",
+    "default_steps",
 ]
 
 Progress = Callable[[int], None]
@@ -53,6 +54,7 @@ class BuildContext:
     item_embeddings: np.ndarray | None = None
     user_embeddings: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)  # documented choices added to manifest params
+    metrics: dict[str, float] = field(default_factory=dict)  # quick quality checks, manifest "metrics"
 
     def path(self, relative: str) -> Path:
         path = self.root / relative
@@ -183,12 +185,17 @@ class SwingTable(_Always):
             _save_table(ctx, "swing", swing(x, ctx.config.neighbors, ctx.config.seed, update))
 
 
-DEFAULT_STEPS: tuple[BuildStep, ...] = (
-    LoadSource(),
-    SplitInteractions(),
-    WriteFeatures(),
-    HotItems(),
-    ItemCFTable(),
-    UserCFTable(),
-    SwingTable(),
-)
+def default_steps() -> tuple[BuildStep, ...]:
+    from offline.model_steps import FaissIndex, TwoTowerModel
+
+    return (
+        LoadSource(),
+        SplitInteractions(),
+        WriteFeatures(),
+        HotItems(),
+        ItemCFTable(),
+        UserCFTable(),
+        SwingTable(),
+        TwoTowerModel(),
+        FaissIndex(),
+    )

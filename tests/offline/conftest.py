@@ -38,6 +38,14 @@ def small_build(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_model_build(tmp_path_factory) -> Path:
+    """A small synthetic build with a briefly trained two-tower model (TensorFlow import included, ~15 s)."""
+    out = tmp_path_factory.mktemp("offline") / "small_model"
+    run_build(small_config(out, two_tower=TwoTowerConfig(dim=16, epochs=1, batch_size=256)))
+    return out
+
+
+@pytest.fixture(scope="session")
 def ml100k_artifacts() -> Path:
     return Path(require_env("ARTIFACTS_ML100K"))
 

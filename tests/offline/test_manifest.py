@@ -17,6 +17,11 @@ REQUIRED = [
     "features/users.jsonl", "features/items.jsonl", "neighbors/itemcf.npz", "neighbors/usercf.npz",
     "neighbors/swing.npz", "hot.json",
 ]
+MODEL_FILES = [
+    "embeddings/items.npy", "embeddings/users.npy", "faiss/items.index", "faiss/meta.json", "neighbors/i2i_emb.npz",
+    "models/two_tower/meta.json", "models/two_tower/user_tower/saved_model.pb",
+    "models/two_tower/item_tower/saved_model.pb",
+]
 
 
 def test_manifest_lists_every_file_with_matching_md5(any_artifacts):
@@ -28,6 +33,15 @@ def test_manifest_lists_every_file_with_matching_md5(any_artifacts):
         assert key in manifest
     assert manifest["built_at"].endswith("Z")
     assert manifest["counts"]["test"] <= manifest["counts"]["users"]
+    if manifest["params"]["two_tower"]["enabled"]:
+        for path in MODEL_FILES:
+            assert path in manifest["files"]
+
+
+def test_ci_builds_include_the_model(ml100k_artifacts, synth_artifacts):
+    for root in (ml100k_artifacts, synth_artifacts):
+        files = verify_artifacts(root, check_md5=False)["files"]
+        assert all(path in files for path in MODEL_FILES)
 
 
 def test_tampered_file_is_detected(small_build, tmp_path):

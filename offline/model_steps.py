@@ -1,0 +1,104 @@
+"""Build steps that train models or index their vectors (TensorFlow and Faiss imported inside).
+
+``TwoTowerModel`` trains the DSSM of ``offline.two_tower``, exports both towers
+(``models/two_tower/``), stores the L2-normalised ``embeddings/`` and records
+HR@50 of u2i retrieval on the test split in the manifest ``metrics`` (a quick
+check only: nothing is tuned on it during the build). ``FaissIndex`` indexes
+the item vectors and derives ``neighbors/i2i_emb.npz`` from the index.
+
+A later model (the ranking model) is one more class like these, added to
+``offline.steps.default_steps()``.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from offline.config import BuildConfig
+from offline.steps import BuildContext
+
+__all__ = ["TwoTowerModel", "FaissIndex"]
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class TwoTowerModel:
+    def enabled(self, config: BuildConfig) -> bool:
+        return config.two_tower.enabled
+
+    def run(self, ctx: BuildContext) -> None:
+        _quiet_tensorflow()
+        import tensorflow as tf
+
+        from offline.two_tower import OFFSET, hit_rate, tower_inputs, train_two_tower
+        from offline.two_tower_export import export_towers
+
+        config = ctx.config.two_tower
+        source, split = ctx.require("source"), ctx.require("split")
+        last_n = ctx.require("last_n")
+        inputs = tower_inputs(source, split, config.history_len)
+        with ctx.progress(len(inputs.example_user) * config.epochs, "two-tower training") as update:
+            model, losses = train_two_tower(
+                inputs, source.n_users, source.n_items, len(source.category_names), config, update
+            )
+
+        history = np.zeros((source.n_users, config.history_len), dtype=np.int32)
+        for row, items in enumerate(last_n):
+            recent = items[: config.history_len]
+            history[row, : len(recent)] = recent + OFFSET
+        users = np.concatenate([
+            model.user_vectors(
+                tf.constant(np.arange(start, min(start + 8192, source.n_users), dtype=np.int32) + OFFSET),
+                tf.constant(inputs.user_profile[start : start + 8192]),
+                tf.constant(history[start : start + 8192]),
+            ).numpy()
+            for start in range(0, source.n_users, 8192)
+        ])
+        items = np.concatenate([
+            model.item_vectors(
+                tf.constant(np.arange(start, min(start + 8192, source.n_items), dtype=np.int32) + OFFSET),
+                tf.constant(inputs.item_categories[start : start + 8192]),
+            ).numpy()
+            for start in range(0, source.n_items, 8192)
+        ])
+        ctx.user_embeddings, ctx.item_embeddings = users.astype(np.float32), items.astype(np.float32)
+        np.save(ctx.path("embeddings/users.npy"), ctx.user_embeddings)
+        np.save(ctx.path("embeddings/items.npy"), ctx.item_embeddings)
+
+        model_dir = ctx.path("models/two_tower/meta.json").parent
+        export_towers(
+            model, model_dir, ctx.root / "ids/users.txt", ctx.root / "ids/items.txt",
+            inputs.profile_vocab, source.category_names.tolist(), config.history_len,
+        )
+        hr50 = hit_rate(ctx.user_embeddings, ctx.item_embeddings, split, 50)
+        ctx.metrics["two_tower_u2i_hr@50"] = round(hr50, 4)
+        ctx.write_json("models/two_tower/meta.json", {
+            "dim": config.dim,
+            "history_len": config.history_len,
+            "profile_fields": list(inputs.profile_fields),
+            "temperature": config.temperature,
+            "epochs": config.epochs,
+            "epoch_loss": [round(x, 4) for x in losses],
+            "u2i_hr@50_test": round(hr50, 4),
+        })
+
+
+class FaissIndex:
+    def enabled(self, config: BuildConfig) -> bool:
+        return config.two_tower.enabled
+
+    def run(self, ctx: BuildContext) -> None:
+        import faiss
+
+        from offline.ann import build_index, i2i_from_index
+
+        vectors = ctx.require("item_embeddings")
+        index, meta = build_index(vectors, ctx.config.faiss_flat_max)
+        faiss.write_index(index, str(ctx.path("faiss/items.index")))
+        ctx.write_json("faiss/meta.json", meta)
+        with ctx.progress(len(vectors), "i2i_emb") as update:
+            table = i2i_from_index(index, vectors, ctx.config.neighbors.k, progress=update)
+        np.savez(ctx.path("neighbors/i2i_emb.npz"), index=table.index, score=table.score)

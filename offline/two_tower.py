@@ -1,0 +1,214 @@
+"""The two-tower (DSSM) recall model: training on the train split, and its towers.
+
+User tower: user id embedding + mean of profile-token embeddings + mean of the
+history's item embeddings (the item-id table is shared with the item tower),
+then a two-layer MLP to ``dim`` and L2 normalisation. Item tower: item id
+embedding + mean of category embeddings, MLP, L2 normalisation. Training uses
+in-batch softmax over cosine / ``temperature`` with logQ correction
+(``logits -= logq_correction * log q(item)``, q = train frequency), other rows
+holding the same item masked out. A share ``user_id_dropout`` of the examples sees the
+unknown-user id, so a new user still gets a useful vector from profile and
+history; unknown items likewise fall back on their categories.
+
+Each train interaction is one example; its history is the user's previous
+``history_len`` train items, most recent first (what ``last_n`` will hold when
+serving). Index spaces inside the towers: 0 = padding, 1 = unknown, 2 + row
+for ids and vocabulary entries.
+
+The SavedModels and their ``serving_default`` signatures are made by
+``offline.two_tower_export``; this module has no string handling.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from offline.config import TwoTowerConfig
+from offline.dataset import SourceData, Split
+
+__all__ = ["PROFILE_FIELDS", "TowerInputs", "TwoTower", "tower_inputs", "train_two_tower", "hit_rate"]
+
+# Profile fields fed to the user tower, when the source has them (raw age and zip are left to the buckets).
+PROFILE_FIELDS = ("age_group", "gender", "occupation", "region")
+PAD, UNKNOWN, OFFSET = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class TowerInputs:
+    """Integer model inputs derived from the source and the split."""
+
+    profile_fields: tuple[str, ...]
+    profile_vocab: list[str]  # "field=value" tokens; index = OFFSET + position
+    user_profile: np.ndarray  # int32 users x F
+    item_categories: np.ndarray  # int32 items x C (OFFSET + category code, PAD-filled)
+    example_user: np.ndarray  # int32 (OFFSET + row) per train example
+    example_item: np.ndarray
+    example_history: np.ndarray  # int32 examples x H, most recent first, PAD-filled
+
+
+def profile_tokens(source: SourceData, fields: tuple[str, ...]) -> list[list[str]]:
+    columns = [source.user_profile[f].tolist() for f in fields]
+    return [[f"{f}={col[row]}" for f, col in zip(fields, columns)] for row in range(source.n_users)]
+
+
+def tower_inputs(source: SourceData, split: Split, history_len: int) -> TowerInputs:
+    fields = tuple(f for f in PROFILE_FIELDS if f in source.user_profile)
+    tokens = profile_tokens(source, fields)
+    vocab = sorted({t for row in tokens for t in row})
+    position = {t: OFFSET + i for i, t in enumerate(vocab)}
+    user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(source.n_users, len(fields))
+
+    counts = np.diff(source.category_ptr)
+    width = max(1, int(counts.max(initial=1)))
+    item_categories = np.zeros((source.n_items, width), dtype=np.int32)
+    rows = np.repeat(np.arange(source.n_items), counts)
+    slot = np.arange(len(rows)) - source.category_ptr[rows]
+    item_categories[rows, slot] = source.category_codes + OFFSET
+
+    train = split.train  # sorted by user then time
+    user, item = train.user, train.item
+    history = np.zeros((len(user), history_len), dtype=np.int32)
+    for back in range(1, history_len + 1):
+        same = np.zeros(len(user), dtype=bool)
+        same[back:] = user[back:] == user[:-back]
+        history[back:, back - 1] = np.where(same[back:], item[:-back] + OFFSET, PAD)
+    return TowerInputs(
+        profile_fields=fields,
+        profile_vocab=vocab,
+        user_profile=user_profile,
+        item_categories=item_categories,
+        example_user=(user + OFFSET).astype(np.int32),
+        example_item=(item + OFFSET).astype(np.int32),
+        example_history=history,
+    )
+
+
+def _masked_mean(embedded, ids):
+    import tensorflow as tf
+
+    mask = tf.cast(tf.not_equal(ids, PAD), embedded.dtype)[..., None]
+    return tf.reduce_sum(embedded * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+
+
+class TwoTower:
+    """The Keras layers of both towers; ``user_vectors`` / ``item_vectors`` take index tensors."""
+
+    def __init__(self, n_users: int, n_items: int, n_profile: int, n_categories: int, dim: int) -> None:
+        import keras
+
+        def embedding(rows: int, name: str):
+            return keras.layers.Embedding(rows + OFFSET, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), name=name)
+
+        self.user_embedding = embedding(n_users, "user_id")
+        self.item_embedding = embedding(n_items, "item_id")
+        self.profile_embedding = embedding(n_profile, "profile")
+        self.category_embedding = embedding(n_categories, "category")
+        self.user_mlp = [keras.layers.Dense(2 * dim, activation="relu", name="user_hidden"), keras.layers.Dense(dim, name="user_out")]
+        self.item_mlp = [keras.layers.Dense(2 * dim, activation="relu", name="item_hidden"), keras.layers.Dense(dim, name="item_out")]
+
+    def user_vectors(self, user, profile, history):
+        import tensorflow as tf
+
+        x = tf.concat(
+            [
+                self.user_embedding(user),
+                _masked_mean(self.profile_embedding(profile), profile),
+                _masked_mean(self.item_embedding(history), history),
+            ],
+            axis=1,
+        )
+        for layer in self.user_mlp:
+            x = layer(x)
+        return tf.math.l2_normalize(x, axis=1)
+
+    def item_vectors(self, item, categories):
+        import tensorflow as tf
+
+        x = tf.concat([self.item_embedding(item), _masked_mean(self.category_embedding(categories), categories)], axis=1)
+        for layer in self.item_mlp:
+            x = layer(x)
+        return tf.math.l2_normalize(x, axis=1)
+
+    @property
+    def trainable_variables(self) -> list:
+        layers = [self.user_embedding, self.item_embedding, self.profile_embedding, self.category_embedding, *self.user_mlp, *self.item_mlp]
+        return [v for layer in layers for v in layer.trainable_variables]
+
+
+def train_two_tower(
+    inputs: TowerInputs, n_users: int, n_items: int, n_categories: int, config: TwoTowerConfig,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[TwoTower, list[float]]:
+    """Train and return the towers and the mean loss of each epoch."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    model = TwoTower(n_users, n_items, len(inputs.profile_vocab), n_categories, config.dim)
+    user_profile = tf.constant(np.vstack([np.zeros((OFFSET, inputs.user_profile.shape[1]), np.int32), inputs.user_profile]))
+    item_categories = tf.constant(np.vstack([np.zeros((OFFSET, inputs.item_categories.shape[1]), np.int32), inputs.item_categories]))
+    n = len(inputs.example_user)
+    # cosine decay keeps the last epochs from undoing the first ones
+    decay = keras.optimizers.schedules.CosineDecay(config.learning_rate, math.ceil(n / config.batch_size) * config.epochs)
+    optimizer = keras.optimizers.Adam(learning_rate=decay)
+    # logQ correction: in-batch negatives are drawn by popularity; subtracting log q(item) makes the
+    # sampled softmax estimate the full one (p(item | user)) instead of a popularity-free PMI.
+    frequency = np.bincount(inputs.example_item, minlength=n_items + OFFSET).astype(np.float64)
+    log_q = tf.constant(np.log(np.maximum(frequency, 1.0) / max(n, 1)).astype(np.float32) * config.logq_correction)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(user, item, history, drop):
+        profile = tf.gather(user_profile, user)
+        user = tf.where(drop, tf.ones_like(user) * UNKNOWN, user)
+        with tf.GradientTape() as tape:
+            u = model.user_vectors(user, profile, history)
+            v = model.item_vectors(item, tf.gather(item_categories, item))
+            logits = tf.matmul(u, v, transpose_b=True) / config.temperature - tf.gather(log_q, item)[None, :]
+            same = tf.equal(item[:, None], item[None, :])
+            eye = tf.eye(tf.shape(item)[0], dtype=tf.bool)
+            logits = tf.where(same & ~eye, tf.constant(-1e9, logits.dtype), logits)
+            labels = tf.range(tf.shape(item)[0])
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        variables = model.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    rng = np.random.default_rng(config.seed)
+    losses: list[float] = []
+    for _ in range(config.epochs):
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, config.batch_size):
+            rows = order[start : start + config.batch_size]
+            if len(rows) < 2:
+                continue
+            loss = train_step(
+                inputs.example_user[rows], inputs.example_item[rows], inputs.example_history[rows],
+                rng.random(len(rows)) < config.user_id_dropout,
+            )
+            total += float(loss) * len(rows)
+            if progress:
+                progress(len(rows))
+        losses.append(total / n)
+    return model, losses
+
+
+def hit_rate(user_vectors: np.ndarray, item_vectors: np.ndarray, split: Split, k: int = 50) -> float:
+    """HR@k of u2i retrieval on the test split, train items excluded (a quick quality check)."""
+    test = split.test
+    if len(test.user) == 0:
+        return 0.0
+    train = split.train
+    hits = 0
+    for start in range(0, len(test.user), 1024):
+        users = test.user[start : start + 1024]
+        scores = user_vectors[users] @ item_vectors.T
+        seen = np.isin(train.user, users)
+        local = np.searchsorted(users, train.user[seen])
+        scores[local, train.item[seen]] = -np.inf
+        top = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
+        hits += int((top == test.item[start : start + 1024, None]).any(axis=1).sum())
+    return hits / len(test.user)
