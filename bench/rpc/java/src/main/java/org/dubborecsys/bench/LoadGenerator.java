@@ -1,0 +1,253 @@
+package org.dubborecsys.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.dubbo.config.ApplicationConfig;
+import org.apache.dubbo.config.ReferenceConfig;
+import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+import org.apache.dubbo.rpc.service.EchoService;
+import org.dubborecsys.api.RecommendRequest;
+import org.dubborecsys.api.RecommendResponse;
+import org.dubborecsys.api.RecommendService;
+
+/**
+ * A bounded Dubbo 3.3 load generator: N consumer threads share one reference (and so, by
+ * default, one connection), call {@code $echo} or {@code recommend} as fast as answers come
+ * back, and stop at whichever comes first, the request count or the time limit. A warm-up
+ * phase (same load, not measured) lets both JITs and the provider settle.
+ *
+ * <pre>
+ * java -cp ... org.dubborecsys.bench.LoadGenerator --url dubbo://127.0.0.1:20880 --call echo,recommend
+ * java -cp ... org.dubborecsys.bench.LoadGenerator --target java=dubbo://127.0.0.1:20881
+ *     --target python=dubbo://127.0.0.1:20880@1 --rounds 2 --call echo,recommend
+ *     [--threads 16] [--requests 200000] [--seconds 10] [--warmup-seconds 1] [--initial-warmup-seconds 3]
+ * </pre>
+ *
+ * With several targets, one JVM measures them all, interleaved round by round, so the consumer
+ * side is equally warm for each and outside load spreads over all of them.
+ * Prints one JSON line per round, target and call kind: throughput (calls/s), latency percentiles in microseconds, errors.
+ * A call counts as an error if it throws or its answer is wrong (echo mismatch, or a
+ * recommendation without code 200 and the requested item count), so speed never hides breakage.
+ */
+public final class LoadGenerator {
+
+    private static final int RECOMMEND_COUNT = 10;
+
+    private LoadGenerator() {
+    }
+
+    /** One provider to measure: a name for the report, its address, how many connections to open. */
+    record Target(String name, String url, int connections) {
+
+        /** {@code name=dubbo://host:port} or {@code name=dubbo://host:port@connections}. */
+        static Target parse(String spec) {
+            int eq = spec.indexOf('=');
+            int at = spec.lastIndexOf('@');
+            String url = spec.substring(eq + 1, at > eq ? at : spec.length());
+            int connections = at > eq ? Integer.parseInt(spec.substring(at + 1)) : 1;
+            if (eq <= 0 || !url.startsWith("dubbo://") || connections < 1 || connections > 16) {
+                throw new IllegalArgumentException("--target name=dubbo://host:port[@connections 1..16], got " + spec);
+            }
+            return new Target(spec.substring(0, eq), url, connections);
+        }
+    }
+
+    /** Parsed command line; every bound has a default so a bare run stays short. */
+    record Options(List<Target> targets, String call, int threads, int rounds, long requests, double seconds,
+                   double warmupSeconds, double initialWarmupSeconds) {
+
+        static Options parse(String[] args) {
+            List<Target> targets = new ArrayList<>();
+            String call = "echo";
+            int threads = 16;
+            int rounds = 1;
+            long requests = 200_000;
+            double seconds = 10;
+            double warmup = 1;
+            double initialWarmup = 3;
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                String value = args[i + 1];
+                switch (args[i]) {
+                    case "--url" -> targets.add(new Target("provider", value, 1));
+                    case "--target" -> targets.add(Target.parse(value));
+                    case "--call" -> call = value;
+                    case "--threads" -> threads = Integer.parseInt(value);
+                    case "--rounds" -> rounds = Integer.parseInt(value);
+                    case "--requests" -> requests = Long.parseLong(value);
+                    case "--seconds" -> seconds = Double.parseDouble(value);
+                    case "--warmup-seconds" -> warmup = Double.parseDouble(value);
+                    case "--initial-warmup-seconds" -> initialWarmup = Double.parseDouble(value);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
+                }
+            }
+            if (targets.isEmpty()) {
+                throw new IllegalArgumentException("--url dubbo://host:port or --target name=url[@connections] required");
+            }
+            for (String one : call.split(",")) {
+                if (!one.equals("echo") && !one.equals("recommend")) {
+                    throw new IllegalArgumentException("--call must be echo, recommend or both, comma-separated");
+                }
+            }
+            if (threads < 1 || threads > 256 || rounds < 1 || rounds > 10 || requests < 1
+                    || seconds <= 0 || seconds > 120 || warmup < 0 || warmup > 60 || initialWarmup < 0
+                    || initialWarmup > 60) {
+                throw new IllegalArgumentException("out-of-range bound (threads 1..256, rounds 1..10, "
+                        + "seconds 0..120, warmups 0..60)");
+            }
+            return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup);
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Options options = Options.parse(args);
+        String[] calls = options.call().split(",");
+
+        // One Dubbo application per target, so references and connections never mix.
+        List<DubboBootstrap> bootstraps = new ArrayList<>();
+        List<RecommendService> services = new ArrayList<>();
+        for (Target target : options.targets()) {
+            ApplicationConfig application = new ApplicationConfig("recsys-rpc-bench-" + target.name());
+            application.setQosEnable(false);
+            ReferenceConfig<RecommendService> reference = new ReferenceConfig<>();
+            reference.setInterface(RecommendService.class);
+            reference.setVersion(RecommendService.VERSION);
+            reference.setUrl(target.url());
+            reference.setTimeout(5000);
+            reference.setRetries(0);
+            reference.setConnections(target.connections());
+            bootstraps.add(DubboBootstrap.newInstance().application(application).reference(reference));
+            services.add(reference.get());
+        }
+
+        // Warm both sides up once (JITs, connection buffers), then measure round after round,
+        // target after target, so that outside load falls on all targets alike.
+        for (int t = 0; t < services.size(); t++) {
+            for (String call : calls) {
+                run(call, options, services.get(t), (long) (options.initialWarmupSeconds() * 1e9), Long.MAX_VALUE);
+            }
+        }
+        for (int round = 1; round <= options.rounds(); round++) {
+            for (int t = 0; t < services.size(); t++) {
+                for (String call : calls) {
+                    run(call, options, services.get(t), (long) (options.warmupSeconds() * 1e9), Long.MAX_VALUE);
+                    Result result = run(call, options, services.get(t), (long) (options.seconds() * 1e9),
+                            options.requests());
+                    System.out.println(result.json(round, options.targets().get(t), call, options));
+                    System.out.flush();
+                }
+            }
+        }
+        bootstraps.forEach(DubboBootstrap::destroy);
+        System.exit(0);
+    }
+
+    /** Latencies of the calls one thread made, in nanoseconds. */
+    private static final class Recorder {
+        long[] nanos = new long[1 << 14];
+        int size;
+        long errors;
+
+        void add(long value) {
+            if (size == nanos.length) {
+                nanos = Arrays.copyOf(nanos, size * 2);
+            }
+            nanos[size++] = value;
+        }
+    }
+
+    private record Result(long calls, long errors, double elapsedSeconds, long[] sortedNanos) {
+
+        double percentileMicros(double p) {
+            if (sortedNanos.length == 0) {
+                return Double.NaN;
+            }
+            int index = (int) Math.ceil(p * sortedNanos.length) - 1;
+            return sortedNanos[Math.max(0, Math.min(index, sortedNanos.length - 1))] / 1000.0;
+        }
+
+        String json(int round, Target target, String call, Options o) {
+            return String.format(Locale.ROOT,
+                    "{\"round\": %d, \"target\": \"%s\", \"url\": \"%s\", \"call\": \"%s\", \"threads\": %d, "
+                            + "\"connections\": %d, \"calls\": %d, "
+                            + "\"errors\": %d, \"seconds\": %.3f, \"throughput\": %.1f, \"p50_us\": %.1f, "
+                            + "\"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}",
+                    round, target.name(), target.url(), call, o.threads(), target.connections(), calls, errors, elapsedSeconds,
+                    calls / elapsedSeconds, percentileMicros(0.50), percentileMicros(0.99),
+                    percentileMicros(0.999), percentileMicros(1.0));
+        }
+    }
+
+    private static Result run(String call, Options options, RecommendService service, long durationNanos,
+            long maxCalls) throws InterruptedException {
+        EchoService echo = (EchoService) service;
+        boolean isEcho = call.equals("echo");
+        AtomicLong remaining = new AtomicLong(maxCalls);
+        List<Recorder> recorders = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        CountDownLatch start = new CountDownLatch(1);
+        long[] window = new long[2];
+        for (int t = 0; t < options.threads(); t++) {
+            Recorder recorder = new Recorder();
+            recorders.add(recorder);
+            final int thread = t;
+            Thread worker = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long deadline = window[0] + durationNanos;
+                long n = 0;
+                while (remaining.getAndDecrement() > 0) {
+                    long began = System.nanoTime();
+                    if (began >= deadline) {
+                        break;
+                    }
+                    try {
+                        boolean ok;
+                        if (isEcho) {
+                            String payload = "ping-" + thread + "-" + n;
+                            ok = payload.equals(echo.$echo(payload));
+                        } else {
+                            RecommendResponse r = service.recommend(
+                                    new RecommendRequest("user-" + thread + "-" + (n % 1000), "home", RECOMMEND_COUNT));
+                            ok = r.getCode() == 200 && r.getItems().size() == RECOMMEND_COUNT;
+                        }
+                        if (ok) {
+                            recorder.add(System.nanoTime() - began);
+                        } else {
+                            recorder.errors++;
+                        }
+                    } catch (RuntimeException e) {
+                        recorder.errors++;
+                    }
+                    n++;
+                }
+            }, "load-" + t);
+            threads.add(worker);
+            worker.start();
+        }
+        window[0] = System.nanoTime();
+        start.countDown();
+        for (Thread worker : threads) {
+            worker.join();
+        }
+        long elapsed = System.nanoTime() - window[0];
+
+        int total = recorders.stream().mapToInt(r -> r.size).sum();
+        long[] all = new long[total];
+        int at = 0;
+        long errors = 0;
+        for (Recorder r : recorders) {
+            System.arraycopy(r.nanos, 0, all, at, r.size);
+            at += r.size;
+            errors += r.errors;
+        }
+        Arrays.sort(all);
+        return new Result(total, errors, elapsed / 1e9, all);
+    }
+}
