@@ -18,11 +18,17 @@ Safety, because the input comes from the network:
 * anything wrong raises ``DecodeError`` with the byte offset; nothing else
   escapes (a final guard converts stray exceptions).
 
+``Decoder.fill``, the hot loop, has an optional compiled twin in
+``_speedups.c`` (built by setup.py when a compiler is there); it is installed
+at import unless ``HESSIAN2_PURE_PYTHON`` is set, and ``SPEEDUPS`` says which
+one runs. The Python version here stays the reference.
+
 One Decoder is one stream: class definitions, type names and references
 carry over from one ``read()`` to the next, as in Java's Hessian2Input.
 """
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
@@ -208,3 +214,22 @@ class Decoder:
 
     def fail(self, reason: str, offset: int) -> None:
         raise DecodeError(reason, offset)
+
+
+PURE_FILL = Decoder.__dict__["fill"]  # the reference implementation, kept for tests and benchmarks
+
+
+def _use_speedups() -> bool:
+    """Install the compiled ``Decoder.fill`` unless HESSIAN2_PURE_PYTHON is set or it is not built."""
+    if os.environ.get("HESSIAN2_PURE_PYTHON"):
+        return False
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    Decoder.fill = _speedups.configure(_TABLE, MAX_DEPTH)  # type: ignore[method-assign]
+    return True
+
+
+SPEEDUPS = _use_speedups()
+COMPILED_FILL = Decoder.__dict__["fill"] if SPEEDUPS else None

@@ -113,12 +113,13 @@ def write_fields(enc, java_class: str, fields: Dict[str, Any]) -> None:
 class ClassDef:
     """One class definition of the stream, and (lazily) how to read its instances."""
 
-    __slots__ = ("name", "fields", "reader")
+    __slots__ = ("name", "fields", "reader", "exact")
 
     def __init__(self, name: str, fields: Tuple[str, ...]) -> None:
         self.name = name
         self.fields = fields
         self.reader = None
+        self.exact = None  # (class, attribute names) when instances fill a plain __dict__ exactly
 
 
 def read_class_def(dec, tag):
@@ -143,6 +144,7 @@ def _instance(dec, index: int, at: int):
     reader = definition.reader
     if reader is None:
         reader = definition.reader = _make_reader(dec, definition)
+        definition.exact = getattr(reader, "exact", None)
     dec.enter()
     result = reader(dec)
     dec.depth -= 1
@@ -235,6 +237,7 @@ def _bound_reader(info, definition: ClassDef) -> Callable[[Any], Any]:
             dec.refs.append(obj)
             dec.fill(obj.__dict__, attrs)
             return obj
+        read_exact.exact = (cls, attrs)  # type: ignore[attr-defined]  # lets the C loop do this itself
         return read_exact
 
     def read(dec):
