@@ -8,6 +8,10 @@ for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
 
 ``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
 kernel spreads connections over them (one event loop per core).
+
+``--grpc-port`` also serves the gRPC shim (``provider.grpc_shim``) from the same
+recommender, started once dubbo:// listens (``listening grpc://HOST:PORT`` is printed
+before the dubbo line) and stopped before READONLY goes out.
 """
 from __future__ import annotations
 
@@ -36,11 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on SIGTERM, wait this long for calls in flight, seconds (default 10)")
     parser.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
                         help="event loop: uvloop when installed (auto), or force one")
+    from provider.grpc_shim import options as grpc_options  # cheap: no grpc import
+
+    grpc_options.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from provider.config import ServerConfig
     from provider.errors import ConfigError
+    from provider.grpc_shim import GrpcShimConfigError
+    from provider.grpc_shim import options as grpc_options
 
     if args.workers < 1 or args.workers > 64:
         print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
@@ -56,12 +65,13 @@ def run(args: argparse.Namespace) -> int:
             drain_timeout=args.drain_timeout,
             reuse_port=args.workers > 1,
         )
-    except ConfigError as exc:
+        grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
+    except (ConfigError, GrpcShimConfigError) as exc:
         print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
         return 2
     if args.workers == 1:
-        return _run_worker(config, args.loop, ready_fd=None)
-    return _run_workers(config, args.loop, args.workers)
+        return _run_worker(config, grpc_config, args.loop, ready_fd=None)
+    return _run_workers(config, grpc_config, args.loop, args.workers)
 
 
 def _announce(config: Any, port: int, exports: Any) -> None:
@@ -72,11 +82,25 @@ def _announce(config: Any, port: int, exports: Any) -> None:
     print(f"listening dubbo://{config.host}:{port}", flush=True)
 
 
-def _run_worker(config: Any, loop_choice: str, ready_fd: int | None) -> int:
+def _run_worker(config: Any, grpc_config: Any, loop_choice: str, ready_fd: int | None) -> int:
+    """One worker: both services over one recommender, and the gRPC shim when asked for."""
     from provider.popular import PopularRecommender
     from provider.services import default_exports
+    from provider.transport import Lifecycle
 
-    return serve_exports(default_exports(PopularRecommender()), config, loop_choice, ready_fd)
+    recommender = PopularRecommender()
+    lifecycle = Lifecycle()
+    if grpc_config is not None:
+        from provider.grpc_shim import run_beside
+
+        shim = run_beside(lifecycle, recommender, grpc_config)
+
+        async def announce_grpc(_server: Any) -> None:
+            if ready_fd is None:
+                print(f"listening grpc://{grpc_config.host}:{shim.port}", flush=True)
+
+        lifecycle.after_listening.append(announce_grpc)
+    return serve_exports(default_exports(recommender), config, loop_choice, ready_fd, lifecycle)
 
 
 def serve_exports(
@@ -113,7 +137,11 @@ def serve_exports(
             loop.add_signal_handler(signum, stop.set)
         if early:
             return
-        await server.start()
+        try:
+            await server.start()
+        except Exception as exc:  # a taken port, or a hook (gRPC shim, registry) that cannot start
+            failures.append(exc)
+            return
         if ready_fd is None:
             _announce(config, server.port, exports)
         else:
@@ -122,39 +150,49 @@ def serve_exports(
         await stop.wait()
         await server.shutdown()
 
-    try:
-        asyncio.run(main())
-    except OSError as exc:
-        print(f"dubbo-recsys serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+    failures: list[Exception] = []
+    asyncio.run(main())
+    if failures:
+        print(f"dubbo-recsys serve: cannot start on {config.host}:{config.port}: {failures[0]}", file=sys.stderr)
         return 1
     return 0
 
 
-def _run_workers(config: Any, loop_choice: str, workers: int) -> int:
+def _reserve_port(host: str) -> socket.socket:
+    """A bound (not listening) SO_REUSEPORT socket: its port is ours until every worker bound it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    holder = socket.socket(family)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((host, 0))
+    return holder
+
+
+def _run_workers(config: Any, grpc_config: Any, loop_choice: str, workers: int) -> int:
     """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them."""
     import dataclasses
 
     from provider.popular import PopularRecommender
     from provider.services import default_exports
 
-    holder = None
+    holders = []
     if config.port == 0:  # pick one port for all workers, held until they have bound it
-        holder = socket.socket()
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        holder.bind((config.host, 0))
-        config = dataclasses.replace(config, port=holder.getsockname()[1])
+        holders.append(_reserve_port(config.host))
+        config = dataclasses.replace(config, port=holders[-1].getsockname()[1])
+    if grpc_config is not None and grpc_config.port == 0:
+        holders.append(_reserve_port(grpc_config.host))
+        grpc_config = dataclasses.replace(grpc_config, port=holders[-1].getsockname()[1])
     read_fd, write_fd = os.pipe()
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)
-            if holder is not None:
+            for holder in holders:
                 holder.close()
             code = 1
             try:
-                code = _run_worker(config, loop_choice, ready_fd=write_fd)
+                code = _run_worker(config, grpc_config, loop_choice, ready_fd=write_fd)
             finally:
                 os._exit(code)
         children.append(pid)
@@ -175,9 +213,11 @@ def _run_workers(config: Any, loop_choice: str, workers: int) -> int:
             ready += 1
             if ready == workers:
                 break
-    if holder is not None:
+    for holder in holders:
         holder.close()
     if ready == workers:
+        if grpc_config is not None:
+            print(f"listening grpc://{grpc_config.host}:{grpc_config.port}", flush=True)
         _announce(config, config.port, default_exports(PopularRecommender()))
         print(f"workers {workers} pids {','.join(map(str, children))}", flush=True)
     else:

@@ -150,8 +150,15 @@ class Server:
             backlog=1024,
         )
         self._idle_task = asyncio.create_task(self._close_idle())
-        for hook in self.lifecycle.after_listening:
-            await hook(self)
+        try:
+            for hook in self.lifecycle.after_listening:
+                await hook(self)
+        except BaseException:  # a hook that cannot start fails the start, listener included
+            self._closing = True
+            self._idle_task.cancel()
+            self._server.close()
+            await self._server.wait_closed()
+            raise
 
     async def shutdown(self) -> None:
         """Graceful stop; safe to call twice."""

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
 
 
-def start(*argv: str) -> tuple[subprocess.Popen, int]:
+def start(*argv: str, lines: list[str] | None = None) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.Popen([sys.executable, *argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
@@ -33,6 +33,8 @@ def start(*argv: str) -> tuple[subprocess.Popen, int]:
         line = proc.stdout.readline()
         if not line:
             break
+        if lines is not None:
+            lines.append(line)
         match = LISTENING.search(line)
         if match:
             return proc, int(match.group(1))
@@ -156,3 +158,29 @@ def test_serve_rejects_bad_options():
                               capture_output=True, text=True, timeout=30)
         assert done.returncode == 2, bad
         assert "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_serve_with_grpc_shim(workers):
+    try:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("the grpc extra is not installed")
+    lines: list[str] = []
+    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--grpc-port", "0", "--workers", workers,
+                       lines=lines)
+    try:
+        (grpc_line,) = [line for line in lines if line.startswith("listening grpc://")]
+        grpc_port = int(grpc_line.rsplit(":", 1)[1])
+        assert grpc_port not in (0, port)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        async with await DubboClient.connect("127.0.0.1", port) as client:
+            assert await client.echo("com.loki.www.infer.DubbogoInferService", "both") == "both"
+    finally:
+        assert stop(proc) == 0

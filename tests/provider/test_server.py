@@ -436,3 +436,21 @@ async def test_client_refuses_an_answer_over_its_payload_limit(served):
         assert await call_probe(client, "big", [10], ["int"]) == "x" * 10
     finally:
         await client.close()
+
+
+@pytest.mark.asyncio
+async def test_a_failing_after_listening_hook_fails_start_and_closes_the_port():
+    from provider.transport import Lifecycle
+
+    ports = []
+
+    async def cannot_start(server):
+        ports.append(server.port)
+        raise RuntimeError("registry unreachable")
+
+    probe_exp, _ = probe_export()
+    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), Lifecycle(after_listening=[cannot_start]))
+    with pytest.raises(RuntimeError, match="unreachable"):
+        await server.start()
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", ports[0])
