@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=50, help="list length for HR@k (default 50)")
     parser.add_argument("--tune", action="store_true", help="tune fusion on half the users, report the other half")
     parser.add_argument("--seed", type=int, default=0, help="seed of the tuning/report user split")
+    parser.add_argument("--cold", action="store_true", help="also score test users posing as new users (profile only)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
 
 
@@ -46,6 +47,11 @@ def _print_table(report: EvalReport) -> None:
         print(f"  merged, tuned, all users     {t.hr_all:.3f}   (optimistic: includes the tuning half)")
         policies = ", ".join(f"{k.value}: w={p.weight:g} q={p.quota}" for k, p in t.policies.items())
         print(f"  tuned policies: {policies}; fusion offset {t.offset:g}; lastN decay {t.decay:g}")
+    if report.cold is not None:
+        c = report.cold
+        lookalike = "-" if c.lookalike is None else f"{c.lookalike:.3f}"
+        print(f"cold start (test users as new users: profile only; look-alike leaves the user out): "
+              f"hot {c.hot:.3f}, look-alike {lookalike}, merged {c.merged:.3f}, popularity {report.popularity:.3f}")
     for note in report.notes:
         print(f"note: {note}")
     print(f"({report.seconds:.1f} s)")
@@ -59,6 +65,8 @@ def _as_json(report: EvalReport) -> dict[str, Any]:
         "served": {k.value: v for k, v in report.served.items()},
         "seconds": report.seconds, "notes": list(report.notes),
     }
+    if report.cold is not None:
+        out["cold"] = {"hot": report.cold.hot, "lookalike": report.cold.lookalike, "merged": report.cold.merged}
     if report.tuned is not None:
         t = report.tuned
         out["tuned"] = {
@@ -86,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         store = EmbeddedFeatureStore.from_artifacts(args.artifacts)
         recall = Recall.load(args.artifacts, store)
         try:
-            return await evaluate(recall, args.artifacts, k=args.k, tune_weights=args.tune, seed=args.seed)
+            return await evaluate(recall, args.artifacts, k=args.k, tune_weights=args.tune, seed=args.seed,
+                                  cold=args.cold)
         finally:
             await store.close()
 

@@ -32,10 +32,12 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from recall.artifacts import ArtifactDir, UserItems
+from features.base import UserFeatures
 from recall.base import Channel, ChannelKind, RecallQuery
 from recall.facade import Recall
 from recall.merger import ChannelPolicy, Merger, fuse
 from recall.neighbors import ItemNeighborChannel
+from recall.vectors import LookalikeChannel
 
 WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 QUOTAS = (50, 100, 200, 400)
@@ -57,6 +59,15 @@ class TuneReport:
 
 
 @dataclass(frozen=True)
+class ColdReport:
+    """Test users posing as brand-new: profile only, no history, no stored vector."""
+
+    hot: float  # region-aware hot lists
+    lookalike: float | None  # None when the build has no user embeddings
+    merged: float  # hot and look-alike fused with the configured policies
+
+
+@dataclass(frozen=True)
 class EvalReport:
     k: int
     users: int
@@ -68,6 +79,7 @@ class EvalReport:
     merged: float
     seconds: float
     tuned: TuneReport | None = None
+    cold: ColdReport | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -145,7 +157,46 @@ async def _merged_hits(merger: Merger, queries: Sequence[RecallQuery], seen: Seq
     return hits
 
 
-async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0) -> EvalReport:
+async def evaluate_cold(recall: Recall, queries: Sequence[RecallQuery], user_rows: np.ndarray,
+                        seen: Sequence[np.ndarray], held_out: np.ndarray, k: int) -> ColdReport:
+    """Each test user as a new user: hot by region, and look-alike with the user's own vector left out.
+
+    Leaving the user out of the profile centroids matters: otherwise a rare
+    attribute value would carry the user's own trained vector into the answer.
+    """
+    channels = {channel.kind: channel for channel, _ in recall.merger.channels}
+    policies = {channel.kind: policy for channel, policy in recall.merger.channels}
+    hot, lookalike = channels[ChannelKind.HOT], channels.get(ChannelKind.LOOKALIKE)
+    hits = {ChannelKind.HOT: 0, ChannelKind.LOOKALIKE: 0}
+    merged_hits = 0
+    for position, query in enumerate(queries):
+        profile = dict(query.user.profile) if query.user is not None else {}
+        cold = RecallQuery(user_id=query.user_id, user=UserFeatures(query.user_id, profile))
+        parts: list[tuple[ChannelKind, np.ndarray]] = []
+        depth = max(k, policies[ChannelKind.HOT].quota) + len(seen[position])
+        rows = (await hot.retrieve(cold, depth)).rows
+        parts.append((ChannelKind.HOT, rows[~np.isin(rows, seen[position])]))
+        if isinstance(lookalike, LookalikeChannel) and recall.user_vectors is not None:
+            own = np.asarray(recall.user_vectors[user_rows[position]], dtype=np.float64)
+            vector = lookalike.centroids.vector(profile, minus=own)
+            if vector is not None:
+                rows = (await lookalike.search.search(vector, max(k, policies[ChannelKind.LOOKALIKE].quota)
+                                                      + len(seen[position]))).rows
+                parts.append((ChannelKind.LOOKALIKE, rows[~np.isin(rows, seen[position])]))
+        for kind, rows in parts:
+            hits[kind] += int(held_out[position] in rows[:k])
+        ranked, _, _ = fuse(parts, policies, recall.merger.offset)
+        merged_hits += int(held_out[position] in ranked[:k])
+    count = max(1, len(queries))
+    return ColdReport(
+        hot=hits[ChannelKind.HOT] / count,
+        lookalike=hits[ChannelKind.LOOKALIKE] / count if isinstance(lookalike, LookalikeChannel) else None,
+        merged=merged_hits / count,
+    )
+
+
+async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0,
+                   cold: bool = False) -> EvalReport:
     started = time.perf_counter()
     artifacts = ArtifactDir(path)
     user_ids = artifacts.user_ids()
@@ -191,6 +242,7 @@ async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool
             decay=best_decay, hr_tune=hr_tune, hr_report=float(tuned_hits[report_users].mean()),
             hr_all=float(tuned_hits.mean()), default_hr_report=float(merged_hits[report_users].mean()),
         )
+    cold_report = await evaluate_cold(recall, queries, users, seen, held_out, k) if cold else None
     rule = str(artifacts.manifest.get("params", {}).get("split") or
                "leave-last-out by timestamp; ties broken by source file order")
     stderr = math.sqrt(max(float(merged_hits.mean()) * (1 - float(merged_hits.mean())), 1e-9) / max(1, len(users)))
@@ -199,4 +251,4 @@ async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool
         "references under this protocol: popularity ~0.20, untuned item-KNN ~0.29, EASE ~0.39",
     )
     return EvalReport(k, len(users), items, rule, popularity, channels, served, float(merged_hits.mean()),
-                      time.perf_counter() - started, tuned, notes)
+                      time.perf_counter() - started, tuned, cold_report, notes)

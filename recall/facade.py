@@ -62,6 +62,7 @@ class Recall:
         store: FeatureStore,
         config: RecallConfig,
         new_items: NewItemsChannel | None = None,
+        user_vectors: np.ndarray | None = None,
     ) -> None:
         self.catalog = catalog
         self.user_rows = user_rows
@@ -69,6 +70,7 @@ class Recall:
         self.store = store
         self.config = config
         self.new_items = new_items
+        self.user_vectors = user_vectors  # stored two-tower user vectors (evaluation leaves users out of look-alike)
 
     @classmethod
     def load(
@@ -84,7 +86,7 @@ class Recall:
             artifacts, features = ArtifactDir(path), ArtifactFeatures.open(path)
             catalog = ItemCatalog(artifacts.item_ids())
             user_ids = artifacts.user_ids()
-            channels, new_items = _build_channels(artifacts, features, catalog, len(user_ids), config)
+            channels, new_items, user_vectors = _build_channels(artifacts, features, catalog, len(user_ids), config)
         except FeatureStoreError as exc:  # the feature files' reader has its own error tree
             raise ArtifactError(str(exc)) from exc
         filters: list[CandidateFilter] = [SeenBloomFilter(seen, catalog)] if seen is not None else []
@@ -92,7 +94,7 @@ class Recall:
                         offset=config.fusion_offset)
         log.info("recall loaded from %s: %s", path, ", ".join(channel.name for channel in channels))
         user_rows = {user_id: row for row, user_id in enumerate(user_ids)}
-        return cls(catalog, user_rows, merger, store, config, new_items)
+        return cls(catalog, user_rows, merger, store, config, new_items, user_vectors)
 
     @property
     def channel_kinds(self) -> tuple[ChannelKind, ...]:
@@ -151,8 +153,9 @@ class Recall:
 
 def _build_channels(
     artifacts: ArtifactDir, features: ArtifactFeatures, catalog: ItemCatalog, users: int, config: RecallConfig
-) -> tuple[list[Channel], NewItemsChannel | None]:
-    """The configured channels whose artifacts exist, hot first (it is always there)."""
+) -> tuple[list[Channel], NewItemsChannel | None, np.ndarray | None]:
+    """The configured channels whose artifacts exist (hot first: it is always there), the new-items
+    channel, and the stored user vectors."""
     wanted, items = config.channels, catalog.built
     item_vectors = artifacts.embeddings("items", items)
     user_vectors = artifacts.embeddings("users", users)
@@ -192,4 +195,4 @@ def _build_channels(
         if embedder is not None:
             new_items = NewItemsChannel(embedder, catalog, vectors)
             channels.append(new_items)
-    return channels, new_items
+    return channels, new_items, user_vectors

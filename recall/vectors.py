@@ -131,18 +131,27 @@ class U2IChannel(Channel, kind=ChannelKind.U2I):
 class ProfileCentroids:
     """Per ``(attribute, value)`` mean user embedding, for look-alike vectors of new users.
 
-    ``shrink`` is a pseudo-count: an attribute value shared by ``n`` users counts
-    ``n / (n + shrink)``, so a zip code seen once barely moves the vector while
-    ``gender`` or ``occupation`` carry it.
+    The look-alike vector is the global mean user vector plus, per attribute of
+    the profile, how that attribute's users differ from the mean, shrunk by a
+    pseudo-count: a value shared by ``n`` users counts ``n / (n + shrink)``.
+    Values shared by fewer than ``min_count`` users (a zip code, an exact age)
+    are ignored: a look-alike of one or two people is a guess, not a segment.
+    ``minus`` removes one member's own vector first (leave-one-out), which is
+    what an honest evaluation of a known user posing as new needs.
     """
 
-    def __init__(self, dim: int, *, shrink: float = 20.0) -> None:
+    def __init__(self, dim: int, *, shrink: float = 20.0, min_count: int = 5) -> None:
         self.dim = dim
         self.shrink = shrink
+        self.min_count = min_count
         self._sums: dict[tuple[str, str], np.ndarray] = {}
         self._counts: dict[tuple[str, str], int] = {}
+        self._total = np.zeros(dim, dtype=np.float64)
+        self._users = 0
 
     def add(self, profile: Mapping[str, str], vector: np.ndarray) -> None:
+        self._total += vector
+        self._users += 1
         for pair in profile.items():
             key = (str(pair[0]), str(pair[1]))
             if key in self._sums:
@@ -153,21 +162,29 @@ class ProfileCentroids:
                 self._counts[key] = 1
 
     @classmethod
-    def build(cls, profiles: Iterable[Mapping[str, str]], embeddings: np.ndarray, **kw: float) -> "ProfileCentroids":
+    def build(cls, profiles: Iterable[Mapping[str, str]], embeddings: np.ndarray, **kw: Any) -> "ProfileCentroids":
         centroids = cls(int(embeddings.shape[1]), **kw)
         for row, profile in enumerate(profiles):
             if row < len(embeddings) and profile:
                 centroids.add(profile, np.asarray(embeddings[row], dtype=np.float64))
         return centroids
 
-    def vector(self, profile: Mapping[str, str]) -> np.ndarray | None:
-        total = np.zeros(self.dim, dtype=np.float64)
+    def vector(self, profile: Mapping[str, str], minus: np.ndarray | None = None) -> np.ndarray | None:
+        own = np.zeros(self.dim) if minus is None else np.asarray(minus, dtype=np.float64)
+        less = 0 if minus is None else 1
+        if self._users - less <= 0:
+            return None
+        mean = (self._total - own) / (self._users - less)
+        total = mean.copy()
+        matched = False
         for pair in profile.items():
             key = (str(pair[0]), str(pair[1]))
-            count = self._counts.get(key)
-            if count:
-                total += (self._sums[key] / count) * (count / (count + self.shrink))
-        return normalise(total)
+            count = self._counts.get(key, 0) - less
+            if count >= self.min_count:
+                deviation = (self._sums[key] - own) / count - mean
+                total += deviation * (count / (count + self.shrink))
+                matched = True
+        return normalise(total) if matched else None
 
 
 class LookalikeChannel(Channel, kind=ChannelKind.LOOKALIKE):

@@ -136,6 +136,19 @@ async def test_lookalike_places_a_new_user_by_profile(artifacts: Path) -> None:
     assert len(await channel.retrieve(stranger, 6)) == 0  # nothing to place it by: no made-up answer
 
 
+def test_lookalike_centroids_leave_one_out_and_ignore_rare_values() -> None:
+    vectors = np.eye(4)
+    profiles = [{"zip": "a", "g": "x"}, {"zip": "b", "g": "x"}, {"zip": "c", "g": "y"}, {"zip": "d", "g": "y"}]
+    centroids = ProfileCentroids.build(profiles, vectors, shrink=0.0, min_count=1)
+    alone = centroids.vector({"zip": "a"})
+    assert alone is not None and int(np.argmax(alone)) == 0  # a segment of one is that one user
+    assert centroids.vector({"zip": "a"}, minus=vectors[0]) is None  # left out, nobody remains to look like
+    left_out = centroids.vector({"g": "x"}, minus=vectors[0])
+    assert left_out is not None and int(np.argmax(left_out)) == 1  # the other "x" user, not the user itself
+    strict = ProfileCentroids.build(profiles, vectors, min_count=3)
+    assert strict.vector({"g": "x", "zip": "a"}) is None  # no value shared by 3 users: no look-alike
+
+
 @pytest.mark.asyncio
 async def test_new_items_become_recallable_by_content(artifacts: Path) -> None:
     data = ArtifactDir(artifacts)
