@@ -16,6 +16,7 @@ before the dubbo line) and stopped before READONLY goes out.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import socket
@@ -40,6 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on SIGTERM, wait this long for calls in flight, seconds (default 10)")
     parser.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
                         help="event loop: uvloop when installed (auto), or force one")
+    group = parser.add_argument_group("registry")
+    group.add_argument("--registry", default="none", metavar="URL",
+                       help="publish the services: nacos://HOST:PORT[?namespace=..&group=..&unregister.wait=MS] "
+                       "(default none: direct connections)")
+    group.add_argument("--application", default="dubbo-recsys", help="application name in the registry")
+    group.add_argument("--advertise-host", default="", metavar="HOST",
+                       help="address consumers dial (default: --host; for 0.0.0.0, $DUBBO_IP_TO_REGISTRY "
+                       "or this machine's address)")
+    group.add_argument("--timeout-ms", type=int, default=3000,
+                       help="call timeout published for consumers to inherit (default 3000)")
     from provider.grpc_shim import options as grpc_options  # cheap: no grpc import
 
     grpc_options.add_arguments(parser)
@@ -50,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from provider.errors import ConfigError
     from provider.grpc_shim import GrpcShimConfigError
     from provider.grpc_shim import options as grpc_options
+    from provider.registration import RegistrationSettings
 
     if args.workers < 1 or args.workers > 64:
         print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
@@ -66,12 +78,31 @@ def run(args: argparse.Namespace) -> int:
             reuse_port=args.workers > 1,
         )
         grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
+        registration = RegistrationSettings(
+            url=args.registry, application=args.application, host=args.advertise_host, timeout_ms=args.timeout_ms
+        )
+        if registration.enabled:
+            from registry import RegistryURLError, parse_registry_url
+
+            try:
+                parse_registry_url(args.registry)
+            except RegistryURLError as exc:
+                raise ConfigError(str(exc)) from exc
     except (ConfigError, GrpcShimConfigError) as exc:
         print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
         return 2
+    extras = _Extras(grpc_config, registration if registration.enabled else None)
     if args.workers == 1:
-        return _run_worker(config, grpc_config, args.loop, ready_fd=None)
-    return _run_workers(config, grpc_config, args.loop, args.workers)
+        return _run_worker(config, extras, args.loop, ready_fd=None)
+    return _run_workers(config, extras, args.loop, args.workers)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Extras:
+    """What runs beside dubbo:// in a worker: the gRPC shim, the registry (first worker only)."""
+
+    grpc: Any = None
+    registration: Any = None
 
 
 def _announce(config: Any, port: int, exports: Any) -> None:
@@ -82,14 +113,16 @@ def _announce(config: Any, port: int, exports: Any) -> None:
     print(f"listening dubbo://{config.host}:{port}", flush=True)
 
 
-def _run_worker(config: Any, grpc_config: Any, loop_choice: str, ready_fd: int | None) -> int:
-    """One worker: both services over one recommender, and the gRPC shim when asked for."""
+def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | None) -> int:
+    """One worker: both services over one recommender, the gRPC shim and registration when asked for."""
     from provider.popular import PopularRecommender
     from provider.services import default_exports
     from provider.transport import Lifecycle
 
     recommender = PopularRecommender()
+    exports = default_exports(recommender)
     lifecycle = Lifecycle()
+    grpc_config = extras.grpc
     if grpc_config is not None:
         from provider.grpc_shim import run_beside
 
@@ -100,7 +133,11 @@ def _run_worker(config: Any, grpc_config: Any, loop_choice: str, ready_fd: int |
                 print(f"listening grpc://{grpc_config.host}:{shim.port}", flush=True)
 
         lifecycle.after_listening.append(announce_grpc)
-    return serve_exports(default_exports(recommender), config, loop_choice, ready_fd, lifecycle)
+    if extras.registration is not None:
+        from provider.registration import register_beside
+
+        register_beside(lifecycle, exports, extras.registration)
+    return serve_exports(exports, config, loop_choice, ready_fd, lifecycle)
 
 
 def serve_exports(
@@ -168,10 +205,10 @@ def _reserve_port(host: str) -> socket.socket:
     return holder
 
 
-def _run_workers(config: Any, grpc_config: Any, loop_choice: str, workers: int) -> int:
-    """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them."""
-    import dataclasses
+def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -> int:
+    """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them.
 
+    Only the first worker registers: one address, one registry record."""
     from provider.popular import PopularRecommender
     from provider.services import default_exports
 
@@ -179,12 +216,14 @@ def _run_workers(config: Any, grpc_config: Any, loop_choice: str, workers: int) 
     if config.port == 0:  # pick one port for all workers, held until they have bound it
         holders.append(_reserve_port(config.host))
         config = dataclasses.replace(config, port=holders[-1].getsockname()[1])
+    grpc_config = extras.grpc
     if grpc_config is not None and grpc_config.port == 0:
         holders.append(_reserve_port(grpc_config.host))
         grpc_config = dataclasses.replace(grpc_config, port=holders[-1].getsockname()[1])
     read_fd, write_fd = os.pipe()
     children: list[int] = []
-    for _ in range(workers):
+    for index in range(workers):
+        worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)
@@ -192,7 +231,7 @@ def _run_workers(config: Any, grpc_config: Any, loop_choice: str, workers: int) 
                 holder.close()
             code = 1
             try:
-                code = _run_worker(config, grpc_config, loop_choice, ready_fd=write_fd)
+                code = _run_worker(config, worker_extras, loop_choice, ready_fd=write_fd)
             finally:
                 os._exit(code)
         children.append(pid)

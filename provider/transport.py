@@ -18,8 +18,10 @@ Limits, each answered the way a Java consumer understands:
 
 Graceful shutdown (``Server.shutdown``): stop accepting, run ``before_readonly``
 hooks (the registry deregisters there), send the READONLY event on every
-connection, wait for in-flight calls (``drain_timeout`` at most), close.
-``after_listening`` hooks run once the socket is bound (the registry registers).
+connection, wait for in-flight calls (``drain_timeout`` at most), close, run
+``after_close`` hooks (the registry's client shuts down). ``after_listening`` hooks
+run once the socket is bound (the registry registers, the gRPC shim starts); one
+that raises fails ``start`` and the listener is closed again.
 """
 from __future__ import annotations
 
@@ -111,6 +113,7 @@ class Lifecycle:
 
     after_listening: list[Hook] = field(default_factory=list)
     before_readonly: list[Hook] = field(default_factory=list)
+    after_close: list[Hook] = field(default_factory=list)
 
 
 class Server:
@@ -185,6 +188,11 @@ class Server:
             self._idle_task.cancel()
         if self._server is not None:
             await self._server.wait_closed()
+        for hook in self.lifecycle.after_close:
+            try:
+                await hook(self)
+            except Exception:  # closing goes on whatever a hook says
+                log.exception("after_close hook failed")
 
     async def serve_forever(self) -> None:
         """Start, then run until cancelled or shut down."""

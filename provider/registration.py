@@ -1,0 +1,119 @@
+"""Publishing exported services in a registry, tied to the server's lifecycle.
+
+``register_beside(lifecycle, exports, settings)`` adds three hooks to a
+``provider.transport.Lifecycle``, in the order INTEROP.md section 3 prescribes for a
+graceful shutdown, and Java's own providers follow:
+
+- ``after_listening``: open the registry and register one ``registry.ExportedService``
+  per export (interface, version, group, ``methods=``), at the port actually bound;
+- ``before_readonly``: deregister every service and wait the registry's
+  ``unregister_wait`` so consumers see the change before READONLY goes out;
+- ``after_close``: close the registry (its naming client) once the sockets are shut.
+
+Registration is the registry package's business (records, Nacos spelling, retries
+while Nacos is down); this module only maps specs to records and picks the address
+consumers should dial. Nothing here imports the registry until a hook runs, so a
+provider without ``--registry`` never loads the Nacos SDK.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from provider.errors import ConfigError
+from provider.spec import Export
+
+__all__ = ["RegistrationSettings", "register_beside", "advertised_host"]
+
+log = logging.getLogger(__name__)
+
+#: Java Dubbo's variable for the address to publish when the provider binds a wildcard.
+ADVERTISE_ENV = "DUBBO_IP_TO_REGISTRY"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationSettings:
+    """``url``: ``nacos://host:port?...`` (see ``registry.parse_registry_url``), or ``none``.
+
+    ``host``: the address consumers dial; empty = the bound host, or for a wildcard
+    bind ``$DUBBO_IP_TO_REGISTRY`` or this machine's own address.
+    ``timeout_ms``/``retries`` are published for consumers to inherit.
+    """
+
+    url: str
+    application: str = "dubbo-recsys"
+    host: str = ""
+    timeout_ms: int = 3000
+    retries: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            raise ConfigError("registry url must not be empty (use 'none' for direct connections)")
+        if not self.application or any(ch.isspace() for ch in self.application):
+            raise ConfigError(f"bad application name {self.application!r}")
+        if self.timeout_ms <= 0 or self.retries < 0:
+            raise ConfigError(f"timeout_ms must be positive and retries >= 0, got {self.timeout_ms}, {self.retries}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.url.strip().lower() not in ("none", "")
+
+
+def advertised_host(bound_host: str, override: str = "") -> tuple[str, bool]:
+    """``(host consumers dial, anyhost)``: a wildcard bind is published as a real address."""
+    try:
+        wildcard = ipaddress.ip_address(bound_host).is_unspecified
+    except ValueError:
+        wildcard = False
+    if override:
+        return override, wildcard
+    if not wildcard:
+        return bound_host, False
+    env = os.environ.get(ADVERTISE_ENV, "").strip()
+    if env:
+        return env, True
+    try:
+        return socket.gethostbyname(socket.gethostname()), True
+    except OSError:
+        return "127.0.0.1", True
+
+
+def register_beside(lifecycle: Any, exports: Sequence[Export], settings: RegistrationSettings) -> None:
+    """Attach the register / withdraw / close hooks for ``exports`` to ``lifecycle``."""
+    state: dict[str, Any] = {"registry": None, "services": []}
+
+    async def register(server: Any) -> None:
+        from registry import ExportedService, open_registry
+
+        registry = await open_registry(settings.url)
+        state["registry"] = registry
+        host, anyhost = advertised_host(server.config.host, settings.host)
+        for export in exports:
+            spec = export.spec
+            service = ExportedService(
+                interface=spec.interface, methods=spec.method_names, host=host, port=server.port,
+                application=settings.application, version=spec.version, group=spec.group,
+                timeout_ms=settings.timeout_ms, retries=settings.retries, anyhost=anyhost,
+            )
+            await registry.register(service)
+            state["services"].append(service)
+            log.info("registered %s at %s:%d", spec.interface, host, server.port)
+
+    async def deregister(_server: Any) -> None:
+        from registry import withdraw
+
+        if state["registry"] is not None:
+            await withdraw(state["registry"], state["services"])
+
+    async def close(_server: Any) -> None:
+        if state["registry"] is not None:
+            registry, state["registry"] = state["registry"], None
+            await registry.close()
+
+    lifecycle.after_listening.append(register)
+    lifecycle.before_readonly.append(deregister)
+    lifecycle.after_close.append(close)
