@@ -11,6 +11,8 @@ Layers, each importable on its own (dependencies point down)::
     transport   asyncio Server: the only socket code; limits, READONLY, drain, hooks
     client      DubboClient: one multiplexed connection, timeouts, heartbeats
     services    our RecommendService and the seed's DubbogoInferService
+    registration  registry records of the exports, on the server's lifecycle hooks
+    serve, call   the CLI sub-commands
 
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.
@@ -28,7 +30,7 @@ __all__ = [
     "ServiceSpec", "MethodSpec", "Export",
     "Status",
     "PopularRecommender", "default_exports", "RECOMMEND_SPEC", "SEED_SPEC",
-    "serve_exports",
+    "serve_exports", "RegistrationSettings", "register_beside",
     "ProviderError", "FrameError", "BodyError", "DescriptorError", "ConfigError", "ServiceSpecError",
     "RemoteError", "RemoteStatusError", "RemoteApplicationError", "RemoteTimeoutError", "ConnectionLostError",
 ]
@@ -44,6 +46,7 @@ _WHERE = {
     "PopularRecommender": "popular",
     "default_exports": "services", "RECOMMEND_SPEC": "services", "SEED_SPEC": "services",
     "serve_exports": "serve",
+    "RegistrationSettings": "registration", "register_beside": "registration",
 }
 
 

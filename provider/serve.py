@@ -9,6 +9,9 @@ for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
 ``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
 kernel spreads connections over them (one event loop per core).
 
+``--registry nacos://HOST:PORT`` publishes both services the way Java's NacosRegistry
+does once the port listens, and withdraws them first on SIGTERM (``provider.registration``).
+
 ``--grpc-port`` also serves the gRPC shim (``provider.grpc_shim``) from the same
 recommender, started once dubbo:// listens (``listening grpc://HOST:PORT`` is printed
 before the dubbo line) and stopped before READONLY goes out.
