@@ -9,11 +9,25 @@ The provider builds one ``ExportedService`` per exported Dubbo service and drive
 
 ``open_registry(None)`` (or ``"none"``) gives ``NoRegistry``: direct connections, the embedded default.
 Nacos records are spelled exactly as Java's NacosRegistry writes them (``registry.naming``), so
-unmodified Java Dubbo consumers find the provider. The package knows nothing of requests.
+unmodified Java Dubbo consumers find the provider.
+
+Per-scene configuration (the seed system's ``content.config`` per dataId) comes from a ``ConfigCenter``::
+
+    center = await open_config_center("nacos://127.0.0.1:8848", local_dir="conf/scenes")
+    scene = await center.get(data_id, group)   # an immutable SceneConfig, swapped atomically on change
+
+The package knows nothing of requests.
 """
 from __future__ import annotations
 
 from registry.base import NoRegistry, Registry, withdraw
+from registry.config_center import (
+    ConfigCenter,
+    ConfigCenterStats,
+    LocalConfigCenter,
+    NacosConfigCenter,
+    open_config_center,
+)
 from registry.errors import (
     RegistryError,
     RegistryUnavailableError,
@@ -23,6 +37,7 @@ from registry.errors import (
 )
 from registry.naming import instance_metadata, provider_url, service_name
 from registry.record import ExportedService
+from registry.scene_config import SceneConfig, parse_scene_config
 from registry.url import NacosSettings, parse_registry_url
 
 __all__ = [
@@ -42,6 +57,13 @@ __all__ = [
     "ServiceRecordError",
     "RegistryUnavailableError",
     "SceneConfigError",
+    "SceneConfig",
+    "parse_scene_config",
+    "ConfigCenter",
+    "ConfigCenterStats",
+    "LocalConfigCenter",
+    "NacosConfigCenter",
+    "open_config_center",
 ]
 
 

@@ -159,9 +159,9 @@ async def test_registration_survives_a_nacos_restart_and_a_late_start(tmp_path: 
         await asyncio.to_thread(server.stop)
         await asyncio.to_thread(server.start)
         restarted = time.monotonic()
-        hosts = await hosts_eventually(api, name, "DEFAULT_GROUP", 1, 20)
-        assert len(hosts) == 1, "not re-registered within 20 s of the restart"
-        assert time.monotonic() - restarted < 20
+        hosts = await hosts_eventually(api, name, "DEFAULT_GROUP", 1, 30)
+        assert len(hosts) == 1, "not re-registered within 30 s of the restart"
+        assert time.monotonic() - restarted < 30
         assert hosts[0]["metadata"]["interface"] == service.interface
     finally:
         await registry.close()

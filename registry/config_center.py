@@ -1,0 +1,336 @@
+"""The per-scene config center: ``SceneConfig`` by (dataId, group), from Nacos or from local files.
+
+Contract for readers (the pipeline, per request)::
+
+    scene = await center.get(request.dataId, request.groupId or "DEFAULT_GROUP")
+    ... use scene for the whole request ...
+
+``get`` returns an immutable ``SceneConfig``. A change in Nacos is validated and, if valid, *replaces*
+the object the center hands out (one reference swap); requests already holding the old object finish
+with it. An invalid update is rejected, logged and counted (``center.stats.rejected``), and the last
+good config stays in force. Scenes are loaded on first use and then watched; their number is capped
+(``max_scenes``) and misses are remembered for ``miss_ttl`` seconds, because the dataId comes from the
+request and must not let a caller make us open unbounded Nacos watches.
+
+Two centers:
+
+- ``LocalConfigCenter(directory)``: the embedded default; ``<dir>/<group>/<dataId>.json`` or
+  ``<dir>/<dataId>.json`` (no extension also accepted); read once per scene.
+- ``NacosConfigCenter``: reads dataId/group in one namespace through nacos-sdk-python and listens for
+  changes. When Nacos is unreachable it serves the local file of that scene instead (counted in
+  ``stats.fallbacks``); the listener stays registered and the SDK keeps reconnecting, so once Nacos
+  answers its content replaces the fallback.
+
+It does not interpret scenes (that is the pipeline's job) and it does not write to Nacos.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry._sdk import LoggerHandlers, client_config, nacos_sdk
+from registry.errors import RegistryUnavailableError, SceneConfigError
+from registry.scene_config import SceneConfig, parse_scene_config
+from registry.url import NacosSettings
+
+__all__ = ["ConfigCenter", "LocalConfigCenter", "NacosConfigCenter", "ConfigCenterStats", "open_config_center"]
+
+log = logging.getLogger(__name__)
+
+_KEY_PART = re.compile(r"[A-Za-z0-9_\-:][A-Za-z0-9_.\-:]{0,255}\Z")
+SceneKey = tuple[str, str]
+
+
+@dataclass
+class ConfigCenterStats:
+    """Counters an operator can export: how scene configs came and went."""
+
+    loaded: int = 0      # scenes loaded for the first time
+    applied: int = 0     # valid updates swapped in
+    rejected: int = 0    # invalid documents refused (initial or update); the last good one stays
+    fallbacks: int = 0   # scenes served from a local file because Nacos could not answer
+    misses: int = 0      # lookups of scenes that exist nowhere
+
+
+def _check_key(data_id: object, group: object) -> SceneKey:
+    for label, value in (("dataId", data_id), ("group", group)):
+        if not isinstance(value, str) or not _KEY_PART.match(value):
+            raise SceneConfigError(f"{label} {value!r} must be 1-256 letters, digits, '_', '-', '.', ':' "
+                                   f"(not starting with '.')")
+    return data_id, group  # type: ignore[return-value]
+
+
+class ConfigCenter:
+    """What both centers share: the scene cache, the caps, single-flight loading and the counters."""
+
+    def __init__(self, *, max_scenes: int = 64, miss_ttl: float = 5.0) -> None:
+        self.stats = ConfigCenterStats()
+        self.max_scenes = max_scenes
+        self.miss_ttl = miss_ttl
+        self._scenes: dict[SceneKey, SceneConfig] = {}
+        self._raw: dict[SceneKey, str] = {}
+        self._misses: dict[SceneKey, float] = {}
+        self._loading: dict[SceneKey, asyncio.Future[SceneConfig]] = {}
+
+    def current(self, data_id: str, group: str = "DEFAULT_GROUP") -> SceneConfig | None:
+        """The scene already loaded, without I/O (None if it was never asked for)."""
+        return self._scenes.get((data_id, group))
+
+    async def get(self, data_id: str, group: str = "DEFAULT_GROUP") -> SceneConfig:
+        """The scene's config; loads and starts watching it on first use."""
+        key = _check_key(data_id, group or "DEFAULT_GROUP")
+        scene = self._scenes.get(key)
+        if scene is not None:
+            return scene
+        missed_at = self._misses.get(key)
+        if missed_at is not None and time.monotonic() - missed_at < self.miss_ttl:
+            raise SceneConfigError(f"no scene config {key[0]!r} in group {key[1]!r}")
+        pending = self._loading.get(key)
+        if pending is None:
+            if len(self._scenes) + len(self._loading) >= self.max_scenes:
+                raise SceneConfigError(f"too many scenes (max_scenes={self.max_scenes}); {key[0]!r} not loaded")
+            pending = asyncio.get_running_loop().create_task(self._load_once(key))
+            self._loading[key] = pending
+        return await asyncio.shield(pending)
+
+    async def _load_once(self, key: SceneKey) -> SceneConfig:
+        try:
+            scene = await self._load(key)
+        except SceneConfigError:
+            self._misses[key] = time.monotonic()
+            raise
+        finally:
+            self._loading.pop(key, None)
+        self._misses.pop(key, None)
+        self.stats.loaded += 1
+        return scene
+
+    async def _load(self, key: SceneKey) -> SceneConfig:
+        raise NotImplementedError
+
+    def _apply(self, key: SceneKey, text: str, source: str) -> SceneConfig:
+        """Validate ``text`` and swap it in; if invalid, count, log and raise, keeping the last good one."""
+        if self._raw.get(key) == text and key in self._scenes:
+            return self._scenes[key]
+        try:
+            scene = parse_scene_config(text, data_id=key[0], group=key[1])
+            if (scene.data_id, scene.group) != key:
+                raise SceneConfigError(f"document is for dataId {scene.data_id!r} group {scene.group!r}")
+        except SceneConfigError as exc:
+            self.stats.rejected += 1
+            kept = "keeping the last good one" if key in self._scenes else "no good one yet"
+            log.warning("scene %s/%s from %s rejected (%s): %s", key[1], key[0], source, kept, exc)
+            raise SceneConfigError(f"scene {key[1]}/{key[0]} from {source}: {exc.reason}", exc.path) from None
+        replacing = key in self._scenes
+        self._scenes[key] = scene
+        self._raw[key] = text
+        if replacing:
+            self.stats.applied += 1
+            log.info("scene %s/%s updated from %s", key[1], key[0], source)
+        return scene
+
+    async def close(self) -> None:
+        for pending in list(self._loading.values()):
+            pending.cancel()
+
+    async def __aenter__(self) -> "ConfigCenter":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+class LocalConfigCenter(ConfigCenter):
+    """Scenes from JSON files in one directory; the embedded default, and Nacos's fallback."""
+
+    def __init__(self, directory: Path | str, **caps: Any) -> None:
+        super().__init__(**caps)
+        self.directory = Path(directory)
+
+    def read(self, key: SceneKey) -> tuple[str, Path] | None:
+        data_id, group = key
+        for candidate in (self.directory / group / f"{data_id}.json", self.directory / group / data_id,
+                          self.directory / f"{data_id}.json", self.directory / data_id):
+            if candidate.is_file():
+                try:
+                    return candidate.read_text(encoding="utf-8"), candidate
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise SceneConfigError(f"cannot read {candidate}: {exc}") from None
+        return None
+
+    async def _load(self, key: SceneKey) -> SceneConfig:
+        found = await asyncio.to_thread(self.read, key)
+        if found is None:
+            self.stats.misses += 1
+            raise SceneConfigError(f"no scene config {key[0]!r} in group {key[1]!r} under {self.directory}")
+        text, path = found
+        return self._apply(key, text, str(path))
+
+
+class NacosConfigCenter(ConfigCenter):
+    """Scenes from Nacos (one namespace), watched for changes, with local files as the fallback.
+
+    Build it with ``await NacosConfigCenter.connect(settings, fallback=LocalConfigCenter(dir))``; it
+    returns even when Nacos is down (the SDK keeps reconnecting; scenes come from the fallback meanwhile).
+    """
+
+    def __init__(self, settings: NacosSettings, fallback: LocalConfigCenter | None = None, **caps: Any) -> None:
+        super().__init__(**caps)
+        self.settings = settings
+        self.fallback = fallback
+        self._client: Any = None
+        self._handlers: LoggerHandlers | None = None
+        self._client_ready = asyncio.Event()
+        self._watched: set[SceneKey] = set()
+        self._starter = asyncio.create_task(self._start_client(), name="nacos-config-client")
+
+    @classmethod
+    async def connect(cls, settings: NacosSettings, fallback: LocalConfigCenter | None = None,
+                      **caps: Any) -> "NacosConfigCenter":
+        nacos_sdk()
+        center = cls(settings, fallback, **caps)
+        try:
+            await asyncio.wait_for(center._client_ready.wait(), timeout=settings.request_timeout)
+        except asyncio.TimeoutError:
+            log.warning("nacos config at %s not connected after %.1f s; scenes come from local files meanwhile",
+                        settings.server_addresses, settings.request_timeout)
+        return center
+
+    async def _start_client(self) -> None:
+        sdk = nacos_sdk()
+        settings = self.settings
+        delay = 1.0
+        while True:
+            handlers = LoggerHandlers("config")
+            try:
+                config = client_config(settings.server_addresses, namespace=settings.namespace,
+                                       username=settings.username, password=settings.password,
+                                       work_dir=settings.work_dir, timeout_s=settings.request_timeout)
+                self._client = await sdk.NacosConfigService.create_config_service(config)
+                self._handlers = handlers
+                break
+            except Exception as exc:
+                handlers.release()
+                log.error("nacos config client for %s failed to start (%s: %s); retrying in %.0f s",
+                          settings.server_addresses, type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+        self._client_ready.set()
+        for key in list(self._scenes):  # scenes served from fallback files before the client existed
+            await self._watch(key)
+
+    async def _load(self, key: SceneKey) -> SceneConfig:
+        text: str | None = None
+        problem = "the config client is not connected"
+        try:
+            await asyncio.wait_for(self._client_ready.wait(), timeout=self.settings.request_timeout)
+            sdk = nacos_sdk()
+            text = await asyncio.wait_for(
+                self._client.get_config(sdk.ConfigParam(data_id=key[0], group=key[1])),
+                timeout=self.settings.request_timeout)
+            problem = ""
+        except asyncio.TimeoutError:
+            problem = "Nacos did not answer in time"
+        except Exception as exc:  # the SDK raises its NacosException for an unreachable server
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            scene = await self._from_fallback(key, problem)
+            if self._client_ready.is_set():
+                await self._watch(key)
+            return scene
+        if not text:
+            if self.fallback is not None and await asyncio.to_thread(self.fallback.read, key) is not None:
+                return await self._from_fallback(key, "it does not exist in Nacos")
+            self.stats.misses += 1
+            raise SceneConfigError(f"no scene config {key[0]!r} in group {key[1]!r} "
+                                   f"(namespace {self.settings.namespace_or_public})")
+        try:
+            scene = self._apply(key, text, "nacos")
+        except SceneConfigError:
+            if self.fallback is None or await asyncio.to_thread(self.fallback.read, key) is None:
+                raise
+            scene = await self._from_fallback(key, "its Nacos content is invalid")
+        await self._watch(key)
+        return scene
+
+    async def _from_fallback(self, key: SceneKey, problem: str) -> SceneConfig:
+        found = await asyncio.to_thread(self.fallback.read, key) if self.fallback is not None else None
+        if found is None:
+            raise RegistryUnavailableError(f"scene {key[1]}/{key[0]}: {problem}, and no local fallback file")
+        text, path = found
+        scene = self._apply(key, text, f"fallback file {path}")
+        self.stats.fallbacks += 1
+        log.warning("scene %s/%s served from %s: %s", key[1], key[0], path, problem)
+        return scene
+
+    async def _watch(self, key: SceneKey) -> None:
+        if key in self._watched:
+            return
+        self._watched.add(key)
+
+        async def changed(tenant: str, group: str, data_id: str, content: str) -> None:
+            self._changed(key, content)
+
+        try:
+            await self._client.add_listener(key[0], key[1], changed)
+        except Exception:
+            self._watched.discard(key)
+            log.warning("could not watch scene %s/%s; will try again on next load", key[1], key[0], exc_info=True)
+            return
+        self._nudge()
+
+    def _nudge(self) -> None:
+        """Wake the SDK's listen loop now instead of at its next 5 s tick.
+
+        Until that loop runs, the server does not know we watch the new dataId (so the first change
+        would arrive up to 5 s late), and ``shutdown`` waits for the same tick. Java's client listens at
+        once on ``addListener``; the Python SDK only wakes on this internal queue, so we put the wake-up
+        there ourselves, if the SDK still has it.
+        """
+        channel = getattr(getattr(self._client, "grpc_client_proxy", None), "execute_config_listen_channel", None)
+        if isinstance(channel, asyncio.Queue):
+            channel.put_nowait(None)
+
+    def _changed(self, key: SceneKey, content: str) -> None:
+        if not content:
+            log.warning("scene %s/%s was deleted in Nacos; keeping the last good config", key[1], key[0])
+            return
+        try:
+            self._apply(key, content, "nacos")
+        except SceneConfigError:
+            pass  # counted and logged by _apply; the last good config stays
+
+    async def close(self) -> None:
+        await super().close()
+        self._starter.cancel()
+        try:
+            await self._starter
+        except asyncio.CancelledError:
+            pass
+        if self._client is not None:
+            self._nudge()
+            try:
+                await asyncio.wait_for(self._client.shutdown(), timeout=self.settings.request_timeout)
+            except Exception:
+                log.warning("nacos config client did not shut down cleanly", exc_info=True)
+        if self._handlers is not None:
+            self._handlers.release()
+
+
+async def open_config_center(target: str | NacosSettings | None, local_dir: Path | str | None = None,
+                             **caps: Any) -> ConfigCenter:
+    """Local files for ``none`` (``local_dir`` required), else Nacos with ``local_dir`` as the fallback."""
+    from registry.url import parse_registry_url
+
+    settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
+    fallback = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None
+    if settings is None:
+        if fallback is None:
+            raise SceneConfigError("no Nacos and no local scene directory: give one of them")
+        return fallback
+    return await NacosConfigCenter.connect(settings, fallback, **caps)
