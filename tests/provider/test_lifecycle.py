@@ -60,10 +60,10 @@ async def test_sigterm_sends_readonly_and_drains_inflight_calls():
     proc, port = start("-m", "tests.provider.drain_server", "5")
     try:
         client = await DubboClient.connect("127.0.0.1", port)
-        slow = asyncio.ensure_future(call_probe(client, "sleep", [800, "finished"], ["int", "java.lang.String"]))
+        slow = asyncio.ensure_future(call_probe(client, "sleep", [2500, "finished"], ["int", "java.lang.String"]))
         await asyncio.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
-        for _ in range(100):
+        for _ in range(200):
             if client.readonly:
                 break
             await asyncio.sleep(0.01)

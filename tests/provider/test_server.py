@@ -375,12 +375,12 @@ async def test_malformed_frames_while_another_client_keeps_working(served):
 
 @pytest.mark.asyncio
 async def test_idle_connections_are_closed_but_heartbeats_keep_a_client():
-    server, _ = await start_server(idle_timeout=0.4)
+    server, _ = await start_server(idle_timeout=1.0)
     silent = await RawConnection.open(server.port)
-    client = await DubboClient.connect("127.0.0.1", server.port, ClientConfig(heartbeat_interval=0.15))
+    client = await DubboClient.connect("127.0.0.1", server.port, ClientConfig(heartbeat_interval=0.2))
     try:
-        assert await silent.closed_by_peer(timeout=3)
-        await asyncio.sleep(0.5)
+        assert await silent.closed_by_peer(timeout=5)
+        await asyncio.sleep(0.6)
         assert not client.is_closed
         assert await client.echo(SEED, "alive") == "alive"
     finally:
