@@ -122,11 +122,31 @@ class ClassDef:
         self.exact = None  # (class, attribute names) when instances fill a plain __dict__ exactly
 
 
+def _names(dec, count: int) -> Tuple[str, ...]:
+    """``count`` field names; short ASCII ones (nearly all) are read inline."""
+    data = dec.data
+    end = dec.end
+    names = []
+    for _ in range(count):
+        pos = dec.pos
+        if pos < end:
+            size = data[pos]
+            stop = pos + 1 + size
+            if size < 0x20 and stop <= end:
+                raw = data[pos + 1:stop]
+                if raw.isascii():
+                    names.append(raw.decode("ascii"))
+                    dec.pos = stop
+                    continue
+        names.append(read_name(dec))
+    return tuple(names)
+
+
 def read_class_def(dec, tag):
     start = dec.pos - 1
     name = read_name(dec)
     count = dec.read_length()
-    fields = tuple(read_name(dec) for _ in range(count))
+    fields = _names(dec, count)
     if len(set(fields)) != count:
         dec.fail(f"class definition {name!r} repeats a field name", start)
     dec.defs.append(ClassDef(name, fields))

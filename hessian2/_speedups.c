@@ -64,6 +64,7 @@ typedef struct {
     Py_ssize_t end;
     Py_ssize_t pos;
     Py_ssize_t depth;
+    PyObject *exact[16];  /* borrowed ClassDef.exact of definitions #0..15, once known (never changes) */
 } State;
 
 static int
@@ -112,16 +113,20 @@ read_instance(State *st, unsigned int tag)
     Py_ssize_t index = (Py_ssize_t)tag - 0x60;
     if (index >= PyList_GET_SIZE(st->defs) || st->depth >= g_max_depth)
         return NULL;
+    if (st->exact[index] != NULL) {
+        st->pos += 1;
+        return read_exact_instance(st, st->exact[index]);
+    }
     PyObject *definition = PyList_GET_ITEM(st->defs, index);
     PyObject *exact = PyObject_GetAttr(definition, s_exact);
     if (exact == NULL)
         return NULL;
     PyObject *value = NULL;
     if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 2 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
-        st->pos += 1;
-        value = read_exact_instance(st, exact);
+        st->exact[index] = exact;  /* the definition keeps it alive */
         Py_DECREF(exact);
-        return value;
+        st->pos += 1;
+        return read_exact_instance(st, st->exact[index]);
     }
     Py_DECREF(exact);
     PyObject *reader = PyObject_GetAttr(definition, s_reader);
@@ -263,7 +268,7 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "fill(decoder, target, keys)");
         return NULL;
     }
-    State st = {args[0], NULL, NULL, NULL, 0, 0, 0};
+    State st = {args[0], NULL, NULL, NULL, 0, 0, 0, {NULL}};
     PyObject *data = PyObject_GetAttr(st.dec, s_data);
     PyObject *result = NULL;
     if (data == NULL)
