@@ -1,0 +1,59 @@
+"""The pipeline's recall step: ``Recall`` behind the ``pipeline.Stage`` interface.
+
+Registered in the stage catalog as ``recall(multi_channel)``. A scene config
+builds it with ``build_stage(StageKind.RECALL, "multi_channel", resources,
+{"size": 1000})``; ``resources.recall`` must be a loaded ``Recall`` (one per
+process: the artifacts are shared by every scene). ``size`` (the seed's
+``recallNum``, also accepted under that name) is how many candidates go on to
+pre-rank; it never drops below what the request asked for.
+
+Per request it passes the user id, exposure list and context to
+``Recall.retrieve`` and returns one ``pipeline.Candidate`` per item with its
+fused score and the channels that recalled it. A request carrying
+``candidateIds`` skips recall: those items (deduplicated, in order) go on
+as they are, which is what the seed's rank-only mode asked for.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pipeline.model import Candidate, Query, StageKind
+from pipeline.stages import ConfigError, Stage
+from recall.facade import Recall
+
+REQUEST_CHANNEL = "request"  # provenance of items the caller listed itself
+
+
+class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel",)):
+    def __init__(self, recall: Recall, size: int = 1000) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= recall.config.max_k:
+            raise ConfigError(f"recall size must be an int in 1..{recall.config.max_k}, got {size!r}")
+        self.recall = recall
+        self.size = size
+
+    @classmethod
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "MultiChannelRecall":
+        recall = getattr(resources, "recall", None)
+        if not isinstance(recall, Recall):
+            raise ConfigError("the multi_channel recall stage needs resources.recall, a loaded recall.Recall")
+        unknown = set(params) - {"size", "recallNum"}
+        if unknown:
+            raise ConfigError(f"multi_channel recall: unknown parameters {sorted(unknown)}")
+        return cls(recall, params.get("size", params.get("recallNum", 1000)))
+
+    async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
+        request = query.request
+        if request.candidateIds:
+            listed = dict.fromkeys(str(item) for item in request.candidateIds)
+            return [Candidate(item_id=item, channels=(REQUEST_CHANNEL,)) for item in listed]
+        result = await self.recall.retrieve(
+            request.userId,
+            max(self.size, query.wanted),
+            exposure=sorted(query.exposure),
+            context=dict(request.context or {}),
+        )
+        return [
+            Candidate(item_id=item.item_id, score=item.score, channels=tuple(k.value for k in item.channels),
+                      scores={self.name: item.score})
+            for item in result.items
+        ]
