@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
+import keyword
 from typing import Any, Callable, Dict, Tuple
 
 from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
@@ -102,15 +103,75 @@ class Encoder:
 
 
 class ObjectPlan:
-    """Per-class writers compiled from a ClassInfo's specs."""
+    """Per-class writers compiled from a ClassInfo's specs, and the generated ``write``."""
 
-    __slots__ = ("java_class", "names", "fields", "key")
+    __slots__ = ("java_class", "names", "fields", "key", "write")
 
     def __init__(self, info: ClassInfo) -> None:
         self.java_class = info.java_class
         self.names = info.names
         self.key = (info.java_class, info.names)
         self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
+        self.write = _generate_writer(self, info.specs)
+
+
+def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
+    """Straight-line Python for one class: no loop, and short ASCII strings, doubles,
+    small ints and booleans written without a call (the way dataclasses builds
+    ``__init__``). Only our own identifiers and ``repr``-quoted names enter the source.
+    """
+    env: Dict[str, Any] = {
+        "begin_object": begin_object, "write_double": write_double, "write_int": write_int,
+        "EncodeError": EncodeError,
+        "JAVA": plan.java_class, "NAMES": plan.names, "KEY": plan.key, "MAX_DEPTH": MAX_DEPTH,
+    }
+    body = []
+    for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs)):
+        env[f"W{i}"] = writer
+        get = f"obj.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"getattr(obj, {name!r})"
+        body += [f"field = {name!r}", f"v = {get}"]
+        kind = spec[0]
+        if kind == "str":
+            body += ["if type(v) is str and len(v) < 32 and v.isascii():",
+                     "    buf.append(len(v))", "    buf += v.encode()", "else:", f"    W{i}(enc, v)"]
+        elif kind == "double":
+            body += ["if type(v) is float:", "    write_double(buf, v)", "else:", f"    W{i}(enc, v)"]
+        elif kind == "int":
+            body += ["if type(v) is int and -16 <= v <= 47:", "    buf.append(0x90 + v)", "else:", f"    W{i}(enc, v)"]
+        elif kind == "bool":
+            body += ["if v is True:", "    buf.append(0x54)", "elif v is False:", "    buf.append(0x46)",
+                     "else:", f"    W{i}(enc, v)"]
+        else:
+            body.append(f"W{i}(enc, v)")
+    lines = ["def write(enc, obj):",
+             "    buf = enc.buf",
+             "    refs = enc.refs",
+             "    ref = refs.get(id(obj))",        # Encoder.seen, inlined
+             "    if ref is not None:",
+             "        buf.append(0x51)",
+             "        write_int(buf, ref)",
+             "        return",
+             "    alive = enc._alive",
+             "    refs[id(obj)] = len(alive)",
+             "    alive.append(obj)",
+             "    index = enc.classdefs.get(KEY)",  # begin_object's common case, inlined
+             "    if index is not None and index <= 15:",
+             "        buf.append(0x60 + index)",
+             "    else:",
+             "        begin_object(enc, JAVA, NAMES, KEY)",
+             "    depth = enc.depth = enc.depth + 1",
+             "    if depth > MAX_DEPTH:",
+             "        enc.enter()",                  # raises the EncodeError
+             "    field = ''",
+             "    try:"]
+    lines += ["        " + line for line in body] or ["        pass"]
+    lines += ["    except EncodeError as exc:",
+              "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
+              "    except AttributeError as exc:",
+              "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
+              "    enc.depth -= 1"]
+    exec("\n".join(lines), env)  # noqa: S102 - source built above from our own plan only
+    return env["write"]
 
 
 _PLANS: Dict[type, ObjectPlan] = {}
@@ -317,11 +378,15 @@ def compile_spec(spec: Spec) -> Writer:
         return found
     if kind == "object":
         cls = spec[1]
-        checked = _typed_of(cls, what=cls.__qualname__)
+        # a JavaGenericObject (say, decoded without the class bound) is written as it came
+        checked = _typed_of(cls, JavaGenericObject, what=cls.__qualname__)
 
         def write_object(enc, value):
             if type(value) is cls:
-                write_bound(enc, value)
+                plan = _PLANS.get(cls)
+                if plan is None:
+                    plan = _PLANS[cls] = ObjectPlan(class_info(cls))
+                plan.write(enc, value)
             else:
                 checked(enc, value)
         return write_object

@@ -65,19 +65,8 @@ def begin_object(enc, java_class: str, names: Tuple[str, ...], key: Any = None) 
 
 
 def write_bound(enc, obj) -> None:
-    """A ``JavaObject`` dataclass instance, fields in hessian-lite's order."""
-    if enc.seen(obj):
-        return
-    plan = enc.plan(type(obj))
-    begin_object(enc, plan.java_class, plan.names, plan.key)
-    enc.enter()
-    name = ""
-    try:
-        for name, write in plan.fields:
-            write(enc, getattr(obj, name))
-    except EncodeError as exc:
-        raise EncodeError(f"{plan.java_class}.{name}: {exc}") from None
-    enc.depth -= 1
+    """A ``JavaObject`` dataclass instance, fields in hessian-lite's order (see ObjectPlan)."""
+    enc.plan(type(obj)).write(enc, obj)
 
 
 def write_generic(enc, obj: JavaGenericObject) -> None:

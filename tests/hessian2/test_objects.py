@@ -212,3 +212,12 @@ def test_union_annotations():
 
     decoded = hessian2.loads(hessian2.dumps(WithUnion(3, Long(4))))
     assert decoded == WithUnion(3, Long(4)) and type(decoded.b) is Long
+
+
+def test_object_fields_accept_generic_objects_and_refuse_others():
+    generic = JavaGenericObject("test.h2.Node", {"name": "g"})
+    wire = hessian2.dumps(Node("outer", next=generic))  # type: ignore[arg-type]
+    assert hessian2.loads(wire).next == Node("g")
+    with pytest.raises(EncodeError) as info:
+        hessian2.dumps(Node("outer", next=Point(1, 2)))  # type: ignore[arg-type]
+    assert "test.h2.Node.next" in str(info.value)
