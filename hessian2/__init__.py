@@ -23,6 +23,13 @@ Java classes are bound by subclassing, with annotations for Java widths::
         score: float = 0.0                    # Java double
         ids: List[hessian2.Long] = field(default_factory=list)
 
+Performance: reuse nothing across bodies (an Encoder/Decoder is one stream),
+but do bind classes: bound dataclasses get generated writers and cached
+readers. ``Decoder.fill``, the decoder's hot loop, has an optional compiled
+twin (``_speedups.c``, built by ``pip install -e .`` when a C compiler is
+there); ``HESSIAN2_PURE_PYTHON=1`` forces the pure-Python path, which stays
+the reference.
+
 Modules (one per wire family, grammar in each docstring): ``_scalars`` (null,
 bool, int, long, double, date), ``_text`` (string, binary), ``_containers``
 (list, map, ref), ``_objects`` (class definitions, instances), ``_javatypes``
