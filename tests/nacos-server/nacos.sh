@@ -25,7 +25,8 @@ case "$cmd" in
     extra=()
     if [[ -n "$console" ]]; then
       deployment=merged
-      extra+=("-Dnacos.console.port=$console")
+      # The console's handlers need the AI module, which the plain test server leaves off.
+      extra+=("-Dnacos.console.port=$console" "-Dnacos.extension.ai.enabled=true")
     fi
     # Loopback only: server.address binds HTTP, nacos.remote.grpc.listen.ip the Nacos gRPC ports, and the
     # launcher's LoopbackServerProvider the JRaft port. SerialGC and C1-only keep a 2-core machine calm.
