@@ -1,6 +1,9 @@
 """The pipeline's recall step: ``Recall`` behind the ``pipeline.Stage`` interface.
 
-Registered in the stage catalog as ``recall(multi_channel)``. A scene config
+Registered in the stage catalog as ``recall(multi_channel)``; the seed's recall
+implementations ``dssmRecall`` and ``fmRecall`` resolve to it too, since the
+multi-channel recall includes the two-tower channel and a light scene differs
+only by its smaller ``recallNum``. A scene config
 builds it with ``build_stage(StageKind.RECALL, "multi_channel", resources,
 {"size": 1000})``; ``resources.recall`` must be a loaded ``Recall`` (one per
 process: the artifacts are shared by every scene). ``size`` (the seed's
@@ -24,7 +27,7 @@ from recall.facade import Recall
 REQUEST_CHANNEL = "request"  # provenance of items the caller listed itself
 
 
-class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel",)):
+class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "dssmRecall", "fmRecall")):
     def __init__(self, recall: Recall, size: int = 1000) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= recall.config.max_k:
             raise ConfigError(f"recall size must be an int in 1..{recall.config.max_k}, got {size!r}")

@@ -1,0 +1,78 @@
+"""One recommender per scene, rebuilt when the scene's config changes.
+
+``SceneRecommender`` is what the protocols hold. For each request it takes the
+scene's *current* config object once (``request.scene`` is the config dataId;
+``context["groupId"]`` its Nacos group), so a request that started on one
+config finishes on it even if a new one is swapped in meanwhile. Compiled
+pipelines are cached per config object; an update that does not compile is
+logged and the scene keeps answering with its last good pipelines.
+
+Without a config source every request uses the default scene.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any, Protocol
+
+from interfaces.recommend import RecommendRequest, RecommendResponse
+from pipeline.assemble import Resources, build_recommender, default_pipeline_conf
+from pipeline.resilience import ResilientRecommender
+from pipeline.stages import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP = "DEFAULT_GROUP"
+
+
+class SceneSource(Protocol):
+    """What ``registry.config_center.ConfigCenter`` offers."""
+
+    async def get(self, data_id: str, group: str = DEFAULT_GROUP) -> Any: ...
+
+
+class SceneRecommender:
+    def __init__(self, resources: Resources, source: SceneSource | None = None, *, max_compiled: int = 64) -> None:
+        self.resources = resources
+        self.source = source
+        self.default = build_recommender(default_pipeline_conf(resources), resources)
+        self._compiled: OrderedDict[int, tuple[Any, ResilientRecommender]] = OrderedDict()
+        self._last_good: dict[tuple[str, str], ResilientRecommender] = {}
+        self._max = max_compiled
+        self.rejected_configs = 0
+
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+        if not isinstance(request, RecommendRequest):
+            return RecommendResponse(code=400, message=f"expected RecommendRequest, got {type(request).__name__}")
+        recommender = await self._for_scene(request)
+        if recommender is None:
+            return RecommendResponse(code=404, message=f"unknown scene {request.scene!r}")
+        return await recommender.recommend(request)
+
+    async def _for_scene(self, request: RecommendRequest) -> ResilientRecommender | None:
+        if self.source is None or not request.scene:
+            return self.default
+        group = (request.context or {}).get("groupId") or DEFAULT_GROUP
+        key = (request.scene, group)
+        try:
+            config = await self.source.get(request.scene, group)
+        except Exception as exc:  # noqa: BLE001 - unknown scene, or the config center is away
+            log.info("scene %s/%s unavailable: %s", request.scene, group, exc)
+            return self._last_good.get(key)
+        if config.pipeline is None or not config.pipeline.steps:
+            return self.default
+        cached = self._compiled.get(id(config))
+        if cached is not None and cached[0] is config:
+            return cached[1]
+        try:
+            compiled = build_recommender(config.pipeline, self.resources)
+        except ConfigError as exc:
+            self.rejected_configs += 1
+            log.error("scene %s/%s version %r does not compile, keeping the last good one: %s",
+                      request.scene, group, getattr(config, "version", ""), exc)
+            return self._last_good.get(key, self.default)
+        self._compiled[id(config)] = (config, compiled)
+        if len(self._compiled) > self._max:
+            self._compiled.popitem(last=False)
+        self._last_good[key] = compiled
+        return compiled
