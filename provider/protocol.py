@@ -250,7 +250,8 @@ class FrameReader:
         end = HEADER_LENGTH + length
         if len(buf) < end:
             return self._end_or_need(truncated=True)
-        body = bytes(buf[HEADER_LENGTH:end])
+        with memoryview(buf) as view:  # one copy instead of slice-then-copy
+            body = bytes(view[HEADER_LENGTH:end])
         del buf[:end]
         if is_request:
             return RequestFrame(request_id, serialization_id, two_way, event, body)
