@@ -191,3 +191,22 @@ def test_bound_dataclass_round_trip(tree):
         assert decoded.tags == expected.tags
         expected, decoded = expected.child, decoded.child
     assert decoded is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(values, min_size=1, max_size=4), st.data())
+def test_streams_of_values_share_definitions_and_references(items, data):
+    shared = data.draw(st.lists(values, max_size=3))
+    encoder = hessian2.Encoder()
+    for item in items:
+        encoder.write(item)
+        encoder.write(shared)  # the same list object after every value: a reference from the second on
+    body = encoder.getvalue()
+    decoder = Decoder(body)
+    decoded = []
+    while not decoder.at_end():
+        decoded.append(decoder.read())
+    assert len(decoded) == 2 * len(items)
+    for index, item in enumerate(items):
+        assert _same(decoded[2 * index], _normalize(item))
+    assert all(decoded[i] is decoded[1] for i in range(3, len(decoded), 2))
