@@ -26,6 +26,7 @@ import datetime as _dt
 import decimal
 import enum
 import keyword
+import struct
 from typing import Any, Callable, Dict, Tuple
 
 from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
@@ -122,6 +123,7 @@ def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
     """
     env: Dict[str, Any] = {
         "begin_object": begin_object, "write_double": write_double, "write_int": write_int,
+        "PACK_MILL": struct.Struct(">Bi").pack, "PACK_DOUBLE": struct.Struct(">Bd").pack,
         "EncodeError": EncodeError,
         "JAVA": plan.java_class, "NAMES": plan.names, "KEY": plan.key, "MAX_DEPTH": MAX_DEPTH,
     }
@@ -134,8 +136,11 @@ def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
         if kind == "str":
             body += ["if type(v) is str and len(v) < 32 and v.isascii():",
                      "    buf.append(len(v))", "    buf += v.encode()", "else:", f"    W{i}(enc, v)"]
-        elif kind == "double":
-            body += ["if type(v) is float:", "    write_double(buf, v)", "else:", f"    W{i}(enc, v)"]
+        elif kind == "double":  # write_double's rules for the usual fractional score, without a call
+            body += ["if type(v) is float and -2000000.0 < v < 2000000.0 and int(v) != v:",
+                     "    m = int(v * 1000.0)",
+                     "    buf += PACK_MILL(0x5F, m) if 0.001 * m == v else PACK_DOUBLE(0x44, v)",
+                     "elif type(v) is float:", "    write_double(buf, v)", "else:", f"    W{i}(enc, v)"]
         elif kind == "int":
             body += ["if type(v) is int and -16 <= v <= 47:", "    buf.append(0x90 + v)", "else:", f"    W{i}(enc, v)"]
         elif kind == "bool":
