@@ -39,19 +39,21 @@ class PopularRecommender:
             return RecommendResponse(
                 code=400, message=problem, requestId=request_id, pipeline="popular", degraded=True
             )
-        seen = set(request.exposureList or ())
+        seen = frozenset(request.exposureList) if request.exposureList else frozenset()
+        ranked: Sequence[tuple[str, float]]
         if request.candidateIds:
             ranked = sorted(
                 ((item, self._score.get(item, 0.0)) for item in dict.fromkeys(request.candidateIds)),
                 key=lambda pair: -pair[1],
             )
         else:
-            ranked = list(self._items)
+            ranked = self._items  # already best first; never copied
         items = []
+        count = request.count
         for item, score in ranked:
             if item not in seen:
                 items.append(RecommendItem(itemId=item, score=score, channel="popular"))
-                if len(items) == request.count:
+                if len(items) == count:
                     break
         debug = {"popular": f'{{"candidates": {len(ranked)}, "returned": {len(items)}}}'} if request.debug else None
         return RecommendResponse(
