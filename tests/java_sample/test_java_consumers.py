@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ DUBBO33_CLASSES = {
     "GenericInvokeTest", "ApplicationErrorTest", "ConcurrentCallsTest",
 }
 DUBBO27_CLASSES = {"Dubbo27ConsumerTest"}
+NACOS_CLASSES = {"NacosDiscoveryTest"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ def test_dubbo33_consumer_suite(
     totals = assert_all_passed(result, tmp_path, DUBBO33_CLASSES)
     assert totals.tests >= 23, totals
     assert python_provider.process.poll() is None, python_provider.log()
+
+
+@pytest.mark.nacos
+def test_dubbo33_consumer_finds_the_provider_through_nacos(sample_dir: Path, tmp_path: Path) -> None:
+    """A Java consumer configured with nothing but the registry address finds the Python
+    provider in a real Nacos and calls both services."""
+    nacos = require_env("NACOS_ADDR")
+    command = [sys.executable, "-m", "tests.java_sample.nacos_provider",
+               "--registry", f"nacos://{nacos}?unregister.wait=0"]
+    with started(command, tmp_path / "provider.log") as provider:
+        result = run_maven(sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos",
+                           "-DexcludedGroups=", f"-Dnacos.url=nacos://{nacos}")
+        totals = assert_all_passed(result, tmp_path / "reports", NACOS_CLASSES)
+        assert set(totals.classes) == NACOS_CLASSES and totals.tests == 2, totals
+        process = provider.process
+    assert process.returncode == 0, provider.log()
 
 
 def test_dubbo27_consumer_suite(sample_dir: Path, python_provider: RunningProvider, tmp_path: Path) -> None:

@@ -86,6 +86,10 @@ public final class RecsysConsumer implements AutoCloseable {
         }
         if (address.startsWith("dubbo://")) {
             ref.setUrl(address);
+        } else {
+            // The provider registers interface-level records only (as Dubbo 2.7 and dubbo-go do);
+            // without this a 3.x consumer first looks for application-level records and waits.
+            ref.setParameters(new java.util.HashMap<>(java.util.Map.of("migration.step", "FORCE_INTERFACE")));
         }
         ref.setTimeout(TIMEOUT_MS);
         tweak.accept(ref);
