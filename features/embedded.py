@@ -3,7 +3,7 @@
 Loaded once from an artifact directory (``features.artifacts``). Memory is kept
 close to the size of the data: every entity is one packed row (msgpack when
 installed, else compact JSON; the bytes never leave the process) appended to
-a single ``bytearray``, and lookups go through two flat arrays instead of a dict
+a single ``bytearray``, and lookups go through three flat arrays instead of a dict
 of dataclasses (a dict entry plus a dataclass with its own dict and tuple costs
 several hundred bytes per item before any feature data)::
 
