@@ -116,11 +116,13 @@ def test_dubbo33_consumer_finds_the_provider_through_nacos(sample_dir: Path, tmp
     """A Java consumer configured with nothing but the registry address finds the Python
     provider in a real Nacos and calls both services."""
     nacos = require_env("NACOS_ADDR")
+    # A Nacos group of our own, so records other tests register in the same server never mix in.
+    group = f"java-sample-{os.getpid()}"
     command = [sys.executable, "-m", "tests.java_sample.nacos_provider",
-               "--registry", f"nacos://{nacos}?unregister.wait=0"]
+               "--registry", f"nacos://{nacos}?group={group}&unregister.wait=0"]
     with started(command, tmp_path / "provider.log") as provider:
         result = run_maven(sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos",
-                           "-DexcludedGroups=", f"-Dnacos.url=nacos://{nacos}")
+                           "-DexcludedGroups=", f"-Dnacos.url=nacos://{nacos}?group={group}")
         totals = assert_all_passed(result, tmp_path / "reports", NACOS_CLASSES)
         assert set(totals.classes) == NACOS_CLASSES and totals.tests == 2, totals
         process = provider.process
