@@ -313,3 +313,24 @@ def test_hiredis_packer_keeps_redis_py_errors_for_bad_arguments() -> None:
 
     with pytest.raises(DataError):
         HiredisPackingConnection().pack_command("SET", "k", None)
+
+
+@pytest.mark.asyncio
+async def test_load_memory_does_not_grow_with_the_catalog(redis_space: RedisSpace, tmp_path: Path) -> None:
+    """Streaming: the peak while loading 4x more items stays about the same (one batch in memory)."""
+    import tracemalloc
+
+    from tests.features.fixtures import make_records, write_artifact
+
+    peaks = []
+    for n_items in (1500, 6000):
+        root = write_artifact(tmp_path / str(n_items), *make_records(n_users=10, n_items=n_items, seed=3))
+        tracemalloc.start()
+        try:
+            await load_artifacts(ArtifactFeatures.open(root), redis_space.client, redis_space.layout,
+                                 ttl=120, batch_size=200)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    small, large = peaks
+    assert large < small * 1.5 + 256 * 1024, peaks
