@@ -24,6 +24,7 @@ What goes wrong, and the answer each gets (Java retries non-OK statuses, never 2
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -129,6 +130,7 @@ class Dispatcher:
 
     def __init__(self, exports: Iterable[Export]) -> None:
         self._routes: dict[tuple[str, str, str], _Route] = {}
+        self.observers: list[Any] = []  # provider.observability.DispatchObserver: told every outcome
         for export in exports:
             spec = export.spec
             key = route_key(spec.interface, spec.version, spec.group)
@@ -141,7 +143,16 @@ class Dispatcher:
         return tuple(route.export for route in self._routes.values())
 
     async def dispatch(self, invocation: Invocation) -> Outcome:
-        """Never raises for anything the caller sent or the handler did."""
+        """Never raises for anything the caller sent or the handler did; observers see each outcome."""
+        if not self.observers:
+            return await self._route(invocation)
+        started = time.perf_counter()
+        outcome = await self._route(invocation)
+        for observer in self.observers:
+            observer.observe_dispatch(invocation, outcome, time.perf_counter() - started)
+        return outcome
+
+    async def _route(self, invocation: Invocation) -> Outcome:
         key = route_key(invocation.path, invocation.version, invocation.group)
         route = self._routes.get(key)
         if route is None:

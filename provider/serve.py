@@ -15,6 +15,10 @@ does once the port listens, and withdraws them first on SIGTERM (``provider.regi
 ``--grpc-port`` also serves the gRPC shim (``provider.grpc_shim``) from the same
 recommender, started once dubbo:// listens (``listening grpc://HOST:PORT`` is printed
 before the dubbo line) and stopped before READONLY goes out.
+
+``--rest-port`` also serves the REST shim (``provider.rest``: JSON inference, /metrics,
+/console, /readyz) and counts dubbo:// and gRPC calls for it; ``listening http://HOST:PORT``
+is printed once it accepts. With ``--workers N`` only the first worker serves it.
 """
 from __future__ import annotations
 
@@ -57,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from provider.grpc_shim import options as grpc_options  # cheap: no grpc import
 
     grpc_options.add_arguments(parser)
+    from provider.rest import options as rest_options  # cheap: no web framework import
+
+    rest_options.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from provider.grpc_shim import GrpcShimConfigError
     from provider.grpc_shim import options as grpc_options
     from provider.registration import RegistrationSettings
+    from provider.rest import RestShimConfigError
+    from provider.rest import options as rest_options
 
     if args.workers < 1 or args.workers > 64:
         print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             reuse_port=args.workers > 1,
         )
         grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
+        rest_config = rest_options.config_from_args(args)
         registration = RegistrationSettings(
             url=args.registry, application=args.application, host=args.advertise_host, timeout_ms=args.timeout_ms
         )
@@ -91,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
                 parse_registry_url(args.registry)
             except RegistryURLError as exc:
                 raise ConfigError(str(exc)) from exc
-    except (ConfigError, GrpcShimConfigError) as exc:
+    except (ConfigError, GrpcShimConfigError, RestShimConfigError) as exc:
         print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
         return 2
-    extras = _Extras(grpc_config, registration if registration.enabled else None)
+    extras = _Extras(grpc_config, registration if registration.enabled else None, rest_config)
     if args.workers == 1:
         return _run_worker(config, extras, args.loop, ready_fd=None)
     return _run_workers(config, extras, args.loop, args.workers)
@@ -102,10 +112,11 @@ def run(args: argparse.Namespace) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class _Extras:
-    """What runs beside dubbo:// in a worker: the gRPC shim, the registry (first worker only)."""
+    """What runs beside dubbo:// in a worker: the gRPC shim, the registry and REST (first worker only)."""
 
     grpc: Any = None
     registration: Any = None
+    rest: Any = None
 
 
 def _announce(config: Any, port: int, exports: Any) -> None:
@@ -125,11 +136,22 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
     recommender = PopularRecommender()
     exports = default_exports(recommender)
     lifecycle = Lifecycle()
+    rest = None
+    if extras.rest is not None:  # REST, /metrics and the console; counts dubbo:// and gRPC calls too
+        from provider.rest import run_beside as rest_beside
+
+        registry_url = extras.registration.url if extras.registration is not None else "none"
+        rest = rest_beside(lifecycle, recommender, extras.rest, exports, registry_url)
+
+        async def announce_rest(_server: Any) -> None:
+            print(f"listening http://{extras.rest.host}:{rest.port}", flush=True)
+
+        lifecycle.after_listening.append(announce_rest)
     grpc_config = extras.grpc
     if grpc_config is not None:
         from provider.grpc_shim import run_beside
 
-        shim = run_beside(lifecycle, recommender, grpc_config)
+        shim = run_beside(lifecycle, rest.observed("grpc") if rest else recommender, grpc_config)
 
         async def announce_grpc(_server: Any) -> None:
             if ready_fd is None:
@@ -226,7 +248,8 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     read_fd, write_fd = os.pipe()
     children: list[int] = []
     for index in range(workers):
-        worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None)
+        worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None,
+                                extras.rest if index == 0 else None)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)

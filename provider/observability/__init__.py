@@ -1,0 +1,47 @@
+"""Observability of the provider: metrics, spans, structured logs, and the state the console shows.
+
+::
+
+    observer     DispatchObserver / CallObserver protocols; bounded labels (no deps)
+    state        ProviderState: services, registry state, phase, breakers, versions
+    metrics      ProviderMetrics: Prometheus registry + the console's per-method table
+    recorded     ObservedRecommender: records calls that bypass the Dubbo dispatcher
+    tracing      OpenTelemetry spans per request and stage; OTLP only when configured
+    logs         JSON log lines carrying the request id
+
+dubbo:// calls are counted by a ``ProviderMetrics`` appended to
+``Dispatcher.observers``; gRPC and REST calls by ``ObservedRecommender``. The
+Prometheus client is imported with ``metrics``/``recorded`` only (the ``observability``
+extra); ``observer``, ``state`` and ``logs`` are free to import anywhere.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from provider.observability.errors import ObservabilityConfigError, ObservabilityError
+from provider.observability.observer import UNKNOWN, CallObserver, DispatchObserver, dispatch_labels
+from provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
+
+__all__ = [
+    "CallObserver", "DispatchObserver", "UNKNOWN", "dispatch_labels",
+    "Phase", "ProviderState", "RegistryState", "ServiceInfo",
+    "ProviderMetrics", "ObservedRecommender",
+    "configure_tracing", "configure_json_logs", "JsonLogFormatter", "request_id",
+    "ObservabilityError", "ObservabilityConfigError",
+]
+
+_LAZY = {
+    "ProviderMetrics": "metrics",
+    "ObservedRecommender": "recorded",
+    "configure_tracing": "tracing",
+    "configure_json_logs": "logs",
+    "JsonLogFormatter": "logs",
+    "request_id": "logs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"provider.observability.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'provider.observability' has no attribute {name!r}")

@@ -1,0 +1,136 @@
+"""What the provider is and how it is doing, in one place the console and /metrics read.
+
+``ProviderState`` gathers facts other layers own, without owning them: the exported
+services (from the dispatcher's exports), the registry the services are published
+in and whether they are, the lifecycle phase (``/readyz`` answers from it), the
+circuit breakers of the pipeline's downstreams, and the versions of scene configs,
+models and indexes. Versions and breakers are read through callables at the moment
+someone asks, so a hot-swapped scene config shows up without anyone telling us.
+
+It is plain data plus ``snapshot()``; the hooks that move the phase and the registry
+state live in ``provider.rest.server.run_beside``.
+"""
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from urllib.parse import urlsplit
+
+__all__ = ["Phase", "RegistryState", "ProviderState", "ServiceInfo", "BreakerSource", "VersionSource"]
+
+
+class Phase(enum.Enum):
+    """The provider's life; only SERVING is ready for traffic."""
+
+    STARTING = "starting"
+    SERVING = "serving"
+    DRAINING = "draining"
+    STOPPED = "stopped"
+
+
+class RegistryState(enum.Enum):
+    """Where the exported services stand in the registry."""
+
+    DIRECT = "direct"            # no registry: consumers dial dubbo://host:port
+    PENDING = "pending"          # not yet registered (the port is not listening yet)
+    REGISTERED = "registered"
+    WITHDRAWN = "withdrawn"      # deregistered while draining
+
+
+class BreakerSource(Protocol):
+    """Anything with a name and a breaker state, e.g. ``pipeline.Downstream``."""
+
+    name: str
+
+    @property
+    def state(self) -> str: ...
+
+
+# kind ("scenes", "models", "indexes") -> name -> version
+VersionSource = Callable[[], Mapping[str, Mapping[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """One exported Dubbo service as the console lists it."""
+
+    interface: str
+    version: str
+    group: str
+    methods: tuple[str, ...]
+
+    @classmethod
+    def of_export(cls, export: Any) -> "ServiceInfo":
+        spec = export.spec
+        return cls(spec.interface, spec.version, spec.group, tuple(spec.method_names))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"interface": self.interface, "version": self.version, "group": self.group,
+                "methods": list(self.methods)}
+
+
+def _public_registry_address(url: str) -> str:
+    """The registry URL without query or credentials: safe to show and to use as a label."""
+    if not url or url.strip().lower() == "none":
+        return "none"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+@dataclass
+class ProviderState:
+    """Mutable facts about this provider process, read by the console and /metrics."""
+
+    services: tuple[ServiceInfo, ...] = ()
+    registry_url: str = "none"
+    breakers: Sequence[BreakerSource] = ()
+    versions: VersionSource | None = None
+    phase: Phase = Phase.STARTING
+    registry_state: RegistryState = RegistryState.DIRECT
+    started_at: float = field(default_factory=time.time)
+    dubbo_address: str = ""
+
+    @classmethod
+    def for_exports(cls, exports: Iterable[Any], registry_url: str = "none", **kw: Any) -> "ProviderState":
+        registry = _public_registry_address(registry_url)
+        return cls(
+            services=tuple(ServiceInfo.of_export(e) for e in exports),
+            registry_url=registry,
+            registry_state=RegistryState.DIRECT if registry == "none" else RegistryState.PENDING,
+            **kw,
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.phase is Phase.SERVING
+
+    def breaker_states(self) -> list[tuple[str, str]]:
+        return [(str(b.name), str(b.state)) for b in self.breakers]
+
+    def version_table(self) -> dict[str, dict[str, str]]:
+        """Versions by kind; a source that fails shows as an ``error`` entry, never raises."""
+        if self.versions is None:
+            return {}
+        try:
+            found = self.versions()
+        except Exception as exc:  # noqa: BLE001 - a broken source must not break the console
+            return {"error": {type(exc).__name__: str(exc)[:200]}}
+        return {str(kind): {str(k): str(v) for k, v in names.items()} for kind, names in found.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything above as JSON-ready data (``/console/state`` without the method table)."""
+        return {
+            "phase": self.phase.value,
+            "ready": self.ready,
+            "startedAt": self.started_at,
+            "uptimeSeconds": round(time.time() - self.started_at, 3),
+            "dubboAddress": self.dubbo_address,
+            "services": [s.as_json() for s in self.services],
+            "registry": {"address": self.registry_url, "state": self.registry_state.value},
+            "breakers": [{"name": n, "state": s} for n, s in self.breaker_states()],
+            "versions": self.version_table(),
+        }

@@ -1,0 +1,187 @@
+"""The REST shim's HTTP app (FastAPI): routes onto one ``Recommender``, nothing more.
+
+Routes (``/openapi.json`` documents them; ``/docs`` renders that document)::
+
+    POST /recommend            RecommendBody -> RecommendAnswer   (?explain=true: per-stage traces)
+    GET  /recommend            ?userId=&scene=&count=&explain=    the same, for a browser or curl
+    POST /infer                the seed's RecRequest -> RecResponse (JSON)
+    POST /login                {username, password} -> HS256 bearer token (404 when JWT is off)
+    GET  /healthz /readyz      liveness; readiness (503 unless the provider is SERVING)
+    GET  /metrics              Prometheus text
+    GET  /console /console/state /console/console.js   the operator's page and its JSON feed
+
+With JWT on, inference routes need a token of any role and the console's state an
+``admin`` one; health, readiness, metrics and the documents stay open (probes and
+scrapers carry no tokens). Each call reads top to bottom: check the token, convert
+the body (pydantic did the validation: a wrong body never gets here), await the
+recommender, convert the answer. The app holds no business logic.
+"""
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from interfaces.recommend import RecommendResponse
+from interfaces.recommender import Recommender
+from interfaces.seed import RecRequest
+from provider.observability.metrics import CONTENT_TYPE, ProviderMetrics
+from provider.observability.recorded import ObservedRecommender
+from provider.observability.state import ProviderState
+from provider.rest.auth import Authenticator
+from provider.rest.config import RestShimConfig, Role
+from provider.rest.errors import AuthError
+from provider.rest.middleware import BodyLimitMiddleware, RequestRecordingMiddleware
+from provider.rest.models import (
+    MAX_COUNT,
+    ErrorAnswer,
+    InferAnswer,
+    InferBody,
+    LoginBody,
+    RecommendAnswer,
+    RecommendBody,
+    TokenAnswer,
+)
+from provider.services import SeedInferService
+
+__all__ = ["build_app", "COUNTED_ROUTES"]
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+# routes whose calls are counted as protocol "rest" (probes, scrapes and the console are not)
+COUNTED_ROUTES = frozenset({"/recommend", "/infer", "/login"})
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorAnswer, "description": "missing, invalid or expired token (JWT on)"},
+    403: {"model": ErrorAnswer, "description": "the token's role may not use this route"},
+}
+
+
+def build_app(recommender: Recommender, config: RestShimConfig, metrics: ProviderMetrics,
+              state: ProviderState | None = None) -> FastAPI:
+    """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console."""
+    state = state if state is not None else metrics.state
+    auth = Authenticator(config.jwt) if config.jwt is not None else None
+    observed = ObservedRecommender(recommender, metrics, "rest", interface="/recommend",
+                                   trace_every=config.observability.trace_every, count_calls=False)
+    seed = SeedInferService(observed.labelled("/infer", "POST"))
+    bearer = HTTPBearer(auto_error=False, description="a token from POST /login (only when JWT is on)")
+
+    app = FastAPI(
+        title="dubbo-recsys REST shim",
+        version="1.0.0",
+        description="Debugging and operations surface of a dubbo-recsys provider: the same recommender "
+        "that answers dubbo:// and gRPC, over JSON.",
+        docs_url=None, redoc_url=None,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(RequestRecordingMiddleware, metrics=metrics, counted=COUNTED_ROUTES)  # outermost
+
+    def caller(role: str) -> Any:
+        def check(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                           Depends(bearer)]) -> dict[str, Any] | None:
+            if auth is None:
+                return None
+            return auth.check(request.headers.get("authorization"), role)
+        return check
+
+    user = Depends(caller(Role.USER))
+    admin = Depends(caller(Role.ADMIN))
+
+    @app.exception_handler(AuthError)
+    async def refused(_request: Request, error: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+        return JSONResponse({"detail": str(error)}, status_code=error.status, headers=headers)
+
+    async def answer(body: RecommendBody, explain: bool) -> JSONResponse:
+        if explain and not config.explain:
+            return JSONResponse({"detail": "explain mode is turned off on this provider"}, status_code=403)
+        try:
+            response: RecommendResponse = await observed.recommend(body.to_request(explain))
+        except Exception as error:  # the recommender broke its promise not to raise
+            log.exception("REST /recommend: recommender raised")
+            return JSONResponse({"detail": f"recommender failed: {type(error).__name__}"}, status_code=500)
+        shown = RecommendAnswer.of(response, explain or body.debug)
+        status = response.code if 400 <= response.code <= 599 else 200
+        return JSONResponse(shown.model_dump(mode="json", exclude_none=True), status_code=status)
+
+    @app.post("/recommend", response_model=RecommendAnswer, tags=["inference"],
+              responses={**_ERRORS, 400: {"model": RecommendAnswer, "description": "the recommender refused"}},
+              summary="Recommend for a user (our RecommendRequest as JSON)")
+    async def recommend_post(body: RecommendBody, _caller: Any = user,
+                             explain: Annotated[bool, Query(description="per-stage candidates, scores, timings")]
+                             = False) -> JSONResponse:
+        return await answer(body, explain)
+
+    @app.get("/recommend", response_model=RecommendAnswer, tags=["inference"], responses=_ERRORS,
+             summary="Recommend for a user, from query parameters")
+    async def recommend_get(
+        userId: Annotated[str, Query(min_length=1, max_length=256)],
+        _caller: Any = user,
+        scene: Annotated[str, Query(max_length=256)] = "",
+        count: Annotated[int, Query(ge=1, le=MAX_COUNT)] = 10,
+        explain: bool = False,
+        debug: bool = False,
+    ) -> JSONResponse:
+        return await answer(RecommendBody(userId=userId, scene=scene, count=count, debug=debug), explain)
+
+    @app.post("/infer", response_model=InferAnswer, tags=["inference"], responses=_ERRORS,
+              summary="The seed system's inference call (RecRequest -> RecResponse)")
+    async def infer(body: InferBody, _caller: Any = user) -> Any:
+        request = RecRequest(userId=body.userId, dataId=body.dataId, groupId=body.groupId,
+                             namespaceId=body.namespaceId, exposureList=list(body.exposureList))
+        try:
+            answer = await seed.infer(request)
+        except Exception as error:  # the recommender broke its promise not to raise
+            log.exception("REST /infer: recommender raised")
+            return JSONResponse({"detail": f"recommender failed: {type(error).__name__}"}, status_code=500)
+        return InferAnswer(code=int(answer.code), message=answer.message, data=list(answer.data))
+
+    @app.post("/login", response_model=TokenAnswer, tags=["auth"],
+              responses={401: {"model": ErrorAnswer}, 404: {"model": ErrorAnswer, "description": "JWT is off"}},
+              summary="Exchange a user name and password for an HS256 bearer token")
+    async def login(body: LoginBody) -> Any:
+        if auth is None:
+            return JSONResponse({"detail": "authentication is off on this provider"}, status_code=404)
+        token, expires_in = auth.login(body.username, body.password)
+        return TokenAnswer(access_token=token, expires_in=expires_in)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not serving (starting or draining)"}},
+             summary="Readiness: true only while the provider is serving (false while draining)")
+    async def readyz() -> JSONResponse:
+        return JSONResponse({"ready": state.ready, "phase": state.phase.value},
+                            status_code=200 if state.ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html", media_type="text/html")
+
+    if config.console:
+        @app.get("/console", include_in_schema=False)
+        async def console() -> FileResponse:
+            return FileResponse(STATIC / "console.html", media_type="text/html")
+
+        @app.get("/console/console.js", include_in_schema=False)
+        async def console_js() -> FileResponse:
+            return FileResponse(STATIC / "console.js", media_type="text/javascript")
+
+        @app.get("/console/state", tags=["operations"], responses=_ERRORS,
+                 summary="What the console shows: services, registry, calls per method, breakers, versions")
+        async def console_state(_caller: Any = admin) -> dict[str, Any]:
+            snapshot = state.snapshot()
+            snapshot["methods"] = metrics.method_table()
+            snapshot["auth"] = auth is not None
+            return snapshot
+
+    return app

@@ -1,0 +1,82 @@
+"""Command-line flags for running the REST shim (and /metrics, the console) beside dubbo://.
+
+``dubbo-recsys serve`` calls ``add_arguments(parser)`` to gain the ``--rest-*``,
+``--jwt-*`` and observability flags, and ``config_from_args(args)`` to turn them
+into a ``RestShimConfig`` (or ``None`` when ``--rest-port`` is absent: no REST).
+Secrets come from the environment by preference (``DUBBO_RECSYS_JWT_SECRET``,
+``DUBBO_RECSYS_REST_USERS``), so they do not show in ``ps``. Cheap to import:
+nothing here imports the web framework.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+from provider.observability.config import ObservabilityConfig
+from provider.rest.config import DEFAULT_PORT, JwtConfig, RestShimConfig, parse_users
+from provider.rest.errors import RestShimConfigError
+
+SECRET_ENV = "DUBBO_RECSYS_JWT_SECRET"
+USERS_ENV = "DUBBO_RECSYS_REST_USERS"
+OTLP_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("REST shim, metrics and console")
+    group.add_argument(
+        "--rest-port", type=int, default=None, metavar="PORT",
+        help=f"also serve HTTP: /recommend, /infer, /metrics, /console, /docs on PORT (usually {DEFAULT_PORT}; "
+        "0 = any free port; default: no REST). With --workers N only the first worker serves it",
+    )
+    group.add_argument("--rest-host", default=None, metavar="HOST", help="address for REST (default: --host)")
+    group.add_argument(
+        "--jwt-secret", default=None, metavar="SECRET",
+        help=f"turn on JWT login (HS256, >= 32 bytes); prefer ${SECRET_ENV}. Default: no authentication",
+    )
+    group.add_argument(
+        "--rest-users", default=None, metavar="NAME:PASSWORD[:ROLE],...",
+        help=f"who may POST /login (role user or admin); prefer ${USERS_ENV}",
+    )
+    group.add_argument("--jwt-ttl", type=int, default=3600, metavar="SECONDS", help="token lifetime (default 3600)")
+    group.add_argument("--no-rest-explain", action="store_true", help="refuse ?explain=true (per-stage traces)")
+    group.add_argument("--no-console", action="store_true", help="do not serve /console")
+    group.add_argument(
+        "--otlp-endpoint", default=None, metavar="URL",
+        help=f"export OpenTelemetry spans over OTLP/HTTP to URL (or ${OTLP_ENV}); default: not exported",
+    )
+    group.add_argument("--json-logs", action="store_true", help="log JSON lines carrying the request id")
+    group.add_argument(
+        "--trace-every", type=int, default=16, metavar="N",
+        help="record stage timings for one request in N (default 16; 0 = debug requests only)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> RestShimConfig | None:
+    """The shim's config from parsed flags; raises ``RestShimConfigError`` on bad values."""
+    if args.rest_port is None:
+        return None
+    if getattr(args, "workers", 1) > 1 and args.rest_port == 0:
+        raise RestShimConfigError("--rest-port 0 cannot be used with --workers > 1: name a port")
+    secret = args.jwt_secret or os.environ.get(SECRET_ENV, "")
+    users_text = args.rest_users if args.rest_users is not None else os.environ.get(USERS_ENV, "")
+    jwt = None
+    if secret:
+        jwt = JwtConfig(secret=secret, users=parse_users(users_text), ttl_seconds=args.jwt_ttl)
+    elif users_text:
+        raise RestShimConfigError(f"users are set but no JWT secret: pass --jwt-secret or set ${SECRET_ENV}")
+    try:
+        observability = ObservabilityConfig(
+            otlp_endpoint=args.otlp_endpoint or os.environ.get(OTLP_ENV, ""),
+            json_logs=bool(args.json_logs),
+            trace_every=args.trace_every,
+        )
+    except ValueError as exc:
+        raise RestShimConfigError(str(exc)) from exc
+    return RestShimConfig(
+        host=args.rest_host or getattr(args, "host", None) or "127.0.0.1",
+        port=args.rest_port,
+        jwt=jwt,
+        explain=not args.no_rest_explain,
+        console=not args.no_console,
+        observability=observability,
+    )

@@ -1,0 +1,165 @@
+"""Run the REST shim in-process: uvicorn serving the FastAPI app on the caller's event loop.
+
+``RestShim`` owns the HTTP server's life and the observability objects of the
+process it runs in: one ``ProviderMetrics`` (what ``/metrics`` and the console
+show) over one ``ProviderState``. ``start`` binds the socket itself (a taken port
+raises ``RestShimStartError`` instead of uvicorn's ``sys.exit``) and runs uvicorn's
+startup and main loop without its signal handling, which belongs to ``serve``.
+
+``attach(lifecycle)`` ties the shim to a dubbo:// ``provider.transport.Server``:
+
+- ``after_listening``: count dubbo:// calls (the metrics join ``Dispatcher.observers``),
+  start HTTP, mark the provider SERVING and its services REGISTERED when a registry
+  is used (attach after ``register_beside`` so this runs after registering);
+- ``before_readonly``, first of all: DRAINING, so ``/readyz`` answers 503 at once
+  while dubbo:// drains; last: the services are WITHDRAWN;
+- ``after_close``: stop HTTP, STOPPED.
+
+``observed(protocol)`` wraps the recommender for another adapter (the gRPC shim),
+so its calls are counted under that protocol.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import Any, Sequence
+
+from interfaces.recommender import Recommender
+from provider.observability.state import Phase, ProviderState, RegistryState
+from provider.rest.config import RestShimConfig
+from provider.rest.errors import RestShimError, RestShimStartError
+
+__all__ = ["RestShim", "run_beside"]
+
+log = logging.getLogger(__name__)
+
+
+class RestShim:
+    """The HTTP face of one ``Recommender``, with the process's metrics and state."""
+
+    def __init__(self, recommender: Recommender, config: RestShimConfig | None = None,
+                 exports: Sequence[Any] = (), *, registry_url: str = "none", state: ProviderState | None = None,
+                 tracer: Any = None) -> None:
+        from provider.observability.metrics import ProviderMetrics
+        from provider.rest.app import build_app
+
+        self.config = config or RestShimConfig()
+        self.state = state or ProviderState.for_exports(exports, registry_url)
+        self.metrics = ProviderMetrics(self.state)
+        self._recommender = recommender
+        self._tracer = tracer
+        self.app = build_app(recommender, self.config, self.metrics, self.state)
+        self._server: Any = None
+        self._socket: socket.socket | None = None
+        self._main: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RestShimError("the REST shim is not started")
+        return int(self._socket.getsockname()[1])
+
+    def observed(self, protocol: str) -> Recommender:
+        """The recommender, counted and traced under ``protocol`` (e.g. ``grpc``)."""
+        from provider.observability.recorded import ObservedRecommender
+
+        return ObservedRecommender(self._recommender, self.metrics, protocol,
+                                   trace_every=self.config.observability.trace_every, tracer=self._tracer)
+
+    async def start(self) -> int:
+        """Bind, start serving HTTP; return the bound port."""
+        import uvicorn
+
+        if self._server is not None:
+            raise RestShimError("the REST shim is already started")
+        config = self.config
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        try:
+            sock = socket.create_server((config.host, config.port), family=family, backlog=256)
+        except OSError as error:
+            raise RestShimStartError(f"cannot bind REST shim to {config.host}:{config.port}: {error}") from error
+        sock.setblocking(False)
+        server = uvicorn.Server(uvicorn.Config(
+            self.app, lifespan="off", log_level="warning", access_log=False, server_header=False,
+            timeout_graceful_shutdown=5, limit_concurrency=1000,
+        ))
+        server.config.load()
+        server.lifespan = server.config.lifespan_class(server.config)
+        try:
+            await server.startup(sockets=[sock])
+        except BaseException as error:
+            sock.close()
+            raise RestShimStartError(f"cannot start the REST shim: {error!r}") from error
+        self._server, self._socket = server, sock
+        self._main = asyncio.create_task(server.main_loop(), name="rest-shim")
+        log.info("REST shim serving on %s:%d", config.host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop accepting, let open requests finish (5 s at most), close."""
+        server, sock = self._server, self._socket
+        if server is None or sock is None:
+            return
+        server.should_exit = True
+        if self._main is not None:
+            await self._main
+        await server.shutdown(sockets=[sock])
+        sock.close()
+        self._server = self._main = None
+        log.info("REST shim stopped")
+
+    def attach(self, lifecycle: Any) -> "RestShim":
+        """Start, drain and stop with a dubbo:// server's ``Lifecycle`` (see the module doc)."""
+        state = self.state
+
+        async def start(server: Any) -> None:
+            observers = getattr(server.dispatcher, "observers", None)
+            if observers is not None and self.metrics not in observers:
+                observers.append(self.metrics)
+            state.dubbo_address = f"{server.config.host}:{server.port}"
+            await self.start()
+            if state.registry_state is RegistryState.PENDING:
+                state.registry_state = RegistryState.REGISTERED
+            state.phase = Phase.SERVING
+
+        async def draining(_server: Any) -> None:
+            state.phase = Phase.DRAINING
+
+        async def withdrawn(_server: Any) -> None:
+            if state.registry_state is RegistryState.REGISTERED:
+                state.registry_state = RegistryState.WITHDRAWN
+
+        async def stop(_server: Any) -> None:
+            state.phase = Phase.STOPPED
+            await self.stop()
+
+        lifecycle.after_listening.append(start)
+        lifecycle.before_readonly.insert(0, draining)
+        lifecycle.before_readonly.append(withdrawn)
+        lifecycle.after_close.append(stop)
+        return self
+
+    async def __aenter__(self) -> "RestShim":
+        await self.start()
+        self.state.phase = Phase.SERVING
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.state.phase = Phase.STOPPED
+        await self.stop()
+
+
+def run_beside(lifecycle: Any, recommender: Recommender, config: RestShimConfig, exports: Sequence[Any] = (),
+               registry_url: str = "none") -> RestShim:
+    """A ``RestShim`` attached to ``lifecycle``; configures tracing and JSON logs as ``config`` says."""
+    settings = config.observability
+    if settings.json_logs:
+        from provider.observability.logs import configure_json_logs
+
+        configure_json_logs()
+    if settings.otlp_endpoint:
+        from provider.observability.tracing import configure_tracing
+
+        configure_tracing(settings.otlp_endpoint)
+    return RestShim(recommender, config, exports, registry_url=registry_url).attach(lifecycle)
