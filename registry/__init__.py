@@ -20,14 +20,9 @@ The package knows nothing of requests.
 """
 from __future__ import annotations
 
-from registry.base import NoRegistry, Registry, withdraw
-from registry.config_center import (
-    ConfigCenter,
-    ConfigCenterStats,
-    LocalConfigCenter,
-    NacosConfigCenter,
-    open_config_center,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from registry.errors import (
     RegistryError,
     RegistryUnavailableError,
@@ -39,6 +34,17 @@ from registry.naming import instance_metadata, provider_url, service_name
 from registry.record import ExportedService
 from registry.scene_config import SceneConfig, parse_scene_config
 from registry.url import NacosSettings, parse_registry_url
+
+if TYPE_CHECKING:
+    from registry.base import NoRegistry, Registry, withdraw
+    from registry.config_center import (
+        ConfigCenter,
+        ConfigCenterStats,
+        LocalConfigCenter,
+        NacosConfigCenter,
+        open_config_center,
+    )
+    from registry.nacos import NacosRegistry
 
 __all__ = [
     "Registry",
@@ -66,11 +72,27 @@ __all__ = [
     "open_config_center",
 ]
 
+# Names served from modules that import asyncio (or, later, the Nacos SDK): loaded on first use, so
+# `import registry` stays cheap for the CLI and works without the optional SDK.
+_LAZY = {
+    "Registry": "registry.base",
+    "NoRegistry": "registry.base",
+    "withdraw": "registry.base",
+    "NacosRegistry": "registry.nacos",
+    "ConfigCenter": "registry.config_center",
+    "ConfigCenterStats": "registry.config_center",
+    "LocalConfigCenter": "registry.config_center",
+    "NacosConfigCenter": "registry.config_center",
+    "open_config_center": "registry.config_center",
+}
 
-async def open_registry(target: str | NacosSettings | None) -> Registry:
+
+async def open_registry(target: str | NacosSettings | None) -> "Registry":
     """``NoRegistry`` for none, else a connected ``NacosRegistry`` (URL or settings)."""
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
     if settings is None:
+        from registry.base import NoRegistry
+
         return NoRegistry()
     from registry.nacos import NacosRegistry
 
@@ -78,9 +100,9 @@ async def open_registry(target: str | NacosSettings | None) -> Registry:
 
 
 def __getattr__(name: str) -> object:
-    # NacosRegistry is imported lazily so `import registry` stays cheap and works without the SDK.
-    if name == "NacosRegistry":
-        from registry.nacos import NacosRegistry
-
-        return NacosRegistry
-    raise AttributeError(f"module 'registry' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

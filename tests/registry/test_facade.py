@@ -23,10 +23,11 @@ def test_all_is_the_public_api() -> None:
         assert getattr(registry, name) is not None
 
 
-def test_import_does_not_load_the_sdk() -> None:
-    code = "import sys, registry; print('v2' in sys.modules, 'registry.nacos' in sys.modules)"
+def test_import_loads_neither_the_sdk_nor_asyncio() -> None:
+    code = ("import sys, registry; "
+            "print('v2' in sys.modules, 'registry.nacos' in sys.modules, 'asyncio' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.split() == ["False", "False", "False"]
 
 
 def test_unknown_attribute() -> None:
