@@ -17,6 +17,7 @@ provider without ``--registry`` never loads the Nacos SDK.
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
@@ -42,6 +43,7 @@ class RegistrationSettings:
     ``host``: the address consumers dial; empty = the bound host, or for a wildcard
     bind ``$DUBBO_IP_TO_REGISTRY`` or this machine's own address.
     ``timeout_ms``/``retries`` are published for consumers to inherit.
+    ``startup_wait``: seconds the start waits for registration before serving anyway.
     """
 
     url: str
@@ -49,12 +51,15 @@ class RegistrationSettings:
     host: str = ""
     timeout_ms: int = 3000
     retries: int = 2
+    startup_wait: float = 3.0
 
     def __post_init__(self) -> None:
         if not self.url:
             raise ConfigError("registry url must not be empty (use 'none' for direct connections)")
         if not self.application or any(ch.isspace() for ch in self.application):
             raise ConfigError(f"bad application name {self.application!r}")
+        if self.startup_wait < 0:
+            raise ConfigError(f"startup_wait must be >= 0, got {self.startup_wait}")
         if self.timeout_ms <= 0 or self.retries < 0:
             raise ConfigError(f"timeout_ms must be positive and retries >= 0, got {self.timeout_ms}, {self.retries}")
 
@@ -83,10 +88,16 @@ def advertised_host(bound_host: str, override: str = "") -> tuple[str, bool]:
 
 
 def register_beside(lifecycle: Any, exports: Sequence[Export], settings: RegistrationSettings) -> None:
-    """Attach the register / withdraw / close hooks for ``exports`` to ``lifecycle``."""
-    state: dict[str, Any] = {"registry": None, "services": []}
+    """Attach the register / withdraw / close hooks for ``exports`` to ``lifecycle``.
 
-    async def register(server: Any) -> None:
+    Registration gets ``settings.startup_wait`` seconds before the server announces
+    itself; a registry that is down or slow then goes on registering in the
+    background (the registry retries until Nacos answers) instead of holding the
+    provider's start, as Java's FailbackRegistry does.
+    """
+    state: dict[str, Any] = {"registry": None, "services": [], "task": None}
+
+    async def register_all(server: Any) -> None:
         from registry import ExportedService, open_registry
 
         registry = await open_registry(settings.url)
@@ -99,13 +110,26 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
                 application=settings.application, version=spec.version, group=spec.group,
                 timeout_ms=settings.timeout_ms, retries=settings.retries, anyhost=anyhost,
             )
+            state["services"].append(service)  # before the call: withdraw must see it if it retries
             await registry.register(service)
-            state["services"].append(service)
             log.info("registered %s at %s:%d", spec.interface, host, server.port)
+
+    async def register(server: Any) -> None:
+        task = asyncio.ensure_future(register_all(server))
+        task.add_done_callback(_log_failure)
+        state["task"] = task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), settings.startup_wait)
+        except asyncio.TimeoutError:
+            log.warning("registry %s is slow: serving now, registering in the background", settings.url)
 
     async def deregister(_server: Any) -> None:
         from registry import withdraw
 
+        task = state["task"]
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if state["registry"] is not None:
             await withdraw(state["registry"], state["services"])
 
@@ -117,3 +141,8 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     lifecycle.after_listening.append(register)
     lifecycle.before_readonly.append(deregister)
     lifecycle.after_close.append(close)
+
+
+def _log_failure(task: "asyncio.Future[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("registration failed: %s", task.exception())
