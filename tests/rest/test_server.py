@@ -1,0 +1,138 @@
+"""The shim on real sockets beside a real dubbo:// server: lifecycle, drain, metrics, the CLI."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import httpx
+import pytest
+
+from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from provider.client import DubboClient
+from provider.config import ServerConfig
+from provider.dispatch import Dispatcher
+from provider.popular import PopularRecommender
+from provider.rest import RestShim, RestShimConfig, RestShimError, RestShimStartError
+from provider.services import default_exports
+from provider.transport import Lifecycle, Server
+
+REQUEST_TYPE = "org.dubborecsys.api.RecommendRequest"
+
+
+def _provider() -> tuple[Server, RestShim, Lifecycle]:
+    recommender = PopularRecommender()
+    exports = default_exports(recommender)
+    lifecycle = Lifecycle()
+    shim = RestShim(recommender, RestShimConfig(port=0), exports).attach(lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    return server, shim, lifecycle
+
+
+@pytest.mark.asyncio
+async def test_calls_over_dubbo_and_rest_show_in_metrics_and_the_console_state() -> None:
+    server, shim, _ = _provider()
+    await server.start()
+    port = server.port
+    try:
+        async with await DubboClient.connect("127.0.0.1", port) as client:
+            for user in ("u1", "u2", "u3"):
+                await client.call(INTERFACE, "recommend", [RecommendRequest(userId=user, count=2)],
+                                  parameter_types=[REQUEST_TYPE], version=VERSION)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{shim.port}", timeout=5) as http:
+            assert (await http.get("/recommend", params={"userId": "u1"})).status_code == 200
+            assert (await http.post("/recommend", json={})).status_code == 422
+            metrics = (await http.get("/metrics")).text
+            state = (await http.get("/console/state")).json()
+    finally:
+        await server.shutdown()
+    assert ('dubbo_recsys_requests_total{interface="org.dubborecsys.api.RecommendService",method="recommend",'
+            'protocol="dubbo",status="ok"} 3.0') in metrics
+    assert 'dubbo_recsys_requests_total{interface="/recommend",method="GET",protocol="rest",status="200"} 1.0' in metrics
+    assert 'dubbo_recsys_requests_total{interface="/recommend",method="POST",protocol="rest",status="422"} 1.0' in metrics
+    assert ('dubbo_recsys_request_seconds_count{interface="org.dubborecsys.api.RecommendService",'
+            'method="recommend",protocol="dubbo"} 3.0') in metrics
+    assert 'dubbo_recsys_phase{phase="serving"} 1.0' in metrics
+    assert 'dubbo_recsys_registry_state{registry="none",state="direct"} 1.0' in metrics
+    rows = {(r["protocol"], r["method"]): r for r in state["methods"]}
+    assert rows[("dubbo", "recommend")]["calls"] == 3 and rows[("dubbo", "recommend")]["qps"] > 0
+    assert {s["interface"] for s in state["services"]} == {INTERFACE, "com.loki.www.infer.DubbogoInferService"}
+    assert state["dubboAddress"] == f"127.0.0.1:{port}"
+
+
+@pytest.mark.asyncio
+async def test_readyz_turns_503_while_dubbo_drains_then_http_stops() -> None:
+    server, shim, lifecycle = _provider()
+    seen: list[int] = []
+
+    async def probe(_server: object) -> None:  # runs after the shim's own drain hook
+        async with httpx.AsyncClient(timeout=5) as http:
+            seen.append((await http.get(f"http://127.0.0.1:{shim.port}/readyz")).status_code)
+
+    lifecycle.before_readonly.append(probe)
+    await server.start()
+    port = shim.port
+    async with httpx.AsyncClient(timeout=5) as http:
+        assert (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+    await server.shutdown()
+    assert seen == [503]
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient(timeout=2) as http:
+            await http.get(f"http://127.0.0.1:{port}/healthz")
+    assert shim.state.phase.value == "stopped"
+
+
+@pytest.mark.asyncio
+async def test_a_taken_port_fails_start_with_our_error() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        shim = RestShim(PopularRecommender(), RestShimConfig(port=holder.getsockname()[1]))
+        with pytest.raises(RestShimStartError, match="cannot bind"):
+            await shim.start()
+    with pytest.raises(RestShimError, match="not started"):
+        _ = shim.port
+
+
+def _listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str]:
+    """Read stdout up to the ``listening dubbo://`` line; the process is killed if it takes too long."""
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    found: dict[str, str] = {}
+    try:
+        for line in process.stdout:
+            if line.startswith("listening "):
+                scheme, _, rest = line.strip().removeprefix("listening ").partition("://")
+                found[scheme] = f"{scheme}://{rest}"
+                if scheme == "dubbo":
+                    break
+    finally:
+        watchdog.cancel()
+    return found
+
+
+def test_serve_with_rest_port_serves_http_and_stops_on_sigterm() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DUBBO_RECSYS_JWT_SECRET", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        lines = _listening_lines(process, 60)
+        assert set(lines) == {"http", "dubbo"}, (lines, process.stderr.read() if process.poll() else "")
+        base = lines["http"]
+        assert httpx.get(f"{base}/readyz", timeout=5).json() == {"ready": True, "phase": "serving"}
+        answer = httpx.get(f"{base}/recommend", params={"userId": "u1", "count": 2}, timeout=5).json()
+        assert len(answer["items"]) == 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
