@@ -1,0 +1,177 @@
+"""Assemble the recommender every protocol shares, from the serve options.
+
+Without ``--artifacts`` the provider answers from ``PopularRecommender`` (the
+protocol demo). With an artifact directory it runs the recommendation funnel:
+
+- features: the embedded store built from the artifacts, or Redis (``--redis``)
+  with the embedded store kept as the light pipeline's local copy;
+- recall: ``recall.Recall`` over the artifacts (Faiss, neighbour tables, hot lists);
+- rank: the stages of ``rank`` (pre-rank, the in-process ranking model, light
+  rankers, re-rank), when the artifacts hold their models;
+- scenes: the default scene, or per-scene configs from a directory or Nacos
+  (``--scenes``), compiled by ``pipeline.scenes.SceneRecommender``.
+
+``PipelineApp(options)`` only validates; ``await app.open()`` loads the arrays,
+indexes and models and connects Redis and the config center, and must finish
+before the server listens. ``await app.close()`` releases them after it closed.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from interfaces.recommend import RecommendRequest, RecommendResponse
+
+log = logging.getLogger(__name__)
+
+
+class AppConfigError(ValueError):
+    """The serve options do not describe a pipeline that can run."""
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    artifacts: Path | None = None
+    redis_url: str | None = None  # features (and the seen filter) on Redis
+    redis_prefix: str | None = None
+    scenes: str | None = None  # a directory of scene files, or nacos://host:port?namespace=..&group=..
+    budget_ms: float = 100.0
+    light_budget_ms: float = 50.0
+
+    def __post_init__(self) -> None:
+        if self.artifacts is not None and not (Path(self.artifacts) / "manifest.json").is_file():
+            raise AppConfigError(f"{self.artifacts} is not an artifact directory (no manifest.json): "
+                                 "build one with `dubbo-recsys build`")
+        if self.redis_url and self.artifacts is None:
+            raise AppConfigError("--redis needs --artifacts too (the light pipeline's local copy)")
+        if self.scenes and self.artifacts is None:
+            raise AppConfigError("--scenes needs --artifacts: scenes configure the pipeline over them")
+        if not 1 <= self.budget_ms <= 60_000 or not 1 <= self.light_budget_ms <= 60_000:
+            raise AppConfigError("budgets must be between 1 and 60000 ms")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pipeline")
+    group.add_argument("--artifacts", type=Path, default=_env_path("DUBBO_RECSYS_ARTIFACTS"), metavar="DIR",
+                       help="artifact directory from `dubbo-recsys build` (env DUBBO_RECSYS_ARTIFACTS); "
+                            "without it the provider answers from a fixed popularity list")
+    group.add_argument("--redis", dest="redis_url", default=os.environ.get("REDIS_URL") or None, metavar="URL",
+                       help="read features and the seen filter from Redis (env REDIS_URL); "
+                            "load them first with `dubbo-recsys load`")
+    group.add_argument("--redis-prefix", default=None, help="key prefix used by `dubbo-recsys load`")
+    group.add_argument("--scenes", default=os.environ.get("DUBBO_RECSYS_SCENES") or None, metavar="DIR|URL",
+                       help="per-scene configs: a directory of <dataId>.json files, or nacos://HOST:PORT?... "
+                            "(env DUBBO_RECSYS_SCENES)")
+    group.add_argument("--budget-ms", type=float, default=100.0, help="per-request deadline (default 100)")
+    group.add_argument("--light-budget-ms", type=float, default=50.0,
+                       help="deadline of the light pipeline after the full one failed (default 50)")
+
+
+def options_from_args(args: argparse.Namespace) -> PipelineOptions:
+    return PipelineOptions(
+        artifacts=args.artifacts, redis_url=args.redis_url, redis_prefix=args.redis_prefix, scenes=args.scenes,
+        budget_ms=args.budget_ms, light_budget_ms=args.light_budget_ms,
+    )
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+class PipelineApp:
+    """The shared ``Recommender``: the funnel over the artifacts, or the popularity list."""
+
+    def __init__(self, options: PipelineOptions) -> None:
+        self.options = options
+        self._scenes: Any = None
+        self._features: Any = None
+        self._config_center: Any = None
+        self.resources: Any = None
+        self._fallback: Any = None
+        if options.artifacts is None:
+            from provider.popular import PopularRecommender
+
+            self._fallback = PopularRecommender()
+
+    @property
+    def pipeline_enabled(self) -> bool:
+        return self.options.artifacts is not None
+
+    async def open(self) -> None:
+        """Load the artifacts, connect Redis and the config center, compile the scenes. Idempotent.
+
+        Runs before the server listens, so blocking on array and model loading here is fine."""
+        if self._fallback is not None or self._scenes is not None:
+            return
+        from features.embedded import EmbeddedFeatureStore
+        from features.seen import InMemorySeenFilter, SeenConfig
+        from pipeline.assemble import Resources, load_stage_modules
+        from pipeline.scenes import SceneRecommender
+        from recall import Recall
+
+        for problem in load_stage_modules():
+            log.warning("stage module not available: %s", problem)
+        assert self.options.artifacts is not None
+        root = Path(self.options.artifacts)
+        local = EmbeddedFeatureStore.from_artifacts(root)
+        store: Any = local
+        seen: Any = InMemorySeenFilter(SeenConfig())
+        if self.options.redis_url:
+            from features import FeatureBackend, FeaturesConfig, open_features
+            from features.redis import RedisConfig
+
+            redis_kw: dict[str, Any] = {"url": self.options.redis_url}
+            if self.options.redis_prefix:
+                redis_kw["prefix"] = self.options.redis_prefix
+            self._features = await open_features(
+                FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw)))
+            store, seen = self._features.store, self._features.seen
+        popular = _popular_from_artifacts(root)
+        self.resources = Resources(
+            popular=lambda _request: popular,
+            features=store,
+            local_features=local,
+            seen=seen,
+            recall=Recall.load(root, store, seen=seen),
+            artifacts=root,
+            budget_seconds=self.options.budget_ms / 1000.0,
+            light_budget_seconds=self.options.light_budget_ms / 1000.0,
+        )
+        if self.options.scenes:
+            from registry.config_center import open_config_center
+
+            target = self.options.scenes
+            if target.startswith("nacos://"):
+                self._config_center = await open_config_center(target)
+            else:
+                self._config_center = await open_config_center(None, local_dir=target)
+        self._scenes = SceneRecommender(self.resources, self._config_center)
+
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+        if self._fallback is not None:
+            return await self._fallback.recommend(request)
+        if self._scenes is None:
+            await self.open()
+        return await self._scenes.recommend(request)
+
+    async def close(self) -> None:
+        if self._config_center is not None:
+            await self._config_center.close()
+            self._config_center = None
+        if self._features is not None:
+            await self._features.close()
+            self._features = None
+
+
+def _popular_from_artifacts(root: Path, limit: int = 500) -> list[tuple[str, float]]:
+    """The scene's cached popular list: the artifact's global hot list, scored by rank."""
+    import json
+
+    with open(root / "hot.json", encoding="utf-8") as handle:
+        hot = json.load(handle).get("global", [])[:limit]
+    return [(str(item), round(1.0 / (1.0 + rank), 6)) for rank, item in enumerate(hot)]
