@@ -3,8 +3,10 @@
 ``request_id`` is a context variable: the REST app and ``recorded.ObservedRecommender``
 set it for the duration of a request, and every log record written meanwhile (the
 pipeline's "pipeline failed" warnings, say) carries it, because asyncio copies the
-context into the tasks a request starts. ``configure_json_logs`` swaps the root
-handler's formatter; nothing here changes log levels elsewhere.
+context into the tasks a request starts. ``RequestIdFilter`` stamps the id on each
+record when it is emitted, in the caller's context, so a formatter that runs later
+(another thread, a queue) still has it. ``configure_json_logs`` installs both on the
+root handler; nothing here changes log levels elsewhere.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["request_id", "new_request_id", "JsonLogFormatter", "configure_json_logs"]
+__all__ = ["request_id", "new_request_id", "RequestIdFilter", "JsonLogFormatter", "configure_json_logs"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("dubbo_recsys_request_id", default="")
 
@@ -25,6 +27,15 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps ``record.requestId`` with the current request id (never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "requestId", ""):
+            record.requestId = request_id.get()
+        return True
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -37,11 +48,11 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        current = request_id.get()
+        current = getattr(record, "requestId", "") or request_id.get()
         if current:
             document["requestId"] = current
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key != "requestId" and not key.startswith("_"):
                 document[key] = value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
         if record.exc_info:
             document["exc"] = self.formatException(record.exc_info)
@@ -52,6 +63,7 @@ def configure_json_logs(level: int = logging.INFO, stream: Any = None) -> loggin
     """Write the root logger's records as JSON lines to ``stream`` (stderr by default)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLogFormatter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
