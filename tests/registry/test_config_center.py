@@ -104,7 +104,7 @@ async def test_no_nacos_and_no_directory_is_an_error() -> None:
 
 @pytest_asyncio.fixture
 async def nacos_center(tmp_path: Path) -> AsyncIterator[NacosConfigCenter]:
-    settings = NacosSettings(addresses=(require_env("NACOS_ADDR"),), work_dir=tmp_path / "sdk", request_timeout=5)
+    settings = NacosSettings(addresses=(require_env("NACOS_ADDR"),), work_dir=tmp_path / "sdk", request_timeout=10)
     center = await NacosConfigCenter.connect(settings, LocalConfigCenter(tmp_path / "fallback"))
     try:
         yield center

@@ -32,7 +32,7 @@ def exported(**overrides: object) -> ExportedService:
 def settings_for(addr: str, tmp_path: Path, **overrides: object) -> NacosSettings:
     base = parse_registry_url(f"nacos://{addr}")
     assert base is not None
-    fields = dict(addresses=base.addresses, work_dir=tmp_path / "sdk", unregister_wait=0.0, request_timeout=3.0,
+    fields = dict(addresses=base.addresses, work_dir=tmp_path / "sdk", unregister_wait=0.0, request_timeout=10.0,
                   check_interval=0.5)
     fields.update(overrides)
     return NacosSettings(**fields)  # type: ignore[arg-type]
