@@ -22,9 +22,10 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
+if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep hessian2 out of that
+    from interfaces.recommend import RecommendRequest, RecommendResponse
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class PipelineApp:
                 self._config_center = await open_config_center(None, local_dir=target)
         self._scenes = SceneRecommender(self.resources, self._config_center)
 
-    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+    async def recommend(self, request: "RecommendRequest") -> "RecommendResponse":
         if self._fallback is not None:
             return await self._fallback.recommend(request)
         if self._scenes is None:

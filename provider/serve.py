@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from provider.rest import options as rest_options  # cheap: no web framework import
 
     rest_options.add_arguments(parser)
+    from provider import app as pipeline_app  # cheap: the pipeline is imported when opened
+
+    pipeline_app.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from provider.grpc_shim import GrpcShimConfigError
     from provider.grpc_shim import options as grpc_options
     from provider.registration import RegistrationSettings
+    from provider.app import AppConfigError, options_from_args
     from provider.rest import RestShimConfigError
     from provider.rest import options as rest_options
 
@@ -91,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         )
         grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
         rest_config = rest_options.config_from_args(args)
+        pipeline = options_from_args(args)
         registration = RegistrationSettings(
             url=args.registry, application=args.application, host=args.advertise_host, timeout_ms=args.timeout_ms
         )
@@ -101,10 +106,10 @@ def run(args: argparse.Namespace) -> int:
                 parse_registry_url(args.registry)
             except RegistryURLError as exc:
                 raise ConfigError(str(exc)) from exc
-    except (ConfigError, GrpcShimConfigError, RestShimConfigError) as exc:
+    except (ConfigError, GrpcShimConfigError, RestShimConfigError, AppConfigError) as exc:
         print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
         return 2
-    extras = _Extras(grpc_config, registration if registration.enabled else None, rest_config)
+    extras = _Extras(grpc_config, registration if registration.enabled else None, rest_config, pipeline)
     if args.workers == 1:
         return _run_worker(config, extras, args.loop, ready_fd=None)
     return _run_workers(config, extras, args.loop, args.workers)
@@ -117,6 +122,7 @@ class _Extras:
     grpc: Any = None
     registration: Any = None
     rest: Any = None
+    pipeline: Any = None  # provider.app.PipelineOptions
 
 
 def _announce(config: Any, port: int, exports: Any) -> None:
@@ -129,13 +135,22 @@ def _announce(config: Any, port: int, exports: Any) -> None:
 
 def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | None) -> int:
     """One worker: both services over one recommender, the gRPC shim and registration when asked for."""
-    from provider.popular import PopularRecommender
+    from provider.app import PipelineApp, PipelineOptions
     from provider.services import default_exports
     from provider.transport import Lifecycle
 
-    recommender = PopularRecommender()
+    recommender = PipelineApp(extras.pipeline or PipelineOptions())
     exports = default_exports(recommender)
     lifecycle = Lifecycle()
+
+    async def open_pipeline(_server: Any) -> None:
+        await recommender.open()
+
+    async def close_pipeline(_server: Any) -> None:
+        await recommender.close()
+
+    lifecycle.before_listening.append(open_pipeline)
+    lifecycle.after_close.append(close_pipeline)
     rest = None
     if extras.rest is not None:  # REST, /metrics and the console; counts dubbo:// and gRPC calls too
         from provider.rest import run_beside as rest_beside

@@ -111,6 +111,7 @@ async def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
 class Lifecycle:
     """Hooks other layers attach to; each receives the server and is awaited in order."""
 
+    before_listening: list[Hook] = field(default_factory=list)  # e.g. load models, connect Redis
     after_listening: list[Hook] = field(default_factory=list)
     before_readonly: list[Hook] = field(default_factory=list)
     after_close: list[Hook] = field(default_factory=list)
@@ -144,6 +145,8 @@ class Server:
         loop = asyncio.get_running_loop()
         self._drained = asyncio.Event()
         self._drained.set()
+        for hook in self.lifecycle.before_listening:  # nothing can call us before these finish
+            await hook(self)
         self._server = await loop.create_server(
             lambda: _Connection(self),
             self.config.host,
