@@ -2,6 +2,7 @@
 
 ::
 
+    config       ObservabilityConfig: OTLP endpoint, JSON logs, trace sampling
     observer     DispatchObserver / CallObserver protocols; bounded labels (no deps)
     state        ProviderState: services, registry state, phase, breakers, versions
     metrics      ProviderMetrics: Prometheus registry + the console's per-method table
@@ -19,6 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from provider.observability.config import ObservabilityConfig
 from provider.observability.errors import ObservabilityConfigError, ObservabilityError
 from provider.observability.observer import UNKNOWN, CallObserver, DispatchObserver, dispatch_labels
 from provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
@@ -28,7 +30,7 @@ __all__ = [
     "Phase", "ProviderState", "RegistryState", "ServiceInfo",
     "ProviderMetrics", "ObservedRecommender",
     "configure_tracing", "configure_json_logs", "JsonLogFormatter", "request_id",
-    "ObservabilityError", "ObservabilityConfigError",
+    "ObservabilityConfig", "ObservabilityError", "ObservabilityConfigError",
 ]
 
 _LAZY = {

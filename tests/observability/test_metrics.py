@@ -64,15 +64,15 @@ def test_a_failing_version_source_shows_as_an_error_not_an_exception() -> None:
 
 
 def test_the_method_table_counts_errors_and_forgets_old_calls_for_qps() -> None:
-    metrics = ProviderMetrics(window=1.0)
+    metrics = ProviderMetrics(window=2)  # QPS = calls in the last 2 whole seconds / 2
     for status in ("ok", "ok", "exception"):
         metrics.observe_call("dubbo", "svc", "m", status, 0.004)
     metrics.observe_call("rest", "/recommend", "GET", "200", 0.002)
     rows = {(r["protocol"], r["method"]): r for r in metrics.method_table()}
     assert rows[("dubbo", "m")] == {"protocol": "dubbo", "interface": "svc", "method": "m", "calls": 3,
-                                    "errors": 1, "qps": 3.0, "meanMs": 4.0}
+                                    "errors": 1, "qps": 1.5, "meanMs": 4.0}
     assert rows[("rest", "GET")]["errors"] == 0
-    time.sleep(1.05)
+    time.sleep(2.05)
     assert all(r["qps"] == 0 for r in metrics.method_table())
     assert rows[("dubbo", "m")]["calls"] == 3
 
@@ -81,5 +81,17 @@ def test_each_instance_has_its_own_registry_and_the_window_is_checked() -> None:
     first, second = ProviderMetrics(), ProviderMetrics()
     first.observe_call("grpc", "recommend", "recommend", "200", 0.1)
     assert "grpc" in first.exposition().decode() and "grpc" not in second.exposition().decode()
-    with pytest.raises(ObservabilityConfigError, match="window"):
-        ProviderMetrics(window=0)
+    for bad in (0, 1.5, 301):
+        with pytest.raises(ObservabilityConfigError, match="window"):
+            ProviderMetrics(window=bad)
+
+
+def test_the_latency_histogram_puts_each_call_in_its_bucket() -> None:
+    metrics = ProviderMetrics()
+    for seconds in (0.0004, 0.001, 0.003, 7.0):
+        metrics.observe_call("dubbo", "svc", "m", "ok", seconds)
+    buckets = {dict(k)["le"]: v for k, v in _samples(metrics, "dubbo_recsys_request_seconds").items()
+               if "le" in dict(k)}
+    assert (buckets["0.0005"], buckets["0.001"], buckets["0.005"], buckets["5.0"], buckets["+Inf"]) == (1, 2, 3, 3, 4)
+    counts = _samples(metrics, "dubbo_recsys_requests")
+    assert counts[(("interface", "svc"), ("method", "m"), ("protocol", "dubbo"), ("status", "ok"))] == 4
