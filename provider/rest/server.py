@@ -9,10 +9,10 @@ startup and main loop without its signal handling, which belongs to ``serve``.
 ``attach(lifecycle)`` ties the shim to a dubbo:// ``provider.transport.Server``:
 
 - ``after_listening``: count dubbo:// calls (the metrics join ``Dispatcher.observers``),
-  start HTTP, mark the provider SERVING and its services REGISTERED when a registry
-  is used (attach after ``register_beside`` so this runs after registering);
+  start HTTP; after every other hook (the registry's included): SERVING, and
+  REGISTERED when a registry is used;
 - ``before_readonly``, first of all: DRAINING, so ``/readyz`` answers 503 at once
-  while dubbo:// drains; last: the services are WITHDRAWN;
+  while dubbo:// drains; after every other hook: the services are WITHDRAWN;
 - ``after_close``: stop HTTP, STOPPED.
 
 ``observed(protocol)`` wraps the recommender for another adapter (the gRPC shim),
@@ -119,6 +119,13 @@ class RestShim:
                 observers.append(self.metrics)
             state.dubbo_address = f"{server.config.host}:{server.port}"
             await self.start()
+            # hooks added now go after every hook attached so far, whichever order the
+            # layers were wired in: SERVING/REGISTERED after the registry registered,
+            # WITHDRAWN after it deregistered (the server iterates the live lists)
+            lifecycle.after_listening.append(serving)
+            lifecycle.before_readonly.append(withdrawn)
+
+        async def serving(_server: Any) -> None:
             if state.registry_state is RegistryState.PENDING:
                 state.registry_state = RegistryState.REGISTERED
             state.phase = Phase.SERVING
@@ -136,7 +143,6 @@ class RestShim:
 
         lifecycle.after_listening.append(start)
         lifecycle.before_readonly.insert(0, draining)
-        lifecycle.before_readonly.append(withdrawn)
         lifecycle.after_close.append(stop)
         return self
 

@@ -1,6 +1,7 @@
 """The shim on real sockets beside a real dubbo:// server: lifecycle, drain, metrics, the CLI."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -114,11 +115,12 @@ def _listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str
     return found
 
 
-def test_serve_with_rest_port_serves_http_and_stops_on_sigterm() -> None:
+def test_serve_with_rest_port_serves_http_logs_json_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DUBBO_RECSYS_JWT_SECRET", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio"],
+        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
+         "--json-logs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
@@ -126,13 +128,45 @@ def test_serve_with_rest_port_serves_http_and_stops_on_sigterm() -> None:
         assert set(lines) == {"http", "dubbo"}, (lines, process.stderr.read() if process.poll() else "")
         base = lines["http"]
         assert httpx.get(f"{base}/readyz", timeout=5).json() == {"ready": True, "phase": "serving"}
-        answer = httpx.get(f"{base}/recommend", params={"userId": "u1", "count": 2}, timeout=5).json()
-        assert len(answer["items"]) == 2
+        answer = httpx.get(f"{base}/recommend", params={"userId": "u1", "count": 2}, timeout=5,
+                           headers={"X-Request-Id": "e2e-request-1"})
+        assert len(answer.json()["items"]) == 2 and answer.headers["x-request-id"] == "e2e-request-1"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        logged = [json.loads(line) for line in process.stderr.read().splitlines() if line.startswith("{")]
+        access = [entry for entry in logged if entry.get("requestId") == "e2e-request-1"]
+        assert access and access[0]["http.path"] == "/recommend" and access[0]["http.status"] == 200
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+@pytest.mark.asyncio
+async def test_registry_state_follows_the_registry_hooks_whatever_the_wiring_order() -> None:
+    recommender = PopularRecommender()
+    exports = default_exports(recommender)
+    lifecycle = Lifecycle()
+    shim = RestShim(recommender, RestShimConfig(port=0), exports, registry_url="nacos://127.0.0.1:8848?group=x")
+    shim.attach(lifecycle)  # attached before the registry's hooks, as serve wires it
+    seen: dict[str, tuple[str, str]] = {}
+
+    async def register(_server: object) -> None:
+        seen["register"] = (shim.state.registry_state.value, shim.state.phase.value)
+
+    async def deregister(_server: object) -> None:
+        seen["deregister"] = (shim.state.registry_state.value, shim.state.phase.value)
+
+    lifecycle.after_listening.append(register)
+    lifecycle.before_readonly.append(deregister)
+    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    await server.start()
+    after_start = (shim.state.registry_state.value, shim.state.phase.value)
+    await server.shutdown()
+    assert seen["register"] == ("pending", "starting")
+    assert after_start == ("registered", "serving")
+    assert seen["deregister"] == ("registered", "draining")
+    assert (shim.state.registry_state.value, shim.state.phase.value) == ("withdrawn", "stopped")
+    assert shim.state.registry_url == "nacos://127.0.0.1:8848"
