@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("features.load", "stream an artifact directory's user and item features into Redis"),
     "eval": ("recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),
+    "eval-rank": ("rank.eval_command", "print ranking quality (NDCG@10, HR@10: funnel, recall, popularity) on an artifact directory"),
     "scene-check": ("registry.scene_check", "validate scene config documents (the Nacos per-scene JSON) before publishing"),
 }
 

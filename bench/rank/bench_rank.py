@@ -1,0 +1,93 @@
+"""Latency of the ranker alone: DIN on 200 candidates, in process and through TF Serving's Predict.
+
+    python bench/rank/bench_rank.py ARTIFACT_DIR [--calls 300]
+
+In process: the ``din`` stage with ``offload`` off (inline) and on (2-thread pool).
+Remote: the ``tfserving`` stage against ``tests/rank/prediction_server.py`` started as
+a separate process on 127.0.0.1 (TensorFlow behind the real PredictionService protos;
+TF Serving itself cannot be installed here). Each call ranks one user's 200
+candidates (the pre-rank's output for a real user), calls run one after another,
+users cycle; the first 20 calls of each mode are warm-up and not counted.
+Bounded: ``--calls`` (at most 5,000) per mode, and a 120 s wall-clock cap per mode.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from features.embedded import EmbeddedFeatureStore  # noqa: E402
+from interfaces.recommend import RecommendRequest  # noqa: E402
+from pipeline import Candidate, Query, StageKind, build_stage  # noqa: E402
+from rank.base import RankArtifacts  # noqa: E402
+
+WARMUP = 20
+CAP_SECONDS = 120.0
+
+
+async def measure(stage, inputs, calls: int) -> list[float]:
+    times: list[float] = []
+    started = time.monotonic()
+    for n in range(calls + WARMUP):
+        user_id, ids = inputs[n % len(inputs)]
+        query = Query.start(RecommendRequest(userId=user_id, count=10), 5.0)
+        candidates = [Candidate(i) for i in ids]
+        t = time.perf_counter()
+        await stage.run(query, candidates)
+        if n >= WARMUP:
+            times.append((time.perf_counter() - t) * 1000.0)
+        if time.monotonic() - started > CAP_SECONDS:
+            break
+    return times
+
+
+def line(name: str, times: list[float]) -> str:
+    p50, p99 = np.percentile(times, [50, 99])
+    return f"{name:<28} calls {len(times):>5}  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  mean {np.mean(times):7.2f} ms"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("artifacts")
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+    calls = max(1, min(args.calls, 5_000))
+    root = Path(args.artifacts)
+    store = EmbeddedFeatureStore.from_artifacts(root)
+    resources = SimpleNamespace(artifacts=root, features=store)
+    artifacts = RankArtifacts.of(resources)
+    prerank = build_stage(StageKind.PRE_RANK, "dssmRank", resources, {"size": 200})
+    users = list(artifacts.user_rows)[:50]
+    inputs = []
+    for user_id in users:
+        query = Query.start(RecommendRequest(userId=user_id, count=10), 5.0)
+        ranked = await prerank.run(query, [Candidate(i) for i in artifacts.item_ids])
+        inputs.append((user_id, [c.item_id for c in ranked]))
+    print(f"{len(users)} users x 200 candidates; {calls} calls per mode after {WARMUP} warm-up calls")
+    for name, params in (("in-process, inline", {"offload": False}), ("in-process, 2-thread pool", {"offload": True})):
+        print(line(name, await measure(build_stage(StageKind.RANK, "din", resources, params), inputs, calls)))
+    server = subprocess.Popen([sys.executable, "-m", "tests.rank.prediction_server", str(root / "models/rank/din")],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        port = int(server.stdout.readline())  # type: ignore[union-attr]
+        remote = build_stage(StageKind.RANK, "tfserving", resources,
+                             {"target": f"127.0.0.1:{port}", "timeout_seconds": 5.0})
+        print(line("remote (Predict, in-test server)", await measure(remote, inputs, calls)))
+        await remote.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,169 @@
+"""The ranking build step: DIN (TensorFlow SavedModel) plus the light LR and FM rankers.
+
+``RankModel`` trains the three models of ``offline.rank_model`` on the train
+split and writes ``models/rank/`` (see ``offline.rank_export`` for the
+signatures and ``offline/ARTIFACTS.md`` for the files). It records in the
+manifest ``metrics`` NDCG@10 / HR@10 of each model ranking *all* items for at
+most ``eval_users`` test users (their training items removed): a quick check
+that training worked, not a number anything is tuned on.
+
+Cost on the 2-core CI machine: ML-100K (99k examples) about 60-90 s with the
+defaults, the 2,000 x 5,000 synthetic catalog about the same. Its own config
+slice lives here (defaults only), so adding it does not touch ``BuildConfig``;
+builder code is part of the artifact version, so a change here rebuilds.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from offline.config import BuildConfig
+from offline.dataset import SourceData, Split
+from offline.errors import BuildConfigError
+from offline.steps import BuildContext
+
+__all__ = ["RankModelConfig", "RankModel", "rank_inputs", "PROFILE_FIELDS"]
+
+# Profile fields fed to the rankers when the source has them (raw age and zip are left to the buckets).
+PROFILE_FIELDS = ("age_group", "gender", "occupation", "region")
+
+
+@dataclass(frozen=True, slots=True)
+class RankModelConfig:
+    dim: int = 32
+    fm_dim: int = 16
+    history_len: int = 20
+    negatives: int = 64  # shared per batch, drawn from popularity ** pop_power
+    pop_power: float = 0.75
+    epochs: int = 3
+    batch_size: int = 512
+    learning_rate: float = 0.003
+    l2: float = 1e-5  # on the LR cross weights only
+    eval_users: int = 1_000  # users in the quick metric
+    seed: int = 13
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("dim", 2, 512), ("fm_dim", 2, 512), ("history_len", 1, 500), ("negatives", 1, 10_000),
+                                ("epochs", 1, 100), ("batch_size", 8, 65_536), ("eval_users", 0, 1_000_000)):
+            value = getattr(self, name)
+            if not (low <= value <= high):
+                raise BuildConfigError(f"rank model {name} must be in [{low}, {high}], got {value!r}")
+        if not (0.0 <= self.pop_power <= 2.0 and 1e-6 <= self.learning_rate <= 1.0 and 0.0 <= self.l2 <= 1.0):
+            raise BuildConfigError("rank model pop_power must be in [0, 2], learning_rate in [1e-6, 1], l2 in [0, 1]")
+
+
+def rank_inputs(source: SourceData, split: Split, history_len: int):
+    """Integer inputs for ``offline.rank_model`` (index space: 0 pad, 1 unknown, 2 + row)."""
+    from offline.rank_model import OFFSET, PAD, RankInputs, pop_bucket
+
+    fields = tuple(f for f in PROFILE_FIELDS if f in source.user_profile)
+    columns = [source.user_profile[f].tolist() for f in fields]
+    tokens = [[f"{f}={col[row]}" for f, col in zip(fields, columns)] for row in range(source.n_users)]
+    vocab = sorted({t for row in tokens for t in row})
+    position = {t: OFFSET + i for i, t in enumerate(vocab)}
+    user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(source.n_users, len(fields))
+
+    counts = np.diff(source.category_ptr)
+    width = max(1, int(counts.max(initial=1)))
+    item_categories = np.zeros((source.n_items, width), dtype=np.int32)
+    rows = np.repeat(np.arange(source.n_items), counts)
+    item_categories[rows, np.arange(len(rows)) - source.category_ptr[rows]] = source.category_codes + OFFSET
+
+    train = split.train  # sorted by user then time
+    user, item = train.user, train.item
+    history = np.zeros((len(user), history_len), dtype=np.int32)
+    for back in range(1, history_len + 1):
+        same = np.zeros(len(user), dtype=bool)
+        same[back:] = user[back:] == user[:-back]
+        history[back:, back - 1] = np.where(same[back:], item[:-back] + OFFSET, PAD)
+    item_count = np.bincount(item, minlength=source.n_items).astype(np.float64)
+    return RankInputs(
+        profile_vocab=vocab, user_profile=user_profile, item_categories=item_categories,
+        item_pop_bucket=pop_bucket(item_count), item_count=item_count,
+        example_user=user.astype(np.int32), example_item=(item + OFFSET).astype(np.int32), example_history=history,
+    )
+
+
+def full_ranking_quality(models: dict, inputs, split: Split, last_n: list[np.ndarray], history_len: int,
+                         max_users: int, seed: int) -> dict[str, float]:
+    """NDCG@10 and HR@10 of each model over all items, training items removed, for a sample of test users."""
+    import tensorflow as tf
+
+    from offline.rank_model import OFFSET
+
+    test = split.test
+    users = test.user
+    if max_users < len(users):
+        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    if len(users) == 0:
+        return {}
+    held = dict(zip(test.user.tolist(), test.item.tolist()))
+    train = split.train
+    bounds = np.searchsorted(train.user, np.arange(split.n_users + 1))
+    items = tf.constant(np.arange(split.n_items, dtype=np.int32)[None, :] + OFFSET)
+    out: dict[str, float] = {}
+    for name, model in models.items():
+        ndcg = hits = 0.0
+        for start in range(0, len(users), 16):
+            batch = users[start: start + 16]
+            history = np.zeros((len(batch), history_len), dtype=np.int32)
+            for i, u in enumerate(batch.tolist()):
+                recent = last_n[u][:history_len]
+                history[i, : len(recent)] = recent + OFFSET
+            scores = model.score(tf.constant(history), tf.constant(inputs.user_profile[batch]),
+                                 tf.tile(items, [len(batch), 1])).numpy()
+            for i, u in enumerate(batch.tolist()):
+                row = scores[i]
+                row[train.item[bounds[u]: bounds[u + 1]]] = -np.inf
+                target = held[u]
+                rank = int((row > row[target]).sum())
+                if rank < 10:
+                    hits += 1
+                    ndcg += 1.0 / np.log2(rank + 2)
+        out[f"rank_{name}_ndcg@10_all_items"] = round(ndcg / len(users), 4)
+        out[f"rank_{name}_hr@10_all_items"] = round(hits / len(users), 4)
+    return out
+
+
+class RankModel:
+    """Build step: ``models/rank/din`` (SavedModel), ``models/rank/light/{lr,fm}.npz``, ``models/rank/meta.json``."""
+
+    def __init__(self, config: RankModelConfig | None = None) -> None:
+        self.config = config or RankModelConfig()
+
+    def enabled(self, config: BuildConfig) -> bool:
+        return config.two_tower.enabled  # --no-two-tower builds skip every trained model
+
+    def run(self, ctx: BuildContext) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from offline.rank_export import export_din, save_light
+        from offline.rank_model import train_rankers
+
+        config = self.config
+        source, split = ctx.require("source"), ctx.require("split")
+        inputs = rank_inputs(source, split, config.history_len)
+        n_categories = len(source.category_names)
+        with ctx.progress(len(inputs.example_item) * config.epochs, "rank models") as update:
+            din, lr, fm, losses = train_rankers(inputs, source.n_items, n_categories, config, update)
+        root = ctx.path("models/rank/meta.json").parent
+        export_din(din, root / "din", ctx.root / "ids/items.txt", inputs.profile_vocab, config.history_len)
+        save_light(lr, fm, root / "light")
+        quality = full_ranking_quality({"din": din, "lr": lr, "fm": fm}, inputs, split, ctx.require("last_n"),
+                                       config.history_len, config.eval_users, config.seed)
+        ctx.metrics.update(quality)
+        ctx.params["rank_model"] = dataclasses.asdict(config)
+        ctx.write_json("models/rank/meta.json", {
+            "model": "din",
+            "history_len": config.history_len,
+            "profile_fields": [f for f in PROFILE_FIELDS if f in source.user_profile],
+            "profile_vocab": inputs.profile_vocab,
+            "categories": source.category_names.tolist(),
+            "signatures": {"rank": ["history", "profile", "items"],
+                           "serving_default": ["userExamples", "userContextExamples", "itemExamples"]},
+            "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, logQ-corrected sampled softmax",
+            "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
+            "quality": quality,
+        })

@@ -1,0 +1,39 @@
+"""Fixtures of the rank tests: one small synthetic build with every model, made in-process once.
+
+The build is the real one (``offline.build.run_build``) with a small catalog and
+short training (about 20-40 s on a busy 2-core machine), so the SavedModel, the
+light arrays and the two-tower vectors are what the stages read in production.
+The ML-100K quality test reads the CI-built ``ARTIFACTS_ML100K`` instead.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from offline.build import run_build
+from offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+from offline.rank_steps import RankModel, RankModelConfig
+from offline.steps import default_steps
+
+SMALL = SyntheticConfig(users=300, items=500, seed=5, mean_interactions=20.0)
+RANK = RankModelConfig(dim=8, fm_dim=4, history_len=10, negatives=16, epochs=1, batch_size=256, eval_users=50)
+
+
+@pytest.fixture(scope="session")
+def small_artifacts(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rank") / "small"
+    config = BuildConfig(source="synthetic", out=out, synthetic=SMALL,
+                         neighbors=NeighborConfig(k=20, hot_k=30, last_n=20),
+                         two_tower=TwoTowerConfig(dim=8, epochs=1, batch_size=256))
+    steps = [step for step in default_steps() if not isinstance(step, RankModel)] + [RankModel(RANK)]
+    run_build(config, steps=steps)
+    return out
+
+
+@pytest.fixture
+def resources(small_artifacts):
+    from features.embedded import EmbeddedFeatureStore
+
+    return SimpleNamespace(artifacts=small_artifacts, features=EmbeddedFeatureStore.from_artifacts(small_artifacts))

@@ -1,0 +1,111 @@
+"""The TF Serving client against a PredictionService served by TensorFlow in the test (prediction_server)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from interfaces.recommend import RecommendRequest
+from pipeline import Candidate, Query, StageKind, build_stage
+from rank.base import RankArtifacts, RankConfigError, RankerUnavailable
+from rank.remote import TFServingClient, TFServingConfig, TFServingRanker
+from tests.rank.prediction_server import PredictionServer
+from tests.support import free_port
+
+
+def _query(user_id: str, budget: float = 5.0) -> Query:
+    return Query.start(RecommendRequest(userId=user_id, count=10), budget)
+
+
+def _candidates(artifacts: RankArtifacts) -> list[Candidate]:
+    ids = artifacts.item_ids[:150] + ["unknown-item"]
+    return [Candidate(i, 0.0, ("test",)) for i in ids]
+
+
+@pytest.mark.asyncio
+async def test_remote_scores_equal_in_process_scores(small_artifacts, resources):
+    server = await PredictionServer(small_artifacts / "models/rank/din", model_name="rank-din").start()
+    try:
+        remote = build_stage(StageKind.RANK, "tfserving", resources,
+                             {"target": server.target, "model_name": "rank-din", "timeout_seconds": 5.0})
+        local = build_stage(StageKind.RANK, "din", resources, {})
+        artifacts = RankArtifacts.of(resources)
+        user_id = artifacts.item_ids and next(iter(artifacts.user_rows))
+        by_remote = await remote.run(_query(user_id), _candidates(artifacts))
+        by_local = await local.run(_query(user_id), _candidates(artifacts))
+        assert [c.item_id for c in by_remote] == [c.item_id for c in by_local]
+        np.testing.assert_allclose([c.score for c in by_remote], [c.score for c in by_local], rtol=1e-5, atol=1e-5)
+        assert by_remote[0].channels == ("test",) and "tfserving" in by_remote[0].scores
+        sent = server.requests[-1]
+        assert sent.model_spec.name == "rank-din" and sent.model_spec.signature_name == "serving_default"
+        assert not sent.model_spec.HasField("version")  # version 0 is omitted
+        assert len(sent.inputs["itemExamples"].string_val) == 151  # one batch, every candidate
+        assert list(sent.inputs["userExamples"].tensor_shape.dim)[0].size == 1
+        await remote.close()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_model_name_is_an_unavailable_ranker(small_artifacts, resources):
+    server = await PredictionServer(small_artifacts / "models/rank/din").start()
+    try:
+        client = TFServingClient(TFServingConfig(target=server.target, model_name="other", version=3,
+                                                 timeout_seconds=5.0))
+        stage = TFServingRanker(client, resources)
+        with pytest.raises(RankerUnavailable, match="NOT_FOUND"):
+            await stage.run(_query("1"), _candidates(RankArtifacts.of(resources))[:5])
+        assert server.requests[-1].model_spec.version.value == 3
+        await stage.close()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.asyncio
+async def test_slow_server_meets_the_deadline_then_the_breaker_opens(small_artifacts, resources):
+    server = await PredictionServer(small_artifacts / "models/rank/din", delay=1.0).start()
+    try:
+        client = TFServingClient(TFServingConfig(target=server.target, timeout_seconds=0.05, failure_threshold=2,
+                                                 recovery_seconds=60.0))
+        stage = TFServingRanker(client, resources)
+        candidates = _candidates(RankArtifacts.of(resources))[:20]
+        for _ in range(2):
+            started = time.monotonic()
+            with pytest.raises(RankerUnavailable, match="within 50 ms|DEADLINE_EXCEEDED"):
+                await stage.run(_query("1"), list(candidates))
+            assert time.monotonic() - started < 0.5
+        calls = len(server.requests)
+        started = time.monotonic()
+        with pytest.raises(RankerUnavailable, match="circuit open"):
+            await stage.run(_query("1"), list(candidates))
+        assert time.monotonic() - started < 0.05 and len(server.requests) == calls  # failed fast, no call made
+        # the query's own deadline bounds the call even when the configured timeout is longer
+        slow = TFServingRanker(TFServingClient(TFServingConfig(target=server.target, timeout_seconds=5.0)), resources)
+        started = time.monotonic()
+        with pytest.raises(RankerUnavailable):
+            await slow.run(_query("1", budget=0.08), list(candidates))
+        assert time.monotonic() - started < 0.5
+        await stage.close()
+        await slow.close()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.asyncio
+async def test_nothing_listening_is_an_unavailable_ranker(resources):
+    client = TFServingClient(TFServingConfig(target=f"127.0.0.1:{free_port()}", timeout_seconds=0.5))
+    stage = TFServingRanker(client, resources)
+    with pytest.raises(RankerUnavailable):
+        await stage.run(_query("1"), [Candidate("1"), Candidate("2")])
+    await stage.close()
+    await asyncio.sleep(0)
+
+
+def test_remote_config_is_validated_when_built(resources):
+    for params in ({}, {"target": "no-port"}, {"target": "h:1", "version": -1}, {"target": "h:1", "timeout_seconds": "x"}):
+        with pytest.raises(RankConfigError):
+            build_stage(StageKind.RANK, "tfserving", resources, params)
+    stage = build_stage(StageKind.RANK, "tfserving", resources, {"tfservingAddrs": ["h:8500"], "modelName": "m"})
+    assert stage.client.config.target == "h:8500" and stage.client.config.model_name == "m"
