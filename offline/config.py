@@ -69,7 +69,7 @@ class NeighborConfig:
     max_user_items: int = 200  # most recent train items per user fed to the co-occurrence math
     max_item_users: int = 500  # users sampled per item for user-CF and swing
     swing_alpha: float = 1.0
-    block_nnz: int = 20_000_000  # bound on co-occurrence entries held at once
+    block_nnz: int = 5_000_000  # bound on co-occurrence entries held at once (~400 MB peak)
 
     def __post_init__(self) -> None:
         _check_range("k", self.k, 1, 1_000)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from offline.config import NeighborConfig
 from offline.dataset import Split
 
-__all__ = ["NeighborTable", "interaction_matrix", "top_k_rows", "item_cf", "user_cf", "swing"]
+__all__ = ["NeighborTable", "interaction_matrix", "product_row_cost", "top_k_rows", "item_cf", "user_cf", "swing"]
 
 Progress = Callable[[int], None]
 
@@ -90,15 +90,23 @@ def _row_blocks(row_cost: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
         yield start, len(row_cost)
 
 
+def product_row_cost(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
+    """Upper bound of the nnz of each row of ``left @ right``, from the sparsity patterns only.
+
+    Patterns, not values: the operands carry weights (often far below 1), which
+    would make a value-based estimate useless for sizing blocks.
+    """
+    pattern = sp.csr_matrix((np.ones(left.nnz), left.indices, left.indptr), shape=left.shape)
+    return np.asarray(pattern @ np.diff(right.indptr).astype(np.float64), dtype=np.int64)
+
+
 def _blocked_top_k(
     left: sp.csr_matrix, right: sp.csr_matrix, k: int, budget: int, progress: Progress | None
 ) -> NeighborTable:
     """Top-K of ``left @ right`` without the diagonal, computed in row blocks."""
-    right_row_nnz = np.diff(right.indptr).astype(np.int64)
-    cost = left @ right_row_nnz.astype(np.float64)  # upper bound of each output row's nnz
     index = np.full((left.shape[0], k), -1, dtype=np.int32)
     score = np.zeros((left.shape[0], k), dtype=np.float32)
-    for start, stop in _row_blocks(np.asarray(cost, dtype=np.int64) + 1, budget):
+    for start, stop in _row_blocks(product_row_cost(left, right) + 1, budget):
         block = top_k_rows(left[start:stop] @ right, k, self_offset=start)
         index[start:stop], score[start:stop] = block.index, block.score
         if progress:

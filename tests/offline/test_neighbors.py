@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from offline.config import NeighborConfig
-from offline.neighbors import _blocked_top_k, item_cf, swing, top_k_rows, user_cf
+from offline.neighbors import _blocked_top_k, item_cf, product_row_cost, swing, top_k_rows, user_cf
 from tests.offline.artifacts import arrays, ids
 
 
@@ -93,6 +93,17 @@ def test_small_blocks_give_the_same_tables():
     pieces = _blocked_top_k(x.T.tocsr(), x, 8, 40, None)
     assert np.array_equal(whole.index, pieces.index)
     np.testing.assert_allclose(whole.score, pieces.score)
+
+
+def test_block_cost_bounds_the_product_whatever_the_weights():
+    x = _random_matrix(4, users=50, items=40, density=0.3)
+    left, right = x.T.tocsr(), x
+    exact = np.diff((left @ right).tocsr().indptr)
+    cost = product_row_cost(left, right)
+    assert np.all(cost >= exact)
+    flops = [sum(right[j].nnz for j in left[r].indices) for r in range(left.shape[0])]
+    assert cost.tolist() == flops
+    assert np.array_equal(product_row_cost((left * 1e-4).tocsr(), right), cost)
 
 
 @pytest.mark.parametrize("name,kind", [("itemcf", "items"), ("swing", "items"), ("usercf", "users")])
