@@ -157,6 +157,7 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
 
         registry_url = extras.registration.url if extras.registration is not None else "none"
         rest = rest_beside(lifecycle, recommender, extras.rest, exports, registry_url)
+        exports = default_exports(rest.observed("dubbo", count_calls=False))  # spans, stage timings
 
         async def announce_rest(_server: Any) -> None:
             print(f"listening http://{extras.rest.host}:{rest.port}", flush=True)

@@ -7,6 +7,7 @@
     state        ProviderState: services, registry state, phase, breakers, versions
     metrics      ProviderMetrics: Prometheus registry + the console's per-method table
     recorded     ObservedRecommender: records calls that bypass the Dubbo dispatcher
+    sources      breakers and artifact/model/index versions read off a recommender
     tracing      OpenTelemetry spans per request and stage; OTLP only when configured
     logs         JSON log lines carrying the request id
 

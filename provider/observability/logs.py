@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import random
 import sys
 import time
-import uuid
 from typing import Any
 
 __all__ = ["request_id", "new_request_id", "RequestIdFilter", "JsonLogFormatter", "configure_json_logs"]
@@ -26,7 +26,8 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 hex digits, random enough to correlate log lines (not a secret: no urandom call per request)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIdFilter(logging.Filter):

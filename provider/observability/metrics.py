@@ -104,6 +104,7 @@ class ProviderMetrics:
             "dubbo_recsys_pipeline_answers", "Answers by the pipeline that produced them",
             ("pipeline",), registry=self.registry,
         )
+        self._answer_children: dict[str, Any] = {}
         # everything runs on the event loop; rows are only added, so readers never see a torn table
         self._table: dict[tuple[str, str, str], _MethodStats] = {}
         self.registry.register(_CallCollector(self._table))
@@ -142,7 +143,10 @@ class ProviderMetrics:
 
     def observe_answer(self, pipeline: str) -> None:
         if pipeline:
-            self._answers.labels(pipeline).inc()
+            child = self._answer_children.get(pipeline)
+            if child is None:
+                child = self._answer_children[pipeline] = self._answers.labels(pipeline)
+            child.inc()
 
     # -- readers -------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class ObservedRecommender:
 
     def __init__(self, recommender: Recommender, metrics: ProviderMetrics, protocol: str, *,
                  interface: str = "recommend", method: str = "recommend", trace_every: int = 16,
-                 tracer: Any = None, count_calls: bool = True) -> None:
+                 tracer: Any = None, count_calls: bool = True, inherit_request_id: bool = False) -> None:
         if not isinstance(trace_every, int) or not 0 <= trace_every <= 1_000_000:
             raise ObservabilityConfigError(f"trace_every: expected 0..1000000, got {trace_every!r}")
         self.inner = recommender
@@ -46,6 +46,7 @@ class ObservedRecommender:
         self.method = method
         self.trace_every = trace_every
         self.count_calls = count_calls  # False when the adapter counts its own requests (REST)
+        self.inherit_request_id = inherit_request_id  # True when the adapter set one (REST middleware)
         self._tracer = tracer if tracer is not None else default_tracer()
         self._calls = itertools.count(1)
 
@@ -53,12 +54,17 @@ class ObservedRecommender:
         """The same recording under other interface/method labels (one per REST route)."""
         twin = ObservedRecommender(self.inner, self.metrics, self.protocol, interface=interface, method=method,
                                    trace_every=self.trace_every, tracer=self._tracer,
-                                   count_calls=self.count_calls)
+                                   count_calls=self.count_calls, inherit_request_id=self.inherit_request_id)
         twin._calls = self._calls
         return twin
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        token = request_id.set(request_id.get() or new_request_id())
+        # Restore the previous id by value, not with a Token: the dubbo:// transport runs a
+        # call's first step eagerly in its own context and the rest in a Task's copy of it,
+        # and a Token cannot be reset in another context.
+        previous = request_id.get()
+        current = previous if (self.inherit_request_id and previous) else new_request_id()
+        request_id.set(current)
         sampled = (not request.debug and self.trace_every > 0 and next(self._calls) % self.trace_every == 0)
         started_ns = time.time_ns()
         started = time.perf_counter()
@@ -68,22 +74,21 @@ class ObservedRecommender:
             if self.count_calls:
                 self.metrics.observe_call(self.protocol, self.interface, self.method, "exception",
                                           time.perf_counter() - started)
-            request_id.reset(token)
+            request_id.set(previous)
             raise
         seconds = time.perf_counter() - started
+        request_id.set(previous)
         stages = stage_traces(response.debugInfo)
-        status = str(response.code)
         if self.count_calls:
-            self.metrics.observe_call(self.protocol, self.interface, self.method, status, seconds)
+            self.metrics.observe_call(self.protocol, self.interface, self.method, str(response.code), seconds)
         self.metrics.observe_answer(response.pipeline if response.code == 200 else "")
         for stage, document in stages:
             self.metrics.observe_stage(stage, str(document.get("kind", "")), float(document["millis"]) / 1000.0)
         record_spans(self._tracer, f"{self.protocol} {self.method}", {
-            "rpc.system": self.protocol, "rpc.method": self.method, "request.id": request_id.get(),
+            "rpc.system": self.protocol, "rpc.method": self.method, "request.id": current,
             "recommend.scene": request.scene, "recommend.code": response.code,
             "recommend.pipeline": response.pipeline, "recommend.degraded": bool(response.degraded),
         }, started_ns, started_ns + int(seconds * 1e9), stages)
-        request_id.reset(token)
         if sampled:
             response = dataclasses.replace(response, debugInfo=None)
         return response

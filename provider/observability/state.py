@@ -4,8 +4,8 @@
 services (from the dispatcher's exports), the registry the services are published
 in and whether they are, the lifecycle phase (``/readyz`` answers from it), the
 circuit breakers of the pipeline's downstreams, and the versions of scene configs,
-models and indexes. Versions and breakers are read through callables at the moment
-someone asks, so a hot-swapped scene config shows up without anyone telling us.
+models and indexes. Versions and breakers are read (through callables, see
+``sources``) at the moment someone asks, so a hot-swapped scene config shows up without anyone telling us.
 
 It is plain data plus ``snapshot()``; the hooks that move the phase and the registry
 state live in ``provider.rest.server.run_beside``.
@@ -87,7 +87,7 @@ class ProviderState:
 
     services: tuple[ServiceInfo, ...] = ()
     registry_url: str = "none"
-    breakers: Sequence[BreakerSource] = ()
+    breakers: Sequence[BreakerSource] | Callable[[], Iterable[BreakerSource]] = ()
     versions: VersionSource | None = None
     phase: Phase = Phase.STARTING
     registry_state: RegistryState = RegistryState.DIRECT
@@ -109,7 +109,12 @@ class ProviderState:
         return self.phase is Phase.SERVING
 
     def breaker_states(self) -> list[tuple[str, str]]:
-        return [(str(b.name), str(b.state)) for b in self.breakers]
+        """``(name, state)`` per breaker; a source that fails lists nothing, never raises."""
+        try:
+            found = self.breakers() if callable(self.breakers) else self.breakers
+            return [(str(b.name), str(b.state)) for b in found]
+        except Exception:  # noqa: BLE001 - a broken source must not break the console
+            return []
 
     def version_table(self) -> dict[str, dict[str, str]]:
         """Versions by kind; a source that fails shows as an ``error`` entry, never raises."""

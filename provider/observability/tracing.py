@@ -50,10 +50,18 @@ def configure_tracing(otlp_endpoint: str = "", service_name: str = "dubbo-recsys
 
 
 def default_tracer() -> Any:
-    """The process's tracer (a no-op one until ``configure_tracing``); ``None`` without the API."""
+    """The process's tracer, or ``None`` when no SDK tracer provider is installed (or no API).
+
+    ``None`` lets callers skip span bookkeeping altogether: the API's no-op spans
+    still cost a few microseconds per request. So install the provider
+    (``configure_tracing`` or your own) before building what records spans.
+    """
     try:
         from opentelemetry import trace
     except ImportError:
+        return None
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
         return None
     return trace.get_tracer(TRACER_NAME)
 

@@ -61,12 +61,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def build_app(recommender: Recommender, config: RestShimConfig, metrics: ProviderMetrics,
-              state: ProviderState | None = None) -> FastAPI:
+              state: ProviderState | None = None, tracer: Any = None) -> FastAPI:
     """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console."""
     state = state if state is not None else metrics.state
     auth = Authenticator(config.jwt) if config.jwt is not None else None
     observed = ObservedRecommender(recommender, metrics, "rest", interface="/recommend",
-                                   trace_every=config.observability.trace_every, count_calls=False)
+                                   trace_every=config.observability.trace_every, count_calls=False,
+                                   inherit_request_id=True, tracer=tracer)
     seed = SeedInferService(observed.labelled("/infer", "POST"))
     bearer = HTTPBearer(auto_error=False, description="a token from POST /login (only when JWT is on)")
 

@@ -26,7 +26,7 @@ import socket
 from typing import Any, Sequence
 
 from interfaces.recommender import Recommender
-from provider.observability.state import Phase, ProviderState, RegistryState
+from provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
 from provider.rest.config import RestShimConfig
 from provider.rest.errors import RestShimError, RestShimStartError
 
@@ -44,12 +44,15 @@ class RestShim:
         from provider.observability.metrics import ProviderMetrics
         from provider.rest.app import build_app
 
+        from provider.observability.sources import breakers_of, versions_of
+
         self.config = config or RestShimConfig()
-        self.state = state or ProviderState.for_exports(exports, registry_url)
+        self.state = state or ProviderState.for_exports(
+            exports, registry_url, breakers=breakers_of(recommender), versions=versions_of(recommender))
         self.metrics = ProviderMetrics(self.state)
         self._recommender = recommender
         self._tracer = tracer
-        self.app = build_app(recommender, self.config, self.metrics, self.state)
+        self.app = build_app(recommender, self.config, self.metrics, self.state, tracer)
         self._server: Any = None
         self._socket: socket.socket | None = None
         self._main: asyncio.Task[None] | None = None
@@ -60,11 +63,15 @@ class RestShim:
             raise RestShimError("the REST shim is not started")
         return int(self._socket.getsockname()[1])
 
-    def observed(self, protocol: str) -> Recommender:
-        """The recommender, counted and traced under ``protocol`` (e.g. ``grpc``)."""
+    def observed(self, protocol: str, *, count_calls: bool = True) -> Recommender:
+        """The recommender, counted and traced under ``protocol`` (e.g. ``grpc``).
+
+        ``count_calls=False`` for dubbo://, whose calls the dispatcher observer counts
+        already: the wrapper then adds only spans, stage timings and pipeline answers.
+        """
         from provider.observability.recorded import ObservedRecommender
 
-        return ObservedRecommender(self._recommender, self.metrics, protocol,
+        return ObservedRecommender(self._recommender, self.metrics, protocol, count_calls=count_calls,
                                    trace_every=self.config.observability.trace_every, tracer=self._tracer)
 
     async def start(self) -> int:
@@ -118,6 +125,8 @@ class RestShim:
             if observers is not None and self.metrics not in observers:
                 observers.append(self.metrics)
             state.dubbo_address = f"{server.config.host}:{server.port}"
+            if not state.services:
+                state.services = tuple(ServiceInfo.of_export(e) for e in server.dispatcher.exports)
             await self.start()
             # hooks added now go after every hook attached so far, whichever order the
             # layers were wired in: SERVING/REGISTERED after the registry registered,

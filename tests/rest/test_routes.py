@@ -153,3 +153,24 @@ async def test_a_request_id_header_is_kept_when_sane_and_replaced_when_not(make_
     replaced = await client.get("/healthz", headers={"x-request-id": "bad id with spaces"})
     assert kept.headers["x-request-id"] == "abc-123"
     assert replaced.headers["x-request-id"] not in ("", "bad id with spaces")
+
+
+@pytest.mark.asyncio
+async def test_the_span_of_a_rest_call_carries_the_callers_request_id() -> None:
+    import httpx
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from provider.observability.metrics import ProviderMetrics
+    from provider.rest import build_app
+
+    exporter = InMemorySpanExporter()
+    tracing = TracerProvider()
+    tracing.add_span_processor(SimpleSpanProcessor(exporter))
+    app = build_app(pipeline_recommender(), RestShimConfig(port=0), ProviderMetrics(), tracer=tracing.get_tracer("t"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rest.test") as client:
+        answer = await client.get("/recommend", params={"userId": "u1"}, headers={"x-request-id": "caller-7"})
+    assert answer.status_code == 200
+    spans = [s for s in exporter.get_finished_spans() if s.name == "rest recommend"]
+    assert len(spans) == 1 and spans[0].attributes["request.id"] == "caller-7"

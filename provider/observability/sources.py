@@ -1,0 +1,81 @@
+"""Where the console's breakers and versions come from, read off a recommender's public attributes.
+
+The provider's recommender (``provider.app.PipelineApp``) exposes ``resources``
+(a ``pipeline.assemble.Resources`` whose ``downstreams`` maps names to
+``pipeline.Downstream`` guards, created as stages first use them) and ``options``
+(whose ``artifacts`` is the artifact directory it serves from). These functions
+turn such an object into the two callables ``ProviderState`` reads at scrape
+time. They only read, duck-typed: a recommender without those attributes (the
+popularity list, a test double) simply has no breakers and no versions.
+
+Versions come from the artifact directory's ``manifest.json`` (``offline.manifest``):
+the build version, one entry per model (``models/<name>/``, the md5 of its
+``meta.json``) and per Faiss index (``faiss/<name>.index``, its md5). The manifest
+is read once per directory and modification time, not per scrape.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+__all__ = ["breakers_of", "versions_of", "artifact_versions"]
+
+_SHORT = 12  # hex digits shown for md5s and build versions
+
+_cache: dict[tuple[str, float], dict[str, dict[str, str]]] = {}
+
+
+def breakers_of(recommender: Any) -> Callable[[], Iterable[Any]]:
+    """The recommender's ``pipeline.Downstream`` guards, as they exist at call time."""
+
+    def current() -> Iterable[Any]:
+        resources = getattr(recommender, "resources", None)
+        downstreams = getattr(resources, "downstreams", None)
+        return list(downstreams.values()) if isinstance(downstreams, Mapping) else []
+
+    return current
+
+
+def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]]]:
+    """Artifact, model and index versions of the directory the recommender serves from."""
+
+    def current() -> Mapping[str, Mapping[str, str]]:
+        root = getattr(getattr(recommender, "options", None), "artifacts", None)
+        return artifact_versions(Path(root)) if root else {}
+
+    return current
+
+
+def artifact_versions(root: Path) -> dict[str, dict[str, str]]:
+    """``{"artifacts": {dir: version}, "models": {...}, "indexes": {...}}`` from ``root/manifest.json``."""
+    path = Path(root) / "manifest.json"
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return {"artifacts": {Path(root).name: "no manifest.json"}}
+    key = (str(path), stamp)
+    if key not in _cache:
+        _cache.clear()  # one directory is served at a time; keep only its latest reading
+        _cache[key] = _read(path, Path(root).name)
+    return _cache[key]
+
+
+def _read(path: Path, name: str) -> dict[str, dict[str, str]]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"artifacts": {name: f"unreadable manifest: {type(exc).__name__}"}}
+    if not isinstance(manifest, dict):
+        return {"artifacts": {name: "unreadable manifest"}}
+    found: dict[str, dict[str, str]] = {"artifacts": {name: str(manifest.get("version", "?"))[:_SHORT]},
+                                        "models": {}, "indexes": {}}
+    files = manifest.get("files")
+    for rel, info in (files.items() if isinstance(files, dict) else ()):
+        md5 = str(info.get("md5", "?"))[:_SHORT] if isinstance(info, dict) else "?"
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[0] == "models" and parts[2] == "meta.json":
+            found["models"][parts[1]] = md5
+        elif len(parts) == 2 and parts[0] == "faiss" and parts[1].endswith(".index"):
+            found["indexes"][parts[1].removesuffix(".index")] = md5
+    return found
