@@ -11,6 +11,7 @@ is closed through ``close_client`` here, which also removes the handlers that cl
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from registry.errors import RegistryUnavailableError
 
-__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers"]
+__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client"]
 
 _sdk: ModuleType | None = None
 
@@ -71,3 +72,16 @@ class LoggerHandlers:
             if handler not in self._before:
                 self._logger.removeHandler(handler)
                 handler.close()
+
+
+def wake_config_client(client: Any) -> None:
+    """Wake a config client's listen loop now instead of at its next 5 s tick.
+
+    Until that loop runs, the server does not know about a newly watched dataId (its first change
+    would arrive up to 5 s late), and ``shutdown`` waits for the same tick. Java's client listens at
+    once on ``addListener``; the Python SDK only wakes on this internal queue, so we put the wake-up
+    there ourselves, if the SDK still has it.
+    """
+    channel = getattr(getattr(client, "grpc_client_proxy", None), "execute_config_listen_channel", None)
+    if isinstance(channel, asyncio.Queue):
+        channel.put_nowait(None)

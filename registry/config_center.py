@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry._sdk import LoggerHandlers, client_config, nacos_sdk
+from registry._sdk import LoggerHandlers, client_config, nacos_sdk, wake_config_client
 from registry.errors import RegistryUnavailableError, SceneConfigError
 from registry.scene_config import SceneConfig, parse_scene_config
 from registry.url import NacosSettings
@@ -285,16 +285,7 @@ class NacosConfigCenter(ConfigCenter):
         self._nudge()
 
     def _nudge(self) -> None:
-        """Wake the SDK's listen loop now instead of at its next 5 s tick.
-
-        Until that loop runs, the server does not know we watch the new dataId (so the first change
-        would arrive up to 5 s late), and ``shutdown`` waits for the same tick. Java's client listens at
-        once on ``addListener``; the Python SDK only wakes on this internal queue, so we put the wake-up
-        there ourselves, if the SDK still has it.
-        """
-        channel = getattr(getattr(self._client, "grpc_client_proxy", None), "execute_config_listen_channel", None)
-        if isinstance(channel, asyncio.Queue):
-            channel.put_nowait(None)
+        wake_config_client(self._client)
 
     def _changed(self, key: SceneKey, content: str) -> None:
         if not content:

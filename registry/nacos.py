@@ -15,8 +15,12 @@ Keeping the record alive (Java's FailbackRegistry does the same job):
   but only on its next 30 s tick;
 - ``unregister`` forgets the service first, then deregisters, so the keeper never brings it back.
 
-What it does not do: discovery (we are a provider), persistent instances, application-level
-registration (Dubbo 3's service discovery), or choosing the advertised address (the provider does).
+With ``register-mode=instance|all`` it also keeps the application-level records of
+``registry.application`` (an application instance, kept alive like the others, plus the MetadataInfo
+and service-name mapping configs, republished when the set of services changes or a publish failed).
+
+What it does not do: discovery (we are a provider), persistent instances, serving Dubbo's
+``MetadataService`` (metadata is stored in Nacos instead), or choosing the advertised address.
 """
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from registry._sdk import LoggerHandlers, client_config, nacos_sdk
+from registry._sdk import LoggerHandlers, client_config, nacos_sdk, wake_config_client
+from registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
 from registry.errors import RegistryUnavailableError
 from registry.naming import instance_metadata, provider_url, service_name
 from registry.record import ExportedService
@@ -60,6 +65,12 @@ class NacosRegistry:
         self._client_ready = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._wanted: dict[ExportedService, _Wanted] = {}
+        self._interface_level = settings.register_mode in ("interface", "all")
+        self._app_level = settings.register_mode in ("instance", "all")
+        self._app: _Wanted | None = None
+        self._app_dirty = False
+        self._config: Any = None
+        self._config_handlers: LoggerHandlers | None = None
         self._lock = asyncio.Lock()
         self._closed = False
         self._keeper = asyncio.create_task(self._keep(), name="nacos-registry-keeper")
@@ -101,14 +112,20 @@ class NacosRegistry:
             return
         async with self._lock:
             if self._wanted.get(service) is wanted:
-                await self._register(wanted)
+                if self._interface_level:
+                    await self._register(wanted)
+                if self._app_level:
+                    await self._sync_app()
 
     async def unregister(self, service: ExportedService) -> None:
         async with self._lock:
             wanted = self._wanted.pop(service, None)
             if wanted is None or self._client is None:
                 return
-            await self._deregister(wanted)
+            if self._interface_level:
+                await self._deregister(wanted)
+            if self._app_level:
+                await self._sync_app()
 
     async def close(self) -> None:
         if self._closed:
@@ -121,16 +138,24 @@ class NacosRegistry:
             pass
         async with self._lock:
             if self._client is not None:
-                for wanted in list(self._wanted.values()):
+                for wanted in self._entries():
                     await self._deregister(wanted)
             self._wanted.clear()
+            self._app = None
         if self._client is not None:
             try:
                 await asyncio.wait_for(self._client.shutdown(), timeout=self.settings.request_timeout)
             except Exception:
                 log.warning("nacos naming client did not shut down cleanly", exc_info=True)
-        if self._handlers is not None:
-            self._handlers.release()
+        if self._config is not None:
+            wake_config_client(self._config)
+            try:
+                await asyncio.wait_for(self._config.shutdown(), timeout=self.settings.request_timeout)
+            except Exception:
+                log.warning("nacos config client did not shut down cleanly", exc_info=True)
+        for handlers in (self._handlers, self._config_handlers):
+            if handlers is not None:
+                handlers.release()
 
     async def __aenter__(self) -> "NacosRegistry":
         return self
@@ -142,7 +167,12 @@ class NacosRegistry:
 
     def registered(self) -> dict[str, bool]:
         """Nacos service name -> whether the last registration we know of succeeded."""
-        return {w.name: w.registered for w in self._wanted.values()}
+        return {w.name: w.registered for w in self._entries()}
+
+    def _entries(self) -> list[_Wanted]:
+        """The naming records we keep: interface-level ones and/or the application instance."""
+        entries = list(self._wanted.values()) if self._interface_level else []
+        return entries + [self._app] if self._app is not None else entries
 
     # -- internals ----------------------------------------------------------------------------------
 
@@ -160,6 +190,9 @@ class NacosRegistry:
                 self._client = await sdk.NacosNamingService.create_naming_service(config)
                 self._handlers = handlers
                 await self._listen_to_connection()
+                if self._app_level:
+                    self._config_handlers = LoggerHandlers("config")
+                    self._config = await sdk.NacosConfigService.create_config_service(config)
                 self._client_ready.set()
                 log.info("nacos registry: %s namespace=%s group=%s", settings.server_addresses,
                          settings.namespace_or_public, settings.group)
@@ -185,9 +218,46 @@ class NacosRegistry:
 
     def _connection_changed(self, connected: bool) -> None:
         if not connected:
-            for wanted in self._wanted.values():
+            for wanted in self._entries():
                 wanted.registered = False
         self._wakeup.set()
+
+    async def _sync_app(self) -> None:
+        """Bring the application-level records in line with the wanted services (under ``_lock``)."""
+        services = list(self._wanted)
+        if not services:
+            if self._app is not None:
+                await self._deregister(self._app)
+                self._app = None
+            self._app_dirty = False
+            return
+        metadata = app_metadata(services)
+        first = services[0]
+        sdk = nacos_sdk()
+        group = self.settings.group
+        try:
+            await asyncio.wait_for(self._config.publish_config(sdk.ConfigParam(
+                data_id=metadata.application, group=metadata.revision, content=metadata.to_json())),
+                timeout=self.settings.request_timeout)
+            for interface in sorted({s.interface for s in services}):
+                existing = await asyncio.wait_for(self._config.get_config(sdk.ConfigParam(
+                    data_id=interface, group=MAPPING_GROUP)), timeout=self.settings.request_timeout)
+                merged = merge_mapping(existing, metadata.application)
+                if merged != (existing or ""):
+                    await asyncio.wait_for(self._config.publish_config(sdk.ConfigParam(
+                        data_id=interface, group=MAPPING_GROUP, content=merged)), timeout=self.settings.request_timeout)
+        except Exception as exc:
+            self._app_dirty = True
+            log.warning("nacos: publishing application metadata of %s failed (%s); will retry",
+                        metadata.application, _describe(exc))
+            return
+        self._app_dirty = False
+        entry = _Wanted(first, metadata.application, app_instance_metadata(metadata, first.port))
+        if self._app is None or self._app.metadata != entry.metadata or not self._app.registered:
+            self._app = entry
+            log.info("register application %s (revision %s) in nacos group %s", metadata.application,
+                     metadata.revision, group)
+            await self._register(entry)
 
     async def _register(self, wanted: _Wanted) -> None:
         sdk = nacos_sdk()
@@ -229,14 +299,16 @@ class NacosRegistry:
                 if connected:
                     log.warning("nacos connection lost; services will be registered again when it is back")
                 connected = False
-                for wanted in self._wanted.values():
+                for wanted in self._entries():
                     wanted.registered = False
             else:
                 if not connected:
                     log.info("nacos connection is back; registering %d service(s) again", len(self._wanted))
                 connected = True
                 async with self._lock:
-                    for wanted in list(self._wanted.values()):
+                    if self._app_dirty:
+                        await self._sync_app()
+                    for wanted in self._entries():
                         if not wanted.registered:
                             await self._register(wanted)
             try:

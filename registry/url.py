@@ -15,6 +15,8 @@ default namespace)::
     backup           more host[:port] addresses, comma separated (Dubbo's spelling of a cluster)
     unregister.wait  milliseconds to wait after deregistering at shutdown, so consumers see the push
                      before the provider turns READONLY (default 10000, Java Dubbo's default)
+    register-mode    interface (default: the records every Dubbo consumer finds), instance (Dubbo 3
+                     application-level only) or all (both, as Java 3.x providers do)
 
 This module only parses and validates; ``registry.nacos`` connects.
 """
@@ -34,7 +36,8 @@ DEFAULT_NACOS_PORT = 8848
 DEFAULT_GROUP = "DEFAULT_GROUP"
 DEFAULT_UNREGISTER_WAIT = 10.0
 _NO_REGISTRY = {"", "none", "n/a", "direct"}
-_PARAMS = ("namespace", "group", "username", "password", "backup", "unregister.wait")
+_PARAMS = ("namespace", "group", "username", "password", "backup", "unregister.wait", "register-mode")
+REGISTER_MODES = ("interface", "instance", "all")
 _NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,128}\Z")
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,251}[A-Za-z0-9])?\Z")
 
@@ -53,6 +56,8 @@ class NacosSettings:
     request_timeout: float = 5.0
     #: Seconds between checks of the connection; a reconnect re-registers every service at once.
     check_interval: float = 1.0
+    #: interface, instance (application-level) or all; see registry.application.
+    register_mode: str = "interface"
     #: Where the Nacos SDK keeps its logs and cache (``logs/``, ``cache/``); None = the SDK's ``~`` default.
     work_dir: Path | None = None
 
@@ -65,6 +70,9 @@ class NacosSettings:
             raise RegistryURLError(f"namespace {self.namespace!r} must be 1-128 letters, digits, '_', '-', '.', ':'")
         if not _NAME.match(self.group):
             raise RegistryURLError(f"group {self.group!r} must be 1-128 letters, digits, '_', '-', '.', ':'")
+        if self.register_mode not in REGISTER_MODES:
+            raise RegistryURLError(f"register-mode must be one of {', '.join(REGISTER_MODES)}, "
+                                   f"not {self.register_mode!r}")
         if bool(self.username) != bool(self.password):
             raise RegistryURLError("username and password go together: give both or neither")
         for label in ("unregister_wait", "request_timeout", "check_interval"):
@@ -121,6 +129,7 @@ def parse_registry_url(url: str | None) -> NacosSettings | None:
         username=params.get("username", ""),
         password=params.get("password", ""),
         unregister_wait=wait,
+        register_mode=params.get("register-mode", "interface"),
     )
 
 
