@@ -198,4 +198,5 @@ def default_steps() -> tuple[BuildStep, ...]:
         SwingTable(),
         TwoTowerModel(),
         FaissIndex(),
+        __import__("offline.rank_steps", fromlist=["RankModel"]).RankModel(),
     )
