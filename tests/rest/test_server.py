@@ -98,7 +98,7 @@ async def test_a_taken_port_fails_start_with_our_error() -> None:
         _ = shim.port
 
 
-def _listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str]:
+def listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str]:
     """Read stdout up to the ``listening dubbo://`` line; the process is killed if it takes too long."""
     watchdog = threading.Timer(timeout, process.kill)
     watchdog.start()
@@ -117,14 +117,15 @@ def _listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str
 
 def test_serve_with_rest_port_serves_http_logs_json_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DUBBO_RECSYS_JWT_SECRET", None)
+    for name in ("DUBBO_RECSYS_JWT_SECRET", "DUBBO_RECSYS_ARTIFACTS", "DUBBO_RECSYS_SCENES"):
+        env.pop(name, None)  # the popularity list: nothing to load
     process = subprocess.Popen(
         [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
          "--json-logs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
-        lines = _listening_lines(process, 60)
+        lines = listening_lines(process, 60)
         assert set(lines) == {"http", "dubbo"}, (lines, process.stderr.read() if process.poll() else "")
         base = lines["http"]
         assert httpx.get(f"{base}/readyz", timeout=5).json() == {"ready": True, "phase": "serving"}
