@@ -7,10 +7,13 @@ tests signal them like an operator or an orchestrator would (SIGTERM, SIGKILL).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 from tests.java_sample.provider_process import serve_command
 from tests.registry.openapi import OpenApi, wait_for
@@ -56,3 +59,25 @@ def seconds_until(probe: Any, accept: Any, limit: float, step: float = 0.05) -> 
             return time.monotonic() - start
         time.sleep(step)
     return None
+
+
+@contextlib.contextmanager
+def reaping(processes: Sequence[subprocess.Popen[bytes]], step: float = 0.1) -> Iterator[None]:
+    """Reap our child providers as soon as they exit, while something else (a JVM) signals them.
+
+    A child that exits stays a zombie until its parent waits for it, and a zombie still looks
+    alive to another process's ``kill(pid, 0)`` (Java's ``ProcessHandle.onExit``)."""
+    done = threading.Event()
+
+    def reap() -> None:
+        while not done.wait(step):
+            for process in processes:
+                process.poll()
+
+    thread = threading.Thread(target=reap, name="reap-providers", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
