@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -91,6 +92,14 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
 
     user = Depends(caller(Role.USER))
     admin = Depends(caller(Role.ADMIN))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # where and what only: echoing the input could repeat a password, a huge body,
+        # or a number JSON cannot carry (1e999 parses as inf)
+        detail = [{"loc": [str(part) for part in problem.get("loc", ())], "msg": str(problem.get("msg", "")),
+                   "type": str(problem.get("type", ""))} for problem in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(AuthError)
     async def refused(_request: Request, error: AuthError) -> JSONResponse:

@@ -174,3 +174,14 @@ async def test_the_span_of_a_rest_call_carries_the_callers_request_id() -> None:
     assert answer.status_code == 200
     spans = [s for s in exporter.get_finished_spans() if s.name == "rest recommend"]
     assert len(spans) == 1 and spans[0].attributes["request.id"] == "caller-7"
+
+
+@pytest.mark.asyncio
+async def test_a_422_says_where_but_never_echoes_the_input(make_client) -> None:
+    client = make_client()
+    login = await client.post("/login", json={"username": "alice", "password": ["hunter2-secret"]})
+    infinite = await client.post("/recommend", content=b'{"userId": "u1", "count": 1e999}',
+                                 headers={"content-type": "application/json"})
+    assert login.status_code == 422 and "hunter2-secret" not in login.text
+    assert login.json()["detail"][0]["loc"] == ["body", "password"]
+    assert infinite.status_code == 422 and infinite.json()["detail"][0]["loc"] == ["body", "count"]
