@@ -157,3 +157,15 @@ async def test_with_jwt_on_the_console_asks_for_a_login_and_shows_no_state() -> 
     assert "display: block" in page.styles["login"]
     assert "Authorization" in page.texts["error"]
     assert page.tables["services"] == [] and page.texts["phase"] == "?"
+
+
+@pytest.mark.asyncio
+async def test_the_docs_page_lists_the_operations_of_the_openapi_document() -> None:
+    chromium = require_env("CHROMIUM_BIN")
+    async with RestShim(PopularRecommender(), RestShimConfig(port=0)) as shim:
+        dom = await _dump_dom(chromium, f"http://127.0.0.1:{shim.port}/docs")
+        operations = sum(len(item) for item in shim.app.openapi()["paths"].values())
+    assert "dubbo-recsys REST shim 1.0.0" in dom
+    for operation in ("<code>/recommend</code>", "<code>/infer</code>", "<code>/login</code>", "<code>/readyz</code>"):
+        assert operation in dom, operation
+    assert dom.count('<details class="op">') == operations  # one per operation, drawn by the page's script
