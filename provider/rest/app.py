@@ -83,8 +83,10 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     app.add_middleware(RequestRecordingMiddleware, metrics=metrics, counted=COUNTED_ROUTES)  # outermost
 
     def caller(role: str) -> Any:
-        def check(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                           Depends(bearer)]) -> dict[str, Any] | None:
+        # async: a plain def dependency would run in a thread pool, a thread hop per request.
+        # ``credentials`` is there so the OpenAPI document declares the bearer scheme.
+        async def check(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                                 Depends(bearer)]) -> dict[str, Any] | None:
             if auth is None:
                 return None
             return auth.check(request.headers.get("authorization"), role)
