@@ -4,9 +4,12 @@
 # in-process under our small launcher, tests/nacos-server/ (no Docker, no downloaded zip). Standalone,
 # embedded Derby, auth off, every port on 127.0.0.1. Data lives in a fresh directory each run.
 # Exports NACOS_ADDR (host:port of the HTTP Open API; gRPC is port + 1000, as every client assumes) and
-# NACOS_LAUNCHER (tests/nacos-server/nacos.sh, for tests that start and restart a server of their own).
+# NACOS_LAUNCHER (tests/nacos-server/nacos.sh, for tests that start and restart a server of their own)
+# and REGISTRY_JAVA_CONSUMER (tests/registry/java, a Dubbo 3.3 consumer using application-level discovery).
 python -m pip install --quiet -e ".[nacos]"
 bash tests/nacos-server/nacos.sh build
+mvn -q -B -f tests/registry/java/pom.xml compile
+export REGISTRY_JAVA_CONSUMER="$REPO_ROOT/tests/registry/java"
 
 # 8848 when it and its companions (9848, 9849, 7848) are free, else any free base port.
 _nacos_port="$(python - <<'PY'
