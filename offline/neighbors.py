@@ -152,9 +152,13 @@ def _cap_item_users(x: sp.csr_matrix, cap: int, seed: int) -> sp.csr_matrix:
     return capped
 
 
+# users^2 x co-items (the dense product's multiply-adds) below which an item's swing row uses dense numpy
+DENSE_SWING_FLOPS = 500_000
+
+
 def swing(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Progress | None = None) -> NeighborTable:
     k = config.k
-    user_len = np.asarray(x.sum(axis=1)).ravel()
+    user_len = np.diff(x.indptr).astype(np.float64)
     user_weight = ((user_len + 5.0) ** -0.35).astype(np.float32)
     csc = _cap_item_users(x, config.max_item_users, seed).tocsc()
     n_items = x.shape[1]
@@ -164,14 +168,7 @@ def swing(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Pro
     for item in range(n_items):
         users = csc.indices[csc.indptr[item] : csc.indptr[item + 1]]
         if len(users) >= 2:
-            sub = x[users]
-            overlap = (sub @ sub.T).toarray()
-            weight = np.outer(user_weight[users], user_weight[users]) / (config.swing_alpha + overlap)
-            np.fill_diagonal(weight, 0.0)
-            cols = np.unique(sub.indices)
-            compact = sub[:, cols]
-            pair = (compact.T @ weight)  # items x users: sum_v w_uv x_vj, per u
-            totals = np.asarray(compact.T.multiply(pair).sum(axis=1)).ravel()
+            cols, totals = _swing_row(x, users, user_weight[users], config.swing_alpha)
             totals[cols == item] = 0.0
             positive = np.flatnonzero(totals > 0)
             if len(positive):
@@ -181,3 +178,32 @@ def swing(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Pro
         if progress and (item % step == step - 1 or item == n_items - 1):
             progress(step if item % step == step - 1 else item % step + 1)
     return NeighborTable(index, score)
+
+
+def _swing_row(x: sp.csr_matrix, users: np.ndarray, weight: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(co-items, swing score against each) for one item whose (sampled) users are ``users``.
+
+    ``totals_j = sum_{u != v} W_uv x_uj x_vj`` with ``W_uv = w_u w_v / (alpha + |I_u & I_v|)``,
+    i.e. the column sums of ``(W @ S) * S`` for the users' sub-matrix ``S``. Small
+    cases (most of a long tail) use dense numpy on the co-items only; large ones
+    stay sparse so a blockbuster never allocates users x catalog.
+    """
+    starts, stops = x.indptr[users], x.indptr[users + 1]
+    lengths = stops - starts
+    flat = np.concatenate([x.indices[a:b] for a, b in zip(starts.tolist(), stops.tolist())])
+    cols, inverse = np.unique(flat, return_inverse=True)
+    n = len(users)
+    if n * n * len(cols) <= DENSE_SWING_FLOPS:
+        sub = np.zeros((n, len(cols)), dtype=np.float32)
+        sub[np.repeat(np.arange(n), lengths), inverse] = 1.0
+        pair = np.outer(weight, weight) / (alpha + sub @ sub.T)
+        np.fill_diagonal(pair, 0.0)
+        return cols, ((pair @ sub) * sub).sum(axis=0)
+    sub = sp.csr_matrix(
+        (np.ones(len(flat), dtype=np.float32), inverse, np.concatenate([[0], np.cumsum(lengths)])),
+        shape=(n, len(cols)),
+    )
+    pair = np.outer(weight, weight) / (alpha + (sub @ sub.T).toarray())
+    np.fill_diagonal(pair, 0.0)
+    spread = sub.T @ pair  # co-items x users: sum_v W_uv x_vj for each u
+    return cols, np.asarray(sub.T.multiply(spread).sum(axis=1)).ravel()

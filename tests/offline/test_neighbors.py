@@ -69,7 +69,9 @@ def test_user_cf_matches_formula(seed):
     np.testing.assert_allclose(got, _expected_top(full, 6), rtol=1e-5, atol=1e-6)
 
 
-def test_swing_matches_pairwise_definition():
+@pytest.mark.parametrize("dense_flops", [10**12, 0])  # the dense and the sparse path
+def test_swing_matches_pairwise_definition(monkeypatch, dense_flops):
+    monkeypatch.setattr("offline.neighbors.DENSE_SWING_FLOPS", dense_flops)
     x = _random_matrix(5, users=25, items=15, density=0.35)
     dense = x.toarray()
     alpha = 1.0
