@@ -8,7 +8,11 @@ turn such an object into the two callables ``ProviderState`` reads at scrape
 time. They only read, duck-typed: a recommender without those attributes (the
 popularity list, a test double) simply has no breakers and no versions.
 
-Versions come from the artifact directory's ``manifest.json`` (``offline.manifest``):
+Scene config versions come from ``recommender.scene_versions()`` when the recommender
+offers it (``{dataId: version}`` of the scene configs it has loaded); nothing else
+here knows where scene configs live.
+
+Artifact versions come from the directory's ``manifest.json`` (``offline.manifest``):
 the build version, one entry per model (``models/<name>/``, the md5 of its
 ``meta.json``) and per Faiss index (``faiss/<name>.index``, its md5). The manifest
 is read once per directory and modification time, not per scrape.
@@ -42,7 +46,11 @@ def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]
 
     def current() -> Mapping[str, Mapping[str, str]]:
         root = getattr(getattr(recommender, "options", None), "artifacts", None)
-        return artifact_versions(Path(root)) if root else {}
+        found: dict[str, Mapping[str, str]] = dict(artifact_versions(Path(root))) if root else {}
+        scenes = getattr(recommender, "scene_versions", None)
+        if callable(scenes):
+            found["scenes"] = {str(k): str(v) for k, v in scenes().items()}
+        return found
 
     return current
 

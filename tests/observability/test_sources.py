@@ -49,6 +49,8 @@ def test_a_pipeline_like_recommender_gives_its_breakers_and_versions(tmp_path: P
     resources.downstreams["redis"] = Downstream("redis")  # created when a stage first uses it
     assert state.breaker_states() == [("redis", "closed")]
     assert state.version_table()["artifacts"] == {"a": "v1"}
+    app.scene_versions = lambda: {"home": "2026-11-27.1"}
+    assert state.version_table()["scenes"] == {"home": "2026-11-27.1"}
     plain = ProviderState(breakers=breakers_of(PopularRecommender()), versions=versions_of(PopularRecommender()))
     assert plain.breaker_states() == [] and plain.version_table() == {}
 
