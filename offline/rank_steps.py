@@ -7,8 +7,10 @@ manifest ``metrics`` NDCG@10 / HR@10 of each model ranking *all* items for at
 most ``eval_users`` test users (their training items removed): a quick check
 that training worked, not a number anything is tuned on.
 
-Cost on the 2-core CI machine: ML-100K (99k examples) about 60-90 s with the
-defaults, the 2,000 x 5,000 synthetic catalog about the same. Its own config
+Cost: ML-100K (99k examples) about 110-120 s of CPU with the defaults (TensorFlow
+uses both cores, so roughly a minute of wall time on an idle 2-core machine); the
+2,000 x 5,000 synthetic catalog of CI is of the same size. 32 negatives instead of
+64 save a third and cost 0.013 NDCG@10 (``bench/rank/RESULTS.md``). Its own config
 slice lives here (defaults only), so adding it does not touch ``BuildConfig``;
 builder code is part of the artifact version, so a change here rebuilds.
 """

@@ -4,7 +4,7 @@
 TensorFlow and gRPC imports happen when a TF stage is built). Names, by kind,
 with the seed's names first::
 
-    pre_rank   dssmRank | two_tower     TwoTowerPreRanker   two-tower dot product, keep 200
+    pre_rank   dssmRank | two_tower     TwoTowerPreRanker   two-tower dot product, keep ``size`` (200)
     rank       din | deepfm             InProcessRanker     DIN SavedModel in process (signature "rank")
     rank       tfserving | din_remote   TFServingRanker     TF Serving Predict, "serving_default"
     rank       lrRank | lr              LRRanker            numpy LR (light pipeline)
@@ -21,7 +21,10 @@ Build a stage with ``pipeline.build_stage(kind, name, resources, params)``.
                                     ``rules`` uses it for categories/authors when present)
     features        FeatureStore    optional: user features (profile, lastN) when no earlier stage put
                                     ``query.user``; without it users rank as unknown
-    rank_artifacts  RankArtifacts   optional: an already loaded ``RankArtifacts`` to share
+    local_features  FeatureStore    optional: the in-process store the light rankers prefer (the
+                                    degraded pipeline must not wait on the Redis that just failed)
+    rank            RankArtifacts   optional: an already loaded ``RankArtifacts`` to share
+                                    (``RankArtifacts.load(path)``); ``rank_artifacts`` works too
 
 Artifacts are loaded once per directory and process (``RankArtifacts.of``),
 the SavedModel once per directory (``DinModel.load``). The parameters each

@@ -7,8 +7,8 @@ directory), and called with all candidates in one batch.
 
 TensorFlow releases the GIL while it computes, so by default the call runs in a
 small thread pool (``offload``, ``threads``): the event loop keeps serving other
-requests meanwhile. ``bench/rank/RESULTS.md`` has both timings; inline is a few
-tens of microseconds faster per call, offloaded keeps the loop responsive.
+requests meanwhile. ``bench/rank/RESULTS.md`` has both timings for 200 candidates
+(p50 1.2 ms inline, 1.35 ms offloaded): the pool costs ~0.1 ms and frees the loop.
 """
 from __future__ import annotations
 
