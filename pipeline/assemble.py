@@ -16,12 +16,19 @@ naming no scene) is the seed's funnel with our implementations::
 Steps whose implementation is not available in this process (no ranking model
 in the artifacts, say) are configuration errors in a scene config, but are left
 out of the default scene, which is built from what exists.
+
+A remote ranking step (``ranking(tfserving)``) takes its address from the scene's
+``model_conf``: the rank model whose key or ``modelName`` is the step's
+implementation, else the scene's only rank model served by TF Serving; its
+``tfservingAddrs[0]``, ``tfservingModelName``, version, signature and
+``read_timeout_ms`` become the stage's ``target``, ``model_name``, ``version``,
+``signature`` and ``timeout_seconds``.
 """
 from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -31,7 +38,7 @@ from pipeline.model import PipelineName, StageKind
 from pipeline.resilience import Downstream, ResilientRecommender
 from pipeline.runner import Pipeline
 from pipeline.stages import ConfigError, Stage, build_stage
-from registry.scene_config import PipelineConf, PipelineStep, StepKind
+from registry.scene_config import ModelConf, ModelType, PipelineConf, PipelineStep, StepKind
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,9 @@ log = logging.getLogger(__name__)
 STAGE_MODULES = ("pipeline.hydrate", "recall.stage", "rank.stages")
 
 Popular = Callable[[RecommendRequest], Sequence[tuple[str, float]]]
+
+# Rank implementations that call TF Serving and so need an address from model_conf.
+REMOTE_RANKERS = frozenset({"tfserving", "din_remote"})
 
 
 @dataclass
@@ -50,6 +60,7 @@ class Resources:
     local_features: FeatureStore | None = None  # embedded store from the artifacts: the light pipeline's
     seen: SeenFilter | None = None
     recall: Any = None  # recall.Recall
+    light_recall: Any = None  # recall.Recall over local_features, no remote seen filter: the light pipeline's
     artifacts: Path | None = None
     rank: Any = None  # what rank.stages needs (rank.RankResources)
     budget_seconds: float = 0.100
@@ -75,7 +86,10 @@ def load_stage_modules() -> list[str]:
     return missing
 
 
-def _params(step: PipelineStep, conf: PipelineConf, light: bool) -> dict[str, Any]:
+def _params(step: PipelineStep, conf: PipelineConf, light: bool,
+            models: Sequence[ModelConf] = ()) -> dict[str, Any]:
+    if step.kind is StepKind.RANK and step.implementation.lower() in REMOTE_RANKERS:
+        return _remote_rank_params(step, models)
     if step.kind is StepKind.HYDRATE:
         return {"light": True} if light else {}
     if step.kind is StepKind.RECALL:
@@ -85,21 +99,67 @@ def _params(step: PipelineStep, conf: PipelineConf, light: bool) -> dict[str, An
     return {}
 
 
+def _remote_rank_params(step: PipelineStep, models: Sequence[ModelConf]) -> dict[str, Any]:
+    served = [m for m in models if m.model_type is ModelType.RANK and m.tfserving is not None]
+    named = [m for m in served if step.implementation in (m.key, m.model_name)]
+    chosen = named or served
+    if len(chosen) != 1:
+        raise ConfigError(f"{step.stage}({step.implementation}) needs exactly one rank model with tfservingGrpcAddr "
+                          f"in model_conf, found {len(chosen)}")
+    serving = chosen[0].tfserving
+    assert serving is not None
+    if not serving.pool.addrs:
+        raise ConfigError(f"model {chosen[0].key}: tfservingGrpcAddr has no tfservingAddrs")
+    return {
+        "target": serving.pool.addrs[0],
+        "model_name": serving.model_name,
+        "version": serving.model_version,
+        "signature": serving.signature_name,
+        "timeout_seconds": max(serving.pool.read_timeout_ms, 1) / 1000.0,
+    }
+
+
+def light_view(resources: Resources) -> Resources:
+    """What the light pipeline's stages see: the local store and recall in place of the primary ones,
+    so no light stage waits on the dependency (Redis) whose failure sent the request there.
+    The guards (``downstreams``) stay shared."""
+    if resources.light_recall is None and resources.local_features is None:
+        return resources
+    return replace(resources, recall=resources.light_recall or resources.recall,
+                   features=resources.local_features or resources.features)
+
+
 def build_pipeline(name: PipelineName, steps: Sequence[PipelineStep], conf: PipelineConf,
-                   resources: Resources) -> Pipeline:
+                   resources: Resources, models: Sequence[ModelConf] = ()) -> Pipeline:
     light = name is PipelineName.LIGHT
+    if light:
+        resources = light_view(resources)
     stages: list[Stage] = []
     for step in steps:
         stages.append(build_stage(StageKind(step.kind.value), step.implementation, resources,
-                                  _params(step, conf, light)))
-    return Pipeline.of(name, stages)
+                                  _params(step, conf, light, models)))
+    return Pipeline.of(name, stages, _labels(stages, steps))
 
 
-def build_recommender(conf: PipelineConf, resources: Resources) -> ResilientRecommender:
+def _labels(stages: Sequence[Stage], steps: Sequence[PipelineStep]) -> list[str]:
+    """Trace labels: the stage's own name, or the configured one when that name is taken already
+    (``rankingSample`` is the same class as ``preRankingSample``)."""
+    taken: set[str] = set()
+    labels = []
+    for stage, step in zip(stages, steps):
+        label = stage.name if stage.name not in taken else step.implementation
+        taken.add(label)
+        labels.append(label)
+    return labels
+
+
+def build_recommender(conf: PipelineConf, resources: Resources,
+                      models: Sequence[ModelConf] = ()) -> ResilientRecommender:
     if not conf.steps:
         raise ConfigError("the scene's pipeline has no steps")
-    full = build_pipeline(PipelineName.FULL, conf.steps, conf, resources)
-    light = build_pipeline(PipelineName.LIGHT, conf.light_steps, conf, resources) if conf.light_steps else None
+    full = build_pipeline(PipelineName.FULL, conf.steps, conf, resources, models)
+    light = (build_pipeline(PipelineName.LIGHT, conf.light_steps, conf, resources, models)
+             if conf.light_steps else None)
     return ResilientRecommender(full=full, light=light, popular=resources.popular,
                                 budget_seconds=resources.budget_seconds,
                                 light_budget_seconds=resources.light_budget_seconds)

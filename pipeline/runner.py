@@ -4,6 +4,11 @@
 until the query's deadline, record a trace when the caller asked for debug,
 and hand its output to the next stage. It never catches a stage's error: the
 ``ResilientRecommender`` above it decides what a failure means.
+
+Traces are keyed by ``labels``, one per stage (the stage's name by default): one
+class may serve several steps (``preRankingSample`` and ``rankingSample`` are both
+the item hydrator), and each step needs its own trace, so a label used twice gets
+``#2``, ``#3``... and no trace hides another.
 """
 from __future__ import annotations
 
@@ -20,14 +25,22 @@ from pipeline.stages import Stage
 class Pipeline:
     name: PipelineName
     stages: tuple[Stage, ...]
+    labels: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, name: PipelineName, stages: Sequence[Stage]) -> "Pipeline":
-        return cls(name, tuple(stages))
+    def of(cls, name: PipelineName, stages: Sequence[Stage], labels: Sequence[str] = ()) -> "Pipeline":
+        stages = tuple(stages)
+        return cls(name, stages, _unique(list(labels) if labels else [stage.name for stage in stages]))
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            object.__setattr__(self, "labels", _unique([stage.name for stage in self.stages]))
+        if len(self.labels) != len(self.stages):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.stages)} stages")
 
     async def run(self, query: Query) -> list[Candidate]:
         candidates: list[Candidate] = []
-        for stage in self.stages:
+        for stage, label in zip(self.stages, self.labels):
             remaining = query.remaining()
             if remaining <= 0:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")
@@ -39,7 +52,7 @@ class Pipeline:
             if query.traces is not None:
                 query.traces.append(
                     StageTrace(
-                        stage=stage.name,
+                        stage=label,
                         kind=stage.kind,
                         millis=(time.perf_counter() - started) * 1000.0,
                         count_in=len(candidates),
@@ -49,3 +62,12 @@ class Pipeline:
                 )
             candidates = result
         return candidates
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return tuple(out)

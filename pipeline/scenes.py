@@ -8,6 +8,11 @@ pipelines are cached per config object; an update that does not compile is
 logged and the scene keeps answering with its last good pipelines.
 
 Without a config source every request uses the default scene.
+
+``warm_up`` runs the default scene's pipelines once per given user, with a generous
+budget and before the server listens: the first search of a Faiss index, the first
+call of a TensorFlow function and numpy's first passes cost tens of milliseconds
+each, and would otherwise push the first requests past their deadline.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from interfaces.recommend import RecommendRequest, RecommendResponse
+from pipeline.model import Query
 from pipeline.assemble import Resources, build_recommender, default_pipeline_conf
 from pipeline.resilience import ResilientRecommender
 from pipeline.stages import ConfigError
@@ -41,6 +47,21 @@ class SceneRecommender:
         self._max = max_compiled
         self.rejected_configs = 0
 
+    async def warm_up(self, user_ids: list[str], budget_seconds: float = 30.0) -> list[str]:
+        """Run the default full and light pipelines once per user; returns what failed (logged, not raised)."""
+        problems = []
+        for pipeline in (self.default.full, self.default.light):
+            for user_id in user_ids:
+                if pipeline is None:
+                    continue
+                try:
+                    await pipeline.run(Query.start(RecommendRequest(userId=user_id, count=10), budget_seconds))
+                except Exception as exc:  # noqa: BLE001 - a warm-up failure is the first request's to report
+                    problems.append(f"{pipeline.name.value} pipeline, user {user_id!r}: {type(exc).__name__}: {exc}")
+        for problem in problems:
+            log.warning("warm-up: %s", problem)
+        return problems
+
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         if not isinstance(request, RecommendRequest):
             return RecommendResponse(code=400, message=f"expected RecommendRequest, got {type(request).__name__}")
@@ -65,7 +86,7 @@ class SceneRecommender:
         if cached is not None and cached[0] is config:
             return cached[1]
         try:
-            compiled = build_recommender(config.pipeline, self.resources)
+            compiled = build_recommender(config.pipeline, self.resources, config.models)
         except ConfigError as exc:
             self.rejected_configs += 1
             log.error("scene %s/%s version %r does not compile, keeping the last good one: %s",

@@ -12,12 +12,15 @@ protocol demo). With an artifact directory it runs the recommendation funnel:
   (``--scenes``), compiled by ``pipeline.scenes.SceneRecommender``.
 
 ``PipelineApp(options)`` only validates; ``await app.open()`` loads the arrays,
-indexes and models and connects Redis and the config center, and must finish
-before the server listens. ``await app.close()`` releases them after it closed.
+indexes and models, connects Redis and the config center, runs each default
+pipeline once (warm-up) and freezes what it loaded out of the garbage
+collector's generations (``gc.freeze``), and must finish before the server
+listens. ``await app.close()`` releases them after it closed.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 from dataclasses import dataclass
@@ -133,12 +136,14 @@ class PipelineApp:
                 FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw)))
             store, seen = self._features.store, self._features.seen
         popular = _popular_from_artifacts(root)
+        recall = Recall.load(root, store, seen=seen)
         self.resources = Resources(
             popular=lambda _request: popular,
             features=store,
             local_features=local,
             seen=seen,
-            recall=Recall.load(root, store, seen=seen),
+            recall=recall,
+            light_recall=_local_recall(recall, local) if store is not local else None,
             artifacts=root,
             budget_seconds=self.options.budget_ms / 1000.0,
             light_budget_seconds=self.options.light_budget_ms / 1000.0,
@@ -152,6 +157,13 @@ class PipelineApp:
             else:
                 self._config_center = await open_config_center(None, local_dir=target)
         self._scenes = SceneRecommender(self.resources, self._config_center)
+        known = next(iter(self.resources.recall.user_rows), None)
+        await self._scenes.warm_up([u for u in (known, "warm-up-unknown-user") if u is not None])
+        # TensorFlow, the artifacts and the models leave millions of long-lived objects; a full
+        # collection walking them paused serving for 1.7 s (measured under load). Move them out
+        # of the collector's sight; what requests allocate is still collected.
+        gc.collect()
+        gc.freeze()
 
     async def recommend(self, request: "RecommendRequest") -> "RecommendResponse":
         if self._fallback is not None:
@@ -167,6 +179,17 @@ class PipelineApp:
         if self._features is not None:
             await self._features.close()
             self._features = None
+
+
+def _local_recall(recall: Any, local: Any) -> Any:
+    """The light pipeline's recall: the same channels over the embedded store, without the seen
+    filter (on Redis too); the request's exposure list is still filtered."""
+    from recall import Recall
+    from recall.merger import Merger
+
+    merger = Merger(recall.merger.channels, (), offset=recall.merger.offset)
+    return Recall(recall.catalog, recall.user_rows, merger, local, recall.config, recall.new_items,
+                  recall.user_vectors)
 
 
 def _popular_from_artifacts(root: Path, limit: int = 500) -> list[tuple[str, float]]:

@@ -1,0 +1,90 @@
+"""The assembly fixes the funnel tests led to, checked without peers over a tiny artifact directory:
+one trace per step (two steps of one class), the TF Serving ranker's address from model_conf, the
+light pipeline on the local recall, and the warm-up."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from features.embedded import EmbeddedFeatureStore
+from interfaces.recommend import RecommendRequest
+from pipeline.assemble import Resources, build_pipeline, build_recommender, load_stage_modules
+from pipeline.model import Candidate, PipelineName, Query
+from pipeline.runner import Pipeline
+from pipeline.scenes import SceneRecommender
+from pipeline.stages import ConfigError, Stage
+from recall import Recall
+from registry.scene_config import PipelineConf, PipelineStep, scene_config_from_dict
+from tests.recall.fixtures import write_artifacts
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory: pytest.TempPathFactory) -> Resources:
+    load_stage_modules()
+    root = write_artifacts(tmp_path_factory.mktemp("assembly-artifacts"))
+    store = EmbeddedFeatureStore.from_artifacts(root)
+    return Resources(popular=lambda _r: [("i0", 2.0)], features=store, local_features=store,
+                     recall=Recall.load(root, store), artifacts=root, budget_seconds=2.0, light_budget_seconds=2.0)
+
+
+def scene(steps: list[str], models: dict | None = None) -> dict:
+    config: dict = {"pipeline_conf": {"pipeline": steps, "recallNum": 5, "preRankingNum": 5}}
+    if models is not None:
+        config["model_conf"] = models
+    return {"dataId": "s", "content": {"version": "1", "config": config}}
+
+
+@pytest.mark.asyncio
+async def test_two_steps_of_one_class_each_leave_a_trace(resources: Resources) -> None:
+    steps = (PipelineStep("recall_sample", "recallSample"), PipelineStep("recall", "multi_channel"),
+             PipelineStep("pre_ranking_sample", "preRankingSample"), PipelineStep("ranking_sample", "rankingSample"),
+             PipelineStep("ranking_sample", "rankingSample"))
+    recommender = build_recommender(PipelineConf(steps=steps, recall_num=5), resources)
+    answer = await recommender.recommend(RecommendRequest(userId="u0", count=2, debug=True))
+    assert answer.pipeline == "full"
+    assert list(answer.debugInfo) == ["recallSample", "multi_channel", "preRankingSample", "rankingSample",
+                                      "rankingSample#2"]
+    assert json.loads(answer.debugInfo["rankingSample"])["in"] == json.loads(answer.debugInfo["multi_channel"])["out"]
+
+
+def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resources) -> None:
+    steps = ["('recall','multi_channel')", "('ranking','tfserving')"]
+    models = {"ranker": {"modelName": "din", "modelType": "rank", "tfservingGrpcAddr": {
+        "tfservingModelName": "din", "tfservingAddrs": ["127.0.0.1:8500"], "read_timeout_ms": 30}}}
+    config = scene_config_from_dict(scene(steps, models))
+    assert config.pipeline is not None
+    ranker = build_recommender(config.pipeline, resources, config.models).full.stages[1]
+    settings = ranker.client.config  # type: ignore[attr-defined]
+    assert (settings.target, settings.model_name, settings.timeout_seconds) == ("127.0.0.1:8500", "din", 0.03)
+    without = scene_config_from_dict(scene(steps))
+    assert without.pipeline is not None
+    with pytest.raises(ConfigError, match="tfservingGrpcAddr"):
+        build_recommender(without.pipeline, resources, without.models)
+
+
+def test_the_light_pipeline_recalls_from_the_light_recall(resources: Resources) -> None:
+    light_recall = Recall.load(resources.artifacts, resources.local_features)  # type: ignore[arg-type]
+    steps = [PipelineStep("recall", "multi_channel")]
+    conf = PipelineConf(steps=tuple(steps))
+    with_light = replace(resources, light_recall=light_recall)
+    assert build_pipeline(PipelineName.LIGHT, steps, conf, with_light).stages[0].recall is light_recall
+    assert build_pipeline(PipelineName.FULL, steps, conf, with_light).stages[0].recall is resources.recall
+
+
+class Broken(Stage):
+    names = ("broken",)
+
+    async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
+        raise RuntimeError("boom")
+
+
+@pytest.mark.asyncio
+async def test_warm_up_runs_both_default_pipelines_and_reports_failures(resources: Resources) -> None:
+    scenes = SceneRecommender(resources)
+    assert await scenes.warm_up(["u0", "someone-new"]) == []
+    scenes.default.light = Pipeline.of(PipelineName.LIGHT, [Broken()])
+    problems = await scenes.warm_up(["u0"])
+    assert problems == ["light pipeline, user 'u0': RuntimeError: boom"]
