@@ -5,7 +5,8 @@ Nacos. The scene is published through the Open API (POST /nacos/v1/cs/configs, w
 does) and observed through what a caller sees: the debug traces of a dubbo:// call (stage names
 and the recall stage's output size, i.e. the scene's ``recallNum``). Invalid documents must leave
 the running scene in place (and be logged); a valid change must apply within 2 s under load
-with no failed call.
+with no failed call, both for our Python dubbo:// client and for an unmodified Java consumer
+that found the provider through the same Nacos (java-client-sample's SceneReloadTest).
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ import pytest_asyncio
 
 from interfaces.recommend import RecommendRequest, RecommendResponse
 from provider.client import DubboClient
-from tests.java_sample.provider_process import RunningProvider, serve_command, started
+from tests.java_sample.provider_process import RunningProvider, started
+from tests.java_sample.test_java_consumers import assert_all_passed, run_maven, sample_dir  # noqa: F401 - fixture
+from tests.nacos_e2e.providers import registry_url, serve_registered, unique_group, wait_listed
 from tests.registry.openapi import OpenApi, wait_for
 from tests.support import require_env
 
@@ -57,12 +60,18 @@ def data_id(nacos: OpenApi) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory, data_id: str) -> Iterator[RunningProvider]:
+def registry_group() -> str:
+    return unique_group("scenes")
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: pytest.TempPathFactory, data_id: str, registry_group: str) -> Iterator[RunningProvider]:
+    addr = require_env("NACOS_ADDR")
     artifacts = require_env("ARTIFACTS_ML100K")
     # Generous budgets: on a shared 2-core machine a 100 ms deadline would degrade answers to
     # the popular list, which carries no recall trace; the budgets are not what is tested here.
-    command = [*serve_command(), "--artifacts", artifacts, "--scenes", f"nacos://{require_env('NACOS_ADDR')}",
-               "--budget-ms", "5000", "--light-budget-ms", "5000"]
+    command = [*serve_registered(registry_url(addr, registry_group), "e2e-scenes"), "--artifacts", artifacts,
+               "--scenes", f"nacos://{addr}", "--budget-ms", "5000", "--light-budget-ms", "5000"]
     with started(command, tmp_path_factory.mktemp("scenes") / "provider.log", ready_timeout=150) as running:
         yield running
 
@@ -167,4 +176,24 @@ async def test_a_change_under_load_applies_within_two_seconds_without_a_failed_c
     # Nothing after the switch went back to the old scene, and the load saw both sides of it.
     assert all(value == 19 for at, value in seen if at >= first_new_after)
     assert sum(1 for _, value in seen if value == 31) > 0 and sum(1 for _, value in seen if value == 19) > 10
+    assert provider.process.poll() is None, provider.log()[-3000:]
+
+
+@pytest.mark.java
+def test_a_java_consumer_through_nacos_sees_a_change_within_two_seconds_without_a_failed_call(
+    sample_dir: Path, tmp_path: Path, data_id: str, nacos: OpenApi, provider: RunningProvider,  # noqa: F811
+    registry_group: str,
+) -> None:
+    addr = require_env("NACOS_ADDR")
+    assert wait_listed(nacos, registry_group, {provider.port}) == {provider.port}, provider.log()[-3000:]
+    results = tmp_path / "results.properties"
+    result = run_maven(sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos-scenes",
+                       "-DexcludedGroups=", f"-Dnacos.url=nacos://{addr}?group={registry_group}",
+                       f"-Dscene.data.id={data_id}", f"-Dscene.nacos.http={addr}", f"-Dscene.results={results}")
+    measured = dict(line.split("=", 1) for line in (results.read_text().splitlines() if results.exists() else [])
+                    if line and not line.startswith("#"))
+    print("SceneReloadTest measured:", measured)
+    totals = assert_all_passed(result, tmp_path / "reports", {"SceneReloadTest"})
+    assert set(totals.classes) == {"SceneReloadTest"} and totals.tests == 1, totals
+    assert measured["scene.failed"] == "0" and int(measured["scene.applied_ms"]) < 2000, measured
     assert provider.process.poll() is None, provider.log()[-3000:]
