@@ -85,3 +85,64 @@ async def test_redis_stopped_then_restarted_under_load(funnel: RunningProvider, 
     assert share(during, "light") >= 0.9, during  # the light pipeline, not the popular list
     assert report.pipelines(back)["full"] > 0
 
+
+
+RANKER_TIMEOUT_MS = 40  # the scene's read_timeout_ms for TF Serving: the ranker's own deadline
+TFSERVING_RECOVERY_SECONDS = 10.0  # rank.remote.TFServingConfig's default breaker recovery
+
+
+def write_ranker_scene(scenes_dir: Path, artifacts: Path, target: str) -> str:
+    """A scene whose ranking step is TF Serving at ``target``; its light pipeline is the default's."""
+    light = ["('recall','multi_channel')"]
+    if (artifacts / "models/rank/light/lr.npz").is_file():
+        light.append("('light_ranking','lrRank')")
+    document = {"dataId": "remote-rank", "content": {"version": "1", "config": {
+        "model_conf": {"ranker": {"modelName": "din", "modelType": "rank", "tfservingGrpcAddr": {
+            "tfservingModelName": "din", "tfservingAddrs": [target], "read_timeout_ms": RANKER_TIMEOUT_MS}}},
+        "pipeline_conf": {"pipeline": [
+            "('recall_sample','recallSample')", "('recall','multi_channel')",
+            "('pre_ranking_sample','preRankingSample')", "('pre_ranking','dssmRank')",
+            "('ranking_sample','rankingSample')", "('ranking','tfserving')", "('re_rank','mmr')"],
+            "pipeline_light": light, "recallNum": 1000, "preRankingNum": 200}}}}
+    (scenes_dir / "remote-rank.json").write_text(json.dumps(document))
+    return "remote-rank"
+
+
+@pytest.mark.asyncio
+async def test_ranker_slower_than_its_deadline_under_load(funnel: RunningProvider, scenes_dir: Path,
+                                                          artifacts: Path) -> None:
+    ranker = await SlowRanker().start()
+    try:
+        scene = write_ranker_scene(scenes_dir, artifacts, ranker.target)
+        async with await DubboClient.connect(funnel.host, funnel.port) as client:
+            traced = await recommend(client, RecommendRequest(userId="196", scene=scene, count=10, debug=True))
+        assert (traced.pipeline, traced.degraded) == ("full", False), traced.message
+        assert "tfserving" in traced.debugInfo and ranker.calls >= 1
+        ranked = json.loads(traced.debugInfo["tfserving"])["top"]
+        assert [e["score"] for e in ranked] == sorted((e["score"] for e in ranked), reverse=True)
+
+        stop, began, watched = asyncio.Event(), time.monotonic(), LoadReport()
+        load = asyncio.create_task(run_load(funnel.host, funnel.port, known_users(artifacts), seconds=90,
+                                            max_calls=MAX_CALLS, concurrency=CONCURRENCY, scene=scene, stop=stop,
+                                            began=began, report=watched))
+        try:
+            await asyncio.sleep(3)
+            slowed, ranker.delay = since(began), 0.5  # 12x its deadline
+            await asyncio.sleep(5)
+            fast_again, ranker.delay = since(began), 0.0
+            back = await until_full(watched, began, fast_again, TFSERVING_RECOVERY_SECONDS + 20)
+            await asyncio.sleep(1)
+        finally:
+            stop.set()
+        report = await load
+    finally:
+        await ranker.stop()
+    print(f"\nranker fault: slowed at {slowed:.1f} s, fast again {fast_again:.1f} s, full again {back:.1f} s; "
+          f"{report.summary()}; ranker saw {ranker.calls} calls")
+
+    assert_sound(report)
+    before, during = report.pipelines(0, slowed), report.pipelines(slowed + 0.5, fast_again)
+    assert share(before, "full") >= 0.9, before
+    assert sum(during.values()) > 0 and "full" not in during, during
+    assert share(during, "light") >= 0.9, during
+    assert report.pipelines(back)["full"] > 0
