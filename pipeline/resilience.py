@@ -10,6 +10,11 @@ runs the full pipeline within the request budget; on a deadline, an open
 breaker or any stage error it runs the light pipeline with what is left of a
 separate light budget; if that fails too it answers the scene's cached popular
 list. The response says which pipeline answered.
+
+Items go out best first, as the contract says, and their scores never increase down
+the list: a diversifying re-rank (MMR, DPP) reorders without rescoring, so each
+reported score is capped at the one above it (the debug traces keep every stage's
+own scores). Without a re-rank nothing changes: the rankers already sort by score.
 """
 from __future__ import annotations
 
@@ -106,12 +111,21 @@ class ResilientRecommender:
             code=200,
             message="ok" if not failures else "degraded: " + "; ".join(failures)[:500],
             requestId=_request_id(),
-            items=[RecommendItem(itemId=c.item_id, score=float(c.score), channel="+".join(c.channels))
-                   for c in top],
+            items=[RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
+                   for c, score in zip(top, _best_first(top))],
             degraded=name is not PipelineName.FULL,
             pipeline=name.value,
             debugInfo=debug,
         )
+
+
+def _best_first(candidates: Sequence[Candidate]) -> list[float]:
+    """Scores capped so that they never increase down the list (see the module docstring)."""
+    out: list[float] = []
+    for candidate in candidates:
+        score = float(candidate.score)
+        out.append(score if not out or score <= out[-1] else out[-1])
+    return out
 
 
 def _validate(request: RecommendRequest) -> str:

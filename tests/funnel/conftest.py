@@ -6,6 +6,7 @@ The provider is started once for the package (its start loads TensorFlow and the
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -47,7 +48,11 @@ def redis_server(artifacts: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="package")
 def scenes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("funnel-scenes")
+    """Scene files: ``home`` (what the Java sample and load generator ask for) runs the default
+    pipeline; tests add their own."""
+    directory = tmp_path_factory.mktemp("funnel-scenes")
+    (directory / "home.json").write_text(json.dumps({"dataId": "home", "content": {"version": "1"}}))
+    return directory
 
 
 @pytest.fixture(scope="package")

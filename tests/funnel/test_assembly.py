@@ -13,6 +13,7 @@ from features.embedded import EmbeddedFeatureStore
 from interfaces.recommend import RecommendRequest
 from pipeline.assemble import Resources, build_pipeline, build_recommender, load_stage_modules
 from pipeline.model import Candidate, PipelineName, Query
+from pipeline.resilience import ResilientRecommender
 from pipeline.runner import Pipeline
 from pipeline.scenes import SceneRecommender
 from pipeline.stages import ConfigError, Stage
@@ -88,3 +89,18 @@ async def test_warm_up_runs_both_default_pipelines_and_reports_failures(resource
     scenes.default.light = Pipeline.of(PipelineName.LIGHT, [Broken()])
     problems = await scenes.warm_up(["u0"])
     assert problems == ["light pipeline, user 'u0': RuntimeError: boom"]
+
+
+@pytest.mark.asyncio
+async def test_a_reordering_re_rank_still_answers_best_first() -> None:
+    class Listed(Stage):
+        names = ("listed",)
+
+        async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
+            return [Candidate("a", 0.9), Candidate("b", 0.5), Candidate("c", 0.7), Candidate("d", 0.1)]
+
+    recommender = ResilientRecommender(full=Pipeline.of(PipelineName.FULL, [Listed()]), light=None,
+                                       popular=lambda _r: [])
+    answer = await recommender.recommend(RecommendRequest(userId="u", count=4))
+    assert [i.itemId for i in answer.items] == ["a", "b", "c", "d"]  # the re-rank's order stands
+    assert [i.score for i in answer.items] == [0.9, 0.5, 0.5, 0.1]
