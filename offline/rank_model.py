@@ -117,8 +117,9 @@ class DinRanker:
         pooled = tf.einsum("bkh,bhd->bkd", weights, h)
         user = _masked_mean(self.profile_embedding(profile), profile) + _masked_mean(h, history)  # [B,d]
         user = tf.broadcast_to(user[:, None, :], tf.shape(t))
-        x = tf.concat([pooled, t, pooled * t, user, user * t, t_cat, self.pop_embedding(tf.gather(self.pop, items))],
-                      axis=-1)
+        last = tf.broadcast_to(h[:, :1, :], tf.shape(t))  # the most recent item, on its own
+        x = tf.concat([pooled, t, pooled * t, user, user * t, last * t, t_cat,
+                       self.pop_embedding(tf.gather(self.pop, items))], axis=-1)
         for layer in self.mlp:
             x = layer(x)
         return tf.squeeze(x, -1) + tf.squeeze(self.item_bias(items), -1)
