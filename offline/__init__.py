@@ -1,0 +1,11 @@
+"""The offline build: interactions in, one versioned artifact directory out (``offline/ARTIFACTS.md``).
+
+Public API (import from the modules; this package imports nothing, so the CLI stays cheap to load):
+
+- ``offline.build.run_build(BuildConfig, steps=None, skip_existing=False) -> BuildResult``
+- ``offline.config``: ``BuildConfig``, ``SyntheticConfig``, ``NeighborConfig``, ``TwoTowerConfig``, ``Source``
+- ``offline.steps``: ``BuildContext``, the ``BuildStep`` protocol and ``default_steps()`` (add a stage there)
+- ``offline.manifest``: ``read_manifest``, ``verify_artifacts`` (md5 and size check), ``build_version``
+- ``offline.errors``: ``OfflineError`` and its subclasses
+- ``offline.build_command``: the ``dubbo-recsys build`` sub-command (also ``python -m offline.build_command``)
+"""

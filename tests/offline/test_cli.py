@@ -46,3 +46,13 @@ def test_builds_and_then_skips(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("up to date:")
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["params"]["synthetic"]["users"] == 200 and manifest["counts"]["users"] == 200
+
+
+def test_command_module_is_cheap_to_import():
+    """``dubbo-recsys --help`` imports every sub-command module: ours must not pull numpy or TensorFlow."""
+    import subprocess
+    import sys
+
+    code = "import sys, offline.build_command; print(sorted(m for m in ('numpy', 'scipy', 'tensorflow') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
