@@ -265,7 +265,7 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     children: list[int] = []
     for index in range(workers):
         worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None,
-                                extras.rest if index == 0 else None)
+                                extras.rest if index == 0 else None, extras.pipeline)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)
