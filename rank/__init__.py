@@ -1,7 +1,9 @@
 """Pre-rank, rank and re-rank stages for the pipeline, with the ranking models' serving code.
 
-``import rank`` registers every stage in the pipeline catalog (numpy only; the
-TensorFlow and gRPC imports happen when a TF stage is built). Names, by kind,
+``import rank.stages`` registers every stage in the pipeline catalog (numpy only; the
+TensorFlow and gRPC imports happen when a TF stage is built). ``import rank`` itself
+is cheap: the names below resolve on first use, so the CLI can list ``eval-rank``
+without importing the pipeline. Names, by kind,
 with the seed's names first::
 
     pre_rank   dssmRank | two_tower     TwoTowerPreRanker   two-tower dot product, keep ``size`` (200)
@@ -35,16 +37,27 @@ when the pipeline is built. Every stage records its score under its name in
 Errors: ``RankError`` and its subclasses (``rank.base``). Quality:
 ``dubbo-recsys eval-rank`` (``rank.evaluation``).
 """
-from rank.base import RankArtifactError, RankArtifacts, RankConfigError, RankError, RankerUnavailable
-from rank.light import FMRanker, LightModel, LRRanker
-from rank.prerank import TwoTowerPreRanker
-from rank.remote import TFServingClient, TFServingConfig, TFServingRanker
-from rank.rerank import DPPReRanker, MMRReRanker, TopN
-from rank.rules import BusinessRules, RuleSet
-from rank.tf_ranker import DinModel, InProcessRanker
+from __future__ import annotations
 
-__all__ = [
-    "BusinessRules", "DPPReRanker", "DinModel", "FMRanker", "InProcessRanker", "LRRanker", "LightModel",
-    "MMRReRanker", "RankArtifactError", "RankArtifacts", "RankConfigError", "RankError", "RankerUnavailable",
-    "RuleSet", "TFServingClient", "TFServingConfig", "TFServingRanker", "TopN", "TwoTowerPreRanker",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "RankArtifactError": "rank.base", "RankArtifacts": "rank.base", "RankConfigError": "rank.base",
+    "RankError": "rank.base", "RankerUnavailable": "rank.base",
+    "FMRanker": "rank.light", "LightModel": "rank.light", "LRRanker": "rank.light",
+    "TwoTowerPreRanker": "rank.prerank",
+    "TFServingClient": "rank.remote", "TFServingConfig": "rank.remote", "TFServingRanker": "rank.remote",
+    "DPPReRanker": "rank.rerank", "MMRReRanker": "rank.rerank", "TopN": "rank.rerank",
+    "BusinessRules": "rank.rules", "RuleSet": "rank.rules",
+    "DinModel": "rank.tf_ranker", "InProcessRanker": "rank.tf_ranker",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rank' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
