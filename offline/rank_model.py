@@ -104,6 +104,7 @@ class DinRanker:
     def score(self, history, profile, items):
         import tensorflow as tf
 
+        history = tf.pad(history, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(history)[1])]])  # at least one column
         h = self.item_embedding(history)  # [B,H,d]
         t = self.item_embedding(items)  # [B,K,d]
         t_cat = _masked_mean(self.category_embedding(tf.gather(self.categories, items)), tf.gather(self.categories, items))
