@@ -75,18 +75,18 @@ async def test_slow_server_meets_the_deadline_then_the_breaker_opens(small_artif
             started = time.monotonic()
             with pytest.raises(RankerUnavailable, match="within 50 ms|DEADLINE_EXCEEDED"):
                 await stage.run(_query("1"), list(candidates))
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 0.8  # the server takes 1 s
         calls = len(server.requests)
         started = time.monotonic()
         with pytest.raises(RankerUnavailable, match="circuit open"):
             await stage.run(_query("1"), list(candidates))
-        assert time.monotonic() - started < 0.05 and len(server.requests) == calls  # failed fast, no call made
+        assert time.monotonic() - started < 0.25 and len(server.requests) == calls  # failed fast, no call made
         # the query's own deadline bounds the call even when the configured timeout is longer
         slow = TFServingRanker(TFServingClient(TFServingConfig(target=server.target, timeout_seconds=5.0)), resources)
         started = time.monotonic()
         with pytest.raises(RankerUnavailable):
             await slow.run(_query("1", budget=0.08), list(candidates))
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 0.8
         await stage.close()
         await slow.close()
     finally:
