@@ -44,6 +44,7 @@ class SceneRecommender:
         self.default = build_recommender(default_pipeline_conf(resources), resources)
         self._compiled: OrderedDict[int, tuple[Any, ResilientRecommender]] = OrderedDict()
         self._last_good: dict[tuple[str, str], ResilientRecommender] = {}
+        self._versions: dict[str, str] = {"default": "built-in"}
         self._max = max_compiled
         self.rejected_configs = 0
 
@@ -96,4 +97,10 @@ class SceneRecommender:
         if len(self._compiled) > self._max:
             self._compiled.popitem(last=False)
         self._last_good[key] = compiled
+        name = request.scene if group == DEFAULT_GROUP else f"{request.scene}@{group}"
+        self._versions[name] = str(getattr(config, "version", "") or "unversioned")
         return compiled
+
+    def scene_versions(self) -> dict[str, str]:
+        """``{scene: config version}`` of the scenes compiled so far (for metrics and the console)."""
+        return dict(self._versions)

@@ -172,6 +172,10 @@ class PipelineApp:
             await self.open()
         return await self._scenes.recommend(request)
 
+    def scene_versions(self) -> dict[str, str]:
+        """The versions of the scene configs in force (empty before ``open`` or without artifacts)."""
+        return self._scenes.scene_versions() if self._scenes is not None else {}
+
     async def close(self) -> None:
         if self._config_center is not None:
             await self._config_center.close()

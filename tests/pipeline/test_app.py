@@ -50,6 +50,7 @@ async def test_artifacts_run_the_funnel_and_scenes_come_from_files(tiny: Path, t
         assert scened.pipeline == "full" and set(scened.debugInfo) == {"multi_channel"}
         unknown = await app.recommend(RecommendRequest(userId="u0", scene="other"))
         assert unknown.code == 404
+        assert app.scene_versions() == {"default": "built-in", "tiny": "1"}
     finally:
         await app.close()
 
