@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import rank.stages  # noqa: F401 - fills the pipeline catalog with the rank stages
 from offline.build import run_build
 from offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
 from offline.rank_steps import RankModel, RankModelConfig
