@@ -29,6 +29,7 @@ import numpy as np  # noqa: E402
 from features.embedded import EmbeddedFeatureStore  # noqa: E402
 from interfaces.recommend import RecommendRequest  # noqa: E402
 from pipeline import Candidate, Query, StageKind, build_stage  # noqa: E402
+import rank.stages  # noqa: E402,F401 - fills the pipeline catalog
 from rank.base import RankArtifacts  # noqa: E402
 
 WARMUP = 20
