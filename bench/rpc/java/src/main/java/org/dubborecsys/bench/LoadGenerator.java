@@ -25,7 +25,12 @@ import org.dubborecsys.api.RecommendService;
  * java -cp ... org.dubborecsys.bench.LoadGenerator --target java=dubbo://127.0.0.1:20881
  *     --target python=dubbo://127.0.0.1:20880@1 --rounds 2 --call echo,recommend
  *     [--threads 16] [--requests 200000] [--seconds 10] [--warmup-seconds 1] [--initial-warmup-seconds 3]
+ *     [--users 943]
  * </pre>
+ *
+ * {@code --users N} makes {@code recommend} ask for the users "1".."N" in turn (the ids of an
+ * ML-100K build, for a provider running the funnel) instead of made-up users; answers whose
+ * {@code pipeline} is not "full" are counted in "degraded" (they are not errors).
  *
  * With several targets, one JVM measures them all, interleaved round by round, so the consumer
  * side is equally warm for each and outside load spreads over all of them.
@@ -58,7 +63,7 @@ public final class LoadGenerator {
 
     /** Parsed command line; every bound has a default so a bare run stays short. */
     record Options(List<Target> targets, String call, int threads, int rounds, long requests, double seconds,
-                   double warmupSeconds, double initialWarmupSeconds) {
+                   double warmupSeconds, double initialWarmupSeconds, int users) {
 
         static Options parse(String[] args) {
             List<Target> targets = new ArrayList<>();
@@ -69,6 +74,7 @@ public final class LoadGenerator {
             double seconds = 10;
             double warmup = 1;
             double initialWarmup = 3;
+            int users = 0;
             for (int i = 0; i + 1 < args.length; i += 2) {
                 String value = args[i + 1];
                 switch (args[i]) {
@@ -81,6 +87,7 @@ public final class LoadGenerator {
                     case "--seconds" -> seconds = Double.parseDouble(value);
                     case "--warmup-seconds" -> warmup = Double.parseDouble(value);
                     case "--initial-warmup-seconds" -> initialWarmup = Double.parseDouble(value);
+                    case "--users" -> users = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -94,11 +101,11 @@ public final class LoadGenerator {
             }
             if (threads < 1 || threads > 256 || rounds < 1 || rounds > 10 || requests < 1
                     || seconds <= 0 || seconds > 120 || warmup < 0 || warmup > 60 || initialWarmup < 0
-                    || initialWarmup > 60) {
+                    || initialWarmup > 60 || users < 0) {
                 throw new IllegalArgumentException("out-of-range bound (threads 1..256, rounds 1..10, "
                         + "seconds 0..120, warmups 0..60)");
             }
-            return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup);
+            return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup, users);
         }
     }
 
@@ -150,6 +157,7 @@ public final class LoadGenerator {
         long[] nanos = new long[1 << 14];
         int size;
         long errors;
+        long degraded;
 
         void add(long value) {
             if (size == nanos.length) {
@@ -159,7 +167,7 @@ public final class LoadGenerator {
         }
     }
 
-    private record Result(long calls, long errors, double elapsedSeconds, long[] sortedNanos) {
+    private record Result(long calls, long errors, long degraded, double elapsedSeconds, long[] sortedNanos) {
 
         double percentileMicros(double p) {
             if (sortedNanos.length == 0) {
@@ -173,9 +181,10 @@ public final class LoadGenerator {
             return String.format(Locale.ROOT,
                     "{\"round\": %d, \"target\": \"%s\", \"url\": \"%s\", \"call\": \"%s\", \"threads\": %d, "
                             + "\"connections\": %d, \"calls\": %d, "
-                            + "\"errors\": %d, \"seconds\": %.3f, \"throughput\": %.1f, \"p50_us\": %.1f, "
+                            + "\"errors\": %d, \"degraded\": %d, \"seconds\": %.3f, \"throughput\": %.1f, \"p50_us\": %.1f, "
                             + "\"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}",
-                    round, target.name(), target.url(), call, o.threads(), target.connections(), calls, errors, elapsedSeconds,
+                    round, target.name(), target.url(), call, o.threads(), target.connections(), calls, errors, degraded,
+                    elapsedSeconds,
                     calls / elapsedSeconds, percentileMicros(0.50), percentileMicros(0.99),
                     percentileMicros(0.999), percentileMicros(1.0));
         }
@@ -213,9 +222,14 @@ public final class LoadGenerator {
                             String payload = "ping-" + thread + "-" + n;
                             ok = payload.equals(echo.$echo(payload));
                         } else {
-                            RecommendResponse r = service.recommend(
-                                    new RecommendRequest("user-" + thread + "-" + (n % 1000), "home", RECOMMEND_COUNT));
+                            String user = options.users() > 0
+                                    ? String.valueOf(1 + (n * options.threads() + thread) % options.users())
+                                    : "user-" + thread + "-" + (n % 1000);
+                            RecommendResponse r = service.recommend(new RecommendRequest(user, "home", RECOMMEND_COUNT));
                             ok = r.getCode() == 200 && r.getItems().size() == RECOMMEND_COUNT;
+                            if (ok && !"full".equals(r.getPipeline())) {
+                                recorder.degraded++;
+                            }
                         }
                         if (ok) {
                             recorder.add(System.nanoTime() - began);
@@ -242,12 +256,14 @@ public final class LoadGenerator {
         long[] all = new long[total];
         int at = 0;
         long errors = 0;
+        long degraded = 0;
         for (Recorder r : recorders) {
             System.arraycopy(r.nanos, 0, all, at, r.size);
             at += r.size;
             errors += r.errors;
+            degraded += r.degraded;
         }
         Arrays.sort(all);
-        return new Result(total, errors, elapsed / 1e9, all);
+        return new Result(total, errors, degraded, elapsed / 1e9, all);
     }
 }
