@@ -37,6 +37,9 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="package")
 def redis_server(artifacts: Path) -> Iterator[RedisServer]:
+    """A Redis of our own (the fault tests stop it), from the binary tests/ci/15-redis.sh installs;
+    REDIS_URL, which that step exports, says it ran."""
+    require_env("REDIS_URL")
     server = RedisServer()
     server.start()
     try:
