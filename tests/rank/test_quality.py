@@ -2,7 +2,7 @@
 
 Leave-last-out, full ranking against all items minus the user's training
 items (``rank.evaluation``). Measured (bench/rank/RESULTS.md): funnel NDCG@10
-~0.085 / HR@10 ~0.17 against popularity 0.045 / 0.086; with 943 users the
+~0.090 / HR@10 ~0.17 against popularity 0.045 / 0.086; with 943 users the
 standard error of HR@10 is ~0.012, so the margins asserted are far above noise.
 About 40-60 s.
 """
