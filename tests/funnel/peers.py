@@ -98,8 +98,7 @@ def cli_entry() -> list[str]:
 
 def funnel_command(artifacts: Path, *extra: str, redis_url: str | None = None, workers: int = 1) -> list[str]:
     command = [*serve_command(), "--artifacts", str(artifacts), "--workers", str(workers)]
-    if redis_url:
-        command += ["--redis", redis_url]
+    command += ["--redis", redis_url or ""]  # never the test run's REDIS_URL by accident
     return command + list(extra)
 
 

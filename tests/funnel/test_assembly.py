@@ -104,3 +104,20 @@ async def test_a_reordering_re_rank_still_answers_best_first() -> None:
     answer = await recommender.recommend(RecommendRequest(userId="u", count=4))
     assert [i.itemId for i in answer.items] == ["a", "b", "c", "d"]  # the re-rank's order stands
     assert [i.score for i in answer.items] == [0.9, 0.5, 0.5, 0.1]
+
+
+def test_redis_url_from_the_environment_only_with_artifacts(resources: Resources,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from provider.app import add_arguments, options_from_args
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    root = str(resources.artifacts)
+    assert options_from_args(parser.parse_args([])).redis_url is None  # serve on defaults still starts
+    assert options_from_args(parser.parse_args(["--artifacts", root])).redis_url == "redis://127.0.0.1:1/0"
+    assert options_from_args(parser.parse_args(["--artifacts", root, "--redis", ""])).redis_url is None
+    given = parser.parse_args(["--artifacts", root, "--redis", "redis://127.0.0.1:2/0"])
+    assert options_from_args(given).redis_url == "redis://127.0.0.1:2/0"
