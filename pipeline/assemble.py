@@ -11,7 +11,7 @@ naming no scene) is the seed's funnel with our implementations::
 
     full : recallSample -> recall(multi_channel, 1000) -> preRankingSample -> pre_ranking(dssmRank, 200)
            -> rankingSample -> ranking(<rank model>) -> re_rank(mmr)
-    light: recall(multi_channel, 100) -> light_ranking(lrRank)
+    light: recall(multi_channel, 100) -> light_ranking(fmRank)   (FM personalises; LR scores at popularity level)
 
 Steps whose implementation is not available in this process (no ranking model
 in the artifacts, say) are configuration errors in a scene config, but are left
@@ -62,7 +62,7 @@ class Resources:
     recall: Any = None  # recall.Recall
     light_recall: Any = None  # recall.Recall over local_features, no remote seen filter: the light pipeline's
     artifacts: Path | None = None
-    rank: Any = None  # what rank.stages needs (rank.RankResources)
+    rank: Any = None  # optional preloaded rank.RankArtifacts shared by the rank stages
     budget_seconds: float = 0.100
     light_budget_seconds: float = 0.050
     downstreams: dict[str, Downstream] = field(default_factory=dict)
@@ -187,7 +187,7 @@ def default_pipeline_conf(resources: Resources) -> PipelineConf:
         PipelineStep("ranking", "deepfm"),
         PipelineStep("re_rank", "mmr"),
     ]
-    light = [PipelineStep("recall", "multi_channel"), PipelineStep("light_ranking", "lrRank")]
+    light = [PipelineStep("recall", "multi_channel"), PipelineStep("light_ranking", "fmRank")]
     return PipelineConf(
         steps=tuple(s for s in full if usable(s, False)),
         light_steps=tuple(s for s in light if usable(s, True)),
