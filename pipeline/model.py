@@ -79,6 +79,7 @@ class Query:
     user: UserFeatures | None = None
     exposure: frozenset[str] = frozenset()
     traces: list[StageTrace] | None = None  # collected only when the request asked for debug
+    notes: list[str] = field(default_factory=list)  # partial results a stage reports (a recall channel dropped)
 
     @classmethod
     def start(cls, request: RecommendRequest, budget_seconds: float) -> "Query":

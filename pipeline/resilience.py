@@ -11,6 +11,10 @@ breaker or any stage error it runs the light pipeline with what is left of a
 separate light budget; if that fails too it answers the scene's cached popular
 list. The response says which pipeline answered.
 
+Stages may note that their part of the answer is partial (a recall channel that
+was late or failed, ``Query.notes``): the message says so after "ok" and debug
+lists the notes; ``degraded`` keeps its contract, "not the full pipeline".
+
 Items go out best first, as the contract says, and their scores never increase down
 the list: a diversifying re-rank (MMR, DPP) reorders without rescoring, so each
 reported score is capped at the one above it (the debug traces keep every stage's
@@ -107,9 +111,14 @@ class ResilientRecommender:
             debug = {t.stage: json.dumps(t.as_json()) for t in (query.traces or [])}
             if failures:
                 debug["failures"] = json.dumps(failures)
+            if query.notes:
+                debug["notes"] = json.dumps(query.notes)
+        message = "ok" if not failures else "degraded: " + "; ".join(failures)
+        if query.notes:
+            message += "; partial: " + "; ".join(query.notes)
         return RecommendResponse(
             code=200,
-            message="ok" if not failures else "degraded: " + "; ".join(failures)[:500],
+            message=message[:500],
             requestId=_request_id(),
             items=[RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
                    for c, score in zip(top, _best_first(top))],

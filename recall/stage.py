@@ -12,7 +12,9 @@ pre-rank; it never drops below what the request asked for.
 
 Per request it passes the user id, exposure list and context to
 ``Recall.retrieve`` and returns one ``pipeline.Candidate`` per item with its
-fused score and the channels that recalled it. A request carrying
+fused score and the channels that recalled it; channels the merger dropped
+(late or failed) are noted on the query (``Query.notes``), so the response
+says the answer is partial. A request carrying
 ``candidateIds`` skips recall: those items (deduplicated, in order) go on
 as they are, which is what the seed's rank-only mode asked for.
 """
@@ -55,6 +57,8 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
             exposure=sorted(query.exposure),
             context=dict(request.context or {}),
         )
+        for kind, reason in result.dropped.items():  # the answer is partial: say so in the response
+            query.notes.append(f"recall channel {kind.value} dropped: {reason}")
         return [
             Candidate(item_id=item.item_id, score=item.score, channels=tuple(k.value for k in item.channels),
                       scores={self.name: item.score})

@@ -121,3 +121,24 @@ def test_redis_url_from_the_environment_only_with_artifacts(resources: Resources
     assert options_from_args(parser.parse_args(["--artifacts", root, "--redis", ""])).redis_url is None
     given = parser.parse_args(["--artifacts", root, "--redis", "redis://127.0.0.1:2/0"])
     assert options_from_args(given).redis_url == "redis://127.0.0.1:2/0"
+
+
+@pytest.mark.asyncio
+async def test_a_recall_channel_that_fails_is_named_in_the_answer(resources: Resources) -> None:
+    recall = Recall.load(resources.artifacts, resources.local_features)  # type: ignore[arg-type]
+    channel = next(c for c, _ in recall.merger.channels if c.name != "hot")
+
+    async def broken(query: object, k: int) -> object:
+        raise RuntimeError("index unreadable")
+
+    channel.retrieve = broken  # type: ignore[method-assign]
+    steps = (PipelineStep("recall", "multi_channel"),)
+    recommender = build_recommender(PipelineConf(steps=steps, recall_num=5), replace(resources, recall=recall))
+    answer = await recommender.recommend(RecommendRequest(userId="u0", count=2, debug=True))
+    note = f"recall channel {channel.name} dropped: RuntimeError: index unreadable"
+    assert (answer.pipeline, answer.degraded, len(answer.items)) == ("full", False, 2)
+    assert answer.message == f"ok; partial: {note}"
+    assert json.loads(answer.debugInfo["notes"]) == [note]
+    whole = await build_recommender(PipelineConf(steps=steps, recall_num=5), resources).recommend(
+        RecommendRequest(userId="u0", count=2, debug=True))
+    assert whole.message == "ok" and "notes" not in whole.debugInfo

@@ -27,7 +27,8 @@ async def test_known_user_gets_a_full_answer_with_provenance_and_every_stage_tra
         seen = [item.itemId for item in first.items[:5]]
         answer = await recommend(client, RecommendRequest(userId="196", count=10, exposureList=seen, debug=True))
 
-    assert (answer.code, answer.pipeline, answer.degraded, answer.message) == (200, "full", False, "ok")
+    assert (answer.code, answer.pipeline, answer.degraded) == (200, "full", False), answer.message
+    assert answer.message.startswith("ok"), answer.message  # "ok; partial: ..." when a channel was late
     ids = [item.itemId for item in answer.items]
     assert len(ids) == 10 and len(set(ids)) == 10
     assert not set(ids) & set(seen), "the exposure list came back"
