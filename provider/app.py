@@ -63,9 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--artifacts", type=Path, default=_env_path("DUBBO_RECSYS_ARTIFACTS"), metavar="DIR",
                        help="artifact directory from `dubbo-recsys build` (env DUBBO_RECSYS_ARTIFACTS); "
                             "without it the provider answers from a fixed popularity list")
-    group.add_argument("--redis", dest="redis_url", default=None, metavar="URL",
-                       help="read features and the seen filter from Redis (env REDIS_URL, used with --artifacts "
-                            "only; --redis '' for none); load them first with `dubbo-recsys load`")
+    group.add_argument("--redis", dest="redis_url", default=os.environ.get("DUBBO_RECSYS_REDIS") or None,
+                       metavar="URL", help="read features and the seen filter from Redis (env DUBBO_RECSYS_REDIS; "
+                            "--redis '' for none); load them first with `dubbo-recsys load`")
     group.add_argument("--redis-prefix", default=None, help="key prefix used by `dubbo-recsys load`")
     group.add_argument("--scenes", default=os.environ.get("DUBBO_RECSYS_SCENES") or None, metavar="DIR|URL",
                        help="per-scene configs: a directory of <dataId>.json files, or nacos://HOST:PORT?... "
@@ -76,13 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
-    # REDIS_URL is a common name (the test run exports one for its feature tests): without artifacts
-    # there is nothing to read from Redis, so the variable is ignored rather than refusing to start.
-    redis_url = args.redis_url
-    if redis_url is None and args.artifacts is not None:
-        redis_url = os.environ.get("REDIS_URL") or None
+    # Our own variable, not the common REDIS_URL: a provider must not switch its feature source
+    # because some other tool's variable happens to be set (the test run exports REDIS_URL).
     return PipelineOptions(
-        artifacts=args.artifacts, redis_url=redis_url or None, redis_prefix=args.redis_prefix, scenes=args.scenes,
+        artifacts=args.artifacts, redis_url=args.redis_url or None, redis_prefix=args.redis_prefix, scenes=args.scenes,
         budget_ms=args.budget_ms, light_budget_ms=args.light_budget_ms,
     )
 

@@ -106,21 +106,26 @@ async def test_a_reordering_re_rank_still_answers_best_first() -> None:
     assert [i.score for i in answer.items] == [0.9, 0.5, 0.5, 0.1]
 
 
-def test_redis_url_from_the_environment_only_with_artifacts(resources: Resources,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redis_comes_from_the_flag_or_our_own_variable_never_redis_url(resources: Resources,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
     from provider.app import add_arguments, options_from_args
 
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
+    def options(argv: list[str]):  # the parser reads the environment when it is built
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        return options_from_args(parser.parse_args(argv))
+
     root = str(resources.artifacts)
-    assert options_from_args(parser.parse_args([])).redis_url is None  # serve on defaults still starts
-    assert options_from_args(parser.parse_args(["--artifacts", root])).redis_url == "redis://127.0.0.1:1/0"
-    assert options_from_args(parser.parse_args(["--artifacts", root, "--redis", ""])).redis_url is None
-    given = parser.parse_args(["--artifacts", root, "--redis", "redis://127.0.0.1:2/0"])
-    assert options_from_args(given).redis_url == "redis://127.0.0.1:2/0"
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # some other tool's variable: ignored
+    monkeypatch.delenv("DUBBO_RECSYS_REDIS", raising=False)
+    assert options([]).redis_url is None
+    assert options(["--artifacts", root]).redis_url is None
+    monkeypatch.setenv("DUBBO_RECSYS_REDIS", "redis://127.0.0.1:3/0")
+    assert options(["--artifacts", root]).redis_url == "redis://127.0.0.1:3/0"
+    assert options(["--artifacts", root, "--redis", ""]).redis_url is None
+    assert options(["--artifacts", root, "--redis", "redis://127.0.0.1:2/0"]).redis_url == "redis://127.0.0.1:2/0"
 
 
 @pytest.mark.asyncio
