@@ -9,8 +9,11 @@ per process and shared by every scene.
 The default scene (used when no config center is configured, and for requests
 naming no scene) is the seed's funnel with our implementations::
 
-    full : recallSample -> recall(multi_channel, 1000) -> preRankingSample -> pre_ranking(dssmRank, 200)
-           -> rankingSample -> ranking(<rank model>) -> re_rank(mmr)
+    full : recallSample -> recall(multi_channel, 1000) -> pre_ranking(dssmRank, 200)
+           -> ranking(<rank model>) -> re_rank(mmr)
+
+(no ``preRankingSample``/``rankingSample``: none of these stages reads item features, which
+are arrays in the artifacts; a scene whose stages do, e.g. ``re_rank(rules)``, lists them.)
     light: recall(multi_channel, 100) -> light_ranking(fmRank)   (FM personalises; LR scores at popularity level)
 
 Steps whose implementation is not available in this process (no ranking model
@@ -181,9 +184,7 @@ def default_pipeline_conf(resources: Resources) -> PipelineConf:
     full = [
         PipelineStep("recall_sample", "recallSample"),
         PipelineStep("recall", "multi_channel"),
-        PipelineStep("pre_ranking_sample", "preRankingSample"),
         PipelineStep("pre_ranking", "dssmRank"),
-        PipelineStep("ranking_sample", "rankingSample"),
         PipelineStep("ranking", "deepfm"),
         PipelineStep("re_rank", "mmr"),
     ]

@@ -106,15 +106,19 @@ class Recall:
             return []
         return self.new_items.add(items)
 
-    async def query(self, user_id: str, context: Mapping[str, str] | None = None) -> RecallQuery:
-        """Hydrate one request: the user's features (one store call), row and lastN rows."""
+    async def query(self, user_id: str, context: Mapping[str, str] | None = None,
+                    user: UserFeatures | None = None) -> RecallQuery:
+        """Hydrate one request: the user's features (one store call unless the caller already has
+        them, e.g. the pipeline's user hydration step), row and lastN rows."""
         if not isinstance(user_id, str):
             raise RecallInputError(f"user id must be a string, got {type(user_id).__name__}")
-        user: UserFeatures | None = None
-        try:
-            user = (await self.store.users([user_id]))[0]
-        except Exception as exc:  # degrade to what the artifacts know; the store's outage is not ours
-            log.warning("feature store failed for user %r, recalling without features: %s", user_id, exc)
+        if user is not None and user.user_id != user_id:
+            raise RecallInputError(f"features of user {user.user_id!r} given for user {user_id!r}")
+        if user is None:
+            try:
+                user = (await self.store.users([user_id]))[0]
+            except Exception as exc:  # degrade to what the artifacts know; the store's outage is not ours
+                log.warning("feature store failed for user %r, recalling without features: %s", user_id, exc)
         history = self.catalog.rows_of(list(user.last_n)) if user is not None else np.empty(0, dtype=np.int64)
         return RecallQuery(
             user_id=user_id,
@@ -131,6 +135,7 @@ class Recall:
         *,
         exposure: Sequence[str] = (),
         context: Mapping[str, str] | None = None,
+        user: UserFeatures | None = None,
     ) -> RecallResult:
         if not isinstance(k, int) or isinstance(k, bool) or not 0 < k <= self.config.max_k:
             raise RecallInputError(f"k must be an int in 1..{self.config.max_k}, got {k!r}")
@@ -138,7 +143,7 @@ class Recall:
             raise RecallInputError("exposure must be a sequence of item id strings")
         if context is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in context.items()):
             raise RecallInputError("context must map strings to strings")
-        query = await self.query(user_id, context)
+        query = await self.query(user_id, context, user)
         exclude = self.catalog.rows_of(list(exposure))
         return self.result(await self.merger.run(query, k, exclude))
 

@@ -56,6 +56,7 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
             max(self.size, query.wanted),
             exposure=sorted(query.exposure),
             context=dict(request.context or {}),
+            user=query.user,  # already fetched by the user hydration step, when the scene has one
         )
         for kind, reason in result.dropped.items():  # the answer is partial: say so in the response
             query.notes.append(f"recall channel {kind.value} dropped: {reason}")

@@ -108,7 +108,7 @@ def known_users(artifacts: Path, limit: int = 200) -> list[str]:
 
 def expected_full_steps(artifacts: Path) -> list[str]:
     """The default scene's full pipeline over these artifacts (the ranker only when it was built)."""
-    steps = ["recallSample", "multi_channel", "preRankingSample", "dssmRank", "rankingSample"]
+    steps = ["recallSample", "multi_channel", "dssmRank"]
     if (artifacts / "models/rank/din/saved_model.pb").is_file():
         steps.append("din")  # the in-process ranker's name; the default scene configures it as deepfm
     return steps + ["mmr"]

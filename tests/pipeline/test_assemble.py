@@ -36,7 +36,8 @@ def scene_file(directory: Path, data_id: str, steps: list[str], **extra: object)
 def test_default_scene_keeps_only_buildable_steps(resources: Resources) -> None:
     conf = default_pipeline_conf(resources)
     names = [s.implementation for s in conf.steps]
-    assert names[:3] == ["recallSample", "multi_channel", "preRankingSample"]
+    assert names[:2] == ["recallSample", "multi_channel"]
+    assert "preRankingSample" not in names  # no default stage reads item features: no fetch for them
     assert "multi_channel" in [s.implementation for s in conf.light_steps]
 
 
@@ -49,7 +50,7 @@ async def test_default_scene_answers_from_recall_with_provenance(resources: Reso
     ids = [i.itemId for i in resp.items]
     assert len(ids) == 2 and not set(ids) & set(seen) and ids[0] == "i5"  # same category, not yet seen
     assert "itemcf" in resp.items[0].channel
-    assert {"recallSample", "multi_channel", "preRankingSample"} <= set(resp.debugInfo)
+    assert {"recallSample", "multi_channel"} <= set(resp.debugInfo)
 
 
 @pytest.mark.asyncio
