@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -29,22 +30,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dubbo-recsys",
         description="Recommendation inference as a native Dubbo provider (dubbo://, Hessian2, Nacos).",
+        epilog="Every flag can also be set in the --config file ([command] tables) or as "
+               "DUBBO_RECSYS_<COMMAND>_<FLAG>; a flag on the command line wins (see provider/settings.py).",
     )
+    parser.add_argument("--config", default=os.environ.get("DUBBO_RECSYS_CONFIG") or None, metavar="FILE",
+                        help="TOML file with one table per command (env DUBBO_RECSYS_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = {}
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=help_text, description=module.__doc__)
         module.add_arguments(command)
         command.set_defaults(_module=module)
+        commands[name] = command
+    parser.set_defaults(_commands=commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from provider.settings import SettingsError, apply, load_file
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    try:  # settings from the file and the environment become defaults; flags still win
+        apply(args.command, args._commands[args.command], load_file(args.config) if args.config else None)
+    except SettingsError as exc:
+        print(f"dubbo-recsys: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     return int(args._module.run(args) or 0)
 
 
