@@ -65,7 +65,10 @@ class DinModel:
 
 class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
     """params: ``keep`` (default: all), ``offload`` (default true), ``threads`` (default 2),
-    ``prior_weight`` (default 0) and ``prior`` (default "recall"): see ``rank.base.with_prior``."""
+    ``prior_weight`` (default 8 when built from a scene) and ``prior`` (default "multi_channel", the
+    recall stage's score): see ``rank.base.with_prior``. On ML-100K DIN alone reorders recall's list
+    for the worse (NDCG@10 0.090 vs recall's 0.119); with recall's score as a prior of weight 8 the
+    funnel scores 0.120 (bench/rank/RESULTS.md), so served scenes blend unless told otherwise."""
 
     def __init__(self, artifacts: RankArtifacts, model: DinModel, resources: Any = None, keep: int | None = None,
                  executor: ThreadPoolExecutor | None = None, prior: str = "recall", prior_weight: float = 0.0) -> None:
@@ -81,7 +84,8 @@ class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
         artifacts = RankArtifacts.of(resources)
         keep = None if params.get("keep") is None else param(params, "keep", 0, int, 1, 100_000)
         offload, threads = param(params, "offload", True, bool), param(params, "threads", 2, int, 1, 64)
-        prior, weight = param(params, "prior", "recall", str), param(params, "prior_weight", 0.0, float, 0.0, 100.0)
+        prior = param(params, "prior", "multi_channel", str)
+        weight = param(params, "prior_weight", 8.0, float, 0.0, 100.0)
         model = DinModel.load(artifacts.root)
         executor = ThreadPoolExecutor(threads, thread_name_prefix="din") if offload else None
         return cls(artifacts, model, resources, keep, executor, prior, weight)
