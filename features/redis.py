@@ -308,6 +308,16 @@ class RedisSeenFilter:
         is_set = {pos for pos, bit in zip(unique, answer) if bit}
         return [all(p in is_set for p in positions) for positions in per_item]
 
+    async def filter_bytes(self, user_id: str) -> bytes | None:
+        """The user's whole filter in one GET, for callers that test bits themselves (recall's
+        merger tests its candidate rows with numpy); ``None`` when the user has none."""
+        key = self.key(user_id)
+        with redis_errors("GET"):
+            bits = await self._client.get(key)
+        if bits is not None and (not isinstance(bits, bytes) or len(bits) > self._spec.nbytes):
+            raise RedisStoreError(f"{key} holds {len(bits)} bytes, more than a filter of {self._spec.nbytes}")
+        return bits
+
     async def close(self) -> None:
         if self._owns_client:
             await close_client(self._client)

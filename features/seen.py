@@ -96,6 +96,12 @@ class InMemorySeenFilter:
             return [False] * len(ids)
         return [all_bits_set(bits, self._spec.positions(item_id)) for item_id in ids]
 
+    async def filter_bytes(self, user_id: str) -> bytes | None:
+        """The user's whole filter (Redis's bit layout), for callers that test bits themselves."""
+        if not isinstance(user_id, str):
+            raise FeatureStoreError(f"user_id must be a string, got {type(user_id).__name__}")
+        return self.raw_bits(user_id)
+
     def raw_bits(self, user_id: str) -> bytes | None:
         """The filter's bytes (the same layout Redis holds), for comparison and debugging."""
         bits = self._live(user_id)

@@ -58,22 +58,48 @@ class CandidateFilter(Protocol):
 
 
 class SeenBloomFilter:
-    """Drops rows whose item the user's seen filter (maybe) contains; a backend failure keeps them all."""
+    """Drops rows whose item the user's seen filter (maybe) contains; a backend failure keeps them all.
+
+    When the seen filter exposes its ``spec`` and the user's raw ``filter_bytes`` (both backends
+    do), the check runs over catalog rows with numpy: each row's bit positions are computed once,
+    at construction, into an (items x hashes) table, so a request costs one filter read and a
+    vectorised bit test instead of a hash per candidate id. Otherwise it asks ``might_contain``.
+    """
 
     def __init__(self, seen: SeenFilter, catalog: ItemCatalog) -> None:
         self.seen = seen
         self.catalog = catalog
+        spec = getattr(seen, "spec", None)
+        self._positions: np.ndarray | None = None
+        if spec is not None and callable(getattr(seen, "filter_bytes", None)) and len(catalog):
+            ids = catalog.ids_of(np.arange(len(catalog)))
+            self._positions = np.array([spec.positions(item_id) for item_id in ids], dtype=np.int64)
 
     async def apply(self, query: RecallQuery, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(rows) == 0:
             return rows, rows
         try:
-            flags = await self.seen.might_contain(query.user_id, self.catalog.ids_of(rows))
+            mask = await self._seen_mask(query.user_id, rows)
         except Exception as exc:  # a seen filter outage must not cost the whole recall
             log.warning("seen filter failed, not filtering: %s", exc)
             return rows, rows[:0]
-        mask = np.asarray(flags, dtype=bool)
         return rows[~mask], rows[mask]
+
+    async def _seen_mask(self, user_id: str, rows: np.ndarray) -> np.ndarray:
+        table = self._positions
+        if table is None or int(rows.max()) >= len(table):  # no table, or items added after the build
+            flags = await self.seen.might_contain(user_id, self.catalog.ids_of(rows))
+            return np.asarray(flags, dtype=bool)
+        bits = await self.seen.filter_bytes(user_id)  # type: ignore[attr-defined]
+        if not bits:
+            return np.zeros(len(rows), dtype=bool)
+        filter_bytes = np.frombuffer(bits, dtype=np.uint8)
+        positions = table[rows]
+        byte = positions >> 3
+        inside = byte < len(filter_bytes)  # bytes past the end of a Redis string count as zero
+        values = filter_bytes[np.where(inside, byte, 0)]
+        set_bits = (values & (0x80 >> (positions & 7))) != 0
+        return (set_bits & inside).all(axis=1)
 
 
 @dataclass(frozen=True, slots=True)
