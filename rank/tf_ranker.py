@@ -5,10 +5,12 @@ config runs unchanged (why DIN: ``offline.rank_model``). The SavedModel is
 loaded once, when the stage is built (``DinModel.load`` is cached per
 directory), and called with all candidates in one batch.
 
-TensorFlow releases the GIL while it computes, so by default the call runs in a
-small thread pool (``offload``, ``threads``): the event loop keeps serving other
-requests meanwhile. ``bench/rank/RESULTS.md`` has both timings for 200 candidates
-(p50 1.2 ms inline, 1.35 ms offloaded): the pool costs ~0.1 ms and frees the loop.
+TensorFlow releases the GIL while it computes, so the call can run in a small
+thread pool (``offload: true``, ``threads``) and leave the event loop free. By
+default it runs inline: on 2 cores with 2 serve workers the pool's threads compete
+with the other worker for the cores, and inline served 342-369 req/s against 252
+pooled (``bench/funnel/RESULTS.md``); ``bench/rank/RESULTS.md`` has the per-call
+timings for 200 candidates (p50 1.2 ms inline, 1.35 ms offloaded).
 """
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ class DinModel:
 
 
 class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
-    """params: ``keep`` (default: all), ``offload`` (default true), ``threads`` (default 2),
+    """params: ``keep`` (default: all), ``offload`` (default false), ``threads`` (default 2),
     ``prior_weight`` (default 8 when built from a scene) and ``prior`` (default "multi_channel", the
     recall stage's score): see ``rank.base.with_prior``. On ML-100K DIN alone reorders recall's list
     for the worse (NDCG@10 0.090 vs recall's 0.119); with recall's score as a prior of weight 8 the
@@ -83,7 +85,7 @@ class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
     def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "InProcessRanker":
         artifacts = RankArtifacts.of(resources)
         keep = None if params.get("keep") is None else param(params, "keep", 0, int, 1, 100_000)
-        offload, threads = param(params, "offload", True, bool), param(params, "threads", 2, int, 1, 64)
+        offload, threads = param(params, "offload", False, bool), param(params, "threads", 2, int, 1, 64)
         prior = param(params, "prior", "multi_channel", str)
         weight = param(params, "prior_weight", 8.0, float, 0.0, 100.0)
         model = DinModel.load(artifacts.root)
