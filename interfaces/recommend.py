@@ -17,6 +17,7 @@ from hessian2 import JavaObject
 
 INTERFACE = "org.dubborecsys.api.RecommendService"
 VERSION = "1.0.0"
+MAX_COUNT = 1000  # the most items one request may ask for, on every protocol
 
 
 @dataclass
@@ -60,3 +61,17 @@ class RecommendResponse(JavaObject, java_class="org.dubborecsys.api.RecommendRes
     degraded: bool = False
     pipeline: str = "full"
     debugInfo: Optional[Dict[str, str]] = None
+
+
+def request_problem(request: object) -> str:
+    """What makes ``request`` unanswerable (for a code-400 answer), or ``""`` when it is fine.
+
+    The one rule every recommender applies, so a caller gets the same answer whichever
+    pipeline (or the popularity list) serves it."""
+    if not isinstance(request, RecommendRequest):
+        return f"expected RecommendRequest, got {type(request).__name__}"
+    if not request.userId:
+        return "userId is required"
+    if isinstance(request.count, bool) or not isinstance(request.count, int) or not 0 < request.count <= MAX_COUNT:
+        return f"count must be in 1..{MAX_COUNT}, got {request.count!r}"
+    return ""

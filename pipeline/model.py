@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from features.base import ItemFeatures, UserFeatures
-from interfaces.recommend import RecommendRequest
+from interfaces.recommend import MAX_COUNT, RecommendRequest
 
 
 class PipelineError(Exception):
@@ -96,5 +96,5 @@ class Query:
 
     @property
     def wanted(self) -> int:
-        """How many items the caller wants (at least 1, at most 500)."""
-        return max(1, min(int(self.request.count or 10), 500))
+        """How many items the caller wants (validated to 1..MAX_COUNT before a pipeline runs)."""
+        return max(1, min(int(self.request.count or 10), MAX_COUNT))

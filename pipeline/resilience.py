@@ -32,7 +32,7 @@ from typing import Awaitable, Callable, Sequence, TypeVar
 
 from circuitbreaker import CircuitBreaker
 
-from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse, request_problem
 from pipeline.model import Candidate, PipelineError, PipelineName, Query
 from pipeline.runner import Pipeline
 
@@ -78,7 +78,7 @@ class ResilientRecommender:
     answered: Counter = field(default_factory=Counter)  # pipeline name -> count, for metrics
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        problem = _validate(request)
+        problem = request_problem(request)
         if problem:
             return RecommendResponse(code=400, message=problem, requestId=_request_id(), items=[],
                                      degraded=False, pipeline=PipelineName.FULL.value)
@@ -135,16 +135,6 @@ def _best_first(candidates: Sequence[Candidate]) -> list[float]:
         score = float(candidate.score)
         out.append(score if not out or score <= out[-1] else out[-1])
     return out
-
-
-def _validate(request: RecommendRequest) -> str:
-    if not isinstance(request, RecommendRequest):
-        return f"expected RecommendRequest, got {type(request).__name__}"
-    if not request.userId:
-        return "userId is required"
-    if request.count is not None and not (0 <= int(request.count) <= 500):
-        return "count must be between 0 and 500"
-    return ""
 
 
 def _request_id() -> str:

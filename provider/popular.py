@@ -11,11 +11,10 @@ from __future__ import annotations
 import zlib
 from typing import Iterable, Sequence
 
-from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+from interfaces.recommend import MAX_COUNT, RecommendItem, RecommendRequest, RecommendResponse, request_problem
 
 __all__ = ["PopularRecommender", "DEFAULT_POPULAR_ITEMS", "MAX_COUNT"]
 
-MAX_COUNT = 1000
 
 # item id -> popularity score (best first): a stand-in catalogue, clearly synthetic.
 DEFAULT_POPULAR_ITEMS: tuple[tuple[str, float], ...] = tuple(
@@ -33,7 +32,7 @@ class PopularRecommender:
     async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
         if request is None:
             return RecommendResponse(code=400, message="request is required", pipeline="popular", degraded=True)
-        problem = _validate(request)
+        problem = request_problem(request)
         request_id = _request_id(request)
         if problem:
             return RecommendResponse(
@@ -60,14 +59,6 @@ class PopularRecommender:
             code=200, message="ok", requestId=request_id, items=items,
             degraded=True, pipeline="popular", debugInfo=debug,
         )
-
-
-def _validate(request: RecommendRequest) -> str:
-    if not request.userId:
-        return "userId is required"
-    if not isinstance(request.count, int) or not 0 < request.count <= MAX_COUNT:
-        return f"count must be in 1..{MAX_COUNT}, got {request.count!r}"
-    return ""
 
 
 def _request_id(request: RecommendRequest) -> str:

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
+from interfaces.recommend import MAX_COUNT, RecommendRequest, RecommendResponse
 
 __all__ = [
     "RecommendBody", "RecommendAnswer", "ItemOut", "StageExplain", "InferBody", "InferAnswer",
     "LoginBody", "TokenAnswer", "ErrorAnswer", "MAX_COUNT", "explain_of",
 ]
 
-MAX_COUNT = 1000
 _Id = Annotated[str, Field(min_length=1, max_length=256)]
 _Text = Annotated[str, Field(max_length=256)]
 

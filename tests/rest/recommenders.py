@@ -33,3 +33,12 @@ class RaisingRecommender:
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         raise RuntimeError("boom")
+
+
+class ThriftyRecommender:
+    """A recommender with a stricter rule than the shim's: refuses more than 500 items with code 400."""
+
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+        if request.count > 500:
+            return RecommendResponse(code=400, message=f"count must be at most 500, got {request.count}")
+        return await pipeline_recommender().recommend(request)

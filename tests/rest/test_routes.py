@@ -7,7 +7,7 @@ import pytest
 
 from provider.observability.state import Phase
 from provider.rest import RestShimConfig
-from tests.rest.recommenders import RaisingRecommender, pipeline_recommender
+from tests.rest.recommenders import RaisingRecommender, ThriftyRecommender, pipeline_recommender
 
 
 @pytest.mark.asyncio
@@ -114,8 +114,8 @@ async def test_unknown_paths_wrong_verbs_and_huge_bodies_are_refused(make_client
 
 @pytest.mark.asyncio
 async def test_a_refusal_by_the_recommender_keeps_its_4xx_code(make_client) -> None:
-    # the shim accepts up to 1000 items; this pipeline refuses more than 500 with code 400
-    answer = await make_client(pipeline_recommender()).post("/recommend", json={"userId": "u1", "count": 600})
+    # the shim accepts up to 1000 items; this recommender refuses more than 500 with code 400
+    answer = await make_client(ThriftyRecommender()).post("/recommend", json={"userId": "u1", "count": 600})
     assert answer.status_code == 400
     assert answer.json()["code"] == 400 and "count" in answer.json()["message"]
 
