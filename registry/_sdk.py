@@ -16,11 +16,14 @@ import logging
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Awaitable, Callable, TypeVar
 
 from registry.errors import RegistryUnavailableError
 
-__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client"]
+__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client",
+           "start_with_backoff"]
+
+log = logging.getLogger(__name__)
 
 _sdk: ModuleType | None = None
 
@@ -72,6 +75,36 @@ class LoggerHandlers:
             if handler not in self._before:
                 self._logger.removeHandler(handler)
                 handler.close()
+
+
+T = TypeVar("T")
+
+
+async def start_with_backoff(what: str, logger_name: str, settings: Any,
+                             start: Callable[[Any], Awaitable[T]]) -> tuple[T, LoggerHandlers]:
+    """Run ``start(client_config)`` until it succeeds, waiting 1, 2, 4 ... 30 s between attempts.
+
+    Why: the SDK's ``create_*_service`` raises while Nacos is unreachable at start-up (and some of
+    its follow-up calls do too), but a provider must come up without Nacos and register once it is
+    back. Each attempt records the ``logger_name`` handlers the SDK adds and releases them when the
+    attempt fails, so retries do not pile up file handlers. ``settings`` is a
+    ``registry.url.NacosSettings``. Returns what ``start`` returned and the handlers to release at
+    close. Cancel the calling task to give up.
+    """
+    delay = 1.0
+    while True:
+        handlers = LoggerHandlers(logger_name)
+        try:
+            config = client_config(settings.server_addresses, namespace=settings.namespace,
+                                   username=settings.username, password=settings.password,
+                                   work_dir=settings.work_dir, timeout_s=settings.request_timeout)
+            return await start(config), handlers
+        except Exception as exc:
+            handlers.release()
+            log.error("nacos %s for %s failed to start (%s: %s); retrying in %.0f s",
+                      what, settings.server_addresses, type(exc).__name__, exc, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
 
 
 def wake_config_client(client: Any) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry._sdk import LoggerHandlers, client_config, nacos_sdk, wake_config_client
+from registry._sdk import LoggerHandlers, nacos_sdk, start_with_backoff, wake_config_client
 from registry.errors import RegistryUnavailableError, SceneConfigError
 from registry.scene_config import SceneConfig, parse_scene_config
 from registry.url import NacosSettings
@@ -203,23 +203,8 @@ class NacosConfigCenter(ConfigCenter):
 
     async def _start_client(self) -> None:
         sdk = nacos_sdk()
-        settings = self.settings
-        delay = 1.0
-        while True:
-            handlers = LoggerHandlers("config")
-            try:
-                config = client_config(settings.server_addresses, namespace=settings.namespace,
-                                       username=settings.username, password=settings.password,
-                                       work_dir=settings.work_dir, timeout_s=settings.request_timeout)
-                self._client = await sdk.NacosConfigService.create_config_service(config)
-                self._handlers = handlers
-                break
-            except Exception as exc:
-                handlers.release()
-                log.error("nacos config client for %s failed to start (%s: %s); retrying in %.0f s",
-                          settings.server_addresses, type(exc).__name__, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        self._client, self._handlers = await start_with_backoff(
+            "config client", "config", self.settings, sdk.NacosConfigService.create_config_service)
         self._client_ready.set()
         for key in list(self._scenes):  # scenes served from fallback files before the client existed
             await self._watch(key)

@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from registry._sdk import LoggerHandlers, client_config, nacos_sdk, wake_config_client
+from registry._sdk import LoggerHandlers, nacos_sdk, start_with_backoff, wake_config_client
 from registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
 from registry.errors import RegistryUnavailableError
 from registry.naming import instance_metadata, provider_url, service_name
@@ -177,32 +177,22 @@ class NacosRegistry:
     # -- internals ----------------------------------------------------------------------------------
 
     async def _start_client(self) -> None:
-        """Build the SDK client, retrying with backoff; the SDK itself returns while Nacos is down."""
+        """Build the SDK client(s), retrying with backoff (``registry._sdk.start_with_backoff``)."""
         sdk = nacos_sdk()
         settings = self.settings
-        delay = 1.0
-        while True:
-            handlers = LoggerHandlers("naming")
-            try:
-                config = client_config(settings.server_addresses, namespace=settings.namespace,
-                                       username=settings.username, password=settings.password,
-                                       work_dir=settings.work_dir, timeout_s=settings.request_timeout)
-                self._client = await sdk.NacosNamingService.create_naming_service(config)
-                self._handlers = handlers
-                await self._listen_to_connection()
-                if self._app_level:
-                    self._config_handlers = LoggerHandlers("config")
-                    self._config = await sdk.NacosConfigService.create_config_service(config)
-                self._client_ready.set()
-                log.info("nacos registry: %s namespace=%s group=%s", settings.server_addresses,
-                         settings.namespace_or_public, settings.group)
-                return
-            except Exception as exc:
-                handlers.release()
-                log.error("nacos naming client for %s failed to start (%s); retrying in %.0f s",
-                          settings.server_addresses, _describe(exc), delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+
+        async def start(config: Any) -> Any:
+            self._client = await sdk.NacosNamingService.create_naming_service(config)
+            await self._listen_to_connection()
+            if self._app_level:
+                self._config_handlers = LoggerHandlers("config")
+                self._config = await sdk.NacosConfigService.create_config_service(config)
+            return self._client
+
+        _, self._handlers = await start_with_backoff("naming client", "naming", settings, start)
+        self._client_ready.set()
+        log.info("nacos registry: %s namespace=%s group=%s", settings.server_addresses,
+                 settings.namespace_or_public, settings.group)
 
     async def _listen_to_connection(self) -> None:
         """Hear the SDK's connect/disconnect events, so a quick reconnect is not missed between checks.
