@@ -18,16 +18,20 @@ before the dubbo line) and stopped before READONLY goes out.
 
 ``--rest-port`` also serves the REST shim (``provider.rest``: JSON inference, /metrics,
 /console, /readyz) and counts dubbo:// and gRPC calls for it; ``listening http://HOST:PORT``
-is printed once it accepts. With ``--workers N`` only the first worker serves it.
+is printed once it accepts. With ``--workers N`` the first worker serves it on that port and
+the others on Unix sockets in a private directory, and its /metrics gathers every worker's,
+labelled ``worker`` (``provider.observability.workers``); the console shows the first worker.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from typing import Any
 
 DEFAULT_PORT = 20880
@@ -162,7 +166,8 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
         async def announce_rest(_server: Any) -> None:
             print(f"listening http://{extras.rest.host}:{rest.port}", flush=True)
 
-        lifecycle.after_listening.append(announce_rest)
+        if not extras.rest.unix_socket:  # the other workers' sockets are private
+            lifecycle.after_listening.append(announce_rest)
     grpc_config = extras.grpc
     if grpc_config is not None:
         from provider.grpc_shim import run_beside
@@ -261,11 +266,12 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     if grpc_config is not None and grpc_config.port == 0:
         holders.append(_reserve_port(grpc_config.host))
         grpc_config = dataclasses.replace(grpc_config, port=holders[-1].getsockname()[1])
+    rest_configs, rest_dir = _worker_rest_configs(extras.rest, workers)
     read_fd, write_fd = os.pipe()
     children: list[int] = []
     for index in range(workers):
         worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None,
-                                extras.rest if index == 0 else None, extras.pipeline)
+                                rest_configs[index], extras.pipeline)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)
@@ -308,4 +314,17 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     for child in children:
         _, code = os.waitpid(child, 0)
         status = status or os.waitstatus_to_exitcode(code)
+    if rest_dir is not None:
+        shutil.rmtree(rest_dir, ignore_errors=True)
     return status if ready == workers else 1
+
+
+def _worker_rest_configs(rest: Any, workers: int) -> tuple[list[Any], str | None]:
+    """Each worker's REST config: the first on the configured port gathering the others' /metrics,
+    the others on Unix sockets in a fresh private directory (returned, for removal at exit)."""
+    if rest is None:
+        return [None] * workers, None
+    directory = tempfile.mkdtemp(prefix="dubbo-recsys-workers-")
+    sockets = tuple((str(index), os.path.join(directory, f"worker-{index}.sock")) for index in range(1, workers))
+    first = dataclasses.replace(rest, worker="0", sibling_sockets=sockets)
+    return [first] + [dataclasses.replace(rest, worker=label, unix_socket=path) for label, path in sockets], directory

@@ -7,7 +7,7 @@ Routes (``/openapi.json`` documents them; ``/docs`` renders that document)::
     POST /infer                the seed's RecRequest -> RecResponse (JSON)
     POST /login                {username, password} -> HS256 bearer token (404 when JWT is off)
     GET  /healthz /readyz      liveness; readiness (503 unless the provider is SERVING)
-    GET  /metrics              Prometheus text
+    GET  /metrics              Prometheus text (every worker's, labelled, with --workers N)
     GET  /console /console/state /console/console.js   the operator's page and its JSON feed
 
 With JWT on, inference routes need a token of any role and the console's state an
@@ -17,6 +17,7 @@ the body (pydantic did the validation: a wrong body never gets here), await the
 recommender, convert the answer. The app holds no business logic.
 """
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -173,7 +174,14 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+        if not config.sibling_sockets:
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+        from provider.observability.workers import fetch_exposition, merge_expositions
+
+        siblings = await asyncio.gather(*(fetch_exposition(path) for _, path in config.sibling_sockets))
+        documents = [(config.worker, metrics.exposition())]
+        documents += [(worker, body) for (worker, _), body in zip(config.sibling_sockets, siblings)]
+        return Response(merge_expositions(documents), media_type=CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> FileResponse:

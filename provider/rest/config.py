@@ -87,6 +87,10 @@ class RestShimConfig:
     ``max_body_bytes`` bounds a request body (beyond it: 413). ``explain`` allows
     ``?explain=true`` (the per-stage traces). ``jwt`` None = no authentication.
     ``observability``: spans, logs and trace sampling of the process it runs in.
+    With ``serve --workers N`` (``provider.observability.workers``): ``unix_socket`` makes
+    a worker other than the first listen there instead of ``host:port``; ``worker`` is
+    this worker's label; ``sibling_sockets`` ((label, path) of the other workers) makes
+    ``/metrics`` gather theirs.
     """
 
     host: str = "127.0.0.1"
@@ -96,6 +100,9 @@ class RestShimConfig:
     explain: bool = True
     console: bool = True
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    unix_socket: str = ""
+    worker: str = ""
+    sibling_sockets: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         _check_host(self.host)

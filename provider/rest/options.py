@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--rest-port", type=int, default=None, metavar="PORT",
         help=f"also serve HTTP: /recommend, /infer, /metrics, /console, /docs on PORT (usually {DEFAULT_PORT}; "
-        "0 = any free port; default: no REST). With --workers N only the first worker serves it",
+        "0 = any free port; default: no REST). With --workers N the first worker serves it and its "
+        "/metrics gathers every worker's, labelled worker",
     )
     group.add_argument("--rest-host", default=None, metavar="HOST", help="address for REST (default: --host)")
     group.add_argument(

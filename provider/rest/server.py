@@ -21,7 +21,9 @@ so its calls are counted under that protocol.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import socket
 from typing import Any, Sequence
 
@@ -61,6 +63,8 @@ class RestShim:
     def port(self) -> int:
         if self._socket is None:
             raise RestShimError("the REST shim is not started")
+        if self._socket.family == socket.AF_UNIX:
+            return 0
         return int(self._socket.getsockname()[1])
 
     def observed(self, protocol: str, *, count_calls: bool = True) -> Recommender:
@@ -81,14 +85,7 @@ class RestShim:
         if self._server is not None:
             raise RestShimError("the REST shim is already started")
         config = self.config
-        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-        try:
-            sock = socket.create_server((config.host, config.port), family=family, backlog=256)
-        except OSError as error:
-            raise RestShimStartError(f"cannot bind REST shim to {config.host}:{config.port}: {error}") from error
-        # accepted sockets inherit it; without it each answer after the first waits ~40 ms
-        # (Nagle against delayed ACK: uvicorn writes head and body separately)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self._bind_unix(config.unix_socket) if config.unix_socket else self._bind_tcp(config)
         sock.setblocking(False)
         server = uvicorn.Server(uvicorn.Config(
             self.app, lifespan="off", log_level="warning", access_log=False, server_header=False,
@@ -103,8 +100,32 @@ class RestShim:
             raise RestShimStartError(f"cannot start the REST shim: {error!r}") from error
         self._server, self._socket = server, sock
         self._main = asyncio.create_task(server.main_loop(), name="rest-shim")
-        log.info("REST shim serving on %s:%d", config.host, self.port)
+        log.info("REST shim serving on %s", config.unix_socket or f"{config.host}:{self.port}")
         return self.port
+
+    @staticmethod
+    def _bind_tcp(config: RestShimConfig) -> socket.socket:
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        try:
+            sock = socket.create_server((config.host, config.port), family=family, backlog=256)
+        except OSError as error:
+            raise RestShimStartError(f"cannot bind REST shim to {config.host}:{config.port}: {error}") from error
+        # accepted sockets inherit it; without it each answer after the first waits ~40 ms
+        # (Nagle against delayed ACK: uvicorn writes head and body separately)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    @staticmethod
+    def _bind_unix(path: str) -> socket.socket:
+        """A worker's private listener (``serve --workers N``): the first worker reads its /metrics here."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            sock.listen(64)
+        except OSError as error:
+            sock.close()
+            raise RestShimStartError(f"cannot bind REST shim to {path}: {error}") from error
+        return sock
 
     async def stop(self) -> None:
         """Stop accepting, let open requests finish (5 s at most), close."""
@@ -116,6 +137,9 @@ class RestShim:
             await self._main
         await server.shutdown(sockets=[sock])
         sock.close()
+        if self.config.unix_socket:
+            with contextlib.suppress(OSError):
+                os.unlink(self.config.unix_socket)
         self._server = self._main = None
         log.info("REST shim stopped")
 
