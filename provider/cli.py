@@ -51,7 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from provider.settings import SettingsError, apply, load_file
 
     parser = build_parser()
+    # The first pass only finds the command and --config: a required flag (build --source)
+    # may still come from the file or the environment, which ``apply`` reads next.
+    required = [a for command in parser.get_default("_commands").values() for a in command._actions  # noqa: SLF001
+                if a.required and a.option_strings]
+    for action in required:
+        action.required = False
     args = parser.parse_args(argv)
+    for action in required:
+        action.required = True
     if args.command is None:
         parser.print_help()
         return 2

@@ -89,3 +89,5 @@ def apply(command: str, parser: argparse.ArgumentParser, document: Mapping[str, 
             raise SettingsError(f"environment: {name} names no setting of {command!r}")
         defaults[dest] = _convert(actions[dest], value, f"environment {name}")
     parser.set_defaults(**defaults)
+    for dest in defaults:  # a required flag (build --source) is satisfied by the file or the environment
+        actions[dest].required = False

@@ -65,3 +65,23 @@ def test_the_cli_reports_a_bad_file_and_exits_2(tmp_path: Path, capsys: pytest.C
     config.write_text("[serve]\nbogus = 1\n")
     assert main(["--config", str(config), "serve"]) == 2
     assert "[serve] has no setting 'bogus'" in capsys.readouterr().err
+
+
+def test_required_flags_can_come_from_the_file_or_the_environment(tmp_path: Path, monkeypatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import offline.build_command
+    from provider.cli import main
+
+    seen: list[argparse.Namespace] = []
+    monkeypatch.setattr(offline.build_command, "run", lambda args: seen.append(args) or 0)
+    config = tmp_path / "recsys.toml"
+    config.write_text(f'[build]\nsource = "synthetic"\nout = "{tmp_path / "from-file"}"\n')
+    assert main(["--config", str(config), "build"]) == 0
+    assert (seen[-1].source, seen[-1].out) == ("synthetic", str(tmp_path / "from-file"))
+    monkeypatch.setenv("DUBBO_RECSYS_BUILD_SOURCE", "ml-100k")
+    assert main(["--config", str(config), "build", "--out", "elsewhere"]) == 0
+    assert (seen[-1].source, seen[-1].out) == ("ml-100k", "elsewhere")
+    monkeypatch.delenv("DUBBO_RECSYS_BUILD_SOURCE")
+    with pytest.raises(SystemExit) as exit_info:  # still required when nothing supplies it
+        main(["build", "--out", "x"])
+    assert exit_info.value.code == 2 and "--source" in capsys.readouterr().err
