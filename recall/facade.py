@@ -9,7 +9,8 @@ What the pipeline calls::
 
 ``load`` builds each channel whose artifact exists and whose kind the config
 lists; ``retrieve`` hydrates the query (one feature store call for the user's
-profile and lastN), runs the ``Merger`` and turns rows back into item ids. A
+profile and lastN), runs the ``Merger`` and turns rows back into item ids
+(``merge`` stops before that last step and returns the merger's arrays). A
 feature store failure degrades the query to what the artifacts know (the user
 row, hence u2i, user-CF and hot still answer), it does not fail the request.
 ``add_items`` makes items created after the build recallable (cold start).
@@ -137,6 +138,20 @@ class Recall:
         context: Mapping[str, str] | None = None,
         user: UserFeatures | None = None,
     ) -> RecallResult:
+        return self.result(await self.merge(user_id, k, exposure=exposure, context=context, user=user))
+
+    async def merge(
+        self,
+        user_id: str,
+        k: int,
+        *,
+        exposure: Sequence[str] = (),
+        context: Mapping[str, str] | None = None,
+        user: UserFeatures | None = None,
+    ) -> MergeResult:
+        """``retrieve`` without the last step: the merger's rows, fused scores and provenance bits
+        (``catalog.ids_of(rows)`` are the ids); the pipeline's recall stage builds its candidates
+        from these arrays directly."""
         if not isinstance(k, int) or isinstance(k, bool) or not 0 < k <= self.config.max_k:
             raise RecallInputError(f"k must be an int in 1..{self.config.max_k}, got {k!r}")
         if isinstance(exposure, (str, bytes)) or not all(isinstance(item, str) for item in exposure):
@@ -145,7 +160,7 @@ class Recall:
             raise RecallInputError("context must map strings to strings")
         query = await self.query(user_id, context, user)
         exclude = self.catalog.rows_of(list(exposure))
-        return self.result(await self.merger.run(query, k, exclude))
+        return await self.merger.run(query, k, exclude)
 
     def result(self, merged: MergeResult) -> RecallResult:
         ids = self.catalog.ids_of(merged.rows)

@@ -113,7 +113,13 @@ class MergeResult:
 
     @staticmethod
     def channels_of(bits: int) -> tuple[ChannelKind, ...]:
-        return tuple(kind for kind, bit in _BIT.items() if bits & bit)
+        found = _CHANNELS.get(bits)
+        if found is None:
+            found = _CHANNELS[bits] = tuple(kind for kind, bit in _BIT.items() if bits & bit)
+        return found
+
+
+_CHANNELS: dict[int, tuple[ChannelKind, ...]] = {}  # provenance bits -> channels (at most 2 ** len(ChannelKind))
 
 
 def fuse(
@@ -131,11 +137,13 @@ def fuse(
         return empty, np.empty(0, dtype=np.float32), empty
     all_rows = np.concatenate([rows for _, rows in kept])
     scores = np.concatenate([policies[kind].weight / (offset + np.arange(len(rows), dtype=np.float64)) for kind, rows in kept])
-    bits_in = np.concatenate([np.full(len(rows), _BIT[kind], dtype=np.int64) for kind, rows in kept])
     unique, inverse = np.unique(all_rows, return_inverse=True)
     fused = np.bincount(inverse, weights=scores, minlength=unique.size)
     bits = np.zeros(unique.size, dtype=np.int64)
-    np.bitwise_or.at(bits, inverse, bits_in)
+    start = 0
+    for kind, rows in kept:  # one OR per channel; a row twice in one channel gets the same bit twice
+        bits[inverse[start: start + len(rows)]] |= _BIT[kind]
+        start += len(rows)
     order = np.lexsort((unique, -fused))
     return unique[order], fused[order].astype(np.float32), bits[order]
 

@@ -9,9 +9,14 @@ differ only in the table and the seeds:
 - user-CF: seeds are the user's similar users (``neighbors/usercf``), and what
   gets summed is each neighbour's own recent training items.
 
-The aggregation is sparse (``np.unique`` + ``bincount`` over ``seeds x K``
-entries), so it costs the same for 1,682 items or 10 million. Seeds themselves
-are not removed here: the merger filters what the user has seen.
+The aggregation touches only the ``seeds x K`` entries, so it costs the same for
+1,682 items or 10 million: when the largest row is small next to the entry
+count it sums into a dense ``bincount`` (no sort), otherwise it sorts the
+entries (``np.unique`` + ``bincount``); both sum each row's weights in entry
+order, so they give the same floats. User-CF gathers every neighbour's recent
+items with array arithmetic, no Python loop per neighbour (``tests/recall``
+checks it against the per-neighbour loop). Seeds themselves are not removed
+here: the merger filters what the user has seen.
 """
 from __future__ import annotations
 
@@ -21,14 +26,25 @@ from recall.artifacts import NeighborTable, UserItems
 from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
 
 
+DENSE_FACTOR = 4  # sum into a dense array when the largest row is under this many times the entry count
+
+
 def aggregate(rows: np.ndarray, weights: np.ndarray, k: int) -> Candidates:
     """Sum ``weights`` per distinct row (``rows`` may repeat, -1 = padding); top ``k``."""
     keep = rows >= 0
-    rows, weights = rows[keep], weights[keep]
+    if not keep.all():
+        rows, weights = rows[keep], weights[keep]
     if rows.size == 0:
         return Candidates.empty()
-    unique, inverse = np.unique(rows, return_inverse=True)
-    summed = np.bincount(inverse, weights=weights, minlength=unique.size).astype(np.float32)
+    size = int(rows.max()) + 1
+    if size <= DENSE_FACTOR * rows.size:  # no sort: bincount over rows 0..max
+        present = np.zeros(size, dtype=bool)
+        present[rows] = True
+        unique = np.flatnonzero(present)
+        summed = np.bincount(rows, weights=weights, minlength=size)[unique].astype(np.float32)
+    else:
+        unique, inverse = np.unique(rows, return_inverse=True)
+        summed = np.bincount(inverse, weights=weights, minlength=unique.size).astype(np.float32)
     return Candidates.top_k(summed, k, rows=unique)
 
 
@@ -46,6 +62,7 @@ class ItemNeighborChannel(Channel):
         self.table = table
         self.history = history
         self.decay = decay
+        self._weights = recency_weights(history, decay)  # a prefix of it is recency_weights(n, decay)
 
     def enable(self, query: RecallQuery) -> bool:
         return len(query.history) > 0
@@ -53,7 +70,7 @@ class ItemNeighborChannel(Channel):
     async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
         seeds = query.history[: self.history]
         seeds = seeds[seeds < self.table.rows]  # new items have no row in a build-time table
-        weights = recency_weights(len(seeds), self.decay)
+        weights = self._weights[: len(seeds)]
         neighbour_rows = self.table.index[seeds]
         neighbour_weights = self.table.score[seeds] * weights[:, None]
         return aggregate(neighbour_rows.ravel(), neighbour_weights.ravel(), k)
@@ -83,6 +100,7 @@ class UserCFChannel(Channel, kind=ChannelKind.USER_CF):
         self.interactions = interactions
         self.per_user = per_user
         self.decay = decay
+        self._weights = recency_weights(per_user, decay)  # weight by age, newest first
 
     def enable(self, query: RecallQuery) -> bool:
         return query.user_row is not None and query.user_row < self.table.rows
@@ -90,16 +108,18 @@ class UserCFChannel(Channel, kind=ChannelKind.USER_CF):
     async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
         assert query.user_row is not None
         neighbours = self.table.index[query.user_row]
-        similarity = self.table.score[query.user_row]
         valid = neighbours >= 0
-        indptr, items = self.interactions.indptr, self.interactions.items
-        chunks_rows: list[np.ndarray] = []
-        chunks_weights: list[np.ndarray] = []
-        for user, sim in zip(neighbours[valid].tolist(), similarity[valid].tolist()):
-            start, end = int(indptr[user]), int(indptr[user + 1])
-            recent = items[max(start, end - self.per_user) : end][::-1]  # most recent first
-            chunks_rows.append(recent)
-            chunks_weights.append(sim * recency_weights(len(recent), self.decay))
-        if not chunks_rows:
+        users = neighbours[valid].astype(np.int64, copy=False)
+        if users.size == 0:
             return Candidates.empty()
-        return aggregate(np.concatenate(chunks_rows).astype(np.int64), np.concatenate(chunks_weights), k)
+        similarity = self.table.score[query.user_row][valid].astype(np.float64)
+        indptr = self.interactions.indptr
+        end = indptr[users + 1]
+        lengths = end - np.maximum(indptr[users], end - self.per_user)  # each neighbour's last per_user items
+        total = int(lengths.sum())
+        # entry j of neighbour u is its age-th most recent item: neighbours in table order, each newest first
+        owner = np.repeat(np.arange(users.size), lengths)
+        age = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows = self.interactions.items[np.repeat(end - 1, lengths) - age].astype(np.int64)
+        weights = similarity[owner] * self._weights[age]
+        return aggregate(rows, weights, k)

@@ -11,8 +11,10 @@ process: the artifacts are shared by every scene). ``size`` (the seed's
 pre-rank; it never drops below what the request asked for.
 
 Per request it passes the user id, exposure list and context to
-``Recall.retrieve`` and returns one ``pipeline.Candidate`` per item with its
-fused score and the channels that recalled it; channels the merger dropped
+``Recall.merge`` and returns one ``pipeline.Candidate`` per item with its
+fused score and the channels that recalled it (built straight from the
+merger's arrays; the channel names of each provenance bit pattern are
+computed once per process); channels the merger dropped
 (late or failed) are noted on the query (``Query.notes``), so the response
 says the answer is partial. A request carrying
 ``candidateIds`` skips recall: those items (deduplicated, in order) go on
@@ -25,6 +27,7 @@ from typing import Any, Mapping
 from pipeline.model import Candidate, Query, StageKind
 from pipeline.stages import ConfigError, Stage
 from recall.facade import Recall
+from recall.merger import MergeResult
 
 REQUEST_CHANNEL = "request"  # provenance of items the caller listed itself
 
@@ -51,17 +54,24 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
         if request.candidateIds:
             listed = dict.fromkeys(str(item) for item in request.candidateIds)
             return [Candidate(item_id=item, channels=(REQUEST_CHANNEL,)) for item in listed]
-        result = await self.recall.retrieve(
+        merged = await self.recall.merge(
             request.userId,
             max(self.size, query.wanted),
             exposure=sorted(query.exposure),
             context=dict(request.context or {}),
             user=query.user,  # already fetched by the user hydration step, when the scene has one
         )
-        for kind, reason in result.dropped.items():  # the answer is partial: say so in the response
+        for kind, reason in merged.dropped.items():  # the answer is partial: say so in the response
             query.notes.append(f"recall channel {kind.value} dropped: {reason}")
-        return [
-            Candidate(item_id=item.item_id, score=item.score, channels=tuple(k.value for k in item.channels),
-                      scores={self.name: item.score})
-            for item in result.items
-        ]
+        name, names = self.name, _NAMES
+        out = []
+        for item_id, score, bits in zip(self.recall.catalog.ids_of(merged.rows), merged.scores.tolist(),
+                                        merged.sources.tolist()):
+            channels = names.get(bits)
+            if channels is None:
+                channels = names[bits] = tuple(kind.value for kind in MergeResult.channels_of(bits))
+            out.append(Candidate(item_id, score, channels, None, {name: score}))
+        return out
+
+
+_NAMES: dict[int, tuple[str, ...]] = {}  # provenance bits -> channel names
