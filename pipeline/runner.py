@@ -46,7 +46,8 @@ class Pipeline:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")
             started = time.perf_counter()
             try:
-                result = await asyncio.wait_for(stage.run(query, candidates), timeout=remaining)
+                async with asyncio.timeout(remaining):  # in this task: no task per stage, as wait_for makes
+                    result = await stage.run(query, candidates)
             except TimeoutError as exc:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: {stage.name} passed the deadline") from exc
             if query.traces is not None:
