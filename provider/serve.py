@@ -7,7 +7,9 @@ popularity recommender until a pipeline is configured. Prints
 for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
 
 ``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
-kernel spreads connections over them (one event loop per core).
+kernel spreads connections over them (one event loop per core). ``--tf-threads``
+(default 1) is how many threads TensorFlow uses per worker: with a worker per core,
+more threads only compete with the other workers (``rank.tf_ranker``).
 
 ``--registry nacos://HOST:PORT`` publishes both services the way Java's NacosRegistry
 does once the port listens, and withdraws them first on SIGTERM (``provider.registration``).
@@ -52,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on SIGTERM, wait this long for calls in flight, seconds (default 10)")
     parser.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
                         help="event loop: uvloop when installed (auto), or force one")
+    parser.add_argument("--tf-threads", type=int, default=1,
+                        help="threads TensorFlow computes one op with, and runs ops on, per worker (in-process "
+                        "ranker, user tower); 0 = TensorFlow's default, one per core (default 1: workers are "
+                        "the parallelism)")
     group = parser.add_argument_group("registry")
     group.add_argument("--registry", default="none", metavar="URL",
                        help="publish the services: nacos://HOST:PORT[?namespace=..&group=..&unregister.wait=MS] "
@@ -86,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.workers > 64:
         print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
         return 2
+    if not 0 <= args.tf_threads <= 256:
+        print(f"dubbo-recsys serve: --tf-threads must be in 0..256, got {args.tf_threads}", file=sys.stderr)
+        return 2
+    if args.tf_threads:  # read by TensorFlow when it starts, in each worker (none has imported it yet)
+        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(args.tf_threads)
     try:
         config = ServerConfig(
             host=args.host,

@@ -50,6 +50,20 @@ def test_rank_signature_handles_empty_history_and_unknown_items(small_artifacts)
     assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
+def test_flat_call_answers_exactly_as_the_signature(small_artifacts):
+    model = DinModel.load(small_artifacts)
+    assert model._flat is not None  # this TensorFlow exposes the flat call: the served path uses it
+    rng = np.random.default_rng(3)
+    items = len(RankArtifacts.load(small_artifacts).item_ids)
+    for history_len, profile_len, candidates in ((0, 0, 1), (3, 1, 17), (10, 4, 200), (25, 2, 500)):
+        history = rng.integers(-1, items, history_len).astype(np.int32)
+        profile = rng.integers(0, 5, profile_len).astype(np.int32)
+        rows = rng.integers(-1, items, candidates).astype(np.int32)
+        fast = model.scores(history, profile, rows)
+        assert fast.dtype == np.float32 and fast.shape == (candidates,)
+        assert fast.tobytes() == model._signature_scores(history, profile, rows).tobytes()
+
+
 @pytest.fixture(scope="module")
 def tiny_models():
     source = generate(SyntheticConfig(users=60, items=90, seed=9, mean_interactions=12.0))
