@@ -2,7 +2,10 @@
 
 ``Pipeline.run`` is one straight recipe: for each stage, wait for it at most
 until the query's deadline, record a trace when the caller asked for debug,
-and hand its output to the next stage. It never catches a stage's error: the
+and hand its output to the next stage. The deadline is an ``asyncio.timeout``
+around the stage, in the caller's task; only when there is no task yet (the
+transport steps a call eagerly until its first real wait) does ``wait_for``
+give the stage one of its own. It never catches a stage's error: the
 ``ResilientRecommender`` above it decides what a failure means.
 
 Traces are keyed by ``labels``, one per stage (the stage's name by default): one
@@ -46,8 +49,11 @@ class Pipeline:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(remaining):  # in this task: no task per stage, as wait_for makes
-                    result = await stage.run(query, candidates)
+                if asyncio.current_task() is None:  # stepped eagerly, outside a task (provider.transport)
+                    result = await asyncio.wait_for(stage.run(query, candidates), timeout=remaining)
+                else:
+                    async with asyncio.timeout(remaining):  # in this task: no new task per stage
+                        result = await stage.run(query, candidates)
             except TimeoutError as exc:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: {stage.name} passed the deadline") from exc
             if query.traces is not None:

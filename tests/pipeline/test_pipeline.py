@@ -147,6 +147,42 @@ async def test_runner_raises_deadline_exceeded_for_a_late_stage():
 
 
 @pytest.mark.asyncio
+async def test_runner_works_when_stepped_eagerly_outside_a_task():
+    # provider.transport steps a call from the protocol's data_received callback (start_eagerly) with no
+    # Task running: the first stage then has no task to time out in, and the pipeline must still answer
+    # and keep its deadline. A loop callback is the same situation.
+    from provider.transport import start_eagerly
+
+    loop = asyncio.get_running_loop()
+
+    async def call(pipeline, budget):
+        assert asyncio.current_task() is None  # as in the transport
+        try:
+            return [c.item_id for c in await pipeline.run(Query.start(request(), budget))]
+        except DeadlineExceeded as exc:
+            return exc
+
+    async def from_callback(pipeline, budget):
+        done = loop.create_future()
+
+        async def reporting():
+            try:
+                done.set_result(await call(pipeline, budget))
+            except BaseException as exc:  # noqa: BLE001 - the test reads it
+                done.set_exception(exc)
+
+        loop.call_soon(start_eagerly, reporting())
+        return await asyncio.wait_for(done, 5)
+
+    assert await from_callback(Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), ReverseRank()]), 1.0) == ["b", "a"]
+    waits = Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), SlowRank(0.002), ReverseRank()])
+    assert await from_callback(waits, 1.0) == ["b", "a"]
+    assert isinstance(await from_callback(Pipeline.of(PipelineName.FULL, [SlowRank(0.5)]), 0.02), DeadlineExceeded)
+    second_late = Pipeline.of(PipelineName.FULL, [SlowRank(0.001), SlowRank(0.5)])  # the late stage runs in a task
+    assert isinstance(await from_callback(second_late, 0.05), DeadlineExceeded)
+
+
+@pytest.mark.asyncio
 async def test_downstream_breaker_opens_after_failures_and_recovers():
     guard = Downstream("tfserving", failure_threshold=2, recovery_seconds=0.2)
 
