@@ -8,6 +8,13 @@
 #   nacos.sh wait PORT [SECONDS]       wait until the HTTP Open API and the gRPC port answer
 #   nacos.sh stop HOME                 stop the server started with that HOME (by its pid file)
 #
+# NACOS_AUTH=1 nacos.sh start ...      the same with authentication on (nacos.core.auth.enabled=true, the
+#                                      default "nacos" auth system): a fresh token secret key (base64 of 32
+#                                      random bytes) and server identity pair per start, written to
+#                                      HOME/conf/application.properties (mode 600) rather than the command line. Nacos 3
+#                                      has no default user: the caller creates the admin with
+#                                      POST /nacos/v3/auth/user/admin (see tests/registry/auth.py).
+#
 # Used by tests/ci/30-nacos.sh and by the registry tests that restart a server of their own.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +35,21 @@ case "$cmd" in
       # The console's handlers need the AI module, which the plain test server leaves off.
       extra+=("-Dnacos.console.port=$console" "-Dnacos.extension.ai.enabled=true")
     fi
+    if [[ "${NACOS_AUTH:-0}" == 1 ]]; then
+      # Nacos and Spring both read application.properties from the directory named here, over the
+      # classpath one; a file keeps the secrets off the command line (ps).
+      mkdir -p "$home/conf"
+      (umask 077 && {
+        echo "nacos.core.auth.enabled=true"
+        echo "nacos.core.auth.admin.enabled=true"
+        echo "nacos.core.auth.console.enabled=true"
+        echo "nacos.core.auth.system.type=nacos"
+        echo "nacos.core.auth.plugin.nacos.token.secret.key=$(head -c 32 /dev/urandom | base64 -w0)"
+        echo "nacos.core.auth.server.identity.key=test-identity-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        echo "nacos.core.auth.server.identity.value=$(head -c 24 /dev/urandom | base64 -w0)"
+      } >"$home/conf/application.properties")
+      extra+=("-Dspring.config.additional-location=file:$home/conf/")
+    fi
     # Loopback only: server.address binds HTTP, nacos.remote.grpc.listen.ip the Nacos gRPC ports, and the
     # launcher's LoopbackServerProvider the JRaft port. SerialGC and C1-only keep a 2-core machine calm.
     (cd "$home" && exec java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
@@ -42,7 +64,9 @@ case "$cmd" in
   wait)
     port="$2"; limit="${3:-120}"
     deadline=$((SECONDS + limit))
-    until curl -sf -o /dev/null "http://127.0.0.1:$port/nacos/v1/ns/service/list?pageNo=1&pageSize=1" \
+    # 401/403 count as up: an auth-enabled server refuses the anonymous probe once its filters run.
+    until [[ "$(curl -s -o /dev/null -w '%{http_code}' \
+                "http://127.0.0.1:$port/nacos/v1/ns/service/list?pageNo=1&pageSize=1")" =~ ^(200|401|403)$ ]] \
         && (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1000))") 2>/dev/null; do
       if ((SECONDS >= deadline)); then
         echo "nacos.sh: no Nacos on 127.0.0.1:$port after ${limit}s" >&2

@@ -6,6 +6,7 @@ the same launcher (NACOS_LAUNCHER, set by tests/ci/30-nacos.sh) on a free base p
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -31,9 +32,12 @@ def free_nacos_port() -> int:
 
 
 class OwnNacos:
-    def __init__(self, launcher: str, home: Path) -> None:
+    """``auth=True`` starts it with authentication on (``NACOS_AUTH=1 nacos.sh start``); see tests/registry/auth.py."""
+
+    def __init__(self, launcher: str, home: Path, *, auth: bool = False) -> None:
         self.launcher = launcher
         self.home = home
+        self.auth = auth
         self.port = free_nacos_port()
 
     @property
@@ -41,7 +45,9 @@ class OwnNacos:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        subprocess.run(["bash", self.launcher, "start", str(self.port), str(self.home)], check=True, timeout=30)
+        env = dict(os.environ, NACOS_AUTH="1" if self.auth else "0")
+        subprocess.run(["bash", self.launcher, "start", str(self.port), str(self.home)], check=True, timeout=30,
+                       env=env)
         waited = subprocess.run(["bash", self.launcher, "wait", str(self.port), "120"], timeout=150)
         if waited.returncode != 0:
             log = (self.home / "server.out").read_text(errors="replace")[-4000:]
