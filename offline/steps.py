@@ -199,4 +199,5 @@ def default_steps() -> tuple[BuildStep, ...]:
         TwoTowerModel(),
         FaissIndex(),
         __import__("offline.rank_steps", fromlist=["RankModel"]).RankModel(),
+        __import__("offline.rank_fusion", fromlist=["RankFusion"]).RankFusion(),
     )

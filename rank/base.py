@@ -10,7 +10,8 @@ Error tree::
 
 ``RankArtifacts`` is loaded once per artifact directory and shared by the
 stages built from it (``RankArtifacts.of(resources)``): ids, the rank model's
-meta, the two-tower vectors and the per-item category/author the rules need.
+meta, the two-tower vectors, the per-item category/author the rules need and the
+per-item training popularity the rank fusion reads.
 It never loads TensorFlow; the TF stages load their SavedModel themselves.
 """
 from __future__ import annotations
@@ -81,6 +82,7 @@ class RankArtifacts:
     user_vectors: np.ndarray | None
     item_category: np.ndarray  # str per item row (primary category)
     item_author: np.ndarray  # str per item row ("" when unknown)
+    item_popularity: np.ndarray | None = None  # float64 training interactions per item row (items.jsonl)
 
     @classmethod
     def load(cls, root: str | Path) -> "RankArtifacts":
@@ -103,13 +105,14 @@ class RankArtifacts:
                 if array.ndim != 2 or array.shape[0] != rows:
                     raise RankArtifactError(f"{path}: shape {array.shape} does not match {rows} {name}")
                 vectors[name] = np.asarray(array, dtype=np.float32)
-        category, author = [], []
+        category, author, popularity = [], [], []
         try:
             with (root / "features/items.jsonl").open(encoding="utf-8") as lines:
                 for line in lines:
                     record = json.loads(line)
                     category.append(str(record.get("category", "")))
                     author.append(str(record.get("author", "")))
+                    popularity.append(float(record.get("popularity") or 0.0))
         except (OSError, ValueError) as exc:
             raise RankArtifactError(f"{root}/features/items.jsonl: {exc}") from exc
         if len(category) != len(items):
@@ -120,6 +123,7 @@ class RankArtifacts:
             profile_rows={t: r for r, t in enumerate(meta.get("profile_vocab", []))},
             item_vectors=vectors.get("items"), user_vectors=vectors.get("users"),
             item_category=np.array(category, dtype=object), item_author=np.array(author, dtype=object),
+            item_popularity=np.maximum(np.array(popularity, dtype=np.float64), 0.0),
         )
 
     @classmethod

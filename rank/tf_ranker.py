@@ -36,6 +36,7 @@ import numpy as np
 from pipeline.model import Candidate, Query, StageKind
 from pipeline.stages import Stage
 from rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored, with_prior
+from rank.fusion import FusionModel
 
 __all__ = ["DinModel", "InProcessRanker"]
 
@@ -109,14 +110,20 @@ class DinModel:
 
 class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
     """params: ``keep`` (default: all), ``offload`` (default false), ``threads`` (default 2),
-    ``prior_weight`` (default 8 when built from a scene) and ``prior`` (default "multi_channel", the
-    recall stage's score): see ``rank.base.with_prior``. On ML-100K DIN alone reorders recall's list
-    for the worse (NDCG@10 0.090 vs recall's 0.119); with recall's score as a prior of weight 8 the
-    funnel scores 0.120 (bench/rank/RESULTS.md), so served scenes blend unless told otherwise."""
+    ``fusion`` (default true), ``prior`` (default "multi_channel") and ``prior_weight`` (default 0).
+
+    The score it ranks by: with ``fusion`` and a ``models/rank/fusion.json`` in the artifacts, the
+    learned fusion of DIN's score with recall's fused score and rank, the two-tower score, item
+    popularity and item-CF affinity (``rank.fusion``; weights fitted at build time on a validation
+    build that never saw the test interactions). Otherwise DIN's score, plus ``prior_weight`` x
+    log(the ``prior`` stage's score) when that weight is set (``rank.base.with_prior``). On ML-100K
+    (``dubbo-recsys eval-rank``, bench/rank/RESULTS.md) DIN alone reorders recall's list for the
+    worse; the fusion is what the default scene serves and what eval-rank reports as the funnel."""
 
     def __init__(self, artifacts: RankArtifacts, model: DinModel, resources: Any = None, keep: int | None = None,
-                 executor: ThreadPoolExecutor | None = None, prior: str = "recall", prior_weight: float = 0.0) -> None:
-        self.prior, self.prior_weight = prior, prior_weight
+                 executor: ThreadPoolExecutor | None = None, prior: str = "recall", prior_weight: float = 0.0,
+                 fusion: FusionModel | None = None) -> None:
+        self.prior, self.prior_weight, self.fusion = prior, prior_weight, fusion
         self.artifacts = artifacts
         self.model = model
         self.resources = resources
@@ -129,10 +136,11 @@ class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
         keep = None if params.get("keep") is None else param(params, "keep", 0, int, 1, 100_000)
         offload, threads = param(params, "offload", False, bool), param(params, "threads", 2, int, 1, 64)
         prior = param(params, "prior", "multi_channel", str)
-        weight = param(params, "prior_weight", 8.0, float, 0.0, 100.0)
+        weight = param(params, "prior_weight", 0.0, float, 0.0, 100.0)
+        fusion = FusionModel.load(artifacts) if param(params, "fusion", True, bool) else None
         model = DinModel.load(artifacts.root)
         executor = ThreadPoolExecutor(threads, thread_name_prefix="din") if offload else None
-        return cls(artifacts, model, resources, keep, executor, prior, weight)
+        return cls(artifacts, model, resources, keep, executor, prior, weight, fusion)
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
         if not candidates:
@@ -144,5 +152,11 @@ class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
         else:
             loop = asyncio.get_running_loop()
             scores = await loop.run_in_executor(self.executor, self.model.scores, history, profile, items)
-        scores = with_prior(candidates, scores, self.prior, self.prior_weight)
+        scores = self.blend(query, candidates, scores)
         return rescored(candidates, scores, self.name, self.keep)
+
+    def blend(self, query: Query, candidates: list[Candidate], scores: np.ndarray) -> np.ndarray:
+        """DIN's scores -> the scores the stage ranks by (see the class docstring)."""
+        if self.fusion is not None:
+            return self.fusion.score(self.artifacts, query.request.userId, query.user, candidates, scores)
+        return with_prior(candidates, scores, self.prior, self.prior_weight)

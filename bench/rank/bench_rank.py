@@ -2,7 +2,8 @@
 
     python bench/rank/bench_rank.py ARTIFACT_DIR [--calls 300]
 
-In process: the ``din`` stage with ``offload`` off (inline) and on (2-thread pool).
+In process: the ``din`` stage with ``offload`` off (inline) and on (2-thread pool), and inline
+with ``fusion`` off (DIN's score alone) to show what the learned fusion (``rank.fusion``) costs.
 Remote: the ``tfserving`` stage against ``tests/rank/prediction_server.py`` started as
 a separate process on 127.0.0.1 (TensorFlow behind the real PredictionService protos;
 TF Serving itself cannot be installed here). Each call ranks one user's 200
@@ -42,7 +43,7 @@ async def measure(stage, inputs, calls: int) -> list[float]:
     for n in range(calls + WARMUP):
         user_id, ids = inputs[n % len(inputs)]
         query = Query.start(RecommendRequest(userId=user_id, count=10), 5.0)
-        candidates = [Candidate(i) for i in ids]
+        candidates = [Candidate(i, scores={"multi_channel": 1.0 / (60 + r)}) for r, i in enumerate(ids)]
         t = time.perf_counter()
         await stage.run(query, candidates)
         if n >= WARMUP:
@@ -75,7 +76,9 @@ async def main() -> None:
         ranked = await prerank.run(query, [Candidate(i) for i in artifacts.item_ids])
         inputs.append((user_id, [c.item_id for c in ranked]))
     print(f"{len(users)} users x 200 candidates; {calls} calls per mode after {WARMUP} warm-up calls")
-    for name, params in (("in-process, inline", {"offload": False}), ("in-process, 2-thread pool", {"offload": True})):
+    modes = (("in-process, inline", {"offload": False}), ("in-process, inline, no fusion", {"fusion": False}),
+             ("in-process, 2-thread pool", {"offload": True}))
+    for name, params in modes:
         print(line(name, await measure(build_stage(StageKind.RANK, "din", resources, params), inputs, calls)))
     server = subprocess.Popen([sys.executable, "-m", "tests.rank.prediction_server", str(root / "models/rank/din")],
                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
