@@ -33,7 +33,7 @@ from registry.errors import (
 from registry.naming import instance_metadata, provider_url, service_name
 from registry.record import ExportedService
 from registry.scene_config import SceneConfig, parse_scene_config
-from registry.url import NacosSettings, parse_registry_url
+from registry.url import NacosSettings, parse_registry_url, redact_registry_url
 
 if TYPE_CHECKING:
     from registry.base import NoRegistry, Registry, withdraw
@@ -54,6 +54,7 @@ __all__ = [
     "NacosSettings",
     "open_registry",
     "parse_registry_url",
+    "redact_registry_url",
     "withdraw",
     "service_name",
     "instance_metadata",

@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from registry.errors import RegistryUnavailableError
 
 __all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client",
-           "start_with_backoff"]
+           "start_with_backoff", "auth_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -118,3 +118,29 @@ def wake_config_client(client: Any) -> None:
     channel = getattr(getattr(client, "grpc_client_proxy", None), "execute_config_listen_channel", None)
     if isinstance(channel, asyncio.Queue):
         channel.put_nowait(None)
+
+
+def auth_problem(exc: BaseException, username: str, namespace: str) -> str | None:
+    """What an SDK error says about authentication, in words an operator can act on; None if not auth.
+
+    The SDK reports the three ways an auth-enabled Nacos (``nacos.core.auth.enabled=true``) refuses us
+    as a ``NacosException``: a refused login as ``Error [500]: get access token failed`` (it logs in over
+    HTTP ``/v1/auth/users/login`` before each request while it has no token; wrong username or password,
+    or that HTTP port unreachable), a request without a valid token as ``Error [403]: Code: 401 ...``
+    (no credentials configured: the SDK then sends none), and a user without the right role as
+    ``Error [403]: Code: 403, Message: authorization failed!``. Never includes the password.
+    """
+    code = getattr(exc, "error_code", None)
+    message = str(getattr(exc, "message", "") or exc)
+    if code == 500 and "access token" in message:
+        return (f"authentication failed: Nacos refused the login of user {username!r} "
+                f"(wrong username or password?)")
+    if code not in (401, 403):
+        return None
+    if "Code: 403" in message or "authorization failed" in message:
+        return (f"authorization failed: user {username!r} lacks permission in namespace "
+                f"{namespace or 'public'!r} (grant its role read/write on '{namespace or 'public'}:*:*')")
+    if not username:
+        return ("authentication required: Nacos has auth enabled and the registry URL has no "
+                "username/password (add ?username=..&password=..)")
+    return f"authentication failed: Nacos rejected the credentials of user {username!r} ({message})"

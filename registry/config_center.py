@@ -19,7 +19,8 @@ Two centers:
 - ``NacosConfigCenter``: reads dataId/group in one namespace through nacos-sdk-python and listens for
   changes. When Nacos is unreachable it serves the local file of that scene instead (counted in
   ``stats.fallbacks``); the listener stays registered and the SDK keeps reconnecting, so once Nacos
-  answers its content replaces the fallback.
+  answers its content replaces the fallback. An auth refusal (wrong or missing credentials, no read
+  permission) is treated the same way and logged as an ERROR saying which (once until it changes).
 
 It does not interpret scenes (that is the pipeline's job) and it does not write to Nacos.
 """
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry._sdk import LoggerHandlers, nacos_sdk, start_with_backoff, wake_config_client
+from registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
 from registry.errors import RegistryUnavailableError, SceneConfigError
 from registry.scene_config import SceneConfig, parse_scene_config
 from registry.url import NacosSettings
@@ -187,6 +188,7 @@ class NacosConfigCenter(ConfigCenter):
         self._handlers: LoggerHandlers | None = None
         self._client_ready = asyncio.Event()
         self._watched: set[SceneKey] = set()
+        self._refused: str | None = None  # the last auth refusal logged (as an ERROR, once)
         self._starter = asyncio.create_task(self._start_client(), name="nacos-config-client")
 
     @classmethod
@@ -219,10 +221,16 @@ class NacosConfigCenter(ConfigCenter):
                 self._client.get_config(sdk.ConfigParam(data_id=key[0], group=key[1])),
                 timeout=self.settings.request_timeout)
             problem = ""
+            self._refused = None
         except asyncio.TimeoutError:
             problem = "Nacos did not answer in time"
         except Exception as exc:  # the SDK raises its NacosException for an unreachable server
-            problem = f"{type(exc).__name__}: {exc}"
+            refused = auth_problem(exc, self.settings.username, self.settings.namespace)
+            problem = refused or f"{type(exc).__name__}: {exc}"
+            if refused is not None and refused != self._refused:
+                log.error("nacos config at %s refused reading scene %s/%s: %s", self.settings.server_addresses,
+                          key[1], key[0], refused)
+            self._refused = refused
         if problem:
             scene = await self._from_fallback(key, problem)
             if self._client_ready.is_set():

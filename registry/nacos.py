@@ -15,6 +15,11 @@ Keeping the record alive (Java's FailbackRegistry does the same job):
   but only on its next 30 s tick;
 - ``unregister`` forgets the service first, then deregisters, so the keeper never brings it back.
 
+On an auth-enabled Nacos, a refusal (wrong or missing credentials, a user without write permission on the
+namespace: ``registry._sdk.auth_problem``) is logged once as an ERROR that says which, and retried with
+backoff (1, 2, 4 ... 30 s per record) instead of every check; a reconnect resets the backoff. The provider
+keeps serving meanwhile and ``registered()`` shows the record as not registered.
+
 With ``register-mode=instance|all`` it also keeps the application-level records of
 ``registry.application`` (an application instance, kept alive like the others, plus the MetadataInfo
 and service-name mapping configs, republished when the set of services changes or a publish failed).
@@ -31,7 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from registry._sdk import LoggerHandlers, nacos_sdk, start_with_backoff, wake_config_client
+from registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
 from registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
 from registry.errors import RegistryUnavailableError
 from registry.naming import instance_metadata, provider_url, service_name
@@ -51,6 +56,28 @@ class _Wanted:
     name: str
     metadata: dict[str, str]
     registered: bool = False
+    refusal: "_Refusal | None" = None
+
+
+@dataclass
+class _Refusal:
+    """Nacos refused a call for auth reasons: what it said (logged once) and when to try again."""
+
+    problem: str
+    delay: float = 1.0
+    retry_at: float = 0.0
+
+    @classmethod
+    def after(cls, previous: "_Refusal | None", problem: str) -> "_Refusal":
+        delay = 1.0 if previous is None else min(previous.delay * 2, _MAX_REFUSAL_DELAY)
+        return cls(problem, delay, time.monotonic() + delay)
+
+    def due(self) -> bool:
+        return time.monotonic() >= self.retry_at
+
+
+#: Longest wait between two attempts Nacos refused for auth reasons (seconds).
+_MAX_REFUSAL_DELAY = 30.0
 
 
 class NacosRegistry:
@@ -69,6 +96,7 @@ class NacosRegistry:
         self._app_level = settings.register_mode in ("instance", "all")
         self._app: _Wanted | None = None
         self._app_dirty = False
+        self._app_refusal: _Refusal | None = None
         self._config: Any = None
         self._config_handlers: LoggerHandlers | None = None
         self._lock = asyncio.Lock()
@@ -210,6 +238,12 @@ class NacosRegistry:
         if not connected:
             for wanted in self._entries():
                 wanted.registered = False
+        else:  # a new connection (maybe a new server, new users): try refused records again now
+            for wanted in self._entries():
+                if wanted.refusal is not None:
+                    wanted.refusal.retry_at = 0.0
+            if self._app_refusal is not None:
+                self._app_refusal.retry_at = 0.0
         self._wakeup.set()
 
     async def _sync_app(self) -> None:
@@ -238,11 +272,19 @@ class NacosRegistry:
                         data_id=interface, group=MAPPING_GROUP, content=merged)), timeout=self.settings.request_timeout)
         except Exception as exc:
             self._app_dirty = True
-            log.warning("nacos: publishing application metadata of %s failed (%s); will retry",
-                        metadata.application, _describe(exc))
+            problem = self._auth_problem(exc)
+            if problem is None:
+                log.warning("nacos: publishing application metadata of %s failed (%s); will retry",
+                            metadata.application, _describe(exc))
+            else:
+                self._app_refusal = self._refused(self._app_refusal, problem,
+                                                  f"publishing application metadata of {metadata.application}")
             return
         self._app_dirty = False
+        self._app_refusal = None
         entry = _Wanted(first, metadata.application, app_instance_metadata(metadata, first.port))
+        if self._app is not None:
+            entry.refusal = self._app.refusal  # keep the backoff (and the once-only log) of a refused record
         if self._app is None or self._app.metadata != entry.metadata or not self._app.registered:
             self._app = entry
             log.info("register application %s (revision %s) in nacos group %s", metadata.application,
@@ -259,11 +301,32 @@ class NacosRegistry:
                                         timeout=self.settings.request_timeout)
         except Exception as exc:  # Nacos down or refusing: keep it wanted, the keeper retries
             wanted.registered = False
-            log.warning("nacos: registering %s failed (%s); will retry", wanted.name, _describe(exc))
+            problem = self._auth_problem(exc)
+            if problem is None:
+                log.warning("nacos: registering %s failed (%s); will retry", wanted.name, _describe(exc))
+            else:
+                wanted.refusal = self._refused(wanted.refusal, problem, f"registering {wanted.name}")
             return
         wanted.registered = bool(ok)
         if not ok:
             log.warning("nacos: registering %s was not accepted; will retry", wanted.name)
+        elif wanted.refusal is not None:
+            log.info("nacos: registered %s (Nacos refused it before: %s)", wanted.name, wanted.refusal.problem)
+            wanted.refusal = None
+
+    def _auth_problem(self, exc: BaseException) -> str | None:
+        return auth_problem(exc, self.settings.username, self.settings.namespace)
+
+    @staticmethod
+    def _refused(previous: _Refusal | None, problem: str, what: str) -> _Refusal:
+        """Log a refusal (an ERROR the first time, or when it changes) and schedule the next attempt."""
+        refusal = _Refusal.after(previous, problem)
+        if previous is None or previous.problem != problem:
+            log.error("nacos refused %s: %s; will retry, backing off to every %.0f s", what, problem,
+                      _MAX_REFUSAL_DELAY)
+        else:
+            log.debug("nacos refused %s again: %s; next attempt in %.0f s", what, problem, refusal.delay)
+        return refusal
 
     async def _deregister(self, wanted: _Wanted) -> None:
         sdk = nacos_sdk()
@@ -274,7 +337,8 @@ class NacosRegistry:
             await asyncio.wait_for(self._client.deregister_instance(param), timeout=self.settings.request_timeout)
             log.info("deregistered %s from nacos", wanted.name)
         except Exception as exc:  # the instance dies with our connection anyway
-            log.warning("nacos: deregistering %s failed (%s)", wanted.name, _describe(exc))
+            problem = self._auth_problem(exc)
+            log.warning("nacos: deregistering %s failed (%s)", wanted.name, problem or _describe(exc))
 
     async def _keep(self) -> None:
         """Start the client, then re-register after a lost connection or a failed attempt; until ``close``."""
@@ -296,10 +360,10 @@ class NacosRegistry:
                     log.info("nacos connection is back; registering %d service(s) again", len(self._wanted))
                 connected = True
                 async with self._lock:
-                    if self._app_dirty:
+                    if self._app_dirty and (self._app_refusal is None or self._app_refusal.due()):
                         await self._sync_app()
                     for wanted in self._entries():
-                        if not wanted.registered:
+                        if not wanted.registered and (wanted.refusal is None or wanted.refusal.due()):
                             await self._register(wanted)
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.check_interval)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from registry.errors import RegistryURLError
 
-__all__ = ["NacosSettings", "parse_registry_url", "DEFAULT_NACOS_PORT", "DEFAULT_GROUP"]
+__all__ = ["NacosSettings", "parse_registry_url", "redact_registry_url", "DEFAULT_NACOS_PORT", "DEFAULT_GROUP"]
 
 DEFAULT_NACOS_PORT = 8848
 DEFAULT_GROUP = "DEFAULT_GROUP"
@@ -187,5 +187,10 @@ def _split_address(address: str) -> tuple[str, int]:
     return display, port
 
 
-def _redact(text: str) -> str:
-    return re.sub(r"(password=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
+def redact_registry_url(text: str) -> str:
+    """The URL with its password replaced by ``***`` (``?password=`` and ``user:pass@``), for logs."""
+    text = re.sub(r"(password=)[^&#]*", r"\1***", text, flags=re.IGNORECASE)
+    return re.sub(r"(://[^/@?#:]*:)[^/@?#]*@", r"\1***@", text)
+
+
+_redact = redact_registry_url

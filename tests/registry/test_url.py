@@ -82,3 +82,12 @@ def test_settings_validate_directly() -> None:
         NacosSettings(addresses=())
     with pytest.raises(RegistryURLError, match="request_timeout"):
         NacosSettings(addresses=("h:1",), request_timeout=0)
+
+
+def test_redact_registry_url_for_logs() -> None:
+    from registry import redact_registry_url
+
+    assert redact_registry_url("nacos://h:1?username=u&password=p%26ss&group=g") == (
+        "nacos://h:1?username=u&password=***&group=g")
+    assert redact_registry_url("nacos://u:s3cret@h:1?group=g") == "nacos://u:***@h:1?group=g"
+    assert redact_registry_url("nacos://h:1?namespace=dev") == "nacos://h:1?namespace=dev"
