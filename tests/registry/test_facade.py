@@ -10,7 +10,7 @@ import registry
 
 PUBLIC = {
     "Registry", "NoRegistry", "NacosRegistry", "ExportedService", "NacosSettings", "open_registry",
-    "parse_registry_url", "withdraw", "service_name", "instance_metadata", "provider_url", "RegistryError",
+    "parse_registry_url", "redact_registry_url", "withdraw", "service_name", "instance_metadata", "provider_url", "RegistryError",
     "RegistryURLError", "ServiceRecordError", "RegistryUnavailableError", "SceneConfigError",
     "SceneConfig", "parse_scene_config", "ConfigCenter", "ConfigCenterStats", "LocalConfigCenter",
     "NacosConfigCenter", "open_config_center",
