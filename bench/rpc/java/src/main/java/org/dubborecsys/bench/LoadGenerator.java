@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.dubbo.config.ApplicationConfig;
 import org.apache.dubbo.config.ReferenceConfig;
 import org.apache.dubbo.config.bootstrap.DubboBootstrap;
@@ -25,16 +26,28 @@ import org.dubborecsys.api.RecommendService;
  * java -cp ... org.dubborecsys.bench.LoadGenerator --target java=dubbo://127.0.0.1:20881
  *     --target python=dubbo://127.0.0.1:20880@1 --rounds 2 --call echo,recommend
  *     [--threads 16] [--requests 200000] [--seconds 10] [--warmup-seconds 1] [--initial-warmup-seconds 3]
- *     [--users 943]
+ *     [--users 943] [--rate 300]
  * </pre>
  *
  * {@code --users N} makes {@code recommend} ask for the users "1".."N" in turn (the ids of an
  * ML-100K build, for a provider running the funnel) instead of made-up users; answers whose
  * {@code pipeline} is not "full" are counted in "degraded" (they are not errors).
  *
+ * {@code --rate R} (requests/s) switches from that closed loop to an open one: call {@code i} is
+ * scheduled at {@code start + i / R} whatever happened to earlier calls, {@code --threads} callers
+ * take the scheduled calls in turn (so at most that many are in flight), and each call's latency
+ * is measured from its scheduled time, not from when a caller got to send it. A provider that
+ * falls behind the rate thus shows its backlog in the latencies instead of slowing the load down
+ * (no coordinated omission). Calls are scheduled during {@code --seconds} (or up to
+ * {@code --requests}); throughput is the answered calls over the time until the last one came back.
+ * The JSON line then carries {@code "rate"} (0 in the closed loop) and {@code "late"}: calls sent
+ * more than 1 ms after their scheduled time (all callers were busy).
+ *
  * With several targets, one JVM measures them all, interleaved round by round, so the consumer
  * side is equally warm for each and outside load spreads over all of them.
- * Prints one JSON line per round, target and call kind: throughput (calls/s), latency percentiles in microseconds, errors.
+ * Prints one JSON line per round, target and call kind: throughput (calls/s), latency percentiles in microseconds, errors;
+ * each measured phase is bracketed by the lines {@code measure-start} and {@code measure-end}, so a caller can
+ * sample the provider's CPU time over exactly the measured calls.
  * A call counts as an error if it throws or its answer is wrong (echo mismatch, or a
  * recommendation without code 200 and the requested item count), so speed never hides breakage.
  */
@@ -63,7 +76,7 @@ public final class LoadGenerator {
 
     /** Parsed command line; every bound has a default so a bare run stays short. */
     record Options(List<Target> targets, String call, int threads, int rounds, long requests, double seconds,
-                   double warmupSeconds, double initialWarmupSeconds, int users) {
+                   double warmupSeconds, double initialWarmupSeconds, int users, double rate) {
 
         static Options parse(String[] args) {
             List<Target> targets = new ArrayList<>();
@@ -75,6 +88,7 @@ public final class LoadGenerator {
             double warmup = 1;
             double initialWarmup = 3;
             int users = 0;
+            double rate = 0;
             for (int i = 0; i + 1 < args.length; i += 2) {
                 String value = args[i + 1];
                 switch (args[i]) {
@@ -88,6 +102,7 @@ public final class LoadGenerator {
                     case "--warmup-seconds" -> warmup = Double.parseDouble(value);
                     case "--initial-warmup-seconds" -> initialWarmup = Double.parseDouble(value);
                     case "--users" -> users = Integer.parseInt(value);
+                    case "--rate" -> rate = Double.parseDouble(value);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
@@ -101,11 +116,11 @@ public final class LoadGenerator {
             }
             if (threads < 1 || threads > 256 || rounds < 1 || rounds > 10 || requests < 1
                     || seconds <= 0 || seconds > 120 || warmup < 0 || warmup > 60 || initialWarmup < 0
-                    || initialWarmup > 60 || users < 0) {
+                    || initialWarmup > 60 || users < 0 || rate < 0 || rate > 100_000) {
                 throw new IllegalArgumentException("out-of-range bound (threads 1..256, rounds 1..10, "
-                        + "seconds 0..120, warmups 0..60)");
+                        + "seconds 0..120, warmups 0..60, rate 0..100000)");
             }
-            return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup, users);
+            return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup, users, rate);
         }
     }
 
@@ -141,8 +156,11 @@ public final class LoadGenerator {
             for (int t = 0; t < services.size(); t++) {
                 for (String call : calls) {
                     run(call, options, services.get(t), (long) (options.warmupSeconds() * 1e9), Long.MAX_VALUE);
+                    System.out.println("measure-start");  // markers (not JSON) for callers that sample the provider
+                    System.out.flush();
                     Result result = run(call, options, services.get(t), (long) (options.seconds() * 1e9),
                             options.requests());
+                    System.out.println("measure-end");
                     System.out.println(result.json(round, options.targets().get(t), call, options));
                     System.out.flush();
                 }
@@ -158,6 +176,7 @@ public final class LoadGenerator {
         int size;
         long errors;
         long degraded;
+        long late;
 
         void add(long value) {
             if (size == nanos.length) {
@@ -167,7 +186,8 @@ public final class LoadGenerator {
         }
     }
 
-    private record Result(long calls, long errors, long degraded, double elapsedSeconds, long[] sortedNanos) {
+    private record Result(long calls, long errors, long degraded, long late, double elapsedSeconds,
+                          long[] sortedNanos) {
 
         double percentileMicros(double p) {
             if (sortedNanos.length == 0) {
@@ -180,11 +200,11 @@ public final class LoadGenerator {
         String json(int round, Target target, String call, Options o) {
             return String.format(Locale.ROOT,
                     "{\"round\": %d, \"target\": \"%s\", \"url\": \"%s\", \"call\": \"%s\", \"threads\": %d, "
-                            + "\"connections\": %d, \"calls\": %d, "
-                            + "\"errors\": %d, \"degraded\": %d, \"seconds\": %.3f, \"throughput\": %.1f, \"p50_us\": %.1f, "
-                            + "\"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}",
-                    round, target.name(), target.url(), call, o.threads(), target.connections(), calls, errors, degraded,
-                    elapsedSeconds,
+                            + "\"connections\": %d, \"rate\": %.1f, \"calls\": %d, "
+                            + "\"errors\": %d, \"degraded\": %d, \"late\": %d, \"seconds\": %.3f, \"throughput\": %.1f, "
+                            + "\"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f}",
+                    round, target.name(), target.url(), call, o.threads(), target.connections(), o.rate(), calls, errors,
+                    degraded, late, elapsedSeconds,
                     calls / elapsedSeconds, percentileMicros(0.50), percentileMicros(0.99),
                     percentileMicros(0.999), percentileMicros(1.0));
         }
@@ -195,14 +215,16 @@ public final class LoadGenerator {
         EchoService echo = (EchoService) service;
         boolean isEcho = call.equals("echo");
         AtomicLong remaining = new AtomicLong(maxCalls);
+        AtomicLong tickets = new AtomicLong();
+        double periodNanos = options.rate() > 0 ? 1e9 / options.rate() : 0;
         List<Recorder> recorders = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
         long[] window = new long[2];
         for (int t = 0; t < options.threads(); t++) {
             Recorder recorder = new Recorder();
-            recorders.add(recorder);
             final int thread = t;
+            recorders.add(recorder);
             Thread worker = new Thread(() -> {
                 try {
                     start.await();
@@ -210,35 +232,32 @@ public final class LoadGenerator {
                     return;
                 }
                 long deadline = window[0] + durationNanos;
+                if (periodNanos > 0) {  // open loop: take the next scheduled call, wait for its time
+                    while (remaining.getAndDecrement() > 0) {
+                        long ticket = tickets.getAndIncrement();
+                        long scheduled = window[0] + (long) (ticket * periodNanos);
+                        if (scheduled >= deadline) {
+                            break;
+                        }
+                        long wait = scheduled - System.nanoTime();
+                        while (wait > 0) {
+                            LockSupport.parkNanos(wait);
+                            wait = scheduled - System.nanoTime();
+                        }
+                        if (wait < -1_000_000) {
+                            recorder.late++;
+                        }
+                        one(isEcho, echo, service, options, ticket, recorder, scheduled);
+                    }
+                    return;
+                }
                 long n = 0;
                 while (remaining.getAndDecrement() > 0) {
                     long began = System.nanoTime();
                     if (began >= deadline) {
                         break;
                     }
-                    try {
-                        boolean ok;
-                        if (isEcho) {
-                            String payload = "ping-" + thread + "-" + n;
-                            ok = payload.equals(echo.$echo(payload));
-                        } else {
-                            String user = options.users() > 0
-                                    ? String.valueOf(1 + (n * options.threads() + thread) % options.users())
-                                    : "user-" + thread + "-" + (n % 1000);
-                            RecommendResponse r = service.recommend(new RecommendRequest(user, "home", RECOMMEND_COUNT));
-                            ok = r.getCode() == 200 && r.getItems().size() == RECOMMEND_COUNT;
-                            if (ok && !"full".equals(r.getPipeline())) {
-                                recorder.degraded++;
-                            }
-                        }
-                        if (ok) {
-                            recorder.add(System.nanoTime() - began);
-                        } else {
-                            recorder.errors++;
-                        }
-                    } catch (RuntimeException e) {
-                        recorder.errors++;
-                    }
+                    one(isEcho, echo, service, options, n * options.threads() + thread, recorder, began);
                     n++;
                 }
             }, "load-" + t);
@@ -257,13 +276,43 @@ public final class LoadGenerator {
         int at = 0;
         long errors = 0;
         long degraded = 0;
+        long late = 0;
         for (Recorder r : recorders) {
             System.arraycopy(r.nanos, 0, all, at, r.size);
             at += r.size;
             errors += r.errors;
             degraded += r.degraded;
+            late += r.late;
         }
         Arrays.sort(all);
-        return new Result(total, errors, degraded, elapsed / 1e9, all);
+        return new Result(total, errors, degraded, late, elapsed / 1e9, all);
+    }
+
+    /** Call number {@code n} (it picks the user); its latency is counted from {@code since} (nanoTime). */
+    private static void one(boolean isEcho, EchoService echo, RecommendService service, Options options, long n,
+            Recorder recorder, long since) {
+        try {
+            boolean ok;
+            if (isEcho) {
+                String payload = "ping-" + n;
+                ok = payload.equals(echo.$echo(payload));
+            } else {
+                String user = options.users() > 0
+                        ? String.valueOf(1 + n % options.users())
+                        : "user-" + (n % options.threads()) + "-" + (n / options.threads() % 1000);
+                RecommendResponse r = service.recommend(new RecommendRequest(user, "home", RECOMMEND_COUNT));
+                ok = r.getCode() == 200 && r.getItems().size() == RECOMMEND_COUNT;
+                if (ok && !"full".equals(r.getPipeline())) {
+                    recorder.degraded++;
+                }
+            }
+            if (ok) {
+                recorder.add(System.nanoTime() - since);
+            } else {
+                recorder.errors++;
+            }
+        } catch (RuntimeException e) {
+            recorder.errors++;
+        }
     }
 }
