@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -68,6 +69,17 @@ def _tables(artifacts: RankArtifacts) -> _Tables:
     return _Tables(popularity, index, score)
 
 
+_SCRATCH = threading.local()
+
+
+def _position_map(items: int) -> np.ndarray:
+    """A per-thread int32 array of ``items`` entries, all -1 between calls (set and reset per request)."""
+    table = getattr(_SCRATCH, "positions", None)
+    if table is None or len(table) < items:
+        table = _SCRATCH.positions = np.full(items, -1, dtype=np.int32)
+    return table
+
+
 def fusion_features(artifacts: RankArtifacts, tables: _Tables, user_id: str, user: UserFeatures | None,
                     candidates: Sequence[Candidate], din: np.ndarray, recall_score: str = RECALL_SCORE) -> np.ndarray:
     """The ``FEATURES`` of each candidate, one row per candidate (float64)."""
@@ -99,18 +111,21 @@ def fusion_features(artifacts: RankArtifacts, tables: _Tables, user_id: str, use
     popularity = np.zeros(n)
     popularity[known] = tables.popularity[rows[known]]
     itemcf = np.zeros(n)
-    if tables.itemcf_index is not None and len(history):
+    if tables.itemcf_index is not None and len(history) and n:
         history = history[history < len(tables.itemcf_index)]
         weights = np.power(ITEMCF_DECAY, np.arange(len(history), dtype=np.float64))
         neighbours = tables.itemcf_index[history].ravel()
         mass = (tables.itemcf_score[history] * weights[:, None]).ravel()
-        valid = neighbours >= 0  # sparse sum (no catalog-sized array per request)
-        unique, inverse = np.unique(neighbours[valid], return_inverse=True)
-        sums = np.bincount(inverse, weights=mass[valid], minlength=len(unique))
-        if len(unique):
-            at = np.minimum(np.searchsorted(unique, rows), len(unique) - 1)
-            hit = known & (unique[at] == rows)
-            itemcf[hit] = sums[at[hit]]
+        positions = _position_map(len(artifacts.item_ids))  # item row -> candidate position, else -1
+        known_rows = rows[known]
+        positions[known_rows] = np.flatnonzero(known)
+        try:
+            valid = (neighbours >= 0) & (neighbours < len(positions))
+            at = positions[neighbours[valid]]
+            hit = at >= 0
+            itemcf = np.bincount(at[hit], weights=mass[valid][hit], minlength=n).astype(np.float64)
+        finally:
+            positions[known_rows] = -1
     return np.column_stack([np.asarray(din, dtype=np.float64), log_recall, np.log1p(recall_rank), two_tower,
                             popularity, np.log(ITEMCF_FLOOR + itemcf)])
 
