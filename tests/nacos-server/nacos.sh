@@ -14,6 +14,8 @@
 #                                      HOME/conf/application.properties (mode 600) rather than the command line. Nacos 3
 #                                      has no default user: the caller creates the admin with
 #                                      POST /nacos/v3/auth/user/admin (see tests/registry/auth.py).
+#                                      It also writes Tomcat's access log (request lines with their query
+#                                      strings, unbuffered) to HOME/logs/access_log.*.log.
 #
 # Used by tests/ci/30-nacos.sh and by the registry tests that restart a server of their own.
 set -euo pipefail
@@ -47,6 +49,13 @@ case "$cmd" in
         echo "nacos.core.auth.plugin.nacos.token.secret.key=$(head -c 32 /dev/urandom | base64 -w0)"
         echo "nacos.core.auth.server.identity.key=test-identity-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
         echo "nacos.core.auth.server.identity.value=$(head -c 24 /dev/urandom | base64 -w0)"
+        # The access log as the zip distribution configures it (request line with its query string), so the
+        # tests can check that no client puts a password there: HOME/logs/access_log.*.log
+        echo "server.tomcat.accesslog.enabled=true"
+        echo "server.tomcat.basedir=$home"
+        echo "server.tomcat.accesslog.directory=$home/logs"
+        echo 'server.tomcat.accesslog.pattern=%h %l %u %t "%r" %s %b %D'
+        echo "server.tomcat.accesslog.buffered=false"
       } >"$home/conf/application.properties")
       extra+=("-Dspring.config.additional-location=file:$home/conf/")
     fi
