@@ -5,8 +5,14 @@ One straight recipe (``Merger.run``):
 1. keep the channels whose ``enable(query)`` is true;
 2. ask each, concurrently, for ``quota + len(exclude)`` items: recall is widened
    by the exposure size so that, after filtering, a channel still fills its quota;
-3. wait for each at most its ``timeout``; a channel that is late or raises is
-   dropped and named in ``MergeResult.dropped``, never fatal;
+   each channel's ``retrieve`` is started eagerly, in the caller, and only one
+   that really waits (a thread, a remote call) gets a task; most channels are
+   numpy work that never waits, and a task per channel cost more than some of
+   them;
+3. wait for each at most its ``timeout`` (counted from the start of the merge); a
+   channel that is late or raises is dropped and named in ``MergeResult.dropped``,
+   never fatal; a channel that never waits cannot be late (as with a task each:
+   it ran to its end in one step);
 4. per channel, remove the excluded rows (the request's exposure list), keep the
    first ``quota``, and give the item at rank ``r`` the fused score
    ``weight / (offset + r)`` (weighted reciprocal-rank fusion: channel scores
@@ -27,7 +33,7 @@ import asyncio
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Any, Awaitable, Coroutine, Generator, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -190,8 +196,31 @@ class Merger:
             start = stop
         return np.concatenate(passed)[:k] if passed else np.empty(0, dtype=np.int64), removed
 
-    async def _one(self, channel: Channel, policy: ChannelPolicy, query: RecallQuery, k: int) -> Candidates:
-        return await asyncio.wait_for(channel.retrieve(query, k), timeout=policy.timeout)
+    async def _answers(self, active: Sequence[tuple[Channel, ChannelPolicy]], query: RecallQuery,
+                       widen: int) -> list[Candidates | BaseException]:
+        """Each channel's answer or exception, in order: stepped eagerly, the waiting ones finished in tasks."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        answers: list[Candidates | BaseException] = []
+        waiting: dict[int, Awaitable[Candidates]] = {}
+        for position, (channel, policy) in enumerate(active):
+            coro = channel.retrieve(query, policy.quota + widen)
+            try:
+                yielded = coro.send(None)
+            except StopIteration as done:
+                answers.append(done.value)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a channel's failure, reported below
+                answers.append(exc)
+                continue
+            answers.append(Candidates.empty())  # replaced when it finishes
+            timeout = max(0.0, began + policy.timeout - loop.time())
+            waiting[position] = asyncio.wait_for(_finish(coro, yielded), timeout=timeout)
+        if waiting:
+            finished = await asyncio.gather(*waiting.values(), return_exceptions=True)
+            for position, answer in zip(waiting, finished):
+                answers[position] = answer
+        return answers
 
     async def run(self, query: RecallQuery, k: int, exclude: np.ndarray | None = None) -> MergeResult:
         if k <= 0:
@@ -199,10 +228,7 @@ class Merger:
         exclude = np.empty(0, dtype=np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
         widen = len(exclude)
         active = [(channel, policy) for channel, policy in self.channels if channel.enable(query)]
-        answers = await asyncio.gather(
-            *(self._one(channel, policy, query, policy.quota + widen) for channel, policy in active),
-            return_exceptions=True,
-        )
+        answers = await self._answers(active, query, widen)
         parts: list[tuple[ChannelKind, np.ndarray]] = []
         dropped: dict[ChannelKind, str] = {}
         for (channel, policy), answer in zip(active, answers):
@@ -223,3 +249,33 @@ class Merger:
         keep, removed = await self._filter(query, ranked, k)
         ranked, fused, bits = ranked[keep], fused[keep], bits[keep]
         return MergeResult(ranked[:k], fused[:k], bits[:k], dropped, recalled, removed)
+
+
+class _Yield:
+    """Awaitable that re-yields what a stepped coroutine yielded, so the task running ``_finish`` waits on it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield self.value
+
+
+async def _finish(coro: Coroutine[Any, Any, Candidates], yielded: Any) -> Candidates:
+    """Go on with a coroutine that was stepped once and yielded ``yielded``, as its own task would have:
+    wait for what it waits for, resume it, and hand it any exception (cancellation) met while waiting."""
+    while True:
+        try:
+            await _Yield(yielded)
+        except BaseException as exc:  # cancelled (late) while waiting: the channel sees it
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as done:
+                return done.value
+            continue
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            return done.value

@@ -71,6 +71,30 @@ async def test_a_slow_channel_is_dropped_not_waited_for() -> None:
     assert result.dropped == {ChannelKind.U2I: "timeout"}
 
 
+class WhereChannel(ListChannel, kind=ChannelKind.SWING):
+    """Records the task it ran in (its first step)."""
+
+    async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
+        self.task = asyncio.current_task()
+        return await super().retrieve(query, k)
+
+
+@pytest.mark.asyncio
+async def test_channels_that_never_wait_run_in_the_caller_and_waiting_ones_still_count() -> None:
+    eager = WhereChannel([5, 6])
+    waits = B([6, 7], delay=0.01)  # waits, answers within its timeout
+    fails_late = C([], delay=0.005, error=ValueError("after a wait"))
+    merger = Merger([(eager, ChannelPolicy()), (waits, ChannelPolicy(timeout=1.0)), (fails_late, ChannelPolicy())],
+                    offset=1.0)
+    result = await merger.run(QUERY, 10)
+    assert eager.task is asyncio.current_task()  # stepped in place: no task of its own
+    assert result.rows.tolist() == [6, 5, 7]  # 6: 1/2 (swing) + 1/1 (u2i)
+    provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources)}
+    assert provenance[6] == (ChannelKind.U2I, ChannelKind.SWING) and provenance[7] == (ChannelKind.U2I,)
+    assert result.dropped == {ChannelKind.HOT: "ValueError: after a wait"}
+    assert waits.asked == [200] and eager.asked == [200]
+
+
 @pytest.mark.asyncio
 async def test_a_failing_channel_is_dropped_with_its_reason() -> None:
     merger = Merger([(A([1, 2]), ChannelPolicy()), (B([], error=ValueError("index gone")), ChannelPolicy())])
