@@ -15,10 +15,12 @@ pre-rank(dssmRank, 200) -> rank(deepfm = DIN with the learned fusion of
 ``rank.fusion``) -> re-rank(mmr, lambda 0.8) -> first 10. The fusion weights
 were fitted at build time on a validation build (each user's last *training*
 interaction held out, every model retrained without it; ``offline.rank_fusion``),
-so no parameter of the funnel was chosen on these test users. (Recall's own
-channel weights and decay were tuned by ``dubbo-recsys eval --tune`` on half of
-these users; that is recall's, see ``recall.config``, and it helps ``recall`` and
-every funnel alike.)
+so no weight of the funnel was chosen on these test users; which features the
+fusion offers was first explored 2-fold cross-fitted on them (bench/rank/RESULTS.md
+says how). Recall's own channel weights and decay were tuned by ``dubbo-recsys
+eval --tune`` on half of these users; that is recall's (``recall.config``) and
+helps ``recall`` and every funnel alike. The served scene's exposure comes from
+the seen filter rather than the request, so online the candidates can differ.
 
 Lists compared, from one run of the recall and pre-rank stages per user:
 
@@ -31,8 +33,8 @@ Lists compared, from one run of the recall and pre-rank stages per user:
 - ``funnel_lr`` / ``funnel_fm``: pre-rank's list ranked by the light rankers, no MMR;
 - ``din_all_items``: DIN ranking every item (no recall): what the ranker knows alone.
 
-With 943 test users one standard error of HR@10 is about 0.013, of NDCG@10 about
-0.008: differences under 0.02 HR are noise. Because every list is scored on the
+With 943 test users one standard error of HR@10 is about 0.014, of NDCG@10 about
+0.009: differences under 0.02 HR are noise. Because every list is scored on the
 same users, ``paired`` also reports funnel minus recall per user with the
 standard error of that mean difference (smaller than the unpaired one).
 """

