@@ -112,16 +112,24 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
             )
             state["services"].append(service)  # before the call: withdraw must see it if it retries
             await registry.register(service)
-            log.info("registered %s at %s:%d", spec.interface, host, server.port)
+            accepted = getattr(registry, "registered", None)  # NacosRegistry: name -> accepted by Nacos yet
+            if callable(accepted) and not all(accepted().values()):
+                log.warning("%s at %s:%d is not registered yet; the registry keeps trying", spec.interface, host,
+                            server.port)
+            else:
+                log.info("registered %s at %s:%d", spec.interface, host, server.port)
 
     async def register(server: Any) -> None:
+        from registry import redact_registry_url
+
         task = asyncio.ensure_future(register_all(server))
         task.add_done_callback(_log_failure)
         state["task"] = task
         try:
             await asyncio.wait_for(asyncio.shield(task), settings.startup_wait)
         except asyncio.TimeoutError:
-            log.warning("registry %s is slow: serving now, registering in the background", settings.url)
+            log.warning("registry %s is slow: serving now, registering in the background",
+                        redact_registry_url(settings.url))
 
     async def deregister(_server: Any) -> None:
         from registry import withdraw

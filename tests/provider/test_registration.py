@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 
 import pytest
 
@@ -89,8 +90,9 @@ async def test_an_unreachable_registry_does_not_hold_the_provider():
     from tests.support import free_port
 
     started_at = time.monotonic()
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0",
-                       "--registry", f"nacos://127.0.0.1:{free_port()}?unregister.wait=0")
+    secret = "s3cret-Passw0rd"
+    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--registry",
+                       f"nacos://127.0.0.1:{free_port()}?unregister.wait=0&username=ops&password={secret}")
     try:
         assert time.monotonic() - started_at < 15
         from provider.client import DubboClient
@@ -98,4 +100,13 @@ async def test_an_unreachable_registry_does_not_hold_the_provider():
         async with await DubboClient.connect("127.0.0.1", port) as client:
             assert await client.echo("com.loki.www.infer.DubbogoInferService", "up") == "up"
     finally:
-        assert stop(proc) == 0
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, logged = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0
+    assert "is slow: serving now" in logged and "password=***" in logged  # the log names the registry ...
+    assert secret not in logged  # ... without its password
