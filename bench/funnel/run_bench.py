@@ -20,9 +20,9 @@ that falls behind shows it in p99 (no coordinated omission). The target is judge
 closed loop's throughput, and p99 at the target rate.
 
 Over each measured phase (the LoadGenerator prints ``measure-start``/``measure-end`` around it) the
-provider's CPU time (parent and workers, from /proc) and Redis's are sampled and divided by the
-calls: CPU milliseconds per call, which unlike latency hardly depends on what else the shared
-machine runs.
+provider's CPU time (parent and workers, from /proc), Redis's and the load generator's own are
+sampled and divided by the calls: CPU milliseconds per call, which unlike latency hardly depends
+on what else the shared machine runs (the load generator's share is CPU the provider cannot use).
 
 Before the load, the Python client sends ``--profile`` sequential requests with ``debug=true``
 and the per-stage milliseconds of their traces are summarised: where one request's time goes.
@@ -88,7 +88,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 def load(url: str, name: str, classpath: str, args: argparse.Namespace, connections: int, provider_pid: int,
          redis_pid: int, rate: float = 0.0) -> dict:
     """One LoadGenerator run: the closed loop of ``--threads`` callers, or (``rate`` > 0) the open loop; adds the
-    provider's and Redis's CPU milliseconds per measured call."""
+    provider's, Redis's and the load generator's CPU milliseconds per measured call."""
     threads = args.rate_threads if rate else args.threads
     command = ["java", LOOPBACK, QUIET, "-cp", classpath, "org.dubborecsys.bench.LoadGenerator",
                "--target", f"{name}={url}@{connections}", "--call", "recommend", "--users", "943",
@@ -104,7 +104,7 @@ def load(url: str, name: str, classpath: str, args: argparse.Namespace, connecti
         for line in process.stdout:  # sample the provider's and Redis's CPU time over the measured calls only
             out.append(line)
             if line.strip() in ("measure-start", "measure-end"):
-                cpu[line.strip()] = (cpu_seconds(provider_pid), cpu_seconds(redis_pid))
+                cpu[line.strip()] = (cpu_seconds(provider_pid), cpu_seconds(redis_pid), cpu_seconds(process.pid))
         err = process.stderr.read() if process.stderr is not None else ""
         process.wait()
     finally:
@@ -113,10 +113,9 @@ def load(url: str, name: str, classpath: str, args: argparse.Namespace, connecti
     if process.returncode != 0 or len(lines) != 1 or len(cpu) != 2:
         sys.exit(f"load generator failed:\n{''.join(out)[-3000:]}{err[-3000:]}")
     result = lines[0]
-    (p0, r0), (p1, r1) = cpu["measure-start"], cpu["measure-end"]
     calls = max(1, result["calls"] + result["errors"])
-    result["provider_cpu_ms"] = (p1 - p0) * 1000 / calls
-    result["redis_cpu_ms"] = (r1 - r0) * 1000 / calls
+    for n, name in enumerate(("provider_cpu_ms", "redis_cpu_ms", "java_cpu_ms")):
+        result[name] = (cpu["measure-end"][n] - cpu["measure-start"][n]) * 1000 / calls
     return result
 
 
@@ -191,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"workers {count} {model(result, args)}: {result['throughput']:.0f}/s "
                           f"p50 {result['p50_us'] / 1000:.1f} ms p99 {result['p99_us'] / 1000:.1f} ms "
                           f"errors {result['errors']} degraded {result['degraded']} late {result.get('late', 0)} "
-                          f"provider CPU {result['provider_cpu_ms']:.2f} ms/call")
+                          f"CPU ms/call provider {result['provider_cpu_ms']:.2f} redis {result['redis_cpu_ms']:.2f} "
+                          f"java {result['java_cpu_ms']:.2f}")
         finally:
             redis.close()
     command = "python bench/funnel/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -231,14 +231,15 @@ def report(runs: list[dict], args: argparse.Namespace, command: str, load_start:
            "the scheduled send time; 'late' = sent over 1 ms after it)." if args.rate else "."),
         "",
         "| workers | load | throughput (req/s) | p50 ms | p99 ms | p99.9 ms | max ms | errors | degraded | late "
-        "| provider CPU ms/call | Redis CPU ms/call | load avg after | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| CPU ms/call: provider | Redis | load generator | load avg after | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in runs:
         r = run["result"]
         out.append(f"| {run['workers']} | {model(r, args)} | {r['throughput']:,.0f} | {r['p50_us'] / 1000:.1f} | "
                    f"{r['p99_us'] / 1000:.1f} | {r['p999_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {r['errors']} | "
                    f"{r['degraded']} | {r.get('late', '')} | {r['provider_cpu_ms']:.2f} | {r['redis_cpu_ms']:.2f} | "
+                   f"{r['java_cpu_ms']:.2f} | "
                    f"{run['load']:.1f} | {'met' if met(r) else 'NOT met'} |")
     out += ["", f"Target: >= {TARGET_RPS:.0f} requests/s at p99 <= {TARGET_P99_MS:.0f} ms, no errors: judged on the "
             "closed loop's throughput and p99, and on p99 in the open loop at the target rate; at most 0.1% of the answers "
