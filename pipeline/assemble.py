@@ -25,7 +25,7 @@ A remote ranking step (``ranking(tfserving)``) takes its address from the scene'
 implementation, else the scene's only rank model served by TF Serving; its
 ``tfservingAddrs[0]``, ``tfservingModelName``, version, signature and
 ``read_timeout_ms`` become the stage's ``target``, ``model_name``, ``version``,
-``signature`` and ``timeout_seconds``.
+``signature`` and ``timeout_seconds``, and the model's ``fusion`` flag its ``fusion``.
 """
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ def _remote_rank_params(step: PipelineStep, models: Sequence[ModelConf]) -> dict
         "version": serving.model_version,
         "signature": serving.signature_name,
         "timeout_seconds": max(serving.pool.read_timeout_ms, 1) / 1000.0,
+        "fusion": chosen[0].fusion,
     }
 
 

@@ -164,15 +164,33 @@ class TFServingClient:
 
 class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remote")):
     """params: ``target`` (host:port, required), ``model_name``, ``version``, ``timeout_seconds``,
-    ``max_concurrency``, ``failure_threshold``, ``recovery_seconds``, ``keep``."""
+    ``max_concurrency``, ``failure_threshold``, ``recovery_seconds``, ``keep``, ``fusion``.
 
-    def __init__(self, client: TFServingClient, resources: Any = None) -> None:
+    ``fusion`` (default false): rank by the artifacts' learned fusion (``rank.fusion``, as the
+    in-process ``din`` stage does) with TF Serving's scores in DIN's place. Only for a served model
+    that *is* the artifacts' DIN (``models/rank/din`` deployed to TF Serving): the weights were fitted
+    on that model's scores, and another model's scores would be weighed wrongly. Off, the stage
+    ranks by whatever score the served model returns."""
+
+    def __init__(self, client: TFServingClient, resources: Any = None, fusion: Any = None,
+                 artifacts: Any = None) -> None:
         self.client = client
         self.resources = resources
+        self.fusion, self.artifacts = fusion, artifacts
 
     @classmethod
     def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "TFServingRanker":
-        return cls(TFServingClient(TFServingConfig.from_params(params)), resources)
+        client = TFServingClient(TFServingConfig.from_params(params))
+        if not param(params, "fusion", False, bool):
+            return cls(client, resources)
+        from rank.base import RankArtifacts
+        from rank.fusion import FusionModel
+
+        artifacts = RankArtifacts.of(resources)
+        fusion = FusionModel.load(artifacts)
+        if fusion is None:
+            raise RankConfigError(f"fusion: {artifacts.root} has no fitted fusion (models/rank/fusion.json)")
+        return cls(client, resources, fusion, artifacts)
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
         if not candidates:
@@ -181,6 +199,9 @@ class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remot
         context = dict(getattr(query.request, "context", None) or {})
         request = predict_request(self.client.config, user, context, [c.item_id for c in candidates])
         scores = await self.client.scores(request, len(candidates), query.remaining())
+        if self.fusion is not None:
+            scores = self.fusion.score(self.artifacts, query.request.userId, user, candidates,
+                                       np.asarray(scores, dtype=np.float64))
         return rescored(candidates, scores, self.name, self.client.config.keep)
 
     async def close(self) -> None:

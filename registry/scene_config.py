@@ -6,7 +6,8 @@ document, in the seed system's layout (``content.config`` holding the sections; 
 
     model_conf     {"<key>": {modelName, modelType recall|rank, featureList,
                               tfservingGrpcAddr {tfservingModelName, tfservingAddrs, pool_size, ...},
-                              user_feature_rediskey_pre_offline, ..._realtime, item_feature_rediskey_pre}}
+                              user_feature_rediskey_pre_offline, ..._realtime, item_feature_rediskey_pre,
+                              fusion (ours, rank models on TF Serving: apply the artifacts' learned fusion)}}
     index_conf     {faissGrpcAddr {addrs, pool_size, ...}, indexInfo [{indexName, recallNum}] or {name: {...}}}
     redis_conf     {redisCluster {addrs, password, idleTimeoutMs, ..., maxRetries, minIdleConns}}
     pipeline_conf  {pipeline [(stage, implementation) ...], recallNum, preRankingNum,
@@ -100,6 +101,7 @@ class ModelConf:
     user_offline_prefix: str = ""
     user_realtime_prefix: str = ""
     item_prefix: str = ""
+    fusion: bool = False  # ours: a TF Serving rank model that is the artifacts' DIN gets their learned fusion
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,12 @@ def scene_config_from_dict(document: object, *, data_id: str = "", group: str = 
     return scene
 
 
+def _boolean(value: object, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise SceneConfigError(f"expected true or false, got {value!r}", path)
+    return value
+
+
 def _object(value: object, path: str) -> Mapping[str, Any]:
     return Reader(value, path).data
 
@@ -272,6 +280,7 @@ def _models(value: object, path: str) -> tuple[ModelConf, ...]:
             user_realtime_prefix=r.take(("user_feature_rediskey_pre_realtime", "userRealtimeFeaturePrefix"),
                                         string, ""),
             item_prefix=r.take(("item_feature_rediskey_pre", "itemFeaturePrefix"), string, ""),
+            fusion=r.take(("fusion",), _boolean, False),
         ))
         r.finish()
     return tuple(models)

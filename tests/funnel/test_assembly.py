@@ -60,6 +60,12 @@ def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resou
     ranker = build_recommender(config.pipeline, resources, config.models).full.stages[1]
     settings = ranker.client.config  # type: ignore[attr-defined]
     assert (settings.target, settings.model_name, settings.timeout_seconds) == ("127.0.0.1:8500", "din", 0.03)
+    assert ranker.fusion is None  # type: ignore[attr-defined]
+    models["ranker"]["fusion"] = True  # "the served model is the artifacts' DIN: rank by their fusion"
+    fused = scene_config_from_dict(scene(steps, models))
+    assert fused.pipeline is not None and fused.models[0].fusion is True
+    with pytest.raises(ConfigError, match="no fitted fusion"):  # these artifacts have none: refused at load
+        build_recommender(fused.pipeline, resources, fused.models)
     without = scene_config_from_dict(scene(steps))
     assert without.pipeline is not None
     with pytest.raises(ConfigError, match="tfservingGrpcAddr"):

@@ -109,3 +109,53 @@ def test_remote_config_is_validated_when_built(resources):
             build_stage(StageKind.RANK, "tfserving", resources, params)
     stage = build_stage(StageKind.RANK, "tfserving", resources, {"tfservingAddrs": ["h:8500"], "modelName": "m"})
     assert stage.client.config.target == "h:8500" and stage.client.config.model_name == "m"
+
+
+def _with_fusion(small_artifacts, resources, root):
+    """A copy of the artifacts with a fusion file (weights on DIN, recall's score and popularity)."""
+    import json
+    import shutil
+    from types import SimpleNamespace
+
+    from rank.fusion import FEATURES, FUSION_FILE
+
+    shutil.copytree(small_artifacts, root)
+    weights = {"din": 1.0, "log_recall": 0.7, "log_popularity": 0.3}
+    (root / FUSION_FILE).write_text(json.dumps({"features": list(FEATURES),
+                                                "weights": [weights.get(f, 0.0) for f in FEATURES]}))
+    return SimpleNamespace(artifacts=root, features=resources.features, rank_artifacts=RankArtifacts.load(root))
+
+
+@pytest.mark.asyncio
+async def test_remote_scores_through_the_learned_fusion_rank_as_in_process(small_artifacts, resources, tmp_path):
+    """``fusion: true``: TF Serving's DIN scores go through the artifacts' fusion, as the ``din`` stage's do."""
+    scoped = _with_fusion(small_artifacts, resources, tmp_path / "artifacts")
+    artifacts = scoped.rank_artifacts
+    server = await PredictionServer(small_artifacts / "models/rank/din").start()
+    try:
+        remote = build_stage(StageKind.RANK, "tfserving", scoped,
+                             {"target": server.target, "timeout_seconds": 5.0, "fusion": True})
+        plain = build_stage(StageKind.RANK, "tfserving", scoped, {"target": server.target, "timeout_seconds": 5.0})
+        local = build_stage(StageKind.RANK, "din", scoped, {})  # fusion on by default
+        assert local.fusion is not None and remote.fusion is not None and plain.fusion is None
+        user_id = next(iter(artifacts.user_rows))
+        candidates = [Candidate(c.item_id, 1.0 / (1 + i), ("test",), scores={"multi_channel": 1.0 / (60 + i)})
+                      for i, c in enumerate(_candidates(artifacts))]
+        by_remote = await remote.run(_query(user_id), list(candidates))
+        by_local = await local.run(_query(user_id), list(candidates))
+        by_plain = await plain.run(_query(user_id), list(candidates))
+        assert [c.item_id for c in by_remote] == [c.item_id for c in by_local]
+        np.testing.assert_allclose([c.score for c in by_remote], [c.score for c in by_local], rtol=1e-4, atol=1e-4)
+        assert [c.item_id for c in by_plain] != [c.item_id for c in by_remote]  # the fusion changed the order
+        await remote.close()
+        await plain.close()
+    finally:
+        await server.stop()
+
+
+def test_remote_fusion_needs_a_fitted_fusion(small_artifacts, resources):
+    from types import SimpleNamespace
+
+    with pytest.raises(RankConfigError, match="no fitted fusion"):
+        build_stage(StageKind.RANK, "tfserving", SimpleNamespace(artifacts=small_artifacts),
+                    {"target": "127.0.0.1:1", "fusion": True})

@@ -65,6 +65,8 @@ def test_minimal_document() -> None:
 @pytest.mark.parametrize("document, path, reason", [
     (seed_style(model_conf={"m": {"modelName": "x", "modelType": "score"}}),
      '$.content.config.model_conf.m.modelType', "modelType must be 'recall' or 'rank'"),
+    (seed_style(model_conf={"m": {"modelName": "x", "modelType": "rank", "fusion": "yes"}}),
+     '$.content.config.model_conf.m.fusion', "expected true or false"),
     (seed_style(model_conf={"m": {"modelName": "x", "modelType": "rank", "tfservingGrpcAddr": {
         "tfservingModelName": "x", "pool_size": "50"}}}),
      "$.content.config.model_conf.m.tfservingGrpcAddr.pool_size", "expected an integer, got a string"),
