@@ -17,9 +17,7 @@ Which lists a query reads, in order of weight:
 
 Scores are rank-based: list ``j`` (0-based, in the order above) gives its item
 at position ``p`` the score ``boost ** -j / (1 + p)``; an item on several lists
-keeps its best score. The answer depends only on which lists were read and ``k``,
-so it is kept per ``(lists, k)`` (at most ``CACHE_SIZE`` answers, then the cache
-starts over): most users share a region and a few categories.
+keeps its best score.
 """
 from __future__ import annotations
 
@@ -58,9 +56,6 @@ class HotLists:
         return cls(global_rows, table("by_category"), table("by_region"))
 
 
-CACHE_SIZE = 4096
-
-
 class HotChannel(Channel, kind=ChannelKind.HOT):
     """Popular items for the query's region and categories, falling back to global."""
 
@@ -69,7 +64,6 @@ class HotChannel(Channel, kind=ChannelKind.HOT):
         self.item_category = item_category  # primary category per built item row ("" = none)
         self.history = history
         self.boost = boost
-        self._answers: dict[tuple[str | None, tuple[str, ...], int], Candidates] = {}
 
     def _categories(self, query: RecallQuery) -> list[str]:
         wanted = [query.context["category"]] if query.context.get("category") else []
@@ -84,35 +78,19 @@ class HotChannel(Channel, kind=ChannelKind.HOT):
             region = query.user.profile.get("region", "")
         return region
 
-    def _choice(self, query: RecallQuery) -> tuple[str | None, tuple[str, ...]]:
-        """The region (None = no list for it) and categories whose lists the query reads, in order."""
+    def lists_for(self, query: RecallQuery) -> list[np.ndarray]:
+        chosen: list[np.ndarray] = []
         region = self._region(query)
-        categories = tuple(c for c in self._categories(query) if c in self.lists.by_category)
-        return (region if region in self.lists.by_region else None), categories
-
-    def _lists(self, region: str | None, categories: tuple[str, ...]) -> list[np.ndarray]:
-        chosen = [self.lists.by_region[region]] if region is not None else []
-        chosen += [self.lists.by_category[c] for c in categories]
+        if region in self.lists.by_region:
+            chosen.append(self.lists.by_region[region])
+        chosen += [self.lists.by_category[c] for c in self._categories(query) if c in self.lists.by_category]
         chosen.append(self.lists.global_rows)
         return chosen
 
-    def lists_for(self, query: RecallQuery) -> list[np.ndarray]:
-        return self._lists(*self._choice(query))
-
     async def retrieve(self, query: RecallQuery, k: int) -> Candidates:
-        region, categories = self._choice(query)
-        key = (region, categories, k)
-        answer = self._answers.get(key)
-        if answer is None:
-            if len(self._answers) >= CACHE_SIZE:
-                self._answers.clear()
-            answer = self._answers[key] = self._merge(self._lists(region, categories), k)
-        return answer
-
-    def _merge(self, lists: list[np.ndarray], k: int) -> Candidates:
         rows: list[np.ndarray] = []
         scores: list[np.ndarray] = []
-        for rank, hot_rows in enumerate(lists):
+        for rank, hot_rows in enumerate(self.lists_for(query)):
             head = hot_rows[:k]
             rows.append(head)
             scores.append((self.boost**-rank) / (1.0 + np.arange(len(head), dtype=np.float64)))
@@ -122,7 +100,4 @@ class HotChannel(Channel, kind=ChannelKind.HOT):
         _, first = np.unique(all_rows, return_index=True)  # best score of each item
         first.sort()
         first = first[:k]
-        out_rows, out_scores = all_rows[first].astype(np.int64), all_scores[first].astype(np.float32)
-        out_rows.setflags(write=False)  # one answer serves many requests: nobody may write into it
-        out_scores.setflags(write=False)
-        return Candidates(out_rows, out_scores)
+        return Candidates(all_rows[first].astype(np.int64), all_scores[first].astype(np.float32))
