@@ -12,11 +12,12 @@ from pipeline.model import (
     StageKind,
     StageTrace,
 )
-from pipeline.resilience import Downstream, DownstreamUnavailable, ResilientRecommender
+from pipeline.resilience import Downstream, DownstreamUnavailable, InFlight, ResilientRecommender
 from pipeline.runner import Pipeline
 from pipeline.stages import ConfigError, Stage, build_stage, stage_class
 
 __all__ = [
+    "InFlight",
     "Candidate", "ConfigError", "DeadlineExceeded", "Downstream", "DownstreamUnavailable", "Pipeline",
     "PipelineError", "PipelineName", "Query", "ResilientRecommender", "Stage", "StageKind", "StageTrace",
     "build_stage", "stage_class",

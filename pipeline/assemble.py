@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 from features.base import FeatureStore, SeenFilter
 from interfaces.recommend import RecommendRequest
 from pipeline.model import PipelineName, StageKind
-from pipeline.resilience import Downstream, ResilientRecommender
+from pipeline.resilience import Downstream, InFlight, ResilientRecommender
 from pipeline.runner import Pipeline
 from pipeline.stages import ConfigError, Stage, build_stage
 from registry.scene_config import ModelConf, ModelType, PipelineConf, PipelineStep, StepKind
@@ -69,6 +69,9 @@ class Resources:
     budget_seconds: float = 0.100
     light_budget_seconds: float = 0.050
     downstreams: dict[str, Downstream] = field(default_factory=dict)
+    # requests inside the full / light pipelines of every scene at once (0 = no bound): the excess is shed
+    full_inflight: InFlight = field(default_factory=InFlight)
+    light_inflight: InFlight = field(default_factory=InFlight)
 
     def downstream(self, name: str) -> Downstream:
         """The guard of one dependency, shared by every stage and scene that uses it."""
@@ -166,7 +169,8 @@ def build_recommender(conf: PipelineConf, resources: Resources,
              if conf.light_steps else None)
     return ResilientRecommender(full=full, light=light, popular=resources.popular,
                                 budget_seconds=resources.budget_seconds,
-                                light_budget_seconds=resources.light_budget_seconds)
+                                light_budget_seconds=resources.light_budget_seconds,
+                                full_inflight=resources.full_inflight, light_inflight=resources.light_inflight)
 
 
 def default_pipeline_conf(resources: Resources) -> PipelineConf:

@@ -11,6 +11,15 @@ breaker or any stage error it runs the light pipeline with what is left of a
 separate light budget; if that fails too it answers the scene's cached popular
 list. The response says which pipeline answered.
 
+Under overload it sheds work instead of queueing it: ``InFlight`` bounds how many
+requests are inside the full pipeline at once (per process, shared by every scene);
+a request over the bound goes straight to the light pipeline, and one over the light
+bound to the popular list. Why: past its capacity a provider's requests interleave on
+the event loop until they miss their deadline, and then each also pays for the light
+pipeline: the backlog grows on itself (measured open loop: p99 325 ms, most answers
+degraded). Bounded, the excess gets cheaper answers at once and the full pipeline
+keeps its latency. The answer's message names the bound that was hit.
+
 Stages may note that their part of the answer is partial (a recall channel that
 was late or failed, ``Query.notes``): the message says so after "ok" and debug
 lists the notes; ``degraded`` keeps its contract, "not the full pipeline".
@@ -68,6 +77,27 @@ class Downstream:
                 return await asyncio.wait_for(make_call(), timeout=max(timeout, 0.0))
 
 
+class InFlight:
+    """How many requests are inside one kind of pipeline; ``enter`` refuses past ``limit`` (0 = no bound)."""
+
+    def __init__(self, limit: int = 0) -> None:
+        if not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"in-flight limit must be an int >= 0, got {limit!r}")
+        self.limit = limit
+        self.count = 0
+        self.refused = 0
+
+    def enter(self) -> bool:
+        if self.limit and self.count >= self.limit:
+            self.refused += 1
+            return False
+        self.count += 1
+        return True
+
+    def leave(self) -> None:
+        self.count -= 1
+
+
 @dataclass
 class ResilientRecommender:
     full: Pipeline
@@ -76,6 +106,8 @@ class ResilientRecommender:
     budget_seconds: float = 0.100
     light_budget_seconds: float = 0.050
     answered: Counter = field(default_factory=Counter)  # pipeline name -> count, for metrics
+    full_inflight: InFlight = field(default_factory=InFlight)  # shared per process (pipeline.assemble.Resources)
+    light_inflight: InFlight = field(default_factory=InFlight)
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         problem = request_problem(request)
@@ -84,17 +116,22 @@ class ResilientRecommender:
                                      degraded=False, pipeline=PipelineName.FULL.value)
         query = Query.start(request, self.budget_seconds)
         failures: list[str] = []
-        for pipeline in (self.full, self.light):
+        for pipeline, inflight in ((self.full, self.full_inflight), (self.light, self.light_inflight)):
             if pipeline is None:
                 continue
-            if pipeline is self.light:
-                query = Query.start(request, self.light_budget_seconds)
+            if not inflight.enter():
+                failures.append(f"{pipeline.name.value}: overloaded ({inflight.limit} requests in it)")
+                continue
             try:
+                if pipeline is self.light:
+                    query = Query.start(request, self.light_budget_seconds)
                 candidates = await pipeline.run(query)
             except Exception as exc:  # noqa: BLE001 - any failure of a pipeline means: try the next one
                 failures.append(f"{pipeline.name.value}: {type(exc).__name__}: {exc}")
                 log.warning("pipeline %s failed for user %s: %s", pipeline.name.value, request.userId, exc)
                 continue
+            finally:
+                inflight.leave()
             if candidates:
                 return self._answer(request, query, pipeline.name, candidates, failures)
             failures.append(f"{pipeline.name.value}: no candidates")

@@ -45,6 +45,8 @@ class PipelineOptions:
     scenes: str | None = None  # a directory of scene files, or nacos://host:port?namespace=..&group=..
     budget_ms: float = 100.0
     light_budget_ms: float = 50.0
+    full_concurrency: int = 16  # per process; the excess goes to the light pipeline (0 = no bound)
+    light_concurrency: int = 32  # per process; the excess gets the popular list (0 = no bound)
 
     def __post_init__(self) -> None:
         if self.artifacts is not None and not (Path(self.artifacts) / "manifest.json").is_file():
@@ -56,6 +58,8 @@ class PipelineOptions:
             raise AppConfigError("--scenes needs --artifacts: scenes configure the pipeline over them")
         if not 1 <= self.budget_ms <= 60_000 or not 1 <= self.light_budget_ms <= 60_000:
             raise AppConfigError("budgets must be between 1 and 60000 ms")
+        if not 0 <= self.full_concurrency <= 100_000 or not 0 <= self.light_concurrency <= 100_000:
+            raise AppConfigError("--full-concurrency and --light-concurrency must be between 0 and 100000")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--budget-ms", type=float, default=100.0, help="per-request deadline (default 100)")
     group.add_argument("--light-budget-ms", type=float, default=50.0,
                        help="deadline of the light pipeline after the full one failed (default 50)")
+    group.add_argument("--full-concurrency", type=int, default=16, metavar="N",
+                       help="requests inside the full pipeline at once, per worker; more are shed to the light "
+                            "pipeline instead of queueing (default 16, 0 = no bound)")
+    group.add_argument("--light-concurrency", type=int, default=32, metavar="N",
+                       help="requests inside the light pipeline at once, per worker; more get the popular list "
+                            "(default 32, 0 = no bound)")
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
@@ -81,6 +91,7 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     return PipelineOptions(
         artifacts=args.artifacts, redis_url=args.redis_url or None, redis_prefix=args.redis_prefix, scenes=args.scenes,
         budget_ms=args.budget_ms, light_budget_ms=args.light_budget_ms,
+        full_concurrency=args.full_concurrency, light_concurrency=args.light_concurrency,
     )
 
 
@@ -117,6 +128,7 @@ class PipelineApp:
         from features.embedded import EmbeddedFeatureStore
         from features.seen import InMemorySeenFilter, SeenConfig
         from pipeline.assemble import Resources, load_stage_modules
+        from pipeline.resilience import InFlight
         from pipeline.scenes import SceneRecommender
         from recall import Recall
 
@@ -149,6 +161,8 @@ class PipelineApp:
             artifacts=root,
             budget_seconds=self.options.budget_ms / 1000.0,
             light_budget_seconds=self.options.light_budget_ms / 1000.0,
+            full_inflight=InFlight(self.options.full_concurrency),
+            light_inflight=InFlight(self.options.light_concurrency),
         )
         if self.options.scenes:
             from registry.config_center import open_config_center

@@ -13,6 +13,7 @@ from pipeline import (
     DeadlineExceeded,
     Downstream,
     DownstreamUnavailable,
+    InFlight,
     Pipeline,
     PipelineName,
     Query,
@@ -111,6 +112,39 @@ async def test_both_pipelines_failing_answer_the_popular_list():
     assert resp.code == 200 and resp.pipeline == "popular" and resp.degraded
     assert [i.itemId for i in resp.items] == ["p2", "p3"]
     assert rec.answered["popular"] == 1
+
+
+@pytest.mark.asyncio
+async def test_overload_sheds_to_the_light_pipeline_then_to_the_popular_list():
+    """Past the in-flight bounds requests get cheaper answers at once instead of queueing."""
+    full = Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), SlowRank(0.05)])
+    light = Pipeline.of(PipelineName.LIGHT, [ListRecall(["x", "y"]), SlowRank(0.02)])
+    full_bound, light_bound = InFlight(3), InFlight(2)
+    rec = ResilientRecommender(full=full, light=light, popular=popular, budget_seconds=2.0, light_budget_seconds=2.0,
+                               full_inflight=full_bound, light_inflight=light_bound)
+    answers = await asyncio.gather(*(rec.recommend(request(userId=f"u{n}")) for n in range(8)))
+    by = [a.pipeline for a in answers]
+    assert by.count("full") == 3 and by.count("light") == 2 and by.count("popular") == 3
+    assert all(a.code == 200 and a.items for a in answers)
+    shed = [a for a in answers if a.pipeline != "full"]
+    assert all(a.degraded and "full: overloaded (3 requests in it)" in a.message for a in shed)
+    assert all("light: overloaded (2 requests in it)" in a.message for a in answers if a.pipeline == "popular")
+    assert (full_bound.count, light_bound.count, full_bound.refused, light_bound.refused) == (0, 0, 5, 3)
+    again = await rec.recommend(request())  # the bounds are released: the next one runs in full
+    assert again.pipeline == "full" and not again.degraded
+
+
+@pytest.mark.asyncio
+async def test_a_failing_pipeline_gives_its_slot_back():
+    full = Pipeline.of(PipelineName.FULL, [ListRecall(["a"]), BrokenRank()])
+    bound = InFlight(1)
+    rec = ResilientRecommender(full=full, light=None, popular=popular, full_inflight=bound)
+    for _ in range(3):
+        answer = await rec.recommend(request())
+        assert answer.pipeline == "popular" and "RuntimeError" in answer.message and "overloaded" not in answer.message
+    assert (bound.count, bound.refused) == (0, 0)
+    with pytest.raises(ValueError):
+        InFlight(-1)
 
 
 @pytest.mark.asyncio
