@@ -149,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-threads", type=int, default=64, help="open loop: most calls in flight (default 64)")
     parser.add_argument("--tf-threads", type=int, default=None,
                         help="passed to serve --tf-threads (default: serve's own default)")
+    parser.add_argument("--full-concurrency", type=int, default=None,
+                        help="passed to serve --full-concurrency (0 = no bound; default: serve's own)")
+    parser.add_argument("--light-concurrency", type=int, default=None,
+                        help="passed to serve --light-concurrency (0 = no bound; default: serve's own)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
@@ -173,8 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis.load(artifacts)
             for count in workers:
                 extra = ["--scenes", str(scenes)]
-                if args.tf_threads is not None:
-                    extra += ["--tf-threads", str(args.tf_threads)]
+                for flag in ("tf_threads", "full_concurrency", "light_concurrency"):
+                    if getattr(args, flag) is not None:
+                        extra += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
                 command = funnel_command(artifacts, *extra, redis_url=redis.url, workers=count)
                 run_began = time.monotonic()
                 with started(command, Path(work) / f"serve-w{count}.log", ready_timeout=90) as provider:
@@ -196,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis.close()
     command = "python bench/funnel/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(runs, args, command.strip(), load_start, time.monotonic() - began)
-    args.out.write_text(text)
+    args.out.write_text(text + kept_notes(args.out))
     print(text)
     return 0
 
@@ -214,6 +219,18 @@ def met(result: dict) -> bool:
     if result.get("rate", 0.0):
         return result["rate"] >= TARGET_RPS and result["p99_us"] / 1000 <= TARGET_P99_MS
     return result["throughput"] >= TARGET_RPS and result["p99_us"] / 1000 <= TARGET_P99_MS
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written sections of an existing RESULTS.md (from the first "## ... (hand-written" heading on):
+    a new run replaces the measured part above them, never the notes."""
+    if not path.is_file():
+        return ""
+    lines = path.read_text().splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.startswith("## ") and "(hand-written" in line:
+            return "\n" + "".join(lines[number:])
+    return ""
 
 
 def report(runs: list[dict], args: argparse.Namespace, command: str, load_start: float, seconds: float) -> str:
