@@ -12,6 +12,8 @@ Exposed (all prefixed ``dubbo_recsys_``)::
     stage_seconds{stage,kind}                             histogram (from pipeline traces)
     pipeline_answers_total{pipeline}                      counter (full, light, popular)
     breaker_state{downstream,state}                       1 for the current state of each breaker
+    pipeline_inflight{pipeline}, pipeline_inflight_limit  requests inside the full / light pipeline, and the bound
+    pipeline_shed_total{pipeline}                         counter: requests sent past a pipeline at its bound
     registry_state{registry,state}                        1 for the current registry state
     phase{phase}                                          1 for the current lifecycle phase
     version_info{kind,name,version}                       1 per scene config, model, index version
@@ -219,6 +221,19 @@ class _StateCollector(Collector):
             for value in ("closed", "open", "half_open"):
                 breakers.add_metric((name, value), 1.0 if current == value else 0.0)
         yield breakers
+        inflight = GaugeMetricFamily("dubbo_recsys_pipeline_inflight", "Requests inside each pipeline now",
+                                     labels=("pipeline",))
+        limit = GaugeMetricFamily("dubbo_recsys_pipeline_inflight_limit",
+                                  "The in-flight bound of each pipeline (0 = none)", labels=("pipeline",))
+        shed = CounterMetricFamily("dubbo_recsys_pipeline_shed", "Requests sent past a pipeline at its bound",
+                                   labels=("pipeline",))
+        for name, count, bound, refused in state.admission_table():
+            inflight.add_metric((name,), float(count))
+            limit.add_metric((name,), float(bound))
+            shed.add_metric((name,), float(refused))
+        yield inflight
+        yield limit
+        yield shed
         versions = GaugeMetricFamily("dubbo_recsys_version_info",
                                      "1 per loaded scene config, model and index version",
                                      labels=("kind", "name", "version"))

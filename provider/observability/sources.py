@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-__all__ = ["breakers_of", "versions_of", "artifact_versions"]
+__all__ = ["breakers_of", "admission_of", "versions_of", "artifact_versions"]
 
 _SHORT = 12  # hex digits shown for md5s and build versions
 
@@ -37,6 +37,17 @@ def breakers_of(recommender: Any) -> Callable[[], Iterable[Any]]:
         resources = getattr(recommender, "resources", None)
         downstreams = getattr(resources, "downstreams", None)
         return list(downstreams.values()) if isinstance(downstreams, Mapping) else []
+
+    return current
+
+
+def admission_of(recommender: Any) -> Callable[[], Iterable[tuple[str, Any]]]:
+    """The recommender's in-flight bounds (``Resources.full_inflight`` / ``light_inflight``), when it has them."""
+
+    def current() -> Iterable[tuple[str, Any]]:
+        resources = getattr(recommender, "resources", None)
+        found = [(name, getattr(resources, f"{name}_inflight", None)) for name in ("full", "light")]
+        return [(name, bound) for name, bound in found if bound is not None]
 
     return current
 

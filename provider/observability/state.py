@@ -89,6 +89,8 @@ class ProviderState:
     registry_url: str = "none"
     breakers: Sequence[BreakerSource] | Callable[[], Iterable[BreakerSource]] = ()
     versions: VersionSource | None = None
+    # (pipeline, in-flight bound) pairs: ``count``, ``limit`` (0 = none) and ``refused`` (pipeline.InFlight)
+    admission: Callable[[], Iterable[tuple[str, Any]]] | None = None
     phase: Phase = Phase.STARTING
     registry_state: RegistryState = RegistryState.DIRECT
     started_at: float = field(default_factory=time.time)
@@ -113,6 +115,15 @@ class ProviderState:
         try:
             found = self.breakers() if callable(self.breakers) else self.breakers
             return [(str(b.name), str(b.state)) for b in found]
+        except Exception:  # noqa: BLE001 - a broken source must not break the console
+            return []
+
+    def admission_table(self) -> list[tuple[str, int, int, int]]:
+        """``(pipeline, in flight, limit, refused so far)`` per bound; a failing source lists nothing."""
+        if self.admission is None:
+            return []
+        try:
+            return [(str(name), int(b.count), int(b.limit), int(b.refused)) for name, b in self.admission()]
         except Exception:  # noqa: BLE001 - a broken source must not break the console
             return []
 

@@ -46,11 +46,12 @@ class RestShim:
         from provider.observability.metrics import ProviderMetrics
         from provider.rest.app import build_app
 
-        from provider.observability.sources import breakers_of, versions_of
+        from provider.observability.sources import admission_of, breakers_of, versions_of
 
         self.config = config or RestShimConfig()
         self.state = state or ProviderState.for_exports(
-            exports, registry_url, breakers=breakers_of(recommender), versions=versions_of(recommender))
+            exports, registry_url, breakers=breakers_of(recommender), versions=versions_of(recommender),
+            admission=admission_of(recommender))
         self.metrics = ProviderMetrics(self.state)
         self._recommender = recommender
         self._tracer = tracer

@@ -36,6 +36,28 @@ async def test_breaker_states_follow_the_downstreams() -> None:
     assert states[(("downstream", "faiss"), ("state", "closed"))] == 1.0
 
 
+def test_in_flight_bounds_are_read_when_scraped() -> None:
+    from types import SimpleNamespace
+
+    from pipeline import InFlight
+    from provider.observability.sources import admission_of
+
+    full, light = InFlight(2), InFlight(0)
+    recommender = SimpleNamespace(resources=SimpleNamespace(full_inflight=full, light_inflight=light))
+    metrics = ProviderMetrics(ProviderState(admission=admission_of(recommender)))
+    assert full.enter() and full.enter() and not full.enter() and light.enter()
+    assert _samples(metrics, "dubbo_recsys_pipeline_inflight") == {(("pipeline", "full"),): 2.0,
+                                                                   (("pipeline", "light"),): 1.0}
+    assert _samples(metrics, "dubbo_recsys_pipeline_inflight_limit") == {(("pipeline", "full"),): 2.0,
+                                                                         (("pipeline", "light"),): 0.0}
+    shed = _samples(metrics, "dubbo_recsys_pipeline_shed")
+    assert shed[(("pipeline", "full"),)] == 1.0 and shed[(("pipeline", "light"),)] == 0.0
+    full.leave()
+    assert _samples(metrics, "dubbo_recsys_pipeline_inflight")[(("pipeline", "full"),)] == 1.0
+    popular_only = ProviderMetrics(ProviderState(admission=admission_of(PopularRecommender())))
+    assert _samples(popular_only, "dubbo_recsys_pipeline_inflight") == {}
+
+
 def test_versions_and_registry_state_are_read_when_scraped() -> None:
     versions = {"scenes": {"home": "v1"}, "models": {"deepfm": "3"}}
     state = ProviderState.for_exports(default_exports(PopularRecommender()),
