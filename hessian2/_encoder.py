@@ -18,6 +18,14 @@ Fields of bound dataclasses are written by their annotation instead
 (``compile_spec``), so ``ids: List[Long]`` writes longs whatever the elements
 are. Compiled plans are cached per class.
 
+``write_any`` and the per-class writers have an optional compiled twin
+(``_encspeedups.c``, built by setup.py when a C compiler is there): it writes
+the common exact types, lists, dicts and bound dataclasses itself and calls
+back into these Python writers for everything else, with byte-identical
+output. ``HESSIAN2_PURE_PYTHON=1`` keeps it out; ``SPEEDUPS`` says whether it
+is installed, ``set_compiled`` switches it off and on at run time (tests,
+benchmarks); the Python writers stay the reference.
+
 Not here: framing, I/O, Dubbo knowledge.
 """
 from __future__ import annotations
@@ -25,7 +33,9 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
+import functools
 import keyword
+import os
 import struct
 from typing import Any, Callable, Dict, Tuple
 
@@ -106,14 +116,20 @@ class Encoder:
 class ObjectPlan:
     """Per-class writers compiled from a ClassInfo's specs, and the generated ``write``."""
 
-    __slots__ = ("java_class", "names", "fields", "key", "write")
+    __slots__ = ("java_class", "names", "fields", "key", "write", "pywrite", "native")
 
     def __init__(self, info: ClassInfo) -> None:
         self.java_class = info.java_class
         self.names = info.names
         self.key = (info.java_class, info.names)
         self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
-        self.write = _generate_writer(self, info.specs)
+        self.write = self.pywrite = _generate_writer(self, info.specs)
+        self.native = None
+        if _native is not None:  # the compiled writer, which calls pywrite when switched off
+            self.native = (self.key, self.java_class, self.names,
+                           tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs)),
+                           self.pywrite)
+            self.write = functools.partial(_native.write_plan, self.native)
 
 
 def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
@@ -180,6 +196,7 @@ def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
 
 
 _PLANS: Dict[type, ObjectPlan] = {}
+_native: Any = None  # hessian2._encspeedups once installed (see _use_speedups)
 
 
 # ---------------------------------------------------------------- untyped dispatch
@@ -431,3 +448,60 @@ def compile_spec(spec: Spec) -> Writer:
                 raise EncodeError(f"expected a dict, got {type(value).__name__}")
         return write_entries
     return Encoder.write_any
+
+
+# ---------------------------------------------------------------- optional compiled writers
+
+# Node codes of _encspeedups.c: what C writes itself for an annotation (the
+# common exact types); anything else goes to the node's Python writer.
+_NODE_CODES = {"any": 0, "int": 1, "short": 2, "byte": 3, "long": 4, "double": 5, "float": 5, "bool": 6,
+               "str": 7, "object": 8, "list": 9, "map": 10}
+_OTHER = 11
+
+
+def native_node(spec: Spec) -> tuple:
+    """``(code, writer, arg)`` for the C writer: ``writer`` is ``compile_spec(spec)``, the
+    fallback for every value C does not write itself; ``arg`` is the class of an object
+    field, the element node of a list, the (key, value) nodes of a map (None = untyped)."""
+    kind = spec[0]
+    code = _NODE_CODES.get(kind, _OTHER)
+    arg: Any = None
+    if kind == "object":
+        arg = spec[1]
+    elif kind == "list":
+        arg = None if spec[1][0] == "any" else native_node(spec[1])
+    elif kind == "map":
+        arg = (None if spec[1][0] == "any" else native_node(spec[1]),
+               None if spec[2][0] == "any" else native_node(spec[2]))
+    return (code, compile_spec(spec), arg)
+
+
+PURE_WRITE_ANY = Encoder.write_any  # the reference implementation, kept for tests and benchmarks
+
+
+def _use_speedups() -> bool:
+    """Install the compiled ``Encoder.write_any`` and object writers unless HESSIAN2_PURE_PYTHON
+    is set or the extension is not built. Call before any plan is compiled (import time)."""
+    global _native
+    if os.environ.get("HESSIAN2_PURE_PYTHON"):
+        return False
+    try:
+        from . import _encspeedups  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    _encspeedups.configure(PURE_WRITE_ANY, _DISPATCH, _PLANS, write_bound, begin_object, EncodeError, MAX_DEPTH)
+    _native = _encspeedups
+    Encoder.write_any = staticmethod(_encspeedups.write_any)  # type: ignore[method-assign,assignment]
+    _SCALAR_WRITERS["any"] = _encspeedups.write_any
+    return True
+
+
+SPEEDUPS = _use_speedups()
+
+
+def set_compiled(flag: bool) -> bool:
+    """Switch the compiled writers on or off at run time (tests and benchmarks compare both
+    paths in one process); returns the previous setting. A no-op without the extension."""
+    if _native is None:
+        return False
+    return _native.set_enabled(flag)
