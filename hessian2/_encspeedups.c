@@ -40,6 +40,15 @@ static Py_ssize_t g_max_depth = 200;
 static int g_enabled = 1;
 static PyObject *s_buf, *s_refs, *s_alive, *s_classdefs, *s_depth, *s_enter, *s_native;
 
+#define OUT_SIZE 1024   /* bytes gathered here before they go into enc.buf */
+#define CACHE_SIZE 8    /* bound classes remembered per call */
+
+typedef struct {
+    PyTypeObject *type;   /* borrowed: the plan in _PLANS keeps it alive */
+    PyObject *native;     /* new reference */
+    long classdef;        /* index in enc.classdefs once seen there (indices never change), else -1 */
+} CacheEntry;
+
 typedef struct {
     PyObject *enc;
     PyObject *buf;        /* new references, loaded when first needed */
@@ -47,13 +56,19 @@ typedef struct {
     PyObject *alive;
     PyObject *classdefs;
     Py_ssize_t depth;
+    Py_ssize_t used;      /* bytes in out[] not yet in buf */
+    int cached;
+    CacheEntry cache[CACHE_SIZE];
+    unsigned char out[OUT_SIZE];
 } State;
 
 static int
 state_init(State *st, PyObject *enc)
 {
-    memset(st, 0, sizeof(*st));
     st->enc = enc;
+    st->refs = st->alive = st->classdefs = NULL;
+    st->used = 0;
+    st->cached = 0;
     st->buf = PyObject_GetAttr(enc, s_buf);
     if (st->buf == NULL)
         return -1;
@@ -69,6 +84,20 @@ state_init(State *st, PyObject *enc)
     return (st->depth == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* The gathered bytes into enc.buf: before any call into Python, and at the end. */
+static int
+flush(State *st)
+{
+    if (st->used == 0)
+        return 0;
+    Py_ssize_t len = PyByteArray_GET_SIZE(st->buf);
+    if (PyByteArray_Resize(st->buf, len + st->used) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(st->buf) + len, st->out, (size_t)st->used);
+    st->used = 0;
+    return 0;
+}
+
 static void
 state_clear(State *st)
 {
@@ -76,6 +105,19 @@ state_clear(State *st)
     Py_CLEAR(st->refs);
     Py_CLEAR(st->alive);
     Py_CLEAR(st->classdefs);
+    for (int i = 0; i < st->cached; i++)
+        Py_DECREF(st->cache[i].native);
+    st->cached = 0;
+}
+
+/* Flush, then clear; returns rc, or -1 if the flush failed. */
+static int
+state_finish(State *st, int rc)
+{
+    if (rc == 0 && st->buf != NULL && flush(st) < 0)
+        rc = -1;
+    state_clear(st);
+    return rc;
 }
 
 static int
@@ -100,6 +142,8 @@ load_refs(State *st)
 static int
 sync_depth(State *st)
 {
+    if (flush(st) < 0)
+        return -1;
     PyObject *v = PyLong_FromSsize_t(st->depth);
     if (v == NULL)
         return -1;
@@ -142,10 +186,22 @@ enter(State *st)
 
 /* ---------------------------------------------------------------- bytes */
 
+/* Room for n more bytes of output, in order after everything written so far. */
 static inline unsigned char *
 grow(State *st, Py_ssize_t n)
 {
-    Py_ssize_t len = PyByteArray_GET_SIZE(st->buf);
+    if (st->used + n <= OUT_SIZE) {
+        unsigned char *p = st->out + st->used;
+        st->used += n;
+        return p;
+    }
+    if (flush(st) < 0)
+        return NULL;
+    if (n <= OUT_SIZE) {
+        st->used = n;
+        return st->out;
+    }
+    Py_ssize_t len = PyByteArray_GET_SIZE(st->buf);  /* a big piece goes straight into buf */
     if (PyByteArray_Resize(st->buf, len + n) < 0)
         return NULL;
     return (unsigned char *)PyByteArray_AS_STRING(st->buf) + len;
@@ -501,23 +557,30 @@ w_map(State *st, PyObject *map, PyObject *knode, PyObject *vnode)
 
 /* The generated ObjectPlan writer, for native = (key, java_class, names, ((name, node), ...), pywrite). */
 static int
-w_plan(State *st, PyObject *native, PyObject *obj)
+w_plan(State *st, PyObject *native, PyObject *obj, CacheEntry *entry)
 {
     PyObject *key = PyTuple_GET_ITEM(native, 0), *java = PyTuple_GET_ITEM(native, 1);
     PyObject *names = PyTuple_GET_ITEM(native, 2), *fields = PyTuple_GET_ITEM(native, 3);
     int s = seen(st, obj);
     if (s != 0)
         return s < 0 ? -1 : 0;
-    if (st->classdefs == NULL && (st->classdefs = PyObject_GetAttr(st->enc, s_classdefs)) == NULL)
-        return -1;
-    PyObject *index = PyDict_CheckExact(st->classdefs) ? PyDict_GetItemWithError(st->classdefs, key) : NULL;
-    long idx = -1;
-    if (index != NULL) {
-        idx = PyLong_AsLong(index);
-        if (idx == -1 && PyErr_Occurred())
+    long idx = entry != NULL ? entry->classdef : -1;
+    if (idx < 0) {
+        if (st->classdefs == NULL && (st->classdefs = PyObject_GetAttr(st->enc, s_classdefs)) == NULL)
             return -1;
-    } else if (PyErr_Occurred()) {
-        return -1;
+        PyObject *index = PyObject_GetItem(st->classdefs, key);  /* classdefs.get(KEY) */
+        if (index != NULL) {
+            idx = PyLong_AsLong(index);
+            Py_DECREF(index);
+            if (idx == -1 && PyErr_Occurred())
+                return -1;
+            if (entry != NULL && idx >= 0)
+                entry->classdef = idx;
+        } else if (PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+        } else {
+            return -1;
+        }
     }
     if (idx >= 0 && idx <= 15) {
         if (put1(st, (unsigned int)(0x60 + idx)) < 0)
@@ -565,10 +628,18 @@ w_plan(State *st, PyObject *native, PyObject *obj)
     return 0;
 }
 
-/* The ObjectPlan's native tuple of a bound class, or NULL (no error) when it has no plan yet. */
+/* The ObjectPlan's native tuple of a bound class (a new reference) and its cache entry
+ * (NULL once the cache is full), or NULL with no error set when the class has no
+ * compiled plan yet (then the Python writer makes one). */
 static PyObject *
-native_of(PyTypeObject *cls)
+native_of(State *st, PyTypeObject *cls, CacheEntry **entry)
 {
+    *entry = NULL;
+    for (int i = 0; i < st->cached; i++)
+        if (st->cache[i].type == cls) {
+            *entry = &st->cache[i];
+            return Py_NewRef(st->cache[i].native);
+        }
     PyObject *plan = PyDict_GetItemWithError(g_plans, (PyObject *)cls);
     if (plan == NULL)
         return NULL;
@@ -577,10 +648,28 @@ native_of(PyTypeObject *cls)
         return NULL;
     if (!PyTuple_CheckExact(native) || PyTuple_GET_SIZE(native) != 5) {
         Py_DECREF(native);
-        PyErr_SetString(PyExc_TypeError, "ObjectPlan.native must be a 5-tuple");
-        return NULL;
+        return NULL;  /* a plan made while the compiled writers were not installed */
+    }
+    if (st->cached < CACHE_SIZE) {
+        CacheEntry *e = *entry = &st->cache[st->cached++];
+        e->type = cls;
+        e->native = Py_NewRef(native);
+        e->classdef = -1;
     }
     return native;
+}
+
+/* An instance of a bound class: 1 written, 0 not handled here (no error), -1 error. */
+static int
+w_bound(State *st, PyTypeObject *t, PyObject *v)
+{
+    CacheEntry *entry;
+    PyObject *native = native_of(st, t, &entry);
+    if (native == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    int rc = w_plan(st, native, v, entry);
+    Py_DECREF(native);
+    return rc < 0 ? -1 : 1;
 }
 
 static int
@@ -612,14 +701,9 @@ w_any(State *st, PyObject *v)
         if (writer == NULL && PyErr_Occurred())
             return -1;
         if (writer == g_write_bound) {
-            PyObject *native = native_of(t);
-            if (native != NULL) {
-                int rc = w_plan(st, native, v);
-                Py_DECREF(native);
-                return rc;
-            }
-            if (PyErr_Occurred())
-                return -1;
+            int rc = w_bound(st, t, v);
+            if (rc != 0)
+                return rc < 0 ? -1 : 0;
         }
     }
     return call_writer(st, g_pure_any, v);
@@ -672,14 +756,9 @@ w_node(State *st, PyObject *node, PyObject *v)
         break;
     case N_OBJECT:
         if ((PyObject *)t == PyTuple_GET_ITEM(node, 2)) {
-            PyObject *native = native_of(t);
-            if (native != NULL) {
-                int rc = w_plan(st, native, v);
-                Py_DECREF(native);
-                return rc;
-            }
-            if (PyErr_Occurred())
-                return -1;
+            int rc = w_bound(st, t, v);
+            if (rc != 0)
+                return rc < 0 ? -1 : 0;
         }
         break;
     case N_LIST:
@@ -715,7 +794,7 @@ write_any(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return PyObject_Vectorcall(g_pure_any, args, 2, NULL);
     State st;
     int rc = state_init(&st, args[0]) < 0 ? -1 : w_any(&st, args[1]);
-    state_clear(&st);
+    rc = state_finish(&st, rc);
     return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 
@@ -730,8 +809,8 @@ write_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!g_enabled)
         return PyObject_Vectorcall(PyTuple_GET_ITEM(args[0], 4), args + 1, 2, NULL);
     State st;
-    int rc = state_init(&st, args[1]) < 0 ? -1 : w_plan(&st, args[0], args[2]);
-    state_clear(&st);
+    int rc = state_init(&st, args[1]) < 0 ? -1 : w_plan(&st, args[0], args[2], NULL);
+    rc = state_finish(&st, rc);
     return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 

@@ -272,3 +272,15 @@ def test_pure_python_switch_installs_nothing_compiled():
 def test_compiled_writers_are_installed_by_default():
     assert _encoder.Encoder.write_any is not _encoder.PURE_WRITE_ANY
     assert _encoder.Encoder().plan(EsItem).write is not _encoder.Encoder().plan(EsItem).pywrite
+
+
+@needs_compiled
+def test_long_mixed_streams_keep_their_order():
+    """Past the compiled writer's 1 KiB gathering buffer, with Python writers called in between."""
+    import datetime as dt
+    import decimal
+    mixed = []
+    for i in range(600):
+        mixed += [f"s{i}", i * 1000, Long(i), 0.5 + i, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+                  decimal.Decimal(i), TypedList("[int", [i]), EsItem(itemId="é" * (i % 40), rank=i), b"\x00" * (i % 20)]
+    assert same_both_ways(mixed, EsBox(loose=mixed, items=[EsItem(rank=i) for i in range(300)]))[0] == "ok"
