@@ -7,7 +7,9 @@ The payload is the one Dubbo providers send most: ``RecommendResponse`` with N
 the very same bytes (the Java side prints the SHA-256 of its bytes; ours must
 match). ``ours_decode_us`` uses the compiled Decoder.fill when it is built
 (``speedups_built``), ``ours_pure_python_decode_us`` always the pure-Python
-one. python-hessian 1.2.0 only *encodes* Hessian 1, so it is timed for
+one; likewise ``ours_encode_us`` uses the compiled encoder (``_encspeedups``,
+``encoder_speedups_built``) and ``ours_pure_python_encode_us`` the pure-Python
+writers. python-hessian 1.2.0 only *encodes* Hessian 1, so it is timed for
 decoding only. Java runs ``vectors.Bench`` from tests/java/hessian-vectors
 (build it with tests/ci/10-hessian-vectors.sh, which exports HESSIAN_VECTORS_CP)
 with a warm-up. Each Python figure is the best of ``--rounds`` interleaved
@@ -82,6 +84,18 @@ class PurePath:
         _decoder.Decoder.fill = self.saved
 
 
+class PureEncoder:
+    """Switches the compiled encoder off for the duration of a timing round."""
+
+    def __enter__(self):
+        from hessian2 import _encoder
+        self.saved = _encoder.set_compiled(False)
+
+    def __exit__(self, *exc):
+        from hessian2 import _encoder
+        _encoder.set_compiled(self.saved)
+
+
 def python_hessian_decoder(data: bytes):
     from pyhessian.parser import Parser
 
@@ -113,15 +127,20 @@ def main() -> int:
     results = {"items": args.items, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     pyhessian_decode = python_hessian_decoder(data)
     pyhessian_decode()  # it must at least read our (= Java's) bytes
-    from hessian2 import _decoder
+    from hessian2 import _decoder, _encoder
     results["speedups_built"] = _decoder.SPEEDUPS
+    results["encoder_speedups_built"] = _encoder.SPEEDUPS
+    with PureEncoder():
+        assert hessian2.dumps(value) == data  # both encoders write the same bytes
     timings = best_us({
         "ours_encode_us": lambda: hessian2.dumps(value),
+        "ours_pure_python_encode_us": lambda: hessian2.dumps(value),
         "ours_decode_us": lambda: hessian2.loads(data),
         "ours_pure_python_decode_us": lambda: hessian2.loads(data),
         "ours_decode_generic_us": lambda: hessian2.loads(data, classes={}),
         "python_hessian_decode_us": pyhessian_decode,
-    }, args.seconds, args.rounds, {"ours_pure_python_decode_us": PurePath()})
+    }, args.seconds, args.rounds, {"ours_pure_python_decode_us": PurePath(),
+                                   "ours_pure_python_encode_us": PureEncoder()})
     results.update(timings)
     results["decode_speedup_vs_python_hessian"] = results["python_hessian_decode_us"] / results["ours_decode_us"]
     results["pure_decode_speedup_vs_python_hessian"] = (results["python_hessian_decode_us"]
@@ -133,6 +152,7 @@ def main() -> int:
         results["java_encode_us"] = java["encode_us"]
         results["java_decode_us"] = java["decode_us"]
         results["ours_vs_java_encode"] = results["ours_encode_us"] / java["encode_us"]
+        results["ours_pure_vs_java_encode"] = results["ours_pure_python_encode_us"] / java["encode_us"]
         results["ours_vs_java_decode"] = results["ours_decode_us"] / java["decode_us"]
     print(json.dumps(results, indent=2))
     return 0
