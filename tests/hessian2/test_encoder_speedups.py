@@ -33,7 +33,8 @@ from tests.hessian2.vector_cases import CASES, NOT_BYTE_EXACT, decode
 
 VECTORS = Path(__file__).parent / "vectors"
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("HESSIAN2_ENCODER_EXAMPLES", "300")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 needs_compiled = pytest.mark.skipif(not _encoder.SPEEDUPS, reason="hessian2._encspeedups is not built "
                                     "(no C compiler) or HESSIAN2_PURE_PYTHON is set: the pure path is the only one")
@@ -100,7 +101,10 @@ edge_floats = st.sampled_from(_FLOAT_EDGES) | st.floats() \
     | st.integers(-(1 << 31), (1 << 31) - 1).map(lambda m: m / 1000.0) | st.integers(-40000, 40000).map(float)
 unicode = st.text(max_size=40) \
     | st.text(alphabet=st.characters(min_codepoint=0x10000), max_size=5) \
-    | st.text(alphabet=st.characters(blacklist_categories=()), max_size=20)  # lone surrogates included
+    | st.text(alphabet=st.characters(blacklist_categories=()), max_size=20) \
+    | st.text(alphabet=st.sampled_from(["a", "\x00", "\x7f", "\x80", "é", "\u07ff", "\u0800", "中", "\uffff",
+                                        "\U0001F600", "\U0010FFFF", "\ud800", "\udbff", "\udc00", "\udfff"]),
+              max_size=24)  # every UTF-8 width, astral characters and lone surrogates
 _LONG_PIECES = ["x", "é", "中", "\U0001F600", "\ud800", "\udc00"]
 
 
@@ -266,6 +270,20 @@ def test_pure_python_switch_installs_nothing_compiled():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120, check=True)
     assert json.loads(out.stdout) == [False, False, True, True, True, True]
+
+
+def test_without_the_extension_the_pure_path_is_used():
+    """A machine without a C compiler has no _encspeedups: the import falls back quietly."""
+    code = ("import sys; sys.modules['hessian2._encspeedups'] = None; import hessian2; "
+            "from hessian2 import _encoder as e; "
+            "from tests.hessian2.vector_cases import CASES; "
+            "assert not e.SPEEDUPS and e.Encoder.write_any is e.PURE_WRITE_ANY; "
+            "print(hessian2.dumps(CASES['recommend_response']).hex())")
+    env = {k: v for k, v in os.environ.items() if k != "HESSIAN2_PURE_PYTHON"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert bytes.fromhex(out.stdout.strip()) == (VECTORS / "recommend_response.bin").read_bytes()
 
 
 @needs_compiled
