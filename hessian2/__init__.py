@@ -25,9 +25,11 @@ Java classes are bound by subclassing, with annotations for Java widths::
 
 Performance: reuse nothing across bodies (an Encoder/Decoder is one stream),
 but do bind classes: bound dataclasses get generated writers and cached
-readers. ``Decoder.fill``, the decoder's hot loop, has an optional compiled
-twin (``_speedups.c``, built by ``pip install -e .`` when a C compiler is
-there); ``HESSIAN2_PURE_PYTHON=1`` forces the pure-Python path, which stays
+readers. ``Decoder.fill``, the decoder's hot loop, and the encoder's value
+writer have optional compiled twins (``_speedups.c``, ``_encspeedups.c``,
+built by ``pip install -e .`` when a C compiler is there; the encoder's writes
+the same bytes and calls back into Python for everything but the common
+types); ``HESSIAN2_PURE_PYTHON=1`` forces the pure-Python path, which stays
 the reference.
 
 Modules (one per wire family, grammar in each docstring): ``_scalars`` (null,
