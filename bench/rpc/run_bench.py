@@ -215,7 +215,7 @@ def report(rounds: list[dict[str, dict[str, dict]]], args: argparse.Namespace, c
             "How to read this: the load generator, the providers and other people's work share the same 2 cores, so",
             "absolute numbers move from round to round (see the load average above); compare within a round. Both",
             "providers answer byte-identical results (checked before timing). `recommend` returns 10 POJOs and is",
-            "where the pure-Python encoder shows; a second Python worker can only help when a core is free, which on",
+            "where the Hessian2 encoder shows (the compiled one when built); a second Python worker can only help when a core is free, which on",
             "this machine the load generator mostly takes.", ""]
     return "\n".join(out)
 
