@@ -6,14 +6,19 @@ deregisters and the config center reads and watches a scene, all seen through th
 With a wrong password, no credentials, or a user without permission, nothing raises and the provider keeps
 serving: the record stays unregistered, one ERROR says which auth problem it is, and retries back off
 instead of hammering the login endpoint. The password never shows in our logs, the SDK's log files or
-the registered record.
+the registered record. An unmodified Java Dubbo 3.3 consumer (tests/registry/java) with a read-only user
+of its own calls ``dubbo-recsys serve`` through this server; with a user without a role it finds no provider.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
+import os
+import secrets
 import signal
+import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -36,7 +41,9 @@ from tests.registry.auth import TokenOpenApi, Users, admin_call, call, create_ad
 from tests.registry.openapi import wait_for
 from tests.registry.scenes import seed_style, text
 from tests.registry.server import OwnNacos
-from tests.support import require_env
+from tests.support import free_port, require_env
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.nacos
 
@@ -352,3 +359,80 @@ async def test_no_password_in_the_server_access_log(auth_nacos: tuple[OwnNacos, 
     for secret in (users.password, wrong, users.no_role_password, users.admin_password):
         for spelling in (secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)):
             assert spelling not in text_
+
+
+def java_consumer(registry_url: str, seconds: int) -> tuple[int, str, str]:
+    """tests/registry/java's AppLevelConsumer (FORCE_APPLICATION) with Dubbo's own ``nacos://`` registry URL.
+
+    Dubbo hands the URL's ``username``/``password`` to its Nacos client as they are (no percent-decoding), so
+    its users here have URL-safe passwords. Returns (exit code, the RESULT/FAILED line or "", all output).
+    """
+    project = Path(require_env("REGISTRY_JAVA_CONSUMER"))
+    classpath = f"{project / 'target' / 'classes'}:{(project / 'target' / 'classpath.txt').read_text().strip()}"
+    java = subprocess.run(
+        ["java", "-Ddubbo.network.interface.ignored=.*", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+         "-cp", classpath, "io.dubborecsys.registrytest.AppLevelConsumer", registry_url, str(seconds)],
+        capture_output=True, text=True, timeout=seconds + 90)
+    result = [line for line in java.stdout.splitlines() if line.startswith(("RESULT", "FAILED"))]
+    return java.returncode, (result or [""])[0], java.stdout + java.stderr
+
+
+@pytest.mark.java
+def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnNacos, Users],
+                                                          tmp_path: Path) -> None:
+    """An unmodified Dubbo 3.3 consumer with its own read-only user finds ``dubbo-recsys serve`` (registered
+    with the provider's read/write user, ``register-mode=instance``) and calls RecommenderInfer; with a user
+    without a role it never gets an address: its start-up fails, or, with that check off, no provider."""
+    require_env("REGISTRY_JAVA_CONSUMER")  # before starting anything
+    server, users = auth_nacos
+    api = TokenOpenApi(server.addr, users.admin_token)
+    suffix = uuid.uuid4().hex[:6]
+    reader, reader_password = f"java-reader-{suffix}", secrets.token_urlsafe(12)
+    token = users.admin_token
+    admin_call(server.addr, token, "POST", "/v3/auth/user", {"username": reader, "password": reader_password})
+    admin_call(server.addr, token, "POST", "/v3/auth/role", {"role": f"role-{reader}", "username": reader})
+    admin_call(server.addr, token, "POST", "/v3/auth/permission",
+               {"role": f"role-{reader}", "resource": "public:*:*", "action": "r"})  # read only
+    application = f"recsys-auth-{suffix}"
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        provider = subprocess.Popen(
+            [sys.executable, "-m", "provider.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--registry", url_for(server.addr, users.user, users.password) + "&register-mode=instance",
+             "--application", application, "--no-console"],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        deadline = time.monotonic() + 90
+        while "listening dubbo://" not in log_path.read_text() and time.monotonic() < deadline:
+            assert provider.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        hosts = wait_for(lambda: api.instances(application), bool, 30)
+        assert [(h["ip"], h["port"]) for h in hosts] == [("127.0.0.1", port)]
+
+        code, result, output = java_consumer(
+            f"nacos://{server.addr}?username={reader}&password={reader_password}", 60)
+        assert code == 0 and result.startswith("RESULT"), (result, output)
+        assert "code=200" in result and "class=com.loki.www.infer.RecResponse" in result, result
+
+        # Without a role, Dubbo's default start-up check (a config read) is refused and start() throws.
+        no_role = f"nacos://{server.addr}?username={users.no_role_user}&password={users.no_role_password}"
+        code, result, output = java_consumer(no_role + "&nacos.retry=1", 10)
+        assert code == 1 and result == "", (result, output[-3000:])
+        assert "Failed to create nacos config service client" in output, output[-3000:]
+        assert "Code: 403, Message: authorization failed" in output, output[-3000:]
+        # Past that check (nacos.check=false) it subscribes but is given no provider.
+        code, result, output = java_consumer(no_role + "&nacos.check=false", 8)
+        assert code == 1 and result.startswith("FAILED"), (result, output[-3000:])
+        assert "No provider available" in result and "invokers: 0[]" in result, result
+        assert "Code: 403, Message: authorization failed" in output, output[-3000:]
+        assert users.no_role_password not in result
+    finally:
+        provider.send_signal(signal.SIGTERM)
+        try:
+            provider.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            provider.kill()
+            provider.wait()
+    assert provider.returncode == 0, log_path.read_text()[-3000:]
+    assert wait_for(lambda: api.instances(application), lambda h: not h, 15) == []
