@@ -32,9 +32,10 @@ from typing import Callable
 
 import numpy as np
 
+from offline.two_tower import OFFSET, PAD, UNKNOWN  # one index space for both models
+
 __all__ = ["PAD", "UNKNOWN", "OFFSET", "RankInputs", "DinRanker", "LinearRanker", "FMRanker", "train_rankers"]
 
-PAD, UNKNOWN, OFFSET = 0, 1, 2
 POP_BUCKETS = 16  # log2 buckets of the train interaction count
 
 

@@ -26,11 +26,10 @@ from offline.config import BuildConfig
 from offline.dataset import SourceData, Split
 from offline.errors import BuildConfigError
 from offline.steps import BuildContext
+from offline.two_tower import PROFILE_FIELDS  # the rankers see the towers' profile fields
 
 __all__ = ["RankModelConfig", "RankModel", "rank_inputs", "PROFILE_FIELDS"]
 
-# Profile fields fed to the rankers when the source has them (raw age and zip are left to the buckets).
-PROFILE_FIELDS = ("age_group", "gender", "occupation", "region")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,34 +57,18 @@ class RankModelConfig:
 
 
 def rank_inputs(source: SourceData, split: Split, history_len: int):
-    """Integer inputs for ``offline.rank_model`` (index space: 0 pad, 1 unknown, 2 + row)."""
-    from offline.rank_model import OFFSET, PAD, RankInputs, pop_bucket
+    """Integer inputs for ``offline.rank_model``, in the two-tower's index space (0 pad, 1 unknown, 2 + row)."""
+    from offline.rank_model import OFFSET, RankInputs, pop_bucket
+    from offline.two_tower import category_index, history_windows, profile_index
 
-    fields = tuple(f for f in PROFILE_FIELDS if f in source.user_profile)
-    columns = [source.user_profile[f].tolist() for f in fields]
-    tokens = [[f"{f}={col[row]}" for f, col in zip(fields, columns)] for row in range(source.n_users)]
-    vocab = sorted({t for row in tokens for t in row})
-    position = {t: OFFSET + i for i, t in enumerate(vocab)}
-    user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(source.n_users, len(fields))
-
-    counts = np.diff(source.category_ptr)
-    width = max(1, int(counts.max(initial=1)))
-    item_categories = np.zeros((source.n_items, width), dtype=np.int32)
-    rows = np.repeat(np.arange(source.n_items), counts)
-    item_categories[rows, np.arange(len(rows)) - source.category_ptr[rows]] = source.category_codes + OFFSET
-
-    train = split.train  # sorted by user then time
-    user, item = train.user, train.item
-    history = np.zeros((len(user), history_len), dtype=np.int32)
-    for back in range(1, history_len + 1):
-        same = np.zeros(len(user), dtype=bool)
-        same[back:] = user[back:] == user[:-back]
-        history[back:, back - 1] = np.where(same[back:], item[:-back] + OFFSET, PAD)
+    _, vocab, user_profile = profile_index(source)
+    user, item = split.train.user, split.train.item  # sorted by user then time
     item_count = np.bincount(item, minlength=source.n_items).astype(np.float64)
     return RankInputs(
-        profile_vocab=vocab, user_profile=user_profile, item_categories=item_categories,
+        profile_vocab=vocab, user_profile=user_profile, item_categories=category_index(source),
         item_pop_bucket=pop_bucket(item_count), item_count=item_count,
-        example_user=user.astype(np.int32), example_item=(item + OFFSET).astype(np.int32), example_history=history,
+        example_user=user.astype(np.int32), example_item=(item + OFFSET).astype(np.int32),
+        example_history=history_windows(user, item, history_len),
     )
 
 

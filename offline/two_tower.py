@@ -29,7 +29,8 @@ import numpy as np
 from offline.config import TwoTowerConfig
 from offline.dataset import SourceData, Split
 
-__all__ = ["PROFILE_FIELDS", "TowerInputs", "TwoTower", "tower_inputs", "train_two_tower", "hit_rate"]
+__all__ = ["PROFILE_FIELDS", "PAD", "UNKNOWN", "OFFSET", "TowerInputs", "TwoTower", "tower_inputs", "profile_index",
+           "category_index", "history_windows", "train_two_tower", "hit_rate"]
 
 # Profile fields fed to the user tower, when the source has them (raw age and zip are left to the buckets).
 PROFILE_FIELDS = ("age_group", "gender", "occupation", "region")
@@ -54,35 +55,49 @@ def profile_tokens(source: SourceData, fields: tuple[str, ...]) -> list[list[str
     return [[f"{f}={col[row]}" for f, col in zip(fields, columns)] for row in range(source.n_users)]
 
 
-def tower_inputs(source: SourceData, split: Split, history_len: int) -> TowerInputs:
+def profile_index(source: SourceData) -> tuple[tuple[str, ...], list[str], np.ndarray]:
+    """(fields, "field=value" vocabulary, users x fields int32 of OFFSET + vocabulary position)."""
     fields = tuple(f for f in PROFILE_FIELDS if f in source.user_profile)
     tokens = profile_tokens(source, fields)
     vocab = sorted({t for row in tokens for t in row})
     position = {t: OFFSET + i for i, t in enumerate(vocab)}
     user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(source.n_users, len(fields))
+    return fields, vocab, user_profile
 
+
+def category_index(source: SourceData) -> np.ndarray:
+    """items x C int32: OFFSET + category code per item, PAD-filled."""
     counts = np.diff(source.category_ptr)
     width = max(1, int(counts.max(initial=1)))
     item_categories = np.zeros((source.n_items, width), dtype=np.int32)
     rows = np.repeat(np.arange(source.n_items), counts)
     slot = np.arange(len(rows)) - source.category_ptr[rows]
     item_categories[rows, slot] = source.category_codes + OFFSET
+    return item_categories
 
-    train = split.train  # sorted by user then time
-    user, item = train.user, train.item
+
+def history_windows(user: np.ndarray, item: np.ndarray, history_len: int) -> np.ndarray:
+    """examples x history_len int32: each interaction's previous items of the same user (OFFSET + row),
+    most recent first, PAD-filled; ``user``/``item`` sorted by user then time, as ``Split.train``."""
     history = np.zeros((len(user), history_len), dtype=np.int32)
     for back in range(1, history_len + 1):
         same = np.zeros(len(user), dtype=bool)
         same[back:] = user[back:] == user[:-back]
         history[back:, back - 1] = np.where(same[back:], item[:-back] + OFFSET, PAD)
+    return history
+
+
+def tower_inputs(source: SourceData, split: Split, history_len: int) -> TowerInputs:
+    fields, vocab, user_profile = profile_index(source)
+    user, item = split.train.user, split.train.item  # sorted by user then time
     return TowerInputs(
         profile_fields=fields,
         profile_vocab=vocab,
         user_profile=user_profile,
-        item_categories=item_categories,
+        item_categories=category_index(source),
         example_user=(user + OFFSET).astype(np.int32),
         example_item=(item + OFFSET).astype(np.int32),
-        example_history=history,
+        example_history=history_windows(user, item, history_len),
     )
 
 
