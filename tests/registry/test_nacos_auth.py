@@ -14,11 +14,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
@@ -38,12 +35,11 @@ from registry import (
     provider_url,
 )
 from tests.registry.auth import TokenOpenApi, Users, admin_call, call, create_admin, login, set_up_users
+from tests.registry.java_consumer import java_consumer, registered_provider
 from tests.registry.openapi import wait_for
 from tests.registry.scenes import seed_style, text
 from tests.registry.server import OwnNacos
 from tests.support import free_port, require_env
-
-REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.nacos
 
@@ -361,22 +357,6 @@ async def test_no_password_in_the_server_access_log(auth_nacos: tuple[OwnNacos, 
             assert spelling not in text_
 
 
-def java_consumer(registry_url: str, seconds: int) -> tuple[int, str, str]:
-    """tests/registry/java's AppLevelConsumer (FORCE_APPLICATION) with Dubbo's own ``nacos://`` registry URL.
-
-    Dubbo hands the URL's ``username``/``password`` to its Nacos client as they are (no percent-decoding), so
-    its users here have URL-safe passwords. Returns (exit code, the RESULT/FAILED line or "", all output).
-    """
-    project = Path(require_env("REGISTRY_JAVA_CONSUMER"))
-    classpath = f"{project / 'target' / 'classes'}:{(project / 'target' / 'classpath.txt').read_text().strip()}"
-    java = subprocess.run(
-        ["java", "-Ddubbo.network.interface.ignored=.*", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-         "-cp", classpath, "io.dubborecsys.registrytest.AppLevelConsumer", registry_url, str(seconds)],
-        capture_output=True, text=True, timeout=seconds + 90)
-    result = [line for line in java.stdout.splitlines() if line.startswith(("RESULT", "FAILED"))]
-    return java.returncode, (result or [""])[0], java.stdout + java.stderr
-
-
 @pytest.mark.java
 def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnNacos, Users],
                                                           tmp_path: Path) -> None:
@@ -396,17 +376,8 @@ def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnN
     application = f"recsys-auth-{suffix}"
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log:
-        provider = subprocess.Popen(
-            [sys.executable, "-m", "provider.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--registry", url_for(server.addr, users.user, users.password) + "&register-mode=instance",
-             "--application", application, "--no-console"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    try:
-        deadline = time.monotonic() + 90
-        while "listening dubbo://" not in log_path.read_text() and time.monotonic() < deadline:
-            assert provider.poll() is None, log_path.read_text()[-3000:]
-            time.sleep(0.2)
+    with registered_provider(url_for(server.addr, users.user, users.password), application, port,
+                             log_path) as provider:
         hosts = wait_for(lambda: api.instances(application), bool, 30)
         assert [(h["ip"], h["port"]) for h in hosts] == [("127.0.0.1", port)]
 
@@ -427,12 +398,5 @@ def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnN
         assert "No provider available" in result and "invokers: 0[]" in result, result
         assert "Code: 403, Message: authorization failed" in output, output[-3000:]
         assert users.no_role_password not in result
-    finally:
-        provider.send_signal(signal.SIGTERM)
-        try:
-            provider.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            provider.kill()
-            provider.wait()
     assert provider.returncode == 0, log_path.read_text()[-3000:]
     assert wait_for(lambda: api.instances(application), lambda h: not h, 15) == []
