@@ -1,11 +1,16 @@
-"""Build hook for the optional compiled part of the codec; all metadata lives in setup.cfg.
+"""Maps the repository's top-level folders into one import namespace; all metadata lives in setup.cfg.
 
-``hessian2._speedups`` (the decoder's hot loop in C) and ``hessian2._encspeedups``
-(the encoder's) are ``optional=True``: on a machine without a C compiler the
-build prints a warning and the install carries on with the pure-Python codec,
-which stays the reference.
+The folders stay where the design put them (``provider/``, ``recall/``, ...), and each is
+installed as ``dubbo_recsys.<folder>``: ``dubbo_recsys`` itself is an implicit namespace
+package, so nothing named ``provider`` or ``recall`` lands in site-packages. The Hessian2
+codec is not here: it is its own distribution, hessian2-python (``hessian2/``).
 """
-from setuptools import Extension, setup
+from setuptools import find_packages, setup
 
-setup(ext_modules=[Extension("hessian2._speedups", ["hessian2/_speedups.c"], optional=True),
-                   Extension("hessian2._encspeedups", ["hessian2/_encspeedups.c"], optional=True)])
+FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline")
+
+setup(
+    package_dir={f"dubbo_recsys.{folder}": folder for folder in FOLDERS},
+    packages=[f"dubbo_recsys.{folder}{sub}" for folder in FOLDERS
+              for sub in ["", *(f".{name}" for name in find_packages(folder))]],
+)

@@ -14,13 +14,13 @@ Error tree (every error the package raises)::
      +-- ArtifactError          missing file, unsupported format, bad line (file:line)
      +-- RedisStoreError        Redis unreachable, timed out, or answered oddly (features.redis)
 """
-from features.artifacts import ArtifactError, ArtifactFeatures
-from features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
-from features.bloom import BloomSpec
-from features.codec import FeatureCodecError, KeyLayout
-from features.config import FeatureBackend, Features, FeaturesConfig, open_features
-from features.embedded import EmbeddedFeatureStore
-from features.seen import InMemorySeenFilter, SeenConfig
+from dubbo_recsys.features.artifacts import ArtifactError, ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
+from dubbo_recsys.features.bloom import BloomSpec
+from dubbo_recsys.features.codec import FeatureCodecError, KeyLayout
+from dubbo_recsys.features.config import FeatureBackend, Features, FeaturesConfig, open_features
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
 
 __all__ = [
     "ArtifactError",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from features.base import FeatureStoreError, ItemFeatures, UserFeatures
-from features.codec import FeatureCodecError, item_from_record, user_from_record
+from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
+from dubbo_recsys.features.codec import FeatureCodecError, item_from_record, user_from_record
 
 SUPPORTED_FORMAT = 1
 USERS_FILE = "features/users.jsonl"

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from features.base import FeatureStoreError
+from dubbo_recsys.features.base import FeatureStoreError
 
 _PERSON = b"recsys-seen"
 MAX_BITS = 1 << 32  # Redis strings are at most 512 MB = 2^32 bits

@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from features.base import FeatureStoreError, ItemFeatures, UserFeatures
+from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 
 FORMAT_VERSION = 1
 DEFAULT_PREFIX = "recsys"

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from features.base import FeatureStore, FeatureStoreError, SeenFilter
-from features.seen import SeenConfig
+from dubbo_recsys.features.base import FeatureStore, FeatureStoreError, SeenFilter
+from dubbo_recsys.features.seen import SeenConfig
 
 if TYPE_CHECKING:  # features.redis needs the redis extra; imported only when that backend is chosen
-    from features.redis import RedisConfig
+    from dubbo_recsys.features.redis import RedisConfig
 
 
 class FeatureBackend(enum.Enum):
@@ -65,14 +65,14 @@ class Features:
 async def open_features(config: FeaturesConfig) -> Features:
     """Open the configured backend; raises ``FeatureStoreError`` when it cannot serve."""
     if config.backend is FeatureBackend.EMBEDDED:
-        from features.embedded import EmbeddedFeatureStore
-        from features.seen import InMemorySeenFilter
+        from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+        from dubbo_recsys.features.seen import InMemorySeenFilter
 
         assert config.artifacts is not None  # checked by FeaturesConfig
         return Features(EmbeddedFeatureStore.from_artifacts(config.artifacts),
                         InMemorySeenFilter(config.seen), config.backend)
 
-    from features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client
+    from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client
 
     redis_config = config.redis or RedisConfig()
     client = redis_config.client()

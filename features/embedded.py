@@ -27,9 +27,9 @@ from bisect import bisect_left
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
-from features.artifacts import ArtifactFeatures
-from features.base import ItemFeatures, UserFeatures
-from features.codec import (
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.features.codec import (
     Encoding, RowCodec, check_ids, item_from_row, item_to_row, row_codec, user_from_row,
     user_to_row,
 )

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TextIO
 
-from features.artifacts import ArtifactFeatures
-from features.base import FeatureStoreError
-from features.codec import (
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.codec import (
     DEFAULT_PREFIX, Encoding, KeyLayout, item_to_row, meta_value, row_codec, user_to_row,
 )
 
@@ -65,7 +65,7 @@ async def load_artifacts(artifact: ArtifactFeatures, client: Any, layout: KeyLay
     ``client`` is a ``redis.asyncio.Redis``. Raises ``FeatureStoreError`` for a
     bad artifact line (the entities before it are already written) or a Redis failure.
     """
-    from features.redis import redis_errors
+    from dubbo_recsys.features.redis import redis_errors
 
     if batch_size < 1:
         raise FeatureStoreError(f"batch size must be >= 1, got {batch_size}")
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     async def main() -> LoadReport:
-        from features.redis import RedisConfig, close_client
+        from dubbo_recsys.features.redis import RedisConfig, close_client
 
         config = RedisConfig(url=args.redis, prefix=args.prefix, socket_timeout=10.0)
         artifact = ArtifactFeatures.open(args.artifacts)

@@ -38,13 +38,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from features.base import FeatureStoreError, ItemFeatures, UserFeatures
-from features.bloom import BloomSpec, all_bits_set, set_bits
-from features.codec import (
+from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
+from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits
+from dubbo_recsys.features.codec import (
     DEFAULT_PREFIX, Encoding, FeatureCodecError, KeyLayout, check_ids, item_from_row, row_codec,
     user_from_row,
 )
-from features.seen import SeenConfig
+from dubbo_recsys.features.seen import SeenConfig
 
 T = TypeVar("T")
 _SCHEMES = ("redis://", "rediss://", "unix://")

@@ -17,9 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from features.base import FeatureStoreError
-from features.bloom import BloomSpec, all_bits_set, set_bits
-from features.codec import check_ids
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits
+from dubbo_recsys.features.codec import check_ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ Performance: reuse nothing across bodies (an Encoder/Decoder is one stream),
 but do bind classes: bound dataclasses get generated writers and cached
 readers. ``Decoder.fill``, the decoder's hot loop, and the encoder's value
 writer have optional compiled twins (``_speedups.c``, ``_encspeedups.c``,
-built by ``pip install -e .`` when a C compiler is there; the encoder's writes
+built by ``pip install ./hessian2`` when a C compiler is there; the encoder's writes
 the same bytes and calls back into Python for everything but the common
 types); ``HESSIAN2_PURE_PYTHON=1`` forces the pure-Python path, which stays
 the reference.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 
 
 class Recommender(Protocol):

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from offline.neighbors import NeighborTable
+from dubbo_recsys.offline.neighbors import NeighborTable
 
 __all__ = ["IndexChoice", "choose_index", "build_index", "i2i_from_index", "FLAT_MAX"]
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from offline.config import BuildConfig, Source
-from offline.errors import ArtifactError, BuildConfigError, SourceDataError
-from offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
-from offline.steps import BuildContext, BuildStep, default_steps
+from dubbo_recsys.offline.config import BuildConfig, Source
+from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
+from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
+from dubbo_recsys.offline.steps import BuildContext, BuildStep, default_steps
 
 __all__ = ["BuildResult", "source_fingerprint", "run_build"]
 
@@ -39,7 +39,7 @@ class BuildResult:
 def source_fingerprint(config: BuildConfig) -> str:
     """md5 of what the source reads, known before any step runs."""
     if config.source is Source.ML100K:
-        from offline.movielens import FILES, locate_ml100k
+        from dubbo_recsys.offline.movielens import FILES, locate_ml100k
 
         directory = config.data_dir or locate_ml100k()
         digest = hashlib.md5()
@@ -49,7 +49,7 @@ def source_fingerprint(config: BuildConfig) -> str:
                 raise SourceDataError(f"missing ML-100K file {path}")
             digest.update(path.read_bytes())
         return digest.hexdigest()
-    from offline.synthetic import GENERATOR_REVISION
+    from dubbo_recsys.offline.synthetic import GENERATOR_REVISION
 
     blob = json.dumps({"generator": GENERATOR_REVISION, "params": config.params()["synthetic"]}, sort_keys=True)
     return hashlib.md5(blob.encode()).hexdigest()

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     import dataclasses
 
-    from offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+    from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
 
     tower_overrides = {
         name: value
@@ -69,8 +69,8 @@ def _config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from offline.build import run_build
-    from offline.errors import OfflineError
+    from dubbo_recsys.offline.build import run_build
+    from dubbo_recsys.offline.errors import OfflineError
 
     try:
         config = _config(args)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m offline.build_command``: the same command without the CLI's other sub-commands."""
+    """``python -m dubbo_recsys.offline.build_command``: the same command without the CLI's other sub-commands."""
     parser = argparse.ArgumentParser(prog="dubbo-recsys build", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from offline.errors import BuildConfigError
+from dubbo_recsys.offline.errors import BuildConfigError
 
 __all__ = [
     "Source",

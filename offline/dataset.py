@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from offline.errors import SourceDataError
+from dubbo_recsys.offline.errors import SourceDataError
 
 __all__ = ["Interactions", "SourceData", "Split"]
 

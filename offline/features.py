@@ -13,7 +13,7 @@ from typing import Callable, TextIO
 
 import numpy as np
 
-from offline.dataset import SourceData, Split
+from dubbo_recsys.offline.dataset import SourceData, Split
 
 __all__ = ["last_n_items", "write_user_features", "write_item_features"]
 

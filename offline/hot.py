@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from offline.dataset import SourceData, Split
-from offline.neighbors import top_k_rows
+from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.neighbors import top_k_rows
 
 __all__ = ["item_popularity", "hot_lists"]
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from offline.errors import ArtifactError
+from dubbo_recsys.offline.errors import ArtifactError
 
 __all__ = [
     "FORMAT",

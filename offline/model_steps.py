@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 
-from offline.config import BuildConfig
-from offline.steps import BuildContext
+from dubbo_recsys.offline.config import BuildConfig
+from dubbo_recsys.offline.steps import BuildContext
 
 __all__ = ["TwoTowerModel", "FaissIndex"]
 
@@ -33,8 +33,8 @@ class TwoTowerModel:
         _quiet_tensorflow()
         import tensorflow as tf
 
-        from offline.two_tower import OFFSET, hit_rate, tower_inputs, train_two_tower
-        from offline.two_tower_export import export_towers
+        from dubbo_recsys.offline.two_tower import OFFSET, hit_rate, tower_inputs, train_two_tower
+        from dubbo_recsys.offline.two_tower_export import export_towers
 
         config = ctx.config.two_tower
         source, split = ctx.require("source"), ctx.require("split")
@@ -93,7 +93,7 @@ class FaissIndex:
     def run(self, ctx: BuildContext) -> None:
         import faiss
 
-        from offline.ann import build_index, i2i_from_index
+        from dubbo_recsys.offline.ann import build_index, i2i_from_index
 
         vectors = ctx.require("item_embeddings")
         index, meta = build_index(vectors, ctx.config.faiss_flat_max)

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from offline.dataset import Interactions, SourceData
-from offline.errors import SourceDataError
+from dubbo_recsys.offline.dataset import Interactions, SourceData
+from dubbo_recsys.offline.errors import SourceDataError
 
 __all__ = ["locate_ml100k", "load_ml100k", "zip_region", "age_group"]
 

@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from offline.config import NeighborConfig
-from offline.dataset import Split
+from dubbo_recsys.offline.config import NeighborConfig
+from dubbo_recsys.offline.dataset import Split
 
 __all__ = ["NeighborTable", "interaction_matrix", "product_row_cost", "top_k_rows", "item_cf", "user_cf", "swing"]
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from offline.rank_model import OFFSET, PAD, UNKNOWN, DinRanker, FMRanker, LinearRanker
+from dubbo_recsys.offline.rank_model import OFFSET, PAD, UNKNOWN, DinRanker, FMRanker, LinearRanker
 
 __all__ = ["export_din", "save_light"]
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from offline.config import BuildConfig
-from offline.steps import BuildContext
+from dubbo_recsys.offline.config import BuildConfig
+from dubbo_recsys.offline.steps import BuildContext
 
 __all__ = ["RankFusion", "HeldOutSource", "collect_groups", "fit_fusion"]
 
@@ -58,14 +58,14 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
     Returns ``([(features, positive position), ...], stats)``; stats holds the NDCG@10 of recall's
     first 10, of DIN's order of the candidates and the share of users whose target was recalled.
     """
-    from features.embedded import EmbeddedFeatureStore
-    from interfaces.recommend import RecommendRequest
-    from pipeline.model import Query, StageKind
-    from rank.base import RankArtifacts
-    from rank.evaluation import served_funnel
-    from rank.fusion import _tables, fusion_features, ndcg_at
-    from recall.artifacts import ArtifactDir
-    from recall.facade import Recall
+    from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+    from dubbo_recsys.interfaces.recommend import RecommendRequest
+    from dubbo_recsys.pipeline.model import Query, StageKind
+    from dubbo_recsys.rank.base import RankArtifacts
+    from dubbo_recsys.rank.evaluation import served_funnel
+    from dubbo_recsys.rank.fusion import _tables, fusion_features, ndcg_at
+    from dubbo_recsys.recall.artifacts import ArtifactDir
+    from dubbo_recsys.recall.facade import Recall
 
     store = EmbeddedFeatureStore.from_artifacts(path)
     groups: list[tuple[np.ndarray, int]] = []
@@ -115,9 +115,9 @@ class RankFusion:
         return config.two_tower.enabled  # needs the two-tower vectors and DIN
 
     def run(self, ctx: BuildContext) -> None:
-        from offline.build import run_build
-        from offline.rank_steps import RankModel, RankModelConfig
-        from offline.steps import default_steps
+        from dubbo_recsys.offline.build import run_build
+        from dubbo_recsys.offline.rank_steps import RankModel, RankModelConfig
+        from dubbo_recsys.offline.steps import default_steps
 
         source, split = ctx.require("source"), ctx.require("split")
         if "rank_model" not in ctx.params:  # the ranker of this build is not trained yet (a custom step order)
@@ -141,14 +141,14 @@ class RankFusion:
             ctx.params["rank_fusion"] = f"skipped: {len(groups)} validation users with their item among the candidates"
             return
         ctx.write_json("models/rank/fusion.json", model.to_json())
-        ctx.params["rank_fusion"] = "conditional logit on a validation build (offline.rank_fusion)"
+        ctx.params["rank_fusion"] = "conditional logit on a validation build (dubbo_recsys.offline.rank_fusion)"
         ctx.metrics.update({f"rank_fusion_validation_{k}": v for k, v in model.provenance["validation"].items()
                             if k != "users"})
 
 
 def fit_fusion(groups: list, stats: dict[str, float], held_out: int, min_groups: int = 20):
     """The ``FusionModel`` fitted on ``collect_groups``' output, ``None`` with fewer than ``min_groups``."""
-    from rank.fusion import FEATURES, FusionModel, fit_conditional_logit, ndcg_at
+    from dubbo_recsys.rank.fusion import FEATURES, FusionModel, fit_conditional_logit, ndcg_at
 
     if len(groups) < min_groups:
         return None

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from offline.two_tower import OFFSET, PAD, UNKNOWN  # one index space for both models
+from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN  # one index space for both models
 
 __all__ = ["PAD", "UNKNOWN", "OFFSET", "RankInputs", "DinRanker", "LinearRanker", "FMRanker", "train_rankers"]
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from offline.config import BuildConfig
-from offline.dataset import SourceData, Split
-from offline.errors import BuildConfigError
-from offline.steps import BuildContext
-from offline.two_tower import PROFILE_FIELDS  # the rankers see the towers' profile fields
+from dubbo_recsys.offline.config import BuildConfig
+from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.errors import BuildConfigError
+from dubbo_recsys.offline.steps import BuildContext
+from dubbo_recsys.offline.two_tower import PROFILE_FIELDS  # the rankers see the towers' profile fields
 
 __all__ = ["RankModelConfig", "RankModel", "rank_inputs", "PROFILE_FIELDS"]
 
@@ -58,8 +58,8 @@ class RankModelConfig:
 
 def rank_inputs(source: SourceData, split: Split, history_len: int):
     """Integer inputs for ``offline.rank_model``, in the two-tower's index space (0 pad, 1 unknown, 2 + row)."""
-    from offline.rank_model import OFFSET, RankInputs, pop_bucket
-    from offline.two_tower import category_index, history_windows, profile_index
+    from dubbo_recsys.offline.rank_model import OFFSET, RankInputs, pop_bucket
+    from dubbo_recsys.offline.two_tower import category_index, history_windows, profile_index
 
     _, vocab, user_profile = profile_index(source)
     user, item = split.train.user, split.train.item  # sorted by user then time
@@ -77,7 +77,7 @@ def full_ranking_quality(models: dict, inputs, split: Split, last_n: list[np.nda
     """NDCG@10 and HR@10 of each model over all items, training items removed, for a sample of test users."""
     import tensorflow as tf
 
-    from offline.rank_model import OFFSET
+    from dubbo_recsys.offline.rank_model import OFFSET
 
     test = split.test
     users = test.user
@@ -124,8 +124,8 @@ class RankModel:
 
     def run(self, ctx: BuildContext) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from offline.rank_export import export_din, save_light
-        from offline.rank_model import train_rankers
+        from dubbo_recsys.offline.rank_export import export_din, save_light
+        from dubbo_recsys.offline.rank_model import train_rankers
 
         config = self.config
         source, split = ctx.require("source"), ctx.require("split")

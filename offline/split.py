@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from offline.dataset import Interactions, SourceData, Split
+from dubbo_recsys.offline.dataset import Interactions, SourceData, Split
 
 __all__ = ["leave_last_out", "SPLIT_RULE"]
 

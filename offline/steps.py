@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterator, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from offline.config import BuildConfig, Source
-from offline.dataset import SourceData, Split
-from offline.errors import OfflineError
+from dubbo_recsys.offline.config import BuildConfig, Source
+from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.errors import OfflineError
 
 __all__ = [
     "BuildContext",
@@ -92,11 +92,11 @@ class _Always:
 class LoadSource(_Always):
     def run(self, ctx: BuildContext) -> None:
         if ctx.config.source is Source.ML100K:
-            from offline.movielens import load_ml100k
+            from dubbo_recsys.offline.movielens import load_ml100k
 
             ctx.source = load_ml100k(ctx.config.data_dir)
         else:
-            from offline.synthetic import generate
+            from dubbo_recsys.offline.synthetic import generate
 
             with ctx.progress(ctx.config.synthetic.users, "synthetic users") as update:
                 ctx.source = generate(ctx.config.synthetic, progress=update)
@@ -107,8 +107,8 @@ class SplitInteractions(_Always):
     """ids/*.txt and interactions/{train,test}.npz."""
 
     def run(self, ctx: BuildContext) -> None:
-        from offline.hot import item_popularity
-        from offline.split import SPLIT_RULE, leave_last_out
+        from dubbo_recsys.offline.hot import item_popularity
+        from dubbo_recsys.offline.split import SPLIT_RULE, leave_last_out
 
         source = ctx.require("source")
         ctx.split = split = leave_last_out(source)
@@ -127,7 +127,7 @@ class WriteFeatures(_Always):
     """features/users.jsonl and features/items.jsonl."""
 
     def run(self, ctx: BuildContext) -> None:
-        from offline.features import last_n_items, write_item_features, write_user_features
+        from dubbo_recsys.offline.features import last_n_items, write_item_features, write_user_features
 
         source, split = ctx.require("source"), ctx.require("split")
         ctx.last_n = last_n_items(split, ctx.config.neighbors.last_n)
@@ -141,7 +141,7 @@ class WriteFeatures(_Always):
 
 class HotItems(_Always):
     def run(self, ctx: BuildContext) -> None:
-        from offline.hot import hot_lists
+        from dubbo_recsys.offline.hot import hot_lists
 
         ctx.write_json("hot.json", hot_lists(ctx.require("source"), ctx.require("split"), ctx.config.neighbors.hot_k))
 
@@ -152,7 +152,7 @@ def _save_table(ctx: BuildContext, name: str, table: Any) -> None:
 
 def _matrix(ctx: BuildContext) -> sp.csr_matrix:
     if ctx.matrix is None:
-        from offline.neighbors import interaction_matrix
+        from dubbo_recsys.offline.neighbors import interaction_matrix
 
         ctx.matrix = interaction_matrix(ctx.require("split"), ctx.config.neighbors.max_user_items)
     return ctx.matrix
@@ -160,7 +160,7 @@ def _matrix(ctx: BuildContext) -> sp.csr_matrix:
 
 class ItemCFTable(_Always):
     def run(self, ctx: BuildContext) -> None:
-        from offline.neighbors import item_cf
+        from dubbo_recsys.offline.neighbors import item_cf
 
         x = _matrix(ctx)
         with ctx.progress(x.shape[1], "item-CF") as update:
@@ -169,7 +169,7 @@ class ItemCFTable(_Always):
 
 class UserCFTable(_Always):
     def run(self, ctx: BuildContext) -> None:
-        from offline.neighbors import user_cf
+        from dubbo_recsys.offline.neighbors import user_cf
 
         x = _matrix(ctx)
         with ctx.progress(x.shape[0], "user-CF") as update:
@@ -178,7 +178,7 @@ class UserCFTable(_Always):
 
 class SwingTable(_Always):
     def run(self, ctx: BuildContext) -> None:
-        from offline.neighbors import swing
+        from dubbo_recsys.offline.neighbors import swing
 
         x = _matrix(ctx)
         with ctx.progress(x.shape[1], "swing") as update:
@@ -186,7 +186,7 @@ class SwingTable(_Always):
 
 
 def default_steps() -> tuple[BuildStep, ...]:
-    from offline.model_steps import FaissIndex, TwoTowerModel
+    from dubbo_recsys.offline.model_steps import FaissIndex, TwoTowerModel
 
     return (
         LoadSource(),
@@ -198,6 +198,6 @@ def default_steps() -> tuple[BuildStep, ...]:
         SwingTable(),
         TwoTowerModel(),
         FaissIndex(),
-        __import__("offline.rank_steps", fromlist=["RankModel"]).RankModel(),
-        __import__("offline.rank_fusion", fromlist=["RankFusion"]).RankFusion(),
+        __import__("dubbo_recsys.offline.rank_steps", fromlist=["RankModel"]).RankModel(),
+        __import__("dubbo_recsys.offline.rank_fusion", fromlist=["RankFusion"]).RankFusion(),
     )

@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from offline.config import SyntheticConfig
-from offline.dataset import Interactions, SourceData
+from dubbo_recsys.offline.config import SyntheticConfig
+from dubbo_recsys.offline.dataset import Interactions, SourceData
 
 __all__ = ["GENERATOR_REVISION", "CHUNK", "generate"]
 
@@ -113,7 +113,7 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
         interactions=Interactions(
             np.concatenate(users), np.concatenate(items), np.concatenate(stamps), np.concatenate(ratings)
         ),
-        notes={"generator": f"offline.synthetic revision {GENERATOR_REVISION}", "author": "synthetic authors"},
+        notes={"generator": f"dubbo_recsys.offline.synthetic revision {GENERATOR_REVISION}", "author": "synthetic authors"},
     )
 
 

@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from offline.config import TwoTowerConfig
-from offline.dataset import SourceData, Split
+from dubbo_recsys.offline.config import TwoTowerConfig
+from dubbo_recsys.offline.dataset import SourceData, Split
 
 __all__ = ["PROFILE_FIELDS", "PAD", "UNKNOWN", "OFFSET", "TowerInputs", "TwoTower", "tower_inputs", "profile_index",
            "category_index", "history_windows", "train_two_tower", "hit_rate"]

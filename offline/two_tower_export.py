@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from offline.two_tower import OFFSET, PAD, UNKNOWN, TwoTower
+from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN, TwoTower
 
 __all__ = ["export_towers"]
 

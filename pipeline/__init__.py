@@ -3,7 +3,7 @@
 Knows nothing of Dubbo or any wire format; concrete stages live in ``recall``
 and ``rank`` and declare themselves to the catalog in ``pipeline.stages``.
 """
-from pipeline.model import (
+from dubbo_recsys.pipeline.model import (
     Candidate,
     DeadlineExceeded,
     PipelineError,
@@ -12,9 +12,9 @@ from pipeline.model import (
     StageKind,
     StageTrace,
 )
-from pipeline.resilience import Downstream, DownstreamUnavailable, InFlight, ResilientRecommender
-from pipeline.runner import Pipeline
-from pipeline.stages import ConfigError, Stage, build_stage, stage_class
+from dubbo_recsys.pipeline.resilience import Downstream, DownstreamUnavailable, InFlight, ResilientRecommender
+from dubbo_recsys.pipeline.runner import Pipeline
+from dubbo_recsys.pipeline.stages import ConfigError, Stage, build_stage, stage_class
 
 __all__ = [
     "InFlight",

@@ -35,18 +35,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from features.base import FeatureStore, SeenFilter
-from interfaces.recommend import RecommendRequest
-from pipeline.model import PipelineName, StageKind
-from pipeline.resilience import Downstream, InFlight, ResilientRecommender
-from pipeline.runner import Pipeline
-from pipeline.stages import ConfigError, Stage, build_stage
-from registry.scene_config import ModelConf, ModelType, PipelineConf, PipelineStep, StepKind
+from dubbo_recsys.features.base import FeatureStore, SeenFilter
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline.model import PipelineName, StageKind
+from dubbo_recsys.pipeline.resilience import Downstream, InFlight, ResilientRecommender
+from dubbo_recsys.pipeline.runner import Pipeline
+from dubbo_recsys.pipeline.stages import ConfigError, Stage, build_stage
+from dubbo_recsys.registry.scene_config import ModelConf, ModelType, PipelineConf, PipelineStep, StepKind
 
 log = logging.getLogger(__name__)
 
 # Modules whose classes declare the concrete stages; importing them fills the catalog.
-STAGE_MODULES = ("pipeline.hydrate", "recall.stage", "rank.stages")
+STAGE_MODULES = ("dubbo_recsys.pipeline.hydrate", "dubbo_recsys.recall.stage", "dubbo_recsys.rank.stages")
 
 Popular = Callable[[RecommendRequest], Sequence[tuple[str, float]]]
 

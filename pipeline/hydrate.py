@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from features.base import FeatureStore
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.resilience import Downstream
-from pipeline.stages import ConfigError, Stage
+from dubbo_recsys.features.base import FeatureStore
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.resilience import Downstream
+from dubbo_recsys.pipeline.stages import ConfigError, Stage
 
 
 def _store_and_guard(resources: Any, params: Mapping[str, Any], what: str) -> tuple[FeatureStore, Downstream | None]:

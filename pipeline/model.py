@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from features.base import ItemFeatures, UserFeatures
-from interfaces.recommend import MAX_COUNT, RecommendRequest
+from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendRequest
 
 
 class PipelineError(Exception):

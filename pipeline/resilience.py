@@ -41,9 +41,9 @@ from typing import Awaitable, Callable, Sequence, TypeVar
 
 from circuitbreaker import CircuitBreaker
 
-from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse, request_problem
-from pipeline.model import Candidate, PipelineError, PipelineName, Query
-from pipeline.runner import Pipeline
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse, request_problem
+from dubbo_recsys.pipeline.model import Candidate, PipelineError, PipelineName, Query
+from dubbo_recsys.pipeline.runner import Pipeline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

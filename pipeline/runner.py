@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from pipeline.model import Candidate, DeadlineExceeded, PipelineName, Query, StageTrace
-from pipeline.stages import Stage
+from dubbo_recsys.pipeline.model import Candidate, DeadlineExceeded, PipelineName, Query, StageTrace
+from dubbo_recsys.pipeline.stages import Stage
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from pipeline.model import Query
-from pipeline.assemble import Resources, build_recommender, default_pipeline_conf
-from pipeline.resilience import ResilientRecommender
-from pipeline.stages import ConfigError
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.pipeline.model import Query
+from dubbo_recsys.pipeline.assemble import Resources, build_recommender, default_pipeline_conf
+from dubbo_recsys.pipeline.resilience import ResilientRecommender
+from dubbo_recsys.pipeline.stages import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
-from pipeline.model import Candidate, PipelineError, Query, StageKind
+from dubbo_recsys.pipeline.model import Candidate, PipelineError, Query, StageKind
 
 
 class ConfigError(PipelineError):

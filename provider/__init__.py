@@ -53,8 +53,8 @@ _WHERE = {
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name, "errors" if name in __all__ else None)
     if module is None:
-        raise AttributeError(f"module 'provider' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"provider.{module}"), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 

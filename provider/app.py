@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep hessian2 out of that
-    from interfaces.recommend import RecommendRequest, RecommendResponse
+    from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class PipelineApp:
         self.resources: Any = None
         self._fallback: Any = None
         if options.artifacts is None:
-            from provider.popular import PopularRecommender
+            from dubbo_recsys.provider.popular import PopularRecommender
 
             self._fallback = PopularRecommender()
 
@@ -125,12 +125,12 @@ class PipelineApp:
         Runs before the server listens, so blocking on array and model loading here is fine."""
         if self._fallback is not None or self._scenes is not None:
             return
-        from features.embedded import EmbeddedFeatureStore
-        from features.seen import InMemorySeenFilter, SeenConfig
-        from pipeline.assemble import Resources, load_stage_modules
-        from pipeline.resilience import InFlight
-        from pipeline.scenes import SceneRecommender
-        from recall import Recall
+        from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+        from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
+        from dubbo_recsys.pipeline.assemble import Resources, load_stage_modules
+        from dubbo_recsys.pipeline.resilience import InFlight
+        from dubbo_recsys.pipeline.scenes import SceneRecommender
+        from dubbo_recsys.recall import Recall
 
         for problem in load_stage_modules():
             log.warning("stage module not available: %s", problem)
@@ -140,8 +140,8 @@ class PipelineApp:
         store: Any = local
         seen: Any = InMemorySeenFilter(SeenConfig())
         if self.options.redis_url:
-            from features import FeatureBackend, FeaturesConfig, open_features
-            from features.redis import RedisConfig
+            from dubbo_recsys.features import FeatureBackend, FeaturesConfig, open_features
+            from dubbo_recsys.features.redis import RedisConfig
 
             redis_kw: dict[str, Any] = {"url": self.options.redis_url}
             if self.options.redis_prefix:
@@ -165,7 +165,7 @@ class PipelineApp:
             light_inflight=InFlight(self.options.light_concurrency),
         )
         if self.options.scenes:
-            from registry.config_center import open_config_center
+            from dubbo_recsys.registry.config_center import open_config_center
 
             target = self.options.scenes
             if target.startswith("nacos://"):
@@ -204,8 +204,8 @@ class PipelineApp:
 def _local_recall(recall: Any, local: Any) -> Any:
     """The light pipeline's recall: the same channels over the embedded store, without the seen
     filter (on Redis too); the request's exposure list is still filtered."""
-    from recall import Recall
-    from recall.merger import Merger
+    from dubbo_recsys.recall import Recall
+    from dubbo_recsys.recall.merger import Merger
 
     merger = Merger(recall.merger.channels, (), offset=recall.merger.offset)
     return Recall(recall.catalog, recall.user_rows, merger, local, recall.config, recall.new_items,

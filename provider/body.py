@@ -33,9 +33,9 @@ from typing import Any, Mapping
 
 from hessian2 import Decoder, Encoder, Hessian2Error, JavaException
 
-from provider.descriptor import parse_descriptor
-from provider.dispatch import Invocation, Raised, Returned
-from provider.errors import BodyError, DescriptorError
+from dubbo_recsys.provider.descriptor import parse_descriptor
+from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
+from dubbo_recsys.provider.errors import BodyError, DescriptorError
 
 __all__ = [
     "DUBBO_VERSION",

@@ -59,7 +59,7 @@ def to_java(value: Any, type_name: str = "") -> Any:
     """JSON -> values the codec writes as Java expects (bound classes when known)."""
     from hessian2 import JavaGenericObject, Long, bound_classes
 
-    from provider.generic import realize
+    from dubbo_recsys.provider.generic import realize
 
     if isinstance(value, dict):
         java_class = value.get("class")
@@ -78,7 +78,7 @@ def to_java(value: Any, type_name: str = "") -> Any:
 
 
 def to_json(value: Any) -> Any:
-    from provider.generic import generalize
+    from dubbo_recsys.provider.generic import generalize
 
     value = generalize(value)
     if isinstance(value, (bytes, bytearray)):
@@ -95,11 +95,11 @@ def to_json(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    import interfaces.recommend  # noqa: F401  (binds the Java classes we know)
-    import interfaces.seed  # noqa: F401
-    from provider.client import DubboClient
-    from provider.config import ClientConfig
-    from provider.errors import ConfigError, ProviderError, RemoteApplicationError, RemoteStatusError
+    import dubbo_recsys.interfaces.recommend  # noqa: F401  (binds the Java classes we know)
+    import dubbo_recsys.interfaces.seed  # noqa: F401
+    from dubbo_recsys.provider.client import DubboClient
+    from dubbo_recsys.provider.config import ClientConfig
+    from dubbo_recsys.provider.errors import ConfigError, ProviderError, RemoteApplicationError, RemoteStatusError
 
     try:
         values = [json.loads(text) for text in args.args]

@@ -15,14 +15,14 @@ from typing import Sequence
 
 # sub-command -> (module, one-line help). Modules are imported only when needed.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
-    "call": ("provider.call", "call a dubbo:// provider once and print the answer"),
-    "grpc-health": ("provider.grpc_shim.health_check", "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)"),
-    "build": ("offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
-    "load": ("features.load", "stream an artifact directory's user and item features into Redis"),
-    "eval": ("recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),
-    "eval-rank": ("rank.eval_command", "print ranking quality (NDCG@10, HR@10: funnel, recall, popularity) on an artifact directory"),
-    "scene-check": ("registry.scene_check", "validate scene config documents (the Nacos per-scene JSON) before publishing"),
+    "serve": ("dubbo_recsys.provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
+    "call": ("dubbo_recsys.provider.call", "call a dubbo:// provider once and print the answer"),
+    "grpc-health": ("dubbo_recsys.provider.grpc_shim.health_check", "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)"),
+    "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
+    "load": ("dubbo_recsys.features.load", "stream an artifact directory's user and item features into Redis"),
+    "eval": ("dubbo_recsys.recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),
+    "eval-rank": ("dubbo_recsys.rank.eval_command", "print ranking quality (NDCG@10, HR@10: funnel, recall, popularity) on an artifact directory"),
+    "scene-check": ("dubbo_recsys.registry.scene_check", "validate scene config documents (the Nacos per-scene JSON) before publishing"),
 }
 
 
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from provider.settings import SettingsError, apply, load_file
+    from dubbo_recsys.provider.settings import SettingsError, apply, load_file
 
     parser = build_parser()
     # The first pass only finds the command and --config: a required flag (build --source)

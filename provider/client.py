@@ -24,18 +24,18 @@ import itertools
 import time
 from typing import Any, Iterable, Mapping, cast
 
-from provider.body import ResultFlag, decode_message, decode_result, encode_invocation
-from provider.config import ClientConfig
-from provider.descriptor import to_descriptor
-from provider.dispatch import GENERIC_DESCRIPTOR, Invocation
-from provider.errors import (
+from dubbo_recsys.provider.body import ResultFlag, decode_message, decode_result, encode_invocation
+from dubbo_recsys.provider.config import ClientConfig
+from dubbo_recsys.provider.descriptor import to_descriptor
+from dubbo_recsys.provider.dispatch import GENERIC_DESCRIPTOR, Invocation
+from dubbo_recsys.provider.errors import (
     ConnectionLostError,
     FrameError,
     RemoteApplicationError,
     RemoteStatusError,
     RemoteTimeoutError,
 )
-from provider.protocol import (
+from dubbo_recsys.provider.protocol import (
     NEED_DATA,
     ConnectionClosed,
     FrameReader,

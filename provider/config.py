@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from provider.errors import ConfigError
-from provider.protocol import DEFAULT_PAYLOAD_LIMIT
+from dubbo_recsys.provider.errors import ConfigError
+from dubbo_recsys.provider.protocol import DEFAULT_PAYLOAD_LIMIT
 
 __all__ = ["ServerConfig", "ClientConfig"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable
 
-from provider.errors import DescriptorError
+from dubbo_recsys.provider.errors import DescriptorError
 
 __all__ = ["parse_descriptor", "to_descriptor", "canonical_type_name", "type_descriptor", "MAX_DESCRIPTOR_LENGTH"]
 

@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from provider.errors import DescriptorError, ServiceSpecError
-from provider.generic import ArgumentError, generalize, realize
-from provider.protocol import Status
-from provider.spec import Export, MethodSpec
+from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
+from dubbo_recsys.provider.generic import ArgumentError, generalize, realize
+from dubbo_recsys.provider.protocol import Status
+from dubbo_recsys.provider.spec import Export, MethodSpec
 
 __all__ = ["Invocation", "Returned", "Raised", "Refused", "Outcome", "Dispatcher", "route_key"]
 
@@ -225,7 +225,7 @@ def _pick_overload(candidates: list[MethodSpec], types: Any) -> MethodSpec | Non
         return candidates[0] if candidates else None
     if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
         raise ArgumentError("parameter types must be a list of Java type names")
-    from provider.descriptor import to_descriptor
+    from dubbo_recsys.provider.descriptor import to_descriptor
 
     wanted = to_descriptor(types)
     for method in candidates:

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import logging
 
-from provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
-from provider.dispatch import Dispatcher, Refused
-from provider.errors import BodyError
-from provider.protocol import (
+from dubbo_recsys.provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
+from dubbo_recsys.provider.dispatch import Dispatcher, Refused
+from dubbo_recsys.provider.errors import BodyError
+from dubbo_recsys.provider.protocol import (
     HESSIAN2,
     OversizedFrame,
     RequestFrame,

@@ -20,7 +20,7 @@ import typing
 from functools import lru_cache
 from typing import Any
 
-from provider.errors import ProviderError
+from dubbo_recsys.provider.errors import ProviderError
 
 __all__ = ["ArgumentError", "realize", "generalize"]
 

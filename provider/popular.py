@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from typing import Iterable, Sequence
 
-from interfaces.recommend import MAX_COUNT, RecommendItem, RecommendRequest, RecommendResponse, request_problem
+from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendItem, RecommendRequest, RecommendResponse, request_problem
 
 __all__ = ["PopularRecommender", "DEFAULT_POPULAR_ITEMS", "MAX_COUNT"]
 

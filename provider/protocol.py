@@ -41,7 +41,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final, Union
 
-from provider.errors import FrameError
+from dubbo_recsys.provider.errors import FrameError
 
 __all__ = [
     "MAGIC",

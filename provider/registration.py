@@ -25,8 +25,8 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from provider.errors import ConfigError
-from provider.spec import Export
+from dubbo_recsys.provider.errors import ConfigError
+from dubbo_recsys.provider.spec import Export
 
 __all__ = ["RegistrationSettings", "register_beside", "advertised_host"]
 
@@ -98,7 +98,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     state: dict[str, Any] = {"registry": None, "services": [], "task": None}
 
     async def register_all(server: Any) -> None:
-        from registry import ExportedService, open_registry
+        from dubbo_recsys.registry import ExportedService, open_registry
 
         registry = await open_registry(settings.url)
         state["registry"] = registry
@@ -120,7 +120,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
                 log.info("registered %s at %s:%d", spec.interface, host, server.port)
 
     async def register(server: Any) -> None:
-        from registry import redact_registry_url
+        from dubbo_recsys.registry import redact_registry_url
 
         task = asyncio.ensure_future(register_all(server))
         task.add_done_callback(_log_failure)
@@ -132,7 +132,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
                         redact_registry_url(settings.url))
 
     async def deregister(_server: Any) -> None:
-        from registry import withdraw
+        from dubbo_recsys.registry import withdraw
 
         task = state["task"]
         if task is not None and not task.done():

@@ -68,26 +68,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        "or this machine's address)")
     group.add_argument("--timeout-ms", type=int, default=3000,
                        help="call timeout published for consumers to inherit (default 3000)")
-    from provider.grpc_shim import options as grpc_options  # cheap: no grpc import
+    from dubbo_recsys.provider.grpc_shim import options as grpc_options  # cheap: no grpc import
 
     grpc_options.add_arguments(parser)
-    from provider.rest import options as rest_options  # cheap: no web framework import
+    from dubbo_recsys.provider.rest import options as rest_options  # cheap: no web framework import
 
     rest_options.add_arguments(parser)
-    from provider import app as pipeline_app  # cheap: the pipeline is imported when opened
+    from dubbo_recsys.provider import app as pipeline_app  # cheap: the pipeline is imported when opened
 
     pipeline_app.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from provider.config import ServerConfig
-    from provider.errors import ConfigError
-    from provider.grpc_shim import GrpcShimConfigError
-    from provider.grpc_shim import options as grpc_options
-    from provider.registration import RegistrationSettings
-    from provider.app import AppConfigError, options_from_args
-    from provider.rest import RestShimConfigError
-    from provider.rest import options as rest_options
+    from dubbo_recsys.provider.config import ServerConfig
+    from dubbo_recsys.provider.errors import ConfigError
+    from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
+    from dubbo_recsys.provider.grpc_shim import options as grpc_options
+    from dubbo_recsys.provider.registration import RegistrationSettings
+    from dubbo_recsys.provider.app import AppConfigError, options_from_args
+    from dubbo_recsys.provider.rest import RestShimConfigError
+    from dubbo_recsys.provider.rest import options as rest_options
 
     if args.workers < 1 or args.workers > 64:
         print(f"dubbo-recsys serve: --workers must be in 1..64, got {args.workers}", file=sys.stderr)
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             url=args.registry, application=args.application, host=args.advertise_host, timeout_ms=args.timeout_ms
         )
         if registration.enabled:
-            from registry import RegistryURLError, parse_registry_url
+            from dubbo_recsys.registry import RegistryURLError, parse_registry_url
 
             try:
                 parse_registry_url(args.registry)
@@ -150,9 +150,9 @@ def _announce(config: Any, port: int, exports: Any) -> None:
 
 def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | None) -> int:
     """One worker: both services over one recommender, the gRPC shim and registration when asked for."""
-    from provider.app import PipelineApp, PipelineOptions
-    from provider.services import default_exports
-    from provider.transport import Lifecycle
+    from dubbo_recsys.provider.app import PipelineApp, PipelineOptions
+    from dubbo_recsys.provider.services import default_exports
+    from dubbo_recsys.provider.transport import Lifecycle
 
     recommender = PipelineApp(extras.pipeline or PipelineOptions())
     exports = default_exports(recommender)
@@ -168,7 +168,7 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
     lifecycle.after_close.append(close_pipeline)
     rest = None
     if extras.rest is not None:  # REST, /metrics and the console; counts dubbo:// and gRPC calls too
-        from provider.rest import run_beside as rest_beside
+        from dubbo_recsys.provider.rest import run_beside as rest_beside
 
         registry_url = extras.registration.url if extras.registration is not None else "none"
         rest = rest_beside(lifecycle, recommender, extras.rest, exports, registry_url)
@@ -181,7 +181,7 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
             lifecycle.after_listening.append(announce_rest)
     grpc_config = extras.grpc
     if grpc_config is not None:
-        from provider.grpc_shim import run_beside
+        from dubbo_recsys.provider.grpc_shim import run_beside
 
         shim = run_beside(lifecycle, rest.observed("grpc") if rest else recommender, grpc_config)
 
@@ -191,7 +191,7 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
 
         lifecycle.after_listening.append(announce_grpc)
     if extras.registration is not None:
-        from provider.registration import register_beside
+        from dubbo_recsys.provider.registration import register_beside
 
         register_beside(lifecycle, exports, extras.registration)
     return serve_exports(exports, config, loop_choice, ready_fd, lifecycle)
@@ -210,8 +210,8 @@ def serve_exports(
     import asyncio
     import logging
 
-    from provider.dispatch import Dispatcher
-    from provider.transport import Server, install_uvloop
+    from dubbo_recsys.provider.dispatch import Dispatcher
+    from dubbo_recsys.provider.transport import Server, install_uvloop
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     if loop_choice != "asyncio":
@@ -266,8 +266,8 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them.
 
     Only the first worker registers: one address, one registry record."""
-    from provider.popular import PopularRecommender
-    from provider.services import default_exports
+    from dubbo_recsys.provider.popular import PopularRecommender
+    from dubbo_recsys.provider.services import default_exports
 
     holders = []
     if config.port == 0:  # pick one port for all workers, held until they have bound it

@@ -14,13 +14,13 @@ No protocol code lives here: a method that raises is turned into a Java
 """
 from __future__ import annotations
 
-from interfaces import recommend, seed
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from interfaces.recommender import Recommender
-from interfaces.seed import RecRequest, RecResponse
+from dubbo_recsys.interfaces import recommend, seed
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.interfaces.seed import RecRequest, RecResponse
 
 from hessian2 import Long
-from provider.spec import Export, MethodSpec, ServiceSpec
+from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
 
 __all__ = ["RECOMMEND_SPEC", "SEED_SPEC", "RecommendService", "SeedInferService", "default_exports"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from provider.descriptor import canonical_type_name, to_descriptor
-from provider.errors import DescriptorError, ServiceSpecError
+from dubbo_recsys.provider.descriptor import canonical_type_name, to_descriptor
+from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
 
 __all__ = ["JavaType", "MethodSpec", "ServiceSpec", "Export", "java_type_name"]
 

@@ -33,11 +33,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Generator, cast
 
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.errors import FrameError
-from provider.exchange import Exchange
-from provider.protocol import (
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.errors import FrameError
+from dubbo_recsys.provider.exchange import Exchange
+from dubbo_recsys.provider.protocol import (
     NEED_DATA,
     ConnectionClosed,
     FrameReader,

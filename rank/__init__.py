@@ -43,14 +43,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "RankArtifactError": "rank.base", "RankArtifacts": "rank.base", "RankConfigError": "rank.base",
-    "RankError": "rank.base", "RankerUnavailable": "rank.base",
-    "FMRanker": "rank.light", "LightModel": "rank.light", "LRRanker": "rank.light",
-    "TwoTowerPreRanker": "rank.prerank",
-    "TFServingClient": "rank.remote", "TFServingConfig": "rank.remote", "TFServingRanker": "rank.remote",
-    "DPPReRanker": "rank.rerank", "MMRReRanker": "rank.rerank", "TopN": "rank.rerank",
-    "BusinessRules": "rank.rules", "RuleSet": "rank.rules",
-    "DinModel": "rank.tf_ranker", "InProcessRanker": "rank.tf_ranker",
+    "RankArtifactError": "dubbo_recsys.rank.base", "RankArtifacts": "dubbo_recsys.rank.base", "RankConfigError": "dubbo_recsys.rank.base",
+    "RankError": "dubbo_recsys.rank.base", "RankerUnavailable": "dubbo_recsys.rank.base",
+    "FMRanker": "dubbo_recsys.rank.light", "LightModel": "dubbo_recsys.rank.light", "LRRanker": "dubbo_recsys.rank.light",
+    "TwoTowerPreRanker": "dubbo_recsys.rank.prerank",
+    "TFServingClient": "dubbo_recsys.rank.remote", "TFServingConfig": "dubbo_recsys.rank.remote", "TFServingRanker": "dubbo_recsys.rank.remote",
+    "DPPReRanker": "dubbo_recsys.rank.rerank", "MMRReRanker": "dubbo_recsys.rank.rerank", "TopN": "dubbo_recsys.rank.rerank",
+    "BusinessRules": "dubbo_recsys.rank.rules", "RuleSet": "dubbo_recsys.rank.rules",
+    "DinModel": "dubbo_recsys.rank.tf_ranker", "InProcessRanker": "dubbo_recsys.rank.tf_ranker",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -59,5 +59,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'rank' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)

@@ -24,9 +24,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from features.base import UserFeatures
-from pipeline.model import Candidate, Query
-from pipeline.stages import ConfigError
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.pipeline.model import Candidate, Query
+from dubbo_recsys.pipeline.stages import ConfigError
 
 __all__ = [
     "RankError", "RankArtifactError", "RankConfigError", "RankerUnavailable", "RankArtifacts",

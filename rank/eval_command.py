@@ -32,9 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from features.base import FeatureStoreError
-    from rank.base import RankError
-    from recall.base import RecallError
+    from dubbo_recsys.features.base import FeatureStoreError
+    from dubbo_recsys.rank.base import RankError
+    from dubbo_recsys.recall.base import RecallError
 
     if not ((args.recall_k is None or 1 <= args.recall_k <= 10_000) and (args.keep is None or 1 <= args.keep <= 10_000)
             and (args.mmr_lambda is None or 0.0 <= args.mmr_lambda <= 1.0) and 0.0 <= args.prior_weight <= 100.0
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print("eval-rank: --recall-k and --keep must be in 1..10000, --mmr-lambda in [0, 1], "
               "--prior-weight in [0, 100], --users >= 1", file=sys.stderr)
         return 2
-    from rank.evaluation import evaluate_rank
+    from dubbo_recsys.rank.evaluation import evaluate_rank
 
     try:
         report = asyncio.run(evaluate_rank(args.artifacts, recall_k=args.recall_k, keep=args.keep,

@@ -48,12 +48,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from features.embedded import EmbeddedFeatureStore
-from interfaces.recommend import RecommendRequest
-from pipeline.model import Candidate, PipelineName, Query, StageKind
-from rank.base import RankArtifacts, RankConfigError, rescored, with_prior
-from rank.light import FMRanker, LightModel, LRRanker
-from rank.rerank import MMRReRanker
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline.model import Candidate, PipelineName, Query, StageKind
+from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, rescored, with_prior
+from dubbo_recsys.rank.light import FMRanker, LightModel, LRRanker
+from dubbo_recsys.rank.rerank import MMRReRanker
 
 __all__ = ["RankEvalReport", "evaluate_rank", "served_funnel", "REFERENCES"]
 
@@ -93,7 +93,7 @@ def served_funnel(path: str | Path, store: Any, recall: Any, *, recall_k: int | 
     ``recall_k``, ``keep`` and ``mmr_lambda`` override the scene's recall size, pre-rank size and
     MMR trade-off (``None``: the served values). Returns ``(pipeline, conf)``.
     """
-    from pipeline.assemble import Resources, build_pipeline, default_pipeline_conf, load_stage_modules
+    from dubbo_recsys.pipeline.assemble import Resources, build_pipeline, default_pipeline_conf, load_stage_modules
 
     load_stage_modules()
     resources = Resources(popular=lambda _request: [], features=store, recall=recall, artifacts=Path(path))
@@ -113,9 +113,9 @@ def served_funnel(path: str | Path, store: Any, recall: Any, *, recall_k: int | 
 async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: int | None = None,
                         mmr_lambda: float | None = None, prior_weight: float = 8.0,
                         max_users: int | None = None) -> RankEvalReport:
-    from recall.artifacts import ArtifactDir
-    from recall.facade import Recall
-    from rank.tf_ranker import InProcessRanker
+    from dubbo_recsys.recall.artifacts import ArtifactDir
+    from dubbo_recsys.recall.facade import Recall
+    from dubbo_recsys.rank.tf_ranker import InProcessRanker
 
     started = time.perf_counter()
     store = EmbeddedFeatureStore.from_artifacts(path)

@@ -36,9 +36,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from features.base import UserFeatures
-from pipeline.model import Candidate
-from rank.base import RankArtifactError, RankArtifacts
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.pipeline.model import Candidate
+from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts
 
 __all__ = ["FEATURES", "FUSION_FILE", "FusionModel", "fusion_features", "fit_conditional_logit", "ndcg_at"]
 

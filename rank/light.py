@@ -20,9 +20,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.stages import Stage
-from rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.stages import Stage
+from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored
 
 __all__ = ["LightModel", "LRRanker", "FMRanker", "OFFSET"]
 

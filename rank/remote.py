@@ -24,11 +24,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from features.base import UserFeatures
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.resilience import Downstream, DownstreamUnavailable
-from pipeline.stages import Stage
-from rank.base import RankConfigError, RankerUnavailable, hydrate_user, param, rescored
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.resilience import Downstream, DownstreamUnavailable
+from dubbo_recsys.pipeline.stages import Stage
+from dubbo_recsys.rank.base import RankConfigError, RankerUnavailable, hydrate_user, param, rescored
 
 __all__ = ["TFServingConfig", "TFServingClient", "TFServingRanker", "predict_request"]
 
@@ -183,8 +183,8 @@ class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remot
         client = TFServingClient(TFServingConfig.from_params(params))
         if not param(params, "fusion", False, bool):
             return cls(client, resources)
-        from rank.base import RankArtifacts
-        from rank.fusion import FusionModel
+        from dubbo_recsys.rank.base import RankArtifacts
+        from dubbo_recsys.rank.fusion import FusionModel
 
         artifacts = RankArtifacts.of(resources)
         fusion = FusionModel.load(artifacts)

@@ -22,9 +22,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.stages import Stage
-from rank.base import RankArtifactError, RankArtifacts, param
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.stages import Stage
+from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, param
 
 __all__ = ["MMRReRanker", "DPPReRanker", "TopN", "mmr_order", "dpp_order"]
 

@@ -24,9 +24,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.stages import Stage
-from rank.base import RankArtifacts, RankConfigError, param
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.stages import Stage
+from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, param
 
 __all__ = ["RuleSet", "BusinessRules"]
 

@@ -3,12 +3,12 @@
 ``pipeline.assemble`` imports it by name; it is a module of its own so that
 assembly does not depend on what ``rank/__init__`` chooses to export.
 """
-from rank.light import FMRanker, LRRanker
-from rank.prerank import TwoTowerPreRanker
-from rank.remote import TFServingRanker
-from rank.rerank import DPPReRanker, MMRReRanker, TopN
-from rank.rules import BusinessRules
-from rank.tf_ranker import InProcessRanker
+from dubbo_recsys.rank.light import FMRanker, LRRanker
+from dubbo_recsys.rank.prerank import TwoTowerPreRanker
+from dubbo_recsys.rank.remote import TFServingRanker
+from dubbo_recsys.rank.rerank import DPPReRanker, MMRReRanker, TopN
+from dubbo_recsys.rank.rules import BusinessRules
+from dubbo_recsys.rank.tf_ranker import InProcessRanker
 
 __all__ = ["BusinessRules", "DPPReRanker", "FMRanker", "InProcessRanker", "LRRanker", "MMRReRanker", "TFServingRanker",
            "TopN", "TwoTowerPreRanker"]

@@ -33,10 +33,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.stages import Stage
-from rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored, with_prior
-from rank.fusion import FusionModel
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.stages import Stage
+from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored, with_prior
+from dubbo_recsys.rank.fusion import FusionModel
 
 __all__ = ["DinModel", "InProcessRanker"]
 

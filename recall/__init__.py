@@ -12,20 +12,20 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Recall": "recall.facade",
-    "RecallResult": "recall.facade",
-    "RecalledItem": "recall.facade",
-    "RecallConfig": "recall.config",
-    "ChannelPolicy": "recall.merger",
-    "Merger": "recall.merger",
-    "ChannelKind": "recall.base",
-    "Channel": "recall.base",
-    "Candidates": "recall.base",
-    "RecallQuery": "recall.base",
-    "RecallError": "recall.base",
-    "ArtifactError": "recall.base",
-    "RecallConfigError": "recall.base",
-    "RecallInputError": "recall.base",
+    "Recall": "dubbo_recsys.recall.facade",
+    "RecallResult": "dubbo_recsys.recall.facade",
+    "RecalledItem": "dubbo_recsys.recall.facade",
+    "RecallConfig": "dubbo_recsys.recall.config",
+    "ChannelPolicy": "dubbo_recsys.recall.merger",
+    "Merger": "dubbo_recsys.recall.merger",
+    "ChannelKind": "dubbo_recsys.recall.base",
+    "Channel": "dubbo_recsys.recall.base",
+    "Candidates": "dubbo_recsys.recall.base",
+    "RecallQuery": "dubbo_recsys.recall.base",
+    "RecallError": "dubbo_recsys.recall.base",
+    "ArtifactError": "dubbo_recsys.recall.base",
+    "RecallConfigError": "dubbo_recsys.recall.base",
+    "RecallInputError": "dubbo_recsys.recall.base",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -34,5 +34,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'recall' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)

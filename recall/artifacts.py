@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from recall.base import ArtifactError
+from dubbo_recsys.recall.base import ArtifactError
 
 FORMAT = 1
 

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from features.base import UserFeatures
+from dubbo_recsys.features.base import UserFeatures
 
 
 class RecallError(Exception):

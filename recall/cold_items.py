@@ -18,10 +18,10 @@ from typing import Iterable
 
 import numpy as np
 
-from features.base import ItemFeatures
-from recall.artifacts import ItemCatalog
-from recall.base import Candidates, Channel, ChannelKind, RecallQuery
-from recall.vectors import UserVectors, normalise
+from dubbo_recsys.features.base import ItemFeatures
+from dubbo_recsys.recall.artifacts import ItemCatalog
+from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallQuery
+from dubbo_recsys.recall.vectors import UserVectors, normalise
 
 
 def content_keys(item: ItemFeatures) -> list[str]:

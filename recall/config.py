@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from recall.base import ChannelKind, RecallConfigError
-from recall.merger import ChannelPolicy
+from dubbo_recsys.recall.base import ChannelKind, RecallConfigError
+from dubbo_recsys.recall.merger import ChannelPolicy
 
 DEFAULT_POLICIES: Mapping[ChannelKind, ChannelPolicy] = MappingProxyType(
     {

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from recall.evaluation import EvalReport
+    from dubbo_recsys.recall.evaluation import EvalReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,11 +80,11 @@ def _as_json(report: EvalReport) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from features.base import FeatureStoreError
-    from features.embedded import EmbeddedFeatureStore
-    from recall.base import RecallError
-    from recall.evaluation import evaluate
-    from recall.facade import Recall
+    from dubbo_recsys.features.base import FeatureStoreError
+    from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+    from dubbo_recsys.recall.base import RecallError
+    from dubbo_recsys.recall.evaluation import evaluate
+    from dubbo_recsys.recall.facade import Recall
 
     if not 1 <= args.k <= 10_000:
         print(f"eval: --k must be in 1..10000, got {args.k}", file=sys.stderr)

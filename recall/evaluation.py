@@ -31,13 +31,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from recall.artifacts import ArtifactDir, UserItems
-from features.base import UserFeatures
-from recall.base import Channel, ChannelKind, RecallQuery
-from recall.facade import Recall
-from recall.merger import ChannelPolicy, Merger, fuse
-from recall.neighbors import ItemNeighborChannel
-from recall.vectors import LookalikeChannel
+from dubbo_recsys.recall.artifacts import ArtifactDir, UserItems
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.recall.base import Channel, ChannelKind, RecallQuery
+from dubbo_recsys.recall.facade import Recall
+from dubbo_recsys.recall.merger import ChannelPolicy, Merger, fuse
+from dubbo_recsys.recall.neighbors import ItemNeighborChannel
+from dubbo_recsys.recall.vectors import LookalikeChannel
 
 WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 QUOTAS = (50, 100, 200, 400)

@@ -24,17 +24,17 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from features.artifacts import ArtifactFeatures
-from features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
-from recall.artifacts import ArtifactDir, ItemCatalog
-from recall.base import ArtifactError, Channel, ChannelKind, RecallInputError, RecallQuery
-from recall.cold_items import ContentEmbedder, NewItemsChannel
-from recall.config import RecallConfig
-from recall.hot import HotChannel, HotLists
-from recall.merger import CandidateFilter, MergeResult, Merger, SeenBloomFilter
-from recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
-from recall.tower import UserTower
-from recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
+from dubbo_recsys.recall.artifacts import ArtifactDir, ItemCatalog
+from dubbo_recsys.recall.base import ArtifactError, Channel, ChannelKind, RecallInputError, RecallQuery
+from dubbo_recsys.recall.cold_items import ContentEmbedder, NewItemsChannel
+from dubbo_recsys.recall.config import RecallConfig
+from dubbo_recsys.recall.hot import HotChannel, HotLists
+from dubbo_recsys.recall.merger import CandidateFilter, MergeResult, Merger, SeenBloomFilter
+from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
+from dubbo_recsys.recall.tower import UserTower
+from dubbo_recsys.recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
 
 log = logging.getLogger(__name__)
 

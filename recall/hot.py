@@ -27,8 +27,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from recall.artifacts import ItemCatalog
-from recall.base import ArtifactError, Candidates, Channel, ChannelKind, RecallQuery
+from dubbo_recsys.recall.artifacts import ItemCatalog
+from dubbo_recsys.recall.base import ArtifactError, Candidates, Channel, ChannelKind, RecallQuery
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,9 @@ from typing import Any, Awaitable, Coroutine, Generator, Mapping, Protocol, Sequ
 
 import numpy as np
 
-from features.base import SeenFilter
-from recall.artifacts import ItemCatalog
-from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallInputError, RecallQuery
+from dubbo_recsys.features.base import SeenFilter
+from dubbo_recsys.recall.artifacts import ItemCatalog
+from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallInputError, RecallQuery
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recall.artifacts import NeighborTable, UserItems
-from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
+from dubbo_recsys.recall.artifacts import NeighborTable, UserItems
+from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
 
 
 DENSE_FACTOR = 4  # sum into a dense array when the largest row is under this many times the entry count

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from pipeline.model import Candidate, Query, StageKind
-from pipeline.stages import ConfigError, Stage
-from recall.facade import Recall
-from recall.merger import MergeResult
+from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
+from dubbo_recsys.pipeline.stages import ConfigError, Stage
+from dubbo_recsys.recall.facade import Recall
+from dubbo_recsys.recall.merger import MergeResult
 
 REQUEST_CHANNEL = "request"  # provenance of items the caller listed itself
 

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from recall.base import ArtifactError
+from dubbo_recsys.recall.base import ArtifactError
 
 TOWER_DIR = "models/two_tower/user_tower"
 META_FILE = "models/two_tower/meta.json"

@@ -25,8 +25,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
-from recall.tower import UserTower
+from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
+from dubbo_recsys.recall.tower import UserTower
 
 
 def normalise(vector: np.ndarray) -> np.ndarray | None:

@@ -23,28 +23,28 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from registry.errors import (
+from dubbo_recsys.registry.errors import (
     RegistryError,
     RegistryUnavailableError,
     RegistryURLError,
     SceneConfigError,
     ServiceRecordError,
 )
-from registry.naming import instance_metadata, provider_url, service_name
-from registry.record import ExportedService
-from registry.scene_config import SceneConfig, parse_scene_config
-from registry.url import NacosSettings, parse_registry_url, redact_registry_url
+from dubbo_recsys.registry.naming import instance_metadata, provider_url, service_name
+from dubbo_recsys.registry.record import ExportedService
+from dubbo_recsys.registry.scene_config import SceneConfig, parse_scene_config
+from dubbo_recsys.registry.url import NacosSettings, parse_registry_url, redact_registry_url
 
 if TYPE_CHECKING:
-    from registry.base import NoRegistry, Registry, withdraw
-    from registry.config_center import (
+    from dubbo_recsys.registry.base import NoRegistry, Registry, withdraw
+    from dubbo_recsys.registry.config_center import (
         ConfigCenter,
         ConfigCenterStats,
         LocalConfigCenter,
         NacosConfigCenter,
         open_config_center,
     )
-    from registry.nacos import NacosRegistry
+    from dubbo_recsys.registry.nacos import NacosRegistry
 
 __all__ = [
     "Registry",
@@ -76,15 +76,15 @@ __all__ = [
 # Names served from modules that import asyncio (or, later, the Nacos SDK): loaded on first use, so
 # `import registry` stays cheap for the CLI and works without the optional SDK.
 _LAZY = {
-    "Registry": "registry.base",
-    "NoRegistry": "registry.base",
-    "withdraw": "registry.base",
-    "NacosRegistry": "registry.nacos",
-    "ConfigCenter": "registry.config_center",
-    "ConfigCenterStats": "registry.config_center",
-    "LocalConfigCenter": "registry.config_center",
-    "NacosConfigCenter": "registry.config_center",
-    "open_config_center": "registry.config_center",
+    "Registry": "dubbo_recsys.registry.base",
+    "NoRegistry": "dubbo_recsys.registry.base",
+    "withdraw": "dubbo_recsys.registry.base",
+    "NacosRegistry": "dubbo_recsys.registry.nacos",
+    "ConfigCenter": "dubbo_recsys.registry.config_center",
+    "ConfigCenterStats": "dubbo_recsys.registry.config_center",
+    "LocalConfigCenter": "dubbo_recsys.registry.config_center",
+    "NacosConfigCenter": "dubbo_recsys.registry.config_center",
+    "open_config_center": "dubbo_recsys.registry.config_center",
 }
 
 
@@ -92,10 +92,10 @@ async def open_registry(target: str | NacosSettings | None) -> "Registry":
     """``NoRegistry`` for none, else a connected ``NacosRegistry`` (URL or settings)."""
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
     if settings is None:
-        from registry.base import NoRegistry
+        from dubbo_recsys.registry.base import NoRegistry
 
         return NoRegistry()
-    from registry.nacos import NacosRegistry
+    from dubbo_recsys.registry.nacos import NacosRegistry
 
     return await NacosRegistry.connect(settings)
 
@@ -103,7 +103,7 @@ async def open_registry(target: str | NacosSettings | None) -> "Registry":
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'registry' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from registry.errors import SceneConfigError
+from dubbo_recsys.registry.errors import SceneConfigError
 
 T = TypeVar("T")
 _MISSING: Any = object()

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Awaitable, Callable, TypeVar
 
-from registry.errors import RegistryUnavailableError
+from dubbo_recsys.registry.errors import RegistryUnavailableError
 
 __all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client",
            "start_with_backoff", "auth_problem"]

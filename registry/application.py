@@ -24,8 +24,8 @@ import hashlib
 import json
 from typing import Iterable
 
-from registry.naming import instance_metadata
-from registry.record import ExportedService
+from dubbo_recsys.registry.naming import instance_metadata
+from dubbo_recsys.registry.record import ExportedService
 
 __all__ = ["MAPPING_GROUP", "AppMetadata", "app_metadata", "app_instance_metadata", "merge_mapping"]
 

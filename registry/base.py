@@ -19,7 +19,7 @@ import asyncio
 import logging
 from typing import Iterable, Protocol, runtime_checkable
 
-from registry.record import ExportedService
+from dubbo_recsys.registry.record import ExportedService
 
 __all__ = ["Registry", "NoRegistry", "withdraw"]
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
-from registry.errors import RegistryUnavailableError, SceneConfigError
-from registry.scene_config import SceneConfig, parse_scene_config
-from registry.url import NacosSettings
+from dubbo_recsys.registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
+from dubbo_recsys.registry.errors import RegistryUnavailableError, SceneConfigError
+from dubbo_recsys.registry.scene_config import SceneConfig, parse_scene_config
+from dubbo_recsys.registry.url import NacosSettings
 
 __all__ = ["ConfigCenter", "LocalConfigCenter", "NacosConfigCenter", "ConfigCenterStats", "open_config_center"]
 
@@ -309,7 +309,7 @@ class NacosConfigCenter(ConfigCenter):
 async def open_config_center(target: str | NacosSettings | None, local_dir: Path | str | None = None,
                              **caps: Any) -> ConfigCenter:
     """Local files for ``none`` (``local_dir`` required), else Nacos with ``local_dir`` as the fallback."""
-    from registry.url import parse_registry_url
+    from dubbo_recsys.registry.url import parse_registry_url
 
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
     fallback = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None

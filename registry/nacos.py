@@ -36,12 +36,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
-from registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
-from registry.errors import RegistryUnavailableError
-from registry.naming import instance_metadata, provider_url, service_name
-from registry.record import ExportedService
-from registry.url import NacosSettings
+from dubbo_recsys.registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
+from dubbo_recsys.registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
+from dubbo_recsys.registry.errors import RegistryUnavailableError
+from dubbo_recsys.registry.naming import instance_metadata, provider_url, service_name
+from dubbo_recsys.registry.record import ExportedService
+from dubbo_recsys.registry.url import NacosSettings
 
 __all__ = ["NacosRegistry"]
 

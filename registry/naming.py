@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from registry.record import ExportedService
+from dubbo_recsys.registry.record import ExportedService
 
 __all__ = [
     "PROVIDERS_CATEGORY",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from registry.errors import ServiceRecordError
+from dubbo_recsys.registry.errors import ServiceRecordError
 
 __all__ = ["ExportedService", "RESERVED_PARAMS"]
 

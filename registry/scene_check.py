@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from registry.errors import SceneConfigError
-    from registry.scene_config import parse_scene_config
+    from dubbo_recsys.registry.errors import SceneConfigError
+    from dubbo_recsys.registry.scene_config import parse_scene_config
 
     failures = 0
     for name in args.files:

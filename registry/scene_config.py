@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from registry._reader import Reader, address, child_path, integer, list_of, name, string
-from registry.errors import SceneConfigError
+from dubbo_recsys.registry._reader import Reader, address, child_path, integer, list_of, name, string
+from dubbo_recsys.registry.errors import SceneConfigError
 
 __all__ = [
     "SceneConfig", "ModelConf", "ModelType", "TfServingConf", "GrpcPoolConf", "IndexConf", "IndexInfo",

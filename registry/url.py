@@ -28,7 +28,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from registry.errors import RegistryURLError
+from dubbo_recsys.registry.errors import RegistryURLError
 
 __all__ = ["NacosSettings", "parse_registry_url", "redact_registry_url", "DEFAULT_NACOS_PORT", "DEFAULT_GROUP"]
 

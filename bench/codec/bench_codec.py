@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import hessian2  # noqa: E402
-from interfaces.recommend import RecommendItem, RecommendResponse  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse  # noqa: E402
 
 
 def payload(items: int) -> RecommendResponse:

@@ -36,12 +36,12 @@ from typing import Any, Awaitable, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from features.artifacts import ArtifactFeatures  # noqa: E402
-from features.codec import Encoding, KeyLayout, item_from_row, row_codec  # noqa: E402
-from features.embedded import EmbeddedFeatureStore  # noqa: E402
-from features.load import load_artifacts  # noqa: E402
-from features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client  # noqa: E402
-from features.seen import InMemorySeenFilter, SeenConfig  # noqa: E402
+from dubbo_recsys.features.artifacts import ArtifactFeatures  # noqa: E402
+from dubbo_recsys.features.codec import Encoding, KeyLayout, item_from_row, row_codec  # noqa: E402
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore  # noqa: E402
+from dubbo_recsys.features.load import load_artifacts  # noqa: E402
+from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client  # noqa: E402
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig  # noqa: E402
 from tests.features.fixtures import make_records, write_artifact  # noqa: E402
 from tests.support import free_port  # noqa: E402
 

@@ -52,8 +52,8 @@ sys.path.insert(0, str(REPO_ROOT / "bench" / "rpc"))
 
 from run_bench import LOOPBACK, QUIET, build_java  # noqa: E402  (bench/rpc/run_bench.py)
 
-from interfaces.recommend import RecommendRequest  # noqa: E402
-from provider.client import DubboClient  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
+from dubbo_recsys.provider.client import DubboClient  # noqa: E402
 from tests.funnel.peers import RedisServer, funnel_command, recommend  # noqa: E402
 from tests.java_sample.provider_process import started  # noqa: E402
 

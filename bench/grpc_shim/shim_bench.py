@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 SHIM_SERVER = """
 import asyncio, sys
-from provider.grpc_shim import GrpcShimConfig, start_grpc_shim
-from provider.popular import PopularRecommender
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfig, start_grpc_shim
+from dubbo_recsys.provider.popular import PopularRecommender
 async def main():
     shim = await start_grpc_shim(PopularRecommender(), GrpcShimConfig(port=0, reflection=False))
     print(f"listening grpc 127.0.0.1:{shim.port}", flush=True)
@@ -84,16 +84,16 @@ async def measure(call: Call, concurrency: int, seconds: float, max_calls: int) 
 async def run(args: argparse.Namespace) -> None:
     import grpc
 
-    from interfaces.proto import recommend_v1_pb2 as v1_pb2
-    from interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
-    from interfaces.proto import recommender_infer_pb2 as seed_pb2
-    from interfaces.proto import recommender_infer_pb2_grpc as seed_grpc
-    from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-    from provider.client import DubboClient
+    from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+    from dubbo_recsys.interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
+    from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
+    from dubbo_recsys.interfaces.proto import recommender_infer_pb2_grpc as seed_grpc
+    from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+    from dubbo_recsys.provider.client import DubboClient
 
     shim, grpc_port = start([sys.executable, "-c", SHIM_SERVER], "listening grpc")
     dubbo, dubbo_port = start(
-        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--loop", "asyncio"], "listening dubbo://"
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--loop", "asyncio"], "listening dubbo://"
     )
     results: dict[str, dict[str, float]] = {}
     try:

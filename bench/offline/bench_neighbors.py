@@ -20,10 +20,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from offline.config import NeighborConfig
-from offline.movielens import load_ml100k
-from offline.neighbors import interaction_matrix, item_cf, swing, user_cf
-from offline.split import leave_last_out
+from dubbo_recsys.offline.config import NeighborConfig
+from dubbo_recsys.offline.movielens import load_ml100k
+from dubbo_recsys.offline.neighbors import interaction_matrix, item_cf, swing, user_cf
+from dubbo_recsys.offline.split import leave_last_out
 
 
 def reference_item_cf(x, k: int) -> dict[int, list[tuple[int, float]]]:

@@ -19,12 +19,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provider.body import decode_invocation, encode_invocation, encode_result  # noqa: E402
-from provider.dispatch import Dispatcher  # noqa: E402
-from provider.exchange import Exchange  # noqa: E402
-from provider.popular import PopularRecommender  # noqa: E402
-from provider.protocol import FrameReader, RequestFrame, encode_request, encode_response  # noqa: E402
-from provider.services import default_exports  # noqa: E402
+from dubbo_recsys.provider.body import decode_invocation, encode_invocation, encode_result  # noqa: E402
+from dubbo_recsys.provider.dispatch import Dispatcher  # noqa: E402
+from dubbo_recsys.provider.exchange import Exchange  # noqa: E402
+from dubbo_recsys.provider.popular import PopularRecommender  # noqa: E402
+from dubbo_recsys.provider.protocol import FrameReader, RequestFrame, encode_request, encode_response  # noqa: E402
+from dubbo_recsys.provider.services import default_exports  # noqa: E402
 from rpc_bench import scenarios  # noqa: E402
 
 

@@ -27,17 +27,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from interfaces.recommend import RecommendRequest  # noqa: E402
-from interfaces.seed import RecRequest  # noqa: E402
-from provider.body import encode_invocation  # noqa: E402
-from provider.dispatch import Invocation  # noqa: E402
-from provider.protocol import NEED_DATA, FrameReader, encode_request  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
+from dubbo_recsys.interfaces.seed import RecRequest  # noqa: E402
+from dubbo_recsys.provider.body import encode_invocation  # noqa: E402
+from dubbo_recsys.provider.dispatch import Invocation  # noqa: E402
+from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, encode_request  # noqa: E402
 
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
 
 REFERENCE = r'''
 import asyncio, struct, sys, uvloop
-from provider.protocol import FrameReader, NEED_DATA, RequestFrame, encode_response
+from dubbo_recsys.provider.protocol import FrameReader, NEED_DATA, RequestFrame, encode_response
 BODY = bytes.fromhex(sys.argv[1])
 class P(asyncio.Protocol):
     def connection_made(self, t): self.t = t; self.r = FrameReader()
@@ -160,7 +160,7 @@ def main() -> int:
     args = parser.parse_args()
     import uvloop
 
-    ours, port = start([sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--workers", "1"])
+    ours, port = start([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", "1"])
     rows = []
     try:
         for name, invocation in scenarios().items():

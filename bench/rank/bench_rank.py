@@ -27,11 +27,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from features.embedded import EmbeddedFeatureStore  # noqa: E402
-from interfaces.recommend import RecommendRequest  # noqa: E402
-from pipeline import Candidate, Query, StageKind, build_stage  # noqa: E402
-import rank.stages  # noqa: E402,F401 - fills the pipeline catalog
-from rank.base import RankArtifacts  # noqa: E402
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
+from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage  # noqa: E402
+import dubbo_recsys.rank.stages  # noqa: E402,F401 - fills the pipeline catalog
+from dubbo_recsys.rank.base import RankArtifacts  # noqa: E402
 
 WARMUP = 20
 CAP_SECONDS = 120.0

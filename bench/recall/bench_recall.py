@@ -29,14 +29,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from features.seen import InMemorySeenFilter  # noqa: E402
-from recall.artifacts import ItemCatalog, NeighborTable, UserItems  # noqa: E402
-from recall.base import RecallQuery  # noqa: E402
-from recall.config import DEFAULT_POLICIES  # noqa: E402
-from recall.hot import HotChannel, HotLists  # noqa: E402
-from recall.merger import Merger, SeenBloomFilter  # noqa: E402
-from recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel  # noqa: E402
-from recall.vectors import U2IChannel, UserVectors, VectorSearch  # noqa: E402
+from dubbo_recsys.features.seen import InMemorySeenFilter  # noqa: E402
+from dubbo_recsys.recall.artifacts import ItemCatalog, NeighborTable, UserItems  # noqa: E402
+from dubbo_recsys.recall.base import RecallQuery  # noqa: E402
+from dubbo_recsys.recall.config import DEFAULT_POLICIES  # noqa: E402
+from dubbo_recsys.recall.hot import HotChannel, HotLists  # noqa: E402
+from dubbo_recsys.recall.merger import Merger, SeenBloomFilter  # noqa: E402
+from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel  # noqa: E402
+from dubbo_recsys.recall.vectors import U2IChannel, UserVectors, VectorSearch  # noqa: E402
 
 
 def build(items: int, dim: int, users: int, k: int, nlist: int, nprobe: int, seed: int):  # type: ignore[no-untyped-def]

@@ -110,7 +110,7 @@ def check_same_answers(urls: dict[str, str]) -> None:
         for name in ("java", "python-w1"):
             port = urls[name].rsplit(":", 1)[1]
             version = ["--version", "1.0.0"] if interface.endswith("RecommendService") else []
-            done = subprocess.run([sys.executable, "-m", "provider.cli", "call", "--port", port, *version,
+            done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "call", "--port", port, *version,
                                    interface, method, request],
                                   cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
             answers[name] = done.stdout

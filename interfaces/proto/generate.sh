@@ -18,9 +18,16 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet "grpcio-tools==$TOOLS_VERSION"
 fi
-# Run from the repository root with -I . so the generated imports read
-# `from interfaces.proto import ..._pb2`.
-"$VENV/bin/python" -m grpc_tools.protoc -I . \
-  --python_out=. --grpc_python_out=. --pyi_out=. \
-  interfaces/proto/recommender_infer.proto interfaces/proto/recommend_v1.proto
+# The installed package is dubbo_recsys.interfaces (setup.py maps the folder), so protoc
+# runs over a staging root where interfaces/ appears as dubbo_recsys/interfaces/: the
+# generated imports then read `from dubbo_recsys.interfaces.proto import ..._pb2`, and the
+# descriptors are registered as dubbo_recsys/interfaces/proto/*.proto.
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE/dubbo_recsys"
+ln -s "$PWD/interfaces" "$STAGE/dubbo_recsys/interfaces"
+"$VENV/bin/python" -m grpc_tools.protoc -I "$STAGE" \
+  --python_out="$STAGE" --grpc_python_out="$STAGE" --pyi_out="$STAGE" \
+  "$STAGE/dubbo_recsys/interfaces/proto/recommender_infer.proto" \
+  "$STAGE/dubbo_recsys/interfaces/proto/recommend_v1.proto"
 echo "generated: $(ls interfaces/proto/*_pb2*.py* | tr '\n' ' ')"

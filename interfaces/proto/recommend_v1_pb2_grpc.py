@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from interfaces.proto import recommend_v1_pb2 as interfaces_dot_proto_dot_recommend__v1__pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2
 
 GRPC_GENERATED_VERSION = '1.75.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + f' but the generated code in interfaces/proto/recommend_v1_pb2_grpc.py depends on'
+        + f' but the generated code in dubbo_recsys/interfaces/proto/recommend_v1_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,8 +36,8 @@ class RecommendServiceStub(object):
         """
         self.Recommend = channel.unary_unary(
                 '/dubborecsys.v1.RecommendService/Recommend',
-                request_serializer=interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.SerializeToString,
-                response_deserializer=interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.FromString,
+                request_serializer=dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.SerializeToString,
+                response_deserializer=dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.FromString,
                 _registered_method=True)
 
 
@@ -55,8 +55,8 @@ def add_RecommendServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Recommend': grpc.unary_unary_rpc_method_handler(
                     servicer.Recommend,
-                    request_deserializer=interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.FromString,
-                    response_serializer=interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.SerializeToString,
+                    request_deserializer=dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.FromString,
+                    response_serializer=dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -84,8 +84,8 @@ class RecommendService(object):
             request,
             target,
             '/dubborecsys.v1.RecommendService/Recommend',
-            interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.SerializeToString,
-            interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.FromString,
+            dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendRequest.SerializeToString,
+            dubbo__recsys_dot_interfaces_dot_proto_dot_recommend__v1__pb2.RecommendResponse.FromString,
             options,
             channel_credentials,
             insecure,

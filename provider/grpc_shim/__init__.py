@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
-from provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
+from dubbo_recsys.provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
+from dubbo_recsys.provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
 
 if TYPE_CHECKING:
-    from provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, run_beside, start_grpc_shim
-    from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
+    from dubbo_recsys.provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, run_beside, start_grpc_shim
+    from dubbo_recsys.provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE
 
 __all__ = [
     "DEFAULT_PORT",
@@ -59,6 +59,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(f"provider.grpc_shim.{_LAZY[name]}")
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
         return getattr(module, name)
-    raise AttributeError(f"module 'provider.grpc_shim' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from provider.grpc_shim.errors import GrpcShimConfigError
+from dubbo_recsys.provider.grpc_shim.errors import GrpcShimConfigError
 
 DEFAULT_PORT = 50051
 _MiB = 1024 * 1024

@@ -3,7 +3,7 @@
 For container health checks (Docker's HEALTHCHECK has no gRPC probe of its own):
 exit 0 when the status is SERVING, 1 otherwise (NOT_SERVING while draining, no
 answer, unknown service), 2 for bad flags. One line on stdout says what it saw.
-Also runnable as ``python -m provider.grpc_shim.health_check``.
+Also runnable as ``python -m dubbo_recsys.provider.grpc_shim.health_check``.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
+from dubbo_recsys.provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -28,10 +28,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from interfaces.recommender import Recommender
-from provider.grpc_shim.config import GrpcShimConfig
-from provider.grpc_shim.errors import GrpcShimError, GrpcShimStartError
-from provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE, seed_handler, v1_handler
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.provider.grpc_shim.config import GrpcShimConfig
+from dubbo_recsys.provider.grpc_shim.errors import GrpcShimError, GrpcShimStartError
+from dubbo_recsys.provider.grpc_shim.servicers import SEED_SERVICE, V1_SERVICE, seed_handler, v1_handler
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from typing import Callable, TypeVar
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommender_infer_pb2 as seed_pb2
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from interfaces.recommender import Recommender
-from provider.grpc_shim import translate
-from provider.grpc_shim.errors import RequestShapeError
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.provider.grpc_shim import translate
+from dubbo_recsys.provider.grpc_shim.errors import RequestShapeError
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ and the answer's items become ``ItemInfo(itemid, score)``, best first, with
 """
 from __future__ import annotations
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommender_infer_pb2 as seed_pb2
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from provider.grpc_shim.errors import RequestShapeError
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.provider.grpc_shim.errors import RequestShapeError
 
 DEFAULT_COUNT = 10
 SEED_MAX_RECALL_NUM = 1000

@@ -21,10 +21,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from provider.observability.config import ObservabilityConfig
-from provider.observability.errors import ObservabilityConfigError, ObservabilityError
-from provider.observability.observer import UNKNOWN, CallObserver, DispatchObserver, dispatch_labels
-from provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
+from dubbo_recsys.provider.observability.config import ObservabilityConfig
+from dubbo_recsys.provider.observability.errors import ObservabilityConfigError, ObservabilityError
+from dubbo_recsys.provider.observability.observer import UNKNOWN, CallObserver, DispatchObserver, dispatch_labels
+from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
 
 __all__ = [
     "CallObserver", "DispatchObserver", "UNKNOWN", "dispatch_labels",
@@ -46,5 +46,5 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f"provider.observability.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'provider.observability' has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

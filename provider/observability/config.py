@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from provider.observability.errors import ObservabilityConfigError
+from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
 
 __all__ = ["ObservabilityConfig"]
 

@@ -36,9 +36,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from provider.observability.errors import ObservabilityConfigError
-from provider.observability.observer import UNKNOWN, dispatch_labels
-from provider.observability.state import Phase, ProviderState, RegistryState
+from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
+from dubbo_recsys.provider.observability.observer import UNKNOWN, dispatch_labels
+from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState
 
 __all__ = ["ProviderMetrics", "CONTENT_TYPE"]
 

@@ -21,12 +21,12 @@ import itertools
 import time
 from typing import Any
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from interfaces.recommender import Recommender
-from provider.observability.errors import ObservabilityConfigError
-from provider.observability.logs import new_request_id, request_id
-from provider.observability.metrics import ProviderMetrics
-from provider.observability.tracing import default_tracer, record_spans, stage_traces
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
+from dubbo_recsys.provider.observability.logs import new_request_id, request_id
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.observability.tracing import default_tracer, record_spans, stage_traces
 
 __all__ = ["ObservedRecommender"]
 

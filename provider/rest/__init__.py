@@ -22,13 +22,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from provider.rest.config import DEFAULT_PORT, JwtConfig, RestShimConfig, RestUser, Role, parse_users
-from provider.rest.errors import AuthError, RestShimConfigError, RestShimError, RestShimStartError
+from dubbo_recsys.provider.rest.config import DEFAULT_PORT, JwtConfig, RestShimConfig, RestUser, Role, parse_users
+from dubbo_recsys.provider.rest.errors import AuthError, RestShimConfigError, RestShimError, RestShimStartError
 
 if TYPE_CHECKING:
-    from provider.rest.app import build_app
-    from provider.rest.auth import Authenticator
-    from provider.rest.server import RestShim, run_beside
+    from dubbo_recsys.provider.rest.app import build_app
+    from dubbo_recsys.provider.rest.auth import Authenticator
+    from dubbo_recsys.provider.rest.server import RestShim, run_beside
 
 __all__ = [
     "DEFAULT_PORT", "JwtConfig", "RestShimConfig", "RestUser", "Role", "parse_users",
@@ -41,5 +41,5 @@ _LAZY = {"RestShim": "server", "run_beside": "server", "build_app": "app", "Auth
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f"provider.rest.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'provider.rest' has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

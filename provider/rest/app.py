@@ -27,17 +27,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from interfaces.recommend import RecommendResponse
-from interfaces.recommender import Recommender
-from interfaces.seed import RecRequest
-from provider.observability.metrics import CONTENT_TYPE, ProviderMetrics
-from provider.observability.recorded import ObservedRecommender
-from provider.observability.state import ProviderState
-from provider.rest.auth import Authenticator
-from provider.rest.config import RestShimConfig, Role
-from provider.rest.errors import AuthError
-from provider.rest.middleware import BodyLimitMiddleware, RequestRecordingMiddleware
-from provider.rest.models import (
+from dubbo_recsys.interfaces.recommend import RecommendResponse
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.interfaces.seed import RecRequest
+from dubbo_recsys.provider.observability.metrics import CONTENT_TYPE, ProviderMetrics
+from dubbo_recsys.provider.observability.recorded import ObservedRecommender
+from dubbo_recsys.provider.observability.state import ProviderState
+from dubbo_recsys.provider.rest.auth import Authenticator
+from dubbo_recsys.provider.rest.config import RestShimConfig, Role
+from dubbo_recsys.provider.rest.errors import AuthError
+from dubbo_recsys.provider.rest.middleware import BodyLimitMiddleware, RequestRecordingMiddleware
+from dubbo_recsys.provider.rest.models import (
     MAX_COUNT,
     ErrorAnswer,
     InferAnswer,
@@ -47,7 +47,7 @@ from provider.rest.models import (
     RecommendBody,
     TokenAnswer,
 )
-from provider.services import SeedInferService
+from dubbo_recsys.provider.services import SeedInferService
 
 __all__ = ["build_app", "COUNTED_ROUTES"]
 
@@ -176,7 +176,7 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     async def prometheus() -> Response:
         if not config.sibling_sockets:
             return Response(metrics.exposition(), media_type=CONTENT_TYPE)
-        from provider.observability.workers import fetch_exposition, merge_expositions
+        from dubbo_recsys.provider.observability.workers import fetch_exposition, merge_expositions
 
         siblings = await asyncio.gather(*(fetch_exposition(path) for _, path in config.sibling_sockets))
         documents = [(config.worker, metrics.exposition())]

@@ -14,8 +14,8 @@ import hmac
 import time
 from typing import Any
 
-from provider.rest.config import JwtConfig, Role
-from provider.rest.errors import AuthError
+from dubbo_recsys.provider.rest.config import JwtConfig, Role
+from dubbo_recsys.provider.rest.errors import AuthError
 
 __all__ = ["Authenticator", "ALGORITHM"]
 

@@ -11,8 +11,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from provider.observability.config import ObservabilityConfig
-from provider.rest.errors import RestShimConfigError
+from dubbo_recsys.provider.observability.config import ObservabilityConfig
+from dubbo_recsys.provider.rest.errors import RestShimConfigError
 
 __all__ = ["RestShimConfig", "JwtConfig", "RestUser", "Role", "DEFAULT_PORT", "parse_users"]
 

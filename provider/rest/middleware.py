@@ -18,8 +18,8 @@ import re
 import time
 from typing import Any, Awaitable, Callable, MutableMapping
 
-from provider.observability.logs import new_request_id, request_id
-from provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.observability.logs import new_request_id, request_id
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
 
 __all__ = ["BodyLimitMiddleware", "RequestRecordingMiddleware"]
 
@@ -29,7 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-access_log = logging.getLogger("provider.rest.access")
+access_log = logging.getLogger("dubbo_recsys.provider.rest.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 

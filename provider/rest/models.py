@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interfaces.recommend import MAX_COUNT, RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendRequest, RecommendResponse
 
 __all__ = [
     "RecommendBody", "RecommendAnswer", "ItemOut", "StageExplain", "InferBody", "InferAnswer",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from provider.observability.config import ObservabilityConfig
-from provider.rest.config import DEFAULT_PORT, JwtConfig, RestShimConfig, parse_users
-from provider.rest.errors import RestShimConfigError
+from dubbo_recsys.provider.observability.config import ObservabilityConfig
+from dubbo_recsys.provider.rest.config import DEFAULT_PORT, JwtConfig, RestShimConfig, parse_users
+from dubbo_recsys.provider.rest.errors import RestShimConfigError
 
 SECRET_ENV = "DUBBO_RECSYS_JWT_SECRET"
 USERS_ENV = "DUBBO_RECSYS_REST_USERS"

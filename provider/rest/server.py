@@ -27,10 +27,10 @@ import os
 import socket
 from typing import Any, Sequence
 
-from interfaces.recommender import Recommender
-from provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
-from provider.rest.config import RestShimConfig
-from provider.rest.errors import RestShimError, RestShimStartError
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
+from dubbo_recsys.provider.rest.config import RestShimConfig
+from dubbo_recsys.provider.rest.errors import RestShimError, RestShimStartError
 
 __all__ = ["RestShim", "run_beside"]
 
@@ -43,10 +43,10 @@ class RestShim:
     def __init__(self, recommender: Recommender, config: RestShimConfig | None = None,
                  exports: Sequence[Any] = (), *, registry_url: str = "none", state: ProviderState | None = None,
                  tracer: Any = None) -> None:
-        from provider.observability.metrics import ProviderMetrics
-        from provider.rest.app import build_app
+        from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+        from dubbo_recsys.provider.rest.app import build_app
 
-        from provider.observability.sources import admission_of, breakers_of, versions_of
+        from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, versions_of
 
         self.config = config or RestShimConfig()
         self.state = state or ProviderState.for_exports(
@@ -74,7 +74,7 @@ class RestShim:
         ``count_calls=False`` for dubbo://, whose calls the dispatcher observer counts
         already: the wrapper then adds only spans, stage timings and pipeline answers.
         """
-        from provider.observability.recorded import ObservedRecommender
+        from dubbo_recsys.provider.observability.recorded import ObservedRecommender
 
         return ObservedRecommender(self._recommender, self.metrics, protocol, count_calls=count_calls,
                                    trace_every=self.config.observability.trace_every, tracer=self._tracer)
@@ -198,11 +198,11 @@ def run_beside(lifecycle: Any, recommender: Recommender, config: RestShimConfig,
     """A ``RestShim`` attached to ``lifecycle``; configures tracing and JSON logs as ``config`` says."""
     settings = config.observability
     if settings.json_logs:
-        from provider.observability.logs import configure_json_logs
+        from dubbo_recsys.provider.observability.logs import configure_json_logs
 
         configure_json_logs()
     if settings.otlp_endpoint:
-        from provider.observability.tracing import configure_tracing
+        from dubbo_recsys.provider.observability.tracing import configure_tracing
 
         configure_tracing(settings.otlp_endpoint)
     return RestShim(recommender, config, exports, registry_url=registry_url).attach(lifecycle)

@@ -11,6 +11,6 @@ python -m pip install --quiet --no-deps recbole==1.2.1
 export ARTIFACTS_ML100K="$CI_WORK/artifacts/ml100k"
 export ARTIFACTS_SYNTH="$CI_WORK/artifacts/synth"
 # python -m keeps this step independent of the CLI's other sub-commands.
-python -m offline.build_command --source ml-100k --out "$ARTIFACTS_ML100K" --skip-existing --no-progress
-python -m offline.build_command --source synthetic --users 2000 --items 5000 --seed 7 \
+python -m dubbo_recsys.offline.build_command --source ml-100k --out "$ARTIFACTS_ML100K" --skip-existing --no-progress
+python -m dubbo_recsys.offline.build_command --source synthetic --users 2000 --items 5000 --seed 7 \
   --epochs 4 --out "$ARTIFACTS_SYNTH" --skip-existing --no-progress

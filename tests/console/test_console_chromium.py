@@ -12,18 +12,18 @@ from html.parser import HTMLParser
 
 import pytest
 
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-from interfaces.seed import INTERFACE as SEED_INTERFACE
-from interfaces.seed import RecRequest
-from pipeline import Downstream
-from provider.client import DubboClient
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.observability import ProviderState
-from provider.popular import PopularRecommender
-from provider.rest import JwtConfig, RestShim, RestShimConfig, RestUser
-from provider.services import default_exports
-from provider.transport import Lifecycle, Server
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.interfaces.seed import INTERFACE as SEED_INTERFACE
+from dubbo_recsys.interfaces.seed import RecRequest
+from dubbo_recsys.pipeline import Downstream
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.observability import ProviderState
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.rest import JwtConfig, RestShim, RestShimConfig, RestUser
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.support import require_env
 
 VERSIONS = {"scenes": {"home": "v7"}, "models": {"deepfm": "20261127"}, "indexes": {"u2i": "md5-3f2a"}}

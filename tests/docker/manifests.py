@@ -85,7 +85,7 @@ def load_yaml(path: Path) -> list[dict[str, Any]]:
 
 def command_parser(name: str) -> argparse.ArgumentParser:
     """The parser of ``dubbo-recsys <name>``, built from the module the CLI names."""
-    from provider import cli
+    from dubbo_recsys.provider import cli
 
     module_name, _ = cli.COMMANDS[name]
     module = __import__(module_name, fromlist=["add_arguments"])

@@ -90,14 +90,15 @@ def test_image_runs_the_grpc_shim_once_serve_can() -> None:
     assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
 
 
-def test_build_context_keeps_every_package_setup_cfg_installs() -> None:
-    """docker/Dockerfile.dockerignore must not drop a package the image installs."""
-    import configparser
+def test_build_context_keeps_every_package_the_image_installs() -> None:
+    """docker/Dockerfile.dockerignore must not drop a folder setup.py maps into dubbo_recsys, nor hessian2/."""
+    import ast
     import fnmatch
 
-    setup = configparser.ConfigParser()
-    setup.read(DOCKERFILE.parents[1] / "setup.cfg")
-    packages = {line.strip() for line in setup["options.packages.find"]["include"].split() if "*" not in line}
+    tree = ast.parse((DOCKERFILE.parents[1] / "setup.py").read_text())
+    (folders,) = [ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "FOLDERS"]
+    packages = {*folders, "hessian2"}
     patterns = [
         line.strip().removeprefix("**/")
         for line in (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
@@ -108,5 +109,6 @@ def test_build_context_keeps_every_package_setup_cfg_installs() -> None:
         for probe in (package, f"{package}/__init__.py"):
             dropped = [p for p in patterns if fnmatch.fnmatch(probe, p)]
             assert not dropped, f"{probe} is excluded from the image by {dropped}"
-    for needed in ("setup.cfg", "pyproject.toml", "README.md", "interfaces/proto/recommend_v1_pb2.py"):
+    for needed in ("setup.cfg", "setup.py", "pyproject.toml", "README.md", "hessian2/pyproject.toml",
+                   "hessian2/setup.py", "interfaces/proto/recommend_v1_pb2.py"):
         assert not [p for p in patterns if fnmatch.fnmatch(needed, p)], needed

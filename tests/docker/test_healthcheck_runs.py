@@ -23,7 +23,7 @@ def with_port(argv: list[str], old: int, new: int) -> list[str]:
 def as_python(argv: list[str]) -> list[str]:
     """Run ``dubbo-recsys ...`` with this interpreter, so no installed script is assumed."""
     if argv[0] == "dubbo-recsys":
-        return [sys.executable, "-m", "provider.cli", *argv[1:]]
+        return [sys.executable, "-m", "dubbo_recsys.provider.cli", *argv[1:]]
     if argv[0] == "python":
         return [sys.executable, *argv[1:]]
     return argv

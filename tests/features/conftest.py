@@ -34,7 +34,7 @@ class RedisSpace:
 
     @property
     def layout(self) -> Any:
-        from features.codec import KeyLayout
+        from dubbo_recsys.features.codec import KeyLayout
 
         return KeyLayout(self.prefix)
 
@@ -42,7 +42,7 @@ class RedisSpace:
 @pytest_asyncio.fixture
 async def redis_space() -> AsyncIterator[RedisSpace]:
     url = require_env("REDIS_URL")
-    from features.redis import RedisConfig, close_client
+    from dubbo_recsys.features.redis import RedisConfig, close_client
 
     prefix = f"test-{uuid.uuid4().hex[:10]}"
     client = RedisConfig(url=url, prefix=prefix).client()

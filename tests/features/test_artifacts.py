@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from features.artifacts import ArtifactError, ArtifactFeatures
-from features.base import FeatureStoreError
+from dubbo_recsys.features.artifacts import ArtifactError, ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStoreError
 from tests.features.fixtures import write_artifact
 
 
@@ -60,8 +60,8 @@ def test_non_utf8_file_is_an_artifact_error(tmp_path: Path) -> None:
 def test_lone_surrogate_is_a_clear_error_in_both_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from features import load
-    from features.embedded import EmbeddedFeatureStore
+    from dubbo_recsys.features import load
+    from dubbo_recsys.features.embedded import EmbeddedFeatureStore
 
     write_artifact(tmp_path, [], [])
     (tmp_path / "features" / "items.jsonl").write_text('{"id": "ok"}\n{"id": "bad", "author": "\\ud800"}\n')

@@ -9,9 +9,9 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from features.base import FeatureStoreError
-from features.bloom import BloomSpec, all_bits_set, set_bits
-from features.seen import InMemorySeenFilter, SeenConfig
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
 
 def sample_fp_rate(contains: list[bool]) -> float:
     return sum(contains) / len(contains)
@@ -49,7 +49,7 @@ async def test_positions_follow_the_documented_hash(item_id: str) -> None:
 
 @pytest.mark.asyncio
 async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
-    code = "from features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
+    code = "from dubbo_recsys.features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
     outputs = {
         subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
                        capture_output=True, text=True, check=True, timeout=60).stdout

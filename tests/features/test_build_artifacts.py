@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from features.artifacts import ArtifactFeatures
-from features.embedded import EmbeddedFeatureStore
-from features.load import load_artifacts
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.load import load_artifacts
 from tests.features.conftest import RedisSpace
 from tests.support import require_env
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.redis]
 
 
 async def test_ml100k_build_reads_the_same_from_both_stores(redis_space: RedisSpace) -> None:
-    from features.redis import RedisFeatureStore
+    from dubbo_recsys.features.redis import RedisFeatureStore
 
     root = Path(require_env("ARTIFACTS_ML100K"))
     manifest = json.loads((root / "manifest.json").read_text())

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from features.base import FeatureStoreError, ItemFeatures, UserFeatures
-from features.codec import (
+from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
+from dubbo_recsys.features.codec import (
     Encoding, FeatureCodecError, KeyLayout, check_ids, item_from_record, item_from_row, item_to_row,
     row_codec, user_from_record, user_from_row, user_to_row,
 )

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from features.artifacts import ArtifactFeatures
-from features.base import FeatureStoreError
-from features.config import FeatureBackend, FeaturesConfig, open_features
-from features.load import load_artifacts
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.config import FeatureBackend, FeaturesConfig, open_features
+from dubbo_recsys.features.load import load_artifacts
 from tests.features.conftest import RedisSpace
 
 pytestmark = pytest.mark.asyncio
@@ -37,7 +37,7 @@ async def test_embedded_needs_artifacts(tmp_path: Path) -> None:
 
 @pytest.mark.redis
 async def test_redis_backend_shares_one_pool_and_checks_the_load(redis_space: RedisSpace, artifact_dir: Path) -> None:
-    from features.redis import RedisConfig
+    from dubbo_recsys.features.redis import RedisConfig
 
     config = FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(url=redis_space.url, prefix=redis_space.prefix))
     with pytest.raises(FeatureStoreError, match="dubbo-recsys load"):
@@ -55,7 +55,7 @@ async def test_redis_backend_shares_one_pool_and_checks_the_load(redis_space: Re
 
 @pytest.mark.redis
 async def test_redis_backend_down_fails_at_open() -> None:
-    from features.redis import RedisConfig
+    from dubbo_recsys.features.redis import RedisConfig
     from tests.support import free_port
 
     config = FeaturesConfig(backend=FeatureBackend.REDIS,

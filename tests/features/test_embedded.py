@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from features.artifacts import ArtifactError
-from features.base import FeatureStoreError
-from features.codec import (
+from dubbo_recsys.features.artifacts import ArtifactError
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.codec import (
     Encoding, item_from_record, item_from_row, item_to_row, row_codec, user_from_record,
 )
-from features.embedded import EmbeddedFeatureStore, PackedTable
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore, PackedTable
 from tests.features.fixtures import expected_by_id, write_artifact
 
 pytestmark = pytest.mark.asyncio

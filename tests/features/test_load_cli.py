@@ -7,22 +7,22 @@ import sys
 
 import pytest
 
-from provider.cli import COMMANDS
+from dubbo_recsys.provider.cli import COMMANDS
 
 
 def test_load_is_a_cli_command() -> None:
     module_name, help_text = COMMANDS["load"]
-    assert module_name == "features.load" and "Redis" in help_text
+    assert module_name == "dubbo_recsys.features.load" and "Redis" in help_text
 
 
 def test_importing_load_does_not_import_redis() -> None:
-    code = "import sys, features.load; print('redis' in sys.modules)"
+    code = "import sys, dubbo_recsys.features.load; print('redis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.split() == ["False"]
 
 
 def test_arguments_and_defaults() -> None:
-    from features import load
+    from dubbo_recsys.features import load
 
     parser = argparse.ArgumentParser()
     load.add_arguments(parser)
@@ -33,7 +33,7 @@ def test_arguments_and_defaults() -> None:
 
 
 def test_bad_arguments_exit_cleanly(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
-    from features import load
+    from dubbo_recsys.features import load
 
     base = dict(artifacts=str(tmp_path), redis="redis://127.0.0.1:1/0", prefix="p", batch_size=10, quiet=True)
     assert load.run(argparse.Namespace(**base, ttl=-1)) == 2
@@ -46,7 +46,7 @@ def test_bad_arguments_exit_cleanly(tmp_path: object, capsys: pytest.CaptureFixt
 
 
 def test_unparseable_redis_url_is_reported(artifact_dir: object, capsys: pytest.CaptureFixture[str]) -> None:
-    from features import load
+    from dubbo_recsys.features import load
 
     args = argparse.Namespace(artifacts=str(artifact_dir), redis="redis://127.0.0.1:notaport/0", prefix="p",
                               batch_size=10, quiet=True, ttl=5)

@@ -6,15 +6,15 @@ import os
 
 import pytest
 
-from features.base import FeatureStore, SeenFilter
-from features.embedded import EmbeddedFeatureStore
-from features.seen import InMemorySeenFilter
+from dubbo_recsys.features.base import FeatureStore, SeenFilter
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.seen import InMemorySeenFilter
 
 
 def backends() -> list[tuple[type, type]]:
     pairs: list[tuple[type, type]] = [(EmbeddedFeatureStore, FeatureStore), (InMemorySeenFilter, SeenFilter)]
     try:
-        from features.redis import RedisFeatureStore, RedisSeenFilter
+        from dubbo_recsys.features.redis import RedisFeatureStore, RedisSeenFilter
     except ImportError:  # the redis extra comes from tests/ci/15-redis.sh: only a dev machine may lack it
         if os.environ.get("CI"):
             raise

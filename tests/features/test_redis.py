@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from features.artifacts import ArtifactFeatures
-from features.base import FeatureStoreError
-from features.codec import FeatureCodecError
-from features.embedded import EmbeddedFeatureStore
-from features.load import load_artifacts
-from features.seen import InMemorySeenFilter, SeenConfig
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.base import FeatureStoreError
+from dubbo_recsys.features.codec import FeatureCodecError
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.load import load_artifacts
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
 from tests.features.conftest import RedisSpace
 from tests.features.fixtures import expected_by_id
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.redis
 
 
 async def loaded_store(space: RedisSpace, artifact_dir: Path, ttl: int | None = 600) -> Any:
-    from features.redis import RedisFeatureStore
+    from dubbo_recsys.features.redis import RedisFeatureStore
 
     await load_artifacts(ArtifactFeatures.open(artifact_dir), space.client, space.layout, ttl=ttl, batch_size=64)
     return RedisFeatureStore(space.client, space.layout)
@@ -75,7 +75,7 @@ async def test_two_hundred_items_are_one_mget(redis_space: RedisSpace, artifact_
 
 @pytest.mark.asyncio
 async def test_batches_larger_than_one_mget_keep_order(redis_space: RedisSpace, artifact_dir: Path) -> None:
-    from features.redis import MGET_CHUNK
+    from dubbo_recsys.features.redis import MGET_CHUNK
 
     store = await loaded_store(redis_space, artifact_dir)
     ids = [f"i{n % 450}" for n in range(MGET_CHUNK * 2 + 7)]  # i397..i449 do not exist
@@ -104,8 +104,8 @@ async def test_load_without_ttl_keeps_keys(redis_space: RedisSpace, artifact_dir
 
 def test_load_command_streams_with_progress(sync_redis_space: RedisSpace, artifact_dir: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    from features import load
-    from features.codec import Encoding, item_from_row, row_codec
+    from dubbo_recsys.features import load
+    from dubbo_recsys.features.codec import Encoding, item_from_row, row_codec
 
     space = sync_redis_space
     parser = argparse.ArgumentParser()
@@ -123,7 +123,7 @@ def test_load_command_streams_with_progress(sync_redis_space: RedisSpace, artifa
 
 def test_load_command_reports_a_bad_artifact(sync_redis_space: RedisSpace, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from features import load
+    from dubbo_recsys.features import load
 
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "users.jsonl").write_text('{"id": "u1"}\n{"id": 2}\n')
@@ -136,7 +136,7 @@ def test_load_command_reports_a_bad_artifact(sync_redis_space: RedisSpace, tmp_p
 
 @pytest.mark.asyncio
 async def test_corrupt_value_is_a_codec_error(redis_space: RedisSpace) -> None:
-    from features.redis import RedisFeatureStore
+    from dubbo_recsys.features.redis import RedisFeatureStore
 
     store = RedisFeatureStore(redis_space.client, redis_space.layout)
     await redis_space.client.set(redis_space.layout.item("bad"), b"\xc1garbage", ex=60)
@@ -149,7 +149,7 @@ async def test_corrupt_value_is_a_codec_error(redis_space: RedisSpace) -> None:
 
 @pytest.mark.asyncio
 async def test_seen_filter_no_false_negatives_and_fp_near_configured(redis_space: RedisSpace) -> None:
-    from features.redis import RedisSeenFilter
+    from dubbo_recsys.features.redis import RedisSeenFilter
 
     config = SeenConfig(expected_items=1000, fp_rate=0.02, ttl_seconds=300)
     seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
@@ -168,7 +168,7 @@ async def test_seen_filter_no_false_negatives_and_fp_near_configured(redis_space
 
 @pytest.mark.asyncio
 async def test_seen_filter_isolates_users_and_matches_memory_bits(redis_space: RedisSpace) -> None:
-    from features.redis import RedisSeenFilter
+    from dubbo_recsys.features.redis import RedisSeenFilter
 
     config = SeenConfig(expected_items=200, fp_rate=0.01)
     seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
@@ -187,7 +187,7 @@ async def test_seen_filter_isolates_users_and_matches_memory_bits(redis_space: R
 
 @pytest.mark.asyncio
 async def test_redis_down_is_a_feature_store_error() -> None:
-    from features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter
+    from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter
     from tests.support import free_port
 
     config = RedisConfig(url=f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.5, retries=0)
@@ -210,7 +210,7 @@ async def test_redis_down_is_a_feature_store_error() -> None:
 
 
 def test_load_command_with_redis_down(artifact_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from features import load
+    from dubbo_recsys.features import load
     from tests.support import free_port
 
     args = argparse.Namespace(artifacts=str(artifact_dir), redis=f"redis://127.0.0.1:{free_port()}/0",
@@ -222,7 +222,7 @@ def test_load_command_with_redis_down(artifact_dir: Path, capsys: pytest.Capture
 @pytest.mark.parametrize("kwargs", [{"url": "http://x"}, {"prefix": "a b"}, {"socket_timeout": 0},
                                     {"max_connections": 0}, {"retries": -1}])
 def test_bad_config_is_rejected(kwargs: dict[str, Any]) -> None:
-    from features.redis import RedisConfig
+    from dubbo_recsys.features.redis import RedisConfig
 
     with pytest.raises(FeatureStoreError):
         RedisConfig(**kwargs)
@@ -230,7 +230,7 @@ def test_bad_config_is_rejected(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.asyncio
 async def test_seen_filter_both_add_strategies_agree_with_memory(redis_space: RedisSpace) -> None:
-    from features.redis import BITFIELD_MAX_POSITIONS, RedisSeenFilter
+    from dubbo_recsys.features.redis import BITFIELD_MAX_POSITIONS, RedisSeenFilter
 
     config = SeenConfig(expected_items=500, fp_rate=0.01)
     seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
@@ -250,7 +250,7 @@ async def test_seen_filter_both_add_strategies_agree_with_memory(redis_space: Re
 
 @pytest.mark.asyncio
 async def test_concurrent_large_adds_lose_no_bits(redis_space: RedisSpace) -> None:
-    from features.redis import RedisSeenFilter
+    from dubbo_recsys.features.redis import RedisSeenFilter
 
     seen = RedisSeenFilter(redis_space.client, redis_space.layout, SeenConfig(expected_items=2000, fp_rate=0.01))
     batches = [[f"b{b}-{n}" for n in range(60)] for b in range(12)]
@@ -260,7 +260,7 @@ async def test_concurrent_large_adds_lose_no_bits(redis_space: RedisSpace) -> No
 
 @pytest.mark.asyncio
 async def test_large_filters_are_probed_with_bitfield(redis_space: RedisSpace) -> None:
-    from features.redis import WHOLE_FILTER_MAX_BYTES, RedisSeenFilter
+    from dubbo_recsys.features.redis import WHOLE_FILTER_MAX_BYTES, RedisSeenFilter
 
     config = SeenConfig(expected_items=100_000, fp_rate=0.01)
     assert config.spec.nbytes > WHOLE_FILTER_MAX_BYTES
@@ -276,7 +276,7 @@ async def test_large_filters_are_probed_with_bitfield(redis_space: RedisSpace) -
 @pytest.mark.asyncio
 async def test_a_server_that_never_answers_times_out_as_feature_store_error() -> None:
     """A socket that accepts and stays silent (a hung Redis): the socket timeout bounds the wait."""
-    from features.redis import RedisConfig, RedisFeatureStore, RedisStoreError
+    from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisStoreError
 
     done = asyncio.Event()
 
@@ -308,7 +308,7 @@ async def test_a_server_that_never_answers_times_out_as_feature_store_error() ->
 def test_hiredis_packer_writes_what_redis_py_writes(args: tuple[Any, ...]) -> None:
     from redis.asyncio.connection import Connection
 
-    from features.redis import HiredisPackingConnection
+    from dubbo_recsys.features.redis import HiredisPackingConnection
 
     assert b"".join(HiredisPackingConnection().pack_command(*args)) == b"".join(
         bytes(chunk) for chunk in Connection().pack_command(*args))
@@ -317,7 +317,7 @@ def test_hiredis_packer_writes_what_redis_py_writes(args: tuple[Any, ...]) -> No
 def test_hiredis_packer_keeps_redis_py_errors_for_bad_arguments() -> None:
     from redis.exceptions import DataError
 
-    from features.redis import HiredisPackingConnection
+    from dubbo_recsys.features.redis import HiredisPackingConnection
 
     with pytest.raises(DataError):
         HiredisPackingConnection().pack_command("SET", "k", None)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest, RecommendResponse
-from provider.client import DubboClient
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest, RecommendResponse
+from dubbo_recsys.provider.client import DubboClient
 from tests.java_sample.provider_process import REPO_ROOT, serve_command
 from tests.support import free_port
 

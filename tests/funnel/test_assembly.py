@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from features.embedded import EmbeddedFeatureStore
-from interfaces.recommend import RecommendRequest
-from pipeline.assemble import Resources, build_pipeline, build_recommender, load_stage_modules
-from pipeline.model import Candidate, PipelineName, Query
-from pipeline.resilience import ResilientRecommender
-from pipeline.runner import Pipeline
-from pipeline.scenes import SceneRecommender
-from pipeline.stages import ConfigError, Stage
-from recall import Recall
-from registry.scene_config import PipelineConf, PipelineStep, scene_config_from_dict
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline.assemble import Resources, build_pipeline, build_recommender, load_stage_modules
+from dubbo_recsys.pipeline.model import Candidate, PipelineName, Query
+from dubbo_recsys.pipeline.resilience import ResilientRecommender
+from dubbo_recsys.pipeline.runner import Pipeline
+from dubbo_recsys.pipeline.scenes import SceneRecommender
+from dubbo_recsys.pipeline.stages import ConfigError, Stage
+from dubbo_recsys.recall import Recall
+from dubbo_recsys.registry.scene_config import PipelineConf, PipelineStep, scene_config_from_dict
 from tests.recall.fixtures import write_artifacts
 
 
@@ -116,7 +116,7 @@ def test_redis_comes_from_the_flag_or_our_own_variable_never_redis_url(resources
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
-    from provider.app import add_arguments, options_from_args
+    from dubbo_recsys.provider.app import add_arguments, options_from_args
 
     def options(argv: list[str]):  # the parser reads the environment when it is built
         parser = argparse.ArgumentParser()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from provider.client import DubboClient
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
 from tests.funnel.conftest import FEATURES_RECOVERY_SECONDS, P99_BOUND_MS
 from tests.funnel.peers import LoadReport, RedisServer, known_users, recommend, run_load
 from tests.funnel.slow_ranker import SlowRanker

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from provider.client import DubboClient
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
 from tests.funnel.peers import expected_full_steps, recommend
 from tests.java_sample.provider_process import RunningProvider
 

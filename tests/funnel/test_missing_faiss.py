@@ -17,8 +17,8 @@ from typing import Iterator
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from provider.client import DubboClient
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
 from tests.funnel.conftest import BUDGET_MS, LIGHT_BUDGET_MS
 from tests.funnel.peers import funnel_command, recommend
 from tests.java_sample.provider_process import RunningProvider, started

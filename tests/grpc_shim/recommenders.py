@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
 
 
 class EchoRecommender:

@@ -6,16 +6,16 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-from provider.client import DubboClient
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.grpc_shim import GrpcShimConfig, GrpcShimError, run_beside
-from provider.popular import PopularRecommender
-from provider.services import default_exports
-from provider.transport import Lifecycle, Server
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfig, GrpcShimError, run_beside
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.grpc_shim.recommenders import EchoRecommender
 
 

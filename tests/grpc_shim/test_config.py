@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from provider.grpc_shim import GrpcShimConfig, GrpcShimConfigError, GrpcShimError
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfig, GrpcShimConfigError, GrpcShimError
 
 
 def test_defaults_listen_on_loopback() -> None:

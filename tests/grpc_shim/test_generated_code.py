@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from interfaces.proto import recommend_v1_pb2, recommender_infer_pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2, recommender_infer_pb2
 from tests.support import require_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,9 +23,14 @@ MODULES = {
 
 
 def compiled(tmp_path: Path, proto: str) -> descriptor_pb2.FileDescriptorProto:
+    """protoc's descriptor of ``proto`` as generate.sh compiles it: under the installed name
+    ``dubbo_recsys/interfaces/...`` (a staging root where interfaces/ sits in dubbo_recsys/)."""
     out = tmp_path / "set.pb"
+    stage = tmp_path / "stage"
+    (stage / "dubbo_recsys").mkdir(parents=True)
+    (stage / "dubbo_recsys" / "interfaces").symlink_to(REPO / "interfaces")
     subprocess.run(
-        [require_env("PROTOC_BIN"), "-I", ".", f"--descriptor_set_out={out}", proto],
+        [require_env("PROTOC_BIN"), "-I", str(stage), f"--descriptor_set_out={out}", f"dubbo_recsys/{proto}"],
         cwd=REPO, check=True, capture_output=True, timeout=60,
     )
     (file,) = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file

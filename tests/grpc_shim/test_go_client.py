@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from provider.grpc_shim import GrpcShim, GrpcShimConfig
+from dubbo_recsys.provider.grpc_shim import GrpcShim, GrpcShimConfig
 from tests.grpc_shim.recommenders import EchoRecommender
 from tests.support import free_port, require_env
 
@@ -86,7 +86,7 @@ async def test_go_client_reports_an_unreachable_shim() -> None:
 @pytest.mark.asyncio
 async def test_go_client_against_the_providers_popular_recommender() -> None:
     binary = require_env("GO_CLIENT_BIN")
-    from provider.popular import PopularRecommender
+    from dubbo_recsys.provider.popular import PopularRecommender
 
     async with GrpcShim(PopularRecommender(), GrpcShimConfig(host="127.0.0.1", port=free_port())) as shim:
         code, lines, err = await run_client(binary, "-addr", f"127.0.0.1:{shim.port}", "-count", "2")

@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from provider.grpc_shim import GrpcShimConfigError
-from provider.grpc_shim import options
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
+from dubbo_recsys.provider.grpc_shim import options
 
 
 def parse(*argv: str) -> argparse.Namespace:

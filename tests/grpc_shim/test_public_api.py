@@ -1,7 +1,7 @@
 """The package's facade: what ``serve`` and other areas import stays put."""
 from __future__ import annotations
 
-import provider.grpc_shim as grpc_shim
+import dubbo_recsys.provider.grpc_shim as grpc_shim
 
 
 def test_all_is_exactly_the_public_api() -> None:
@@ -28,7 +28,7 @@ def test_cli_modules_import_without_grpc() -> None:
     import sys
 
     code = (
-        "import sys, provider.grpc_shim.options, provider.grpc_shim.health_check, provider.grpc_shim as g; "
+        "import sys, dubbo_recsys.provider.grpc_shim.options, dubbo_recsys.provider.grpc_shim.health_check, dubbo_recsys.provider.grpc_shim as g; "
         "g.GrpcShimConfig(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc', 'google')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
@@ -36,8 +36,8 @@ def test_cli_modules_import_without_grpc() -> None:
 
 
 def test_grpc_health_is_a_cli_command() -> None:
-    from provider.cli import COMMANDS, build_parser
+    from dubbo_recsys.provider.cli import COMMANDS, build_parser
 
-    assert COMMANDS["grpc-health"][0] == "provider.grpc_shim.health_check"
+    assert COMMANDS["grpc-health"][0] == "dubbo_recsys.provider.grpc_shim.health_check"
     args = build_parser().parse_args(["grpc-health", "--addr", "127.0.0.1:1", "--timeout", "0.5"])
     assert args._module.run(args) == 1  # nothing listens on port 1

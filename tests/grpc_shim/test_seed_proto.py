@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from google.protobuf.descriptor import FieldDescriptor
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommender_infer_pb2 as seed_pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
 
 F = FieldDescriptor
 SEED_MESSAGES = {
@@ -44,7 +44,7 @@ def test_seed_messages_are_field_for_field_the_seeds() -> None:
 def test_v1_proto_mirrors_the_dataclass_field_names() -> None:
     from dataclasses import fields
 
-    from interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
+    from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
 
     pairs = [
         (RecommendRequest, "RecommendRequest"),

@@ -12,12 +12,12 @@ import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
-from interfaces.proto import recommender_infer_pb2 as seed_pb2
-from interfaces.proto import recommender_infer_pb2_grpc as seed_grpc
-from interfaces.recommender import Recommender
-from provider.grpc_shim import GrpcShim, GrpcShimConfig, GrpcShimError, GrpcShimStartError, start_grpc_shim
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2_grpc as seed_grpc
+from dubbo_recsys.interfaces.recommender import Recommender
+from dubbo_recsys.provider.grpc_shim import GrpcShim, GrpcShimConfig, GrpcShimError, GrpcShimStartError, start_grpc_shim
 from tests.grpc_shim.recommenders import EchoRecommender, RaisingRecommender, SlowRecommender, WrongAnswerRecommender
 from tests.support import free_port
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommender_infer_pb2 as seed_pb2
-from interfaces.recommend import RecommendItem, RecommendResponse
-from provider.grpc_shim import RequestShapeError
-from provider.grpc_shim import translate
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
+from dubbo_recsys.provider.grpc_shim import RequestShapeError
+from dubbo_recsys.provider.grpc_shim import translate
 
 
 def seed_request(**fields: Any) -> seed_pb2.RecommendRequest:

@@ -27,8 +27,8 @@ def test_error_tree():
 
 
 def test_the_contracts_bind_their_classes():
-    from interfaces.recommend import RecommendResponse
-    from interfaces.seed import RecResponse
+    from dubbo_recsys.interfaces.recommend import RecommendResponse
+    from dubbo_recsys.interfaces.seed import RecResponse
 
     bound = hessian2.bound_classes()
     assert bound["org.dubborecsys.api.RecommendResponse"] is RecommendResponse

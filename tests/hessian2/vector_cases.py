@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 import hessian2
 from hessian2 import (Instant, JavaEnum, JavaException, JavaObject, LocalDateTime, Long,
                       StackTraceElement, TypedList, TypedMap)
-from interfaces.recommend import RecommendItem, RecommendResponse
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
 
 
 @dataclass

@@ -18,12 +18,12 @@ import dataclasses
 import sys
 from typing import Sequence
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from provider.config import ServerConfig
-from provider.popular import PopularRecommender
-from provider.serve import serve_exports
-from provider.services import RECOMMEND_SPEC, default_exports
-from provider.spec import Export
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.serve import serve_exports
+from dubbo_recsys.provider.services import RECOMMEND_SPEC, default_exports
+from dubbo_recsys.provider.spec import Export
 
 FAILING_GROUP = "failing"
 

@@ -15,12 +15,12 @@ import argparse
 import sys
 from typing import Any, Sequence
 
-from provider.config import ServerConfig
-from provider.popular import PopularRecommender
-from provider.serve import serve_exports
-from provider.services import default_exports
-from provider.transport import Lifecycle
-from registry import ExportedService, Registry, open_registry, withdraw
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.serve import serve_exports
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle
+from dubbo_recsys.registry import ExportedService, Registry, open_registry, withdraw
 
 APPLICATION = "dubbo-recsys-java-sample"
 

@@ -51,7 +51,7 @@ class RunningProvider:
 def serve_command() -> list[str]:
     """``dubbo-recsys serve`` on 127.0.0.1 and a port the kernel picks (announced in the ready line)."""
     script = Path(sys.executable).with_name("dubbo-recsys")
-    entry = [str(script)] if script.exists() else [sys.executable, "-m", "provider.cli"]
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "dubbo_recsys.provider.cli"]
     return [*entry, "serve", "--host", "127.0.0.1", "--port", "0"]
 
 

@@ -20,8 +20,8 @@ from typing import Any, AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from provider.client import DubboClient
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.provider.client import DubboClient
 from tests.java_sample.provider_process import RunningProvider, started
 from tests.java_sample.test_java_consumers import assert_all_passed, run_maven, sample_dir  # noqa: F401 - fixture
 from tests.nacos_e2e.providers import registry_url, serve_registered, unique_group, wait_listed

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-from provider.dispatch import Dispatcher, Invocation
-from provider.observability import UNKNOWN, DispatchObserver, dispatch_labels
-from provider.observability.metrics import ProviderMetrics
-from provider.popular import PopularRecommender
-from provider.services import default_exports
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
+from dubbo_recsys.provider.observability import UNKNOWN, DispatchObserver, dispatch_labels
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.services import default_exports
 
 DESCRIPTOR = "Lorg/dubborecsys/api/RecommendRequest;"
 
@@ -53,8 +53,8 @@ async def test_every_outcome_reaches_the_observers_with_bounded_labels() -> None
 
 @pytest.mark.asyncio
 async def test_a_handler_that_raises_is_labelled_exception() -> None:
-    from provider.services import RECOMMEND_SPEC
-    from provider.spec import Export
+    from dubbo_recsys.provider.services import RECOMMEND_SPEC
+    from dubbo_recsys.provider.spec import Export
 
     dispatcher = Dispatcher([Export(RECOMMEND_SPEC, Exploding())])
     metrics = ProviderMetrics()

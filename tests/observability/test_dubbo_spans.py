@@ -8,15 +8,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-from provider.client import DubboClient
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.observability.observer import UNKNOWN
-from provider.rest import RestShim, RestShimConfig
-from provider.rest.config import ObservabilityConfig
-from provider.services import default_exports
-from provider.transport import Lifecycle, Server
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.observability.observer import UNKNOWN
+from dubbo_recsys.provider.rest import RestShim, RestShimConfig
+from dubbo_recsys.provider.rest.config import ObservabilityConfig
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.rest.recommenders import pipeline_recommender
 
 

@@ -5,16 +5,16 @@ import grpc
 import httpx
 import pytest
 
-from interfaces.proto import recommend_v1_pb2 as v1_pb2
-from interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.grpc_shim import GrpcShimConfig
-from provider.grpc_shim import run_beside as grpc_beside
-from provider.popular import PopularRecommender
-from provider.rest import RestShim, RestShimConfig
-from provider.services import default_exports
-from provider.transport import Lifecycle, Server
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.proto import recommend_v1_pb2_grpc as v1_grpc
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfig
+from dubbo_recsys.provider.grpc_shim import run_beside as grpc_beside
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.rest import RestShim, RestShimConfig
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle, Server
 
 
 @pytest.mark.asyncio

@@ -6,11 +6,11 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline import Downstream
-from provider.observability import ObservabilityConfigError, Phase, ProviderState, RegistryState
-from provider.observability.metrics import ProviderMetrics
-from provider.popular import PopularRecommender
-from provider.services import default_exports
+from dubbo_recsys.pipeline import Downstream
+from dubbo_recsys.provider.observability import ObservabilityConfigError, Phase, ProviderState, RegistryState
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.services import default_exports
 
 
 def _samples(metrics: ProviderMetrics, name: str) -> dict[tuple, float]:
@@ -39,8 +39,8 @@ async def test_breaker_states_follow_the_downstreams() -> None:
 def test_in_flight_bounds_are_read_when_scraped() -> None:
     from types import SimpleNamespace
 
-    from pipeline import InFlight
-    from provider.observability.sources import admission_of
+    from dubbo_recsys.pipeline import InFlight
+    from dubbo_recsys.provider.observability.sources import admission_of
 
     full, light = InFlight(2), InFlight(0)
     recommender = SimpleNamespace(resources=SimpleNamespace(full_inflight=full, light_inflight=light))

@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import sys
-from provider.observability.tracing import configure_tracing, default_tracer
+from dubbo_recsys.provider.observability.tracing import configure_tracing, default_tracer
 assert configure_tracing(sys.argv[1], service_name="otlp-test") is True
 tracer = default_tracer()
 with tracer.start_as_current_span("recommend") as span:

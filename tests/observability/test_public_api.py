@@ -6,9 +6,9 @@ import logging
 import subprocess
 import sys
 
-import provider.observability as observability
-import provider.rest as rest
-from provider.observability.logs import configure_json_logs, request_id
+import dubbo_recsys.provider.observability as observability
+import dubbo_recsys.provider.rest as rest
+from dubbo_recsys.provider.observability.logs import configure_json_logs, request_id
 
 
 def test_every_public_name_resolves() -> None:
@@ -19,8 +19,8 @@ def test_every_public_name_resolves() -> None:
 
 def test_importing_the_facades_and_the_cli_loads_no_heavy_dependency() -> None:
     code = (
-        "import sys, provider.rest, provider.observability, provider.rest.options, provider.cli;"
-        "provider.cli.build_parser();"
+        "import sys, dubbo_recsys.provider.rest, dubbo_recsys.provider.observability, dubbo_recsys.provider.rest.options, dubbo_recsys.provider.cli;"
+        "dubbo_recsys.provider.cli.build_parser();"
         "heavy = ('fastapi', 'starlette', 'uvicorn', 'jwt', 'prometheus_client', 'opentelemetry', 'pydantic');"
         "print([m for m in sys.modules if m.split('.')[0] in heavy])"
     )

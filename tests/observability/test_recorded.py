@@ -9,11 +9,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from interfaces.recommend import RecommendRequest
-from provider.observability import ObservabilityConfigError, request_id
-from provider.observability.logs import JsonLogFormatter, RequestIdFilter
-from provider.observability.metrics import ProviderMetrics
-from provider.observability.recorded import ObservedRecommender
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.observability import ObservabilityConfigError, request_id
+from dubbo_recsys.provider.observability.logs import JsonLogFormatter, RequestIdFilter
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.observability.recorded import ObservedRecommender
 from tests.rest.recommenders import RaisingRecommender, pipeline_recommender
 
 

@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from pipeline import Downstream
-from provider.observability import ProviderState
-from provider.observability.sources import artifact_versions, breakers_of, versions_of
-from provider.popular import PopularRecommender
+from dubbo_recsys.pipeline import Downstream
+from dubbo_recsys.provider.observability import ProviderState
+from dubbo_recsys.provider.observability.sources import artifact_versions, breakers_of, versions_of
+from dubbo_recsys.provider.popular import PopularRecommender
 from tests.support import require_env
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.build import run_build
-from offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+from dubbo_recsys.offline.build import run_build
+from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
 from tests.support import require_env
 
 SMALL = SyntheticConfig(users=400, items=900, seed=3, mean_interactions=20.0)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from offline.ann import build_index, choose_index, i2i_from_index
+from dubbo_recsys.offline.ann import build_index, choose_index, i2i_from_index
 from tests.offline.artifacts import arrays
 
 

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from offline.build import run_build
-from offline.config import NeighborConfig
-from offline.errors import ArtifactError, BuildConfigError
-from offline.manifest import file_digests, read_manifest, verify_artifacts
+from dubbo_recsys.offline.build import run_build
+from dubbo_recsys.offline.config import NeighborConfig
+from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError
+from dubbo_recsys.offline.manifest import file_digests, read_manifest, verify_artifacts
 from tests.offline.conftest import small_config
 
 REQUIRED = [

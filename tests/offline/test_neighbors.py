@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from offline.config import NeighborConfig
-from offline.neighbors import _blocked_top_k, item_cf, product_row_cost, swing, top_k_rows, user_cf
+from dubbo_recsys.offline.config import NeighborConfig
+from dubbo_recsys.offline.neighbors import _blocked_top_k, item_cf, product_row_cost, swing, top_k_rows, user_cf
 from tests.offline.artifacts import arrays, ids
 
 
@@ -71,7 +71,7 @@ def test_user_cf_matches_formula(seed):
 
 @pytest.mark.parametrize("dense_flops", [10**12, 0])  # the dense and the sparse path
 def test_swing_matches_pairwise_definition(monkeypatch, dense_flops):
-    monkeypatch.setattr("offline.neighbors.DENSE_SWING_FLOPS", dense_flops)
+    monkeypatch.setattr("dubbo_recsys.offline.neighbors.DENSE_SWING_FLOPS", dense_flops)
     x = _random_matrix(5, users=25, items=15, density=0.35)
     dense = x.toarray()
     alpha = 1.0

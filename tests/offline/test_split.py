@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from offline.dataset import Interactions, SourceData
-from offline.split import leave_last_out
+from dubbo_recsys.offline.dataset import Interactions, SourceData
+from dubbo_recsys.offline.split import leave_last_out
 from tests.offline.artifacts import arrays, ids
 
 

@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from offline.config import SyntheticConfig
-from offline.errors import BuildConfigError
-from offline.synthetic import CHUNK, generate
+from dubbo_recsys.offline.config import SyntheticConfig
+from dubbo_recsys.offline.errors import BuildConfigError
+from dubbo_recsys.offline.synthetic import CHUNK, generate
 
 CONFIG = SyntheticConfig(users=CHUNK + 500, items=6_000, seed=21, mean_interactions=25.0)  # two chunks
 

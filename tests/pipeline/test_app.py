@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from provider.app import AppConfigError, PipelineApp, PipelineOptions
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.app import AppConfigError, PipelineApp, PipelineOptions
 from tests.recall.fixtures import write_artifacts
 from tests.support import require_env
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from features.embedded import EmbeddedFeatureStore
-from interfaces.recommend import RecommendRequest
-from pipeline.assemble import Resources, build_recommender, default_pipeline_conf, load_stage_modules
-from pipeline.model import StageKind
-from pipeline.scenes import SceneRecommender
-from pipeline.stages import ConfigError
-from recall import Recall
-from registry.config_center import LocalConfigCenter
-from registry.scene_config import PipelineConf, PipelineStep
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline.assemble import Resources, build_recommender, default_pipeline_conf, load_stage_modules
+from dubbo_recsys.pipeline.model import StageKind
+from dubbo_recsys.pipeline.scenes import SceneRecommender
+from dubbo_recsys.pipeline.stages import ConfigError
+from dubbo_recsys.recall import Recall
+from dubbo_recsys.registry.config_center import LocalConfigCenter
+from dubbo_recsys.registry.scene_config import PipelineConf, PipelineStep
 from tests.recall.fixtures import write_artifacts
 
 

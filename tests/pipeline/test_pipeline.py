@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from pipeline import (
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import (
     Candidate,
     ConfigError,
     DeadlineExceeded,
@@ -185,7 +185,7 @@ async def test_runner_works_when_stepped_eagerly_outside_a_task():
     # provider.transport steps a call from the protocol's data_received callback (start_eagerly) with no
     # Task running: the first stage then has no task to time out in, and the pipeline must still answer
     # and keep its deadline. A loop callback is the same situation.
-    from provider.transport import start_eagerly
+    from dubbo_recsys.provider.transport import start_eagerly
 
     loop = asyncio.get_running_loop()
 

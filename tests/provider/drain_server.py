@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from provider.config import ServerConfig
-from provider.popular import PopularRecommender
-from provider.serve import serve_exports
-from provider.services import default_exports
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.serve import serve_exports
+from dubbo_recsys.provider.services import default_exports
 from tests.provider.probe import probe_export
 
 if __name__ == "__main__":

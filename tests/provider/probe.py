@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from provider.spec import Export, MethodSpec, ServiceSpec
+from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
 
 INTERFACE = "org.dubborecsys.test.Probe"
 PROBE_SPEC = ServiceSpec(

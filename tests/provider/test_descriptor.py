@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provider.descriptor import canonical_type_name, parse_descriptor, to_descriptor, type_descriptor
-from provider.errors import DescriptorError
+from dubbo_recsys.provider.descriptor import canonical_type_name, parse_descriptor, to_descriptor, type_descriptor
+from dubbo_recsys.provider.errors import DescriptorError
 
 
 @pytest.mark.parametrize(

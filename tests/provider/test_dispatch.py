@@ -7,7 +7,7 @@ from typing import ClassVar, List
 
 import pytest
 
-from provider.dispatch import (
+from dubbo_recsys.provider.dispatch import (
     GENERIC_DESCRIPTOR,
     GENERIC_EXCEPTION,
     RUNTIME_EXCEPTION,
@@ -17,9 +17,9 @@ from provider.dispatch import (
     Refused,
     Returned,
 )
-from provider.errors import ServiceSpecError
-from provider.protocol import Status
-from provider.spec import Export, MethodSpec, ServiceSpec
+from dubbo_recsys.provider.errors import ServiceSpecError
+from dubbo_recsys.provider.protocol import Status
+from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
 
 
 @dataclass

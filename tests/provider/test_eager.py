@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from provider.transport import start_eagerly
+from dubbo_recsys.provider.transport import start_eagerly
 
 
 @pytest.mark.asyncio

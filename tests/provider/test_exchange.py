@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 import hessian2
 from hessian2 import Encoder
-from provider.body import decode_invocation, decode_message, decode_result, encode_invocation, supports_response_attachments
-from provider.dispatch import Dispatcher, Invocation
-from provider.errors import BodyError
-from provider.exchange import Exchange
-from provider.popular import PopularRecommender
-from provider.protocol import NEED_DATA, FrameReader, RequestFrame, ResponseFrame
-from provider.services import default_exports
+from dubbo_recsys.provider.body import decode_invocation, decode_message, decode_result, encode_invocation, supports_response_attachments
+from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
+from dubbo_recsys.provider.errors import BodyError
+from dubbo_recsys.provider.exchange import Exchange
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, RequestFrame, ResponseFrame
+from dubbo_recsys.provider.services import default_exports
 
 EXCHANGE = Exchange(Dispatcher(default_exports(PopularRecommender())), 1 << 20)
 SEED = "com.loki.www.infer.DubbogoInferService"

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from hessian2 import JavaGenericObject, JavaObject, Long
-from provider.generic import ArgumentError, generalize, realize
+from dubbo_recsys.provider.generic import ArgumentError, generalize, realize
 
 
 @dataclass

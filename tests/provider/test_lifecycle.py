@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from provider.client import DubboClient
-from provider.errors import ConnectionLostError
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.errors import ConnectionLostError
 from tests.provider.probe import call_probe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,7 +110,7 @@ async def test_drain_timeout_bounds_shutdown():
 @pytest.mark.asyncio
 @pytest.mark.parametrize("workers", ["1", "2"])
 async def test_serve_command(workers):
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--workers", workers)
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", workers)
     try:
         clients = [await DubboClient.connect("127.0.0.1", port) for _ in range(4)]
         for i, client in enumerate(clients):
@@ -130,7 +130,7 @@ async def test_serve_command(workers):
 def call_command(port: int, *argv: str) -> tuple[int, object]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-m", "provider.cli", "call", "--port", str(port), *argv],
+    done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "call", "--port", str(port), *argv],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     return done.returncode, json.loads(done.stdout)
 
@@ -154,7 +154,7 @@ def test_serve_rejects_bad_options():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     for bad in (["--port", "70000"], ["--payload-limit", "0"], ["--workers", "0"], ["--max-inflight", "-1"]):
-        done = subprocess.run([sys.executable, "-m", "provider.cli", "serve", *bad], cwd=REPO, env=env,
+        done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", *bad], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=30)
         assert done.returncode == 2, bad
         assert "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
@@ -171,7 +171,7 @@ async def test_serve_with_grpc_shim(workers):
             raise
         pytest.skip("the grpc extra is not installed")
     lines: list[str] = []
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--grpc-port", "0", "--workers", workers,
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--grpc-port", "0", "--workers", workers,
                        lines=lines)
     try:
         (grpc_line,) = [line for line in lines if line.startswith("listening grpc://")]

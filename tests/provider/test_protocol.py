@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.errors import FrameError
-from provider.protocol import (
+from dubbo_recsys.provider.errors import FrameError
+from dubbo_recsys.provider.protocol import (
     HESSIAN2,
     NEED_DATA,
     ConnectionClosed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import provider
+from dubbo_recsys import provider
 
 
 def test_all_names_resolve():
@@ -13,7 +13,7 @@ def test_all_names_resolve():
 
 
 def test_import_is_cheap():
-    code = ("import sys, provider, provider.cli; provider.cli.build_parser(); "
+    code = ("import sys, dubbo_recsys.provider, dubbo_recsys.provider.cli; dubbo_recsys.provider.cli.build_parser(); "
             "print(sorted(m for m in ('asyncio', 'hessian2', 'grpc') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from provider.errors import ConfigError
-from provider.registration import ADVERTISE_ENV, RegistrationSettings, advertised_host
+from dubbo_recsys.provider.errors import ConfigError
+from dubbo_recsys.provider.registration import ADVERTISE_ENV, RegistrationSettings, advertised_host
 from tests.provider.test_lifecycle import start, stop
 from tests.support import require_env
 
@@ -39,7 +39,7 @@ def test_bad_registry_url_is_a_usage_error():
     from tests.provider.test_lifecycle import REPO
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-m", "provider.cli", "serve", "--registry", "zookeeper://x:1"],
+    done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--registry", "zookeeper://x:1"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
 
@@ -52,7 +52,7 @@ async def test_serve_registers_in_nacos_and_withdraws_on_sigterm():
     addr = require_env("NACOS_ADDR")
     api = OpenApi(addr)
     application = f"provider-test-{os.getpid()}"
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--application", application,
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--application", application,
                        "--registry", f"nacos://{addr}?unregister.wait=0")
     ours = {
         "providers:org.dubborecsys.api.RecommendService:1.0.0:": "recommend",
@@ -91,11 +91,11 @@ async def test_an_unreachable_registry_does_not_hold_the_provider():
 
     started_at = time.monotonic()
     secret = "s3cret-Passw0rd"
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--registry",
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--registry",
                        f"nacos://127.0.0.1:{free_port()}?unregister.wait=0&username=ops&password={secret}")
     try:
         assert time.monotonic() - started_at < 15
-        from provider.client import DubboClient
+        from dubbo_recsys.provider.client import DubboClient
 
         async with await DubboClient.connect("127.0.0.1", port) as client:
             assert await client.echo("com.loki.www.infer.DubbogoInferService", "up") == "up"

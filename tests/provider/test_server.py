@@ -7,23 +7,23 @@ import struct
 import pytest
 import pytest_asyncio
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from interfaces.seed import RecRequest, RecResponse
-from provider.body import decode_message, decode_result, encode_invocation
-from provider.client import DubboClient
-from provider.config import ClientConfig, ServerConfig
-from provider.dispatch import Dispatcher, Invocation
-from provider.errors import RemoteApplicationError, RemoteStatusError
-from provider.popular import PopularRecommender
-from provider.protocol import (
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.seed import RecRequest, RecResponse
+from dubbo_recsys.provider.body import decode_message, decode_result, encode_invocation
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.config import ClientConfig, ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
+from dubbo_recsys.provider.errors import RemoteApplicationError, RemoteStatusError
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.protocol import (
     NEED_DATA,
     FrameReader,
     ResponseFrame,
     encode_heartbeat_request,
     encode_request,
 )
-from provider.services import default_exports
-from provider.transport import Server
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Server
 from tests.provider.probe import INTERFACE as PROBE, call_probe, probe_export
 
 RECOMMEND = "org.dubborecsys.api.RecommendService"
@@ -391,7 +391,7 @@ async def test_idle_connections_are_closed_but_heartbeats_keep_a_client():
 
 @pytest.mark.asyncio
 async def test_lifecycle_hooks_run_in_order():
-    from provider.transport import Lifecycle
+    from dubbo_recsys.provider.transport import Lifecycle
 
     seen = []
 
@@ -415,7 +415,7 @@ async def test_lifecycle_hooks_run_in_order():
 
 @pytest.mark.asyncio
 async def test_client_timeout_leaves_the_connection_usable(served):
-    from provider.errors import RemoteTimeoutError
+    from dubbo_recsys.provider.errors import RemoteTimeoutError
 
     _, client, _ = served
     with pytest.raises(RemoteTimeoutError):
@@ -440,7 +440,7 @@ async def test_client_refuses_an_answer_over_its_payload_limit(served):
 
 @pytest.mark.asyncio
 async def test_a_failing_after_listening_hook_fails_start_and_closes_the_port():
-    from provider.transport import Lifecycle
+    from dubbo_recsys.provider.transport import Lifecycle
 
     ports = []
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provider.cli import build_parser
-from provider.settings import SettingsError, apply, load_file
+from dubbo_recsys.provider.cli import build_parser
+from dubbo_recsys.provider.settings import SettingsError, apply, load_file
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_the_cli_reports_a_bad_file_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from provider.cli import main
+    from dubbo_recsys.provider.cli import main
 
     config = tmp_path / "bad.toml"
     config.write_text("[serve]\nbogus = 1\n")
@@ -69,11 +69,11 @@ def test_the_cli_reports_a_bad_file_and_exits_2(tmp_path: Path, capsys: pytest.C
 
 def test_required_flags_can_come_from_the_file_or_the_environment(tmp_path: Path, monkeypatch,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    import offline.build_command
-    from provider.cli import main
+    from dubbo_recsys.offline import build_command
+    from dubbo_recsys.provider.cli import main
 
     seen: list[argparse.Namespace] = []
-    monkeypatch.setattr(offline.build_command, "run", lambda args: seen.append(args) or 0)
+    monkeypatch.setattr(build_command, "run", lambda args: seen.append(args) or 0)
     config = tmp_path / "recsys.toml"
     config.write_text(f'[build]\nsource = "synthetic"\nout = "{tmp_path / "from-file"}"\n')
     assert main(["--config", str(config), "build"]) == 0

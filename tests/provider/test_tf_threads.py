@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-import provider.serve as serve
-from provider.cli import build_parser
+import dubbo_recsys.provider.serve as serve
+from dubbo_recsys.provider.cli import build_parser
 
 VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 

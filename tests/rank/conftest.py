@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-import rank.stages  # noqa: F401 - fills the pipeline catalog with the rank stages
-from offline.build import run_build
-from offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
-from offline.rank_steps import RankModel, RankModelConfig
-from offline.steps import default_steps
+import dubbo_recsys.rank.stages  # noqa: F401 - fills the pipeline catalog with the rank stages
+from dubbo_recsys.offline.build import run_build
+from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+from dubbo_recsys.offline.rank_steps import RankModel, RankModelConfig
+from dubbo_recsys.offline.steps import default_steps
 
 SMALL = SyntheticConfig(users=300, items=500, seed=5, mean_interactions=20.0)
 RANK = RankModelConfig(dim=8, fm_dim=4, history_len=10, negatives=16, epochs=1, batch_size=256, eval_users=50)
@@ -35,6 +35,6 @@ def small_artifacts(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def resources(small_artifacts):
-    from features.embedded import EmbeddedFeatureStore
+    from dubbo_recsys.features.embedded import EmbeddedFeatureStore
 
     return SimpleNamespace(artifacts=small_artifacts, features=EmbeddedFeatureStore.from_artifacts(small_artifacts))

@@ -7,11 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from features.base import UserFeatures
-from interfaces.recommend import RecommendRequest
-from pipeline import Candidate, Query, StageKind, build_stage
-from rank.base import RankArtifactError, RankArtifacts
-from rank.fusion import FEATURES, FUSION_FILE, FusionModel, _tables, fit_conditional_logit, fusion_features, ndcg_at
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
+from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts
+from dubbo_recsys.rank.fusion import FEATURES, FUSION_FILE, FusionModel, _tables, fit_conditional_logit, fusion_features, ndcg_at
 
 
 def test_conditional_logit_recovers_the_direction_that_picks_the_positive():
@@ -93,10 +93,10 @@ async def test_rank_stage_applies_the_fitted_fusion(resources, small_artifacts, 
 
 
 def test_validation_source_holds_out_each_users_last_training_interaction(tmp_path):
-    from offline.config import BuildConfig, SyntheticConfig
-    from offline.rank_fusion import HeldOutSource
-    from offline.split import leave_last_out
-    from offline.steps import BuildContext, LoadSource
+    from dubbo_recsys.offline.config import BuildConfig, SyntheticConfig
+    from dubbo_recsys.offline.rank_fusion import HeldOutSource
+    from dubbo_recsys.offline.split import leave_last_out
+    from dubbo_recsys.offline.steps import BuildContext, LoadSource
 
     config = BuildConfig(source="synthetic", out=tmp_path / "x", synthetic=SyntheticConfig(users=50, items=80, seed=1))
     outer = BuildContext(config=config, root=tmp_path)

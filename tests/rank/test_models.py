@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from offline.config import SyntheticConfig
-from offline.rank_model import OFFSET, train_rankers
-from offline.rank_steps import RankModelConfig, rank_inputs
-from offline.split import leave_last_out
-from offline.synthetic import generate
-from rank.base import RankArtifacts
-from rank.light import LightModel
-from rank.tf_ranker import DinModel
+from dubbo_recsys.offline.config import SyntheticConfig
+from dubbo_recsys.offline.rank_model import OFFSET, train_rankers
+from dubbo_recsys.offline.rank_steps import RankModelConfig, rank_inputs
+from dubbo_recsys.offline.split import leave_last_out
+from dubbo_recsys.offline.synthetic import generate
+from dubbo_recsys.rank.base import RankArtifacts
+from dubbo_recsys.rank.light import LightModel
+from dubbo_recsys.rank.tf_ranker import DinModel
 
 
 def _example(features):
@@ -78,7 +78,7 @@ def tiny_models():
 def test_numpy_light_rankers_equal_their_training_graph(tiny_models, tmp_path, kind):
     import tensorflow as tf
 
-    from offline.rank_export import save_light
+    from dubbo_recsys.offline.rank_export import save_light
 
     inputs, lr, fm, losses, source = tiny_models
     assert all(np.isfinite(v).all() for v in losses.values())

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from provider.cli import main
+from dubbo_recsys.provider.cli import main
 from tests.support import require_env
 
 
 @pytest.mark.slow
 def test_funnel_beats_recall_and_popularity_on_ml100k():
-    from rank.evaluation import evaluate_rank
+    from dubbo_recsys.rank.evaluation import evaluate_rank
 
     path = require_env("ARTIFACTS_ML100K")
     manifest = json.loads((Path(path) / "manifest.json").read_text())

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from interfaces.recommend import RecommendRequest
-from pipeline import Candidate, Query, StageKind, build_stage
-from rank.base import RankArtifacts, RankConfigError, RankerUnavailable
-from rank.remote import TFServingClient, TFServingConfig, TFServingRanker
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
+from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, RankerUnavailable
+from dubbo_recsys.rank.remote import TFServingClient, TFServingConfig, TFServingRanker
 from tests.rank.prediction_server import PredictionServer
 from tests.support import free_port
 
@@ -117,7 +117,7 @@ def _with_fusion(small_artifacts, resources, root):
     import shutil
     from types import SimpleNamespace
 
-    from rank.fusion import FEATURES, FUSION_FILE
+    from dubbo_recsys.rank.fusion import FEATURES, FUSION_FILE
 
     shutil.copytree(small_artifacts, root)
     weights = {"din": 1.0, "log_recall": 0.7, "log_popularity": 0.3}

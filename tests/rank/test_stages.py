@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.base import ItemFeatures, UserFeatures
-from interfaces.recommend import RecommendRequest
-from pipeline import Candidate, ConfigError, Pipeline, PipelineName, Query, StageKind, build_stage
-from rank.base import RankArtifacts, RankConfigError, with_prior
-from rank.rerank import dpp_order, mmr_order
-from rank.rules import BusinessRules, RuleSet
+from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import Candidate, ConfigError, Pipeline, PipelineName, Query, StageKind, build_stage
+from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, with_prior
+from dubbo_recsys.rank.rerank import dpp_order, mmr_order
+from dubbo_recsys.rank.rules import BusinessRules, RuleSet
 
 
 def _query(user_id: str = "u0", count: int = 10, user: UserFeatures | None = None) -> Query:

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features.base import ItemFeatures, UserFeatures
-from recall.artifacts import ArtifactDir, ItemCatalog, NeighborTable
-from recall.base import Candidates, ChannelKind, RecallConfigError, RecallQuery
-from recall.cold_items import ContentEmbedder, NewItemsChannel
-from recall.hot import HotChannel, HotLists
-from recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel, aggregate
-from recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
+from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.recall.artifacts import ArtifactDir, ItemCatalog, NeighborTable
+from dubbo_recsys.recall.base import Candidates, ChannelKind, RecallConfigError, RecallQuery
+from dubbo_recsys.recall.cold_items import ContentEmbedder, NewItemsChannel
+from dubbo_recsys.recall.hot import HotChannel, HotLists
+from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel, aggregate
+from dubbo_recsys.recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
 from tests.recall.fixtures import CATEGORIES, PER_CATEGORY, USERS_PER_CATEGORY, category_of
 
 
@@ -113,7 +113,7 @@ async def test_hot_is_never_empty_and_prefers_region_then_category(artifacts: Pa
 
 
 def test_hot_lists_refuse_an_empty_global_list(artifacts: Path) -> None:
-    from recall.base import ArtifactError
+    from dubbo_recsys.recall.base import ArtifactError
 
     with pytest.raises(ArtifactError):
         HotLists.from_json({"global": ["nope"]}, ItemCatalog(["a"]))

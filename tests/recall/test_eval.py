@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from features.embedded import EmbeddedFeatureStore
-from recall import ChannelKind, Recall
-from recall import eval_command
-from recall.evaluation import evaluate
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.recall import ChannelKind, Recall
+from dubbo_recsys.recall import eval_command
+from dubbo_recsys.recall.evaluation import evaluate
 from tests.support import require_env
 
 

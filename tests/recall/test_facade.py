@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features.base import ItemFeatures, UserFeatures
-from features.embedded import EmbeddedFeatureStore
-from features.seen import InMemorySeenFilter
-from recall import ArtifactError, ChannelKind, ChannelPolicy, Recall, RecallConfig, RecallConfigError, RecallInputError
+from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.seen import InMemorySeenFilter
+from dubbo_recsys.recall import ArtifactError, ChannelKind, ChannelPolicy, Recall, RecallConfig, RecallConfigError, RecallInputError
 from tests.recall.fixtures import USERS_PER_CATEGORY, category_of
 
 

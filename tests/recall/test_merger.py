@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from features.seen import InMemorySeenFilter
-from recall.artifacts import ItemCatalog
-from recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallInputError, RecallQuery
-from recall.merger import ChannelPolicy, MergeResult, Merger, SeenBloomFilter, fuse
+from dubbo_recsys.features.seen import InMemorySeenFilter
+from dubbo_recsys.recall.artifacts import ItemCatalog
+from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallInputError, RecallQuery
+from dubbo_recsys.recall.merger import ChannelPolicy, MergeResult, Merger, SeenBloomFilter, fuse
 
 QUERY = RecallQuery(user_id="u1")
 

@@ -6,10 +6,10 @@ import uuid
 import numpy as np
 import pytest
 
-from features.seen import InMemorySeenFilter, SeenConfig
-from recall.artifacts import ItemCatalog
-from recall.base import RecallQuery
-from recall.merger import SeenBloomFilter
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
+from dubbo_recsys.recall.artifacts import ItemCatalog
+from dubbo_recsys.recall.base import RecallQuery
+from dubbo_recsys.recall.merger import SeenBloomFilter
 from tests.support import require_env
 
 IDS = [f"item-{i}" for i in range(3000)]
@@ -42,8 +42,8 @@ async def test_in_memory_rows_match_might_contain() -> None:
 
 @pytest.mark.asyncio
 async def test_redis_rows_match_might_contain() -> None:
-    from features.codec import KeyLayout
-    from features.redis import RedisConfig, RedisSeenFilter, close_client
+    from dubbo_recsys.features.codec import KeyLayout
+    from dubbo_recsys.features.redis import RedisConfig, RedisSeenFilter, close_client
 
     url = require_env("REDIS_URL")
     prefix = f"test-{uuid.uuid4().hex[:10]}"

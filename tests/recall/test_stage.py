@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from features.embedded import EmbeddedFeatureStore
-from interfaces.recommend import RecommendRequest
-from pipeline import ConfigError, Pipeline, PipelineName, Query, StageKind, build_stage
-from recall import Recall
-from recall.stage import MultiChannelRecall
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import ConfigError, Pipeline, PipelineName, Query, StageKind, build_stage
+from dubbo_recsys.recall import Recall
+from dubbo_recsys.recall.stage import MultiChannelRecall
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features.base import UserFeatures
-from features.embedded import EmbeddedFeatureStore
-from recall import ChannelKind, ChannelPolicy, Recall, RecallConfig
-from recall.config import DEFAULT_POLICIES
-from recall.tower import UserTower
+from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.recall import ChannelKind, ChannelPolicy, Recall, RecallConfig
+from dubbo_recsys.recall.config import DEFAULT_POLICIES
+from dubbo_recsys.recall.tower import UserTower
 from tests.recall.fixtures import CATEGORIES, DIM
 
 try:
@@ -28,8 +28,8 @@ except ImportError:  # pragma: no cover - CI installs the data extra
         raise
     pytest.skip("the user tower needs TensorFlow (pip install -e .[data])", allow_module_level=True)
 
-from offline.two_tower import OFFSET, TwoTower  # noqa: E402
-from offline.two_tower_export import export_towers  # noqa: E402
+from dubbo_recsys.offline.two_tower import OFFSET, TwoTower  # noqa: E402
+from dubbo_recsys.offline.two_tower_export import export_towers  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from recall.artifacts import NeighborTable, UserItems
-from recall.base import Candidates, RecallQuery
-from recall.neighbors import DENSE_FACTOR, ItemCFChannel, UserCFChannel, aggregate, recency_weights
+from dubbo_recsys.recall.artifacts import NeighborTable, UserItems
+from dubbo_recsys.recall.base import Candidates, RecallQuery
+from dubbo_recsys.recall.neighbors import DENSE_FACTOR, ItemCFChannel, UserCFChannel, aggregate, recency_weights
 
 
 def reference_aggregate(rows: np.ndarray, weights: np.ndarray, k: int) -> Candidates:

@@ -26,7 +26,7 @@ def registered_provider(registry_url: str, application: str, port: int, log_path
     """``serve`` on 127.0.0.1:``port`` registered at ``registry_url`` (which must carry its query string)."""
     with open(log_path, "w") as log:
         provider = subprocess.Popen(
-            [sys.executable, "-m", "provider.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--registry", registry_url + "&register-mode=instance", "--application", application, "--no-console"],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)))
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from registry import ExportedService, NacosRegistry, NacosSettings
-from registry.application import app_metadata, merge_mapping
+from dubbo_recsys.registry import ExportedService, NacosRegistry, NacosSettings
+from dubbo_recsys.registry.application import app_metadata, merge_mapping
 from tests.registry.openapi import OpenApi, wait_for
 from tests.support import require_env
 

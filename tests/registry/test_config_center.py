@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Callable
 import pytest
 import pytest_asyncio
 
-from registry import (
+from dubbo_recsys.registry import (
     LocalConfigCenter,
     NacosConfigCenter,
     NacosSettings,

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-import registry
+from dubbo_recsys import registry
 
 PUBLIC = {
     "Registry", "NoRegistry", "NacosRegistry", "ExportedService", "NacosSettings", "open_registry",
@@ -25,7 +25,7 @@ def test_all_is_the_public_api() -> None:
 
 def test_import_loads_neither_the_sdk_nor_asyncio() -> None:
     code = ("import sys, registry; "
-            "print('v2' in sys.modules, 'registry.nacos' in sys.modules, 'asyncio' in sys.modules)")
+            "print('v2' in sys.modules, 'dubbo_recsys.registry.nacos' in sys.modules, 'asyncio' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.split() == ["False", "False", "False"]
 

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import pytest
 
-from registry import (
+from dubbo_recsys.registry import (
     ExportedService,
     LocalConfigCenter,
     NacosConfigCenter,
@@ -103,7 +103,7 @@ def test_the_server_has_auth_on(auth_nacos: tuple[OwnNacos, Users]) -> None:
 async def test_registers_and_deregisters_with_credentials(auth_nacos: tuple[OwnNacos, Users], tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     server, users = auth_nacos
-    caplog.set_level(logging.DEBUG, logger="registry")
+    caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     api = TokenOpenApi(server.addr, users.admin_token)
     settings = settings_for(url_for(server.addr, users.user, users.password), tmp_path)
     assert (settings.username, settings.password) == (users.user, users.password)  # decoded from the URL
@@ -129,7 +129,7 @@ async def test_registers_and_deregisters_with_credentials(auth_nacos: tuple[OwnN
     finally:
         await registry.close()
     assert await asyncio.to_thread(wait_for, lambda: api.instances(kept_name), lambda h: not h, 5) == []
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("registry")]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("dubbo_recsys.registry")]
     assert_secret_free(users.password, caplog, tmp_path / "sdk")
 
 
@@ -138,7 +138,7 @@ async def test_config_center_reads_and_watches_with_credentials(auth_nacos: tupl
                                                                 tmp_path: Path,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     server, users = auth_nacos
-    caplog.set_level(logging.DEBUG, logger="registry")
+    caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     api = TokenOpenApi(server.addr, users.admin_token)
     data_id = f"scene-{uuid.uuid4().hex[:8]}"
     assert api.publish_config(data_id, "infer", text(seed_style(dataId=data_id, version="v1")))
@@ -160,10 +160,10 @@ async def test_config_center_reads_and_watches_with_credentials(auth_nacos: tupl
 async def test_application_level_records_with_credentials_and_without_permission(
         auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """register-mode=all also writes configs (MetadataInfo, mapping): allowed for the user, refused without a role."""
-    from registry.application import app_metadata
+    from dubbo_recsys.registry.application import app_metadata
 
     server, users = auth_nacos
-    caplog.set_level(logging.DEBUG, logger="registry")
+    caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     api = TokenOpenApi(server.addr, users.admin_token)
     app = f"auth-app-{uuid.uuid4().hex[:6]}"
     service = exported(application=app)
@@ -185,7 +185,7 @@ async def test_application_level_records_with_credentials_and_without_permission
         await registry.register(service)
         await asyncio.sleep(1.5)
         assert not any(registry.registered().values())
-        errors = [r.getMessage() for r in caplog.records if r.name == "registry.nacos" and r.levelno == logging.ERROR]
+        errors = [r.getMessage() for r in caplog.records if r.name == "dubbo_recsys.registry.nacos" and r.levelno == logging.ERROR]
         assert [e for e in errors if "application metadata" in e and "authorization failed" in e], errors
         assert len(errors) == 2, errors  # the interface-level record and the metadata, once each
     finally:
@@ -216,7 +216,7 @@ def credentials(users: Users, case: str) -> tuple[str, str]:
 async def test_refused_registration_is_visible_backs_off_and_does_not_raise(
         case: str, auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     server, users = auth_nacos
-    caplog.set_level(logging.DEBUG, logger="registry")
+    caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     username, password = credentials(users, case)
     api = TokenOpenApi(server.addr, users.admin_token)
     service = exported()
@@ -231,7 +231,7 @@ async def test_refused_registration_is_visible_backs_off_and_does_not_raise(
         assert registry.registered() == {name: False}
         assert api.instances(name) == []
 
-        refusals = [r for r in caplog.records if r.name == "registry.nacos" and "refused registering" in r.getMessage()]
+        refusals = [r for r in caplog.records if r.name == "dubbo_recsys.registry.nacos" and "refused registering" in r.getMessage()]
         errors = [r for r in refusals if r.levelno == logging.ERROR]
         assert len(errors) == 1, [r.getMessage() for r in errors]  # said once, clearly
         assert REFUSALS[case][2] in errors[0].getMessage() and name in errors[0].getMessage()
@@ -252,7 +252,7 @@ async def test_a_refused_record_is_registered_once_permission_is_granted(
         auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The backoff keeps retrying: grant the missing role and the record appears within the backoff delay."""
     server, users = auth_nacos
-    caplog.set_level(logging.INFO, logger="registry")
+    caplog.set_level(logging.INFO, logger="dubbo_recsys.registry")
     user, password = f"late-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     admin_call(server.addr, users.admin_token, "POST", "/v3/auth/user", {"username": user, "password": password})
     api = TokenOpenApi(server.addr, users.admin_token)
@@ -280,7 +280,7 @@ async def test_a_refused_record_is_registered_once_permission_is_granted(
 async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos: tuple[OwnNacos, Users],
                                                           tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     server, users = auth_nacos
-    caplog.set_level(logging.INFO, logger="registry")
+    caplog.set_level(logging.INFO, logger="dubbo_recsys.registry")
     username, password = credentials(users, case)
     api = TokenOpenApi(server.addr, users.admin_token)
     assert api.publish_config("home", "infer", text(seed_style(dataId="home", group="infer", version="in-nacos")))
@@ -294,7 +294,7 @@ async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos:
         assert center.stats.fallbacks == 1
         with pytest.raises(RegistryUnavailableError, match=REFUSALS[case][2]):
             await center.get("elsewhere", "infer")
-        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("registry")]
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("dubbo_recsys.registry")]
         assert len(errors) == 1 and REFUSALS[case][2] in errors[0] and "home" in errors[0], errors
     finally:
         await center.close()
@@ -306,13 +306,13 @@ async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos:
 async def test_serve_with_a_wrong_password_keeps_serving(auth_nacos: tuple[OwnNacos, Users],
                                                          tmp_path: Path) -> None:
     """The whole provider: it serves, says why it is not in Nacos, never prints the password, stops cleanly."""
-    from provider.client import DubboClient
+    from dubbo_recsys.provider.client import DubboClient
     from tests.provider.test_lifecycle import start
 
     server, users = auth_nacos
     wrong = f"{users.password}-wrong"
     url = url_for(server.addr, users.user, wrong)
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--registry", url)
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--registry", url)
     try:
         async with await DubboClient.connect("127.0.0.1", port) as client:
             assert await client.echo("com.loki.www.infer.DubbogoInferService", "up") == "up"

@@ -13,7 +13,7 @@ from typing import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from registry import ExportedService, NacosRegistry, NacosSettings, open_registry, parse_registry_url, withdraw
+from dubbo_recsys.registry import ExportedService, NacosRegistry, NacosSettings, open_registry, parse_registry_url, withdraw
 from tests.registry.openapi import OpenApi, wait_for
 from tests.registry.server import OwnNacos
 from tests.support import require_env

@@ -37,7 +37,7 @@ def test_open_api_config_round_trip(api: OpenApi) -> None:
 
 @pytest.mark.asyncio
 async def test_sdk_grpc_instance_lives_with_its_connection(api: OpenApi, tmp_path) -> None:
-    from registry._sdk import naming_client_config, nacos_sdk
+    from dubbo_recsys.registry._sdk import naming_client_config, nacos_sdk
 
     sdk = nacos_sdk()
     config = naming_client_config(require_env("NACOS_ADDR"), namespace="", username="", password="",

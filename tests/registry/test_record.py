@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry import ExportedService, ServiceRecordError, instance_metadata, provider_url, service_name
+from dubbo_recsys.registry import ExportedService, ServiceRecordError, instance_metadata, provider_url, service_name
 
 
 def make(**overrides: object) -> ExportedService:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from provider.cli import COMMANDS, main
+from dubbo_recsys.provider.cli import COMMANDS, main
 from tests.registry.scenes import SEED_STYLE, seed_style, text
 
 
 def test_listed_in_the_cli() -> None:
-    assert COMMANDS["scene-check"][0] == "registry.scene_check"
+    assert COMMANDS["scene-check"][0] == "dubbo_recsys.registry.scene_check"
 
 
 def test_valid_and_invalid_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import SceneConfig, SceneConfigError, parse_scene_config
-from registry.scene_config import ModelType, StepKind
+from dubbo_recsys.registry import SceneConfig, SceneConfigError, parse_scene_config
+from dubbo_recsys.registry.scene_config import ModelType, StepKind
 from tests.registry.scenes import SEED_STYLE, seed_style, text
 
 

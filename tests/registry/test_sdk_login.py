@@ -28,7 +28,7 @@ def sdk() -> Any:
         if os.environ.get("CI"):
             pytest.fail("the nacos extra is not installed")
         pytest.skip("the nacos extra is not installed")
-    from registry._sdk import nacos_sdk
+    from dubbo_recsys.registry._sdk import nacos_sdk
 
     return nacos_sdk()
 
@@ -78,7 +78,7 @@ def auth_client(sdk: Any, addr: str, password: str, work_dir: Path) -> Any:
     from v2.nacos.transport.auth_client import AuthClient
     from v2.nacos.transport.http_agent import HttpAgent
 
-    from registry._sdk import client_config
+    from dubbo_recsys.registry._sdk import client_config
 
     config = client_config(addr, namespace="", username="recsys", password=password, work_dir=work_dir)
     logger = logging.getLogger("test-sdk-login")
@@ -107,7 +107,7 @@ async def test_a_refused_login_is_the_sdk_error_auth_problem_names(
         sdk: Any, login_server: LoginServer, tmp_path: Path) -> None:
     from v2.nacos.common.nacos_exception import NacosException
 
-    from registry._sdk import auth_problem
+    from dubbo_recsys.registry._sdk import auth_problem
 
     login_server.status = 403
     client = auth_client(sdk, login_server.addr, "wrong", tmp_path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry import NacosSettings, RegistryError, RegistryURLError, parse_registry_url
+from dubbo_recsys.registry import NacosSettings, RegistryError, RegistryURLError, parse_registry_url
 
 
 @pytest.mark.parametrize("text", [None, "", "  ", "none", "NONE", "N/A", "direct"])
@@ -85,7 +85,7 @@ def test_settings_validate_directly() -> None:
 
 
 def test_redact_registry_url_for_logs() -> None:
-    from registry import redact_registry_url
+    from dubbo_recsys.registry import redact_registry_url
 
     assert redact_registry_url("nacos://h:1?username=u&password=p%26ss&group=g") == (
         "nacos://h:1?username=u&password=***&group=g")

@@ -7,11 +7,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from provider.observability.metrics import ProviderMetrics
-from provider.observability.state import Phase, ProviderState
-from provider.popular import PopularRecommender
-from provider.rest import JwtConfig, RestShimConfig, RestUser, build_app
-from provider.services import default_exports
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.observability.state import Phase, ProviderState
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.rest import JwtConfig, RestShimConfig, RestUser, build_app
+from dubbo_recsys.provider.services import default_exports
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 USERS = (RestUser("alice", "alice-password", "admin"), RestUser("bob", "bob-password", "user"))

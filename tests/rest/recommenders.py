@@ -1,8 +1,8 @@
 """Recommenders for the REST and observability tests: a real two-stage pipeline, and a broken one."""
 from __future__ import annotations
 
-from interfaces.recommend import RecommendRequest, RecommendResponse
-from pipeline import Candidate, Pipeline, PipelineName, Query, ResilientRecommender, Stage, StageKind
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+from dubbo_recsys.pipeline import Candidate, Pipeline, PipelineName, Query, ResilientRecommender, Stage, StageKind
 
 
 class FixedRecall(Stage, kind=StageKind.RECALL, names=("rest_test_fixed",)):

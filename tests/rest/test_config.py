@@ -5,9 +5,9 @@ import argparse
 
 import pytest
 
-from provider.observability import ObservabilityConfigError
-from provider.rest import JwtConfig, RestShimConfig, RestShimConfigError, RestUser, parse_users
-from provider.rest import options
+from dubbo_recsys.provider.observability import ObservabilityConfigError
+from dubbo_recsys.provider.rest import JwtConfig, RestShimConfig, RestShimConfigError, RestUser, parse_users
+from dubbo_recsys.provider.rest import options
 
 SECRET = "x" * 32
 

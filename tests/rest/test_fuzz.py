@@ -8,9 +8,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provider.observability.metrics import ProviderMetrics
-from provider.popular import PopularRecommender
-from provider.rest import RestShimConfig, build_app
+from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.rest import RestShimConfig, build_app
 from tests.rest.conftest import JWT
 
 JSON = st.recursive(

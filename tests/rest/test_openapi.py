@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from provider.rest import RestShimConfig
+from dubbo_recsys.provider.rest import RestShimConfig
 
 
 @pytest.mark.asyncio

@@ -22,7 +22,7 @@ def test_explain_console_and_metrics_over_the_real_funnel() -> None:
     for name in ("DUBBO_RECSYS_JWT_SECRET", "DUBBO_RECSYS_SCENES", "REDIS_URL"):
         env.pop(name, None)  # embedded features, default scene
     process = subprocess.Popen(
-        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
          "--artifacts", artifacts, "--budget-ms", "5000", "--trace-every", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
     )

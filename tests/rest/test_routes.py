@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from provider.observability.state import Phase
-from provider.rest import RestShimConfig
+from dubbo_recsys.provider.observability.state import Phase
+from dubbo_recsys.provider.rest import RestShimConfig
 from tests.rest.recommenders import RaisingRecommender, ThriftyRecommender, pipeline_recommender
 
 
@@ -162,8 +162,8 @@ async def test_the_span_of_a_rest_call_carries_the_callers_request_id() -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from provider.observability.metrics import ProviderMetrics
-    from provider.rest import build_app
+    from dubbo_recsys.provider.observability.metrics import ProviderMetrics
+    from dubbo_recsys.provider.rest import build_app
 
     exporter = InMemorySpanExporter()
     tracing = TracerProvider()

@@ -12,14 +12,14 @@ import threading
 import httpx
 import pytest
 
-from interfaces.recommend import INTERFACE, VERSION, RecommendRequest
-from provider.client import DubboClient
-from provider.config import ServerConfig
-from provider.dispatch import Dispatcher
-from provider.popular import PopularRecommender
-from provider.rest import RestShim, RestShimConfig, RestShimError, RestShimStartError
-from provider.services import default_exports
-from provider.transport import Lifecycle, Server
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.config import ServerConfig
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.rest import RestShim, RestShimConfig, RestShimError, RestShimStartError
+from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.transport import Lifecycle, Server
 
 REQUEST_TYPE = "org.dubborecsys.api.RecommendRequest"
 
@@ -120,7 +120,7 @@ def test_serve_with_rest_port_serves_http_logs_json_and_stops_on_sigterm() -> No
     for name in ("DUBBO_RECSYS_JWT_SECRET", "DUBBO_RECSYS_ARTIFACTS", "DUBBO_RECSYS_SCENES"):
         env.pop(name, None)  # the popularity list: nothing to load
     process = subprocess.Popen(
-        [sys.executable, "-m", "provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
          "--json-logs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )

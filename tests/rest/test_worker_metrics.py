@@ -13,9 +13,9 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from interfaces.recommend import RecommendRequest
-from provider.client import DubboClient
-from provider.observability.workers import merge_expositions
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.provider.client import DubboClient
+from dubbo_recsys.provider.observability.workers import merge_expositions
 from tests.provider.test_lifecycle import start, stop
 from tests.support import free_port
 
@@ -34,7 +34,7 @@ def _scrape(port: int) -> str:
 @pytest.mark.asyncio
 async def test_metrics_of_every_worker_in_one_scrape():
     rest_port = free_port()
-    proc, port = start("-m", "provider.cli", "serve", "--port", "0", "--workers", "2", "--rest-port", str(rest_port))
+    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", "2", "--rest-port", str(rest_port))
     try:
         for i in range(CALLS):  # a fresh connection each time: SO_REUSEPORT spreads connections, not calls
             async with await DubboClient.connect("127.0.0.1", port) as client:
