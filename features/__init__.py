@@ -14,6 +14,7 @@ Error tree (every error the package raises)::
      +-- ArtifactError          missing file, unsupported format, bad line (file:line)
      +-- RedisStoreError        Redis unreachable, timed out, or answered oddly (features.redis)
 """
+
 from dubbo_recsys.features.artifacts import ArtifactError, ArtifactFeatures
 from dubbo_recsys.features.base import FeatureStore, FeatureStoreError, ItemFeatures, SeenFilter, UserFeatures
 from dubbo_recsys.features.bloom import BloomSpec

@@ -8,12 +8,14 @@ A bad line is a ``FeatureStoreError`` naming the file and line number: a broken
 build must be loud at load time, not a silent hole in recommendations later.
 This module does not pack values or talk to any backend.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 from dubbo_recsys.features.codec import FeatureCodecError, item_from_record, user_from_record
@@ -38,7 +40,7 @@ class ArtifactFeatures:
     manifest: dict[str, Any]
 
     @classmethod
-    def open(cls, root: str | Path) -> "ArtifactFeatures":
+    def open(cls, root: str | Path) -> ArtifactFeatures:
         path = Path(root)
         if not path.is_dir():
             raise ArtifactError(f"artifact directory {path} does not exist")

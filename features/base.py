@@ -5,10 +5,12 @@ on a real Redis); both are loaded from one artifact directory (see
 ``offline/ARTIFACTS.md``). A missing entity is ``None``, never an exception: new
 users and new items are the normal cold-start case, not an error.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol
 
 
 class FeatureStoreError(Exception):

@@ -17,13 +17,14 @@ of byte ``b // 8`` (most significant first), which is how Redis numbers bits
 for SETBIT/GETBIT/BITFIELD, so both backends hold the same bytes. The hash is
 stable across processes and languages; Python's ``hash()`` would not be.
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from dubbo_recsys.features.base import FeatureStoreError
 
@@ -45,7 +46,7 @@ class BloomSpec:
             raise FeatureStoreError(f"Bloom filter hashes must be in [1, 32], got {self.hashes}")
 
     @classmethod
-    def for_capacity(cls, expected_items: int, fp_rate: float) -> "BloomSpec":
+    def for_capacity(cls, expected_items: int, fp_rate: float) -> BloomSpec:
         if isinstance(expected_items, bool) or not isinstance(expected_items, int) or expected_items < 1:
             raise FeatureStoreError(f"expected_items must be a positive int, got {expected_items!r}")
         if not 0.0 < fp_rate < 1.0:

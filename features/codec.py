@@ -27,14 +27,16 @@ Key layout in Redis (``prefix`` defaults to ``recsys``; ``v1`` is the format)::
 A new format gets a new version segment, so old and new readers never misread
 each other's values. This module does not talk to Redis or read files.
 """
+
 from __future__ import annotations
 
 import enum
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 
@@ -129,8 +131,15 @@ def user_from_row(row: Any) -> UserFeatures:
 
 
 def item_to_row(item: ItemFeatures) -> list[Any]:
-    return [item.item_id, item.category, list(item.categories), item.author, item.region,
-            float(item.popularity), dict(item.attrs)]
+    return [
+        item.item_id,
+        item.category,
+        list(item.categories),
+        item.author,
+        item.region,
+        float(item.popularity),
+        dict(item.attrs),
+    ]
 
 
 def item_from_row(row: Any) -> ItemFeatures:
@@ -138,10 +147,18 @@ def item_from_row(row: Any) -> ItemFeatures:
     200 items per request), anything else goes through the field-by-field checks."""
     if type(row) is list and len(row) == 7:
         item_id, category, categories, author, region, popularity, attrs = row
-        if (type(item_id) is str and type(category) is str and type(author) is str and type(region) is str
-                and type(popularity) is float and math.isfinite(popularity)
-                and type(categories) is list and all(type(c) is str for c in categories)
-                and type(attrs) is dict and all(type(k) is str and type(v) is str for k, v in attrs.items())):
+        if (
+            type(item_id) is str
+            and type(category) is str
+            and type(author) is str
+            and type(region) is str
+            and type(popularity) is float
+            and math.isfinite(popularity)
+            and type(categories) is list
+            and all(type(c) is str for c in categories)
+            and type(attrs) is dict
+            and all(type(k) is str and type(v) is str for k, v in attrs.items())
+        ):
             return ItemFeatures(item_id, category, tuple(categories), author, region, popularity, attrs)
     return _item_from_row_checked(row)
 
@@ -257,12 +274,15 @@ def check_ids(ids: Any, what: str) -> list[str]:
 
 def meta_value(manifest: Mapping[str, Any], users: int, items: int, loaded_at: str) -> bytes:
     """The JSON kept at ``{prefix}:v1:meta`` so an operator can see what a Redis holds."""
-    return json.dumps({
-        "format": FORMAT_VERSION,
-        "artifact": manifest.get("name"),
-        "version": manifest.get("version"),
-        "built_at": manifest.get("built_at"),
-        "loaded_at": loaded_at,
-        "users": users,
-        "items": items,
-    }, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "format": FORMAT_VERSION,
+            "artifact": manifest.get("name"),
+            "version": manifest.get("version"),
+            "built_at": manifest.get("built_at"),
+            "loaded_at": loaded_at,
+            "users": users,
+            "items": items,
+        },
+        separators=(",", ":"),
+    ).encode()

@@ -13,6 +13,7 @@ features loaded beforehand (``dubbo-recsys load``) and checks, when opened, that
 Redis answers and holds a completed load under the prefix, so a wrong URL or an
 empty Redis fails at startup instead of on the first request.
 """
+
 from __future__ import annotations
 
 import enum
@@ -36,7 +37,7 @@ class FeatureBackend(enum.Enum):
 class FeaturesConfig:
     backend: FeatureBackend = FeatureBackend.EMBEDDED
     artifacts: Path | None = None  # the embedded backend's source
-    redis: "RedisConfig | None" = None  # the Redis backend's connection; default RedisConfig() when None
+    redis: RedisConfig | None = None  # the Redis backend's connection; default RedisConfig() when None
     seen: SeenConfig = field(default_factory=SeenConfig)
     require_loaded: bool = True  # Redis backend: refuse to start when the meta key is missing
 
@@ -69,8 +70,9 @@ async def open_features(config: FeaturesConfig) -> Features:
         from dubbo_recsys.features.seen import InMemorySeenFilter
 
         assert config.artifacts is not None  # checked by FeaturesConfig
-        return Features(EmbeddedFeatureStore.from_artifacts(config.artifacts),
-                        InMemorySeenFilter(config.seen), config.backend)
+        return Features(
+            EmbeddedFeatureStore.from_artifacts(config.artifacts), InMemorySeenFilter(config.seen), config.backend
+        )
 
     from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client
 

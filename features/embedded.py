@@ -20,17 +20,25 @@ dataclasses and the store holds no Python objects per entity.
 What it does not do: it never changes after loading (reload = build a new store
 and swap it), and it does no I/O after ``from_artifacts``.
 """
+
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dubbo_recsys.features.artifacts import ArtifactFeatures
 from dubbo_recsys.features.base import ItemFeatures, UserFeatures
 from dubbo_recsys.features.codec import (
-    Encoding, RowCodec, check_ids, item_from_row, item_to_row, row_codec, user_from_row,
+    Encoding,
+    RowCodec,
+    check_ids,
+    item_from_row,
+    item_to_row,
+    row_codec,
+    user_from_row,
     user_to_row,
 )
 
@@ -52,10 +60,17 @@ _CODEC = row_codec(_private_encoding())
 class PackedTable(Generic[T]):
     """Immutable id -> packed row table; ``get`` decodes on demand."""
 
-    __slots__ = ("_data", "_offsets", "_hashes", "_rows", "_decode", "_hash", "_codec")
+    __slots__ = ("_codec", "_data", "_decode", "_hash", "_hashes", "_offsets", "_rows")
 
-    def __init__(self, data: bytearray, offsets: array[int], ids_hashes: array[int], decode: Callable[[Any], T],
-                 key_hash: Callable[[str], int] = hash, codec: RowCodec = _CODEC) -> None:
+    def __init__(
+        self,
+        data: bytearray,
+        offsets: array[int],
+        ids_hashes: array[int],
+        decode: Callable[[Any], T],
+        key_hash: Callable[[str], int] = hash,
+        codec: RowCodec = _CODEC,
+    ) -> None:
         order = sorted(range(len(ids_hashes)), key=ids_hashes.__getitem__)
         self._data = data
         self._offsets = offsets
@@ -66,9 +81,14 @@ class PackedTable(Generic[T]):
         self._codec = codec
 
     @classmethod
-    def build(cls, entities: Iterable[Any], to_row: Callable[[Any], list[Any]],
-              decode: Callable[[Any], T], key_hash: Callable[[str], int] = hash,
-              codec: RowCodec = _CODEC) -> "PackedTable[T]":
+    def build(
+        cls,
+        entities: Iterable[Any],
+        to_row: Callable[[Any], list[Any]],
+        decode: Callable[[Any], T],
+        key_hash: Callable[[str], int] = hash,
+        codec: RowCodec = _CODEC,
+    ) -> PackedTable[T]:
         """Pack ``entities`` in order; ``key_hash`` and ``codec`` are replaceable for tests."""
         data = bytearray()
         offsets = array("Q", [0])
@@ -86,8 +106,12 @@ class PackedTable(Generic[T]):
     @property
     def nbytes(self) -> int:
         """Bytes held by the packed data and the index arrays (not the Python object headers)."""
-        return (len(self._data) + self._offsets.itemsize * len(self._offsets)
-                + self._hashes.itemsize * len(self._hashes) + self._rows.itemsize * len(self._rows))
+        return (
+            len(self._data)
+            + self._offsets.itemsize * len(self._offsets)
+            + self._hashes.itemsize * len(self._hashes)
+            + self._rows.itemsize * len(self._rows)
+        )
 
     def get(self, entity_id: str) -> T | None:
         return self.get_many([entity_id])[0]
@@ -108,7 +132,7 @@ class PackedTable(Generic[T]):
             best_row, best = -1, None
             while i < size and hashes[i] == target:
                 row = rows[i]
-                value = decode_bytes(data[offsets[row]:offsets[row + 1]])
+                value = decode_bytes(data[offsets[row] : offsets[row + 1]])
                 if row > best_row and type(value) is list and value and value[0] == entity_id:
                     best_row, best = row, value
                 i += 1
@@ -124,7 +148,7 @@ class EmbeddedFeatureStore:
         self._items = items
 
     @classmethod
-    def from_artifacts(cls, root: str | Path) -> "EmbeddedFeatureStore":
+    def from_artifacts(cls, root: str | Path) -> EmbeddedFeatureStore:
         """Stream ``features/users.jsonl`` and ``features/items.jsonl`` into packed tables.
 
         Raises ``ArtifactError`` (a ``FeatureStoreError``) naming the file and line of a bad record.
@@ -135,10 +159,11 @@ class EmbeddedFeatureStore:
         return cls(users, items)
 
     @classmethod
-    def from_features(cls, users: Iterable[UserFeatures], items: Iterable[ItemFeatures]) -> "EmbeddedFeatureStore":
+    def from_features(cls, users: Iterable[UserFeatures], items: Iterable[ItemFeatures]) -> EmbeddedFeatureStore:
         """A store over features already in memory (tests, small demos)."""
-        return cls(PackedTable.build(users, user_to_row, user_from_row),
-                   PackedTable.build(items, item_to_row, item_from_row))
+        return cls(
+            PackedTable.build(users, user_to_row, user_from_row), PackedTable.build(items, item_to_row, item_from_row)
+        )
 
     @property
     def counts(self) -> tuple[int, int]:
@@ -157,4 +182,3 @@ class EmbeddedFeatureStore:
 
     async def close(self) -> None:
         """Nothing to release; present for the ``FeatureStore`` protocol."""
-

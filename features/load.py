@@ -13,19 +13,27 @@ Loading over an earlier load replaces the values of the ids it holds; ids that
 are no longer in the artifact keep their old value until their TTL runs out.
 This module is imported by ``dubbo-recsys --help``: redis is imported in ``run``.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, TextIO
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from dubbo_recsys.features.artifacts import ArtifactFeatures
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.codec import (
-    DEFAULT_PREFIX, Encoding, KeyLayout, item_to_row, meta_value, row_codec, user_to_row,
+    DEFAULT_PREFIX,
+    Encoding,
+    KeyLayout,
+    item_to_row,
+    meta_value,
+    row_codec,
+    user_to_row,
 )
 
 DEFAULT_TTL = 7 * 24 * 3600
@@ -57,9 +65,15 @@ class _Progress:
         print(f"{what}: {count} loaded ({rate:,.0f}/s){' done' if final else ''}", file=self._stream, flush=True)
 
 
-async def load_artifacts(artifact: ArtifactFeatures, client: Any, layout: KeyLayout, *,
-                         ttl: int | None = DEFAULT_TTL, batch_size: int = DEFAULT_BATCH,
-                         progress: TextIO | None = None) -> LoadReport:
+async def load_artifacts(
+    artifact: ArtifactFeatures,
+    client: Any,
+    layout: KeyLayout,
+    *,
+    ttl: int | None = DEFAULT_TTL,
+    batch_size: int = DEFAULT_BATCH,
+    progress: TextIO | None = None,
+) -> LoadReport:
     """Write every user and item of ``artifact`` under ``layout``; returns the counts.
 
     ``client`` is a ``redis.asyncio.Redis``. Raises ``FeatureStoreError`` for a
@@ -74,8 +88,9 @@ async def load_artifacts(artifact: ArtifactFeatures, client: Any, layout: KeyLay
     codec = row_codec(Encoding.MSGPACK)
     started = time.monotonic()
 
-    async def write(name: str, entities: Iterable[Any], key: Callable[[str], str],
-                    to_row: Callable[[Any], list[Any]]) -> int:
+    async def write(
+        name: str, entities: Iterable[Any], key: Callable[[str], str], to_row: Callable[[Any], list[Any]]
+    ) -> int:
         meter = _Progress(progress)
         count = 0
         batch: list[tuple[str, bytes]] = []
@@ -103,20 +118,30 @@ async def load_artifacts(artifact: ArtifactFeatures, client: Any, layout: KeyLay
 
     users = await write("users", artifact.users(), layout.user, user_to_row)
     items = await write("items", artifact.items(), layout.item, item_to_row)
-    loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
     with redis_errors("SET meta"):
         await client.set(layout.meta(), meta_value(artifact.manifest, users, items, loaded_at), ex=ttl)
     return LoadReport(users, items, time.monotonic() - started)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--artifacts", required=True, metavar="DIR", help="artifact directory from `dubbo-recsys build`")
+    parser.add_argument(
+        "--artifacts", required=True, metavar="DIR", help="artifact directory from `dubbo-recsys build`"
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", metavar="URL", help="redis://host:port/db")
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="key prefix (default: %(default)s)")
-    parser.add_argument("--ttl", type=int, default=DEFAULT_TTL,
-                        help="seconds before loaded keys expire; 0 = never (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
-                        help="SET commands per pipeline round trip (default: %(default)s)")
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=DEFAULT_TTL,
+        help="seconds before loaded keys expire; 0 = never (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH,
+        help="SET commands per pipeline round trip (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -131,7 +156,11 @@ def run(args: argparse.Namespace) -> int:
         client = config.client()
         try:
             return await load_artifacts(
-                artifact, client, config.layout, ttl=args.ttl or None, batch_size=args.batch_size,
+                artifact,
+                client,
+                config.layout,
+                ttl=args.ttl or None,
+                batch_size=args.batch_size,
                 progress=None if args.quiet else sys.stderr,
             )
         finally:
@@ -148,6 +177,5 @@ def run(args: argparse.Namespace) -> int:
     except FeatureStoreError as exc:
         print(f"dubbo-recsys load: {exc}", file=sys.stderr)
         return 1
-    print(f"loaded {report.users} users and {report.items} items under {args.prefix}:v1: "
-          f"in {report.seconds:.1f}s")
+    print(f"loaded {report.users} users and {report.items} items under {args.prefix}:v1: in {report.seconds:.1f}s")
     return 0

@@ -24,14 +24,15 @@ bounded (``RedisConfig.retries``, no backoff) so an outage fails fast.
 What it does not do: write features (``features.load`` does), cluster routing,
 or local caching.
 """
+
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -41,7 +42,13 @@ from redis.exceptions import RedisError
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits
 from dubbo_recsys.features.codec import (
-    DEFAULT_PREFIX, Encoding, FeatureCodecError, KeyLayout, check_ids, item_from_row, row_codec,
+    DEFAULT_PREFIX,
+    Encoding,
+    FeatureCodecError,
+    KeyLayout,
+    check_ids,
+    item_from_row,
+    row_codec,
     user_from_row,
 )
 from dubbo_recsys.features.seen import SeenConfig
@@ -124,14 +131,14 @@ class HiredisPackingConnection(aioredis.Connection):
 
     def pack_command(self, *args: Any) -> list[bytes]:
         head = args[0]
-        if isinstance(head, str) and " " in head:  # "CONFIG GET" -> two arguments, as redis-py does
-            args = (*head.split(), *args[1:])
-        elif isinstance(head, bytes) and b" " in head:
+        if (isinstance(head, str) and " " in head) or (
+            isinstance(head, bytes) and b" " in head
+        ):  # "CONFIG GET" -> two arguments, as redis-py does
             args = (*head.split(), *args[1:])
         if _hiredis_pack is not None:
             try:
                 return [_hiredis_pack(args)]
-            except Exception:  # noqa: S110 - redis-py's packer below raises its own, clearer error
+            except Exception:
                 pass
         packed: list[bytes] = super().pack_command(*args)
         return packed
@@ -151,7 +158,7 @@ def redis_errors(operation: str) -> Iterator[None]:
         yield
     except FeatureStoreError:
         raise
-    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RedisError, OSError) as exc:
         raise RedisStoreError(f"redis {operation} failed: {type(exc).__name__}: {exc}") from exc
 
 
@@ -171,7 +178,7 @@ class RedisFeatureStore:
         self._codec = row_codec(Encoding.MSGPACK)
 
     @classmethod
-    def from_config(cls, config: RedisConfig) -> "RedisFeatureStore":
+    def from_config(cls, config: RedisConfig) -> RedisFeatureStore:
         return cls(config.client(), config.layout, owns_client=True)
 
     async def users(self, user_ids: Sequence[str]) -> list[UserFeatures | None]:
@@ -182,8 +189,9 @@ class RedisFeatureStore:
         ids = check_ids(item_ids, "item_ids")
         return await self._mget(ids, self._layout.item(""), item_from_row, lambda i: i.item_id)
 
-    async def _mget(self, ids: list[str], key: str, from_row: Callable[[Any], T],
-                    id_of: Callable[[T], str]) -> list[T | None]:
+    async def _mget(
+        self, ids: list[str], key: str, from_row: Callable[[Any], T], id_of: Callable[[T], str]
+    ) -> list[T | None]:
         if not ids:
             return []
         keys = [key + i for i in ids]
@@ -193,7 +201,7 @@ class RedisFeatureStore:
             else:  # still one round trip, but no single reply of unbounded size
                 async with self._client.pipeline(transaction=False) as pipe:
                     for start in range(0, len(keys), MGET_CHUNK):
-                        pipe.mget(keys[start:start + MGET_CHUNK])
+                        pipe.mget(keys[start : start + MGET_CHUNK])
                     values = [v for chunk in await pipe.execute() for v in chunk]
         out: list[T | None] = []
         for entity_id, k, value in zip(ids, keys, values):
@@ -235,8 +243,14 @@ class RedisFeatureStore:
 class RedisSeenFilter:
     """``SeenFilter`` as one Redis bit string per user; see the module docstring."""
 
-    def __init__(self, client: aioredis.Redis, layout: KeyLayout = KeyLayout(),
-                 config: SeenConfig = SeenConfig(), *, owns_client: bool = False) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        layout: KeyLayout = KeyLayout(),
+        config: SeenConfig = SeenConfig(),
+        *,
+        owns_client: bool = False,
+    ) -> None:
         self._client = client
         self._layout = layout
         self._config = config
@@ -244,7 +258,7 @@ class RedisSeenFilter:
         self._owns_client = owns_client
 
     @classmethod
-    def from_config(cls, redis_config: RedisConfig, config: SeenConfig = SeenConfig()) -> "RedisSeenFilter":
+    def from_config(cls, redis_config: RedisConfig, config: SeenConfig = SeenConfig()) -> RedisSeenFilter:
         return cls(redis_config.client(), redis_config.layout, config, owns_client=True)
 
     @property

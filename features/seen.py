@@ -10,12 +10,13 @@ direction for a seen filter.
 What it does not do: share state between processes (use Redis for that) or
 survive a restart.
 """
+
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits

@@ -39,6 +39,7 @@ bool, int, long, double, date), ``_text`` (string, binary), ``_containers``
 maps); ``_encoder``/``_decoder`` drive them; ``_model`` binds classes;
 ``_wrappers`` holds the width wrappers; ``_errors`` the error tree.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,11 +54,32 @@ from ._throwable import JavaException, StackTraceElement
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
 
 __all__ = [
-    "dumps", "loads", "Encoder", "Decoder",
-    "JavaObject", "JavaEnum", "JavaGenericObject", "bound_classes",
-    "Long", "Int", "Short", "Byte", "Float", "Double", "Char", "TypedList", "TypedMap",
-    "LocalDateTime", "Instant", "JavaException", "StackTraceElement", "to_generic", "from_generic",
-    "Hessian2Error", "DecodeError", "EncodeError",
+    "Byte",
+    "Char",
+    "DecodeError",
+    "Decoder",
+    "Double",
+    "EncodeError",
+    "Encoder",
+    "Float",
+    "Hessian2Error",
+    "Instant",
+    "Int",
+    "JavaEnum",
+    "JavaException",
+    "JavaGenericObject",
+    "JavaObject",
+    "LocalDateTime",
+    "Long",
+    "Short",
+    "StackTraceElement",
+    "TypedList",
+    "TypedMap",
+    "bound_classes",
+    "dumps",
+    "from_generic",
+    "loads",
+    "to_generic",
 ]
 
 
@@ -73,6 +95,5 @@ def loads(data: bytes, *, classes: ClassesArg = None) -> Any:
     decoder = Decoder(data, classes=classes)
     value = decoder.read()
     if not decoder.at_end():
-        raise DecodeError(f"{len(decoder.data) - decoder.position} trailing byte(s) after the value",
-                          decoder.position)
+        raise DecodeError(f"{len(decoder.data) - decoder.position} trailing byte(s) after the value", decoder.position)
     return value

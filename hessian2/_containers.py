@@ -26,6 +26,7 @@ one stream: Dubbo writes a whole request or response body with one
 Hessian2Output and reads it with one Hessian2Input, neither resetting refs.
 Python's tuples, like lists, are written as ArrayLists and shared by identity.
 """
+
 from __future__ import annotations
 
 from ._scalars import write_int
@@ -45,7 +46,7 @@ def write_type(enc, java_type: str) -> None:
         write_int(enc.buf, index)
 
 
-def list_header(enc, size: int, java_type: "str | None") -> None:
+def list_header(enc, size: int, java_type: str | None) -> None:
     buf = enc.buf
     if java_type is None:
         if size <= 7:

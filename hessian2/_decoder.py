@@ -26,11 +26,13 @@ one runs. The Python version here stays the reference.
 One Decoder is one stream: class definitions, type names and references
 carry over from one ``read()`` to the next, as in Java's Hessian2Input.
 """
+
 from __future__ import annotations
 
 import os
 import struct
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
 
 from . import _containers, _objects, _scalars, _text
 from ._errors import DecodeError
@@ -59,7 +61,7 @@ def _build_table() -> list:
 
 
 _TABLE = _build_table()
-ClassesArg = Optional[Union[Mapping[str, type], Iterable[type]]]
+ClassesArg = Optional[Mapping[str, type] | Iterable[type]]
 
 
 def _classes_map(classes: ClassesArg) -> Mapping[str, type]:
@@ -84,16 +86,16 @@ class Decoder:
     bound by subclassing ``JavaObject``/``JavaEnum``.
     """
 
-    __slots__ = ("data", "pos", "end", "refs", "defs", "types", "depth", "classes")
+    __slots__ = ("classes", "data", "defs", "depth", "end", "pos", "refs", "types")
     max_depth = MAX_DEPTH
 
-    def __init__(self, data: Union[bytes, bytearray, memoryview], *, classes: ClassesArg = None) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview, *, classes: ClassesArg = None) -> None:
         self.data = bytes(data)
         self.pos = 0
         self.end = len(self.data)
-        self.refs: List[Any] = []
-        self.defs: List[_objects.ClassDef] = []
-        self.types: List[str] = []
+        self.refs: list[Any] = []
+        self.defs: list[_objects.ClassDef] = []
+        self.types: list[str] = []
         self.depth = 0
         self.classes = _classes_map(classes)
 
@@ -130,11 +132,11 @@ class Decoder:
         self.pos = pos + 1
         return _TABLE[tag](self, tag)
 
-    def values(self, count: int) -> List[Any]:
+    def values(self, count: int) -> list[Any]:
         """``count`` consecutive values (list elements, object fields)."""
         if count > self.end - self.pos:
             self.fail(f"{count} values announced, only {self.end - self.pos} bytes left", self.pos)
-        out: List[Any] = [None] * count
+        out: list[Any] = [None] * count
         self.fill(out, range(count))
         return out
 
@@ -158,7 +160,7 @@ class Decoder:
             if tag < 0x20:
                 stop = pos + 1 + tag
                 if stop <= end:
-                    raw = data[pos + 1:stop]
+                    raw = data[pos + 1 : stop]
                     if raw.isascii():
                         target[key] = raw.decode("ascii")
                         pos = stop

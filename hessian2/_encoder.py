@@ -28,6 +28,7 @@ benchmarks); the Python writers stay the reference.
 
 Not here: framing, I/O, Dubbo knowledge.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -37,14 +38,14 @@ import functools
 import keyword
 import os
 import struct
-from typing import Any, Callable, Dict, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
 from ._errors import EncodeError
 from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
 from ._objects import begin_object, write_bound, write_generic
-from ._scalars import (INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double,
-                       write_int, write_long)
+from ._scalars import INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double, write_int, write_long
 from ._text import write_bytes, write_str
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
 
@@ -55,14 +56,14 @@ Writer = Callable[["Encoder", Any], None]
 class Encoder:
     """Writes values into one Hessian 2 stream; ``getvalue()`` returns the bytes so far."""
 
-    __slots__ = ("buf", "refs", "_alive", "classdefs", "types", "depth")
+    __slots__ = ("_alive", "buf", "classdefs", "depth", "refs", "types")
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        self.refs: Dict[int, int] = {}   # id(object) -> reference index
-        self._alive: list = []          # keeps referenced objects alive so ids stay unique
-        self.classdefs: Dict[Tuple[str, Tuple[str, ...]], int] = {}
-        self.types: Dict[str, int] = {}
+        self.refs: dict[int, int] = {}  # id(object) -> reference index
+        self._alive: list = []  # keeps referenced objects alive so ids stay unique
+        self.classdefs: dict[tuple[str, tuple[str, ...]], int] = {}
+        self.types: dict[str, int] = {}
         self.depth = 0
 
     def write(self, value: Any) -> None:
@@ -78,7 +79,7 @@ class Encoder:
     # -- helpers used by the family writers
 
     @staticmethod
-    def write_any(enc: "Encoder", value: Any) -> None:
+    def write_any(enc: Encoder, value: Any) -> None:
         kind = type(value)
         writer = _DISPATCH.get(kind)
         if writer is None:
@@ -106,7 +107,7 @@ class Encoder:
         if depth > MAX_DEPTH:
             raise EncodeError(f"value nested deeper than {MAX_DEPTH} levels")
 
-    def plan(self, cls: type) -> "ObjectPlan":
+    def plan(self, cls: type) -> ObjectPlan:
         found = _PLANS.get(cls)
         if found is None:
             found = _PLANS[cls] = ObjectPlan(class_info(cls))
@@ -116,7 +117,7 @@ class Encoder:
 class ObjectPlan:
     """Per-class writers compiled from a ClassInfo's specs, and the generated ``write``."""
 
-    __slots__ = ("java_class", "names", "fields", "key", "write", "pywrite", "native")
+    __slots__ = ("fields", "java_class", "key", "names", "native", "pywrite", "write")
 
     def __init__(self, info: ClassInfo) -> None:
         self.java_class = info.java_class
@@ -126,22 +127,32 @@ class ObjectPlan:
         self.write = self.pywrite = _generate_writer(self, info.specs)
         self.native = None
         if _native is not None:  # the compiled writer, which calls pywrite when switched off
-            self.native = (self.key, self.java_class, self.names,
-                           tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs)),
-                           self.pywrite)
+            self.native = (
+                self.key,
+                self.java_class,
+                self.names,
+                tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs)),
+                self.pywrite,
+            )
             self.write = functools.partial(_native.write_plan, self.native)
 
 
-def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
+def _generate_writer(plan: ObjectPlan, specs: tuple[Spec, ...]) -> Writer:
     """Straight-line Python for one class: no loop, and short ASCII strings, doubles,
     small ints and booleans written without a call (the way dataclasses builds
     ``__init__``). Only our own identifiers and ``repr``-quoted names enter the source.
     """
-    env: Dict[str, Any] = {
-        "begin_object": begin_object, "write_double": write_double, "write_int": write_int,
-        "PACK_MILL": struct.Struct(">Bi").pack, "PACK_DOUBLE": struct.Struct(">Bd").pack,
+    env: dict[str, Any] = {
+        "begin_object": begin_object,
+        "write_double": write_double,
+        "write_int": write_int,
+        "PACK_MILL": struct.Struct(">Bi").pack,
+        "PACK_DOUBLE": struct.Struct(">Bd").pack,
         "EncodeError": EncodeError,
-        "JAVA": plan.java_class, "NAMES": plan.names, "KEY": plan.key, "MAX_DEPTH": MAX_DEPTH,
+        "JAVA": plan.java_class,
+        "NAMES": plan.names,
+        "KEY": plan.key,
+        "MAX_DEPTH": MAX_DEPTH,
     }
     body = []
     for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs)):
@@ -150,52 +161,72 @@ def _generate_writer(plan: ObjectPlan, specs: Tuple[Spec, ...]) -> Writer:
         body += [f"field = {name!r}", f"v = {get}"]
         kind = spec[0]
         if kind == "str":
-            body += ["if type(v) is str and len(v) < 32 and v.isascii():",
-                     "    buf.append(len(v))", "    buf += v.encode()", "else:", f"    W{i}(enc, v)"]
+            body += [
+                "if type(v) is str and len(v) < 32 and v.isascii():",
+                "    buf.append(len(v))",
+                "    buf += v.encode()",
+                "else:",
+                f"    W{i}(enc, v)",
+            ]
         elif kind == "double":  # write_double's rules for the usual fractional score, without a call
-            body += ["if type(v) is float and -2000000.0 < v < 2000000.0 and int(v) != v:",
-                     "    m = int(v * 1000.0)",
-                     "    buf += PACK_MILL(0x5F, m) if 0.001 * m == v else PACK_DOUBLE(0x44, v)",
-                     "elif type(v) is float:", "    write_double(buf, v)", "else:", f"    W{i}(enc, v)"]
+            body += [
+                "if type(v) is float and -2000000.0 < v < 2000000.0 and int(v) != v:",
+                "    m = int(v * 1000.0)",
+                "    buf += PACK_MILL(0x5F, m) if 0.001 * m == v else PACK_DOUBLE(0x44, v)",
+                "elif type(v) is float:",
+                "    write_double(buf, v)",
+                "else:",
+                f"    W{i}(enc, v)",
+            ]
         elif kind == "int":
             body += ["if type(v) is int and -16 <= v <= 47:", "    buf.append(0x90 + v)", "else:", f"    W{i}(enc, v)"]
         elif kind == "bool":
-            body += ["if v is True:", "    buf.append(0x54)", "elif v is False:", "    buf.append(0x46)",
-                     "else:", f"    W{i}(enc, v)"]
+            body += [
+                "if v is True:",
+                "    buf.append(0x54)",
+                "elif v is False:",
+                "    buf.append(0x46)",
+                "else:",
+                f"    W{i}(enc, v)",
+            ]
         else:
             body.append(f"W{i}(enc, v)")
-    lines = ["def write(enc, obj):",
-             "    buf = enc.buf",
-             "    refs = enc.refs",
-             "    ref = refs.get(id(obj))",        # Encoder.seen, inlined
-             "    if ref is not None:",
-             "        buf.append(0x51)",
-             "        write_int(buf, ref)",
-             "        return",
-             "    alive = enc._alive",
-             "    refs[id(obj)] = len(alive)",
-             "    alive.append(obj)",
-             "    index = enc.classdefs.get(KEY)",  # begin_object's common case, inlined
-             "    if index is not None and index <= 15:",
-             "        buf.append(0x60 + index)",
-             "    else:",
-             "        begin_object(enc, JAVA, NAMES, KEY)",
-             "    depth = enc.depth = enc.depth + 1",
-             "    if depth > MAX_DEPTH:",
-             "        enc.enter()",                  # raises the EncodeError
-             "    field = ''",
-             "    try:"]
+    lines = [
+        "def write(enc, obj):",
+        "    buf = enc.buf",
+        "    refs = enc.refs",
+        "    ref = refs.get(id(obj))",  # Encoder.seen, inlined
+        "    if ref is not None:",
+        "        buf.append(0x51)",
+        "        write_int(buf, ref)",
+        "        return",
+        "    alive = enc._alive",
+        "    refs[id(obj)] = len(alive)",
+        "    alive.append(obj)",
+        "    index = enc.classdefs.get(KEY)",  # begin_object's common case, inlined
+        "    if index is not None and index <= 15:",
+        "        buf.append(0x60 + index)",
+        "    else:",
+        "        begin_object(enc, JAVA, NAMES, KEY)",
+        "    depth = enc.depth = enc.depth + 1",
+        "    if depth > MAX_DEPTH:",
+        "        enc.enter()",  # raises the EncodeError
+        "    field = ''",
+        "    try:",
+    ]
     lines += ["        " + line for line in body] or ["        pass"]
-    lines += ["    except EncodeError as exc:",
-              "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
-              "    except AttributeError as exc:",
-              "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
-              "    enc.depth -= 1"]
-    exec("\n".join(lines), env)  # noqa: S102 - source built above from our own plan only
+    lines += [
+        "    except EncodeError as exc:",
+        "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
+        "    except AttributeError as exc:",
+        "        raise EncodeError(f'{JAVA}.{field}: {exc}') from None",
+        "    enc.depth -= 1",
+    ]
+    exec("\n".join(lines), env)
     return env["write"]
 
 
-_PLANS: Dict[type, ObjectPlan] = {}
+_PLANS: dict[type, ObjectPlan] = {}
 _native: Any = None  # hessian2._encspeedups once installed (see _use_speedups)
 
 
@@ -264,20 +295,39 @@ def _date(enc, value):
 def _enum(enc, value):
     java_class = getattr(type(value), "__java_class__", None)
     if not java_class:
-        raise EncodeError(f"{type(value).__qualname__} is not bound to a Java enum: subclass JavaEnum "
-                          "with java_class=\"...\"")
+        raise EncodeError(
+            f'{type(value).__qualname__} is not bound to a Java enum: subclass JavaEnum with java_class="..."'
+        )
     if enc.seen(value):
         return
     begin_object(enc, java_class, ("name",))
     write_str(enc.buf, value.name)
 
 
-_DISPATCH: Dict[type, Writer] = {
-    type(None): _null, bool: _bool, int: _int, Long: _long, Int: _int32, Short: _int32, Byte: _int32,
-    float: _double, Double: _double, Float: _double, str: _str, Char: _str,
-    bytes: _bytes, bytearray: _bytes, memoryview: _bytes,
-    list: _list, tuple: _list, TypedList: _typed_list, set: _set, frozenset: _set,
-    dict: _map, TypedMap: _typed_map, _dt.datetime: _date,
+_DISPATCH: dict[type, Writer] = {
+    type(None): _null,
+    bool: _bool,
+    int: _int,
+    Long: _long,
+    Int: _int32,
+    Short: _int32,
+    Byte: _int32,
+    float: _double,
+    Double: _double,
+    Float: _double,
+    str: _str,
+    Char: _str,
+    bytes: _bytes,
+    bytearray: _bytes,
+    memoryview: _bytes,
+    list: _list,
+    tuple: _list,
+    TypedList: _typed_list,
+    set: _set,
+    frozenset: _set,
+    dict: _map,
+    TypedMap: _typed_map,
+    _dt.datetime: _date,
     JavaGenericObject: write_generic,
 }
 
@@ -300,8 +350,10 @@ def _resolve(kind: type) -> Writer:
                 writer = found
                 break
         else:
-            raise EncodeError(f"cannot write a {kind.__qualname__} as Hessian: no Java meaning "
-                              "(bind it with JavaObject/JavaEnum or convert it first)")
+            raise EncodeError(
+                f"cannot write a {kind.__qualname__} as Hessian: no Java meaning "
+                "(bind it with JavaObject/JavaEnum or convert it first)"
+            )
     _DISPATCH[kind] = writer
     return writer
 
@@ -317,6 +369,7 @@ def _checked_int(low: int, high: int, java: str) -> Writer:
             write_int(enc.buf, value)
         else:
             raise EncodeError(f"expected a Java {java}, got {value!r}")
+
     return write
 
 
@@ -376,15 +429,20 @@ def _typed_of(*kinds: type, what: str) -> Writer:
             enc.write_any(enc, value)
         else:
             raise EncodeError(f"expected {what}, got {type(value).__name__}")
+
     return write
 
 
-_SCALAR_WRITERS: Dict[str, Writer] = {
+_SCALAR_WRITERS: dict[str, Writer] = {
     "int": _checked_int(INT_MIN, INT_MAX, "int"),
     "short": _checked_int(-32768, 32767, "short"),
     "byte": _checked_int(-128, 127, "byte"),
-    "long": _typed_long, "double": _typed_double, "float": _typed_double,
-    "bool": _typed_bool, "str": _typed_str, "char": _typed_char,
+    "long": _typed_long,
+    "double": _typed_double,
+    "float": _typed_double,
+    "bool": _typed_bool,
+    "str": _typed_str,
+    "char": _typed_char,
     "bytes": _typed_of(bytes, bytearray, memoryview, what="bytes"),
     "date": _typed_of(_dt.datetime, what="a datetime"),
     "decimal": _typed_of(decimal.Decimal, what="a Decimal"),
@@ -411,6 +469,7 @@ def compile_spec(spec: Spec) -> Writer:
                 plan.write(enc, value)
             else:
                 checked(enc, value)
+
         return write_object
     if kind == "enum":
         return _typed_of(spec[1], what=spec[1].__qualname__)
@@ -430,6 +489,7 @@ def compile_spec(spec: Spec) -> Writer:
                 write_list(enc, value, None, item)
             else:
                 raise EncodeError(f"expected a list, got {type(value).__name__}")
+
         return write_items
     if kind == "map":
         key = compile_spec(spec[1])
@@ -446,6 +506,7 @@ def compile_spec(spec: Spec) -> Writer:
                 write_map(enc, value, key, val)
             else:
                 raise EncodeError(f"expected a dict, got {type(value).__name__}")
+
         return write_entries
     return Encoder.write_any
 
@@ -454,8 +515,20 @@ def compile_spec(spec: Spec) -> Writer:
 
 # Node codes of _encspeedups.c: what C writes itself for an annotation (the
 # common exact types); anything else goes to the node's Python writer.
-_NODE_CODES = {"any": 0, "int": 1, "short": 2, "byte": 3, "long": 4, "double": 5, "float": 5, "bool": 6,
-               "str": 7, "object": 8, "list": 9, "map": 10}
+_NODE_CODES = {
+    "any": 0,
+    "int": 1,
+    "short": 2,
+    "byte": 3,
+    "long": 4,
+    "double": 5,
+    "float": 5,
+    "bool": 6,
+    "str": 7,
+    "object": 8,
+    "list": 9,
+    "map": 10,
+}
 _OTHER = 11
 
 
@@ -471,8 +544,10 @@ def native_node(spec: Spec) -> tuple:
     elif kind == "list":
         arg = None if spec[1][0] == "any" else native_node(spec[1])
     elif kind == "map":
-        arg = (None if spec[1][0] == "any" else native_node(spec[1]),
-               None if spec[2][0] == "any" else native_node(spec[2]))
+        arg = (
+            None if spec[1][0] == "any" else native_node(spec[1]),
+            None if spec[2][0] == "any" else native_node(spec[2]),
+        )
     return (code, compile_spec(spec), arg)
 
 

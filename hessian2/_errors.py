@@ -11,9 +11,10 @@ because a Dubbo body is opaque bytes and "invalid data" alone would leave the
 reader guessing. ``ValueError`` is a base so callers that only know the
 standard library still catch both.
 """
+
 from __future__ import annotations
 
-__all__ = ["Hessian2Error", "DecodeError", "EncodeError"]
+__all__ = ["DecodeError", "EncodeError", "Hessian2Error"]
 
 
 class Hessian2Error(ValueError):

@@ -15,16 +15,18 @@ class becomes a ``JavaGenericObject``. Unknown keys are ignored, as in Java.
 
 No wire format here; errors are ``EncodeError`` naming the path (``$.items[2]``).
 """
+
 from __future__ import annotations
 
 import enum
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from ._errors import EncodeError
-from ._model import ANY, JavaGenericObject, JavaObject, Spec, _BOUND, class_info, resolve_spec
+from ._model import _BOUND, ANY, JavaGenericObject, JavaObject, Spec, class_info, resolve_spec
 from ._wrappers import Byte, Float, Int, Long, Short
 
-__all__ = ["to_generic", "from_generic"]
+__all__ = ["from_generic", "to_generic"]
 
 _WIDTHS = {"long": Long, "int": Int, "short": Short, "byte": Byte}
 
@@ -54,8 +56,7 @@ def to_generic(value: Any, _depth: int = 0) -> Any:
     return value
 
 
-def from_generic(value: Any, cls: Optional[type] = None, *,
-                 classes: Optional[Mapping[str, type]] = None) -> Any:
+def from_generic(value: Any, cls: type | None = None, *, classes: Mapping[str, type] | None = None) -> Any:
     """A generic map (or list of them) -> bound objects; ``cls`` is the declared type, if known."""
     lookup = _BOUND if classes is None else classes
     spec = resolve_spec(cls) if cls is not None else ANY
@@ -99,8 +100,10 @@ def _convert(value: Any, spec: Spec, lookup: Mapping[str, type], where: str) -> 
         if not isinstance(value, dict):
             raise EncodeError(f"at {where}: expected a map, got {type(value).__name__}")
         key_spec, value_spec = (spec[1], spec[2]) if kind == "map" else (ANY, ANY)
-        return {_convert(k, key_spec, lookup, where): _convert(v, value_spec, lookup, f"{where}[{k!r}]")
-                for k, v in value.items()}
+        return {
+            _convert(k, key_spec, lookup, where): _convert(v, value_spec, lookup, f"{where}[{k!r}]")
+            for k, v in value.items()
+        }
     if kind == "object" or (kind == "any" and isinstance(value, dict)):
         return _object(value, spec[1] if kind == "object" else None, lookup, where)
     if kind == "any" and isinstance(value, (list, tuple)):
@@ -108,7 +111,7 @@ def _convert(value: Any, spec: Spec, lookup: Mapping[str, type], where: str) -> 
     return value
 
 
-def _object(value: Any, declared: Optional[type], lookup: Mapping[str, type], where: str) -> Any:
+def _object(value: Any, declared: type | None, lookup: Mapping[str, type], where: str) -> Any:
     if declared is not None and isinstance(value, declared):
         return value
     if isinstance(value, JavaGenericObject):
@@ -122,9 +125,10 @@ def _object(value: Any, declared: Optional[type], lookup: Mapping[str, type], wh
         cls = declared
     if cls is None:
         if not isinstance(named, str) or not named:
-            raise EncodeError(f"at {where}: a map without a \"class\" key and no declared type")
-        return JavaGenericObject(named, {k: _convert(v, ANY, lookup, f"{where}.{k}")
-                                         for k, v in fields.items() if k != "class"})
+            raise EncodeError(f'at {where}: a map without a "class" key and no declared type')
+        return JavaGenericObject(
+            named, {k: _convert(v, ANY, lookup, f"{where}.{k}") for k, v in fields.items() if k != "class"}
+        )
     info = class_info(cls)
     instance = info.new_instance()
     for name, spec in zip(info.names, info.specs):

@@ -20,6 +20,7 @@ Like Java, BigDecimal and UUID objects are shared by identity. A Java value
 outside Python's range (year 10000, a bad date) is a ``DecodeError``.
 Throwables live in ``_throwable``.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -33,7 +34,7 @@ from ._scalars import UTC
 from ._text import write_str
 from ._wrappers import Long
 
-__all__ = ["LocalDateTime", "Instant"]
+__all__ = ["Instant", "LocalDateTime"]
 
 _JAVA8 = "com.alibaba.com.caucho.hessian.io.java8."
 LOCAL_DATE = _JAVA8 + "LocalDateHandle"
@@ -50,9 +51,8 @@ class LocalDateTime(_dt.datetime):
     __slots__ = ()
 
     @classmethod
-    def of(cls, value: _dt.datetime) -> "LocalDateTime":
-        return cls(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                   value.microsecond)
+    def of(cls, value: _dt.datetime) -> LocalDateTime:
+        return cls(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
 
 
 class Instant(_dt.datetime):
@@ -61,12 +61,13 @@ class Instant(_dt.datetime):
     __slots__ = ()
 
     @classmethod
-    def of(cls, value: _dt.datetime) -> "Instant":
+    def of(cls, value: _dt.datetime) -> Instant:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
-        return cls(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                   value.microsecond, tzinfo=UTC)
+        return cls(
+            value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, tzinfo=UTC
+        )
 
 
 # ---------------------------------------------------------------- writers
@@ -80,6 +81,7 @@ def _write_string_value(java_class: str):
             return
         begin_object(enc, java_class, ("value",))
         write_str(enc.buf, str(value))
+
     return write
 
 
@@ -88,8 +90,11 @@ def _write_date(enc, value: _dt.date) -> None:
 
 
 def _write_time(enc, value: _dt.time) -> None:
-    write_fields(enc, LOCAL_TIME, {"nano": value.microsecond * 1000, "second": value.second,
-                                   "minute": value.minute, "hour": value.hour})
+    write_fields(
+        enc,
+        LOCAL_TIME,
+        {"nano": value.microsecond * 1000, "second": value.second, "minute": value.minute, "hour": value.hour},
+    )
 
 
 def _write_local_date_time(enc, value: _dt.datetime) -> None:
@@ -127,6 +132,7 @@ def _converting_reader(convert):
     The reference slot is taken before the fields are read (Java registers the
     handle object first) and filled with the converted value afterwards.
     """
+
     def factory(dec, definition):
         names = definition.fields
         java_class = definition.name
@@ -143,7 +149,9 @@ def _converting_reader(convert):
                 dec.fail(f"bad {java_class} {fields!r}: {exc}", at)
             dec.refs[index] = result
             return result
+
         return read
+
     return factory
 
 
@@ -175,8 +183,7 @@ def _to_date(fields):
 
 
 def _to_time(fields):
-    return _dt.time(_int(fields, "hour"), _int(fields, "minute"), _int(fields, "second"),
-                    _int(fields, "nano") // 1000)
+    return _dt.time(_int(fields, "hour"), _int(fields, "minute"), _int(fields, "second"), _int(fields, "nano") // 1000)
 
 
 def _to_local_date_time(fields):
@@ -195,12 +202,14 @@ def _to_duration(fields):
     return _dt.timedelta(seconds=_int(fields, "seconds"), microseconds=_int(fields, "nanos") // 1000)
 
 
-SPECIAL_READERS.update({
-    "java.math.BigDecimal": _converting_reader(_to_decimal),
-    "java.util.UUID": _converting_reader(_to_uuid),
-    LOCAL_DATE: _converting_reader(_to_date),
-    LOCAL_TIME: _converting_reader(_to_time),
-    LOCAL_DATE_TIME: _converting_reader(_to_local_date_time),
-    INSTANT: _converting_reader(_to_instant),
-    DURATION: _converting_reader(_to_duration),
-})
+SPECIAL_READERS.update(
+    {
+        "java.math.BigDecimal": _converting_reader(_to_decimal),
+        "java.util.UUID": _converting_reader(_to_uuid),
+        LOCAL_DATE: _converting_reader(_to_date),
+        LOCAL_TIME: _converting_reader(_to_time),
+        LOCAL_DATE_TIME: _converting_reader(_to_local_date_time),
+        INSTANT: _converting_reader(_to_instant),
+        DURATION: _converting_reader(_to_duration),
+    }
+)

@@ -26,6 +26,7 @@ fields then its superclasses', split into "primitive" (primitives and
 primitives first, and the whole list reversed. Readers match by name, so the
 order matters only for byte-for-byte equality with Java.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,18 +35,25 @@ import decimal
 import enum
 import types
 import typing
-from typing import Any, Dict, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from ._errors import EncodeError
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
-    "JavaObject", "JavaEnum", "JavaGenericObject", "ClassInfo", "Spec",
-    "class_info", "bound_classes", "resolve_spec",
+    "ClassInfo",
+    "JavaEnum",
+    "JavaGenericObject",
+    "JavaObject",
+    "Spec",
+    "bound_classes",
+    "class_info",
+    "resolve_spec",
 ]
 
 # java class name -> Python class, filled by subclassing JavaObject / JavaEnum.
-_BOUND: Dict[str, type] = {}
+_BOUND: dict[str, type] = {}
 
 
 def bound_classes() -> Mapping[str, type]:
@@ -59,7 +67,7 @@ class JavaObject:
     __slots__ = ()
     __java_class__: str = ""
 
-    def __init_subclass__(cls, java_class: Optional[str] = None, **kwargs: Any) -> None:
+    def __init_subclass__(cls, java_class: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if java_class is None:
             # dataclass(slots=True) rebuilds the class from its dict: keep the binding
@@ -75,7 +83,7 @@ class JavaObject:
 class JavaEnum(enum.Enum):
     """Base of Python enums bound to a Java enum; the member *name* is the Java constant."""
 
-    def __init_subclass__(cls, java_class: Optional[str] = None, **kwargs: Any) -> None:
+    def __init_subclass__(cls, java_class: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if java_class is not None:
             cls.__java_class__ = java_class  # type: ignore[attr-defined]
@@ -89,9 +97,9 @@ class JavaGenericObject:
     re-encoding gives Java the same object back. ``fields`` is a plain dict.
     """
 
-    __slots__ = ("java_class", "fields")
+    __slots__ = ("fields", "java_class")
 
-    def __init__(self, java_class: str, fields: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, java_class: str, fields: dict[str, Any] | None = None) -> None:
         if not java_class:
             raise EncodeError("a Java object needs a non-empty class name")
         self.java_class = java_class
@@ -112,15 +120,27 @@ class JavaGenericObject:
 #   ("any",) ("int",) ("long",) ("short",) ("byte",) ("double",) ("float",) ("char",)
 #   ("bool",) ("str",) ("bytes",) ("date",) ("decimal",) ("object", cls) ("enum", cls)
 #   ("list", item) ("set", item) ("map", key, value)
-Spec = Tuple[Any, ...]
+Spec = tuple[Any, ...]
 ANY: Spec = ("any",)
 
-_SCALARS: Dict[Any, Spec] = {
-    int: ("int",), Int: ("int",), Long: ("long",), Short: ("short",), Byte: ("byte",),
-    float: ("double",), Double: ("double",), Float: ("float",), Char: ("char",),
-    bool: ("bool",), str: ("str",), bytes: ("bytes",), bytearray: ("bytes",),
-    _dt.datetime: ("date",), decimal.Decimal: ("decimal",),
-    Any: ANY, object: ANY,
+_SCALARS: dict[Any, Spec] = {
+    int: ("int",),
+    Int: ("int",),
+    Long: ("long",),
+    Short: ("short",),
+    Byte: ("byte",),
+    float: ("double",),
+    Double: ("double",),
+    Float: ("float",),
+    Char: ("char",),
+    bool: ("bool",),
+    str: ("str",),
+    bytes: ("bytes",),
+    bytearray: ("bytes",),
+    _dt.datetime: ("date",),
+    decimal.Decimal: ("decimal",),
+    Any: ANY,
+    object: ANY,
 }
 # Specs that hessian-lite counts as primitive or java.lang.* (see the module docstring).
 _PRIMITIVE_KINDS = frozenset({"int", "long", "short", "byte", "double", "float", "char", "bool", "str"})
@@ -157,7 +177,7 @@ def resolve_spec(annotation: Any) -> Spec:
 class ClassInfo:
     """What the codec needs to know about one bound dataclass, computed once."""
 
-    __slots__ = ("cls", "java_class", "names", "specs", "defaults")
+    __slots__ = ("cls", "defaults", "java_class", "names", "specs")
 
     def __init__(self, cls: type) -> None:
         if not dataclasses.is_dataclass(cls):
@@ -165,7 +185,7 @@ class ClassInfo:
         self.cls = cls
         self.java_class: str = cls.__java_class__  # type: ignore[attr-defined]
         if not self.java_class:
-            raise EncodeError(f"{cls.__qualname__} has no java_class: subclass with java_class=\"...\"")
+            raise EncodeError(f'{cls.__qualname__} has no java_class: subclass with java_class="..."')
         try:
             hints = typing.get_type_hints(cls)
         except Exception as exc:  # a NameError in a forward reference, typically
@@ -180,8 +200,8 @@ class ClassInfo:
         primitive_all = [n for n in ordered if kinds[n][0] in _PRIMITIVE_KINDS]
         compound_all = [n for n in ordered if kinds[n][0] not in _PRIMITIVE_KINDS]
         names = list(reversed(primitive_all + compound_all))
-        self.names: Tuple[str, ...] = tuple(names)
-        self.specs: Tuple[Spec, ...] = tuple(kinds[n] for n in names)
+        self.names: tuple[str, ...] = tuple(names)
+        self.specs: tuple[Spec, ...] = tuple(kinds[n] for n in names)
         defaults = []
         for name, fld in wire_fields.items():
             if fld.default is not dataclasses.MISSING:

@@ -24,9 +24,11 @@ the input alone:
 The instance is registered as a reference before its fields are read, so a
 field may point back at its owner.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from ._errors import EncodeError
 from ._model import JavaGenericObject, class_info
@@ -35,7 +37,7 @@ from ._text import read_name, write_str
 
 # java class name -> factory(decoder, ClassDef) -> reader(decoder) -> value,
 # for Java classes with a Python meaning of their own (filled by _javatypes).
-SPECIAL_READERS: Dict[str, Callable[[Any, "ClassDef"], Callable[[Any], Any]]] = {}
+SPECIAL_READERS: dict[str, Callable[[Any, ClassDef], Callable[[Any], Any]]] = {}
 # Field-name sets that mark an object as a Throwable, checked after the above.
 THROWABLE_READER: list = []
 
@@ -43,7 +45,7 @@ THROWABLE_READER: list = []
 # ---------------------------------------------------------------- writers
 
 
-def begin_object(enc, java_class: str, names: Tuple[str, ...], key: Any = None) -> None:
+def begin_object(enc, java_class: str, names: tuple[str, ...], key: Any = None) -> None:
     """The class definition if this stream has not seen it yet, then the instance tag."""
     if key is None:
         key = (java_class, names)
@@ -85,7 +87,7 @@ def write_generic(enc, obj: JavaGenericObject) -> None:
     enc.depth -= 1
 
 
-def write_fields(enc, java_class: str, fields: Dict[str, Any]) -> None:
+def write_fields(enc, java_class: str, fields: dict[str, Any]) -> None:
     """An object built on the fly from a dict (java.time handles, BigDecimal, ...)."""
     enc.new_ref()
     begin_object(enc, java_class, tuple(fields))
@@ -102,16 +104,16 @@ def write_fields(enc, java_class: str, fields: Dict[str, Any]) -> None:
 class ClassDef:
     """One class definition of the stream, and (lazily) how to read its instances."""
 
-    __slots__ = ("name", "fields", "reader", "exact")
+    __slots__ = ("exact", "fields", "name", "reader")
 
-    def __init__(self, name: str, fields: Tuple[str, ...]) -> None:
+    def __init__(self, name: str, fields: tuple[str, ...]) -> None:
         self.name = name
         self.fields = fields
         self.reader = None
         self.exact = None  # (class, attribute names) when instances fill a plain __dict__ exactly
 
 
-def _names(dec, count: int) -> Tuple[str, ...]:
+def _names(dec, count: int) -> tuple[str, ...]:
     """``count`` field names; short ASCII ones (nearly all) are read inline."""
     data = dec.data
     end = dec.end
@@ -122,7 +124,7 @@ def _names(dec, count: int) -> Tuple[str, ...]:
             size = data[pos]
             stop = pos + 1 + size
             if size < 0x20 and stop <= end:
-                raw = data[pos + 1:stop]
+                raw = data[pos + 1 : stop]
                 if raw.isascii():
                     names.append(raw.decode("ascii"))
                     dec.pos = stop
@@ -181,7 +183,7 @@ def read_object_long(dec, tag):
 
 
 # (python class or None, java class, field names) -> reader; readers hold no decoder state
-_READERS: Dict[Tuple[Any, str, Tuple[str, ...]], Callable[[Any], Any]] = {}
+_READERS: dict[tuple[Any, str, tuple[str, ...]], Callable[[Any], Any]] = {}
 
 
 def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
@@ -241,11 +243,13 @@ def _bound_reader(info, definition: ClassDef) -> Callable[[Any], Any]:
     new = object.__new__
 
     if has_dict and all_known and not missing and not to_set:
+
         def read_exact(dec):  # the common case: the sender's fields are exactly ours
             obj = new(cls)
             dec.refs.append(obj)
             dec.fill(obj.__dict__, attrs)
             return obj
+
         read_exact.exact = (cls, attrs)  # type: ignore[attr-defined]  # lets the C loop do this itself
         return read_exact
 

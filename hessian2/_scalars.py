@@ -28,6 +28,7 @@ bytes equal Java's (``-0.0`` becomes ``x5b`` there too).
 Writers append to a ``bytearray``; readers are decoder-table handlers
 ``(decoder, tag) -> value`` called with ``decoder.pos`` just past the tag.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -47,11 +48,12 @@ _TAG_SHORT = struct.Struct(">Bh")
 INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
 LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- writers
+
 
 def write_int(buf: bytearray, value: int) -> None:
     if -16 <= value <= 47:
@@ -140,6 +142,7 @@ def write_date_millis(buf: bytearray, millis: int) -> None:
 
 
 # ---------------------------------------------------------------- readers
+
 
 def _need(dec, count: int) -> int:
     """Position of ``count`` more bytes, or a DecodeError if the input ends first."""

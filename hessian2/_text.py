@@ -23,6 +23,7 @@ write one ``B`` chunk up to 0x8000 bytes and ``A`` chunks of 0x8000 before it,
 which every reader accepts and which equals Java's bytes for blobs that fit
 Java's buffer.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,7 @@ _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _split_pair(match: "re.Match[str]") -> str:
+def _split_pair(match: re.Match[str]) -> str:
     code = ord(match.group()) - 0x10000
     return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
 
@@ -70,7 +71,7 @@ def write_str(buf: bytearray, value: str) -> None:
         buf.append(0x52)
         buf.append(size >> 8)
         buf.append(size & 0xFF)
-        buf += text[start:start + size].encode("utf-8", "surrogatepass")
+        buf += text[start : start + size].encode("utf-8", "surrogatepass")
         start += size
     _header(buf, units - start)
     buf += text[start:].encode("utf-8", "surrogatepass")
@@ -91,7 +92,7 @@ def write_bytes(buf: bytearray, value: bytes) -> None:
     start = 0
     while size - start > _CHUNK:
         buf += b"A\x80\x00"
-        buf += view[start:start + _CHUNK]
+        buf += view[start : start + _CHUNK]
         start += _CHUNK
     rest = size - start
     buf.append(0x42)
@@ -107,6 +108,7 @@ def check_str(value: object) -> str:
 
 
 # ---------------------------------------------------------------- readers
+
 
 def _units(dec, pos: int, units: int) -> str:
     """Decode ``units`` UTF-16 units of CESU-8 starting at ``pos``; move past them."""
@@ -257,7 +259,7 @@ def read_name(dec) -> str:
 
 
 def register(table: list) -> None:
-    for tag in range(0x00, 0x20):
+    for tag in range(0x20):
         table[tag] = read_str_direct
     for tag in range(0x30, 0x34):
         table[tag] = read_str_short

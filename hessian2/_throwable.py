@@ -18,12 +18,13 @@ the ``java.lang.RuntimeException`` Dubbo consumers rethrow (never
 definition has ``detailMessage`` and ``stackTrace`` decodes as one; fields of
 subclasses are kept in ``extra``.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from ._encoder import register as register_writer
 from ._errors import EncodeError
@@ -44,12 +45,12 @@ _THROWABLE_FIELDS = ("suppressedExceptions", "stackTrace", "cause", "detailMessa
 class StackTraceElement(JavaObject, java_class="java.lang.StackTraceElement"):
     """One frame, fields as Java 9+ declares them (Java 8 readers ignore the extra ones)."""
 
-    classLoaderName: Optional[str] = None
-    moduleName: Optional[str] = None
-    moduleVersion: Optional[str] = None
+    classLoaderName: str | None = None
+    moduleName: str | None = None
+    moduleVersion: str | None = None
     declaringClass: str = ""
     methodName: str = ""
-    fileName: Optional[str] = None
+    fileName: str | None = None
     lineNumber: int = -1
     format: Byte = Byte(0)
 
@@ -62,20 +63,27 @@ class JavaException(Exception):
     (with its traceback and cause chain) into one.
     """
 
-    def __init__(self, message: Optional[str] = None, *, java_class: str = "java.lang.RuntimeException",
-                 cause: Optional["JavaException"] = None, stack_trace: Optional[List[Any]] = None,
-                 suppressed: Optional[List[Any]] = None, extra: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        java_class: str = "java.lang.RuntimeException",
+        cause: JavaException | None = None,
+        stack_trace: list[Any] | None = None,
+        suppressed: list[Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         if not java_class:
             raise EncodeError("a Java exception needs a class name")
         self.java_class = java_class
         self.message = message
         self.cause = cause
-        self.stack_trace: List[Any] = list(stack_trace or [])
-        self.suppressed: List[Any] = list(suppressed) if suppressed else []
-        self.extra: Dict[str, Any] = dict(extra or {})
+        self.stack_trace: list[Any] = list(stack_trace or [])
+        self.suppressed: list[Any] = list(suppressed) if suppressed else []
+        self.extra: dict[str, Any] = dict(extra or {})
         self._wire_suppressed: Any = None
-        self._field_order: Optional[tuple] = None
+        self._field_order: tuple | None = None
 
     def __str__(self) -> str:
         return f"{self.java_class}: {self.message}" if self.message is not None else self.java_class
@@ -86,16 +94,19 @@ class JavaException(Exception):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JavaException):
             return NotImplemented
-        return (self.java_class, self.message, self.stack_trace, self.extra) == \
-            (other.java_class, other.message, other.stack_trace, other.extra) and \
-            (self.cause is None) == (other.cause is None) and \
-            (self.cause is None or self.cause is self or self.cause == other.cause)
+        return (
+            (self.java_class, self.message, self.stack_trace, self.extra)
+            == (other.java_class, other.message, other.stack_trace, other.extra)
+            and (self.cause is None) == (other.cause is None)
+            and (self.cause is None or self.cause is self or self.cause == other.cause)
+        )
 
     __hash__ = Exception.__hash__
 
     @classmethod
-    def from_exception(cls, exc: BaseException, *, java_class: str = "java.lang.RuntimeException",
-                       _depth: int = 0) -> "JavaException":
+    def from_exception(
+        cls, exc: BaseException, *, java_class: str = "java.lang.RuntimeException", _depth: int = 0
+    ) -> JavaException:
         """A RuntimeException whose message, stack trace and causes describe ``exc``."""
         if isinstance(exc, JavaException):
             return exc
@@ -107,14 +118,20 @@ class JavaException(Exception):
         return cls(message, java_class=java_class, cause=cause, stack_trace=_frames(exc.__traceback__))
 
 
-def _frames(tb: Optional[TracebackType]) -> List[StackTraceElement]:
+def _frames(tb: TracebackType | None) -> list[StackTraceElement]:
     """Python traceback -> Java stack trace (innermost frame first, as Java lists them)."""
     frames = []
     while tb is not None:
         code = tb.tb_frame.f_code
         module = tb.tb_frame.f_globals.get("__name__", "python")
-        frames.append(StackTraceElement(declaringClass=str(module), methodName=code.co_name,
-                                        fileName=os.path.basename(code.co_filename), lineNumber=tb.tb_lineno))
+        frames.append(
+            StackTraceElement(
+                declaringClass=str(module),
+                methodName=code.co_name,
+                fileName=os.path.basename(code.co_filename),
+                lineNumber=tb.tb_lineno,
+            )
+        )
         tb = tb.tb_next
     frames.reverse()
     return frames

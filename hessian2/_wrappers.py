@@ -21,13 +21,15 @@ decoding and re-encoding gives the Java side the same collection class back.
 
 Nothing here knows the wire format.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ._errors import EncodeError
 
-__all__ = ["Long", "Int", "Short", "Byte", "Float", "Double", "Char", "TypedList", "TypedMap"]
+__all__ = ["Byte", "Char", "Double", "Float", "Int", "Long", "Short", "TypedList", "TypedMap"]
 
 
 class _BoundedInt(int):
@@ -38,7 +40,7 @@ class _BoundedInt(int):
     _max = 0
     java_name = ""
 
-    def __new__(cls, value: Any = 0) -> "_BoundedInt":
+    def __new__(cls, value: Any = 0) -> _BoundedInt:
         if isinstance(value, float) and not value.is_integer():
             raise EncodeError(f"{cls.__name__}({value!r}): not a whole number")
         number = int.__new__(cls, value)
@@ -101,7 +103,7 @@ class Char(str):
 
     __slots__ = ()
 
-    def __new__(cls, value: Any = "\0") -> "Char":
+    def __new__(cls, value: Any = "\0") -> Char:
         text = str.__new__(cls, value)
         if len(text) != 1 or ord(text) > 0xFFFF:
             raise EncodeError(f"Char({value!r}) must be exactly one BMP character")

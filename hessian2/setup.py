@@ -8,6 +8,7 @@ leaves them out on purpose, which makes the portable ``py3-none-any`` fallback w
 This folder is the package itself (package-dir ``hessian2 = .``), so build_py is told
 to leave this script out of the wheel.
 """
+
 import os
 
 from setuptools import Extension, setup
@@ -20,8 +21,12 @@ class BuildPyWithoutSetupScript(build_py):
 
 
 pure = os.environ.get("HESSIAN2_PURE_PYTHON_WHEEL", "") not in ("", "0")
-extensions = [] if pure else [
-    Extension("hessian2._speedups", ["_speedups.c"], optional=True),
-    Extension("hessian2._encspeedups", ["_encspeedups.c"], optional=True),
-]
+extensions = (
+    []
+    if pure
+    else [
+        Extension("hessian2._speedups", ["_speedups.c"], optional=True),
+        Extension("hessian2._encspeedups", ["_encspeedups.c"], optional=True),
+    ]
+)
 setup(ext_modules=extensions, cmdclass={"build_py": BuildPyWithoutSetupScript})

@@ -8,10 +8,10 @@ Java ``int``, ``float`` a Java ``double``.
 
 This module only declares data; the implementation lives in ``provider``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from hessian2 import JavaObject
 
@@ -32,9 +32,9 @@ class RecommendRequest(JavaObject, java_class="org.dubborecsys.api.RecommendRequ
     userId: str = ""
     scene: str = ""
     count: int = 10
-    exposureList: List[str] = field(default_factory=list)
-    context: Dict[str, str] = field(default_factory=dict)
-    candidateIds: List[str] = field(default_factory=list)
+    exposureList: list[str] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
+    candidateIds: list[str] = field(default_factory=list)
     debug: bool = False
 
 
@@ -57,10 +57,10 @@ class RecommendResponse(JavaObject, java_class="org.dubborecsys.api.RecommendRes
     code: int = 200
     message: str = "ok"
     requestId: str = ""
-    items: List[RecommendItem] = field(default_factory=list)
+    items: list[RecommendItem] = field(default_factory=list)
     degraded: bool = False
     pipeline: str = "full"
-    debugInfo: Optional[Dict[str, str]] = None
+    debugInfo: dict[str, str] | None = None
 
 
 def request_problem(request: object) -> str:

@@ -5,6 +5,7 @@ Dubbo services (ours and the seed's), the gRPC shim and the REST shim all hold a
 implements it. Protocol adapters translate their wire shapes to and from these
 dataclasses and never reach further in.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -5,10 +5,10 @@ calls ``RecommenderInfer(RecRequest) -> RecResponse``; ``recommenderInfer`` is
 accepted too. ``RecResponse.data`` carries one ``"<itemId>:<score>"`` string per
 item, best first; ``code`` 200 = success, 400 = bad request, 500 = failure.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List
 
 from hessian2 import JavaObject, Long
 
@@ -24,11 +24,11 @@ class RecRequest(JavaObject, java_class="com.loki.www.infer.RecRequest"):
     dataId: str = ""
     groupId: str = ""
     namespaceId: str = ""
-    exposureList: List[str] = field(default_factory=list)
+    exposureList: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RecResponse(JavaObject, java_class="com.loki.www.infer.RecResponse"):
     code: Long = Long(200)
     message: str = "ok"
-    data: List[str] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)

@@ -13,16 +13,17 @@ Index rule (by catalog size, recorded in ``faiss/meta.json``):
 ``i2i_emb`` is each item's top-K by that same index (the item itself dropped),
 searched in blocks so a million-item catalog never holds a full score matrix.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from dubbo_recsys.offline.neighbors import NeighborTable
 
-__all__ = ["IndexChoice", "choose_index", "build_index", "i2i_from_index", "FLAT_MAX"]
+__all__ = ["FLAT_MAX", "IndexChoice", "build_index", "choose_index", "i2i_from_index"]
 
 FLAT_MAX = 200_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128

@@ -10,6 +10,7 @@ ever replaced when it is empty or already an artifact directory (it has a
 ``offline.manifest``) with the manifest already in ``out`` and returns that
 manifest untouched when they match and its files have the listed sizes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,16 +18,17 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from dubbo_recsys.offline.config import BuildConfig, Source
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
 from dubbo_recsys.offline.steps import BuildContext, BuildStep, default_steps
 
-__all__ = ["BuildResult", "source_fingerprint", "run_build"]
+__all__ = ["BuildResult", "run_build", "source_fingerprint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,10 @@ def _publish(staging: Path, out: Path) -> None:
 
 
 def run_build(
-    config: BuildConfig, steps: Sequence[BuildStep] | None = None, skip_existing: bool = False, show_progress: bool = False
+    config: BuildConfig,
+    steps: Sequence[BuildStep] | None = None,
+    skip_existing: bool = False,
+    show_progress: bool = False,
 ) -> BuildResult:
     out = config.out
     if out.exists() and not out.is_dir():

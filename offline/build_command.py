@@ -4,12 +4,13 @@ Examples:
   dubbo-recsys build --source ml-100k --out artifacts/ml100k
   dubbo-recsys build --source synthetic --users 100000 --items 1000000 --seed 7 --out artifacts/synth
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-__all__ = ["add_arguments", "run", "main"]
+__all__ = ["add_arguments", "main", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="artifact directory to create or replace")
     parser.add_argument("--name", default="", help="artifact name in the manifest (default: the --out folder name)")
     parser.add_argument("--data-dir", default=None, help="ML-100K atomic files elsewhere than the recbole wheel")
-    parser.add_argument("--skip-existing", action="store_true", help="do nothing if --out holds a build of the same version")
+    parser.add_argument(
+        "--skip-existing", action="store_true", help="do nothing if --out holds a build of the same version"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     synth = parser.add_argument_group("synthetic catalog")
     synth.add_argument("--users", type=int, default=2_000)
@@ -57,12 +60,18 @@ def _config(args: argparse.Namespace):
         data_dir=args.data_dir,
         seed=args.seed,
         synthetic=SyntheticConfig(
-            users=args.users, items=args.items, seed=args.seed,
-            mean_interactions=args.mean_interactions, zipf_exponent=args.zipf,
+            users=args.users,
+            items=args.items,
+            seed=args.seed,
+            mean_interactions=args.mean_interactions,
+            zipf_exponent=args.zipf,
         ),
         neighbors=NeighborConfig(
-            k=args.k, hot_k=args.hot_k, last_n=args.last_n,
-            max_user_items=args.max_user_items, max_item_users=args.max_item_users,
+            k=args.k,
+            hot_k=args.hot_k,
+            last_n=args.last_n,
+            max_user_items=args.max_user_items,
+            max_item_users=args.max_item_users,
         ),
         two_tower=two_tower,
     )

@@ -8,6 +8,7 @@ have equal versions and the second can be skipped.
 Validation happens here, before any data is read, so a bad parameter fails in
 milliseconds with a message that names it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,11 +20,11 @@ from typing import Any
 from dubbo_recsys.offline.errors import BuildConfigError
 
 __all__ = [
+    "BuildConfig",
+    "NeighborConfig",
     "Source",
     "SyntheticConfig",
-    "NeighborConfig",
     "TwoTowerConfig",
-    "BuildConfig",
 ]
 
 MAX_SYNTHETIC_ENTITIES = 1_000_000

@@ -8,6 +8,7 @@ synthetic catalog fits comfortably in memory. Row indexes are positions in
 This module only holds data and checks its invariants; readers live in
 ``offline.movielens`` and ``offline.synthetic``, the split in ``offline.split``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class Interactions:
     def __len__(self) -> int:
         return len(self.user)
 
-    def take(self, rows: np.ndarray) -> "Interactions":
+    def take(self, rows: np.ndarray) -> Interactions:
         return Interactions(self.user[rows], self.item[rows], self.ts[rows], self.rating[rows])
 
 

@@ -8,9 +8,10 @@ and exit code instead of a traceback::
     ├── SourceDataError      the interaction source is missing or malformed
     └── ArtifactError        an artifact directory is missing, incomplete or corrupt
 """
+
 from __future__ import annotations
 
-__all__ = ["OfflineError", "BuildConfigError", "SourceDataError", "ArtifactError"]
+__all__ = ["ArtifactError", "BuildConfigError", "OfflineError", "SourceDataError"]
 
 
 class OfflineError(Exception):

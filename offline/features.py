@@ -6,16 +6,18 @@ appears once, at its latest position). Test rows are never included, so a
 feature store loaded from the artifact cannot leak the held-out item. The item
 line's ``popularity`` is its train interaction count.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 import numpy as np
 
 from dubbo_recsys.offline.dataset import SourceData, Split
 
-__all__ = ["last_n_items", "write_user_features", "write_item_features"]
+__all__ = ["last_n_items", "write_item_features", "write_user_features"]
 
 Progress = Callable[[int], None]
 

@@ -5,6 +5,7 @@ artifact). An item counts for every category it has, not only its primary
 one; a region's counts are the interactions of the users living there
 (ML-100K items have no region, users do). Ties go to the lower item row.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ import scipy.sparse as sp
 from dubbo_recsys.offline.dataset import SourceData, Split
 from dubbo_recsys.offline.neighbors import top_k_rows
 
-__all__ = ["item_popularity", "hot_lists"]
+__all__ = ["hot_lists", "item_popularity"]
 
 
 def item_popularity(split: Split) -> np.ndarray:
@@ -40,8 +41,12 @@ def hot_lists(source: SourceData, split: Split, k: int) -> dict:
     by_category: dict[str, list[str]] = {}
     item_of_code = np.repeat(np.arange(split.n_items), np.diff(source.category_ptr))
     per_category = _grouped(
-        source.category_codes, len(source.category_names), item_of_code,
-        popularity[item_of_code], split.n_items, k,
+        source.category_codes,
+        len(source.category_names),
+        item_of_code,
+        popularity[item_of_code],
+        split.n_items,
+        k,
     )
     for code, rows in enumerate(per_category):
         if rows:
@@ -53,8 +58,12 @@ def hot_lists(source: SourceData, split: Split, k: int) -> dict:
         names, region_code = np.unique(user_region, return_inverse=True)
         train = split.train
         per_region = _grouped(
-            region_code[train.user], len(names), train.item,
-            np.ones(len(train.item), dtype=np.float64), split.n_items, k,
+            region_code[train.user],
+            len(names),
+            train.item,
+            np.ones(len(train.item), dtype=np.float64),
+            split.n_items,
+            k,
         )
         for name, rows in zip(names.tolist(), per_region):
             if rows and name:

@@ -8,6 +8,7 @@ redoing it, and a consumer can tell two builds apart by the version alone.
 Per-file md5s then cover the content itself (model training is not
 bit-reproducible across machines, so the files are not part of the version).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,23 +16,23 @@ import importlib.metadata
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dubbo_recsys.offline.errors import ArtifactError
 
 __all__ = [
-    "FORMAT",
     "BUILDER_REVISION",
+    "FORMAT",
     "MANIFEST",
     "build_version",
     "code_fingerprint",
     "file_digests",
-    "software_versions",
-    "write_manifest",
     "read_manifest",
+    "software_versions",
     "verify_artifacts",
+    "write_manifest",
 ]
 
 FORMAT = 1
@@ -99,7 +100,7 @@ def write_manifest(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
     manifest = {
         "format": FORMAT,
         **fields,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "files": file_digests(root),
         "software": software_versions(),
     }
@@ -116,7 +117,9 @@ def read_manifest(root: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"unreadable {path}: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtifactError(f"{path}: unsupported format {manifest.get('format') if isinstance(manifest, dict) else None!r}")
+        raise ArtifactError(
+            f"{path}: unsupported format {manifest.get('format') if isinstance(manifest, dict) else None!r}"
+        )
     return manifest
 
 

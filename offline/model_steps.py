@@ -9,6 +9,7 @@ the item vectors and derives ``neighbors/i2i_emb.npz`` from the index.
 A later model (the ranking model) is one more class like these, added to
 ``offline.steps.default_steps()``.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ import numpy as np
 from dubbo_recsys.offline.config import BuildConfig
 from dubbo_recsys.offline.steps import BuildContext
 
-__all__ = ["TwoTowerModel", "FaissIndex"]
+__all__ = ["FaissIndex", "TwoTowerModel"]
 
 
 def _quiet_tensorflow() -> None:
@@ -49,41 +50,53 @@ class TwoTowerModel:
         for row, items in enumerate(last_n):
             recent = items[: config.history_len]
             history[row, : len(recent)] = recent + OFFSET
-        users = np.concatenate([
-            model.user_vectors(
-                tf.constant(np.arange(start, min(start + 8192, source.n_users), dtype=np.int32) + OFFSET),
-                tf.constant(inputs.user_profile[start : start + 8192]),
-                tf.constant(history[start : start + 8192]),
-            ).numpy()
-            for start in range(0, source.n_users, 8192)
-        ])
-        items = np.concatenate([
-            model.item_vectors(
-                tf.constant(np.arange(start, min(start + 8192, source.n_items), dtype=np.int32) + OFFSET),
-                tf.constant(inputs.item_categories[start : start + 8192]),
-            ).numpy()
-            for start in range(0, source.n_items, 8192)
-        ])
+        users = np.concatenate(
+            [
+                model.user_vectors(
+                    tf.constant(np.arange(start, min(start + 8192, source.n_users), dtype=np.int32) + OFFSET),
+                    tf.constant(inputs.user_profile[start : start + 8192]),
+                    tf.constant(history[start : start + 8192]),
+                ).numpy()
+                for start in range(0, source.n_users, 8192)
+            ]
+        )
+        items = np.concatenate(
+            [
+                model.item_vectors(
+                    tf.constant(np.arange(start, min(start + 8192, source.n_items), dtype=np.int32) + OFFSET),
+                    tf.constant(inputs.item_categories[start : start + 8192]),
+                ).numpy()
+                for start in range(0, source.n_items, 8192)
+            ]
+        )
         ctx.user_embeddings, ctx.item_embeddings = users.astype(np.float32), items.astype(np.float32)
         np.save(ctx.path("embeddings/users.npy"), ctx.user_embeddings)
         np.save(ctx.path("embeddings/items.npy"), ctx.item_embeddings)
 
         model_dir = ctx.path("models/two_tower/meta.json").parent
         export_towers(
-            model, model_dir, ctx.root / "ids/users.txt", ctx.root / "ids/items.txt",
-            inputs.profile_vocab, source.category_names.tolist(), config.history_len,
+            model,
+            model_dir,
+            ctx.root / "ids/users.txt",
+            ctx.root / "ids/items.txt",
+            inputs.profile_vocab,
+            source.category_names.tolist(),
+            config.history_len,
         )
         hr50 = hit_rate(ctx.user_embeddings, ctx.item_embeddings, split, 50)
         ctx.metrics["two_tower_u2i_hr@50"] = round(hr50, 4)
-        ctx.write_json("models/two_tower/meta.json", {
-            "dim": config.dim,
-            "history_len": config.history_len,
-            "profile_fields": list(inputs.profile_fields),
-            "temperature": config.temperature,
-            "epochs": config.epochs,
-            "epoch_loss": [round(x, 4) for x in losses],
-            "u2i_hr@50_test": round(hr50, 4),
-        })
+        ctx.write_json(
+            "models/two_tower/meta.json",
+            {
+                "dim": config.dim,
+                "history_len": config.history_len,
+                "profile_fields": list(inputs.profile_fields),
+                "temperature": config.temperature,
+                "epochs": config.epochs,
+                "epoch_loss": [round(x, 4) for x in losses],
+                "u2i_hr@50_test": round(hr50, 4),
+            },
+        )
 
 
 class FaissIndex:

@@ -17,6 +17,7 @@ Choices made here (also written into the manifest ``params.source_notes``):
 region is the US ZIP code's national area (first digit), ``non-us`` for the
 Canadian-style codes; ML-100K has no author, so ``author`` is left empty.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,7 @@ import numpy as np
 from dubbo_recsys.offline.dataset import Interactions, SourceData
 from dubbo_recsys.offline.errors import SourceDataError
 
-__all__ = ["locate_ml100k", "load_ml100k", "zip_region", "age_group"]
+__all__ = ["age_group", "load_ml100k", "locate_ml100k", "zip_region"]
 
 FILES = ("ml-100k.inter", "ml-100k.user", "ml-100k.item")
 
@@ -73,9 +74,7 @@ def locate_ml100k() -> Path:
     try:
         dist = importlib.metadata.distribution("recbole")
     except importlib.metadata.PackageNotFoundError:
-        raise SourceDataError(
-            "ML-100K comes from the recbole wheel: pip install --no-deps recbole==1.2.1"
-        ) from None
+        raise SourceDataError("ML-100K comes from the recbole wheel: pip install --no-deps recbole==1.2.1") from None
     for entry in dist.files or ():
         if entry.name == "ml-100k.inter":
             return Path(str(dist.locate_file(entry))).parent

@@ -18,10 +18,11 @@ co-occurrence entries exist at once, which keeps million-item catalogs within
 memory. Tables never contain the row itself, scores are sorted best first,
 and rows with fewer than K neighbours are padded with index -1, score 0.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,7 +30,7 @@ import scipy.sparse as sp
 from dubbo_recsys.offline.config import NeighborConfig
 from dubbo_recsys.offline.dataset import Split
 
-__all__ = ["NeighborTable", "interaction_matrix", "product_row_cost", "top_k_rows", "item_cf", "user_cf", "swing"]
+__all__ = ["NeighborTable", "interaction_matrix", "item_cf", "product_row_cost", "swing", "top_k_rows", "user_cf"]
 
 Progress = Callable[[int], None]
 
@@ -123,9 +124,7 @@ def item_cf(x: sp.csr_matrix, config: NeighborConfig, progress: Progress | None 
     return _blocked_top_k(left, right, config.k, config.block_nnz, progress)
 
 
-def user_cf(
-    x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Progress | None = None
-) -> NeighborTable:
+def user_cf(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Progress | None = None) -> NeighborTable:
     user_scale = sp.diags((1.0 / np.sqrt(np.maximum(np.asarray(x.sum(axis=1)).ravel(), 1.0))).astype(np.float32))
     item_weight = sp.diags((1.0 / np.log(2.0 + np.asarray(x.sum(axis=0)).ravel())).astype(np.float32))
     sampled = _cap_item_users(x, config.max_item_users, seed)

@@ -22,6 +22,7 @@ tokens behave as -1 above. ``models/rank/light/{lr,fm}.npz`` hold the light
 rankers' weights (see ``rank.light`` for the scoring formulas) and
 ``models/rank/meta.json`` what a client needs to build the ``rank`` inputs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,12 +44,18 @@ def export_din(model: DinRanker, out_dir: Path, items_file: Path, profile_vocab:
             self.layers = model.layers
             self.item_rows = tf.lookup.StaticHashTable(
                 tf.lookup.TextFileInitializer(
-                    str(items_file), key_dtype=tf.string, key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
-                    value_dtype=tf.int64, value_index=tf.lookup.TextFileIndex.LINE_NUMBER),
-                default_value=-1)
+                    str(items_file),
+                    key_dtype=tf.string,
+                    key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
+                    value_dtype=tf.int64,
+                    value_index=tf.lookup.TextFileIndex.LINE_NUMBER,
+                ),
+                default_value=-1,
+            )
             keys = tf.constant(profile_vocab or ["\x00"])
             self.profile_rows = tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(keys, tf.range(tf.size(keys, out_type=tf.int64))), default_value=-1)
+                tf.lookup.KeyValueTensorInitializer(keys, tf.range(tf.size(keys, out_type=tf.int64))), default_value=-1
+            )
 
         def _score(self, history, profile, items):
             """Rows (-1 = padding / unknown) -> model indexes -> scores [N]."""
@@ -58,29 +65,36 @@ def export_din(model: DinRanker, out_dir: Path, items_file: Path, profile_vocab:
             items = tf.where(items < 0, UNKNOWN, items + OFFSET)
             return self.din.score(history[None, :], profile[None, :], items[None, :])[0]
 
-        @tf.function(input_signature=[
-            tf.TensorSpec([None], tf.int32, name="history"),
-            tf.TensorSpec([None], tf.int32, name="profile"),
-            tf.TensorSpec([None], tf.int32, name="items"),
-        ])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.int32, name="history"),
+                tf.TensorSpec([None], tf.int32, name="profile"),
+                tf.TensorSpec([None], tf.int32, name="items"),
+            ]
+        )
         def rank(self, history, profile, items):
             return {"scores": self._score(history, profile, items)}
 
-        @tf.function(input_signature=[
-            tf.TensorSpec([None], tf.string, name="userExamples"),
-            tf.TensorSpec([None], tf.string, name="userContextExamples"),
-            tf.TensorSpec([None], tf.string, name="itemExamples"),
-        ])
-        def serve(self, userExamples, userContextExamples, itemExamples):  # noqa: N803 - the seed's names
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="userExamples"),
+                tf.TensorSpec([None], tf.string, name="userContextExamples"),
+                tf.TensorSpec([None], tf.string, name="itemExamples"),
+            ]
+        )
+        def serve(self, userExamples, userContextExamples, itemExamples):
             del userContextExamples  # part of the contract, not of this model
-            user = tf.io.parse_single_example(userExamples[0], {
-                "last_n": tf.io.VarLenFeature(tf.string), "profile": tf.io.VarLenFeature(tf.string)})
+            user = tf.io.parse_single_example(
+                userExamples[0], {"last_n": tf.io.VarLenFeature(tf.string), "profile": tf.io.VarLenFeature(tf.string)}
+            )
             items = tf.io.parse_example(itemExamples, {"item_id": tf.io.FixedLenFeature([], tf.string, "")})
             history = self.item_rows.lookup(tf.sparse.to_dense(user["last_n"], ""))
             history = tf.boolean_mask(history, history >= 0)  # unknown history items are dropped, as in ``rank``
             profile = self.profile_rows.lookup(tf.sparse.to_dense(user["profile"], ""))
             rows = self.item_rows.lookup(items["item_id"])
-            return {"scores": self._score(tf.cast(history, tf.int32), tf.cast(profile, tf.int32), tf.cast(rows, tf.int32))}
+            return {
+                "scores": self._score(tf.cast(history, tf.int32), tf.cast(profile, tf.int32), tf.cast(rows, tf.int32))
+            }
 
     module = Ranker()
     tf.saved_model.save(module, str(out_dir), signatures={"serving_default": module.serve, "rank": module.rank})
@@ -92,10 +106,22 @@ def save_light(lr: LinearRanker, fm: FMRanker, out_dir: Path) -> tuple[Path, Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     categories = lr.categories.numpy().astype(np.int32)
     lr_path, fm_path = out_dir / "lr.npz", out_dir / "fm.npz"
-    np.savez(lr_path, item_bias=lr.item_bias.numpy(), category=lr.category.numpy(),
-             profile_category=lr.profile_category.numpy(), history_category=lr.history_category.numpy(),
-             item_categories=categories)
-    np.savez(fm_path, v_profile=fm.v_profile.numpy(), v_history=fm.v_history.numpy(), v_item=fm.v_item.numpy(),
-             v_category=fm.v_category.numpy(), w_item=fm.w_item.numpy(), w_category=fm.w_category.numpy(),
-             item_categories=categories)
+    np.savez(
+        lr_path,
+        item_bias=lr.item_bias.numpy(),
+        category=lr.category.numpy(),
+        profile_category=lr.profile_category.numpy(),
+        history_category=lr.history_category.numpy(),
+        item_categories=categories,
+    )
+    np.savez(
+        fm_path,
+        v_profile=fm.v_profile.numpy(),
+        v_history=fm.v_history.numpy(),
+        v_item=fm.v_item.numpy(),
+        v_category=fm.v_category.numpy(),
+        w_item=fm.w_item.numpy(),
+        w_category=fm.w_category.numpy(),
+        item_categories=categories,
+    )
     return lr_path, fm_path

@@ -20,6 +20,7 @@ temporary sibling directory, removed afterwards; it trains the ranker with this 
 ``RankModel`` settings, so the step must come after ``RankModel`` (it skips itself otherwise). Cost: a second build of everything but this
 step (ML-100K: about the first build's time again, ~100 s of CPU) plus a few seconds of funnel.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ import numpy as np
 from dubbo_recsys.offline.config import BuildConfig
 from dubbo_recsys.offline.steps import BuildContext
 
-__all__ = ["RankFusion", "HeldOutSource", "collect_groups", "fit_fusion"]
+__all__ = ["HeldOutSource", "RankFusion", "collect_groups", "fit_fusion"]
 
 
 class HeldOutSource:
@@ -104,8 +105,12 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
     finally:
         await store.close()
     n = max(1, users)
-    return groups, {"users": users, "recalled": len(groups) / n, "recall_ndcg@10": recall_gain / n,
-                    "din_ndcg@10": din_gain / n}
+    return groups, {
+        "users": users,
+        "recalled": len(groups) / n,
+        "recall_ndcg@10": recall_gain / n,
+        "din_ndcg@10": din_gain / n,
+    }
 
 
 class RankFusion:
@@ -142,8 +147,9 @@ class RankFusion:
             return
         ctx.write_json("models/rank/fusion.json", model.to_json())
         ctx.params["rank_fusion"] = "conditional logit on a validation build (dubbo_recsys.offline.rank_fusion)"
-        ctx.metrics.update({f"rank_fusion_validation_{k}": v for k, v in model.provenance["validation"].items()
-                            if k != "users"})
+        ctx.metrics.update(
+            {f"rank_fusion_validation_{k}": v for k, v in model.provenance["validation"].items() if k != "users"}
+        )
 
 
 def fit_fusion(groups: list, stats: dict[str, float], held_out: int, min_groups: int = 20):
@@ -155,12 +161,22 @@ def fit_fusion(groups: list, stats: dict[str, float], held_out: int, min_groups:
     weights = fit_conditional_logit(groups)
     users = max(1, int(stats["users"]))
     fused = sum(ndcg_at(x @ weights, p) for x, p in groups) / users
-    validation = {"users": users, "target_in_candidates": round(stats["recalled"], 4),
-                  "recall_ndcg@10": round(stats["recall_ndcg@10"], 4),
-                  "din_ndcg@10": round(stats["din_ndcg@10"], 4), "fused_ndcg@10": round(fused, 4)}
-    return FusionModel(weights, FEATURES, {
-        "chosen_on": (f"validation build ({held_out} users' last training interaction held out, every model "
-                      "retrained without it); conditional logit over the served funnel's candidates of the "
-                      f"{len(groups)} users whose item was among them; no test user involved"),
-        "validation": validation,
-    })
+    validation = {
+        "users": users,
+        "target_in_candidates": round(stats["recalled"], 4),
+        "recall_ndcg@10": round(stats["recall_ndcg@10"], 4),
+        "din_ndcg@10": round(stats["din_ndcg@10"], 4),
+        "fused_ndcg@10": round(fused, 4),
+    }
+    return FusionModel(
+        weights,
+        FEATURES,
+        {
+            "chosen_on": (
+                f"validation build ({held_out} users' last training interaction held out, every model "
+                "retrained without it); conditional logit over the served funnel's candidates of the "
+                f"{len(groups)} users whose item was among them; no test user involved"
+            ),
+            "validation": validation,
+        },
+    )

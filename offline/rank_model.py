@@ -24,17 +24,18 @@ the summed loss trains each of them exactly as alone.
 
 This module holds no string handling and writes nothing (see ``offline.rank_export``).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN  # one index space for both models
 
-__all__ = ["PAD", "UNKNOWN", "OFFSET", "RankInputs", "DinRanker", "LinearRanker", "FMRanker", "train_rankers"]
+__all__ = ["OFFSET", "PAD", "UNKNOWN", "DinRanker", "FMRanker", "LinearRanker", "RankInputs", "train_rankers"]
 
 POP_BUCKETS = 16  # log2 buckets of the train interaction count
 
@@ -79,24 +80,37 @@ class DinRanker:
         init = keras.initializers.RandomNormal(stddev=0.05)
         self.item_embedding = keras.layers.Embedding(n_items + OFFSET, dim, embeddings_initializer=init, name="item")
         self.item_bias = keras.layers.Embedding(n_items + OFFSET, 1, embeddings_initializer="zeros", name="item_bias")
-        self.category_embedding = keras.layers.Embedding(n_categories + OFFSET, dim, embeddings_initializer=init,
-                                                         name="category")
-        self.profile_embedding = keras.layers.Embedding(len(inputs.profile_vocab) + OFFSET, dim,
-                                                        embeddings_initializer=init, name="profile")
+        self.category_embedding = keras.layers.Embedding(
+            n_categories + OFFSET, dim, embeddings_initializer=init, name="category"
+        )
+        self.profile_embedding = keras.layers.Embedding(
+            len(inputs.profile_vocab) + OFFSET, dim, embeddings_initializer=init, name="profile"
+        )
         self.pop_embedding = keras.layers.Embedding(POP_BUCKETS, 8, embeddings_initializer=init, name="pop")
         self.att_query = keras.layers.Dense(dim, use_bias=False, name="att_query")  # bilinear h W t
         self.att_prior = keras.layers.Dense(1, name="att_prior")  # target-free weight of a history item
         self.att_recency = keras.layers.Embedding(history_len, 1, embeddings_initializer="zeros", name="att_recency")
-        self.mlp = [keras.layers.Dense(64, activation="relu", name="mlp_1"),
-                    keras.layers.Dense(32, activation="relu", name="mlp_2"),
-                    keras.layers.Dense(1, name="mlp_out")]
+        self.mlp = [
+            keras.layers.Dense(64, activation="relu", name="mlp_1"),
+            keras.layers.Dense(32, activation="relu", name="mlp_2"),
+            keras.layers.Dense(1, name="mlp_out"),
+        ]
         self.categories = tf.constant(_padded(inputs.item_categories))
         self.pop = tf.constant(_padded(inputs.item_pop_bucket))
 
     @property
     def layers(self) -> list:
-        return [self.item_embedding, self.item_bias, self.category_embedding, self.profile_embedding,
-                self.pop_embedding, self.att_query, self.att_prior, self.att_recency, *self.mlp]
+        return [
+            self.item_embedding,
+            self.item_bias,
+            self.category_embedding,
+            self.profile_embedding,
+            self.pop_embedding,
+            self.att_query,
+            self.att_prior,
+            self.att_recency,
+            *self.mlp,
+        ]
 
     @property
     def trainable_variables(self) -> list:
@@ -108,7 +122,9 @@ class DinRanker:
         history = tf.pad(history, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(history)[1])]])  # at least one column
         h = self.item_embedding(history)  # [B,H,d]
         t = self.item_embedding(items)  # [B,K,d]
-        t_cat = _masked_mean(self.category_embedding(tf.gather(self.categories, items)), tf.gather(self.categories, items))
+        t_cat = _masked_mean(
+            self.category_embedding(tf.gather(self.categories, items)), tf.gather(self.categories, items)
+        )
         # attention logit of history item j for target k: (W h_j) . t_k + prior(h_j) + recency(j)
         positions = tf.range(tf.shape(history)[1])
         prior = tf.squeeze(self.att_prior(h), -1) + tf.squeeze(self.att_recency(positions), -1)[None, :]  # [B,H]
@@ -120,8 +136,10 @@ class DinRanker:
         user = _masked_mean(self.profile_embedding(profile), profile) + _masked_mean(h, history)  # [B,d]
         user = tf.broadcast_to(user[:, None, :], tf.shape(t))
         last = tf.broadcast_to(h[:, :1, :], tf.shape(t))  # the most recent item, on its own
-        x = tf.concat([pooled, t, pooled * t, user, user * t, last * t, t_cat,
-                       self.pop_embedding(tf.gather(self.pop, items))], axis=-1)
+        x = tf.concat(
+            [pooled, t, pooled * t, user, user * t, last * t, t_cat, self.pop_embedding(tf.gather(self.pop, items))],
+            axis=-1,
+        )
         for layer in self.mlp:
             x = layer(x)
         return tf.squeeze(x, -1) + tf.squeeze(self.item_bias(items), -1)
@@ -140,7 +158,9 @@ class LinearRanker:
         c = n_categories + OFFSET
         self.item_bias = tf.Variable(tf.zeros([n_items + OFFSET]), name="lr_item_bias")
         self.category = tf.Variable(tf.zeros([c]), name="lr_category")
-        self.profile_category = tf.Variable(tf.zeros([len(inputs.profile_vocab) + OFFSET, c]), name="lr_profile_x_category")
+        self.profile_category = tf.Variable(
+            tf.zeros([len(inputs.profile_vocab) + OFFSET, c]), name="lr_profile_x_category"
+        )
         self.history_category = tf.Variable(tf.zeros([c, c]), name="lr_history_x_category")
         self.categories = tf.constant(_padded(inputs.item_categories))
 
@@ -164,8 +184,11 @@ class LinearRanker:
         valid = tf.cast(tf.not_equal(history, PAD), tf.float32)[..., None]
         hist_mix = tf.reduce_sum(mh * valid, axis=1) / tf.maximum(tf.reduce_sum(valid, axis=1), 1.0)  # [B,c]
         prof_valid = tf.cast(tf.not_equal(profile, PAD), tf.float32)[..., None]
-        affinity = (tf.reduce_sum(tf.gather(self.profile_category, profile) * prof_valid, axis=1)
-                    + hist_mix @ self.history_category + self.category[None, :])  # [B,c]
+        affinity = (
+            tf.reduce_sum(tf.gather(self.profile_category, profile) * prof_valid, axis=1)
+            + hist_mix @ self.history_category
+            + self.category[None, :]
+        )  # [B,c]
         return tf.gather(self.item_bias, items) + tf.einsum("bkc,bc->bk", m, affinity)
 
 
@@ -221,7 +244,11 @@ class FMRanker:
 
 
 def train_rankers(
-    inputs: RankInputs, n_items: int, n_categories: int, config, progress: Callable[[int], None] | None = None,
+    inputs: RankInputs,
+    n_items: int,
+    n_categories: int,
+    config,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[DinRanker, LinearRanker, FMRanker, dict[str, list[float]]]:
     """Train DIN, LR and FM together (disjoint variables); returns the models and mean loss per epoch."""
     import keras
@@ -255,9 +282,16 @@ def train_rankers(
             for model in models.values():
                 logits = model.score(history, profile, items) - correction
                 logits = tf.where(hit, tf.constant(-1e9, logits.dtype), logits)
-                losses.append(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    labels=tf.zeros([batch], tf.int32), logits=logits)))
-            total = tf.add_n(losses) + config.l2 * (tf.nn.l2_loss(lr.profile_category) + tf.nn.l2_loss(lr.history_category))
+                losses.append(
+                    tf.reduce_mean(
+                        tf.nn.sparse_softmax_cross_entropy_with_logits(
+                            labels=tf.zeros([batch], tf.int32), logits=logits
+                        )
+                    )
+                )
+            total = tf.add_n(losses) + config.l2 * (
+                tf.nn.l2_loss(lr.profile_category) + tf.nn.l2_loss(lr.history_category)
+            )
         optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
         return tf.stack(losses)
 
@@ -267,10 +301,11 @@ def train_rankers(
         order = rng.permutation(n)
         totals = np.zeros(len(models))
         for start in range(0, n, config.batch_size):
-            rows = order[start: start + config.batch_size]
+            rows = order[start : start + config.batch_size]
             negatives = rng.choice(len(q), size=config.negatives, p=q).astype(np.int32) + OFFSET
-            losses = train_step(inputs.example_user[rows], inputs.example_item[rows],
-                                inputs.example_history[rows], negatives)
+            losses = train_step(
+                inputs.example_user[rows], inputs.example_item[rows], inputs.example_history[rows], negatives
+            )
             totals += losses.numpy() * len(rows)
             if progress:
                 progress(len(rows))

@@ -14,6 +14,7 @@ uses both cores, so roughly a minute of wall time on an idle 2-core machine); th
 slice lives here (defaults only), so adding it does not touch ``BuildConfig``;
 builder code is part of the artifact version, so a change here rebuilds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,8 +29,7 @@ from dubbo_recsys.offline.errors import BuildConfigError
 from dubbo_recsys.offline.steps import BuildContext
 from dubbo_recsys.offline.two_tower import PROFILE_FIELDS  # the rankers see the towers' profile fields
 
-__all__ = ["RankModelConfig", "RankModel", "rank_inputs", "PROFILE_FIELDS"]
-
+__all__ = ["PROFILE_FIELDS", "RankModel", "RankModelConfig", "rank_inputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +47,15 @@ class RankModelConfig:
     seed: int = 13
 
     def __post_init__(self) -> None:
-        for name, low, high in (("dim", 2, 512), ("fm_dim", 2, 512), ("history_len", 1, 500), ("negatives", 1, 10_000),
-                                ("epochs", 1, 100), ("batch_size", 8, 65_536), ("eval_users", 0, 1_000_000)):
+        for name, low, high in (
+            ("dim", 2, 512),
+            ("fm_dim", 2, 512),
+            ("history_len", 1, 500),
+            ("negatives", 1, 10_000),
+            ("epochs", 1, 100),
+            ("batch_size", 8, 65_536),
+            ("eval_users", 0, 1_000_000),
+        ):
             value = getattr(self, name)
             if not (low <= value <= high):
                 raise BuildConfigError(f"rank model {name} must be in [{low}, {high}], got {value!r}")
@@ -65,15 +72,20 @@ def rank_inputs(source: SourceData, split: Split, history_len: int):
     user, item = split.train.user, split.train.item  # sorted by user then time
     item_count = np.bincount(item, minlength=source.n_items).astype(np.float64)
     return RankInputs(
-        profile_vocab=vocab, user_profile=user_profile, item_categories=category_index(source),
-        item_pop_bucket=pop_bucket(item_count), item_count=item_count,
-        example_user=user.astype(np.int32), example_item=(item + OFFSET).astype(np.int32),
+        profile_vocab=vocab,
+        user_profile=user_profile,
+        item_categories=category_index(source),
+        item_pop_bucket=pop_bucket(item_count),
+        item_count=item_count,
+        example_user=user.astype(np.int32),
+        example_item=(item + OFFSET).astype(np.int32),
         example_history=history_windows(user, item, history_len),
     )
 
 
-def full_ranking_quality(models: dict, inputs, split: Split, last_n: list[np.ndarray], history_len: int,
-                         max_users: int, seed: int) -> dict[str, float]:
+def full_ranking_quality(
+    models: dict, inputs, split: Split, last_n: list[np.ndarray], history_len: int, max_users: int, seed: int
+) -> dict[str, float]:
     """NDCG@10 and HR@10 of each model over all items, training items removed, for a sample of test users."""
     import tensorflow as tf
 
@@ -93,16 +105,17 @@ def full_ranking_quality(models: dict, inputs, split: Split, last_n: list[np.nda
     for name, model in models.items():
         ndcg = hits = 0.0
         for start in range(0, len(users), 16):
-            batch = users[start: start + 16]
+            batch = users[start : start + 16]
             history = np.zeros((len(batch), history_len), dtype=np.int32)
             for i, u in enumerate(batch.tolist()):
                 recent = last_n[u][:history_len]
                 history[i, : len(recent)] = recent + OFFSET
-            scores = model.score(tf.constant(history), tf.constant(inputs.user_profile[batch]),
-                                 tf.tile(items, [len(batch), 1])).numpy()
+            scores = model.score(
+                tf.constant(history), tf.constant(inputs.user_profile[batch]), tf.tile(items, [len(batch), 1])
+            ).numpy()
             for i, u in enumerate(batch.tolist()):
                 row = scores[i]
-                row[train.item[bounds[u]: bounds[u + 1]]] = -np.inf
+                row[train.item[bounds[u] : bounds[u + 1]]] = -np.inf
                 target = held[u]
                 rank = int((row > row[target]).sum())
                 if rank < 10:
@@ -136,19 +149,31 @@ class RankModel:
         root = ctx.path("models/rank/meta.json").parent
         export_din(din, root / "din", ctx.root / "ids/items.txt", inputs.profile_vocab, config.history_len)
         save_light(lr, fm, root / "light")
-        quality = full_ranking_quality({"din": din, "lr": lr, "fm": fm}, inputs, split, ctx.require("last_n"),
-                                       config.history_len, config.eval_users, config.seed)
+        quality = full_ranking_quality(
+            {"din": din, "lr": lr, "fm": fm},
+            inputs,
+            split,
+            ctx.require("last_n"),
+            config.history_len,
+            config.eval_users,
+            config.seed,
+        )
         ctx.metrics.update(quality)
         ctx.params["rank_model"] = dataclasses.asdict(config)
-        ctx.write_json("models/rank/meta.json", {
-            "model": "din",
-            "history_len": config.history_len,
-            "profile_fields": [f for f in PROFILE_FIELDS if f in source.user_profile],
-            "profile_vocab": inputs.profile_vocab,
-            "categories": source.category_names.tolist(),
-            "signatures": {"rank": ["history", "profile", "items"],
-                           "serving_default": ["userExamples", "userContextExamples", "itemExamples"]},
-            "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, logQ-corrected sampled softmax",
-            "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
-            "quality": quality,
-        })
+        ctx.write_json(
+            "models/rank/meta.json",
+            {
+                "model": "din",
+                "history_len": config.history_len,
+                "profile_fields": [f for f in PROFILE_FIELDS if f in source.user_profile],
+                "profile_vocab": inputs.profile_vocab,
+                "categories": source.category_names.tolist(),
+                "signatures": {
+                    "rank": ["history", "profile", "items"],
+                    "serving_default": ["userExamples", "userContextExamples", "itemExamples"],
+                },
+                "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, logQ-corrected sampled softmax",
+                "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
+                "quality": quality,
+            },
+        )

@@ -8,15 +8,18 @@ single interaction keeps it in train and has no test row. If an item occurs
 several times for a user, the earlier occurrences stay in train: leave-last-out
 holds out an event, not an item.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from dubbo_recsys.offline.dataset import Interactions, SourceData, Split
+from dubbo_recsys.offline.dataset import SourceData, Split
 
-__all__ = ["leave_last_out", "SPLIT_RULE"]
+__all__ = ["SPLIT_RULE", "leave_last_out"]
 
-SPLIT_RULE = "leave-last-out by timestamp; ties broken by source file order; users with >= 2 interactions get 1 test row"
+SPLIT_RULE = (
+    "leave-last-out by timestamp; ties broken by source file order; users with >= 2 interactions get 1 test row"
+)
 
 
 def leave_last_out(source: SourceData) -> Split:

@@ -10,13 +10,15 @@ is its class name, used in progress output and in the manifest's timings.
 Steps never print: progress goes through ``ctx.progress`` (tqdm, or nothing).
 Steps that need TensorFlow or Faiss import them inside ``run``.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,13 +30,13 @@ from dubbo_recsys.offline.errors import OfflineError
 __all__ = [
     "BuildContext",
     "BuildStep",
-    "LoadSource",
-    "SplitInteractions",
-    "WriteFeatures",
     "HotItems",
     "ItemCFTable",
-    "UserCFTable",
+    "LoadSource",
+    "SplitInteractions",
     "SwingTable",
+    "UserCFTable",
+    "WriteFeatures",
     "default_steps",
 ]
 

@@ -20,16 +20,17 @@ Users are generated in fixed chunks of ``CHUNK`` with one seed per chunk, so
 memory stays bounded and the output does not depend on anything but the
 config. Bump ``GENERATOR_REVISION`` whenever the output for a seed changes.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from dubbo_recsys.offline.config import SyntheticConfig
 from dubbo_recsys.offline.dataset import Interactions, SourceData
 
-__all__ = ["GENERATOR_REVISION", "CHUNK", "generate"]
+__all__ = ["CHUNK", "GENERATOR_REVISION", "generate"]
 
 GENERATOR_REVISION = 1
 CHUNK = 4_096
@@ -113,7 +114,10 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
         interactions=Interactions(
             np.concatenate(users), np.concatenate(items), np.concatenate(stamps), np.concatenate(ratings)
         ),
-        notes={"generator": f"dubbo_recsys.offline.synthetic revision {GENERATOR_REVISION}", "author": "synthetic authors"},
+        notes={
+            "generator": f"dubbo_recsys.offline.synthetic revision {GENERATOR_REVISION}",
+            "author": "synthetic authors",
+        },
     )
 
 

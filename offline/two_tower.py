@@ -18,19 +18,32 @@ for ids and vocabulary entries.
 The SavedModels and their ``serving_default`` signatures are made by
 ``offline.two_tower_export``; this module has no string handling.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from dubbo_recsys.offline.config import TwoTowerConfig
 from dubbo_recsys.offline.dataset import SourceData, Split
 
-__all__ = ["PROFILE_FIELDS", "PAD", "UNKNOWN", "OFFSET", "TowerInputs", "TwoTower", "tower_inputs", "profile_index",
-           "category_index", "history_windows", "train_two_tower", "hit_rate"]
+__all__ = [
+    "OFFSET",
+    "PAD",
+    "PROFILE_FIELDS",
+    "UNKNOWN",
+    "TowerInputs",
+    "TwoTower",
+    "category_index",
+    "history_windows",
+    "hit_rate",
+    "profile_index",
+    "tower_inputs",
+    "train_two_tower",
+]
 
 # Profile fields fed to the user tower, when the source has them (raw age and zip are left to the buckets).
 PROFILE_FIELDS = ("age_group", "gender", "occupation", "region")
@@ -61,7 +74,9 @@ def profile_index(source: SourceData) -> tuple[tuple[str, ...], list[str], np.nd
     tokens = profile_tokens(source, fields)
     vocab = sorted({t for row in tokens for t in row})
     position = {t: OFFSET + i for i, t in enumerate(vocab)}
-    user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(source.n_users, len(fields))
+    user_profile = np.array([[position[t] for t in row] for row in tokens], dtype=np.int32).reshape(
+        source.n_users, len(fields)
+    )
     return fields, vocab, user_profile
 
 
@@ -115,14 +130,22 @@ class TwoTower:
         import keras
 
         def embedding(rows: int, name: str):
-            return keras.layers.Embedding(rows + OFFSET, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), name=name)
+            return keras.layers.Embedding(
+                rows + OFFSET, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), name=name
+            )
 
         self.user_embedding = embedding(n_users, "user_id")
         self.item_embedding = embedding(n_items, "item_id")
         self.profile_embedding = embedding(n_profile, "profile")
         self.category_embedding = embedding(n_categories, "category")
-        self.user_mlp = [keras.layers.Dense(2 * dim, activation="relu", name="user_hidden"), keras.layers.Dense(dim, name="user_out")]
-        self.item_mlp = [keras.layers.Dense(2 * dim, activation="relu", name="item_hidden"), keras.layers.Dense(dim, name="item_out")]
+        self.user_mlp = [
+            keras.layers.Dense(2 * dim, activation="relu", name="user_hidden"),
+            keras.layers.Dense(dim, name="user_out"),
+        ]
+        self.item_mlp = [
+            keras.layers.Dense(2 * dim, activation="relu", name="item_hidden"),
+            keras.layers.Dense(dim, name="item_out"),
+        ]
 
     def user_vectors(self, user, profile, history):
         import tensorflow as tf
@@ -142,19 +165,32 @@ class TwoTower:
     def item_vectors(self, item, categories):
         import tensorflow as tf
 
-        x = tf.concat([self.item_embedding(item), _masked_mean(self.category_embedding(categories), categories)], axis=1)
+        x = tf.concat(
+            [self.item_embedding(item), _masked_mean(self.category_embedding(categories), categories)], axis=1
+        )
         for layer in self.item_mlp:
             x = layer(x)
         return tf.math.l2_normalize(x, axis=1)
 
     @property
     def trainable_variables(self) -> list:
-        layers = [self.user_embedding, self.item_embedding, self.profile_embedding, self.category_embedding, *self.user_mlp, *self.item_mlp]
+        layers = [
+            self.user_embedding,
+            self.item_embedding,
+            self.profile_embedding,
+            self.category_embedding,
+            *self.user_mlp,
+            *self.item_mlp,
+        ]
         return [v for layer in layers for v in layer.trainable_variables]
 
 
 def train_two_tower(
-    inputs: TowerInputs, n_users: int, n_items: int, n_categories: int, config: TwoTowerConfig,
+    inputs: TowerInputs,
+    n_users: int,
+    n_items: int,
+    n_categories: int,
+    config: TwoTowerConfig,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[TwoTower, list[float]]:
     """Train and return the towers and the mean loss of each epoch."""
@@ -163,11 +199,17 @@ def train_two_tower(
 
     keras.utils.set_random_seed(config.seed)
     model = TwoTower(n_users, n_items, len(inputs.profile_vocab), n_categories, config.dim)
-    user_profile = tf.constant(np.vstack([np.zeros((OFFSET, inputs.user_profile.shape[1]), np.int32), inputs.user_profile]))
-    item_categories = tf.constant(np.vstack([np.zeros((OFFSET, inputs.item_categories.shape[1]), np.int32), inputs.item_categories]))
+    user_profile = tf.constant(
+        np.vstack([np.zeros((OFFSET, inputs.user_profile.shape[1]), np.int32), inputs.user_profile])
+    )
+    item_categories = tf.constant(
+        np.vstack([np.zeros((OFFSET, inputs.item_categories.shape[1]), np.int32), inputs.item_categories])
+    )
     n = len(inputs.example_user)
     # cosine decay keeps the last epochs from undoing the first ones
-    decay = keras.optimizers.schedules.CosineDecay(config.learning_rate, math.ceil(n / config.batch_size) * config.epochs)
+    decay = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, math.ceil(n / config.batch_size) * config.epochs
+    )
     optimizer = keras.optimizers.Adam(learning_rate=decay)
     # logQ correction: in-batch negatives are drawn by popularity; subtracting log q(item) makes the
     # sampled softmax estimate the full one (p(item | user)) instead of a popularity-free PMI.
@@ -201,7 +243,9 @@ def train_two_tower(
             if len(rows) < 2:
                 continue
             loss = train_step(
-                inputs.example_user[rows], inputs.example_item[rows], inputs.example_history[rows],
+                inputs.example_user[rows],
+                inputs.example_item[rows],
+                inputs.example_history[rows],
                 rng.random(len(rows)) < config.user_id_dropout,
             )
             total += float(loss) * len(rows)

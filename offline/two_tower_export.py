@@ -21,6 +21,7 @@ of ``ids/users.txt`` / ``ids/items.txt``); the small vocabularies are constants.
 ``embeddings/users.npy`` and ``embeddings/items.npy`` are exactly these
 signatures applied to the artifact's own ids and features.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,10 @@ def _id_table(vocabulary_file: Path):
 
     initializer = tf.lookup.TextFileInitializer(
         str(vocabulary_file),
-        key_dtype=tf.string, key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
-        value_dtype=tf.int64, value_index=tf.lookup.TextFileIndex.LINE_NUMBER,
+        key_dtype=tf.string,
+        key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
+        value_dtype=tf.int64,
+        value_index=tf.lookup.TextFileIndex.LINE_NUMBER,
     )
     return tf.lookup.StaticHashTable(initializer, default_value=-1)
 
@@ -61,8 +64,13 @@ def _indexes(table, strings):
 
 
 def export_towers(
-    model: TwoTower, out_dir: Path, users_file: Path, items_file: Path,
-    profile_vocab: list[str], category_names: list[str], history_len: int,
+    model: TwoTower,
+    out_dir: Path,
+    users_file: Path,
+    items_file: Path,
+    profile_vocab: list[str],
+    category_names: list[str],
+    history_len: int,
 ) -> tuple[Path, Path]:
     import tensorflow as tf
 
@@ -75,11 +83,13 @@ def export_towers(
             self.items = _id_table(items_file)
             self.profile = _token_table(profile_vocab)
 
-        @tf.function(input_signature=[
-            tf.TensorSpec([None], tf.string, name="user_id"),
-            tf.TensorSpec([None, None], tf.string, name="profile"),
-            tf.TensorSpec([None, None], tf.string, name="history"),
-        ])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="user_id"),
+                tf.TensorSpec([None, None], tf.string, name="profile"),
+                tf.TensorSpec([None, None], tf.string, name="history"),
+            ]
+        )
         def serve(self, user_id, profile, history):
             history = history[:, :history_len]
             vectors = self.towers.user_vectors(
@@ -95,10 +105,12 @@ def export_towers(
             self.items = _id_table(items_file)
             self.categories = _token_table(category_names)
 
-        @tf.function(input_signature=[
-            tf.TensorSpec([None], tf.string, name="item_id"),
-            tf.TensorSpec([None, None], tf.string, name="categories"),
-        ])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="item_id"),
+                tf.TensorSpec([None, None], tf.string, name="categories"),
+            ]
+        )
         def serve(self, item_id, categories):
             vectors = self.towers.item_vectors(_indexes(self.items, item_id), _indexes(self.categories, categories))
             return {"item_embedding": vectors}

@@ -3,6 +3,7 @@
 Knows nothing of Dubbo or any wire format; concrete stages live in ``recall``
 and ``rank`` and declare themselves to the catalog in ``pipeline.stages``.
 """
+
 from dubbo_recsys.pipeline.model import (
     Candidate,
     DeadlineExceeded,
@@ -17,8 +18,20 @@ from dubbo_recsys.pipeline.runner import Pipeline
 from dubbo_recsys.pipeline.stages import ConfigError, Stage, build_stage, stage_class
 
 __all__ = [
+    "Candidate",
+    "ConfigError",
+    "DeadlineExceeded",
+    "Downstream",
+    "DownstreamUnavailable",
     "InFlight",
-    "Candidate", "ConfigError", "DeadlineExceeded", "Downstream", "DownstreamUnavailable", "Pipeline",
-    "PipelineError", "PipelineName", "Query", "ResilientRecommender", "Stage", "StageKind", "StageTrace",
-    "build_stage", "stage_class",
+    "Pipeline",
+    "PipelineError",
+    "PipelineName",
+    "Query",
+    "ResilientRecommender",
+    "Stage",
+    "StageKind",
+    "StageTrace",
+    "build_stage",
+    "stage_class",
 ]

@@ -27,13 +27,15 @@ implementation, else the scene's only rank model served by TF Serving; its
 ``read_timeout_ms`` become the stage's ``target``, ``model_name``, ``version``,
 ``signature`` and ``timeout_seconds``, and the model's ``fusion`` flag its ``fusion``.
 """
+
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from dubbo_recsys.features.base import FeatureStore, SeenFilter
 from dubbo_recsys.interfaces.recommend import RecommendRequest
@@ -92,8 +94,7 @@ def load_stage_modules() -> list[str]:
     return missing
 
 
-def _params(step: PipelineStep, conf: PipelineConf, light: bool,
-            models: Sequence[ModelConf] = ()) -> dict[str, Any]:
+def _params(step: PipelineStep, conf: PipelineConf, light: bool, models: Sequence[ModelConf] = ()) -> dict[str, Any]:
     if step.kind is StepKind.RANK and step.implementation.lower() in REMOTE_RANKERS:
         return _remote_rank_params(step, models)
     if step.kind is StepKind.HYDRATE:
@@ -110,8 +111,10 @@ def _remote_rank_params(step: PipelineStep, models: Sequence[ModelConf]) -> dict
     named = [m for m in served if step.implementation in (m.key, m.model_name)]
     chosen = named or served
     if len(chosen) != 1:
-        raise ConfigError(f"{step.stage}({step.implementation}) needs exactly one rank model with tfservingGrpcAddr "
-                          f"in model_conf, found {len(chosen)}")
+        raise ConfigError(
+            f"{step.stage}({step.implementation}) needs exactly one rank model with tfservingGrpcAddr "
+            f"in model_conf, found {len(chosen)}"
+        )
     serving = chosen[0].tfserving
     assert serving is not None
     if not serving.pool.addrs:
@@ -132,19 +135,28 @@ def light_view(resources: Resources) -> Resources:
     The guards (``downstreams``) stay shared."""
     if resources.light_recall is None and resources.local_features is None:
         return resources
-    return replace(resources, recall=resources.light_recall or resources.recall,
-                   features=resources.local_features or resources.features)
+    return replace(
+        resources,
+        recall=resources.light_recall or resources.recall,
+        features=resources.local_features or resources.features,
+    )
 
 
-def build_pipeline(name: PipelineName, steps: Sequence[PipelineStep], conf: PipelineConf,
-                   resources: Resources, models: Sequence[ModelConf] = ()) -> Pipeline:
+def build_pipeline(
+    name: PipelineName,
+    steps: Sequence[PipelineStep],
+    conf: PipelineConf,
+    resources: Resources,
+    models: Sequence[ModelConf] = (),
+) -> Pipeline:
     light = name is PipelineName.LIGHT
     if light:
         resources = light_view(resources)
     stages: list[Stage] = []
     for step in steps:
-        stages.append(build_stage(StageKind(step.kind.value), step.implementation, resources,
-                                  _params(step, conf, light, models)))
+        stages.append(
+            build_stage(StageKind(step.kind.value), step.implementation, resources, _params(step, conf, light, models))
+        )
     return Pipeline.of(name, stages, _labels(stages, steps))
 
 
@@ -160,17 +172,22 @@ def _labels(stages: Sequence[Stage], steps: Sequence[PipelineStep]) -> list[str]
     return labels
 
 
-def build_recommender(conf: PipelineConf, resources: Resources,
-                      models: Sequence[ModelConf] = ()) -> ResilientRecommender:
+def build_recommender(
+    conf: PipelineConf, resources: Resources, models: Sequence[ModelConf] = ()
+) -> ResilientRecommender:
     if not conf.steps:
         raise ConfigError("the scene's pipeline has no steps")
     full = build_pipeline(PipelineName.FULL, conf.steps, conf, resources, models)
-    light = (build_pipeline(PipelineName.LIGHT, conf.light_steps, conf, resources, models)
-             if conf.light_steps else None)
-    return ResilientRecommender(full=full, light=light, popular=resources.popular,
-                                budget_seconds=resources.budget_seconds,
-                                light_budget_seconds=resources.light_budget_seconds,
-                                full_inflight=resources.full_inflight, light_inflight=resources.light_inflight)
+    light = build_pipeline(PipelineName.LIGHT, conf.light_steps, conf, resources, models) if conf.light_steps else None
+    return ResilientRecommender(
+        full=full,
+        light=light,
+        popular=resources.popular,
+        budget_seconds=resources.budget_seconds,
+        light_budget_seconds=resources.light_budget_seconds,
+        full_inflight=resources.full_inflight,
+        light_inflight=resources.light_inflight,
+    )
 
 
 def default_pipeline_conf(resources: Resources) -> PipelineConf:
@@ -178,8 +195,7 @@ def default_pipeline_conf(resources: Resources) -> PipelineConf:
 
     def usable(step: PipelineStep, light: bool) -> bool:
         try:
-            build_stage(StageKind(step.kind.value), step.implementation, resources,
-                        _params(step, conf_template, light))
+            build_stage(StageKind(step.kind.value), step.implementation, resources, _params(step, conf_template, light))
             return True
         except ConfigError as exc:
             log.info("default scene: leaving out %s(%s): %s", step.stage, step.implementation, exc)

@@ -7,9 +7,11 @@ step fast and the resilient recommender moves on to the light pipeline. The
 light pipeline's hydration (``light: true``) reads the local store built from
 the artifacts instead, so it keeps answering while Redis is away.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dubbo_recsys.features.base import FeatureStore
 from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
@@ -36,7 +38,7 @@ class UserHydrator(Stage, kind=StageKind.HYDRATE, names=("recallSample", "user_f
         self.store, self.guard = store, guard
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "UserHydrator":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> UserHydrator:
         return cls(*_store_and_guard(resources, params, "user hydration"))
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
@@ -56,7 +58,7 @@ class ItemHydrator(Stage, kind=StageKind.HYDRATE, names=("preRankingSample", "ra
         self.store, self.guard = store, guard
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "ItemHydrator":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> ItemHydrator:
         return cls(*_store_and_guard(resources, params, "item hydration"))
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:

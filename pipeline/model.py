@@ -5,6 +5,7 @@ Stages know nothing of Dubbo, gRPC or REST: they see our own
 attached (user features, candidate features, per-stage scores). The query
 carries the request's deadline so every stage can budget its downstream calls.
 """
+
 from __future__ import annotations
 
 import enum
@@ -82,7 +83,7 @@ class Query:
     notes: list[str] = field(default_factory=list)  # partial results a stage reports (a recall channel dropped)
 
     @classmethod
-    def start(cls, request: RecommendRequest, budget_seconds: float) -> "Query":
+    def start(cls, request: RecommendRequest, budget_seconds: float) -> Query:
         return cls(
             request=request,
             deadline=time.monotonic() + budget_seconds,

@@ -29,6 +29,7 @@ the list: a diversifying re-rank (MMR, DPP) reorders without rescoring, so each
 reported score is capped at the one above it (the debug traces keep every stage's
 own scores). Without a re-rank nothing changes: the rankers already sort by score.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,9 @@ import json
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Sequence, TypeVar
+from typing import TypeVar
 
 from circuitbreaker import CircuitBreaker
 
@@ -56,11 +58,11 @@ class DownstreamUnavailable(PipelineError):
 class Downstream:
     """Circuit breaker plus concurrency bound around one dependency."""
 
-    def __init__(self, name: str, *, max_concurrency: int = 64, failure_threshold: int = 5,
-                 recovery_seconds: float = 10.0) -> None:
+    def __init__(
+        self, name: str, *, max_concurrency: int = 64, failure_threshold: int = 5, recovery_seconds: float = 10.0
+    ) -> None:
         self.name = name
-        self.breaker = CircuitBreaker(failure_threshold=failure_threshold,
-                                      recovery_timeout=recovery_seconds, name=name)
+        self.breaker = CircuitBreaker(failure_threshold=failure_threshold, recovery_timeout=recovery_seconds, name=name)
         self._slots = asyncio.Semaphore(max_concurrency)
 
     @property
@@ -112,8 +114,14 @@ class ResilientRecommender:
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         problem = request_problem(request)
         if problem:
-            return RecommendResponse(code=400, message=problem, requestId=_request_id(), items=[],
-                                     degraded=False, pipeline=PipelineName.FULL.value)
+            return RecommendResponse(
+                code=400,
+                message=problem,
+                requestId=_request_id(),
+                items=[],
+                degraded=False,
+                pipeline=PipelineName.FULL.value,
+            )
         query = Query.start(request, self.budget_seconds)
         failures: list[str] = []
         for pipeline, inflight in ((self.full, self.full_inflight), (self.light, self.light_inflight)):
@@ -126,7 +134,7 @@ class ResilientRecommender:
                 if pipeline is self.light:
                     query = Query.start(request, self.light_budget_seconds)
                 candidates = await pipeline.run(query)
-            except Exception as exc:  # noqa: BLE001 - any failure of a pipeline means: try the next one
+            except Exception as exc:
                 failures.append(f"{pipeline.name.value}: {type(exc).__name__}: {exc}")
                 log.warning("pipeline %s failed for user %s: %s", pipeline.name.value, request.userId, exc)
                 continue
@@ -135,12 +143,21 @@ class ResilientRecommender:
             if candidates:
                 return self._answer(request, query, pipeline.name, candidates, failures)
             failures.append(f"{pipeline.name.value}: no candidates")
-        fallback = [Candidate(item_id=i, score=s, channels=("popular",)) for i, s in self.popular(request)
-                    if i not in query.exposure]
+        fallback = [
+            Candidate(item_id=i, score=s, channels=("popular",))
+            for i, s in self.popular(request)
+            if i not in query.exposure
+        ]
         return self._answer(request, query, PipelineName.POPULAR, fallback, failures)
 
-    def _answer(self, request: RecommendRequest, query: Query, name: PipelineName,
-                candidates: list[Candidate], failures: list[str]) -> RecommendResponse:
+    def _answer(
+        self,
+        request: RecommendRequest,
+        query: Query,
+        name: PipelineName,
+        candidates: list[Candidate],
+        failures: list[str],
+    ) -> RecommendResponse:
         self.answered[name.value] += 1
         top = candidates[: query.wanted]
         debug = None
@@ -157,8 +174,10 @@ class ResilientRecommender:
             code=200,
             message=message[:500],
             requestId=_request_id(),
-            items=[RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
-                   for c, score in zip(top, _best_first(top))],
+            items=[
+                RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
+                for c, score in zip(top, _best_first(top))
+            ],
             degraded=name is not PipelineName.FULL,
             pipeline=name.value,
             debugInfo=debug,

@@ -13,12 +13,13 @@ class may serve several steps (``preRankingSample`` and ``rankingSample`` are bo
 the item hydrator), and each step needs its own trace, so a label used twice gets
 ``#2``, ``#3``... and no trace hides another.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from dubbo_recsys.pipeline.model import Candidate, DeadlineExceeded, PipelineName, Query, StageTrace
 from dubbo_recsys.pipeline.stages import Stage
@@ -31,7 +32,7 @@ class Pipeline:
     labels: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, name: PipelineName, stages: Sequence[Stage], labels: Sequence[str] = ()) -> "Pipeline":
+    def of(cls, name: PipelineName, stages: Sequence[Stage], labels: Sequence[str] = ()) -> Pipeline:
         stages = tuple(stages)
         return cls(name, stages, _unique(list(labels) if labels else [stage.name for stage in stages]))
 

@@ -14,6 +14,7 @@ budget and before the server listens: the first search of a Faiss index, the fir
 call of a TensorFlow function and numpy's first passes cost tens of milliseconds
 each, and would otherwise push the first requests past their deadline.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,8 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
-from dubbo_recsys.pipeline.model import Query
 from dubbo_recsys.pipeline.assemble import Resources, build_recommender, default_pipeline_conf
+from dubbo_recsys.pipeline.model import Query
 from dubbo_recsys.pipeline.resilience import ResilientRecommender
 from dubbo_recsys.pipeline.stages import ConfigError
 
@@ -57,7 +58,7 @@ class SceneRecommender:
                     continue
                 try:
                     await pipeline.run(Query.start(RecommendRequest(userId=user_id, count=10), budget_seconds))
-                except Exception as exc:  # noqa: BLE001 - a warm-up failure is the first request's to report
+                except Exception as exc:
                     problems.append(f"{pipeline.name.value} pipeline, user {user_id!r}: {type(exc).__name__}: {exc}")
         for problem in problems:
             log.warning("warm-up: %s", problem)
@@ -78,7 +79,7 @@ class SceneRecommender:
         key = (request.scene, group)
         try:
             config = await self.source.get(request.scene, group)
-        except Exception as exc:  # noqa: BLE001 - unknown scene, or the config center is away
+        except Exception as exc:
             log.info("scene %s/%s unavailable: %s", request.scene, group, exc)
             return self._last_good.get(key)
         if config.pipeline is None or not config.pipeline.steps:
@@ -90,8 +91,13 @@ class SceneRecommender:
             compiled = build_recommender(config.pipeline, self.resources, config.models)
         except ConfigError as exc:
             self.rejected_configs += 1
-            log.error("scene %s/%s version %r does not compile, keeping the last good one: %s",
-                      request.scene, group, getattr(config, "version", ""), exc)
+            log.error(
+                "scene %s/%s version %r does not compile, keeping the last good one: %s",
+                request.scene,
+                group,
+                getattr(config, "version", ""),
+                exc,
+            )
             return self._last_good.get(key, self.default)
         self._compiled[id(config)] = (config, compiled)
         if len(self._compiled) > self._max:

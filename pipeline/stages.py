@@ -11,9 +11,11 @@ so a name is resolved by a table lookup keyed by (kind, name), never by string
 matching in code, and an unknown name is a configuration error raised when the
 pipeline is built, not while it serves.
 """
+
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from dubbo_recsys.pipeline.model import Candidate, PipelineError, Query, StageKind
 
@@ -31,7 +33,7 @@ class Stage:
 
     kind: ClassVar[StageKind]
     names: ClassVar[tuple[str, ...]]
-    _catalog: ClassVar[dict[tuple[StageKind, str], type["Stage"]]] = {}
+    _catalog: ClassVar[dict[tuple[StageKind, str], type[Stage]]] = {}
 
     def __init_subclass__(cls, *, kind: StageKind | None = None, names: tuple[str, ...] = (), **kw: Any):
         super().__init_subclass__(**kw)

@@ -17,36 +17,71 @@ Layers, each importable on its own (dependencies point down)::
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.
 """
+
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
 __all__ = [
-    "ServerConfig", "ClientConfig",
-    "Server", "Lifecycle", "install_uvloop",
+    "RECOMMEND_SPEC",
+    "SEED_SPEC",
+    "BodyError",
+    "ClientConfig",
+    "ConfigError",
+    "ConnectionLostError",
+    "DescriptorError",
+    "Dispatcher",
     "DubboClient",
-    "Dispatcher", "Invocation", "Returned", "Raised", "Refused",
-    "ServiceSpec", "MethodSpec", "Export",
+    "Export",
+    "FrameError",
+    "Invocation",
+    "Lifecycle",
+    "MethodSpec",
+    "PopularRecommender",
+    "ProviderError",
+    "Raised",
+    "Refused",
+    "RegistrationSettings",
+    "RemoteApplicationError",
+    "RemoteError",
+    "RemoteStatusError",
+    "RemoteTimeoutError",
+    "Returned",
+    "Server",
+    "ServerConfig",
+    "ServiceSpec",
+    "ServiceSpecError",
     "Status",
-    "PopularRecommender", "default_exports", "RECOMMEND_SPEC", "SEED_SPEC",
-    "serve_exports", "RegistrationSettings", "register_beside",
-    "ProviderError", "FrameError", "BodyError", "DescriptorError", "ConfigError", "ServiceSpecError",
-    "RemoteError", "RemoteStatusError", "RemoteApplicationError", "RemoteTimeoutError", "ConnectionLostError",
+    "default_exports",
+    "install_uvloop",
+    "register_beside",
+    "serve_exports",
 ]
 
 _WHERE = {
-    "ServerConfig": "config", "ClientConfig": "config",
-    "Server": "transport", "Lifecycle": "transport", "install_uvloop": "transport",
+    "ServerConfig": "config",
+    "ClientConfig": "config",
+    "Server": "transport",
+    "Lifecycle": "transport",
+    "install_uvloop": "transport",
     "DubboClient": "client",
-    "Dispatcher": "dispatch", "Invocation": "dispatch", "Returned": "dispatch", "Raised": "dispatch",
+    "Dispatcher": "dispatch",
+    "Invocation": "dispatch",
+    "Returned": "dispatch",
+    "Raised": "dispatch",
     "Refused": "dispatch",
-    "ServiceSpec": "spec", "MethodSpec": "spec", "Export": "spec",
+    "ServiceSpec": "spec",
+    "MethodSpec": "spec",
+    "Export": "spec",
     "Status": "protocol",
     "PopularRecommender": "popular",
-    "default_exports": "services", "RECOMMEND_SPEC": "services", "SEED_SPEC": "services",
+    "default_exports": "services",
+    "RECOMMEND_SPEC": "services",
+    "SEED_SPEC": "services",
     "serve_exports": "serve",
-    "RegistrationSettings": "registration", "register_beside": "registration",
+    "RegistrationSettings": "registration",
+    "register_beside": "registration",
 }
 
 

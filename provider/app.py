@@ -17,6 +17,7 @@ pipeline once (warm-up) and freezes what it loaded out of the garbage
 collector's generations (``gc.freeze``), and must finish before the server
 listens. ``await app.close()`` releases them after it closed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,9 @@ class PipelineOptions:
 
     def __post_init__(self) -> None:
         if self.artifacts is not None and not (Path(self.artifacts) / "manifest.json").is_file():
-            raise AppConfigError(f"{self.artifacts} is not an artifact directory (no manifest.json): "
-                                 "build one with `dubbo-recsys build`")
+            raise AppConfigError(
+                f"{self.artifacts} is not an artifact directory (no manifest.json): build one with `dubbo-recsys build`"
+            )
         if self.redis_url and self.artifacts is None:
             raise AppConfigError("--redis needs --artifacts too (the light pipeline's local copy)")
         if self.scenes and self.artifacts is None:
@@ -64,34 +66,67 @@ class PipelineOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("pipeline")
-    group.add_argument("--artifacts", type=Path, default=_env_path("DUBBO_RECSYS_ARTIFACTS"), metavar="DIR",
-                       help="artifact directory from `dubbo-recsys build` (env DUBBO_RECSYS_ARTIFACTS); "
-                            "without it the provider answers from a fixed popularity list")
-    group.add_argument("--redis", dest="redis_url", default=os.environ.get("DUBBO_RECSYS_REDIS") or None,
-                       metavar="URL", help="read features and the seen filter from Redis (env DUBBO_RECSYS_REDIS; "
-                            "--redis '' for none); load them first with `dubbo-recsys load`")
+    group.add_argument(
+        "--artifacts",
+        type=Path,
+        default=_env_path("DUBBO_RECSYS_ARTIFACTS"),
+        metavar="DIR",
+        help="artifact directory from `dubbo-recsys build` (env DUBBO_RECSYS_ARTIFACTS); "
+        "without it the provider answers from a fixed popularity list",
+    )
+    group.add_argument(
+        "--redis",
+        dest="redis_url",
+        default=os.environ.get("DUBBO_RECSYS_REDIS") or None,
+        metavar="URL",
+        help="read features and the seen filter from Redis (env DUBBO_RECSYS_REDIS; "
+        "--redis '' for none); load them first with `dubbo-recsys load`",
+    )
     group.add_argument("--redis-prefix", default=None, help="key prefix used by `dubbo-recsys load`")
-    group.add_argument("--scenes", default=os.environ.get("DUBBO_RECSYS_SCENES") or None, metavar="DIR|URL",
-                       help="per-scene configs: a directory of <dataId>.json files, or nacos://HOST:PORT?... "
-                            "(env DUBBO_RECSYS_SCENES)")
+    group.add_argument(
+        "--scenes",
+        default=os.environ.get("DUBBO_RECSYS_SCENES") or None,
+        metavar="DIR|URL",
+        help="per-scene configs: a directory of <dataId>.json files, or nacos://HOST:PORT?... "
+        "(env DUBBO_RECSYS_SCENES)",
+    )
     group.add_argument("--budget-ms", type=float, default=100.0, help="per-request deadline (default 100)")
-    group.add_argument("--light-budget-ms", type=float, default=50.0,
-                       help="deadline of the light pipeline after the full one failed (default 50)")
-    group.add_argument("--full-concurrency", type=int, default=16, metavar="N",
-                       help="requests inside the full pipeline at once, per worker; more are shed to the light "
-                            "pipeline instead of queueing (default 16, 0 = no bound)")
-    group.add_argument("--light-concurrency", type=int, default=32, metavar="N",
-                       help="requests inside the light pipeline at once, per worker; more get the popular list "
-                            "(default 32, 0 = no bound)")
+    group.add_argument(
+        "--light-budget-ms",
+        type=float,
+        default=50.0,
+        help="deadline of the light pipeline after the full one failed (default 50)",
+    )
+    group.add_argument(
+        "--full-concurrency",
+        type=int,
+        default=16,
+        metavar="N",
+        help="requests inside the full pipeline at once, per worker; more are shed to the light "
+        "pipeline instead of queueing (default 16, 0 = no bound)",
+    )
+    group.add_argument(
+        "--light-concurrency",
+        type=int,
+        default=32,
+        metavar="N",
+        help="requests inside the light pipeline at once, per worker; more get the popular list "
+        "(default 32, 0 = no bound)",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     # Our own variable, not the common REDIS_URL: a provider must not switch its feature source
     # because some other tool's variable happens to be set (the test run exports REDIS_URL).
     return PipelineOptions(
-        artifacts=args.artifacts, redis_url=args.redis_url or None, redis_prefix=args.redis_prefix, scenes=args.scenes,
-        budget_ms=args.budget_ms, light_budget_ms=args.light_budget_ms,
-        full_concurrency=args.full_concurrency, light_concurrency=args.light_concurrency,
+        artifacts=args.artifacts,
+        redis_url=args.redis_url or None,
+        redis_prefix=args.redis_prefix,
+        scenes=args.scenes,
+        budget_ms=args.budget_ms,
+        light_budget_ms=args.light_budget_ms,
+        full_concurrency=args.full_concurrency,
+        light_concurrency=args.light_concurrency,
     )
 
 
@@ -147,7 +182,8 @@ class PipelineApp:
             if self.options.redis_prefix:
                 redis_kw["prefix"] = self.options.redis_prefix
             self._features = await open_features(
-                FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw)))
+                FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw))
+            )
             store, seen = self._features.store, self._features.seen
         popular = _popular_from_artifacts(root)
         recall = Recall.load(root, store, seen=seen)
@@ -181,7 +217,7 @@ class PipelineApp:
         gc.collect()
         gc.freeze()
 
-    async def recommend(self, request: "RecommendRequest") -> "RecommendResponse":
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         if self._fallback is not None:
             return await self._fallback.recommend(request)
         if self._scenes is None:
@@ -208,8 +244,7 @@ def _local_recall(recall: Any, local: Any) -> Any:
     from dubbo_recsys.recall.merger import Merger
 
     merger = Merger(recall.merger.channels, (), offset=recall.merger.offset)
-    return Recall(recall.catalog, recall.user_rows, merger, local, recall.config, recall.new_items,
-                  recall.user_vectors)
+    return Recall(recall.catalog, recall.user_rows, merger, local, recall.config, recall.new_items, recall.user_vectors)
 
 
 def _popular_from_artifacts(root: Path, limit: int = 500) -> list[tuple[str, float]]:

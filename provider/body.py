@@ -26,26 +26,27 @@ refuses to deserialize), or ``GenericException`` for generic calls.
 Everything that goes wrong with the bytes raises ``BodyError``; encoding a
 result the codec refuses raises ``BodyError`` too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
-
-from hessian2 import Decoder, Encoder, Hessian2Error, JavaException
+from typing import Any
 
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
+from hessian2 import Decoder, Encoder, Hessian2Error, JavaException
 
 __all__ = [
     "DUBBO_VERSION",
     "ResultFlag",
     "decode_invocation",
-    "encode_invocation",
-    "encode_result",
-    "decode_result",
-    "encode_message",
     "decode_message",
+    "decode_result",
+    "encode_invocation",
+    "encode_message",
+    "encode_result",
     "exception_object",
     "supports_response_attachments",
 ]

@@ -18,6 +18,7 @@ Options go before the interface name (the JSON arguments run to the end).
 Exit status: 0 answered with a value, 1 the provider refused or threw (the error is
 printed as JSON too), 2 bad usage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,9 +58,8 @@ def guess_type(value: Any) -> str:
 
 def to_java(value: Any, type_name: str = "") -> Any:
     """JSON -> values the codec writes as Java expects (bound classes when known)."""
-    from hessian2 import JavaGenericObject, Long, bound_classes
-
     from dubbo_recsys.provider.generic import realize
+    from hessian2 import JavaGenericObject, Long, bound_classes
 
     if isinstance(value, dict):
         java_class = value.get("class")
@@ -95,7 +95,7 @@ def to_json(value: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    import dubbo_recsys.interfaces.recommend  # noqa: F401  (binds the Java classes we know)
+    import dubbo_recsys.interfaces.recommend
     import dubbo_recsys.interfaces.seed  # noqa: F401
     from dubbo_recsys.provider.client import DubboClient
     from dubbo_recsys.provider.config import ClientConfig
@@ -122,12 +122,20 @@ def run(args: argparse.Namespace) -> int:
         async with await DubboClient.connect(args.host, args.port, config) as client:
             if args.generic:
                 return await client.generic_invoke(
-                    args.interface, args.method, types, [to_java(v) for v in values],
-                    version=args.version, group=args.group,
+                    args.interface,
+                    args.method,
+                    types,
+                    [to_java(v) for v in values],
+                    version=args.version,
+                    group=args.group,
                 )
             return await client.call(
-                args.interface, args.method, [to_java(v, t) for v, t in zip(values, types)],
-                parameter_types=types, version=args.version, group=args.group,
+                args.interface,
+                args.method,
+                [to_java(v, t) for v, t in zip(values, types)],
+                parameter_types=types,
+                version=args.version,
+                group=args.group,
             )
 
     try:

@@ -5,24 +5,37 @@ it drives and exposes ``add_arguments(parser)`` and ``run(args) -> int``; the
 modules named here must stay cheap to import (heavy imports go inside ``run``),
 so ``dubbo-recsys --help`` answers instantly on a machine without TensorFlow.
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 # sub-command -> (module, one-line help). Modules are imported only when needed.
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("dubbo_recsys.provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
     "call": ("dubbo_recsys.provider.call", "call a dubbo:// provider once and print the answer"),
-    "grpc-health": ("dubbo_recsys.provider.grpc_shim.health_check", "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)"),
+    "grpc-health": (
+        "dubbo_recsys.provider.grpc_shim.health_check",
+        "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)",
+    ),
     "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("dubbo_recsys.features.load", "stream an artifact directory's user and item features into Redis"),
-    "eval": ("dubbo_recsys.recall.eval_command", "print recall quality (HR@50 per channel and merged) on an artifact directory"),
-    "eval-rank": ("dubbo_recsys.rank.eval_command", "print ranking quality (NDCG@10, HR@10: funnel, recall, popularity) on an artifact directory"),
-    "scene-check": ("dubbo_recsys.registry.scene_check", "validate scene config documents (the Nacos per-scene JSON) before publishing"),
+    "eval": (
+        "dubbo_recsys.recall.eval_command",
+        "print recall quality (HR@50 per channel and merged) on an artifact directory",
+    ),
+    "eval-rank": (
+        "dubbo_recsys.rank.eval_command",
+        "print ranking quality (NDCG@10, HR@10: funnel, recall, popularity) on an artifact directory",
+    ),
+    "scene-check": (
+        "dubbo_recsys.registry.scene_check",
+        "validate scene config documents (the Nacos per-scene JSON) before publishing",
+    ),
 }
 
 
@@ -31,10 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dubbo-recsys",
         description="Recommendation inference as a native Dubbo provider (dubbo://, Hessian2, Nacos).",
         epilog="Every flag can also be set in the --config file ([command] tables) or as "
-               "DUBBO_RECSYS_<COMMAND>_<FLAG>; a flag on the command line wins (see provider/settings.py).",
+        "DUBBO_RECSYS_<COMMAND>_<FLAG>; a flag on the command line wins (see provider/settings.py).",
     )
-    parser.add_argument("--config", default=os.environ.get("DUBBO_RECSYS_CONFIG") or None, metavar="FILE",
-                        help="TOML file with one table per command (env DUBBO_RECSYS_CONFIG)")
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("DUBBO_RECSYS_CONFIG") or None,
+        metavar="FILE",
+        help="TOML file with one table per command (env DUBBO_RECSYS_CONFIG)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands = {}
     for name, (module_name, help_text) in COMMANDS.items():
@@ -53,8 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # The first pass only finds the command and --config: a required flag (build --source)
     # may still come from the file or the environment, which ``apply`` reads next.
-    required = [a for command in parser.get_default("_commands").values() for a in command._actions  # noqa: SLF001
-                if a.required and a.option_strings]
+    required = [
+        a
+        for command in parser.get_default("_commands").values()
+        for a in command._actions
+        if a.required and a.option_strings
+    ]
     for action in required:
         action.required = False
     args = parser.parse_args(argv)

@@ -17,12 +17,14 @@ Failures raise ``RemoteStatusError`` (non-OK status), ``RemoteApplicationError``
 A heartbeat goes out after ``heartbeat_interval`` with nothing read, as Java does;
 a READONLY event from the provider sets ``readonly``.
 """
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import time
-from typing import Any, Iterable, Mapping, cast
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from dubbo_recsys.provider.body import ResultFlag, decode_message, decode_result, encode_invocation
 from dubbo_recsys.provider.config import ClientConfig
@@ -68,7 +70,7 @@ class DubboClient(asyncio.Protocol):
     @classmethod
     async def connect(
         cls, host: str, port: int, config: ClientConfig | None = None, application: str = "dubbo-recsys-client"
-    ) -> "DubboClient":
+    ) -> DubboClient:
         loop = asyncio.get_running_loop()
         client = cls(config or ClientConfig(), application)
         client.host, client.port = host, port
@@ -77,7 +79,7 @@ class DubboClient(asyncio.Protocol):
         client._heartbeat_task = asyncio.create_task(client._heartbeats())
         return client
 
-    async def __aenter__(self) -> "DubboClient":
+    async def __aenter__(self) -> DubboClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -106,27 +108,50 @@ class DubboClient(asyncio.Protocol):
         return self._result(frame)
 
     async def call_oneway(
-        self, interface: str, method: str, args: Iterable[Any] = (), *, parameter_types: Iterable[str] = (),
-        version: str = "", group: str = "",
+        self,
+        interface: str,
+        method: str,
+        args: Iterable[Any] = (),
+        *,
+        parameter_types: Iterable[str] = (),
+        version: str = "",
+        group: str = "",
     ) -> None:
         invocation = self._invocation(
             interface, method, to_descriptor(parameter_types), tuple(args), version, group, None, None
         )
-        self._write(encode_request(next(self._ids), encode_invocation(invocation), two_way=False,
-                                   payload_limit=self.config.payload_limit))
+        self._write(
+            encode_request(
+                next(self._ids), encode_invocation(invocation), two_way=False, payload_limit=self.config.payload_limit
+            )
+        )
 
     async def echo(self, interface: str, value: Any, *, version: str = "", group: str = "") -> Any:
-        return await self.call(interface, "$echo", [value], parameter_types=["java.lang.Object"],
-                               version=version, group=group)
+        return await self.call(
+            interface, "$echo", [value], parameter_types=["java.lang.Object"], version=version, group=group
+        )
 
     async def generic_invoke(
-        self, interface: str, method: str, parameter_types: list[str], args: list[Any], *,
-        version: str = "", group: str = "", timeout: float | None = None,
+        self,
+        interface: str,
+        method: str,
+        parameter_types: list[str],
+        args: list[Any],
+        *,
+        version: str = "",
+        group: str = "",
+        timeout: float | None = None,
     ) -> Any:
         """``GenericService.$invoke``: POJOs as maps with ``"class"``, results likewise."""
         invocation = self._invocation(
-            interface, "$invoke", GENERIC_DESCRIPTOR, (method, list(parameter_types), list(args)),
-            version, group, timeout, {"generic": "true"},
+            interface,
+            "$invoke",
+            GENERIC_DESCRIPTOR,
+            (method, list(parameter_types), list(args)),
+            version,
+            group,
+            timeout,
+            {"generic": "true"},
         )
         return self._result(await self.request(invocation, timeout=timeout))
 
@@ -167,8 +192,15 @@ class DubboClient(asyncio.Protocol):
     # -- internals -------------------------------------------------------------------------------
 
     def _invocation(
-        self, interface: str, method: str, descriptor: str, args: tuple[Any, ...], version: str, group: str,
-        timeout: float | None, attachments: Mapping[str, Any] | None,
+        self,
+        interface: str,
+        method: str,
+        descriptor: str,
+        args: tuple[Any, ...],
+        version: str,
+        group: str,
+        timeout: float | None,
+        attachments: Mapping[str, Any] | None,
     ) -> Invocation:
         attached: dict[str, Any] = {"path": interface, "interface": interface, "remote.application": self.application}
         if version:
@@ -187,7 +219,7 @@ class DubboClient(asyncio.Protocol):
         try:
             self._write(data)
             return await asyncio.wait_for(future, timeout or self.config.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RemoteTimeoutError(
                 f"no answer to request {request_id} from {self.host}:{self.port} "
                 f"within {timeout or self.config.timeout:g} s"
@@ -256,8 +288,11 @@ class DubboClient(asyncio.Protocol):
             elif isinstance(event, OversizedFrame) and not event.is_request:
                 future = self._pending.get(event.request_id)
                 if future is not None and not future.done():
-                    future.set_exception(RemoteStatusError(
-                        Status.CLIENT_ERROR, f"response of {event.length} bytes exceeds the payload limit"))
+                    future.set_exception(
+                        RemoteStatusError(
+                            Status.CLIENT_ERROR, f"response of {event.length} bytes exceeds the payload limit"
+                        )
+                    )
 
     def eof_received(self) -> bool:
         return False

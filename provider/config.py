@@ -4,6 +4,7 @@ Defaults follow Java Dubbo where it has one (8 MiB payload, 60 s heartbeat,
 180 s idle close); bounds on connections and in-flight calls are ours, because a
 Python process has no thread pool whose exhaustion would bound them implicitly.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from dubbo_recsys.provider.errors import ConfigError
 from dubbo_recsys.provider.protocol import DEFAULT_PAYLOAD_LIMIT
 
-__all__ = ["ServerConfig", "ClientConfig"]
+__all__ = ["ClientConfig", "ServerConfig"]
 
 _MAX_PAYLOAD = 2**31 - 1  # the frame's length field is an int32
 

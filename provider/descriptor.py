@@ -17,14 +17,15 @@ spellings: ``int``, ``java.lang.String``, ``com.foo.Req[]``, ``int[][]``. Generi
 calls (``$invoke``) name types either that way or as ``Class.getName()`` does
 (``[Ljava.lang.String;``, ``[I``); ``canonical_type_name`` accepts both.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from dubbo_recsys.provider.errors import DescriptorError
 
-__all__ = ["parse_descriptor", "to_descriptor", "canonical_type_name", "type_descriptor", "MAX_DESCRIPTOR_LENGTH"]
+__all__ = ["MAX_DESCRIPTOR_LENGTH", "canonical_type_name", "parse_descriptor", "to_descriptor", "type_descriptor"]
 
 MAX_DESCRIPTOR_LENGTH = 16 * 1024
 _MAX_DIMENSIONS = 255  # the JVM's own limit

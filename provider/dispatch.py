@@ -21,19 +21,21 @@ What goes wrong, and the answer each gets (Java retries non-OK statuses, never 2
 - arguments that do not fit the declared types -> ``Refused(40)``;
 - the handler raised -> ``Raised`` (status 20 + ``java.lang.RuntimeException``).
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
 from dubbo_recsys.provider.generic import ArgumentError, generalize, realize
 from dubbo_recsys.provider.protocol import Status
 from dubbo_recsys.provider.spec import Export, MethodSpec
 
-__all__ = ["Invocation", "Returned", "Raised", "Refused", "Outcome", "Dispatcher", "route_key"]
+__all__ = ["Dispatcher", "Invocation", "Outcome", "Raised", "Refused", "Returned", "route_key"]
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ def _format_key(key: tuple[str, str, str]) -> str:
 class _Route:
     """One exported service, its methods indexed for lookup."""
 
-    __slots__ = ("export", "by_signature", "by_name")
+    __slots__ = ("by_name", "by_signature", "export")
 
     def __init__(self, export: Export) -> None:
         self.export = export
@@ -184,9 +186,7 @@ class Dispatcher:
             )
         else:
             detail = "methods: " + ",".join(spec.method_names)
-        return Refused(
-            Status.SERVICE_ERROR, f"Not found method {name} in service {spec.interface}: {detail}"
-        )
+        return Refused(Status.SERVICE_ERROR, f"Not found method {name} in service {spec.interface}: {detail}")
 
     async def _generic(self, route: _Route, invocation: Invocation) -> Outcome:
         name, types, values = (tuple(invocation.args) + (None, None, None))[:3]

@@ -18,6 +18,7 @@ Protocol-level problems that the peer caused are answered on the wire and never
 escape the connection that caused them; these classes are for the code that must
 decide what to answer, and for client callers.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -23,6 +23,7 @@ result too large or not encodable     status 50, message (Java's BAD_RESPONSE)
 
 Every answer uses the serialization id of the request when we speak it, else hessian2.
 """
+
 from __future__ import annotations
 
 import logging
@@ -89,10 +90,16 @@ class Exchange:
         try:
             invocation = decode_invocation(frame.body)
         except BodyError as exc:
-            return self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None
+            return (
+                self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None
+            )
         except Exception as exc:  # a codec bug on hostile input is still an undecodable request
             log.exception("unexpected failure decoding request %d", request_id)
-            return self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc!r}") if frame.two_way else None
+            return (
+                self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc!r}")
+                if frame.two_way
+                else None
+            )
         outcome = await self.dispatcher.dispatch(invocation)
         if not frame.two_way:
             return None

@@ -13,16 +13,18 @@ carrying their Java class under ``"class"`` (``PojoUtils.generalize``).
 No I/O, no codec calls: objects are recognised by shape (dataclasses; anything with
 ``java_class`` and ``fields`` is a generic object).
 """
+
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from functools import lru_cache
 from typing import Any
 
 from dubbo_recsys.provider.errors import ProviderError
 
-__all__ = ["ArgumentError", "realize", "generalize"]
+__all__ = ["ArgumentError", "generalize", "realize"]
 
 _NONE_TYPE = type(None)
 
@@ -61,7 +63,7 @@ def _realize(value: Any, cls: type, where: str) -> Any:
 
 def _realize_field(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
-    if origin is typing.Union:
+    if origin is typing.Union or origin is types.UnionType:  # Optional[X] and X | None alike
         options = [arg for arg in typing.get_args(hint) if arg is not _NONE_TYPE]
         if value is None:
             return None
@@ -70,12 +72,12 @@ def _realize_field(value: Any, hint: Any, where: str) -> Any:
         return value
     if value is None:
         return None
-    if origin in (list, typing.List):
+    if origin in (list, list):
         if not isinstance(value, (list, tuple)):
             raise ArgumentError(f"at {where}: expected a list, got {type(value).__name__}")
         (item,) = typing.get_args(hint) or (Any,)
         return [_realize_field(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin in (dict, typing.Dict):
+    if origin in (dict, dict):
         if not isinstance(value, dict):
             raise ArgumentError(f"at {where}: expected a map, got {type(value).__name__}")
         _, item = typing.get_args(hint) or (Any, Any)

@@ -6,14 +6,21 @@ It exists so ``dubbo-recsys serve`` answers real requests out of the box and so
 the protocol tests have a deterministic recommender; the recommendation pipeline
 replaces it behind the same ``interfaces.recommender.Recommender`` seam.
 """
+
 from __future__ import annotations
 
 import zlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendItem, RecommendRequest, RecommendResponse, request_problem
+from dubbo_recsys.interfaces.recommend import (
+    MAX_COUNT,
+    RecommendItem,
+    RecommendRequest,
+    RecommendResponse,
+    request_problem,
+)
 
-__all__ = ["PopularRecommender", "DEFAULT_POPULAR_ITEMS", "MAX_COUNT"]
+__all__ = ["DEFAULT_POPULAR_ITEMS", "MAX_COUNT", "PopularRecommender"]
 
 
 # item id -> popularity score (best first): a stand-in catalogue, clearly synthetic.
@@ -35,9 +42,7 @@ class PopularRecommender:
         problem = request_problem(request)
         request_id = _request_id(request)
         if problem:
-            return RecommendResponse(
-                code=400, message=problem, requestId=request_id, pipeline="popular", degraded=True
-            )
+            return RecommendResponse(code=400, message=problem, requestId=request_id, pipeline="popular", degraded=True)
         seen = frozenset(request.exposureList) if request.exposureList else frozenset()
         ranked: Sequence[tuple[str, float]]
         if request.candidateIds:
@@ -56,8 +61,13 @@ class PopularRecommender:
                     break
         debug = {"popular": f'{{"candidates": {len(ranked)}, "returned": {len(items)}}}'} if request.debug else None
         return RecommendResponse(
-            code=200, message="ok", requestId=request_id, items=items,
-            degraded=True, pipeline="popular", debugInfo=debug,
+            code=200,
+            message="ok",
+            requestId=request_id,
+            items=items,
+            degraded=True,
+            pipeline="popular",
+            debugInfo=debug,
         )
 
 

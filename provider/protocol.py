@@ -34,6 +34,7 @@ Use::
         ...
     transport.write(encode_response(...))
 """
+
 from __future__ import annotations
 
 import enum
@@ -44,27 +45,27 @@ from typing import Final, Union
 from dubbo_recsys.provider.errors import FrameError
 
 __all__ = [
-    "MAGIC",
-    "HEADER_LENGTH",
     "DEFAULT_PAYLOAD_LIMIT",
+    "HEADER_LENGTH",
     "HESSIAN2",
-    "Status",
-    "Flag",
+    "HESSIAN2_NULL",
+    "HESSIAN2_READONLY",
+    "MAGIC",
     "NEED_DATA",
-    "RequestFrame",
-    "ResponseFrame",
-    "OversizedFrame",
     "ConnectionClosed",
+    "Flag",
     "FrameEvent",
     "FrameReader",
+    "OversizedFrame",
+    "RequestFrame",
+    "ResponseFrame",
+    "Status",
     "encode_frame",
-    "encode_request",
-    "encode_response",
     "encode_heartbeat_request",
     "encode_heartbeat_response",
     "encode_readonly_event",
-    "HESSIAN2_NULL",
-    "HESSIAN2_READONLY",
+    "encode_request",
+    "encode_response",
 ]
 
 MAGIC: Final = 0xDABB
@@ -181,7 +182,7 @@ class FrameReader:
     boundary any more. After ``ConnectionClosed`` it keeps returning that event.
     """
 
-    __slots__ = ("payload_limit", "_buf", "_skip", "_eof", "_error", "_closed")
+    __slots__ = ("_buf", "_closed", "_eof", "_error", "_skip", "payload_limit")
 
     def __init__(self, payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> None:
         if payload_limit <= 0:

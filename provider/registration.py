@@ -15,6 +15,7 @@ while Nacos is down); this module only maps specs to records and picks the addre
 consumers should dial. Nothing here imports the registry until a hook runs, so a
 provider without ``--registry`` never loads the Nacos SDK.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,14 @@ import ipaddress
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from dubbo_recsys.provider.errors import ConfigError
 from dubbo_recsys.provider.spec import Export
 
-__all__ = ["RegistrationSettings", "register_beside", "advertised_host"]
+__all__ = ["RegistrationSettings", "advertised_host", "register_beside"]
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +108,24 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
         for export in exports:
             spec = export.spec
             service = ExportedService(
-                interface=spec.interface, methods=spec.method_names, host=host, port=server.port,
-                application=settings.application, version=spec.version, group=spec.group,
-                timeout_ms=settings.timeout_ms, retries=settings.retries, anyhost=anyhost,
+                interface=spec.interface,
+                methods=spec.method_names,
+                host=host,
+                port=server.port,
+                application=settings.application,
+                version=spec.version,
+                group=spec.group,
+                timeout_ms=settings.timeout_ms,
+                retries=settings.retries,
+                anyhost=anyhost,
             )
             state["services"].append(service)  # before the call: withdraw must see it if it retries
             await registry.register(service)
             accepted = getattr(registry, "registered", None)  # NacosRegistry: name -> accepted by Nacos yet
             if callable(accepted) and not all(accepted().values()):
-                log.warning("%s at %s:%d is not registered yet; the registry keeps trying", spec.interface, host,
-                            server.port)
+                log.warning(
+                    "%s at %s:%d is not registered yet; the registry keeps trying", spec.interface, host, server.port
+                )
             else:
                 log.info("registered %s at %s:%d", spec.interface, host, server.port)
 
@@ -127,9 +137,10 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
         state["task"] = task
         try:
             await asyncio.wait_for(asyncio.shield(task), settings.startup_wait)
-        except asyncio.TimeoutError:
-            log.warning("registry %s is slow: serving now, registering in the background",
-                        redact_registry_url(settings.url))
+        except TimeoutError:
+            log.warning(
+                "registry %s is slow: serving now, registering in the background", redact_registry_url(settings.url)
+            )
 
     async def deregister(_server: Any) -> None:
         from dubbo_recsys.registry import withdraw
@@ -151,6 +162,6 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     lifecycle.after_close.append(close)
 
 
-def _log_failure(task: "asyncio.Future[None]") -> None:
+def _log_failure(task: asyncio.Future[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("registration failed: %s", task.exception())

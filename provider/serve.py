@@ -24,6 +24,7 @@ is printed once it accepts. With ``--workers N`` the first worker serves it on t
 the others on Unix sockets in a private directory, and its /metrics gathers every worker's,
 labelled ``worker`` (``provider.observability.workers``); the console shows the first worker.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,30 +45,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 20880; 0 = any free port)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     parser.add_argument("--max-connections", type=int, default=1024, help="per worker (default 1024)")
-    parser.add_argument("--max-inflight", type=int, default=2048,
-                        help="calls handled at once per worker; beyond it status 100 (default 2048)")
-    parser.add_argument("--payload-limit", type=int, default=8 * 1024 * 1024,
-                        help="largest frame body in bytes, both ways (default 8 MiB)")
-    parser.add_argument("--idle-timeout", type=float, default=180.0,
-                        help="close connections with nothing read for this long, seconds (default 180)")
-    parser.add_argument("--drain-timeout", type=float, default=10.0,
-                        help="on SIGTERM, wait this long for calls in flight, seconds (default 10)")
-    parser.add_argument("--loop", choices=("auto", "uvloop", "asyncio"), default="auto",
-                        help="event loop: uvloop when installed (auto), or force one")
-    parser.add_argument("--tf-threads", type=int, default=1,
-                        help="threads TensorFlow computes one op with, and runs ops on, per worker (in-process "
-                        "ranker, user tower); 0 = TensorFlow's default, one per core (default 1: workers are "
-                        "the parallelism)")
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=2048,
+        help="calls handled at once per worker; beyond it status 100 (default 2048)",
+    )
+    parser.add_argument(
+        "--payload-limit",
+        type=int,
+        default=8 * 1024 * 1024,
+        help="largest frame body in bytes, both ways (default 8 MiB)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=180.0,
+        help="close connections with nothing read for this long, seconds (default 180)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=10.0,
+        help="on SIGTERM, wait this long for calls in flight, seconds (default 10)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="event loop: uvloop when installed (auto), or force one",
+    )
+    parser.add_argument(
+        "--tf-threads",
+        type=int,
+        default=1,
+        help="threads TensorFlow computes one op with, and runs ops on, per worker (in-process "
+        "ranker, user tower); 0 = TensorFlow's default, one per core (default 1: workers are "
+        "the parallelism)",
+    )
     group = parser.add_argument_group("registry")
-    group.add_argument("--registry", default="none", metavar="URL",
-                       help="publish the services: nacos://HOST:PORT[?namespace=..&group=..&unregister.wait=MS] "
-                       "(default none: direct connections)")
+    group.add_argument(
+        "--registry",
+        default="none",
+        metavar="URL",
+        help="publish the services: nacos://HOST:PORT[?namespace=..&group=..&unregister.wait=MS] "
+        "(default none: direct connections)",
+    )
     group.add_argument("--application", default="dubbo-recsys", help="application name in the registry")
-    group.add_argument("--advertise-host", default="", metavar="HOST",
-                       help="address consumers dial (default: --host; for 0.0.0.0, $DUBBO_IP_TO_REGISTRY "
-                       "or this machine's address)")
-    group.add_argument("--timeout-ms", type=int, default=3000,
-                       help="call timeout published for consumers to inherit (default 3000)")
+    group.add_argument(
+        "--advertise-host",
+        default="",
+        metavar="HOST",
+        help="address consumers dial (default: --host; for 0.0.0.0, $DUBBO_IP_TO_REGISTRY or this machine's address)",
+    )
+    group.add_argument(
+        "--timeout-ms", type=int, default=3000, help="call timeout published for consumers to inherit (default 3000)"
+    )
     from dubbo_recsys.provider.grpc_shim import options as grpc_options  # cheap: no grpc import
 
     grpc_options.add_arguments(parser)
@@ -80,12 +113,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dubbo_recsys.provider.app import AppConfigError, options_from_args
     from dubbo_recsys.provider.config import ServerConfig
     from dubbo_recsys.provider.errors import ConfigError
     from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
     from dubbo_recsys.provider.grpc_shim import options as grpc_options
     from dubbo_recsys.provider.registration import RegistrationSettings
-    from dubbo_recsys.provider.app import AppConfigError, options_from_args
     from dubbo_recsys.provider.rest import RestShimConfigError
     from dubbo_recsys.provider.rest import options as rest_options
 
@@ -143,8 +176,11 @@ class _Extras:
 def _announce(config: Any, port: int, exports: Any) -> None:
     for export in exports:
         spec = export.spec
-        print(f"exported {spec.interface}{':' + spec.version if spec.version else ''}"
-              f"{' group=' + spec.group if spec.group else ''} methods={','.join(spec.method_names)}", flush=True)
+        print(
+            f"exported {spec.interface}{':' + spec.version if spec.version else ''}"
+            f"{' group=' + spec.group if spec.group else ''} methods={','.join(spec.method_names)}",
+            flush=True,
+        )
     print(f"listening dubbo://{config.host}:{port}", flush=True)
 
 
@@ -281,8 +317,9 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     read_fd, write_fd = os.pipe()
     children: list[int] = []
     for index in range(workers):
-        worker_extras = _Extras(grpc_config, extras.registration if index == 0 else None,
-                                rest_configs[index], extras.pipeline)
+        worker_extras = _Extras(
+            grpc_config, extras.registration if index == 0 else None, rest_configs[index], extras.pipeline
+        )
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             os.close(read_fd)

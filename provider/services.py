@@ -12,15 +12,15 @@ The specs here are also what the registry publishes (``methods=``, version, grou
 No protocol code lives here: a method that raises is turned into a Java
 ``RuntimeException`` by ``provider.dispatch``.
 """
+
 from __future__ import annotations
 
 from dubbo_recsys.interfaces import recommend, seed
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.interfaces.recommender import Recommender
 from dubbo_recsys.interfaces.seed import RecRequest, RecResponse
-
-from hessian2 import Long
 from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
+from hessian2 import Long
 
 __all__ = ["RECOMMEND_SPEC", "SEED_SPEC", "RecommendService", "SeedInferService", "default_exports"]
 

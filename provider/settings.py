@@ -14,13 +14,15 @@ built-in default. A setting is a flag's long name, with ``-`` or ``_``. Values g
 through the flag's own type and choices, so a bad value fails at start with the
 setting's name and source, and so does a setting no flag has.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "DUBBO_RECSYS_"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -43,12 +45,11 @@ def load_file(path: str | Path) -> dict[str, Any]:
 
 def _settable(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     """Flag actions by dest; positionals and --help are not settings."""
-    return {a.dest: a for a in parser._actions  # noqa: SLF001 - argparse has no public list of actions
-            if a.option_strings and not isinstance(a, argparse._HelpAction)}  # noqa: SLF001
+    return {a.dest: a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)}
 
 
 def _convert(action: argparse.Action, value: Any, where: str) -> Any:
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):  # noqa: SLF001
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -67,8 +68,12 @@ def _convert(action: argparse.Action, value: Any, where: str) -> Any:
     return value
 
 
-def apply(command: str, parser: argparse.ArgumentParser, document: Mapping[str, Any] | None,
-          environ: Mapping[str, str] = os.environ) -> None:
+def apply(
+    command: str,
+    parser: argparse.ArgumentParser,
+    document: Mapping[str, Any] | None,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
     """Turn the file's ``[command]`` table and the environment into ``parser``'s defaults."""
     actions = _settable(parser)
     defaults: dict[str, Any] = {}
@@ -84,7 +89,7 @@ def apply(command: str, parser: argparse.ArgumentParser, document: Mapping[str, 
     for name, value in environ.items():
         if not name.startswith(prefix):
             continue
-        dest = name[len(prefix):].lower()
+        dest = name[len(prefix) :].lower()
         if dest not in actions:
             raise SettingsError(f"environment: {name} names no setting of {command!r}")
         defaults[dest] = _convert(actions[dest], value, f"environment {name}")

@@ -9,6 +9,7 @@ A Java type is given either as a canonical Java name (``"java.lang.String"``,
 ``"int"``, ``"java.util.List"``) or as a ``hessian2.JavaObject`` subclass, whose
 ``java_class`` keyword names it. Nothing here touches bytes or sockets.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Union
 from dubbo_recsys.provider.descriptor import canonical_type_name, to_descriptor
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
 
-__all__ = ["JavaType", "MethodSpec", "ServiceSpec", "Export", "java_type_name"]
+__all__ = ["Export", "JavaType", "MethodSpec", "ServiceSpec", "java_type_name"]
 
 JavaType = Union[str, type]
 

@@ -23,6 +23,7 @@ connection, wait for in-flight calls (``drain_timeout`` at most), close, run
 run once the socket is bound (the registry registers, the gRPC shim starts); one
 that raises fails ``start`` and the listener is closed again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,9 @@ import itertools
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine, Generator, cast
+from typing import Any, cast
 
 from dubbo_recsys.provider.config import ServerConfig
 from dubbo_recsys.provider.dispatch import Dispatcher
@@ -46,7 +48,7 @@ from dubbo_recsys.provider.protocol import (
     encode_readonly_event,
 )
 
-__all__ = ["Server", "Lifecycle", "install_uvloop", "start_eagerly"]
+__all__ = ["Lifecycle", "Server", "install_uvloop", "start_eagerly"]
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +185,7 @@ class Server:
         assert self._drained is not None
         try:
             await asyncio.wait_for(self._drained.wait(), self.config.drain_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("drain timed out with %d calls in flight", self.inflight)
         for conn in list(self.connections):
             conn.close()
@@ -230,7 +232,7 @@ class Server:
 
 
 class _Connection(asyncio.Protocol):
-    __slots__ = ("server", "reader", "transport", "peer", "last_read", "_closed", "_tasks", "_out")
+    __slots__ = ("_closed", "_out", "_tasks", "last_read", "peer", "reader", "server", "transport")
 
     def __init__(self, server: Server) -> None:
         self.server = server

@@ -37,20 +37,32 @@ when the pipeline is built. Every stage records its score under its name in
 Errors: ``RankError`` and its subclasses (``rank.base``). Quality:
 ``dubbo-recsys eval-rank`` (``rank.evaluation``).
 """
+
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
 _EXPORTS = {
-    "RankArtifactError": "dubbo_recsys.rank.base", "RankArtifacts": "dubbo_recsys.rank.base", "RankConfigError": "dubbo_recsys.rank.base",
-    "RankError": "dubbo_recsys.rank.base", "RankerUnavailable": "dubbo_recsys.rank.base",
-    "FMRanker": "dubbo_recsys.rank.light", "LightModel": "dubbo_recsys.rank.light", "LRRanker": "dubbo_recsys.rank.light",
+    "RankArtifactError": "dubbo_recsys.rank.base",
+    "RankArtifacts": "dubbo_recsys.rank.base",
+    "RankConfigError": "dubbo_recsys.rank.base",
+    "RankError": "dubbo_recsys.rank.base",
+    "RankerUnavailable": "dubbo_recsys.rank.base",
+    "FMRanker": "dubbo_recsys.rank.light",
+    "LightModel": "dubbo_recsys.rank.light",
+    "LRRanker": "dubbo_recsys.rank.light",
     "TwoTowerPreRanker": "dubbo_recsys.rank.prerank",
-    "TFServingClient": "dubbo_recsys.rank.remote", "TFServingConfig": "dubbo_recsys.rank.remote", "TFServingRanker": "dubbo_recsys.rank.remote",
-    "DPPReRanker": "dubbo_recsys.rank.rerank", "MMRReRanker": "dubbo_recsys.rank.rerank", "TopN": "dubbo_recsys.rank.rerank",
-    "BusinessRules": "dubbo_recsys.rank.rules", "RuleSet": "dubbo_recsys.rank.rules",
-    "DinModel": "dubbo_recsys.rank.tf_ranker", "InProcessRanker": "dubbo_recsys.rank.tf_ranker",
+    "TFServingClient": "dubbo_recsys.rank.remote",
+    "TFServingConfig": "dubbo_recsys.rank.remote",
+    "TFServingRanker": "dubbo_recsys.rank.remote",
+    "DPPReRanker": "dubbo_recsys.rank.rerank",
+    "MMRReRanker": "dubbo_recsys.rank.rerank",
+    "TopN": "dubbo_recsys.rank.rerank",
+    "BusinessRules": "dubbo_recsys.rank.rules",
+    "RuleSet": "dubbo_recsys.rank.rules",
+    "DinModel": "dubbo_recsys.rank.tf_ranker",
+    "InProcessRanker": "dubbo_recsys.rank.tf_ranker",
 }
 
 __all__ = sorted(_EXPORTS)

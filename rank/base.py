@@ -14,13 +14,15 @@ meta, the two-tower vectors, the per-item category/author the rules need and the
 per-item training popularity the rank fusion reads.
 It never loads TensorFlow; the TF stages load their SavedModel themselves.
 """
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +31,15 @@ from dubbo_recsys.pipeline.model import Candidate, Query
 from dubbo_recsys.pipeline.stages import ConfigError
 
 __all__ = [
-    "RankError", "RankArtifactError", "RankConfigError", "RankerUnavailable", "RankArtifacts",
-    "hydrate_user", "rescored", "param", "with_prior",
+    "RankArtifactError",
+    "RankArtifacts",
+    "RankConfigError",
+    "RankError",
+    "RankerUnavailable",
+    "hydrate_user",
+    "param",
+    "rescored",
+    "with_prior",
 ]
 
 
@@ -50,15 +59,16 @@ class RankerUnavailable(RankError):
     """The remote ranker failed, timed out, or its circuit breaker is open."""
 
 
-def param(params: Mapping[str, Any], name: str, default: Any, kind: type, low: float | None = None,
-          high: float | None = None) -> Any:
+def param(
+    params: Mapping[str, Any], name: str, default: Any, kind: type, low: float | None = None, high: float | None = None
+) -> Any:
     """One validated stage parameter: ``RankConfigError`` names it when it is wrong."""
     value = params.get(name, default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise RankConfigError(f"parameter {name!r} must be {kind.__name__}, got {value!r}")
-    if low is not None and value < low or high is not None and value > high:
+    if (low is not None and value < low) or (high is not None and value > high):
         raise RankConfigError(f"parameter {name!r} must be in [{low}, {high}], got {value!r}")
     return value
 
@@ -85,7 +95,7 @@ class RankArtifacts:
     item_popularity: np.ndarray | None = None  # float64 training interactions per item row (items.jsonl)
 
     @classmethod
-    def load(cls, root: str | Path) -> "RankArtifacts":
+    def load(cls, root: str | Path) -> RankArtifacts:
         root = Path(root)
         if not (root / "ids/items.txt").is_file():
             raise RankArtifactError(f"{root} is not an artifact directory (no ids/items.txt)")
@@ -118,16 +128,21 @@ class RankArtifacts:
         if len(category) != len(items):
             raise RankArtifactError(f"features/items.jsonl has {len(category)} lines, ids/items.txt {len(items)}")
         return cls(
-            root=root, item_ids=items, item_rows={i: r for r, i in enumerate(items)},
-            user_rows={u: r for r, u in enumerate(users)}, meta=meta,
+            root=root,
+            item_ids=items,
+            item_rows={i: r for r, i in enumerate(items)},
+            user_rows={u: r for r, u in enumerate(users)},
+            meta=meta,
             profile_rows={t: r for r, t in enumerate(meta.get("profile_vocab", []))},
-            item_vectors=vectors.get("items"), user_vectors=vectors.get("users"),
-            item_category=np.array(category, dtype=object), item_author=np.array(author, dtype=object),
+            item_vectors=vectors.get("items"),
+            user_vectors=vectors.get("users"),
+            item_category=np.array(category, dtype=object),
+            item_author=np.array(author, dtype=object),
             item_popularity=np.maximum(np.array(popularity, dtype=np.float64), 0.0),
         )
 
     @classmethod
-    def of(cls, resources: Any) -> "RankArtifacts":
+    def of(cls, resources: Any) -> RankArtifacts:
         """The artifacts of ``resources.artifacts``, loaded once per directory and process."""
         for attribute in ("rank", "rank_artifacts"):
             given = getattr(resources, attribute, None)
@@ -181,7 +196,7 @@ async def hydrate_user(query: Query, resources: Any, local: bool = False) -> Use
         if store is not None:
             try:
                 query.user = (await store.users([query.request.userId]))[0]
-            except Exception:  # noqa: BLE001 - see the docstring
+            except Exception:
                 query.user = None
     return query.user
 

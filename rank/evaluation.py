@@ -38,13 +38,15 @@ With 943 test users one standard error of HR@10 is about 0.014, of NDCG@10 about
 same users, ``paired`` also reports funnel minus recall per user with the
 standard error of that mean difference (smaller than the unpaired one).
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,11 +57,13 @@ from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, rescored, wit
 from dubbo_recsys.rank.light import FMRanker, LightModel, LRRanker
 from dubbo_recsys.rank.rerank import MMRReRanker
 
-__all__ = ["RankEvalReport", "evaluate_rank", "served_funnel", "REFERENCES"]
+__all__ = ["REFERENCES", "RankEvalReport", "evaluate_rank", "served_funnel"]
 
 K = 10
-REFERENCES = "ML-100K references under this protocol, NDCG@10 (HR@10): popularity ~0.045 (0.086), " \
-             "GRU4Rec 0.051 (0.110), EASE ~0.073 (0.143)"
+REFERENCES = (
+    "ML-100K references under this protocol, NDCG@10 (HR@10): popularity ~0.045 (0.086), "
+    "GRU4Rec 0.051 (0.110), EASE ~0.073 (0.143)"
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,15 @@ def _copies(candidates: list[Candidate]) -> list[Candidate]:
     return [Candidate(c.item_id, c.score, c.channels, c.item, dict(c.scores)) for c in candidates]
 
 
-def served_funnel(path: str | Path, store: Any, recall: Any, *, recall_k: int | None = None,
-                  keep: int | None = None, mmr_lambda: float | None = None):
+def served_funnel(
+    path: str | Path,
+    store: Any,
+    recall: Any,
+    *,
+    recall_k: int | None = None,
+    keep: int | None = None,
+    mmr_lambda: float | None = None,
+):
     """The default scene's full pipeline over ``path``, as ``dubbo-recsys serve`` builds it.
 
     ``recall_k``, ``keep`` and ``mmr_lambda`` override the scene's recall size, pre-rank size and
@@ -104,18 +115,26 @@ def served_funnel(path: str | Path, store: Any, recall: Any, *, recall_k: int | 
         conf = replace(conf, pre_ranking_num=keep)
     pipeline = build_pipeline(PipelineName.FULL, conf.steps, conf, resources)
     if mmr_lambda is not None:
-        stages = tuple(MMRReRanker(RankArtifacts.of(resources), mmr_lambda) if isinstance(s, MMRReRanker) else s
-                       for s in pipeline.stages)
+        stages = tuple(
+            MMRReRanker(RankArtifacts.of(resources), mmr_lambda) if isinstance(s, MMRReRanker) else s
+            for s in pipeline.stages
+        )
         pipeline = replace(pipeline, stages=stages)
     return pipeline, conf
 
 
-async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: int | None = None,
-                        mmr_lambda: float | None = None, prior_weight: float = 8.0,
-                        max_users: int | None = None) -> RankEvalReport:
+async def evaluate_rank(
+    path: str | Path,
+    *,
+    recall_k: int | None = None,
+    keep: int | None = None,
+    mmr_lambda: float | None = None,
+    prior_weight: float = 8.0,
+    max_users: int | None = None,
+) -> RankEvalReport:
+    from dubbo_recsys.rank.tf_ranker import InProcessRanker
     from dubbo_recsys.recall.artifacts import ArtifactDir
     from dubbo_recsys.recall.facade import Recall
-    from dubbo_recsys.rank.tf_ranker import InProcessRanker
 
     started = time.perf_counter()
     store = EmbeddedFeatureStore.from_artifacts(path)
@@ -125,10 +144,12 @@ async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: 
         funnel, conf = served_funnel(path, store, recall, recall_k=recall_k, keep=keep, mmr_lambda=mmr_lambda)
         kinds = [stage.kind for stage in funnel.stages]
         if StageKind.RANK not in kinds or not isinstance(funnel.stages[kinds.index(StageKind.RANK)], InProcessRanker):
-            raise RankConfigError(f"{path}: the default scene has no in-process DIN rank stage "
-                                  f"(steps: {[s.implementation for s in conf.steps]})")
+            raise RankConfigError(
+                f"{path}: the default scene has no in-process DIN rank stage "
+                f"(steps: {[s.implementation for s in conf.steps]})"
+            )
         at = kinds.index(StageKind.RANK)
-        before, ranker, after = funnel.stages[:at], funnel.stages[at], funnel.stages[at + 1:]
+        before, ranker, after = funnel.stages[:at], funnel.stages[at], funnel.stages[at + 1 :]
         resources = SimpleResources(path, store, artifacts)
         lr = LRRanker(artifacts, LightModel.load(artifacts.root, "lr"), resources)
         fm = FMRanker(artifacts, LightModel.load(artifacts.root, "fm"), resources)
@@ -142,8 +163,17 @@ async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: 
         counts = np.bincount(train.items, minlength=len(item_ids))
         popular = np.lexsort((np.arange(len(item_ids)), -counts))
         all_items = np.arange(len(item_ids), dtype=np.int32)
-        names = ("popularity", "recall", "funnel", "funnel_no_mmr", "funnel_din", "funnel_prior", "funnel_lr",
-                 "funnel_fm", "din_all_items")
+        names = (
+            "popularity",
+            "recall",
+            "funnel",
+            "funnel_no_mmr",
+            "funnel_din",
+            "funnel_prior",
+            "funnel_lr",
+            "funnel_fm",
+            "din_all_items",
+        )
         gains: dict[str, list[float]] = {name: [] for name in names}
 
         async def finish(q: Query, ranked: list[Candidate]) -> list[str]:
@@ -189,14 +219,21 @@ async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: 
     if n > 1:
         diff = np.array(gains["funnel"]) - np.array(gains["recall"])
         hits = (np.array(gains["funnel"]) > 0).astype(float) - (np.array(gains["recall"]) > 0)
-        paired = {"ndcg_diff": float(diff.mean()), "ndcg_diff_se": float(diff.std(ddof=1) / math.sqrt(n)),
-                  "hr_diff": float(hits.mean()), "hr_diff_se": float(hits.std(ddof=1) / math.sqrt(n))}
+        paired = {
+            "ndcg_diff": float(diff.mean()),
+            "ndcg_diff_se": float(diff.std(ddof=1) / math.sqrt(n)),
+            "hr_diff": float(hits.mean()),
+            "hr_diff_se": float(hits.std(ddof=1) / math.sqrt(n)),
+        }
     funnel_hr = hr["funnel"]
     stderr = math.sqrt(max(funnel_hr * (1 - funnel_hr), 1e-9) / max(1, n))
     rule = str(dirs.manifest.get("params", {}).get("split") or "leave-last-out by timestamp")
     fusion = getattr(ranker, "fusion", None)
-    chosen = (f"rank fusion weights from models/rank/fusion.json: {fusion.provenance.get('chosen_on', '?')}"
-              if fusion is not None else "no models/rank/fusion.json: the rank stage scores with DIN alone")
+    chosen = (
+        f"rank fusion weights from models/rank/fusion.json: {fusion.provenance.get('chosen_on', '?')}"
+        if fusion is not None
+        else "no models/rank/fusion.json: the rank stage scores with DIN alone"
+    )
     notes = [
         f"one standard error of HR@10 here is about {stderr:.3f}: differences under 0.02 HR are noise with {n} users",
         chosen,
@@ -206,18 +243,26 @@ async def evaluate_rank(path: str | Path, *, recall_k: int | None = None, keep: 
         REFERENCES,
     ]
     if paired:
-        notes.insert(1, f"paired over the same users, funnel - recall: NDCG@10 {paired['ndcg_diff']:+.4f} "
-                        f"(standard error {paired['ndcg_diff_se']:.4f}), HR@10 {paired['hr_diff']:+.4f} "
-                        f"(standard error {paired['hr_diff_se']:.4f})")
-    after_names = [type(s).__name__ + (f"(lambda {s.trade_off:g})" if isinstance(s, MMRReRanker) else "")
-                   for s in after]
-    params = {"scene": [f"{s.stage}({s.implementation})" for s in conf.steps], "recall_k": conf.recall_num,
-              "keep": conf.pre_ranking_num, "after_rank": after_names, "prior_weight": prior_weight,
-              "served_default": recall_k is None and keep is None and mmr_lambda is None}
+        notes.insert(
+            1,
+            f"paired over the same users, funnel - recall: NDCG@10 {paired['ndcg_diff']:+.4f} "
+            f"(standard error {paired['ndcg_diff_se']:.4f}), HR@10 {paired['hr_diff']:+.4f} "
+            f"(standard error {paired['hr_diff_se']:.4f})",
+        )
+    after_names = [
+        type(s).__name__ + (f"(lambda {s.trade_off:g})" if isinstance(s, MMRReRanker) else "") for s in after
+    ]
+    params = {
+        "scene": [f"{s.stage}({s.implementation})" for s in conf.steps],
+        "recall_k": conf.recall_num,
+        "keep": conf.pre_ranking_num,
+        "after_rank": after_names,
+        "prior_weight": prior_weight,
+        "served_default": recall_k is None and keep is None and mmr_lambda is None,
+    }
     if fusion is not None:
         params["fusion"] = dict(zip(fusion.features, [round(float(w), 4) for w in fusion.weights]))
-    return RankEvalReport(n, len(item_ids), rule, ndcg, hr, params, time.perf_counter() - started, tuple(notes),
-                          paired)
+    return RankEvalReport(n, len(item_ids), rule, ndcg, hr, params, time.perf_counter() - started, tuple(notes), paired)
 
 
 class SimpleResources:

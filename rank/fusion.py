@@ -26,13 +26,15 @@ with how they were chosen; ``InProcessRanker`` applies them when the file exists
 (The feature list itself was first explored 2-fold cross-fitted on the test users, then
 checked on the validation build: ``bench/rank/RESULTS.md``.)
 """
+
 from __future__ import annotations
 
 import json
 import math
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +42,7 @@ from dubbo_recsys.features.base import UserFeatures
 from dubbo_recsys.pipeline.model import Candidate
 from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts
 
-__all__ = ["FEATURES", "FUSION_FILE", "FusionModel", "fusion_features", "fit_conditional_logit", "ndcg_at"]
+__all__ = ["FEATURES", "FUSION_FILE", "FusionModel", "fit_conditional_logit", "fusion_features", "ndcg_at"]
 
 FEATURES = ("din", "log_recall", "log_recall_rank", "two_tower", "log_popularity", "log_itemcf")
 FUSION_FILE = "models/rank/fusion.json"
@@ -82,8 +84,15 @@ def _position_map(items: int) -> np.ndarray:
     return table
 
 
-def fusion_features(artifacts: RankArtifacts, tables: _Tables, user_id: str, user: UserFeatures | None,
-                    candidates: Sequence[Candidate], din: np.ndarray, recall_score: str = RECALL_SCORE) -> np.ndarray:
+def fusion_features(
+    artifacts: RankArtifacts,
+    tables: _Tables,
+    user_id: str,
+    user: UserFeatures | None,
+    candidates: Sequence[Candidate],
+    din: np.ndarray,
+    recall_score: str = RECALL_SCORE,
+) -> np.ndarray:
     """The ``FEATURES`` of each candidate, one row per candidate (float64)."""
     n = len(candidates)
     rows = artifacts.rows([c.item_id for c in candidates])
@@ -128,8 +137,16 @@ def fusion_features(artifacts: RankArtifacts, tables: _Tables, user_id: str, use
             itemcf = np.bincount(at[hit], weights=mass[valid][hit], minlength=n).astype(np.float64)
         finally:
             positions[known_rows] = -1
-    return np.column_stack([np.asarray(din, dtype=np.float64), log_recall, np.log1p(recall_rank), two_tower,
-                            popularity, np.log(ITEMCF_FLOOR + itemcf)])
+    return np.column_stack(
+        [
+            np.asarray(din, dtype=np.float64),
+            log_recall,
+            np.log1p(recall_rank),
+            two_tower,
+            popularity,
+            np.log(ITEMCF_FLOOR + itemcf),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -141,17 +158,27 @@ class FusionModel:
     provenance: Mapping[str, Any] = field(default_factory=dict)
     tables: _Tables | None = None
 
-    def score(self, artifacts: RankArtifacts, user_id: str, user: UserFeatures | None,
-              candidates: Sequence[Candidate], din: np.ndarray) -> np.ndarray:
+    def score(
+        self,
+        artifacts: RankArtifacts,
+        user_id: str,
+        user: UserFeatures | None,
+        candidates: Sequence[Candidate],
+        din: np.ndarray,
+    ) -> np.ndarray:
         tables = self.tables or _tables(artifacts)
         return fusion_features(artifacts, tables, user_id, user, candidates, din) @ self.weights
 
     def to_json(self) -> dict[str, Any]:
-        return {"features": list(self.features), "weights": [float(w) for w in self.weights],
-                "itemcf_decay": ITEMCF_DECAY, **dict(self.provenance)}
+        return {
+            "features": list(self.features),
+            "weights": [float(w) for w in self.weights],
+            "itemcf_decay": ITEMCF_DECAY,
+            **dict(self.provenance),
+        }
 
     @classmethod
-    def load(cls, artifacts: RankArtifacts) -> "FusionModel | None":
+    def load(cls, artifacts: RankArtifacts) -> FusionModel | None:
         """The fitted fusion of an artifact directory, ``None`` when the build wrote none."""
         path = artifacts.root / FUSION_FILE
         if not path.is_file():
@@ -167,8 +194,9 @@ class FusionModel:
         return cls(weights, features, provenance, _tables(artifacts))
 
 
-def fit_conditional_logit(groups: Sequence[tuple[np.ndarray, int]], l2: float = 1e-2,
-                          max_iter: int = 500) -> np.ndarray:
+def fit_conditional_logit(
+    groups: Sequence[tuple[np.ndarray, int]], l2: float = 1e-2, max_iter: int = 500
+) -> np.ndarray:
     """Weights maximising the mean log softmax probability of each group's positive row.
 
     ``groups``: (features [n, F], position of the positive) per request. Features are

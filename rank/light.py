@@ -13,10 +13,12 @@ on the same batches; index space: row ``r`` of an item or profile token sits at
 
 Per request the user side is computed once; each candidate costs a gather and a dot.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.stages import Stage
 from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored
 
-__all__ = ["LightModel", "LRRanker", "FMRanker", "OFFSET"]
+__all__ = ["OFFSET", "FMRanker", "LRRanker", "LightModel"]
 
 OFFSET = 2  # index space of offline.rank_model
 
@@ -56,7 +58,7 @@ class LightModel:
         self.share = share / np.maximum(share.sum(axis=1, keepdims=True), 1.0)  # [items+OFFSET, c]
 
     @classmethod
-    def load(cls, root: Path, kind: str) -> "LightModel":
+    def load(cls, root: Path, kind: str) -> LightModel:
         names = cls.LR_ARRAYS if kind == "lr" else cls.FM_ARRAYS
         return cls(kind, _load(root / f"models/rank/light/{kind}.npz", names))
 
@@ -74,7 +76,11 @@ class LightModel:
         a = self.a
         if self.kind == "lr":
             c = a["category"].shape[0]
-            share = self.share[:, :c] if self.share.shape[1] >= c else np.pad(self.share, ((0, 0), (0, c - self.share.shape[1])))
+            share = (
+                self.share[:, :c]
+                if self.share.shape[1] >= c
+                else np.pad(self.share, ((0, 0), (0, c - self.share.shape[1])))
+            )
             affinity = a["category"] + a["profile_category"][p].sum(axis=0)
             if len(h):
                 affinity = affinity + share[h].mean(axis=0) @ a["history_category"]
@@ -98,19 +104,24 @@ class LightModel:
 class _LightRanker(Stage):
     model_kind = ""
 
-    def __init__(self, artifacts: RankArtifacts, model: LightModel, resources: Any = None,
-                 keep: int | None = None) -> None:
+    def __init__(
+        self, artifacts: RankArtifacts, model: LightModel, resources: Any = None, keep: int | None = None
+    ) -> None:
         self.artifacts = artifacts
         self.model = model
         self.resources = resources
         self.keep = keep
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "_LightRanker":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> _LightRanker:
         artifacts = RankArtifacts.of(resources)
         keep = params.get("keep")
-        return cls(artifacts, LightModel.load(artifacts.root, cls.model_kind), resources,
-                   None if keep is None else param(params, "keep", 0, int, 1, 100_000))
+        return cls(
+            artifacts,
+            LightModel.load(artifacts.root, cls.model_kind),
+            resources,
+            None if keep is None else param(params, "keep", 0, int, 1, 100_000),
+        )
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
         if not candidates:

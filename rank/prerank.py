@@ -7,9 +7,11 @@ tower leans on for new users); with neither, recall's order is kept. Candidates
 unknown to the build score below every known one but keep their recall order.
 No TensorFlow: two numpy gathers and a matrix-vector product.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +33,7 @@ class TwoTowerPreRanker(Stage, kind=StageKind.PRE_RANK, names=("dssmRank", "two_
         self.keep = keep
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "TwoTowerPreRanker":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> TwoTowerPreRanker:
         name = "size" if "size" in params else "keep"
         return cls(RankArtifacts.of(resources), resources, param(params, name, 200, int, 1, 100_000))
 

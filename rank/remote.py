@@ -17,10 +17,12 @@ raises ``RankerUnavailable``: the ``ResilientRecommender`` then answers from the
 light pipeline. Protos come from ``tensorflow-serving-api`` (its messages are
 plain protobuf; building them needs no TensorFlow graph).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from dubbo_recsys.pipeline.resilience import Downstream, DownstreamUnavailable
 from dubbo_recsys.pipeline.stages import Stage
 from dubbo_recsys.rank.base import RankConfigError, RankerUnavailable, hydrate_user, param, rescored
 
-__all__ = ["TFServingConfig", "TFServingClient", "TFServingRanker", "predict_request"]
+__all__ = ["TFServingClient", "TFServingConfig", "TFServingRanker", "predict_request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class TFServingConfig:
     keep: int | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "TFServingConfig":
+    def from_params(cls, params: Mapping[str, Any]) -> TFServingConfig:
         target = params.get("target", params.get("addr", params.get("tfservingAddrs")))
         if isinstance(target, list) and target:
             target = target[0]
@@ -97,8 +99,9 @@ def _floats(tensor: Any) -> list[float]:
     return list(tensor.float_val)
 
 
-def predict_request(config: TFServingConfig, user: UserFeatures | None, context: Mapping[str, str],
-                    item_ids: Sequence[str]):
+def predict_request(
+    config: TFServingConfig, user: UserFeatures | None, context: Mapping[str, str], item_ids: Sequence[str]
+):
     """The ``PredictRequest`` for one user and its candidates (exposed for tests and the bench)."""
     from tensorflow_serving.apis import predict_pb2
 
@@ -111,7 +114,8 @@ def predict_request(config: TFServingConfig, user: UserFeatures | None, context:
     last_n = list(user.last_n) if user is not None else []
     request.inputs["userExamples"].CopyFrom(_strings([_example({"last_n": last_n, "profile": profile})]))
     request.inputs["userContextExamples"].CopyFrom(
-        _strings([_example({"context": [f"{k}={v}" for k, v in context.items()]})]))
+        _strings([_example({"context": [f"{k}={v}" for k, v in context.items()]})])
+    )
     request.inputs["itemExamples"].CopyFrom(_strings([_example({"item_id": [i]}) for i in item_ids]))
     return request
 
@@ -121,9 +125,12 @@ class TFServingClient:
 
     def __init__(self, config: TFServingConfig) -> None:
         self.config = config
-        self.downstream = Downstream(f"tfserving:{config.target}", max_concurrency=config.max_concurrency,
-                                     failure_threshold=config.failure_threshold,
-                                     recovery_seconds=config.recovery_seconds)
+        self.downstream = Downstream(
+            f"tfserving:{config.target}",
+            max_concurrency=config.max_concurrency,
+            failure_threshold=config.failure_threshold,
+            recovery_seconds=config.recovery_seconds,
+        )
         self._channel: Any = None
         self._stub: Any = None
 
@@ -148,7 +155,9 @@ class TFServingClient:
         except DownstreamUnavailable as exc:
             raise RankerUnavailable(str(exc)) from exc
         except TimeoutError as exc:
-            raise RankerUnavailable(f"tfserving {self.config.target}: no answer within {timeout * 1000:.0f} ms") from exc
+            raise RankerUnavailable(
+                f"tfserving {self.config.target}: no answer within {timeout * 1000:.0f} ms"
+            ) from exc
         except grpc.aio.AioRpcError as exc:
             raise RankerUnavailable(f"tfserving {self.config.target}: {exc.code().name}: {exc.details()}") from exc
         values = _floats(response.outputs["scores"]) if "scores" in response.outputs else []
@@ -172,14 +181,15 @@ class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remot
     on that model's scores, and another model's scores would be weighed wrongly. Off, the stage
     ranks by whatever score the served model returns."""
 
-    def __init__(self, client: TFServingClient, resources: Any = None, fusion: Any = None,
-                 artifacts: Any = None) -> None:
+    def __init__(
+        self, client: TFServingClient, resources: Any = None, fusion: Any = None, artifacts: Any = None
+    ) -> None:
         self.client = client
         self.resources = resources
         self.fusion, self.artifacts = fusion, artifacts
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "TFServingRanker":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> TFServingRanker:
         client = TFServingClient(TFServingConfig.from_params(params))
         if not param(params, "fusion", False, bool):
             return cls(client, resources)
@@ -200,8 +210,9 @@ class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remot
         request = predict_request(self.client.config, user, context, [c.item_id for c in candidates])
         scores = await self.client.scores(request, len(candidates), query.remaining())
         if self.fusion is not None:
-            scores = self.fusion.score(self.artifacts, query.request.userId, user, candidates,
-                                       np.asarray(scores, dtype=np.float64))
+            scores = self.fusion.score(
+                self.artifacts, query.request.userId, user, candidates, np.asarray(scores, dtype=np.float64)
+            )
         return rescored(candidates, scores, self.name, self.client.config.keep)
 
     async def close(self) -> None:

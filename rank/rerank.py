@@ -16,9 +16,11 @@ Scores are left as the ranker gave them (so a diversified list is not sorted
 by score); each candidate records its position-derived re-rank score under the
 stage name in ``Candidate.scores``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +28,7 @@ from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.stages import Stage
 from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, param
 
-__all__ = ["MMRReRanker", "DPPReRanker", "TopN", "mmr_order", "dpp_order"]
+__all__ = ["DPPReRanker", "MMRReRanker", "TopN", "dpp_order", "mmr_order"]
 
 
 def _relevance(candidates: list[Candidate]) -> np.ndarray:
@@ -113,7 +115,7 @@ class MMRReRanker(_Diversifier, kind=StageKind.RE_RANK, names=("mmr",)):
         self.trade_off = trade_off
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "MMRReRanker":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> MMRReRanker:
         size = None if params.get("size") is None else param(params, "size", 0, int, 1, 10_000)
         return cls(RankArtifacts.of(resources), param(params, "lambda", 0.8, float, 0.0, 1.0), size)
 
@@ -129,7 +131,7 @@ class DPPReRanker(_Diversifier, kind=StageKind.RE_RANK, names=("dpp",)):
         self.theta = theta
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "DPPReRanker":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> DPPReRanker:
         size = None if params.get("size") is None else param(params, "size", 0, int, 1, 10_000)
         return cls(RankArtifacts.of(resources), param(params, "theta", 0.7, float, 0.0, 0.99), size)
 
@@ -144,7 +146,7 @@ class TopN(Stage, kind=StageKind.RE_RANK, names=("top_n", "final")):
         self.n = n
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "TopN":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> TopN:
         return cls(None if params.get("n") is None else param(params, "n", 0, int, 1, 10_000))
 
     async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:

@@ -18,17 +18,19 @@ come from ``Candidate.item`` when an earlier stage hydrated it, else from the
 build's ``features/items.jsonl``. The boost is recorded under ``rules`` in
 ``Candidate.scores``.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.stages import Stage
 from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, param
 
-__all__ = ["RuleSet", "BusinessRules"]
+__all__ = ["BusinessRules", "RuleSet"]
 
 
 def _strings(params: Mapping[str, Any], name: str) -> frozenset[str]:
@@ -41,7 +43,8 @@ def _strings(params: Mapping[str, Any], name: str) -> frozenset[str]:
 def _boosts(params: Mapping[str, Any], name: str) -> dict[str, float]:
     value = params.get(name, {})
     if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()):
+        isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
+    ):
         raise RankConfigError(f"parameter {name!r} must map strings to numbers, got {value!r}")
     return {k: float(v) for k, v in value.items()}
 
@@ -57,11 +60,13 @@ class RuleSet:
     size: int | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "RuleSet":
+    def from_params(cls, params: Mapping[str, Any]) -> RuleSet:
         size = params.get("size")
         return cls(
-            block_items=_strings(params, "block_items"), block_categories=_strings(params, "block_categories"),
-            boost_items=_boosts(params, "boost_items"), boost_categories=_boosts(params, "boost_categories"),
+            block_items=_strings(params, "block_items"),
+            block_categories=_strings(params, "block_categories"),
+            boost_items=_boosts(params, "boost_items"),
+            boost_categories=_boosts(params, "boost_categories"),
             category_cap=param(params, "category_cap", 0, int, 0, 10_000),
             author_spacing=param(params, "author_spacing", 0, int, 0, 10_000),
             size=None if size is None else param(params, "size", 0, int, 1, 10_000),
@@ -74,7 +79,7 @@ class BusinessRules(Stage, kind=StageKind.RE_RANK, names=("rules",)):
         self.artifacts = artifacts
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "BusinessRules":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> BusinessRules:
         artifacts = RankArtifacts.of(resources) if getattr(resources, "artifacts", None) is not None else None
         return cls(RuleSet.from_params(params), artifacts)
 
@@ -112,13 +117,13 @@ class BusinessRules(Stage, kind=StageKind.RE_RANK, names=("rules",)):
             for index, (_, category, author) in enumerate(remaining):
                 if rules.category_cap and category and per_category[category] >= rules.category_cap:
                     continue
-                recent = head[-rules.author_spacing:] if rules.author_spacing else []
+                recent = head[-rules.author_spacing :] if rules.author_spacing else []
                 if author and any(author == other for _, _, other in recent):
                     continue
                 chosen = index
                 break
             entry = remaining[chosen]
-            remaining = remaining[:chosen] + remaining[chosen + 1:]
+            remaining = remaining[:chosen] + remaining[chosen + 1 :]
             head.append(entry)
             per_category[entry[1]] += 1
         return [c for c, _, _ in head + remaining]

@@ -6,6 +6,7 @@ its results (``RecallResult``, ``RecalledItem``), ``RecallConfig`` /
 tree rooted at ``RecallError``. Names resolve lazily, so ``import recall`` (and
 the CLI's ``eval`` entry) stays cheap on a machine without numpy.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -10,12 +10,14 @@ Also here: ``ItemCatalog`` (item id <-> row, growing when new items arrive
 after the build) and ``UserItems`` (the training interactions as a CSR table,
 what user-CF reads and what evaluation removes).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +35,9 @@ class NeighborTable:
 
     def __post_init__(self) -> None:
         if self.index.ndim != 2 or self.index.shape != self.score.shape:
-            raise ArtifactError(f"neighbour table needs two equal rows x K arrays, got {self.index.shape} {self.score.shape}")
+            raise ArtifactError(
+                f"neighbour table needs two equal rows x K arrays, got {self.index.shape} {self.score.shape}"
+            )
 
     @property
     def rows(self) -> int:
@@ -56,7 +60,7 @@ class UserItems:
         return int(self.indptr.shape[0] - 1)
 
     @classmethod
-    def from_arrays(cls, user: np.ndarray, item: np.ndarray, ts: np.ndarray, users: int) -> "UserItems":
+    def from_arrays(cls, user: np.ndarray, item: np.ndarray, ts: np.ndarray, users: int) -> UserItems:
         order = np.lexsort((np.arange(len(user)), ts, user))  # by user, then time, then file order
         user, item, ts = user[order], item[order], ts[order]
         indptr = np.zeros(users + 1, dtype=np.int64)
@@ -149,7 +153,9 @@ class ArtifactDir:
         if not self.has(relative):
             return None
         arrays = self._npz(relative, ("index", "score"))
-        table = NeighborTable(arrays["index"].astype(np.int64, copy=False), arrays["score"].astype(np.float32, copy=False))
+        table = NeighborTable(
+            arrays["index"].astype(np.int64, copy=False), arrays["score"].astype(np.float32, copy=False)
+        )
         if table.rows != rows:
             raise ArtifactError(f"{relative}: {table.rows} rows, expected {rows}")
         return table

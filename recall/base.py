@@ -23,11 +23,13 @@ Errors: ``RecallError`` is the base of the package::
      +-- RecallConfigError  a recall config value is out of range
      +-- RecallInputError   a request the recall cannot serve (bad k, bad ids type)
 """
+
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -93,17 +95,19 @@ class Candidates:
 
     def __post_init__(self) -> None:
         if self.rows.shape != self.scores.shape or self.rows.ndim != 1:
-            raise RecallError(f"candidates need two 1-d arrays of one length, got {self.rows.shape} {self.scores.shape}")
+            raise RecallError(
+                f"candidates need two 1-d arrays of one length, got {self.rows.shape} {self.scores.shape}"
+            )
 
     def __len__(self) -> int:
         return int(self.rows.shape[0])
 
     @classmethod
-    def empty(cls) -> "Candidates":
+    def empty(cls) -> Candidates:
         return cls(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
 
     @classmethod
-    def top_k(cls, scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> "Candidates":
+    def top_k(cls, scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> Candidates:
         """The ``k`` best of ``scores`` (aligned with ``rows``, or rows = positions).
 
         Uses ``argpartition`` so a dense 1M-item score vector costs O(n), not a sort.

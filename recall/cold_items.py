@@ -12,9 +12,10 @@ few between two builds) and answers the u2i question against it: the user's
 two-tower vector, inner product, top k. The rows it returns are catalog rows
 past the build's, added by ``ItemCatalog.add``.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -7,12 +7,14 @@ see ``bench/recall/RESULTS.md``): item-CF carries most weight, swing and
 user-CF add what it misses, hot is the floor. Quotas are per channel *before*
 fusion: a deep quota lets a channel's tail outvote another's head.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from dubbo_recsys.recall.base import ChannelKind, RecallConfigError
 from dubbo_recsys.recall.merger import ChannelPolicy
@@ -65,7 +67,7 @@ class RecallConfig:
             raise RecallConfigError(f"fusion_offset must be > 0, got {self.fusion_offset!r}")
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "RecallConfig":
+    def from_mapping(cls, data: Mapping[str, Any]) -> RecallConfig:
         """From plain data (a scene config): ``{"channels": {"itemcf": {"quota": 300, ...}}, "history": 50}``."""
         values = dict(data)
         raw_channels = values.pop("channels", None)

@@ -7,6 +7,7 @@ each list ranked against all items minus the user's training items.
 reports the other half (see ``recall.evaluation``). Exit status 0 on success,
 2 when the artifact directory cannot be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _print_table(report: EvalReport) -> None:
     print(f"recall quality, HR@{report.k} = recall@{report.k} with one held-out item per user")
     print(f"split: {report.split_rule}")
-    print(f"{report.users} test users, {report.items} items; each list ranked against all items "
-          f"minus the user's training items")
+    print(
+        f"{report.users} test users, {report.items} items; each list ranked against all items "
+        f"minus the user's training items"
+    )
     print(f"{'list':<12} {'HR@' + str(report.k):>7}  users served")
     print(f"{'popularity':<12} {report.popularity:7.3f}  {report.users}")
     for kind, hr in report.channels.items():
@@ -42,7 +45,9 @@ def _print_table(report: EvalReport) -> None:
     if report.tuned is not None:
         t = report.tuned
         print(f"tuned on {t.tune_users} users, reported on the other {t.report_users} (seeded split):")
-        print(f"  merged, tuned, report half   {t.hr_report:.3f}   (untuned on the same half: {t.default_hr_report:.3f})")
+        print(
+            f"  merged, tuned, report half   {t.hr_report:.3f}   (untuned on the same half: {t.default_hr_report:.3f})"
+        )
         print(f"  merged, tuned, tuning half   {t.hr_tune:.3f}   (optimistic: tuned on these users)")
         print(f"  merged, tuned, all users     {t.hr_all:.3f}   (optimistic: includes the tuning half)")
         policies = ", ".join(f"{k.value}: w={p.weight:g} q={p.quota}" for k, p in t.policies.items())
@@ -50,8 +55,10 @@ def _print_table(report: EvalReport) -> None:
     if report.cold is not None:
         c = report.cold
         lookalike = "-" if c.lookalike is None else f"{c.lookalike:.3f}"
-        print(f"cold start (test users as new users: profile only; look-alike leaves the user out): "
-              f"hot {c.hot:.3f}, look-alike {lookalike}, merged {c.merged:.3f}, popularity {report.popularity:.3f}")
+        print(
+            f"cold start (test users as new users: profile only; look-alike leaves the user out): "
+            f"hot {c.hot:.3f}, look-alike {lookalike}, merged {c.merged:.3f}, popularity {report.popularity:.3f}"
+        )
     for note in report.notes:
         print(f"note: {note}")
     print(f"({report.seconds:.1f} s)")
@@ -59,19 +66,30 @@ def _print_table(report: EvalReport) -> None:
 
 def _as_json(report: EvalReport) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "k": report.k, "users": report.users, "items": report.items, "split": report.split_rule,
-        "popularity": report.popularity, "merged": report.merged,
+        "k": report.k,
+        "users": report.users,
+        "items": report.items,
+        "split": report.split_rule,
+        "popularity": report.popularity,
+        "merged": report.merged,
         "channels": {k.value: v for k, v in report.channels.items()},
         "served": {k.value: v for k, v in report.served.items()},
-        "seconds": report.seconds, "notes": list(report.notes),
+        "seconds": report.seconds,
+        "notes": list(report.notes),
     }
     if report.cold is not None:
         out["cold"] = {"hot": report.cold.hot, "lookalike": report.cold.lookalike, "merged": report.cold.merged}
     if report.tuned is not None:
         t = report.tuned
         out["tuned"] = {
-            "tune_users": t.tune_users, "report_users": t.report_users, "hr_report": t.hr_report,
-            "hr_tune": t.hr_tune, "hr_all": t.hr_all, "default_hr_report": t.default_hr_report, "offset": t.offset, "decay": t.decay,
+            "tune_users": t.tune_users,
+            "report_users": t.report_users,
+            "hr_report": t.hr_report,
+            "hr_tune": t.hr_tune,
+            "hr_all": t.hr_all,
+            "default_hr_report": t.default_hr_report,
+            "offset": t.offset,
+            "decay": t.decay,
             "policies": {k.value: {"weight": p.weight, "quota": p.quota} for k, p in t.policies.items()},
         }
     return out
@@ -94,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
         store = EmbeddedFeatureStore.from_artifacts(args.artifacts)
         recall = Recall.load(args.artifacts, store)
         try:
-            return await evaluate(recall, args.artifacts, k=args.k, tune_weights=args.tune, seed=args.seed,
-                                  cold=args.cold)
+            return await evaluate(
+                recall, args.artifacts, k=args.k, tune_weights=args.tune, seed=args.seed, cold=args.cold
+            )
         finally:
             await store.close()
 

@@ -22,17 +22,18 @@ the merged HR is measured, through the real ``Merger``, on the report half
 (and on all users, which is optimistic because it includes the tuning half).
 Per-channel lists are computed once and cached; tuning only re-fuses them.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
 
 import numpy as np
 
-from dubbo_recsys.recall.artifacts import ArtifactDir, UserItems
 from dubbo_recsys.features.base import UserFeatures
+from dubbo_recsys.recall.artifacts import ArtifactDir, UserItems
 from dubbo_recsys.recall.base import Channel, ChannelKind, RecallQuery
 from dubbo_recsys.recall.facade import Recall
 from dubbo_recsys.recall.merger import ChannelPolicy, Merger, fuse
@@ -96,8 +97,14 @@ def popularity_hits(train: UserItems, items: int, users: np.ndarray, held_out: n
     return hits
 
 
-def _fused_hits(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users: np.ndarray,
-                policies: Mapping[ChannelKind, ChannelPolicy], offset: float, k: int) -> float:
+def _fused_hits(
+    lists: list[dict[ChannelKind, np.ndarray]],
+    held_out: np.ndarray,
+    users: np.ndarray,
+    policies: Mapping[ChannelKind, ChannelPolicy],
+    offset: float,
+    k: int,
+) -> float:
     hits = 0
     for position in users.tolist():
         parts = [(kind, rows) for kind, rows in lists[position].items() if policies[kind].weight > 0]
@@ -106,9 +113,15 @@ def _fused_hits(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray
     return hits / max(1, len(users))
 
 
-def tune(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users: np.ndarray,
-         policies: Mapping[ChannelKind, ChannelPolicy], offset: float, k: int, rounds: int = 2
-         ) -> tuple[dict[ChannelKind, ChannelPolicy], float, float]:
+def tune(
+    lists: list[dict[ChannelKind, np.ndarray]],
+    held_out: np.ndarray,
+    users: np.ndarray,
+    policies: Mapping[ChannelKind, ChannelPolicy],
+    offset: float,
+    k: int,
+    rounds: int = 2,
+) -> tuple[dict[ChannelKind, ChannelPolicy], float, float]:
     """Coordinate ascent over each channel's weight and quota, then the offset, on ``users`` only."""
     best = dict(policies)
     best_offset = offset
@@ -128,8 +141,9 @@ def tune(lists: list[dict[ChannelKind, np.ndarray]], held_out: np.ndarray, users
     return best, best_offset, best_hr
 
 
-async def _channel_lists(channels: Sequence[Channel], queries: Sequence[RecallQuery], seen: Sequence[np.ndarray],
-                         depth: int) -> list[dict[ChannelKind, np.ndarray]]:
+async def _channel_lists(
+    channels: Sequence[Channel], queries: Sequence[RecallQuery], seen: Sequence[np.ndarray], depth: int
+) -> list[dict[ChannelKind, np.ndarray]]:
     """Per test user, each enabled channel's top ``depth`` rows with the user's training items removed."""
     lists: list[dict[ChannelKind, np.ndarray]] = []
     for query, seen_rows in zip(queries, seen):
@@ -144,12 +158,14 @@ async def _channel_lists(channels: Sequence[Channel], queries: Sequence[RecallQu
 
 def _with_decay(channels: Sequence[Channel], decay: float) -> list[Channel]:
     """The same channels, the lastN ones rebuilt with another recency ``decay``."""
-    return [type(c)(c.table, history=c.history, decay=decay) if isinstance(c, ItemNeighborChannel) else c
-            for c in channels]
+    return [
+        type(c)(c.table, history=c.history, decay=decay) if isinstance(c, ItemNeighborChannel) else c for c in channels
+    ]
 
 
-async def _merged_hits(merger: Merger, queries: Sequence[RecallQuery], seen: Sequence[np.ndarray],
-                       held_out: np.ndarray, k: int) -> np.ndarray:
+async def _merged_hits(
+    merger: Merger, queries: Sequence[RecallQuery], seen: Sequence[np.ndarray], held_out: np.ndarray, k: int
+) -> np.ndarray:
     """Hit per test user of the real merger (the production path, exclusion as exposure)."""
     hits = np.zeros(len(queries), dtype=bool)
     for position, (query, seen_rows) in enumerate(zip(queries, seen)):
@@ -157,8 +173,14 @@ async def _merged_hits(merger: Merger, queries: Sequence[RecallQuery], seen: Seq
     return hits
 
 
-async def evaluate_cold(recall: Recall, queries: Sequence[RecallQuery], user_rows: np.ndarray,
-                        seen: Sequence[np.ndarray], held_out: np.ndarray, k: int) -> ColdReport:
+async def evaluate_cold(
+    recall: Recall,
+    queries: Sequence[RecallQuery],
+    user_rows: np.ndarray,
+    seen: Sequence[np.ndarray],
+    held_out: np.ndarray,
+    k: int,
+) -> ColdReport:
     """Each test user as a new user: hot by region, and look-alike with the user's own vector left out.
 
     Leaving the user out of the profile centroids matters: otherwise a rare
@@ -180,8 +202,11 @@ async def evaluate_cold(recall: Recall, queries: Sequence[RecallQuery], user_row
             own = np.asarray(recall.user_vectors[user_rows[position]], dtype=np.float64)
             vector = lookalike.centroids.vector(profile, minus=own)
             if vector is not None:
-                rows = (await lookalike.search.search(vector, max(k, policies[ChannelKind.LOOKALIKE].quota)
-                                                      + len(seen[position]))).rows
+                rows = (
+                    await lookalike.search.search(
+                        vector, max(k, policies[ChannelKind.LOOKALIKE].quota) + len(seen[position])
+                    )
+                ).rows
                 parts.append((ChannelKind.LOOKALIKE, rows[~np.isin(rows, seen[position])]))
         for kind, rows in parts:
             hits[kind] += int(held_out[position] in rows[:k])
@@ -195,8 +220,9 @@ async def evaluate_cold(recall: Recall, queries: Sequence[RecallQuery], user_row
     )
 
 
-async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0,
-                   cold: bool = False) -> EvalReport:
+async def evaluate(
+    recall: Recall, path: str, *, k: int = 50, tune_weights: bool = False, seed: int = 0, cold: bool = False
+) -> EvalReport:
     started = time.perf_counter()
     artifacts = ArtifactDir(path)
     user_ids = artifacts.user_ids()
@@ -234,21 +260,42 @@ async def evaluate(recall: Recall, path: str, *, k: int = 50, tune_weights: bool
             if hr > best_hr + 1e-12:
                 best_decay, best_lists, best_channels, best_hr = decay, trial_lists, trial_channels, hr
         best, best_offset, hr_tune = tune(best_lists, held_out, tune_users, policies, merger.offset, k)
-        tuned_merger = Merger([(channel, best[channel.kind]) for channel in best_channels], merger.filters,
-                              offset=best_offset)
+        tuned_merger = Merger(
+            [(channel, best[channel.kind]) for channel in best_channels], merger.filters, offset=best_offset
+        )
         tuned_hits = await _merged_hits(tuned_merger, queries, seen, held_out, k)
         tuned = TuneReport(
-            tune_users=len(tune_users), report_users=len(report_users), policies=best, offset=best_offset,
-            decay=best_decay, hr_tune=hr_tune, hr_report=float(tuned_hits[report_users].mean()),
-            hr_all=float(tuned_hits.mean()), default_hr_report=float(merged_hits[report_users].mean()),
+            tune_users=len(tune_users),
+            report_users=len(report_users),
+            policies=best,
+            offset=best_offset,
+            decay=best_decay,
+            hr_tune=hr_tune,
+            hr_report=float(tuned_hits[report_users].mean()),
+            hr_all=float(tuned_hits.mean()),
+            default_hr_report=float(merged_hits[report_users].mean()),
         )
     cold_report = await evaluate_cold(recall, queries, users, seen, held_out, k) if cold else None
-    rule = str(artifacts.manifest.get("params", {}).get("split") or
-               "leave-last-out by timestamp; ties broken by source file order")
+    rule = str(
+        artifacts.manifest.get("params", {}).get("split")
+        or "leave-last-out by timestamp; ties broken by source file order"
+    )
     stderr = math.sqrt(max(float(merged_hits.mean()) * (1 - float(merged_hits.mean())), 1e-9) / max(1, len(users)))
     notes = (
         f"one standard error of HR here is about {stderr:.3f}: differences under 0.02 are noise with {len(users)} users",
         "references under this protocol: popularity ~0.20, untuned item-KNN ~0.29, EASE ~0.39",
     )
-    return EvalReport(k, len(users), items, rule, popularity, channels, served, float(merged_hits.mean()),
-                      time.perf_counter() - started, tuned, cold_report, notes)
+    return EvalReport(
+        k,
+        len(users),
+        items,
+        rule,
+        popularity,
+        channels,
+        served,
+        float(merged_hits.mean()),
+        time.perf_counter() - started,
+        tuned,
+        cold_report,
+        notes,
+    )

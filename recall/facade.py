@@ -15,12 +15,13 @@ feature store failure degrades the query to what the artifacts know (the user
 row, hence u2i, user-CF and hot still answer), it does not fail the request.
 ``add_items`` makes items created after the build recallable (cold start).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from dubbo_recsys.recall.base import ArtifactError, Channel, ChannelKind, Recall
 from dubbo_recsys.recall.cold_items import ContentEmbedder, NewItemsChannel
 from dubbo_recsys.recall.config import RecallConfig
 from dubbo_recsys.recall.hot import HotChannel, HotLists
-from dubbo_recsys.recall.merger import CandidateFilter, MergeResult, Merger, SeenBloomFilter
+from dubbo_recsys.recall.merger import CandidateFilter, Merger, MergeResult, SeenBloomFilter
 from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
 from dubbo_recsys.recall.tower import UserTower
 from dubbo_recsys.recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
@@ -80,7 +81,7 @@ class Recall:
         store: FeatureStore,
         seen: SeenFilter | None = None,
         config: RecallConfig | None = None,
-    ) -> "Recall":
+    ) -> Recall:
         """Build every configured channel whose artifacts exist; ``ArtifactError`` names a bad file."""
         config = config or RecallConfig()
         try:
@@ -91,8 +92,9 @@ class Recall:
         except FeatureStoreError as exc:  # the feature files' reader has its own error tree
             raise ArtifactError(str(exc)) from exc
         filters: list[CandidateFilter] = [SeenBloomFilter(seen, catalog)] if seen is not None else []
-        merger = Merger([(channel, config.channels[channel.kind]) for channel in channels], filters,
-                        offset=config.fusion_offset)
+        merger = Merger(
+            [(channel, config.channels[channel.kind]) for channel in channels], filters, offset=config.fusion_offset
+        )
         log.info("recall loaded from %s: %s", path, ", ".join(channel.name for channel in channels))
         user_rows = {user_id: row for row, user_id in enumerate(user_ids)}
         return cls(catalog, user_rows, merger, store, config, new_items, user_vectors)
@@ -107,8 +109,9 @@ class Recall:
             return []
         return self.new_items.add(items)
 
-    async def query(self, user_id: str, context: Mapping[str, str] | None = None,
-                    user: UserFeatures | None = None) -> RecallQuery:
+    async def query(
+        self, user_id: str, context: Mapping[str, str] | None = None, user: UserFeatures | None = None
+    ) -> RecallQuery:
         """Hydrate one request: the user's features (one store call unless the caller already has
         them, e.g. the pipeline's user hydration step), row and lastN rows."""
         if not isinstance(user_id, str):

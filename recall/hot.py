@@ -19,11 +19,13 @@ Scores are rank-based: list ``j`` (0-based, in the order above) gives its item
 at position ``p`` the score ``boost ** -j / (1 + p)``; an item on several lists
 keeps its best score.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +40,7 @@ class HotLists:
     by_region: Mapping[str, np.ndarray]
 
     @classmethod
-    def from_json(cls, hot: Mapping[str, Any], catalog: ItemCatalog) -> "HotLists":
+    def from_json(cls, hot: Mapping[str, Any], catalog: ItemCatalog) -> HotLists:
         def rows(ids: Any, where: str) -> np.ndarray:
             if not isinstance(ids, list):
                 raise ArtifactError(f"hot.json: {where} is not a list of item ids")

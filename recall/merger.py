@@ -27,13 +27,15 @@ Filters are objects with ``async apply(query, rows) -> (kept, removed)``; the
 merger knows no backend. It does not hydrate the query (the facade does) and
 does not touch item id strings except through a filter that needs them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
+from collections.abc import Awaitable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Coroutine, Generator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -142,13 +144,15 @@ def fuse(
         empty = np.empty(0, dtype=np.int64)
         return empty, np.empty(0, dtype=np.float32), empty
     all_rows = np.concatenate([rows for _, rows in kept])
-    scores = np.concatenate([policies[kind].weight / (offset + np.arange(len(rows), dtype=np.float64)) for kind, rows in kept])
+    scores = np.concatenate(
+        [policies[kind].weight / (offset + np.arange(len(rows), dtype=np.float64)) for kind, rows in kept]
+    )
     unique, inverse = np.unique(all_rows, return_inverse=True)
     fused = np.bincount(inverse, weights=scores, minlength=unique.size)
     bits = np.zeros(unique.size, dtype=np.int64)
     start = 0
     for kind, rows in kept:  # one OR per channel; a row twice in one channel gets the same bit twice
-        bits[inverse[start: start + len(rows)]] |= _BIT[kind]
+        bits[inverse[start : start + len(rows)]] |= _BIT[kind]
         start += len(rows)
     order = np.lexsort((unique, -fused))
     return unique[order], fused[order].astype(np.float32), bits[order]
@@ -196,8 +200,9 @@ class Merger:
             start = stop
         return np.concatenate(passed)[:k] if passed else np.empty(0, dtype=np.int64), removed
 
-    async def _answers(self, active: Sequence[tuple[Channel, ChannelPolicy]], query: RecallQuery,
-                       widen: int) -> list[Candidates | BaseException]:
+    async def _answers(
+        self, active: Sequence[tuple[Channel, ChannelPolicy]], query: RecallQuery, widen: int
+    ) -> list[Candidates | BaseException]:
         """Each channel's answer or exception, in order: stepped eagerly, the waiting ones finished in tasks."""
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -210,7 +215,7 @@ class Merger:
             except StopIteration as done:
                 answers.append(done.value)
                 continue
-            except Exception as exc:  # noqa: BLE001 - a channel's failure, reported below
+            except Exception as exc:
                 answers.append(exc)
                 continue
             answers.append(Candidates.empty())  # replaced when it finishes

@@ -18,13 +18,13 @@ items with array arithmetic, no Python loop per neighbour (``tests/recall``
 checks it against the per-neighbour loop). Seeds themselves are not removed
 here: the merger filters what the user has seen.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from dubbo_recsys.recall.artifacts import NeighborTable, UserItems
 from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallQuery
-
 
 DENSE_FACTOR = 4  # sum into a dense array when the largest row is under this many times the entry count
 
@@ -58,7 +58,9 @@ class ItemNeighborChannel(Channel):
 
     def __init__(self, table: NeighborTable, *, history: int = 50, decay: float = 0.9) -> None:
         if history <= 0 or not 0.0 < decay <= 1.0:
-            raise RecallConfigError(f"{type(self).__name__}: history must be > 0 and decay in (0, 1], got {history}, {decay}")
+            raise RecallConfigError(
+                f"{type(self).__name__}: history must be > 0 and decay in (0, 1], got {history}, {decay}"
+            )
         self.table = table
         self.history = history
         self.decay = decay
@@ -91,7 +93,9 @@ class I2IChannel(ItemNeighborChannel, kind=ChannelKind.I2I):
 class UserCFChannel(Channel, kind=ChannelKind.USER_CF):
     """Items of similar users: sum ``similarity x decay ** age`` over each neighbour's recent items."""
 
-    def __init__(self, table: NeighborTable, interactions: UserItems, *, per_user: int = 50, decay: float = 0.98) -> None:
+    def __init__(
+        self, table: NeighborTable, interactions: UserItems, *, per_user: int = 50, decay: float = 0.98
+    ) -> None:
         if table.rows != interactions.users:
             raise RecallConfigError(f"usercf table has {table.rows} rows but training has {interactions.users} users")
         if per_user <= 0 or not 0.0 < decay <= 1.0:

@@ -20,9 +20,11 @@ says the answer is partial. A request carrying
 ``candidateIds`` skips recall: those items (deduplicated, in order) go on
 as they are, which is what the seed's rank-only mode asked for.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.stages import ConfigError, Stage
@@ -40,7 +42,7 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
         self.size = size
 
     @classmethod
-    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> "MultiChannelRecall":
+    def from_config(cls, resources: Any, params: Mapping[str, Any]) -> MultiChannelRecall:
         recall = getattr(resources, "recall", None)
         if not isinstance(recall, Recall):
             raise ConfigError("the multi_channel recall stage needs resources.recall, a loaded recall.Recall")
@@ -65,8 +67,9 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
             query.notes.append(f"recall channel {kind.value} dropped: {reason}")
         name, names = self.name, _NAMES
         out = []
-        for item_id, score, bits in zip(self.recall.catalog.ids_of(merged.rows), merged.scores.tolist(),
-                                        merged.sources.tolist()):
+        for item_id, score, bits in zip(
+            self.recall.catalog.ids_of(merged.rows), merged.scores.tolist(), merged.sources.tolist()
+        ):
             channels = names.get(bits)
             if channels is None:
                 channels = names[bits] = tuple(kind.value for kind in MergeResult.channels_of(bits))

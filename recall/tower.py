@@ -15,12 +15,14 @@ A TensorFlow call costs milliseconds and releases the GIL, so unlike a Faiss
 search it always runs in a worker thread. TensorFlow is imported only when a
 tower is loaded; a directory without one never pays for it.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +41,7 @@ class UserTower:
         self.history_len = history_len
 
     @classmethod
-    def load(cls, artifact_root: str | Path) -> "UserTower | None":
+    def load(cls, artifact_root: str | Path) -> UserTower | None:
         """The tower of an artifact directory, or ``None`` when the build exported none."""
         root = Path(artifact_root)
         if not (root / TOWER_DIR).is_dir():

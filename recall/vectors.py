@@ -18,10 +18,12 @@ runs on the event loop by default; ``offload=True`` moves it to a worker thread
 (Faiss releases the GIL), which pays only when the index is slow to search
 (``bench/recall`` measures both).
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -75,15 +77,25 @@ class UserVectors:
     lastN item vectors.
     """
 
-    def __init__(self, user_embeddings: np.ndarray | None, item_embeddings: np.ndarray | None, *,
-                 history: int = 20, tower: UserTower | None = None) -> None:
+    def __init__(
+        self,
+        user_embeddings: np.ndarray | None,
+        item_embeddings: np.ndarray | None,
+        *,
+        history: int = 20,
+        tower: UserTower | None = None,
+    ) -> None:
         self.user_embeddings = user_embeddings
         self.item_embeddings = item_embeddings
         self.history = history
         self.tower = tower
 
     def _stored(self, query: RecallQuery) -> np.ndarray | None:
-        if self.user_embeddings is not None and query.user_row is not None and query.user_row < len(self.user_embeddings):
+        if (
+            self.user_embeddings is not None
+            and query.user_row is not None
+            and query.user_row < len(self.user_embeddings)
+        ):
             return np.asarray(self.user_embeddings[query.user_row], dtype=np.float32)
         return None
 
@@ -162,7 +174,7 @@ class ProfileCentroids:
                 self._counts[key] = 1
 
     @classmethod
-    def build(cls, profiles: Iterable[Mapping[str, str]], embeddings: np.ndarray, **kw: Any) -> "ProfileCentroids":
+    def build(cls, profiles: Iterable[Mapping[str, str]], embeddings: np.ndarray, **kw: Any) -> ProfileCentroids:
         centroids = cls(int(embeddings.shape[1]), **kw)
         for row, profile in enumerate(profiles):
             if row < len(embeddings) and profile:

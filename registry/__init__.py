@@ -18,6 +18,7 @@ Per-scene configuration (the seed system's ``content.config`` per dataId) comes 
 
 The package knows nothing of requests.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -47,30 +48,30 @@ if TYPE_CHECKING:
     from dubbo_recsys.registry.nacos import NacosRegistry
 
 __all__ = [
-    "Registry",
-    "NoRegistry",
-    "NacosRegistry",
-    "ExportedService",
-    "NacosSettings",
-    "open_registry",
-    "parse_registry_url",
-    "redact_registry_url",
-    "withdraw",
-    "service_name",
-    "instance_metadata",
-    "provider_url",
-    "RegistryError",
-    "RegistryURLError",
-    "ServiceRecordError",
-    "RegistryUnavailableError",
-    "SceneConfigError",
-    "SceneConfig",
-    "parse_scene_config",
     "ConfigCenter",
     "ConfigCenterStats",
+    "ExportedService",
     "LocalConfigCenter",
     "NacosConfigCenter",
+    "NacosRegistry",
+    "NacosSettings",
+    "NoRegistry",
+    "Registry",
+    "RegistryError",
+    "RegistryURLError",
+    "RegistryUnavailableError",
+    "SceneConfig",
+    "SceneConfigError",
+    "ServiceRecordError",
+    "instance_metadata",
     "open_config_center",
+    "open_registry",
+    "parse_registry_url",
+    "parse_scene_config",
+    "provider_url",
+    "redact_registry_url",
+    "service_name",
+    "withdraw",
 ]
 
 # Names served from modules that import asyncio (or, later, the Nacos SDK): loaded on first use, so
@@ -88,7 +89,7 @@ _LAZY = {
 }
 
 
-async def open_registry(target: str | NacosSettings | None) -> "Registry":
+async def open_registry(target: str | NacosSettings | None) -> Registry:
     """``NoRegistry`` for none, else a connected ``NacosRegistry`` (URL or settings)."""
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
     if settings is None:

@@ -5,10 +5,12 @@ the path of the bad value (``$.config.model_conf["model-001"].tfservingGrpcAddr.
 seed system's spellings can be accepted as aliases of ours. Keys starting with ``_`` are comments;
 any other key nobody asked for is an error (a misspelt key must not silently become a default).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from dubbo_recsys.registry.errors import SceneConfigError
 
@@ -57,8 +59,15 @@ class Reader:
 
 
 def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def string(value: object, path: str) -> str:
@@ -81,6 +90,7 @@ def integer(low: int, high: int) -> Callable[[object, str], int]:
         if not low <= value <= high:
             raise SceneConfigError(f"{value} is out of range [{low}, {high}]", path)
         return value
+
     return check
 
 
@@ -89,6 +99,7 @@ def list_of(item: Callable[[object, str], T]) -> Callable[[object, str], tuple[T
         if not isinstance(value, list):
             raise SceneConfigError(f"expected a list, got {_kind(value)}", path)
         return tuple(item(element, child_path(path, i)) for i, element in enumerate(value))
+
     return check
 
 

@@ -13,6 +13,7 @@ One SDK behaviour is replaced here (``_login_with_form_body``): nacos-sdk-python
 username and password in the login URL's query string, which a Nacos server with the Tomcat access log on
 (the zip distribution's default, pattern ``%r``) writes to its ``access_log``; we send them as a form body.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,14 +21,22 @@ import json
 import logging
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from dubbo_recsys.registry.errors import RegistryUnavailableError
 
-__all__ = ["nacos_sdk", "naming_client_config", "client_config", "LoggerHandlers", "wake_config_client",
-           "start_with_backoff", "auth_problem"]
+__all__ = [
+    "LoggerHandlers",
+    "auth_problem",
+    "client_config",
+    "nacos_sdk",
+    "naming_client_config",
+    "start_with_backoff",
+    "wake_config_client",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +53,8 @@ def nacos_sdk() -> ModuleType:
                 import v2.nacos as sdk
         except ImportError as exc:
             raise RegistryUnavailableError(
-                "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'") from exc
+                "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'"
+            ) from exc
         _login_with_form_body()
         _sdk = sdk
     return _sdk
@@ -94,8 +104,15 @@ def _login_with_form_body() -> None:
     AuthClient._form_body_login = True
 
 
-def client_config(server_addresses: str, *, namespace: str, username: str, password: str,
-                  work_dir: Path | None, timeout_s: float = 5.0) -> Any:
+def client_config(
+    server_addresses: str,
+    *,
+    namespace: str,
+    username: str,
+    password: str,
+    work_dir: Path | None,
+    timeout_s: float = 5.0,
+) -> Any:
     """A ``ClientConfig`` for naming or config clients; SDK logs and cache go under ``work_dir``."""
     sdk = nacos_sdk()
     builder = sdk.ClientConfigBuilder().server_address(server_addresses).namespace_id(namespace or "")
@@ -107,11 +124,11 @@ def client_config(server_addresses: str, *, namespace: str, username: str, passw
     return builder.build()
 
 
-def naming_client_config(server_addresses: str, *, namespace: str, username: str, password: str,
-                         work_dir: Path | None) -> Any:
+def naming_client_config(
+    server_addresses: str, *, namespace: str, username: str, password: str, work_dir: Path | None
+) -> Any:
     """Shorthand kept for tests that drive the SDK directly."""
-    return client_config(server_addresses, namespace=namespace, username=username, password=password,
-                         work_dir=work_dir)
+    return client_config(server_addresses, namespace=namespace, username=username, password=password, work_dir=work_dir)
 
 
 class LoggerHandlers:
@@ -131,8 +148,9 @@ class LoggerHandlers:
 T = TypeVar("T")
 
 
-async def start_with_backoff(what: str, logger_name: str, settings: Any,
-                             start: Callable[[Any], Awaitable[T]]) -> tuple[T, LoggerHandlers]:
+async def start_with_backoff(
+    what: str, logger_name: str, settings: Any, start: Callable[[Any], Awaitable[T]]
+) -> tuple[T, LoggerHandlers]:
     """Run ``start(client_config)`` until it succeeds, waiting 1, 2, 4 ... 30 s between attempts.
 
     Why: the SDK's ``create_*_service`` raises while Nacos is unreachable at start-up (and some of
@@ -146,14 +164,25 @@ async def start_with_backoff(what: str, logger_name: str, settings: Any,
     while True:
         handlers = LoggerHandlers(logger_name)
         try:
-            config = client_config(settings.server_addresses, namespace=settings.namespace,
-                                   username=settings.username, password=settings.password,
-                                   work_dir=settings.work_dir, timeout_s=settings.request_timeout)
+            config = client_config(
+                settings.server_addresses,
+                namespace=settings.namespace,
+                username=settings.username,
+                password=settings.password,
+                work_dir=settings.work_dir,
+                timeout_s=settings.request_timeout,
+            )
             return await start(config), handlers
         except Exception as exc:
             handlers.release()
-            log.error("nacos %s for %s failed to start (%s: %s); retrying in %.0f s",
-                      what, settings.server_addresses, type(exc).__name__, exc, delay)
+            log.error(
+                "nacos %s for %s failed to start (%s: %s); retrying in %.0f s",
+                what,
+                settings.server_addresses,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
 
@@ -184,14 +213,17 @@ def auth_problem(exc: BaseException, username: str, namespace: str) -> str | Non
     code = getattr(exc, "error_code", None)
     message = str(getattr(exc, "message", "") or exc)
     if code == 500 and "access token" in message:
-        return (f"authentication failed: Nacos refused the login of user {username!r} "
-                f"(wrong username or password?)")
+        return f"authentication failed: Nacos refused the login of user {username!r} (wrong username or password?)"
     if code not in (401, 403):
         return None
     if "Code: 403" in message or "authorization failed" in message:
-        return (f"authorization failed: user {username!r} lacks permission in namespace "
-                f"{namespace or 'public'!r} (grant its role read/write on '{namespace or 'public'}:*:*')")
+        return (
+            f"authorization failed: user {username!r} lacks permission in namespace "
+            f"{namespace or 'public'!r} (grant its role read/write on '{namespace or 'public'}:*:*')"
+        )
     if not username:
-        return ("authentication required: Nacos has auth enabled and the registry URL has no "
-                "username/password (add ?username=..&password=..)")
+        return (
+            "authentication required: Nacos has auth enabled and the registry URL has no "
+            "username/password (add ?username=..&password=..)"
+        )
     return f"authentication failed: Nacos rejected the credentials of user {username!r} ({message})"

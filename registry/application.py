@@ -18,16 +18,17 @@ The revision is computed as Java's ``MetadataInfo.calRevision`` does: the MD5 (h
 name followed, for each service in matchKey order, by matchKey + port + path + the params rendered as
 Java's ``TreeMap.toString()`` (``{a=1, b=2}``).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from dubbo_recsys.registry.naming import instance_metadata
 from dubbo_recsys.registry.record import ExportedService
 
-__all__ = ["MAPPING_GROUP", "AppMetadata", "app_metadata", "app_instance_metadata", "merge_mapping"]
+__all__ = ["MAPPING_GROUP", "AppMetadata", "app_instance_metadata", "app_metadata", "merge_mapping"]
 
 MAPPING_GROUP = "mapping"
 # Instance-specific keys Java keeps out of the shared service metadata.
@@ -43,8 +44,11 @@ class AppMetadata:
         self.revision = revision
 
     def to_json(self) -> str:
-        return json.dumps({"app": self.application, "revision": self.revision, "services": self.services},
-                          separators=(",", ":"), sort_keys=True)
+        return json.dumps(
+            {"app": self.application, "revision": self.revision, "services": self.services},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
 
 
 def _service_key(service: ExportedService) -> str:
@@ -66,11 +70,15 @@ def app_metadata(services: Iterable[ExportedService]) -> AppMetadata:
     for service in services:
         if service.application != application:
             raise ValueError(f"services of two applications: {application!r} and {service.application!r}")
-        params = {k: v for k, v in instance_metadata(service, timestamp_ms=0, pid=0).items()
-                  if k not in _INSTANCE_ONLY}
+        params = {k: v for k, v in instance_metadata(service, timestamp_ms=0, pid=0).items() if k not in _INSTANCE_ONLY}
         match_key = f"{_service_key(service)}:dubbo"
-        info: dict[str, object] = {"name": service.interface, "protocol": "dubbo", "port": service.port,
-                                   "path": service.interface, "params": params}
+        info: dict[str, object] = {
+            "name": service.interface,
+            "protocol": "dubbo",
+            "port": service.port,
+            "path": service.interface,
+            "params": params,
+        }
         if service.group:
             info["group"] = service.group
         if service.version:
@@ -78,7 +86,8 @@ def app_metadata(services: Iterable[ExportedService]) -> AppMetadata:
         infos[match_key] = info
     digest = application + "".join(
         f"{key}{info['port']}{info['path']}{_java_map_string(info['params'])}"  # type: ignore[arg-type]
-        for key, info in sorted(infos.items()))
+        for key, info in sorted(infos.items())
+    )
     return AppMetadata(application, infos, hashlib.md5(digest.encode("utf-8")).hexdigest())
 
 

@@ -13,15 +13,17 @@ Lifecycle, as the provider drives it (INTEROP.md §3, graceful shutdown)::
 wanted and retries in the background (and re-registers after a Nacos restart or a dropped connection).
 It raises only for a record the registry cannot accept. Nothing here knows about requests.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Iterable, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from dubbo_recsys.registry.record import ExportedService
 
-__all__ = ["Registry", "NoRegistry", "withdraw"]
+__all__ = ["NoRegistry", "Registry", "withdraw"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class NoRegistry:
     async def close(self) -> None:
         self.services.clear()
 
-    async def __aenter__(self) -> "NoRegistry":
+    async def __aenter__(self) -> NoRegistry:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -78,6 +80,9 @@ async def withdraw(registry: Registry, services: Iterable[ExportedService]) -> N
         except Exception:  # shutdown goes on whatever the registry says
             log.exception("could not deregister %s", service.service_key)
     if services and registry.unregister_wait > 0:
-        log.info("deregistered %d service(s); waiting %.1f s for consumers to see it",
-                 len(services), registry.unregister_wait)
+        log.info(
+            "deregistered %d service(s); waiting %.1f s for consumers to see it",
+            len(services),
+            registry.unregister_wait,
+        )
         await asyncio.sleep(registry.unregister_wait)

@@ -24,6 +24,7 @@ Two centers:
 
 It does not interpret scenes (that is the pipeline's job) and it does not write to Nacos.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,7 @@ from dubbo_recsys.registry.errors import RegistryUnavailableError, SceneConfigEr
 from dubbo_recsys.registry.scene_config import SceneConfig, parse_scene_config
 from dubbo_recsys.registry.url import NacosSettings
 
-__all__ = ["ConfigCenter", "LocalConfigCenter", "NacosConfigCenter", "ConfigCenterStats", "open_config_center"]
+__all__ = ["ConfigCenter", "ConfigCenterStats", "LocalConfigCenter", "NacosConfigCenter", "open_config_center"]
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,19 @@ SceneKey = tuple[str, str]
 class ConfigCenterStats:
     """Counters an operator can export: how scene configs came and went."""
 
-    loaded: int = 0      # scenes loaded for the first time
-    applied: int = 0     # valid updates swapped in
-    rejected: int = 0    # invalid documents refused (initial or update); the last good one stays
-    fallbacks: int = 0   # scenes served from a local file because Nacos could not answer
-    misses: int = 0      # lookups of scenes that exist nowhere
+    loaded: int = 0  # scenes loaded for the first time
+    applied: int = 0  # valid updates swapped in
+    rejected: int = 0  # invalid documents refused (initial or update); the last good one stays
+    fallbacks: int = 0  # scenes served from a local file because Nacos could not answer
+    misses: int = 0  # lookups of scenes that exist nowhere
 
 
 def _check_key(data_id: object, group: object) -> SceneKey:
     for label, value in (("dataId", data_id), ("group", group)):
         if not isinstance(value, str) or not _KEY_PART.match(value):
-            raise SceneConfigError(f"{label} {value!r} must be 1-256 letters, digits, '_', '-', '.', ':' "
-                                   f"(not starting with '.')")
+            raise SceneConfigError(
+                f"{label} {value!r} must be 1-256 letters, digits, '_', '-', '.', ':' (not starting with '.')"
+            )
     return data_id, group  # type: ignore[return-value]
 
 
@@ -139,7 +141,7 @@ class ConfigCenter:
         for pending in list(self._loading.values()):
             pending.cancel()
 
-    async def __aenter__(self) -> "ConfigCenter":
+    async def __aenter__(self) -> ConfigCenter:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -155,8 +157,12 @@ class LocalConfigCenter(ConfigCenter):
 
     def read(self, key: SceneKey) -> tuple[str, Path] | None:
         data_id, group = key
-        for candidate in (self.directory / group / f"{data_id}.json", self.directory / group / data_id,
-                          self.directory / f"{data_id}.json", self.directory / data_id):
+        for candidate in (
+            self.directory / group / f"{data_id}.json",
+            self.directory / group / data_id,
+            self.directory / f"{data_id}.json",
+            self.directory / data_id,
+        ):
             if candidate.is_file():
                 try:
                     return candidate.read_text(encoding="utf-8"), candidate
@@ -192,21 +198,26 @@ class NacosConfigCenter(ConfigCenter):
         self._starter = asyncio.create_task(self._start_client(), name="nacos-config-client")
 
     @classmethod
-    async def connect(cls, settings: NacosSettings, fallback: LocalConfigCenter | None = None,
-                      **caps: Any) -> "NacosConfigCenter":
+    async def connect(
+        cls, settings: NacosSettings, fallback: LocalConfigCenter | None = None, **caps: Any
+    ) -> NacosConfigCenter:
         nacos_sdk()
         center = cls(settings, fallback, **caps)
         try:
             await asyncio.wait_for(center._client_ready.wait(), timeout=settings.request_timeout)
-        except asyncio.TimeoutError:
-            log.warning("nacos config at %s not connected after %.1f s; scenes come from local files meanwhile",
-                        settings.server_addresses, settings.request_timeout)
+        except TimeoutError:
+            log.warning(
+                "nacos config at %s not connected after %.1f s; scenes come from local files meanwhile",
+                settings.server_addresses,
+                settings.request_timeout,
+            )
         return center
 
     async def _start_client(self) -> None:
         sdk = nacos_sdk()
         self._client, self._handlers = await start_with_backoff(
-            "config client", "config", self.settings, sdk.NacosConfigService.create_config_service)
+            "config client", "config", self.settings, sdk.NacosConfigService.create_config_service
+        )
         self._client_ready.set()
         for key in list(self._scenes):  # scenes served from fallback files before the client existed
             await self._watch(key)
@@ -219,17 +230,23 @@ class NacosConfigCenter(ConfigCenter):
             sdk = nacos_sdk()
             text = await asyncio.wait_for(
                 self._client.get_config(sdk.ConfigParam(data_id=key[0], group=key[1])),
-                timeout=self.settings.request_timeout)
+                timeout=self.settings.request_timeout,
+            )
             problem = ""
             self._refused = None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             problem = "Nacos did not answer in time"
         except Exception as exc:  # the SDK raises its NacosException for an unreachable server
             refused = auth_problem(exc, self.settings.username, self.settings.namespace)
             problem = refused or f"{type(exc).__name__}: {exc}"
             if refused is not None and refused != self._refused:
-                log.error("nacos config at %s refused reading scene %s/%s: %s", self.settings.server_addresses,
-                          key[1], key[0], refused)
+                log.error(
+                    "nacos config at %s refused reading scene %s/%s: %s",
+                    self.settings.server_addresses,
+                    key[1],
+                    key[0],
+                    refused,
+                )
             self._refused = refused
         if problem:
             scene = await self._from_fallback(key, problem)
@@ -240,8 +257,9 @@ class NacosConfigCenter(ConfigCenter):
             if self.fallback is not None and await asyncio.to_thread(self.fallback.read, key) is not None:
                 return await self._from_fallback(key, "it does not exist in Nacos")
             self.stats.misses += 1
-            raise SceneConfigError(f"no scene config {key[0]!r} in group {key[1]!r} "
-                                   f"(namespace {self.settings.namespace_or_public})")
+            raise SceneConfigError(
+                f"no scene config {key[0]!r} in group {key[1]!r} (namespace {self.settings.namespace_or_public})"
+            )
         try:
             scene = self._apply(key, text, "nacos")
         except SceneConfigError:
@@ -306,8 +324,9 @@ class NacosConfigCenter(ConfigCenter):
             self._handlers.release()
 
 
-async def open_config_center(target: str | NacosSettings | None, local_dir: Path | str | None = None,
-                             **caps: Any) -> ConfigCenter:
+async def open_config_center(
+    target: str | NacosSettings | None, local_dir: Path | str | None = None, **caps: Any
+) -> ConfigCenter:
     """Local files for ``none`` (``local_dir`` required), else Nacos with ``local_dir`` as the fallback."""
     from dubbo_recsys.registry.url import parse_registry_url
 

@@ -10,14 +10,15 @@
 
 A provider catches ``RegistryError`` around startup; nothing here is raised while serving a request.
 """
+
 from __future__ import annotations
 
 __all__ = [
     "RegistryError",
     "RegistryURLError",
-    "ServiceRecordError",
     "RegistryUnavailableError",
     "SceneConfigError",
+    "ServiceRecordError",
 ]
 
 

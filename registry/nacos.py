@@ -27,14 +27,16 @@ and service-name mapping configs, republished when the set of services changes o
 What it does not do: discovery (we are a provider), persistent instances, serving Dubbo's
 ``MetadataService`` (metadata is stored in Nacos instead), or choosing the advertised address.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from dubbo_recsys.registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
 from dubbo_recsys.registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
@@ -56,7 +58,7 @@ class _Wanted:
     name: str
     metadata: dict[str, str]
     registered: bool = False
-    refusal: "_Refusal | None" = None
+    refusal: _Refusal | None = None
 
 
 @dataclass
@@ -68,7 +70,7 @@ class _Refusal:
     retry_at: float = 0.0
 
     @classmethod
-    def after(cls, previous: "_Refusal | None", problem: str) -> "_Refusal":
+    def after(cls, previous: _Refusal | None, problem: str) -> _Refusal:
         delay = 1.0 if previous is None else min(previous.delay * 2, _MAX_REFUSAL_DELAY)
         return cls(problem, delay, time.monotonic() + delay)
 
@@ -104,7 +106,7 @@ class NacosRegistry:
         self._keeper = asyncio.create_task(self._keep(), name="nacos-registry-keeper")
 
     @classmethod
-    async def connect(cls, settings: NacosSettings) -> "NacosRegistry":
+    async def connect(cls, settings: NacosSettings) -> NacosRegistry:
         """Start the naming client and wait up to ``request_timeout`` for it.
 
         Returns even when Nacos is not reachable (the SDK then keeps reconnecting, and registrations
@@ -115,9 +117,12 @@ class NacosRegistry:
         registry = cls(settings)
         try:
             await asyncio.wait_for(registry._client_ready.wait(), timeout=settings.request_timeout)
-        except asyncio.TimeoutError:
-            log.warning("nacos at %s not connected after %.1f s; registrations will wait for it",
-                        settings.server_addresses, settings.request_timeout)
+        except TimeoutError:
+            log.warning(
+                "nacos at %s not connected after %.1f s; registrations will wait for it",
+                settings.server_addresses,
+                settings.request_timeout,
+            )
         return registry
 
     # -- the Registry protocol ---------------------------------------------------------------------
@@ -131,11 +136,12 @@ class NacosRegistry:
                 metadata = instance_metadata(service, timestamp_ms=int(self._clock() * 1000), pid=os.getpid())
                 wanted = _Wanted(service, service_name(service), metadata)
                 self._wanted[service] = wanted
-                log.info("register %s in nacos as %s: %s", service.service_key, wanted.name,
-                         provider_url(service, metadata))
+                log.info(
+                    "register %s in nacos as %s: %s", service.service_key, wanted.name, provider_url(service, metadata)
+                )
         try:
             await asyncio.wait_for(self._client_ready.wait(), timeout=self.settings.request_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("nacos not connected yet; %s will be registered when it is", wanted.name)
             return
         async with self._lock:
@@ -185,7 +191,7 @@ class NacosRegistry:
             if handlers is not None:
                 handlers.release()
 
-    async def __aenter__(self) -> "NacosRegistry":
+    async def __aenter__(self) -> NacosRegistry:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -219,8 +225,12 @@ class NacosRegistry:
 
         _, self._handlers = await start_with_backoff("naming client", "naming", settings, start)
         self._client_ready.set()
-        log.info("nacos registry: %s namespace=%s group=%s", settings.server_addresses,
-                 settings.namespace_or_public, settings.group)
+        log.info(
+            "nacos registry: %s namespace=%s group=%s",
+            settings.server_addresses,
+            settings.namespace_or_public,
+            settings.group,
+        )
 
     async def _listen_to_connection(self) -> None:
         """Hear the SDK's connect/disconnect events, so a quick reconnect is not missed between checks.
@@ -260,25 +270,38 @@ class NacosRegistry:
         sdk = nacos_sdk()
         group = self.settings.group
         try:
-            await asyncio.wait_for(self._config.publish_config(sdk.ConfigParam(
-                data_id=metadata.application, group=metadata.revision, content=metadata.to_json())),
-                timeout=self.settings.request_timeout)
+            await asyncio.wait_for(
+                self._config.publish_config(
+                    sdk.ConfigParam(data_id=metadata.application, group=metadata.revision, content=metadata.to_json())
+                ),
+                timeout=self.settings.request_timeout,
+            )
             for interface in sorted({s.interface for s in services}):
-                existing = await asyncio.wait_for(self._config.get_config(sdk.ConfigParam(
-                    data_id=interface, group=MAPPING_GROUP)), timeout=self.settings.request_timeout)
+                existing = await asyncio.wait_for(
+                    self._config.get_config(sdk.ConfigParam(data_id=interface, group=MAPPING_GROUP)),
+                    timeout=self.settings.request_timeout,
+                )
                 merged = merge_mapping(existing, metadata.application)
                 if merged != (existing or ""):
-                    await asyncio.wait_for(self._config.publish_config(sdk.ConfigParam(
-                        data_id=interface, group=MAPPING_GROUP, content=merged)), timeout=self.settings.request_timeout)
+                    await asyncio.wait_for(
+                        self._config.publish_config(
+                            sdk.ConfigParam(data_id=interface, group=MAPPING_GROUP, content=merged)
+                        ),
+                        timeout=self.settings.request_timeout,
+                    )
         except Exception as exc:
             self._app_dirty = True
             problem = self._auth_problem(exc)
             if problem is None:
-                log.warning("nacos: publishing application metadata of %s failed (%s); will retry",
-                            metadata.application, _describe(exc))
+                log.warning(
+                    "nacos: publishing application metadata of %s failed (%s); will retry",
+                    metadata.application,
+                    _describe(exc),
+                )
             else:
-                self._app_refusal = self._refused(self._app_refusal, problem,
-                                                  f"publishing application metadata of {metadata.application}")
+                self._app_refusal = self._refused(
+                    self._app_refusal, problem, f"publishing application metadata of {metadata.application}"
+                )
             return
         self._app_dirty = False
         self._app_refusal = None
@@ -287,18 +310,27 @@ class NacosRegistry:
             entry.refusal = self._app.refusal  # keep the backoff (and the once-only log) of a refused record
         if self._app is None or self._app.metadata != entry.metadata or not self._app.registered:
             self._app = entry
-            log.info("register application %s (revision %s) in nacos group %s", metadata.application,
-                     metadata.revision, group)
+            log.info(
+                "register application %s (revision %s) in nacos group %s",
+                metadata.application,
+                metadata.revision,
+                group,
+            )
             await self._register(entry)
 
     async def _register(self, wanted: _Wanted) -> None:
         sdk = nacos_sdk()
         param = sdk.RegisterInstanceParam(
-            service_name=wanted.name, group_name=self.settings.group, ip=wanted.service.host,
-            port=wanted.service.port, weight=1.0, ephemeral=True, metadata=dict(wanted.metadata))
+            service_name=wanted.name,
+            group_name=self.settings.group,
+            ip=wanted.service.host,
+            port=wanted.service.port,
+            weight=1.0,
+            ephemeral=True,
+            metadata=dict(wanted.metadata),
+        )
         try:
-            ok = await asyncio.wait_for(self._client.register_instance(param),
-                                        timeout=self.settings.request_timeout)
+            ok = await asyncio.wait_for(self._client.register_instance(param), timeout=self.settings.request_timeout)
         except Exception as exc:  # Nacos down or refusing: keep it wanted, the keeper retries
             wanted.registered = False
             problem = self._auth_problem(exc)
@@ -322,8 +354,9 @@ class NacosRegistry:
         """Log a refusal (an ERROR the first time, or when it changes) and schedule the next attempt."""
         refusal = _Refusal.after(previous, problem)
         if previous is None or previous.problem != problem:
-            log.error("nacos refused %s: %s; will retry, backing off to every %.0f s", what, problem,
-                      _MAX_REFUSAL_DELAY)
+            log.error(
+                "nacos refused %s: %s; will retry, backing off to every %.0f s", what, problem, _MAX_REFUSAL_DELAY
+            )
         else:
             log.debug("nacos refused %s again: %s; next attempt in %.0f s", what, problem, refusal.delay)
         return refusal
@@ -331,8 +364,12 @@ class NacosRegistry:
     async def _deregister(self, wanted: _Wanted) -> None:
         sdk = nacos_sdk()
         param = sdk.DeregisterInstanceParam(
-            service_name=wanted.name, group_name=self.settings.group, ip=wanted.service.host,
-            port=wanted.service.port, ephemeral=True)
+            service_name=wanted.name,
+            group_name=self.settings.group,
+            ip=wanted.service.host,
+            port=wanted.service.port,
+            ephemeral=True,
+        )
         try:
             await asyncio.wait_for(self._client.deregister_instance(param), timeout=self.settings.request_timeout)
             log.info("deregistered %s from nacos", wanted.name)
@@ -367,7 +404,7 @@ class NacosRegistry:
                             await self._register(wanted)
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.check_interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wakeup.clear()
 

@@ -21,6 +21,7 @@ record's extra ``params``.
 
 This module does not talk to Nacos, choose addresses or decide when to register.
 """
+
 from __future__ import annotations
 
 import urllib.parse
@@ -28,12 +29,12 @@ import urllib.parse
 from dubbo_recsys.registry.record import ExportedService
 
 __all__ = [
-    "PROVIDERS_CATEGORY",
-    "DUBBO_PROTOCOL_VERSION",
     "DEFAULT_RELEASE",
-    "service_name",
+    "DUBBO_PROTOCOL_VERSION",
+    "PROVIDERS_CATEGORY",
     "instance_metadata",
     "provider_url",
+    "service_name",
 ]
 
 PROVIDERS_CATEGORY = "providers"
@@ -83,6 +84,9 @@ def instance_metadata(service: ExportedService, *, timestamp_ms: int, pid: int) 
 
 def provider_url(service: ExportedService, metadata: dict[str, str]) -> str:
     """The ``dubbo://host:port/interface?k=v&...`` URL a Java consumer rebuilds from the record (for logs)."""
-    query = "&".join(f"{key}={urllib.parse.quote(value, safe=',.:-_*/')}"
-                     for key, value in sorted(metadata.items()) if key not in ("protocol", "path"))
+    query = "&".join(
+        f"{key}={urllib.parse.quote(value, safe=',.:-_*/')}"
+        for key, value in sorted(metadata.items())
+        if key not in ("protocol", "path")
+    )
     return f"dubbo://{service.address}/{service.interface}?{query}"

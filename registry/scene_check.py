@@ -5,6 +5,7 @@ a document (the seed's layout or ours) before pasting it into the console. Print
 ``ok`` with a summary or ``invalid`` with the path of the first bad value; exits 1 if any is invalid.
 ``-`` reads standard input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,9 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="scene documents (JSON); '-' for stdin")
-    parser.add_argument("--group", default="DEFAULT_GROUP",
-                        help="group for documents that name none (default DEFAULT_GROUP)")
+    parser.add_argument(
+        "--group", default="DEFAULT_GROUP", help="group for documents that name none (default DEFAULT_GROUP)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         pipeline = scene.pipeline
         steps = f"{len(pipeline.steps)} steps, light {len(pipeline.light_steps)}" if pipeline else "none"
         indexes = len(scene.index.indexes) if scene.index else 0
-        print(f"ok {name}: dataId={scene.data_id} group={scene.group} version={scene.version or '-'} "
-              f"models={len(scene.models)} indexes={indexes} redis={'yes' if scene.redis else 'no'} "
-              f"pipeline={steps}")
+        print(
+            f"ok {name}: dataId={scene.data_id} group={scene.group} version={scene.version or '-'} "
+            f"models={len(scene.models)} indexes={indexes} redis={'yes' if scene.redis else 'no'} "
+            f"pipeline={steps}"
+        )
     return 1 if failures else 0

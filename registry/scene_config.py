@@ -22,20 +22,33 @@ optional (a scene may use only the defaults of the pipeline); unknown keys are e
 ``parse_scene_config(text)`` validates JSON text into a ``SceneConfig`` or raises ``SceneConfigError``
 with the path of the first bad value. No I/O here; ``registry.config_center`` fetches and swaps.
 """
+
 from __future__ import annotations
 
 import enum
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dubbo_recsys.registry._reader import Reader, address, child_path, integer, list_of, name, string
 from dubbo_recsys.registry.errors import SceneConfigError
 
 __all__ = [
-    "SceneConfig", "ModelConf", "ModelType", "TfServingConf", "GrpcPoolConf", "IndexConf", "IndexInfo",
-    "RedisConf", "PipelineConf", "PipelineStep", "StepKind", "parse_scene_config", "scene_config_from_dict",
+    "GrpcPoolConf",
+    "IndexConf",
+    "IndexInfo",
+    "ModelConf",
+    "ModelType",
+    "PipelineConf",
+    "PipelineStep",
+    "RedisConf",
+    "SceneConfig",
+    "StepKind",
+    "TfServingConf",
+    "parse_scene_config",
+    "scene_config_from_dict",
 ]
 
 _MS = integer(0, 600_000)
@@ -61,11 +74,18 @@ class StepKind(enum.Enum):
 
 # The seed's stage names (and ours) -> kind. Unknown stage names are configuration errors.
 _STAGE_KINDS = {
-    "recall_sample": StepKind.HYDRATE, "pre_ranking_sample": StepKind.HYDRATE,
-    "ranking_sample": StepKind.HYDRATE, "hydrate": StepKind.HYDRATE,
-    "recall": StepKind.RECALL, "pre_ranking": StepKind.PRE_RANK, "pre_rank": StepKind.PRE_RANK,
-    "ranking": StepKind.RANK, "rank": StepKind.RANK, "light_ranking": StepKind.RANK,
-    "re_rank": StepKind.RE_RANK, "re_ranking": StepKind.RE_RANK,
+    "recall_sample": StepKind.HYDRATE,
+    "pre_ranking_sample": StepKind.HYDRATE,
+    "ranking_sample": StepKind.HYDRATE,
+    "hydrate": StepKind.HYDRATE,
+    "recall": StepKind.RECALL,
+    "pre_ranking": StepKind.PRE_RANK,
+    "pre_rank": StepKind.PRE_RANK,
+    "ranking": StepKind.RANK,
+    "rank": StepKind.RANK,
+    "light_ranking": StepKind.RANK,
+    "re_rank": StepKind.RE_RANK,
+    "re_ranking": StepKind.RE_RANK,
 }
 _ORDER = [StepKind.RECALL, StepKind.PRE_RANK, StepKind.RANK, StepKind.RE_RANK]
 
@@ -209,12 +229,15 @@ def scene_config_from_dict(document: object, *, data_id: str = "", group: str = 
     else:
         sections = content
     scene = SceneConfig(
-        data_id=data_id, group=group,
+        data_id=data_id,
+        group=group,
         models=sections.take(("model_conf", "modelConf"), _models, ()),
         index=sections.take(("index_conf", "indexConf"), _index, None),
         redis=sections.take(("redis_conf", "redisConf"), _redis, None),
         pipeline=sections.take(("pipeline_conf", "pipiline_conf", "pipelineConf"), _pipeline, None),
-        version=meta["version"], author=meta["author"], description=meta["desc"],
+        version=meta["version"],
+        author=meta["author"],
+        description=meta["desc"],
     )
     sections.finish()
     return scene
@@ -230,7 +253,9 @@ def _object(value: object, path: str) -> Mapping[str, Any]:
     return Reader(value, path).data
 
 
-def _pool(value: object, path: str, addr_names: tuple[str, ...] = ("addrs",), extra: tuple[str, ...] = ()) -> GrpcPoolConf:
+def _pool(
+    value: object, path: str, addr_names: tuple[str, ...] = ("addrs",), extra: tuple[str, ...] = ()
+) -> GrpcPoolConf:
     r = Reader(value, path, ignored=extra)
     pool = GrpcPoolConf(
         addrs=r.take(addr_names, list_of(address), ()),
@@ -252,9 +277,19 @@ def _tfserving(value: object, path: str) -> TfServingConf:
     model_name = r.take(("tfservingModelName", "modelName"), name)
     version = r.take(("modelVersion", "tfservingModelVersion"), integer(0, 2**31 - 1), 0)
     signature = r.take(("signatureName", "signature"), name, "serving_default")
-    pool = _pool(value, path, ("tfservingAddrs", "addrs"),
-                 extra=("tfservingModelName", "modelName", "modelVersion", "tfservingModelVersion",
-                        "signatureName", "signature"))
+    pool = _pool(
+        value,
+        path,
+        ("tfservingAddrs", "addrs"),
+        extra=(
+            "tfservingModelName",
+            "modelName",
+            "modelVersion",
+            "tfservingModelVersion",
+            "signatureName",
+            "signature",
+        ),
+    )
     return TfServingConf(model_name=model_name, pool=pool, model_version=version, signature_name=signature)
 
 
@@ -267,21 +302,28 @@ def _models(value: object, path: str) -> tuple[ModelConf, ...]:
         try:
             model_type = ModelType(kind)
         except ValueError:
-            raise SceneConfigError(f"modelType must be 'recall' or 'rank', not {kind!r}",
-                                   child_path(at, "modelType")) from None
-        models.append(ModelConf(
-            key=key,
-            model_name=r.take(("modelName", "model_name"), name),
-            model_type=model_type,
-            feature_list=r.take(("featureList", "feature_list"), list_of(name), ()),
-            tfserving=r.take(("tfservingGrpcAddr", "tfserving"), _tfserving, None),
-            user_offline_prefix=r.take(("user_feature_rediskey_pre_offline", "user_feature_rediskey_pre",
-                                        "userOfflineFeaturePrefix"), string, ""),
-            user_realtime_prefix=r.take(("user_feature_rediskey_pre_realtime", "userRealtimeFeaturePrefix"),
-                                        string, ""),
-            item_prefix=r.take(("item_feature_rediskey_pre", "itemFeaturePrefix"), string, ""),
-            fusion=r.take(("fusion",), _boolean, False),
-        ))
+            raise SceneConfigError(
+                f"modelType must be 'recall' or 'rank', not {kind!r}", child_path(at, "modelType")
+            ) from None
+        models.append(
+            ModelConf(
+                key=key,
+                model_name=r.take(("modelName", "model_name"), name),
+                model_type=model_type,
+                feature_list=r.take(("featureList", "feature_list"), list_of(name), ()),
+                tfserving=r.take(("tfservingGrpcAddr", "tfserving"), _tfserving, None),
+                user_offline_prefix=r.take(
+                    ("user_feature_rediskey_pre_offline", "user_feature_rediskey_pre", "userOfflineFeaturePrefix"),
+                    string,
+                    "",
+                ),
+                user_realtime_prefix=r.take(
+                    ("user_feature_rediskey_pre_realtime", "userRealtimeFeaturePrefix"), string, ""
+                ),
+                item_prefix=r.take(("item_feature_rediskey_pre", "itemFeaturePrefix"), string, ""),
+                fusion=r.take(("fusion",), _boolean, False),
+            )
+        )
         r.finish()
     return tuple(models)
 
@@ -348,8 +390,9 @@ def _step(value: object, path: str) -> PipelineStep:
         implementation = r.take(("implementation", "impl"), string)
         r.finish()
     if stage not in _STAGE_KINDS and not stage.endswith("_recall"):
-        raise SceneConfigError(f"unknown stage {stage!r}; known: {', '.join(sorted(_STAGE_KINDS))} "
-                               f"and any '<name>_recall'", path)
+        raise SceneConfigError(
+            f"unknown stage {stage!r}; known: {', '.join(sorted(_STAGE_KINDS))} and any '<name>_recall'", path
+        )
     if not implementation.strip():
         raise SceneConfigError(f"stage {stage!r} names no implementation", path)
     return PipelineStep(stage=stage, implementation=implementation)
@@ -365,8 +408,9 @@ def _steps(value: object, path: str) -> tuple[PipelineStep, ...]:
             continue
         rank = _ORDER.index(step.kind)
         if rank < position:
-            raise SceneConfigError(f"step {step.stage!r} ({step.kind.value}) comes after a later kind of step",
-                                   child_path(path, i))
+            raise SceneConfigError(
+                f"step {step.stage!r} ({step.kind.value}) comes after a later kind of step", child_path(path, i)
+            )
         position = rank
     return steps
 
@@ -385,6 +429,7 @@ def _pipeline(value: object, path: str) -> PipelineConf:
     if conf.pre_ranking_num > conf.recall_num:
         raise SceneConfigError(f"preRankingNum {conf.pre_ranking_num} exceeds recallNum {conf.recall_num}", path)
     if conf.pre_ranking_num_light > conf.recall_num_light:
-        raise SceneConfigError(f"preRankingNumLight {conf.pre_ranking_num_light} exceeds recallNumLight "
-                               f"{conf.recall_num_light}", path)
+        raise SceneConfigError(
+            f"preRankingNumLight {conf.pre_ranking_num_light} exceeds recallNumLight {conf.recall_num_light}", path
+        )
     return conf

@@ -20,6 +20,7 @@ default namespace)::
 
 This module only parses and validates; ``registry.nacos`` connects.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from dubbo_recsys.registry.errors import RegistryURLError
 
-__all__ = ["NacosSettings", "parse_registry_url", "redact_registry_url", "DEFAULT_NACOS_PORT", "DEFAULT_GROUP"]
+__all__ = ["DEFAULT_GROUP", "DEFAULT_NACOS_PORT", "NacosSettings", "parse_registry_url", "redact_registry_url"]
 
 DEFAULT_NACOS_PORT = 8848
 DEFAULT_GROUP = "DEFAULT_GROUP"
@@ -71,8 +72,9 @@ class NacosSettings:
         if not _NAME.match(self.group):
             raise RegistryURLError(f"group {self.group!r} must be 1-128 letters, digits, '_', '-', '.', ':'")
         if self.register_mode not in REGISTER_MODES:
-            raise RegistryURLError(f"register-mode must be one of {', '.join(REGISTER_MODES)}, "
-                                   f"not {self.register_mode!r}")
+            raise RegistryURLError(
+                f"register-mode must be one of {', '.join(REGISTER_MODES)}, not {self.register_mode!r}"
+            )
         if bool(self.username) != bool(self.password):
             raise RegistryURLError("username and password go together: give both or neither")
         for label in ("unregister_wait", "request_timeout", "check_interval"):

@@ -5,6 +5,7 @@ Integration tests need real peers (Redis, Nacos, Java builds) that
 ``require_env`` skips such a test on a developer machine without the peer, but
 fails it under CI, so a missing peer can never hide behind a skip there.
 """
+
 from __future__ import annotations
 
 import os

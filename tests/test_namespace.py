@@ -4,6 +4,7 @@ The folders stay at the repository's top level, where a bare ``import provider``
 resolves while the tests run from a checkout; installed, that import fails (setup.py maps
 the folders under ``dubbo_recsys``). So no module, test or benchmark may use a bare name.
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,8 +46,10 @@ def test_the_scanner_sees_bare_imports() -> None:
 
 def test_installed_package_resolves_outside_the_checkout(tmp_path: Path) -> None:
     """From a directory that is not the checkout, the namespace comes from the installation alone."""
-    code = ("import dubbo_recsys.provider, dubbo_recsys.recall, hessian2, importlib.util;"
-            "print(importlib.util.find_spec('provider') is None, importlib.util.find_spec('recall') is None)")
+    code = (
+        "import dubbo_recsys.provider, dubbo_recsys.recall, hessian2, importlib.util;"
+        "print(importlib.util.find_spec('provider') is None, importlib.util.find_spec('recall') is None)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]

@@ -16,6 +16,7 @@ with a warm-up. Each Python figure is the best of ``--rounds`` interleaved
 rounds of about ``--seconds`` of CPU each (about 15 s in all by default);
 both sides count the timing thread's CPU time, not wall time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,14 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import hessian2  # noqa: E402
-from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse  # noqa: E402
+import hessian2
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
 
 
 def payload(items: int) -> RecommendResponse:
     channels = ("u2i", "icf", "hot")
-    return RecommendResponse(requestId="bench-1", items=[
-        RecommendItem(f"item-{i:05d}", 1.0 / (i + 3), channels[i % 3]) for i in range(items)])
+    return RecommendResponse(
+        requestId="bench-1",
+        items=[RecommendItem(f"item-{i:05d}", 1.0 / (i + 3), channels[i % 3]) for i in range(items)],
+    )
 
 
 def best_us(funcs: dict, seconds: float, rounds: int, contexts: dict) -> dict:
@@ -76,11 +79,13 @@ class PurePath:
 
     def __enter__(self):
         from hessian2 import _decoder
+
         self.saved = _decoder.Decoder.__dict__["fill"]
         _decoder.Decoder.fill = _decoder.PURE_FILL
 
     def __exit__(self, *exc):
         from hessian2 import _decoder
+
         _decoder.Decoder.fill = self.saved
 
 
@@ -89,10 +94,12 @@ class PureEncoder:
 
     def __enter__(self):
         from hessian2 import _encoder
+
         self.saved = _encoder.set_compiled(False)
 
     def __exit__(self, *exc):
         from hessian2 import _encoder
+
         _encoder.set_compiled(self.saved)
 
 
@@ -104,12 +111,18 @@ def python_hessian_decoder(data: bytes):
         parser.version = 2
         parser._stream = io.BytesIO(data)
         return parser.read_object()
+
     return decode
 
 
 def java_figures(classpath: str, items: int) -> dict:
-    out = subprocess.run(["java", "-cp", classpath, "vectors.Bench", str(items), "20000", "10000", "5"],
-                         capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        ["java", "-cp", classpath, "vectors.Bench", str(items), "20000", "10000", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -128,23 +141,29 @@ def main() -> int:
     pyhessian_decode = python_hessian_decoder(data)
     pyhessian_decode()  # it must at least read our (= Java's) bytes
     from hessian2 import _decoder, _encoder
+
     results["speedups_built"] = _decoder.SPEEDUPS
     results["encoder_speedups_built"] = _encoder.SPEEDUPS
     with PureEncoder():
         assert hessian2.dumps(value) == data  # both encoders write the same bytes
-    timings = best_us({
-        "ours_encode_us": lambda: hessian2.dumps(value),
-        "ours_pure_python_encode_us": lambda: hessian2.dumps(value),
-        "ours_decode_us": lambda: hessian2.loads(data),
-        "ours_pure_python_decode_us": lambda: hessian2.loads(data),
-        "ours_decode_generic_us": lambda: hessian2.loads(data, classes={}),
-        "python_hessian_decode_us": pyhessian_decode,
-    }, args.seconds, args.rounds, {"ours_pure_python_decode_us": PurePath(),
-                                   "ours_pure_python_encode_us": PureEncoder()})
+    timings = best_us(
+        {
+            "ours_encode_us": lambda: hessian2.dumps(value),
+            "ours_pure_python_encode_us": lambda: hessian2.dumps(value),
+            "ours_decode_us": lambda: hessian2.loads(data),
+            "ours_pure_python_decode_us": lambda: hessian2.loads(data),
+            "ours_decode_generic_us": lambda: hessian2.loads(data, classes={}),
+            "python_hessian_decode_us": pyhessian_decode,
+        },
+        args.seconds,
+        args.rounds,
+        {"ours_pure_python_decode_us": PurePath(), "ours_pure_python_encode_us": PureEncoder()},
+    )
     results.update(timings)
     results["decode_speedup_vs_python_hessian"] = results["python_hessian_decode_us"] / results["ours_decode_us"]
-    results["pure_decode_speedup_vs_python_hessian"] = (results["python_hessian_decode_us"]
-                                                        / results["ours_pure_python_decode_us"])
+    results["pure_decode_speedup_vs_python_hessian"] = (
+        results["python_hessian_decode_us"] / results["ours_pure_python_decode_us"]
+    )
     if args.java_classpath:
         java = java_figures(args.java_classpath, args.items)
         if java["sha256"] != results["sha256"]:

@@ -16,6 +16,7 @@ port, no persistence) and stops it at the end. Writes a synthetic artifact
 
 Prints a markdown table; the keys are deleted afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,23 +32,25 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dubbo_recsys.features.artifacts import ArtifactFeatures  # noqa: E402
-from dubbo_recsys.features.codec import Encoding, KeyLayout, item_from_row, row_codec  # noqa: E402
-from dubbo_recsys.features.embedded import EmbeddedFeatureStore  # noqa: E402
-from dubbo_recsys.features.load import load_artifacts  # noqa: E402
-from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client  # noqa: E402
-from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig  # noqa: E402
-from tests.features.fixtures import make_records, write_artifact  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from dubbo_recsys.features.artifacts import ArtifactFeatures
+from dubbo_recsys.features.codec import Encoding, KeyLayout, item_from_row, row_codec
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.features.load import load_artifacts
+from dubbo_recsys.features.redis import RedisConfig, RedisFeatureStore, RedisSeenFilter, close_client
+from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
+from tests.features.fixtures import make_records, write_artifact
+from tests.support import free_port
 
 
-async def interleaved(cases: list[tuple[str, Callable[[], Awaitable[Any]], int]], runs: int,
-                      max_seconds: float, warmup: int = 20) -> dict[str, tuple[list[float], float]]:
+async def interleaved(
+    cases: list[tuple[str, Callable[[], Awaitable[Any]], int]], runs: int, max_seconds: float, warmup: int = 20
+) -> dict[str, tuple[list[float], float]]:
     """Round-robin over the cases so load from other processes hits them all alike.
 
     A case with ``every = n`` runs in one round of ``n`` (the slow reference).
@@ -88,10 +91,27 @@ def pct(samples: list[float], q: float) -> float:
 def start_redis(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
     port = free_port()
     proc = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+        if (
+            subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip()
+            == "PONG"
+        ):
             return f"redis://127.0.0.1:{port}/0", proc
         time.sleep(0.05)
     proc.terminate()
@@ -176,16 +196,20 @@ async def bench(args: argparse.Namespace, url: str, root: Path) -> None:
     finally:
         keys = [k async for k in client.scan_iter(match=f"{config.prefix}:*", count=5000)]
         for start in range(0, len(keys), 5000):
-            await client.delete(*keys[start:start + 5000])
+            await client.delete(*keys[start : start + 5000])
         await close_client(client)
 
     reference = statistics.median(rows[1][1][0])
     ours = statistics.median(rows[0][1][0])
-    print(f"catalog: {args.items} items, {args.users} users; batch {args.batch}; python {sys.version.split()[0]}; "
-          f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"catalog: {args.items} items, {args.users} users; batch {args.batch}; python {sys.version.split()[0]}; "
+        f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"load into redis: {report.users + report.items} entities in {report.seconds:.2f}s ({load_rate:,.0f}/s)")
-    print(f"embedded load: {embedded_load:.2f}s; packed {embedded.nbytes / len(ids):.0f} B/item+user "
-          f"vs dict[id, ItemFeatures] {dict_store_bytes(artifact) / len(ids):.0f} B/item (tracemalloc)")
+    print(
+        f"embedded load: {embedded_load:.2f}s; packed {embedded.nbytes / len(ids):.0f} B/item+user "
+        f"vs dict[id, ItemFeatures] {dict_store_bytes(artifact) / len(ids):.0f} B/item (tracemalloc)"
+    )
     print()
     print(f"redis-server time per MGET of {args.batch} keys: {mget_us:.0f} us (INFO commandstats)")
     print()
@@ -193,7 +217,9 @@ async def bench(args: argparse.Namespace, url: str, root: Path) -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, (samples, cpu_ms) in rows:
         p50 = statistics.median(samples)
-        print(f"| {name} | {len(samples)} | {p50:.3f} | {pct(samples, 0.99):.3f} | {cpu_ms:.3f} | {reference / p50:.1f}x |")
+        print(
+            f"| {name} | {len(samples)} | {p50:.3f} | {pct(samples, 0.99):.3f} | {cpu_ms:.3f} | {reference / p50:.1f}x |"
+        )
     print()
     print(f"target p50 <= 2 ms for redis MGET + decode: {'met' if ours <= 2.0 else 'MISSED'} ({ours:.3f} ms)")
 
@@ -208,8 +234,12 @@ def main() -> None:
     parser.add_argument("--ref-every", type=int, default=10, help="run the slow seed-style reference every Nth round")
     parser.add_argument("--max-seconds", type=float, default=90.0, help="time bound for all measurements")
     args = parser.parse_args()
-    if not (1 <= args.batch <= args.items and 1 <= args.runs <= 100_000 and 0 < args.max_seconds <= 300
-            and args.ref_every >= 1):
+    if not (
+        1 <= args.batch <= args.items
+        and 1 <= args.runs <= 100_000
+        and 0 < args.max_seconds <= 300
+        and args.ref_every >= 1
+    ):
         parser.error("need 1 <= batch <= items, 1 <= runs <= 100000, 0 < max-seconds <= 300, ref-every >= 1")
     workdir = Path(tempfile.mkdtemp(prefix="bench-features-"))
     proc = None

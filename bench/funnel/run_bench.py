@@ -31,6 +31,7 @@ Each run is bounded: provider start (< 90 s wait), warm-up + measurement (< 60 s
 so under 3 minutes per worker count. Writes bench/funnel/RESULTS.md (with the exact command).
 Target: >= 300 requests/s at p99 <= 50 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -67,8 +68,9 @@ async def profile(host: str, port: int, users: Sequence[str], count: int) -> dic
     async with await DubboClient.connect(host, port) as client:
         for n in range(count):
             began = time.perf_counter()
-            answer = await recommend(client, RecommendRequest(userId=users[n % len(users)], scene="home", count=10,
-                                                              debug=True))
+            answer = await recommend(
+                client, RecommendRequest(userId=users[n % len(users)], scene="home", count=10, debug=True)
+            )
             stages.setdefault("(call, client side)", []).append((time.perf_counter() - began) * 1000)
             stages.setdefault(f"pipeline={answer.pipeline}", []).append(1.0)
             for stage, text in (answer.debugInfo or {}).items():
@@ -85,16 +87,47 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(p * len(ordered) + 0.5)) - 1))]
 
 
-def load(url: str, name: str, classpath: str, args: argparse.Namespace, connections: int, provider_pid: int,
-         redis_pid: int, rate: float = 0.0) -> dict:
+def load(
+    url: str,
+    name: str,
+    classpath: str,
+    args: argparse.Namespace,
+    connections: int,
+    provider_pid: int,
+    redis_pid: int,
+    rate: float = 0.0,
+) -> dict:
     """One LoadGenerator run: the closed loop of ``--threads`` callers, or (``rate`` > 0) the open loop; adds the
     provider's, Redis's and the load generator's CPU milliseconds per measured call."""
     threads = args.rate_threads if rate else args.threads
-    command = ["java", LOOPBACK, QUIET, "-cp", classpath, "org.dubborecsys.bench.LoadGenerator",
-               "--target", f"{name}={url}@{connections}", "--call", "recommend", "--users", "943",
-               "--threads", str(threads), "--rounds", "1", "--requests", str(args.requests),
-               "--seconds", str(args.seconds), "--warmup-seconds", "0", "--initial-warmup-seconds", str(args.warmup),
-               "--rate", str(rate)]
+    command = [
+        "java",
+        LOOPBACK,
+        QUIET,
+        "-cp",
+        classpath,
+        "org.dubborecsys.bench.LoadGenerator",
+        "--target",
+        f"{name}={url}@{connections}",
+        "--call",
+        "recommend",
+        "--users",
+        "943",
+        "--threads",
+        str(threads),
+        "--rounds",
+        "1",
+        "--requests",
+        str(args.requests),
+        "--seconds",
+        str(args.seconds),
+        "--warmup-seconds",
+        "0",
+        "--initial-warmup-seconds",
+        str(args.warmup),
+        "--rate",
+        str(rate),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     timer = threading.Timer(90 + args.seconds + args.warmup, process.kill)  # bounded, whatever happens
     timer.start()
@@ -144,24 +177,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds per run (max 15)")
     parser.add_argument("--requests", type=int, default=30_000, help="cap on measured calls per run")
     parser.add_argument("--profile", type=int, default=200, help="sequential debug requests per run (max 1000)")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="also run the open loop at this many requests/s (0 = closed loop only)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="also run the open loop at this many requests/s (0 = closed loop only)"
+    )
     parser.add_argument("--rate-threads", type=int, default=64, help="open loop: most calls in flight (default 64)")
-    parser.add_argument("--tf-threads", type=int, default=None,
-                        help="passed to serve --tf-threads (default: serve's own default)")
-    parser.add_argument("--full-concurrency", type=int, default=None,
-                        help="passed to serve --full-concurrency (0 = no bound; default: serve's own)")
-    parser.add_argument("--light-concurrency", type=int, default=None,
-                        help="passed to serve --light-concurrency (0 = no bound; default: serve's own)")
+    parser.add_argument(
+        "--tf-threads", type=int, default=None, help="passed to serve --tf-threads (default: serve's own default)"
+    )
+    parser.add_argument(
+        "--full-concurrency",
+        type=int,
+        default=None,
+        help="passed to serve --full-concurrency (0 = no bound; default: serve's own)",
+    )
+    parser.add_argument(
+        "--light-concurrency",
+        type=int,
+        default=None,
+        help="passed to serve --light-concurrency (0 = no bound; default: serve's own)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
-    if (args.artifacts is None or not (Path(args.artifacts) / "manifest.json").is_file()
-            or not 0 < args.seconds <= 45 or not 0 <= args.warmup <= 15 or not 1 <= args.threads <= 64
-            or not 0 <= args.profile <= 1000 or not all(1 <= w <= 4 for w in workers)
-            or not 0 <= args.rate <= 5000 or not 1 <= args.rate_threads <= 256):
-        parser.error("--artifacts DIR (or ARTIFACTS_ML100K) and bounded runs: --seconds 0..45, --warmup 0..15, "
-                     "--threads 1..64, --profile 0..1000, --workers 1..4 each, --rate 0..5000, --rate-threads 1..256")
+    if (
+        args.artifacts is None
+        or not (Path(args.artifacts) / "manifest.json").is_file()
+        or not 0 < args.seconds <= 45
+        or not 0 <= args.warmup <= 15
+        or not 1 <= args.threads <= 64
+        or not 0 <= args.profile <= 1000
+        or not all(1 <= w <= 4 for w in workers)
+        or not 0 <= args.rate <= 5000
+        or not 1 <= args.rate_threads <= 256
+    ):
+        parser.error(
+            "--artifacts DIR (or ARTIFACTS_ML100K) and bounded runs: --seconds 0..45, --warmup 0..15, "
+            "--threads 1..64, --profile 0..1000, --workers 1..4 each, --rate 0..5000, --rate-threads 1..256"
+        )
     artifacts = Path(args.artifacts)
     users = (artifacts / "ids/users.txt").read_text().split()
     began, load_start = time.monotonic(), os.getloadavg()[0]
@@ -187,16 +239,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     pids = (provider.process.pid, redis.process.pid if redis.process is not None else -1)
                     results = [load(provider.url, f"python-w{count}", classpath, args, 2 * count, *pids)]
                     if args.rate:
-                        results.append(load(provider.url, f"python-w{count}", classpath, args, 2 * count, *pids,
-                                            rate=args.rate))
+                        results.append(
+                            load(provider.url, f"python-w{count}", classpath, args, 2 * count, *pids, rate=args.rate)
+                        )
                 for result in results:
-                    runs.append({"workers": count, "stages": stages, "result": result, "load": os.getloadavg()[0],
-                                 "seconds": time.monotonic() - run_began})
-                    print(f"workers {count} {model(result, args)}: {result['throughput']:.0f}/s "
-                          f"p50 {result['p50_us'] / 1000:.1f} ms p99 {result['p99_us'] / 1000:.1f} ms "
-                          f"errors {result['errors']} degraded {result['degraded']} late {result.get('late', 0)} "
-                          f"CPU ms/call provider {result['provider_cpu_ms']:.2f} redis {result['redis_cpu_ms']:.2f} "
-                          f"java {result['java_cpu_ms']:.2f}")
+                    runs.append(
+                        {
+                            "workers": count,
+                            "stages": stages,
+                            "result": result,
+                            "load": os.getloadavg()[0],
+                            "seconds": time.monotonic() - run_began,
+                        }
+                    )
+                    print(
+                        f"workers {count} {model(result, args)}: {result['throughput']:.0f}/s "
+                        f"p50 {result['p50_us'] / 1000:.1f} ms p99 {result['p99_us'] / 1000:.1f} ms "
+                        f"errors {result['errors']} degraded {result['degraded']} late {result.get('late', 0)} "
+                        f"CPU ms/call provider {result['provider_cpu_ms']:.2f} redis {result['redis_cpu_ms']:.2f} "
+                        f"java {result['java_cpu_ms']:.2f}"
+                    )
         finally:
             redis.close()
     command = "python bench/funnel/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -244,8 +306,12 @@ def report(runs: list[dict], args: argparse.Namespace, command: str, load_start:
         f"Load: bench/rpc/java LoadGenerator (Dubbo 3.3), 2 connections per worker, users 1..943 in turn, scene "
         f"`home` (the default funnel), {args.warmup} s warm-up then {args.seconds} s (or {args.requests} calls) per "
         f"load model: the closed loop of {args.threads} callers"
-        + (f", then the open loop at {args.rate:.0f} requests/s (up to {args.rate_threads} in flight, latency from "
-           "the scheduled send time; 'late' = sent over 1 ms after it)." if args.rate else "."),
+        + (
+            f", then the open loop at {args.rate:.0f} requests/s (up to {args.rate_threads} in flight, latency from "
+            "the scheduled send time; 'late' = sent over 1 ms after it)."
+            if args.rate
+            else "."
+        ),
         "",
         "| workers | load | throughput (req/s) | p50 ms | p99 ms | p99.9 ms | max ms | errors | degraded | late "
         "| CPU ms/call: provider | Redis | load generator | load avg after | target |",
@@ -253,19 +319,30 @@ def report(runs: list[dict], args: argparse.Namespace, command: str, load_start:
     ]
     for run in runs:
         r = run["result"]
-        out.append(f"| {run['workers']} | {model(r, args)} | {r['throughput']:,.0f} | {r['p50_us'] / 1000:.1f} | "
-                   f"{r['p99_us'] / 1000:.1f} | {r['p999_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {r['errors']} | "
-                   f"{r['degraded']} | {r.get('late', '')} | {r['provider_cpu_ms']:.2f} | {r['redis_cpu_ms']:.2f} | "
-                   f"{r['java_cpu_ms']:.2f} | "
-                   f"{run['load']:.1f} | {'met' if met(r) else 'NOT met'} |")
-    out += ["", f"Target: >= {TARGET_RPS:.0f} requests/s at p99 <= {TARGET_P99_MS:.0f} ms, no errors: judged on the "
-            "closed loop's throughput and p99, and on p99 in the open loop at the target rate; at most 0.1% of the answers "
-            "degraded.", "",
-            f"Where one request's time goes: {args.profile} sequential `debug=true` requests before each load "
-            "(per-stage milliseconds from the provider's traces; the call as the Python client saw it):", ""]
+        out.append(
+            f"| {run['workers']} | {model(r, args)} | {r['throughput']:,.0f} | {r['p50_us'] / 1000:.1f} | "
+            f"{r['p99_us'] / 1000:.1f} | {r['p999_us'] / 1000:.1f} | {r['max_us'] / 1000:.1f} | {r['errors']} | "
+            f"{r['degraded']} | {r.get('late', '')} | {r['provider_cpu_ms']:.2f} | {r['redis_cpu_ms']:.2f} | "
+            f"{r['java_cpu_ms']:.2f} | "
+            f"{run['load']:.1f} | {'met' if met(r) else 'NOT met'} |"
+        )
+    out += [
+        "",
+        f"Target: >= {TARGET_RPS:.0f} requests/s at p99 <= {TARGET_P99_MS:.0f} ms, no errors: judged on the "
+        "closed loop's throughput and p99, and on p99 in the open loop at the target rate; at most 0.1% of the answers "
+        "degraded.",
+        "",
+        f"Where one request's time goes: {args.profile} sequential `debug=true` requests before each load "
+        "(per-stage milliseconds from the provider's traces; the call as the Python client saw it):",
+        "",
+    ]
     for run in [r for n, r in enumerate(runs) if n == 0 or runs[n - 1]["workers"] != r["workers"]]:
-        out += [f"workers {run['workers']}:", "", "| stage | median ms | p99 ms | share of summed medians |",
-                "| --- | --- | --- | --- |"]
+        out += [
+            f"workers {run['workers']}:",
+            "",
+            "| stage | median ms | p99 ms | share of summed medians |",
+            "| --- | --- | --- | --- |",
+        ]
         stages = {k: v for k, v in run["stages"].items() if not k.startswith("pipeline=") and not k.startswith("(")}
         total = sum(statistics.median(v) for v in stages.values()) or 1.0
         for name, values in list(stages.items()) + [(k, v) for k, v in run["stages"].items() if k.startswith("(")]:

@@ -13,6 +13,7 @@ Bounded: each scenario runs at most ``--seconds`` (default 4) and ``--max-calls`
 
     python bench/grpc_shim/shim_bench.py [--seconds 4] [--concurrency 16]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -93,7 +94,8 @@ async def run(args: argparse.Namespace) -> None:
 
     shim, grpc_port = start([sys.executable, "-c", SHIM_SERVER], "listening grpc")
     dubbo, dubbo_port = start(
-        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--loop", "asyncio"], "listening dubbo://"
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--loop", "asyncio"],
+        "listening dubbo://",
     )
     results: dict[str, dict[str, float]] = {}
     try:
@@ -110,14 +112,19 @@ async def run(args: argparse.Namespace) -> None:
                 assert (await seed(seed_request, timeout=5)).Code == 200
 
             results["grpc v1 Recommend"] = await measure(call_v1, args.concurrency, args.seconds, args.max_calls)
-            results["grpc seed RecommenderInfer"] = await measure(call_seed, args.concurrency, args.seconds, args.max_calls)
+            results["grpc seed RecommenderInfer"] = await measure(
+                call_seed, args.concurrency, args.seconds, args.max_calls
+            )
         async with await DubboClient.connect("127.0.0.1", dubbo_port) as client:
             request = RecommendRequest(userId="u1", scene="home", count=args.count)
 
             async def call_dubbo() -> None:
                 response = await client.call(
-                    INTERFACE, "recommend", [request],
-                    parameter_types=["org.dubborecsys.api.RecommendRequest"], version=VERSION,
+                    INTERFACE,
+                    "recommend",
+                    [request],
+                    parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                    version=VERSION,
                 )
                 assert response.code == 200
 

@@ -11,6 +11,7 @@ runs of ours.
 
     python bench/offline/bench_neighbors.py [--repeat 5] [--k 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,10 @@ def main() -> None:
         if got != ids and not np.allclose([s for _, s in row], table.score[i][: len(ids)], rtol=1e-4):
             mismatched += 1
     best = min(ours)
-    print(f"item-CF ML-100K k={args.k}: ours best {best:.3f} CPU s (median {np.median(ours):.3f} s over {args.repeat}), "
-          f"reference {reference_s:.2f} s, ratio {reference_s / best:.0f}x; rows differing: {mismatched}")
+    print(
+        f"item-CF ML-100K k={args.k}: ours best {best:.3f} CPU s (median {np.median(ours):.3f} s over {args.repeat}), "
+        f"reference {reference_s:.2f} s, ratio {reference_s / best:.0f}x; rows differing: {mismatched}"
+    )
     for name, fn in (("user-CF", user_cf), ("swing", swing)):
         start = time.process_time()
         fn(x, config)

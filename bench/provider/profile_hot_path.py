@@ -6,6 +6,7 @@ shows only our code and the codec. Bounded by ``--calls`` (default 20000).
     python bench/provider/profile_hot_path.py [--scenario recommend] [--calls 20000] [--top 25]
     python bench/provider/profile_hot_path.py --breakdown [--calls 20000]   # us per stage, every scenario
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,13 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dubbo_recsys.provider.body import decode_invocation, encode_invocation, encode_result  # noqa: E402
-from dubbo_recsys.provider.dispatch import Dispatcher  # noqa: E402
-from dubbo_recsys.provider.exchange import Exchange  # noqa: E402
-from dubbo_recsys.provider.popular import PopularRecommender  # noqa: E402
-from dubbo_recsys.provider.protocol import FrameReader, RequestFrame, encode_request, encode_response  # noqa: E402
-from dubbo_recsys.provider.services import default_exports  # noqa: E402
-from rpc_bench import scenarios  # noqa: E402
+from rpc_bench import scenarios
+
+from dubbo_recsys.provider.body import decode_invocation, encode_invocation, encode_result
+from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.exchange import Exchange
+from dubbo_recsys.provider.popular import PopularRecommender
+from dubbo_recsys.provider.protocol import FrameReader, RequestFrame, encode_request, encode_response
+from dubbo_recsys.provider.services import default_exports
 
 
 def breakdown(exchange: Exchange, frame: RequestFrame, calls: int) -> dict[str, float]:
@@ -89,8 +91,10 @@ def main() -> int:
         profiler = cProfile.Profile()
         profiler.runcall(asyncio.run, drive(exchange, frame, args.calls))
     elapsed = time.perf_counter() - started
-    print(f"{args.scenario}: {args.calls} calls in {elapsed:.2f} s = {args.calls / elapsed:,.0f} calls/s"
-          f"{' (under cProfile)' if not args.no_profile else ''}")
+    print(
+        f"{args.scenario}: {args.calls} calls in {elapsed:.2f} s = {args.calls / elapsed:,.0f} calls/s"
+        f"{' (under cProfile)' if not args.no_profile else ''}"
+    )
     if not args.no_profile:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
     return 0

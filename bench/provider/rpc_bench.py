@@ -12,6 +12,7 @@ Bounded: each scenario runs ``--seconds`` (default 4) and at most ``--max-calls`
 
     python bench/provider/rpc_bench.py [--seconds 4] [--connections 4] [--window 32]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, encode_reques
 
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
 
-REFERENCE = r'''
+REFERENCE = r"""
 import asyncio, struct, sys, uvloop
 from dubbo_recsys.provider.protocol import FrameReader, NEED_DATA, RequestFrame, encode_response
 BODY = bytes.fromhex(sys.argv[1])
@@ -52,20 +53,33 @@ async def main():
     print(f"listening dubbo://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     await server.serve_forever()
 uvloop.install(); asyncio.run(main())
-'''
+"""
 
 
 def scenarios() -> dict[str, Invocation]:
     att = {"path": "", "interface": "", "timeout": "3000"}
     return {
-        "echo": Invocation("2.0.2", "com.loki.www.infer.DubbogoInferService", "0.0.0", "$echo",
-                           "Ljava/lang/Object;", ("hello",), att),
-        "recommend": Invocation("2.0.2", "org.dubborecsys.api.RecommendService", "1.0.0", "recommend",
-                                "Lorg/dubborecsys/api/RecommendRequest;",
-                                (RecommendRequest(userId="u42", scene="home", count=10,
-                                                  exposureList=["item-0003", "item-0007"]),), att),
-        "seed": Invocation("2.0.2", "com.loki.www.infer.DubbogoInferService", "0.0.0", "RecommenderInfer",
-                           "Lcom/loki/www/infer/RecRequest;", (RecRequest(userId="u42", dataId="home"),), att),
+        "echo": Invocation(
+            "2.0.2", "com.loki.www.infer.DubbogoInferService", "0.0.0", "$echo", "Ljava/lang/Object;", ("hello",), att
+        ),
+        "recommend": Invocation(
+            "2.0.2",
+            "org.dubborecsys.api.RecommendService",
+            "1.0.0",
+            "recommend",
+            "Lorg/dubborecsys/api/RecommendRequest;",
+            (RecommendRequest(userId="u42", scene="home", count=10, exposureList=["item-0003", "item-0007"]),),
+            att,
+        ),
+        "seed": Invocation(
+            "2.0.2",
+            "com.loki.www.infer.DubbogoInferService",
+            "0.0.0",
+            "RecommenderInfer",
+            "Lcom/loki/www/infer/RecRequest;",
+            (RecRequest(userId="u42", dataId="home"),),
+            att,
+        ),
     }
 
 
@@ -89,7 +103,9 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-async def load(port: int, body: bytes, seconds: float, connections: int, window: int, max_calls: int) -> tuple[int, float]:
+async def load(
+    port: int, body: bytes, seconds: float, connections: int, window: int, max_calls: int
+) -> tuple[int, float]:
     done = 0
     deadline = time.perf_counter() + seconds
 
@@ -172,7 +188,8 @@ def main() -> int:
             ref, ref_port = start([sys.executable, "-c", REFERENCE, ref_response.hex()])
             try:
                 ref_calls, ref_elapsed = uvloop.run(
-                    load(ref_port, body, args.seconds, args.connections, args.window, args.max_calls))
+                    load(ref_port, body, args.seconds, args.connections, args.window, args.max_calls)
+                )
                 ref_lat = uvloop.run(latency(ref_port, body, args.seconds / 2, 20000))
             finally:
                 stop(ref)
@@ -180,11 +197,15 @@ def main() -> int:
     finally:
         stop(ours)
     print(f"connections={args.connections} window={args.window} seconds={args.seconds} (per scenario)")
-    print(f"{'scenario':<10} {'ours calls/s':>13} {'reference calls/s':>18} {'ratio':>6}"
-          f" {'ours p50/p99 us':>16} {'ref p50/p99 us':>15}")
+    print(
+        f"{'scenario':<10} {'ours calls/s':>13} {'reference calls/s':>18} {'ratio':>6}"
+        f" {'ours p50/p99 us':>16} {'ref p50/p99 us':>15}"
+    )
     for name, ours_rate, ref_rate, lat, ref_lat in rows:
-        print(f"{name:<10} {ours_rate:>13,.0f} {ref_rate:>18,.0f} {ours_rate / ref_rate:>6.2f}"
-              f" {pct(lat, .5):>8.0f}/{pct(lat, .99):<7.0f} {pct(ref_lat, .5):>7.0f}/{pct(ref_lat, .99):<7.0f}")
+        print(
+            f"{name:<10} {ours_rate:>13,.0f} {ref_rate:>18,.0f} {ours_rate / ref_rate:>6.2f}"
+            f" {pct(lat, 0.5):>8.0f}/{pct(lat, 0.99):<7.0f} {pct(ref_lat, 0.5):>7.0f}/{pct(ref_lat, 0.99):<7.0f}"
+        )
     return 0
 
 

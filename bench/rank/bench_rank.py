@@ -11,6 +11,7 @@ candidates (the pre-rank's output for a real user), calls run one after another,
 users cycle; the first 20 calls of each mode are warm-up and not counted.
 Bounded: ``--calls`` (at most 5,000) per mode, and a 120 s wall-clock cap per mode.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,13 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from dubbo_recsys.features.embedded import EmbeddedFeatureStore  # noqa: E402
-from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
-from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage  # noqa: E402
-import dubbo_recsys.rank.stages  # noqa: E402,F401 - fills the pipeline catalog
-from dubbo_recsys.rank.base import RankArtifacts  # noqa: E402
+import dubbo_recsys.rank.stages  # noqa: F401 - fills the pipeline catalog
+from dubbo_recsys.features.embedded import EmbeddedFeatureStore
+from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
+from dubbo_recsys.rank.base import RankArtifacts
 
 WARMUP = 20
 CAP_SECONDS = 120.0
@@ -76,16 +77,24 @@ async def main() -> None:
         ranked = await prerank.run(query, [Candidate(i) for i in artifacts.item_ids])
         inputs.append((user_id, [c.item_id for c in ranked]))
     print(f"{len(users)} users x 200 candidates; {calls} calls per mode after {WARMUP} warm-up calls")
-    modes = (("in-process, inline", {"offload": False}), ("in-process, inline, no fusion", {"fusion": False}),
-             ("in-process, 2-thread pool", {"offload": True}))
+    modes = (
+        ("in-process, inline", {"offload": False}),
+        ("in-process, inline, no fusion", {"fusion": False}),
+        ("in-process, 2-thread pool", {"offload": True}),
+    )
     for name, params in modes:
         print(line(name, await measure(build_stage(StageKind.RANK, "din", resources, params), inputs, calls)))
-    server = subprocess.Popen([sys.executable, "-m", "tests.rank.prediction_server", str(root / "models/rank/din")],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.rank.prediction_server", str(root / "models/rank/din")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         port = int(server.stdout.readline())  # type: ignore[union-attr]
-        remote = build_stage(StageKind.RANK, "tfserving", resources,
-                             {"target": f"127.0.0.1:{port}", "timeout_seconds": 5.0})
+        remote = build_stage(
+            StageKind.RANK, "tfserving", resources, {"target": f"127.0.0.1:{port}", "timeout_seconds": 5.0}
+        )
         print(line("remote (Predict, in-test server)", await measure(remote, inputs, calls)))
         await remote.close()
     finally:

@@ -15,6 +15,7 @@ Faiss uses one thread (``faiss.omp_set_num_threads(1)``), the machine is shared.
 
     python bench/recall/bench_recall.py --items 1000000 --dim 64
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,14 +30,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dubbo_recsys.features.seen import InMemorySeenFilter  # noqa: E402
-from dubbo_recsys.recall.artifacts import ItemCatalog, NeighborTable, UserItems  # noqa: E402
-from dubbo_recsys.recall.base import RecallQuery  # noqa: E402
-from dubbo_recsys.recall.config import DEFAULT_POLICIES  # noqa: E402
-from dubbo_recsys.recall.hot import HotChannel, HotLists  # noqa: E402
-from dubbo_recsys.recall.merger import Merger, SeenBloomFilter  # noqa: E402
-from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel  # noqa: E402
-from dubbo_recsys.recall.vectors import U2IChannel, UserVectors, VectorSearch  # noqa: E402
+from dubbo_recsys.features.seen import InMemorySeenFilter
+from dubbo_recsys.recall.artifacts import ItemCatalog, NeighborTable, UserItems
+from dubbo_recsys.recall.base import RecallQuery
+from dubbo_recsys.recall.config import DEFAULT_POLICIES
+from dubbo_recsys.recall.hot import HotChannel, HotLists
+from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
+from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
+from dubbo_recsys.recall.vectors import U2IChannel, UserVectors, VectorSearch
 
 
 def build(items: int, dim: int, users: int, k: int, nlist: int, nprobe: int, seed: int):  # type: ignore[no-untyped-def]
@@ -62,24 +63,33 @@ def build(items: int, dim: int, users: int, k: int, nlist: int, nprobe: int, see
     catalog = ItemCatalog([f"item-{n}" for n in range(items)])
     per_user = 100
     train_items = rng.integers(0, items, size=users * per_user).astype(np.int32)
-    interactions = UserItems(np.arange(0, users * per_user + 1, per_user, dtype=np.int64), train_items,
-                             np.zeros(users * per_user, dtype=np.int64))
-    user_table = NeighborTable(rng.integers(0, users, size=(users, k), dtype=np.int64),
-                               np.sort(rng.random((users, k), dtype=np.float32), axis=1)[:, ::-1].copy())
+    interactions = UserItems(
+        np.arange(0, users * per_user + 1, per_user, dtype=np.int64),
+        train_items,
+        np.zeros(users * per_user, dtype=np.int64),
+    )
+    user_table = NeighborTable(
+        rng.integers(0, users, size=(users, k), dtype=np.int64),
+        np.sort(rng.random((users, k), dtype=np.float32), axis=1)[:, ::-1].copy(),
+    )
     user_vectors = rng.standard_normal((users, dim), dtype=np.float32)
     user_vectors /= np.linalg.norm(user_vectors, axis=1, keepdims=True)
     hot = HotLists(rng.choice(items, size=1000, replace=False).astype(np.int64), {}, {})
     search = VectorSearch(index, vectors)
     channels = [
-        ItemCFChannel(table(items)), SwingChannel(table(items)), I2IChannel(table(items)),
-        UserCFChannel(user_table, interactions), U2IChannel(UserVectors(user_vectors, vectors), search),
+        ItemCFChannel(table(items)),
+        SwingChannel(table(items)),
+        I2IChannel(table(items)),
+        UserCFChannel(user_table, interactions),
+        U2IChannel(UserVectors(user_vectors, vectors), search),
         HotChannel(hot, [""] * items),
     ]
     return catalog, channels, search, interactions
 
 
-async def measure(merger: Merger, queries: list[tuple[RecallQuery, np.ndarray]], k: int, deadline: float
-                  ) -> tuple[list[float], list[float]]:
+async def measure(
+    merger: Merger, queries: list[tuple[RecallQuery, np.ndarray]], k: int, deadline: float
+) -> tuple[list[float], list[float]]:
     """Wall-clock and process CPU milliseconds per query (CPU time is what a shared machine cannot inflate)."""
     wall: list[float] = []
     cpu: list[float] = []
@@ -114,16 +124,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    catalog, channels, search, interactions = build(args.items, args.dim, args.users, args.neighbors,
-                                                    args.nlist, args.nprobe, args.seed)
+    catalog, channels, search, interactions = build(
+        args.items, args.dim, args.users, args.neighbors, args.nlist, args.nprobe, args.seed
+    )
     rng = np.random.default_rng(args.seed + 1)
     seen = InMemorySeenFilter()
     queries: list[tuple[RecallQuery, np.ndarray]] = []
     for n in range(args.queries + args.warmup):
         user = int(rng.integers(0, args.users))
         history = interactions.of(user)[::-1][:50].astype(np.int64)
-        queries.append((RecallQuery(user_id=f"user-{user}", user_row=user, history=history),
-                        rng.integers(0, args.items, size=20).astype(np.int64)))
+        queries.append(
+            (
+                RecallQuery(user_id=f"user-{user}", user_row=user, history=history),
+                rng.integers(0, args.items, size=20).astype(np.int64),
+            )
+        )
 
     async def run() -> None:
         for query, _ in queries[: args.queries]:
@@ -136,8 +151,10 @@ def main() -> int:
                 policies = [(channel, replace(DEFAULT_POLICIES[channel.kind], timeout=1.0)) for channel in channels]
                 merger = Merger(policies, [SeenBloomFilter(seen, catalog)] if with_seen else [])
                 await measure(merger, queries[: args.warmup], args.k, deadline)
-                wall, cpu = await measure(merger, queries[args.warmup:], args.k, deadline)
-                label = f"seen filter {'on ' if with_seen else 'off'}, faiss {'in a thread' if offload else 'on loop  '}"
+                wall, cpu = await measure(merger, queries[args.warmup :], args.k, deadline)
+                label = (
+                    f"seen filter {'on ' if with_seen else 'off'}, faiss {'in a thread' if offload else 'on loop  '}"
+                )
                 print(f"{label}: {len(wall)} queries | wall {summary(wall)} | cpu {summary(cpu)}")
         probe = np.asarray(search.vectors[0], dtype=np.float32)  # type: ignore[index]
         started = time.perf_counter()

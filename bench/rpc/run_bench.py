@@ -22,6 +22,7 @@ anything on the Python side, and a cold JVM would flatter Python. Everything lis
 
 Target: python-w1 echo throughput >= 0.5x java's, with p99 <= 2x.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -71,8 +72,14 @@ BASELINE = {"python-w1": "java", "python-w2": "java-c4"}
 def build_java() -> str:
     """Compile bench/rpc/java (offline when the CI step or an earlier run filled ~/.m2) and return its classpath."""
     for offline in (["-o"], []):
-        done = subprocess.run(["mvn", "-B", "-q", *offline, "package"], cwd=JAVA_DIR, capture_output=True,
-                              text=True, timeout=600, check=False)
+        done = subprocess.run(
+            ["mvn", "-B", "-q", *offline, "package"],
+            cwd=JAVA_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode == 0:
             break
     else:
@@ -91,16 +98,28 @@ def provider_command(name: str, classpath: str) -> list[str]:
 # Requests whose answers must be byte-identical from both providers before anything is timed:
 # the Java provider mirrors provider/popular.py by hand, and a stale mirror would skew the comparison.
 SAME_ANSWER_REQUESTS = (
-    ("org.dubborecsys.api.RecommendService", "recommend",
-     '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u1", "scene": "home", "count": 200, '
-     '"exposureList": ["item-0003"], "debug": true}'),
-    ("org.dubborecsys.api.RecommendService", "recommend",
-     '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u2", "scene": "x", "count": 5, '
-     '"candidateIds": ["item-0150", "nope", "item-0007", "item-0150"]}'),
-    ("org.dubborecsys.api.RecommendService", "recommend",
-     '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "", "count": 5}'),
-    ("com.loki.www.infer.DubbogoInferService", "RecommenderInfer",
-     '{"class": "com.loki.www.infer.RecRequest", "userId": "u1", "dataId": "home", "exposureList": ["item-0001"]}'),
+    (
+        "org.dubborecsys.api.RecommendService",
+        "recommend",
+        '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u1", "scene": "home", "count": 200, '
+        '"exposureList": ["item-0003"], "debug": true}',
+    ),
+    (
+        "org.dubborecsys.api.RecommendService",
+        "recommend",
+        '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u2", "scene": "x", "count": 5, '
+        '"candidateIds": ["item-0150", "nope", "item-0007", "item-0150"]}',
+    ),
+    (
+        "org.dubborecsys.api.RecommendService",
+        "recommend",
+        '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "", "count": 5}',
+    ),
+    (
+        "com.loki.www.infer.DubbogoInferService",
+        "RecommenderInfer",
+        '{"class": "com.loki.www.infer.RecRequest", "userId": "u1", "dataId": "home", "exposureList": ["item-0001"]}',
+    ),
 )
 
 
@@ -110,9 +129,25 @@ def check_same_answers(urls: dict[str, str]) -> None:
         for name in ("java", "python-w1"):
             port = urls[name].rsplit(":", 1)[1]
             version = ["--version", "1.0.0"] if interface.endswith("RecommendService") else []
-            done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "call", "--port", port, *version,
-                                   interface, method, request],
-                                  cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "dubbo_recsys.provider.cli",
+                    "call",
+                    "--port",
+                    port,
+                    *version,
+                    interface,
+                    method,
+                    request,
+                ],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             answers[name] = done.stdout
         if answers["java"] != answers["python-w1"] or not answers["java"]:
             sys.exit(f"the Java provider no longer answers like provider/popular.py:\n{request}\n{answers}")
@@ -122,10 +157,30 @@ def warm_java_provider(url: str, classpath: str, seconds: float) -> None:
     """Load the Java provider alone first: its JIT needs far longer than the Python provider needs
     anything, and a cold JVM in the first round would flatter Python (seen in earlier runs)."""
     done = subprocess.run(
-        ["java", LOOPBACK, QUIET, "-cp", classpath, "org.dubborecsys.bench.LoadGenerator",
-         "--target", f"warmup={url}@1", "--call", ",".join(CALLS), "--rounds", "1", "--seconds", str(seconds),
-         "--warmup-seconds", "0", "--initial-warmup-seconds", "0"],
-        capture_output=True, text=True, timeout=60 + 4 * seconds, check=False,
+        [
+            "java",
+            LOOPBACK,
+            QUIET,
+            "-cp",
+            classpath,
+            "org.dubborecsys.bench.LoadGenerator",
+            "--target",
+            f"warmup={url}@1",
+            "--call",
+            ",".join(CALLS),
+            "--rounds",
+            "1",
+            "--seconds",
+            str(seconds),
+            "--warmup-seconds",
+            "0",
+            "--initial-warmup-seconds",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60 + 4 * seconds,
+        check=False,
     )
     if done.returncode != 0:
         sys.exit(f"warming the Java provider failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -137,12 +192,33 @@ def measure(urls: dict[str, str], classpath: str, args: argparse.Namespace) -> l
     budget = 60 + len(TARGETS) * len(CALLS) * (args.initial_warmup + args.rounds * per_call) * 1.5
     targets = [part for t in TARGETS for part in ("--target", f"{t.name}={urls[t.provider]}@{t.connections}")]
     done = subprocess.run(
-        ["java", LOOPBACK, QUIET, "-cp", classpath, "org.dubborecsys.bench.LoadGenerator",
-         *targets,
-         "--call", ",".join(CALLS), "--threads", str(args.threads), "--rounds", str(args.rounds),
-         "--requests", str(args.requests), "--seconds", str(args.seconds),
-         "--warmup-seconds", str(args.warmup), "--initial-warmup-seconds", str(args.initial_warmup)],
-        capture_output=True, text=True, timeout=budget, check=False,
+        [
+            "java",
+            LOOPBACK,
+            QUIET,
+            "-cp",
+            classpath,
+            "org.dubborecsys.bench.LoadGenerator",
+            *targets,
+            "--call",
+            ",".join(CALLS),
+            "--threads",
+            str(args.threads),
+            "--rounds",
+            str(args.rounds),
+            "--requests",
+            str(args.requests),
+            "--seconds",
+            str(args.seconds),
+            "--warmup-seconds",
+            str(args.warmup),
+            "--initial-warmup-seconds",
+            str(args.initial_warmup),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=budget,
+        check=False,
     )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or len(lines) != args.rounds * len(TARGETS) * len(CALLS):
@@ -150,8 +226,10 @@ def measure(urls: dict[str, str], classpath: str, args: argparse.Namespace) -> l
     rounds: list[dict[str, dict[str, dict]]] = [{} for _ in range(args.rounds)]
     for line in lines:
         rounds[line["round"] - 1].setdefault(line["target"], {})[line["call"]] = line
-        print(f"round {line['round']} {line['target']:10} {line['call']:9} {line['throughput']:9.0f}/s "
-              f"p50 {line['p50_us'] / 1000:6.2f} ms p99 {line['p99_us'] / 1000:7.2f} ms errors {line['errors']}")
+        print(
+            f"round {line['round']} {line['target']:10} {line['call']:9} {line['throughput']:9.0f}/s "
+            f"p50 {line['p50_us'] / 1000:6.2f} ms p99 {line['p99_us'] / 1000:7.2f} ms errors {line['errors']}"
+        )
     return rounds
 
 
@@ -163,8 +241,13 @@ def ratios(rounds: list[dict[str, dict[str, dict]]], name: str, call: str) -> tu
     return statistics.median(tput), statistics.median(p99)
 
 
-def report(rounds: list[dict[str, dict[str, dict]]], args: argparse.Namespace, command: str,
-           load: tuple[float, float], seconds: float) -> str:
+def report(
+    rounds: list[dict[str, dict[str, dict]]],
+    args: argparse.Namespace,
+    command: str,
+    load: tuple[float, float],
+    seconds: float,
+) -> str:
     out = [
         "# RPC benchmark: Python provider vs Java Dubbo 3.3 provider",
         "",
@@ -192,31 +275,50 @@ def report(rounds: list[dict[str, dict[str, dict]]], args: argparse.Namespace, c
                 f"{statistics.median(x['p99_us'] for x in rows) / 1000:.2f} | "
                 f"{statistics.median(x['p999_us'] for x in rows) / 1000:.2f} | {sum(x['errors'] for x in rows)} |"
             )
-    out += ["", "Ratios, Python / Java, computed within each round: the median over rounds, and the last round alone",
-            "(the JVM's JIT keeps improving for a while, so the last round is the closest to Java's steady state):", "",
-            "| python | vs | call | throughput ratio | p99 ratio | last round: throughput | last round: p99 |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    out += [
+        "",
+        "Ratios, Python / Java, computed within each round: the median over rounds, and the last round alone",
+        "(the JVM's JIT keeps improving for a while, so the last round is the closest to Java's steady state):",
+        "",
+        "| python | vs | call | throughput ratio | p99 ratio | last round: throughput | last round: p99 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, base in BASELINE.items():
         for call in CALLS:
             tput, p99 = ratios(rounds, name, call)
             last_tput, last_p99 = ratios(rounds[-1:], name, call)
             out.append(f"| {name} | {base} | {call} | {tput:.2f}x | {p99:.2f}x | {last_tput:.2f}x | {last_p99:.2f}x |")
-    out += ["", "Every round (calls/s, p99 ms):", "",
-            "| round | " + " | ".join(f"{t.name} {c}" for t in TARGETS for c in CALLS) + " |",
-            "| --- |" + " --- |" * (len(TARGETS) * len(CALLS))]
+    out += [
+        "",
+        "Every round (calls/s, p99 ms):",
+        "",
+        "| round | " + " | ".join(f"{t.name} {c}" for t in TARGETS for c in CALLS) + " |",
+        "| --- |" + " --- |" * (len(TARGETS) * len(CALLS)),
+    ]
     for n, r in enumerate(rounds, 1):
-        out.append(f"| {n} | " + " | ".join(
-            f"{r[t.name][c]['throughput']:,.0f} / {r[t.name][c]['p99_us'] / 1000:.1f}" for t in TARGETS for c in CALLS
-        ) + " |")
+        out.append(
+            f"| {n} | "
+            + " | ".join(
+                f"{r[t.name][c]['throughput']:,.0f} / {r[t.name][c]['p99_us'] / 1000:.1f}"
+                for t in TARGETS
+                for c in CALLS
+            )
+            + " |"
+        )
     tput, p99 = ratios(rounds, "python-w1", "echo")
     verdict = "met" if tput >= 0.5 and p99 <= 2.0 else "NOT met"
-    out += ["", f"Target (python-w1 echo throughput >= 0.5x java, p99 <= 2x): **{verdict}** "
-                f"({tput:.2f}x throughput, {p99:.2f}x p99).", "",
-            "How to read this: the load generator, the providers and other people's work share the same 2 cores, so",
-            "absolute numbers move from round to round (see the load average above); compare within a round. Both",
-            "providers answer byte-identical results (checked before timing). `recommend` returns 10 POJOs and is",
-            "where the Hessian2 encoder shows (the compiled one when built); a second Python worker can only help when a core is free, which on",
-            "this machine the load generator mostly takes.", ""]
+    out += [
+        "",
+        f"Target (python-w1 echo throughput >= 0.5x java, p99 <= 2x): **{verdict}** "
+        f"({tput:.2f}x throughput, {p99:.2f}x p99).",
+        "",
+        "How to read this: the load generator, the providers and other people's work share the same 2 cores, so",
+        "absolute numbers move from round to round (see the load average above); compare within a round. Both",
+        "providers answer byte-identical results (checked before timing). `recommend` returns 10 POJOs and is",
+        "where the Hessian2 encoder shows (the compiled one when built); a second Python worker can only help when a core is free, which on",
+        "this machine the load generator mostly takes.",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -225,24 +327,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, choices=range(1, 6))
     parser.add_argument("--seconds", type=float, default=2.5, help="measured seconds per call kind (max 30)")
     parser.add_argument("--warmup", type=float, default=0.5, help="warm-up seconds per call kind (max 10)")
-    parser.add_argument("--initial-warmup", type=float, default=2.0,
-                        help="warm-up seconds per target and call kind before the first round (max 10)")
-    parser.add_argument("--java-warmup", type=float, default=8.0,
-                        help="seconds per call kind of load on the Java provider alone, before anything (max 20)")
+    parser.add_argument(
+        "--initial-warmup",
+        type=float,
+        default=2.0,
+        help="warm-up seconds per target and call kind before the first round (max 10)",
+    )
+    parser.add_argument(
+        "--java-warmup",
+        type=float,
+        default=8.0,
+        help="seconds per call kind of load on the Java provider alone, before anything (max 20)",
+    )
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--requests", type=int, default=500_000, help="cap on measured calls per call kind")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    if (not 0 < args.seconds <= 30 or not 0 <= args.warmup <= 10 or not 0 <= args.initial_warmup <= 10 or not 0 < args.java_warmup <= 20
-            or not 1 <= args.threads <= 64):
+    if (
+        not 0 < args.seconds <= 30
+        or not 0 <= args.warmup <= 10
+        or not 0 <= args.initial_warmup <= 10
+        or not 0 < args.java_warmup <= 20
+        or not 1 <= args.threads <= 64
+    ):
         parser.error("keep runs bounded: --seconds 0..30, --warmup/--initial-warmup 0..10, --threads 1..64")
 
     began, load_start = time.monotonic(), os.getloadavg()[0]
     classpath = build_java()
     with tempfile.TemporaryDirectory(prefix="rpc-bench-") as logs, contextlib.ExitStack() as stack:
-        urls = {name: stack.enter_context(started(provider_command(name, classpath), Path(logs) / f"{name}.log",
-                                                  ready_timeout=90)).url
-                for name in PROVIDERS}
+        urls = {
+            name: stack.enter_context(
+                started(provider_command(name, classpath), Path(logs) / f"{name}.log", ready_timeout=90)
+            ).url
+            for name in PROVIDERS
+        }
         check_same_answers(urls)
         warm_java_provider(urls["java"], classpath, args.java_warmup)
         rounds = measure(urls, classpath, args)

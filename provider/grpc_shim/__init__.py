@@ -18,12 +18,18 @@ Needs the ``grpc`` extra (grpcio, grpcio-health-checking, grpcio-reflection). Co
 errors and ``options`` import without grpc; the server names load on first use, so
 the CLI modules here (``options``, ``health_check``) stay cheap to import.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from dubbo_recsys.provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
-from dubbo_recsys.provider.grpc_shim.errors import GrpcShimConfigError, GrpcShimError, GrpcShimStartError, RequestShapeError
+from dubbo_recsys.provider.grpc_shim.errors import (
+    GrpcShimConfigError,
+    GrpcShimError,
+    GrpcShimStartError,
+    RequestShapeError,
+)
 
 if TYPE_CHECKING:
     from dubbo_recsys.provider.grpc_shim.server import HEALTH_NAMES, GrpcShim, run_beside, start_grpc_shim

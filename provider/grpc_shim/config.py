@@ -5,6 +5,7 @@ how long to drain); which recommender answers is passed in beside it. Values are
 checked when the object is built, so a bad flag fails at start-up with the field's
 name, never on the first request.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -44,13 +45,9 @@ class GrpcShimConfig:
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise GrpcShimConfigError(f"port: expected 0..65535, got {self.port!r}")
         if not isinstance(self.max_concurrent_rpcs, int) or self.max_concurrent_rpcs < 1:
-            raise GrpcShimConfigError(
-                f"max_concurrent_rpcs: expected a positive int, got {self.max_concurrent_rpcs!r}"
-            )
+            raise GrpcShimConfigError(f"max_concurrent_rpcs: expected a positive int, got {self.max_concurrent_rpcs!r}")
         if not isinstance(self.max_message_bytes, int) or not 1024 <= self.max_message_bytes <= 256 * _MiB:
-            raise GrpcShimConfigError(
-                f"max_message_bytes: expected 1 KiB..256 MiB, got {self.max_message_bytes!r}"
-            )
+            raise GrpcShimConfigError(f"max_message_bytes: expected 1 KiB..256 MiB, got {self.max_message_bytes!r}")
         if not isinstance(self.grace_seconds, (int, float)) or not 0 <= self.grace_seconds <= 300:
             raise GrpcShimConfigError(f"grace_seconds: expected 0..300, got {self.grace_seconds!r}")
         if not isinstance(self.reflection, bool):

@@ -11,6 +11,7 @@ Per-request problems never raise out of the shim: a malformed request becomes an
 in-band ``code`` 400 answer (see ``translate``), a recommender that raises becomes
 an in-band 500, and gRPC itself answers undecodable bytes with a status.
 """
+
 from __future__ import annotations
 
 

@@ -5,15 +5,18 @@ exit 0 when the status is SERVING, 1 otherwise (NOT_SERVING while draining, no
 answer, unknown service), 2 for bad flags. One line on stdout says what it saw.
 Also runnable as ``python -m dubbo_recsys.provider.grpc_shim.health_check``.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--addr", default="127.0.0.1:50051", help="HOST:PORT of the gRPC server (default 127.0.0.1:50051)")
+    parser.add_argument(
+        "--addr", default="127.0.0.1:50051", help="HOST:PORT of the gRPC server (default 127.0.0.1:50051)"
+    )
     parser.add_argument("--service", default="", help="service name to ask about (default '': the whole server)")
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the answer (default 3)")
 

@@ -5,6 +5,7 @@ flags and ``config_from_args(args)`` to turn them into a ``GrpcShimConfig`` (or
 ``None`` when ``--grpc-port`` is absent: no gRPC). Cheap to import: nothing here
 imports grpc, so ``dubbo-recsys --help`` stays instant.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,13 +16,19 @@ from dubbo_recsys.provider.grpc_shim.config import DEFAULT_PORT, GrpcShimConfig
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("gRPC shim")
     group.add_argument(
-        "--grpc-port", type=int, default=None, metavar="PORT",
+        "--grpc-port",
+        type=int,
+        default=None,
+        metavar="PORT",
         help=f"also serve gRPC (seed RecommenderInferService, dubborecsys.v1, health) on PORT "
         f"(usually {DEFAULT_PORT}; 0 = any free port; default: no gRPC)",
     )
     group.add_argument("--grpc-host", default=None, metavar="HOST", help="address for gRPC (default: --host)")
     group.add_argument(
-        "--grpc-max-concurrent", type=int, default=1000, metavar="N",
+        "--grpc-max-concurrent",
+        type=int,
+        default=1000,
+        metavar="N",
         help="gRPC calls in flight at once; beyond it RESOURCE_EXHAUSTED (default 1000)",
     )
     group.add_argument("--no-grpc-reflection", action="store_true", help="do not serve gRPC server reflection")

@@ -17,6 +17,7 @@ before the process is told to exit).
 
 This module knows nothing about shapes; ``servicers`` and ``translate`` do.
 """
+
 from __future__ import annotations
 
 import logging

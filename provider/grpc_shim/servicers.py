@@ -8,10 +8,12 @@ returns something the proto cannot carry, answers 500 and is logged with its
 traceback; the server and the other calls carry on. Cancellation (the client's
 deadline passed or it hung up) is left to propagate, so grpc.aio stops the work.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -86,14 +88,22 @@ def _unary_handler(
 def seed_handler(recommender: Recommender) -> grpc.GenericRpcHandler:
     """``/RecommenderInferService/RecommenderInfer``: the seed system's contract."""
     return _unary_handler(
-        SEED_SERVICE, "RecommenderInfer", seed_pb2.RecommendRequest,
-        translate.seed_to_request, translate.response_to_seed, recommender,
+        SEED_SERVICE,
+        "RecommenderInfer",
+        seed_pb2.RecommendRequest,
+        translate.seed_to_request,
+        translate.response_to_seed,
+        recommender,
     )
 
 
 def v1_handler(recommender: Recommender) -> grpc.GenericRpcHandler:
     """``/dubborecsys.v1.RecommendService/Recommend``: our own contract."""
     return _unary_handler(
-        V1_SERVICE, "Recommend", v1_pb2.RecommendRequest,
-        translate.v1_to_request, translate.response_to_v1, recommender,
+        V1_SERVICE,
+        "Recommend",
+        v1_pb2.RecommendRequest,
+        translate.v1_to_request,
+        translate.response_to_v1,
+        recommender,
     )

@@ -24,6 +24,7 @@ seed field                  our field
 and the answer's items become ``ItemInfo(itemid, score)``, best first, with
 ``Code``/``Message`` copied from ``code``/``message``.
 """
+
 from __future__ import annotations
 
 from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
@@ -44,21 +45,15 @@ def seed_to_request(message: seed_pb2.RecommendRequest) -> RecommendRequest:
     if not message.DataId:
         raise RequestShapeError("DataId is required")
     if message.ModelType not in SEED_MODEL_TYPES:
-        raise RequestShapeError(
-            f"ModelType must be one of 'recall', 'rank' or empty, got {message.ModelType!r}"
-        )
+        raise RequestShapeError(f"ModelType must be one of 'recall', 'rank' or empty, got {message.ModelType!r}")
     if not 0 <= message.RecallNum <= SEED_MAX_RECALL_NUM:
-        raise RequestShapeError(
-            f"RecallNum must be 0..{SEED_MAX_RECALL_NUM}, got {message.RecallNum}"
-        )
+        raise RequestShapeError(f"RecallNum must be 0..{SEED_MAX_RECALL_NUM}, got {message.RecallNum}")
     items = list(message.ItemList.value)
     if message.ModelType == "rank":
         if not items:
             raise RequestShapeError("ModelType 'rank' needs a non-empty ItemList")
         if len(items) > SEED_MAX_ITEM_LIST:
-            raise RequestShapeError(
-                f"ItemList holds {len(items)} items; at most {SEED_MAX_ITEM_LIST} can be ranked"
-            )
+            raise RequestShapeError(f"ItemList holds {len(items)} items; at most {SEED_MAX_ITEM_LIST} can be ranked")
     elif items:
         raise RequestShapeError("ItemList is only read when ModelType is 'rank'")
     context = {}
@@ -113,8 +108,7 @@ def response_to_v1(response: RecommendResponse) -> v1_pb2.RecommendResponse:
         message=response.message,
         request_id=response.requestId,
         items=[
-            v1_pb2.RecommendItem(item_id=item.itemId, score=item.score, channel=item.channel)
-            for item in response.items
+            v1_pb2.RecommendItem(item_id=item.itemId, score=item.score, channel=item.channel) for item in response.items
         ],
         degraded=response.degraded,
         pipeline=response.pipeline,

@@ -16,6 +16,7 @@ dubbo:// calls are counted by a ``ProviderMetrics`` appended to
 Prometheus client is imported with ``metrics``/``recorded`` only (the ``observability``
 extra); ``observer``, ``state`` and ``logs`` are free to import anywhere.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -27,11 +28,23 @@ from dubbo_recsys.provider.observability.observer import UNKNOWN, CallObserver, 
 from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
 
 __all__ = [
-    "CallObserver", "DispatchObserver", "UNKNOWN", "dispatch_labels",
-    "Phase", "ProviderState", "RegistryState", "ServiceInfo",
-    "ProviderMetrics", "ObservedRecommender",
-    "configure_tracing", "configure_json_logs", "JsonLogFormatter", "request_id",
-    "ObservabilityConfig", "ObservabilityError", "ObservabilityConfigError",
+    "UNKNOWN",
+    "CallObserver",
+    "DispatchObserver",
+    "JsonLogFormatter",
+    "ObservabilityConfig",
+    "ObservabilityConfigError",
+    "ObservabilityError",
+    "ObservedRecommender",
+    "Phase",
+    "ProviderMetrics",
+    "ProviderState",
+    "RegistryState",
+    "ServiceInfo",
+    "configure_json_logs",
+    "configure_tracing",
+    "dispatch_labels",
+    "request_id",
 ]
 
 _LAZY = {

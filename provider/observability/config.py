@@ -4,6 +4,7 @@
 the root log handler for JSON lines; ``trace_every`` runs one request in N with
 stage traces so the stage histogram fills (0 = only requests that ask for debug).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ class ObservabilityConfig:
                 )
         if not isinstance(self.json_logs, bool):
             raise ObservabilityConfigError(f"json_logs: expected a bool, got {self.json_logs!r}")
-        if isinstance(self.trace_every, bool) or not isinstance(self.trace_every, int) \
-                or not 0 <= self.trace_every <= 1_000_000:
+        if (
+            isinstance(self.trace_every, bool)
+            or not isinstance(self.trace_every, int)
+            or not 0 <= self.trace_every <= 1_000_000
+        ):
             raise ObservabilityConfigError(f"trace_every: expected 0..1000000, got {self.trace_every!r}")

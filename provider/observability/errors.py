@@ -8,6 +8,7 @@
 Recording never raises into a request: an observer that fails is logged and
 skipped, so a metrics bug cannot turn an answer into an error.
 """
+
 from __future__ import annotations
 
 

@@ -8,6 +8,7 @@ record when it is emitted, in the caller's context, so a formatter that runs lat
 (another thread, a queue) still has it. ``configure_json_logs`` installs both on the
 root handler; nothing here changes log levels elsewhere.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -18,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["request_id", "new_request_id", "RequestIdFilter", "JsonLogFormatter", "configure_json_logs"]
+__all__ = ["JsonLogFormatter", "RequestIdFilter", "configure_json_logs", "new_request_id", "request_id"]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("dubbo_recsys_request_id", default="")
 

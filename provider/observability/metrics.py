@@ -25,12 +25,14 @@ from ``ProviderState`` when scraped, so they are never stale.
 ``method_table()`` gives calls, errors, QPS over the last ``window`` seconds and the
 mean latency per method, for ``/console/state``.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from bisect import bisect_left
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -40,7 +42,7 @@ from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
 from dubbo_recsys.provider.observability.observer import UNKNOWN, dispatch_labels
 from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState
 
-__all__ = ["ProviderMetrics", "CONTENT_TYPE"]
+__all__ = ["CONTENT_TYPE", "ProviderMetrics"]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class _MethodStats:
     slot per second of the window (a ring), so QPS is the sum of the live slots.
     """
 
-    __slots__ = ("calls", "errors", "seconds", "statuses", "buckets", "slot_second", "slot_calls")
+    __slots__ = ("buckets", "calls", "errors", "seconds", "slot_calls", "slot_second", "statuses")
 
     def __init__(self, window: int) -> None:
         self.calls = 0
@@ -99,12 +101,17 @@ class ProviderMetrics:
         self.window = window
         self.registry = CollectorRegistry(auto_describe=True)
         self._stages = Histogram(
-            "dubbo_recsys_stage_seconds", "Time spent in each pipeline stage (from stage traces)",
-            ("stage", "kind"), buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "dubbo_recsys_stage_seconds",
+            "Time spent in each pipeline stage (from stage traces)",
+            ("stage", "kind"),
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self._answers = Counter(
-            "dubbo_recsys_pipeline_answers", "Answers by the pipeline that produced them",
-            ("pipeline",), registry=self.registry,
+            "dubbo_recsys_pipeline_answers",
+            "Answers by the pipeline that produced them",
+            ("pipeline",),
+            registry=self.registry,
         )
         self._answer_children: dict[str, Any] = {}
         # everything runs on the event loop; rows are only added, so readers never see a torn table
@@ -120,7 +127,7 @@ class ProviderMetrics:
             if stats is None:
                 stats = self._new_row((protocol, interface, method))
             stats.record(status, seconds, int(time.monotonic()))
-        except Exception:  # noqa: BLE001 - recording must never fail a call
+        except Exception:
             log.exception("cannot record a %s call", protocol)
 
     def _new_row(self, key: tuple[str, str, str]) -> _MethodStats:
@@ -135,7 +142,7 @@ class ProviderMetrics:
         """``DispatchObserver``: one dubbo:// call as the dispatcher saw it."""
         try:
             interface, method, status = dispatch_labels(invocation, outcome)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("cannot label a dubbo call")
             return
         self.observe_call("dubbo", interface, method, status, seconds)
@@ -161,8 +168,11 @@ class ProviderMetrics:
         now = int(time.monotonic())
         return [
             {
-                "protocol": protocol, "interface": interface, "method": method,
-                "calls": stats.calls, "errors": stats.errors,
+                "protocol": protocol,
+                "interface": interface,
+                "method": method,
+                "calls": stats.calls,
+                "errors": stats.errors,
                 "qps": round(stats.recent(now) / self.window, 3),
                 "meanMs": round(1000.0 * stats.seconds / stats.calls, 3) if stats.calls else 0.0,
             }
@@ -177,12 +187,16 @@ class _CallCollector(Collector):
         self._table = table
 
     def collect(self) -> Iterator[Any]:
-        requests = CounterMetricFamily("dubbo_recsys_requests",
-                                       "Calls answered, by protocol, interface, method and status",
-                                       labels=("protocol", "interface", "method", "status"))
-        latency = HistogramMetricFamily("dubbo_recsys_request_seconds",
-                                        "Time to answer a call, by protocol, interface and method",
-                                        labels=("protocol", "interface", "method"))
+        requests = CounterMetricFamily(
+            "dubbo_recsys_requests",
+            "Calls answered, by protocol, interface, method and status",
+            labels=("protocol", "interface", "method", "status"),
+        )
+        latency = HistogramMetricFamily(
+            "dubbo_recsys_request_seconds",
+            "Time to answer a call, by protocol, interface and method",
+            labels=("protocol", "interface", "method"),
+        )
         for key, stats in list(self._table.items()):
             for status, count in list(stats.statuses.items()):
                 requests.add_metric((*key, status), count)
@@ -203,30 +217,38 @@ class _StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         state = self._state
-        phase = GaugeMetricFamily("dubbo_recsys_phase", "1 for the provider's current lifecycle phase",
-                                  labels=("phase",))
+        phase = GaugeMetricFamily(
+            "dubbo_recsys_phase", "1 for the provider's current lifecycle phase", labels=("phase",)
+        )
         for value in Phase:
             phase.add_metric((value.value,), 1.0 if state.phase is value else 0.0)
         yield phase
-        registry = GaugeMetricFamily("dubbo_recsys_registry_state", "1 for the current registry state",
-                                     labels=("registry", "state"))
+        registry = GaugeMetricFamily(
+            "dubbo_recsys_registry_state", "1 for the current registry state", labels=("registry", "state")
+        )
         for value in RegistryState:
-            registry.add_metric((state.registry_url, value.value),
-                                1.0 if state.registry_state is value else 0.0)
+            registry.add_metric((state.registry_url, value.value), 1.0 if state.registry_state is value else 0.0)
         yield registry
-        breakers = GaugeMetricFamily("dubbo_recsys_breaker_state",
-                                     "1 for the current state of each downstream's circuit breaker",
-                                     labels=("downstream", "state"))
+        breakers = GaugeMetricFamily(
+            "dubbo_recsys_breaker_state",
+            "1 for the current state of each downstream's circuit breaker",
+            labels=("downstream", "state"),
+        )
         for name, current in state.breaker_states():
             for value in ("closed", "open", "half_open"):
                 breakers.add_metric((name, value), 1.0 if current == value else 0.0)
         yield breakers
-        inflight = GaugeMetricFamily("dubbo_recsys_pipeline_inflight", "Requests inside each pipeline now",
-                                     labels=("pipeline",))
-        limit = GaugeMetricFamily("dubbo_recsys_pipeline_inflight_limit",
-                                  "The in-flight bound of each pipeline (0 = none)", labels=("pipeline",))
-        shed = CounterMetricFamily("dubbo_recsys_pipeline_shed", "Requests sent past a pipeline at its bound",
-                                   labels=("pipeline",))
+        inflight = GaugeMetricFamily(
+            "dubbo_recsys_pipeline_inflight", "Requests inside each pipeline now", labels=("pipeline",)
+        )
+        limit = GaugeMetricFamily(
+            "dubbo_recsys_pipeline_inflight_limit",
+            "The in-flight bound of each pipeline (0 = none)",
+            labels=("pipeline",),
+        )
+        shed = CounterMetricFamily(
+            "dubbo_recsys_pipeline_shed", "Requests sent past a pipeline at its bound", labels=("pipeline",)
+        )
         for name, count, bound, refused in state.admission_table():
             inflight.add_metric((name,), float(count))
             limit.add_metric((name,), float(bound))
@@ -234,9 +256,11 @@ class _StateCollector(Collector):
         yield inflight
         yield limit
         yield shed
-        versions = GaugeMetricFamily("dubbo_recsys_version_info",
-                                     "1 per loaded scene config, model and index version",
-                                     labels=("kind", "name", "version"))
+        versions = GaugeMetricFamily(
+            "dubbo_recsys_version_info",
+            "1 per loaded scene config, model and index version",
+            labels=("kind", "name", "version"),
+        )
         for kind, names in state.version_table().items():
             for name, version in names.items():
                 versions.add_metric((kind, name, version), 1.0)

@@ -9,11 +9,12 @@ Labels must stay bounded whatever a peer sends, so ``dispatch_labels`` maps an
 unknown service or method (which a hostile consumer can spell any way it likes)
 to ``UNKNOWN`` instead of copying it into a metric label.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["DispatchObserver", "CallObserver", "UNKNOWN", "dispatch_labels"]
+__all__ = ["UNKNOWN", "CallObserver", "DispatchObserver", "dispatch_labels"]
 
 UNKNOWN = "<unknown>"
 

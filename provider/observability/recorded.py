@@ -14,6 +14,7 @@ before the caller sees it (0 turns sampling off). The answer is otherwise the
 recommender's own, unchanged; a recommender that raises is recorded as
 ``exception`` and the error goes on to the adapter, which owns the answer.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,19 @@ __all__ = ["ObservedRecommender"]
 class ObservedRecommender:
     """Implements ``Recommender`` around another one, recording under ``protocol``."""
 
-    def __init__(self, recommender: Recommender, metrics: ProviderMetrics, protocol: str, *,
-                 interface: str = "recommend", method: str = "recommend", trace_every: int = 16,
-                 tracer: Any = None, count_calls: bool = True, inherit_request_id: bool = False) -> None:
+    def __init__(
+        self,
+        recommender: Recommender,
+        metrics: ProviderMetrics,
+        protocol: str,
+        *,
+        interface: str = "recommend",
+        method: str = "recommend",
+        trace_every: int = 16,
+        tracer: Any = None,
+        count_calls: bool = True,
+        inherit_request_id: bool = False,
+    ) -> None:
         if not isinstance(trace_every, int) or not 0 <= trace_every <= 1_000_000:
             raise ObservabilityConfigError(f"trace_every: expected 0..1000000, got {trace_every!r}")
         self.inner = recommender
@@ -50,11 +61,19 @@ class ObservedRecommender:
         self._tracer = tracer if tracer is not None else default_tracer()
         self._calls = itertools.count(1)
 
-    def labelled(self, interface: str, method: str) -> "ObservedRecommender":
+    def labelled(self, interface: str, method: str) -> ObservedRecommender:
         """The same recording under other interface/method labels (one per REST route)."""
-        twin = ObservedRecommender(self.inner, self.metrics, self.protocol, interface=interface, method=method,
-                                   trace_every=self.trace_every, tracer=self._tracer,
-                                   count_calls=self.count_calls, inherit_request_id=self.inherit_request_id)
+        twin = ObservedRecommender(
+            self.inner,
+            self.metrics,
+            self.protocol,
+            interface=interface,
+            method=method,
+            trace_every=self.trace_every,
+            tracer=self._tracer,
+            count_calls=self.count_calls,
+            inherit_request_id=self.inherit_request_id,
+        )
         twin._calls = self._calls
         return twin
 
@@ -65,15 +84,16 @@ class ObservedRecommender:
         previous = request_id.get()
         current = previous if (self.inherit_request_id and previous) else new_request_id()
         request_id.set(current)
-        sampled = (not request.debug and self.trace_every > 0 and next(self._calls) % self.trace_every == 0)
+        sampled = not request.debug and self.trace_every > 0 and next(self._calls) % self.trace_every == 0
         started_ns = time.time_ns()
         started = time.perf_counter()
         try:
             response = await self.inner.recommend(dataclasses.replace(request, debug=True) if sampled else request)
         except BaseException:
             if self.count_calls:
-                self.metrics.observe_call(self.protocol, self.interface, self.method, "exception",
-                                          time.perf_counter() - started)
+                self.metrics.observe_call(
+                    self.protocol, self.interface, self.method, "exception", time.perf_counter() - started
+                )
             request_id.set(previous)
             raise
         seconds = time.perf_counter() - started
@@ -84,11 +104,22 @@ class ObservedRecommender:
         self.metrics.observe_answer(response.pipeline if response.code == 200 else "")
         for stage, document in stages:
             self.metrics.observe_stage(stage, str(document.get("kind", "")), float(document["millis"]) / 1000.0)
-        record_spans(self._tracer, f"{self.protocol} {self.method}", {
-            "rpc.system": self.protocol, "rpc.method": self.method, "request.id": current,
-            "recommend.scene": request.scene, "recommend.code": response.code,
-            "recommend.pipeline": response.pipeline, "recommend.degraded": bool(response.degraded),
-        }, started_ns, started_ns + int(seconds * 1e9), stages)
+        record_spans(
+            self._tracer,
+            f"{self.protocol} {self.method}",
+            {
+                "rpc.system": self.protocol,
+                "rpc.method": self.method,
+                "request.id": current,
+                "recommend.scene": request.scene,
+                "recommend.code": response.code,
+                "recommend.pipeline": response.pipeline,
+                "recommend.degraded": bool(response.degraded),
+            },
+            started_ns,
+            started_ns + int(seconds * 1e9),
+            stages,
+        )
         if sampled:
             response = dataclasses.replace(response, debugInfo=None)
         return response

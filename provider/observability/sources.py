@@ -17,13 +17,15 @@ the build version, one entry per model (``models/<name>/``, the md5 of its
 ``meta.json``) and per Faiss index (``faiss/<name>.index``, its md5). The manifest
 is read once per directory and modification time, not per scrape.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
-__all__ = ["breakers_of", "admission_of", "versions_of", "artifact_versions"]
+__all__ = ["admission_of", "artifact_versions", "breakers_of", "versions_of"]
 
 _SHORT = 12  # hex digits shown for md5s and build versions
 
@@ -87,10 +89,13 @@ def _read(path: Path, name: str) -> dict[str, dict[str, str]]:
         return {"artifacts": {name: f"unreadable manifest: {type(exc).__name__}"}}
     if not isinstance(manifest, dict):
         return {"artifacts": {name: "unreadable manifest"}}
-    found: dict[str, dict[str, str]] = {"artifacts": {name: str(manifest.get("version", "?"))[:_SHORT]},
-                                        "models": {}, "indexes": {}}
+    found: dict[str, dict[str, str]] = {
+        "artifacts": {name: str(manifest.get("version", "?"))[:_SHORT]},
+        "models": {},
+        "indexes": {},
+    }
     files = manifest.get("files")
-    for rel, info in (files.items() if isinstance(files, dict) else ()):
+    for rel, info in files.items() if isinstance(files, dict) else ():
         md5 = str(info.get("md5", "?"))[:_SHORT] if isinstance(info, dict) else "?"
         parts = rel.split("/")
         if len(parts) == 3 and parts[0] == "models" and parts[2] == "meta.json":

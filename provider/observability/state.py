@@ -10,15 +10,17 @@ models and indexes. Versions and breakers are read (through callables, see
 It is plain data plus ``snapshot()``; the hooks that move the phase and the registry
 state live in ``provider.rest.server.run_beside``.
 """
+
 from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-__all__ = ["Phase", "RegistryState", "ProviderState", "ServiceInfo", "BreakerSource", "VersionSource"]
+__all__ = ["BreakerSource", "Phase", "ProviderState", "RegistryState", "ServiceInfo", "VersionSource"]
 
 
 class Phase(enum.Enum):
@@ -33,10 +35,10 @@ class Phase(enum.Enum):
 class RegistryState(enum.Enum):
     """Where the exported services stand in the registry."""
 
-    DIRECT = "direct"            # no registry: consumers dial dubbo://host:port
-    PENDING = "pending"          # not yet registered (the port is not listening yet)
+    DIRECT = "direct"  # no registry: consumers dial dubbo://host:port
+    PENDING = "pending"  # not yet registered (the port is not listening yet)
     REGISTERED = "registered"
-    WITHDRAWN = "withdrawn"      # deregistered while draining
+    WITHDRAWN = "withdrawn"  # deregistered while draining
 
 
 class BreakerSource(Protocol):
@@ -62,13 +64,17 @@ class ServiceInfo:
     methods: tuple[str, ...]
 
     @classmethod
-    def of_export(cls, export: Any) -> "ServiceInfo":
+    def of_export(cls, export: Any) -> ServiceInfo:
         spec = export.spec
         return cls(spec.interface, spec.version, spec.group, tuple(spec.method_names))
 
     def as_json(self) -> dict[str, Any]:
-        return {"interface": self.interface, "version": self.version, "group": self.group,
-                "methods": list(self.methods)}
+        return {
+            "interface": self.interface,
+            "version": self.version,
+            "group": self.group,
+            "methods": list(self.methods),
+        }
 
 
 def _public_registry_address(url: str) -> str:
@@ -97,7 +103,7 @@ class ProviderState:
     dubbo_address: str = ""
 
     @classmethod
-    def for_exports(cls, exports: Iterable[Any], registry_url: str = "none", **kw: Any) -> "ProviderState":
+    def for_exports(cls, exports: Iterable[Any], registry_url: str = "none", **kw: Any) -> ProviderState:
         registry = _public_registry_address(registry_url)
         return cls(
             services=tuple(ServiceInfo.of_export(e) for e in exports),
@@ -115,7 +121,7 @@ class ProviderState:
         try:
             found = self.breakers() if callable(self.breakers) else self.breakers
             return [(str(b.name), str(b.state)) for b in found]
-        except Exception:  # noqa: BLE001 - a broken source must not break the console
+        except Exception:
             return []
 
     def admission_table(self) -> list[tuple[str, int, int, int]]:
@@ -124,7 +130,7 @@ class ProviderState:
             return []
         try:
             return [(str(name), int(b.count), int(b.limit), int(b.refused)) for name, b in self.admission()]
-        except Exception:  # noqa: BLE001 - a broken source must not break the console
+        except Exception:
             return []
 
     def version_table(self) -> dict[str, dict[str, str]]:
@@ -133,7 +139,7 @@ class ProviderState:
             return {}
         try:
             found = self.versions()
-        except Exception as exc:  # noqa: BLE001 - a broken source must not break the console
+        except Exception as exc:
             return {"error": {type(exc).__name__: str(exc)[:200]}}
         return {str(kind): {str(k): str(v) for k, v in names.items()} for kind, names in found.items()}
 

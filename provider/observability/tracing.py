@@ -11,13 +11,15 @@ JSON in ``RecommendResponse.debugInfo``): the runner records how long each stage
 took, and stages run one after another, so each stage span starts where the
 previous one ended. Only requests that carry traces (debug or sampled) get them.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["configure_tracing", "default_tracer", "stage_traces", "record_spans", "TRACER_NAME"]
+__all__ = ["TRACER_NAME", "configure_tracing", "default_tracer", "record_spans", "stage_traces"]
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ def configure_tracing(otlp_endpoint: str = "", service_name: str = "dubbo-recsys
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
         except ImportError:
-            log.warning("OTLP endpoint %s set but opentelemetry-exporter-otlp-proto-http is not installed",
-                        otlp_endpoint)
+            log.warning(
+                "OTLP endpoint %s set but opentelemetry-exporter-otlp-proto-http is not installed", otlp_endpoint
+            )
         else:
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
             exporting = True
@@ -83,8 +86,14 @@ def stage_traces(debug_info: Mapping[str, str] | None) -> list[tuple[str, dict[s
     return found
 
 
-def record_spans(tracer: Any, name: str, attributes: Mapping[str, Any], started_ns: int, ended_ns: int,
-                 stages: list[tuple[str, dict[str, Any]]]) -> None:
+def record_spans(
+    tracer: Any,
+    name: str,
+    attributes: Mapping[str, Any],
+    started_ns: int,
+    ended_ns: int,
+    stages: list[tuple[str, dict[str, Any]]],
+) -> None:
     """One span for the request and one child per stage, timed as the stages ran."""
     if tracer is None:
         return
@@ -96,9 +105,15 @@ def record_spans(tracer: Any, name: str, attributes: Mapping[str, Any], started_
     for stage, document in stages:
         length = int(float(document["millis"]) * 1_000_000)
         child = tracer.start_span(
-            f"stage {stage}", context=context, start_time=cursor,
-            attributes={"stage": stage, "stage.kind": str(document.get("kind", "")),
-                        "candidates.in": int(document.get("in", 0)), "candidates.out": int(document.get("out", 0))},
+            f"stage {stage}",
+            context=context,
+            start_time=cursor,
+            attributes={
+                "stage": stage,
+                "stage.kind": str(document.get("kind", "")),
+                "candidates.in": int(document.get("in", 0)),
+                "candidates.out": int(document.get("out", 0)),
+            },
         )
         cursor = min(cursor + length, ended_ns)
         child.end(end_time=cursor)

@@ -12,18 +12,19 @@ not answer within the timeout (its samples are then missing, not zeroed).
 Summing over ``worker`` gives the provider's totals, as Prometheus users expect
 of multi-process servers.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-__all__ = ["fetch_exposition", "merge_expositions", "WORKER_LABEL"]
+__all__ = ["WORKER_LABEL", "fetch_exposition", "merge_expositions"]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ class _Relabelled(Collector):
 
     def collect(self) -> Iterator[Metric]:
         merged: dict[str, Metric] = {}
-        up = GaugeMetricFamily("dubbo_recsys_worker_up", "1 when the worker's metrics are in this scrape",
-                               labels=[WORKER_LABEL])
+        up = GaugeMetricFamily(
+            "dubbo_recsys_worker_up", "1 when the worker's metrics are in this scrape", labels=[WORKER_LABEL]
+        )
         for worker, document in self.documents:
             up.add_metric([worker], 0.0 if document is None else 1.0)
             if document is None:
@@ -72,8 +74,13 @@ class _Relabelled(Collector):
                 if into is None:
                     into = merged[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
                 for sample in family.samples:
-                    into.add_sample(sample.name, {**sample.labels, WORKER_LABEL: worker}, sample.value,
-                                    sample.timestamp, sample.exemplar)
+                    into.add_sample(
+                        sample.name,
+                        {**sample.labels, WORKER_LABEL: worker},
+                        sample.value,
+                        sample.timestamp,
+                        sample.exemplar,
+                    )
         yield from merged.values()
         yield up
 

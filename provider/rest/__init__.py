@@ -17,6 +17,7 @@ Needs the ``rest`` and ``observability`` extras. Config, errors and ``options``
 import without them; the server names load on first use, so ``dubbo-recsys --help``
 stays fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,9 +32,20 @@ if TYPE_CHECKING:
     from dubbo_recsys.provider.rest.server import RestShim, run_beside
 
 __all__ = [
-    "DEFAULT_PORT", "JwtConfig", "RestShimConfig", "RestUser", "Role", "parse_users",
-    "AuthError", "RestShimConfigError", "RestShimError", "RestShimStartError",
-    "Authenticator", "RestShim", "build_app", "run_beside",
+    "DEFAULT_PORT",
+    "AuthError",
+    "Authenticator",
+    "JwtConfig",
+    "RestShim",
+    "RestShimConfig",
+    "RestShimConfigError",
+    "RestShimError",
+    "RestShimStartError",
+    "RestUser",
+    "Role",
+    "build_app",
+    "parse_users",
+    "run_beside",
 ]
 
 _LAZY = {"RestShim": "server", "run_beside": "server", "build_app": "app", "Authenticator": "auth"}

@@ -49,7 +49,7 @@ from dubbo_recsys.provider.rest.models import (
 )
 from dubbo_recsys.provider.services import SeedInferService
 
-__all__ = ["build_app", "COUNTED_ROUTES"]
+__all__ = ["COUNTED_ROUTES", "build_app"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,26 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_app(recommender: Recommender, config: RestShimConfig, metrics: ProviderMetrics,
-              state: ProviderState | None = None, tracer: Any = None) -> FastAPI:
+def build_app(
+    recommender: Recommender,
+    config: RestShimConfig,
+    metrics: ProviderMetrics,
+    state: ProviderState | None = None,
+    tracer: Any = None,
+) -> FastAPI:
     """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console."""
     state = state if state is not None else metrics.state
     auth = Authenticator(config.jwt) if config.jwt is not None else None
-    observed = ObservedRecommender(recommender, metrics, "rest", interface="/recommend",
-                                   trace_every=config.observability.trace_every, count_calls=False,
-                                   inherit_request_id=True, tracer=tracer)
+    observed = ObservedRecommender(
+        recommender,
+        metrics,
+        "rest",
+        interface="/recommend",
+        trace_every=config.observability.trace_every,
+        count_calls=False,
+        inherit_request_id=True,
+        tracer=tracer,
+    )
     seed = SeedInferService(observed.labelled("/infer", "POST"))
     bearer = HTTPBearer(auto_error=False, description="a token from POST /login (only when JWT is on)")
 
@@ -78,7 +90,8 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
         version="1.0.0",
         description="Debugging and operations surface of a dubbo-recsys provider: the same recommender "
         "that answers dubbo:// and gRPC, over JSON.",
-        docs_url=None, redoc_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestRecordingMiddleware, metrics=metrics, counted=COUNTED_ROUTES)  # outermost
@@ -86,11 +99,13 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     def caller(role: str) -> Any:
         # async: a plain def dependency would run in a thread pool, a thread hop per request.
         # ``credentials`` is there so the OpenAPI document declares the bearer scheme.
-        async def check(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                                 Depends(bearer)]) -> dict[str, Any] | None:
+        async def check(
+            request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+        ) -> dict[str, Any] | None:
             if auth is None:
                 return None
             return auth.check(request.headers.get("authorization"), role)
+
         return check
 
     user = Depends(caller(Role.USER))
@@ -100,8 +115,14 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     async def malformed(_request: Request, error: RequestValidationError) -> JSONResponse:
         # where and what only: echoing the input could repeat a password, a huge body,
         # or a number JSON cannot carry (1e999 parses as inf)
-        detail = [{"loc": [str(part) for part in problem.get("loc", ())], "msg": str(problem.get("msg", "")),
-                   "type": str(problem.get("type", ""))} for problem in error.errors()]
+        detail = [
+            {
+                "loc": [str(part) for part in problem.get("loc", ())],
+                "msg": str(problem.get("msg", "")),
+                "type": str(problem.get("type", "")),
+            }
+            for problem in error.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(AuthError)
@@ -121,16 +142,27 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
         status = response.code if 400 <= response.code <= 599 else 200
         return JSONResponse(shown.model_dump(mode="json", exclude_none=True), status_code=status)
 
-    @app.post("/recommend", response_model=RecommendAnswer, tags=["inference"],
-              responses={**_ERRORS, 400: {"model": RecommendAnswer, "description": "the recommender refused"}},
-              summary="Recommend for a user (our RecommendRequest as JSON)")
-    async def recommend_post(body: RecommendBody, _caller: Any = user,
-                             explain: Annotated[bool, Query(description="per-stage candidates, scores, timings")]
-                             = False) -> JSONResponse:
+    @app.post(
+        "/recommend",
+        response_model=RecommendAnswer,
+        tags=["inference"],
+        responses={**_ERRORS, 400: {"model": RecommendAnswer, "description": "the recommender refused"}},
+        summary="Recommend for a user (our RecommendRequest as JSON)",
+    )
+    async def recommend_post(
+        body: RecommendBody,
+        _caller: Any = user,
+        explain: Annotated[bool, Query(description="per-stage candidates, scores, timings")] = False,
+    ) -> JSONResponse:
         return await answer(body, explain)
 
-    @app.get("/recommend", response_model=RecommendAnswer, tags=["inference"], responses=_ERRORS,
-             summary="Recommend for a user, from query parameters")
+    @app.get(
+        "/recommend",
+        response_model=RecommendAnswer,
+        tags=["inference"],
+        responses=_ERRORS,
+        summary="Recommend for a user, from query parameters",
+    )
     async def recommend_get(
         userId: Annotated[str, Query(min_length=1, max_length=256)],
         _caller: Any = user,
@@ -141,11 +173,21 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     ) -> JSONResponse:
         return await answer(RecommendBody(userId=userId, scene=scene, count=count, debug=debug), explain)
 
-    @app.post("/infer", response_model=InferAnswer, tags=["inference"], responses=_ERRORS,
-              summary="The seed system's inference call (RecRequest -> RecResponse)")
+    @app.post(
+        "/infer",
+        response_model=InferAnswer,
+        tags=["inference"],
+        responses=_ERRORS,
+        summary="The seed system's inference call (RecRequest -> RecResponse)",
+    )
     async def infer(body: InferBody, _caller: Any = user) -> Any:
-        request = RecRequest(userId=body.userId, dataId=body.dataId, groupId=body.groupId,
-                             namespaceId=body.namespaceId, exposureList=list(body.exposureList))
+        request = RecRequest(
+            userId=body.userId,
+            dataId=body.dataId,
+            groupId=body.groupId,
+            namespaceId=body.namespaceId,
+            exposureList=list(body.exposureList),
+        )
         try:
             answer = await seed.infer(request)
         except Exception as error:  # the recommender broke its promise not to raise
@@ -153,9 +195,13 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
             return JSONResponse({"detail": f"recommender failed: {type(error).__name__}"}, status_code=500)
         return InferAnswer(code=int(answer.code), message=answer.message, data=list(answer.data))
 
-    @app.post("/login", response_model=TokenAnswer, tags=["auth"],
-              responses={401: {"model": ErrorAnswer}, 404: {"model": ErrorAnswer, "description": "JWT is off"}},
-              summary="Exchange a user name and password for an HS256 bearer token")
+    @app.post(
+        "/login",
+        response_model=TokenAnswer,
+        tags=["auth"],
+        responses={401: {"model": ErrorAnswer}, 404: {"model": ErrorAnswer, "description": "JWT is off"}},
+        summary="Exchange a user name and password for an HS256 bearer token",
+    )
     async def login(body: LoginBody) -> Any:
         if auth is None:
             return JSONResponse({"detail": "authentication is off on this provider"}, status_code=404)
@@ -166,11 +212,14 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not serving (starting or draining)"}},
-             summary="Readiness: true only while the provider is serving (false while draining)")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"description": "not serving (starting or draining)"}},
+        summary="Readiness: true only while the provider is serving (false while draining)",
+    )
     async def readyz() -> JSONResponse:
-        return JSONResponse({"ready": state.ready, "phase": state.phase.value},
-                            status_code=200 if state.ready else 503)
+        return JSONResponse({"ready": state.ready, "phase": state.phase.value}, status_code=200 if state.ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:
@@ -188,6 +237,7 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
         return FileResponse(STATIC / "docs.html", media_type="text/html")
 
     if config.console:
+
         @app.get("/console", include_in_schema=False)
         async def console() -> FileResponse:
             return FileResponse(STATIC / "console.html", media_type="text/html")
@@ -196,8 +246,12 @@ def build_app(recommender: Recommender, config: RestShimConfig, metrics: Provide
         async def console_js() -> FileResponse:
             return FileResponse(STATIC / "console.js", media_type="text/javascript")
 
-        @app.get("/console/state", tags=["operations"], responses=_ERRORS,
-                 summary="What the console shows: services, registry, calls per method, breakers, versions")
+        @app.get(
+            "/console/state",
+            tags=["operations"],
+            responses=_ERRORS,
+            summary="What the console shows: services, registry, calls per method, breakers, versions",
+        )
         async def console_state(_caller: Any = admin) -> dict[str, Any]:
             snapshot = state.snapshot()
             snapshot["methods"] = metrics.method_table()

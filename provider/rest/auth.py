@@ -8,6 +8,7 @@ expired token, 403 for a valid token whose role is not enough. Only HS256 is
 accepted when decoding, so a token claiming ``alg: none`` (or RS256 with the secret
 as a public key) is refused. PyJWT is imported here only, on first use.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -17,7 +18,7 @@ from typing import Any
 from dubbo_recsys.provider.rest.config import JwtConfig, Role
 from dubbo_recsys.provider.rest.errors import AuthError
 
-__all__ = ["Authenticator", "ALGORITHM"]
+__all__ = ["ALGORITHM", "Authenticator"]
 
 ALGORITHM = "HS256"
 _BEARER = "bearer "
@@ -40,8 +41,13 @@ class Authenticator:
         if not hmac.compare_digest(expected.encode(), password.encode()) or user is None:
             raise AuthError("unknown user or wrong password", 401)
         now = int(time.time())
-        claims = {"sub": user.name, "role": user.role, "iss": self.config.issuer,
-                  "iat": now, "exp": now + self.config.ttl_seconds}
+        claims = {
+            "sub": user.name,
+            "role": user.role,
+            "iss": self.config.issuer,
+            "iat": now,
+            "exp": now + self.config.ttl_seconds,
+        }
         return jwt.encode(claims, self.config.secret, algorithm=ALGORITHM), self.config.ttl_seconds
 
     def check(self, authorization: str | None, role: str = Role.USER) -> dict[str, Any]:
@@ -52,10 +58,13 @@ class Authenticator:
             raise AuthError("missing Authorization: Bearer <token> (POST /login to get one)", 401)
         if not authorization[: len(_BEARER)].lower() == _BEARER:
             raise AuthError("Authorization must be 'Bearer <token>'", 401)
-        token = authorization[len(_BEARER):].strip()
+        token = authorization[len(_BEARER) :].strip()
         try:
             claims = jwt.decode(
-                token, self.config.secret, algorithms=[ALGORITHM], issuer=self.config.issuer,
+                token,
+                self.config.secret,
+                algorithms=[ALGORITHM],
+                issuer=self.config.issuer,
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError:

@@ -5,16 +5,17 @@
 HS256 secret, the token lifetime and the users allowed to log in. A bad value
 fails at start-up with the field's name, never on the first request.
 """
+
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from dubbo_recsys.provider.observability.config import ObservabilityConfig
 from dubbo_recsys.provider.rest.errors import RestShimConfigError
 
-__all__ = ["RestShimConfig", "JwtConfig", "RestUser", "Role", "DEFAULT_PORT", "parse_users"]
+__all__ = ["DEFAULT_PORT", "JwtConfig", "RestShimConfig", "RestUser", "Role", "parse_users"]
 
 DEFAULT_PORT = 8080
 MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash

@@ -11,6 +11,7 @@ Per-request problems never raise out of the app: a malformed body is a 422 namin
 where it is wrong, a missing or bad token a 401, a token without the role a 403,
 an unknown path a 404, and a recommender that raises a 500; the server carries on.
 """
+
 from __future__ import annotations
 
 

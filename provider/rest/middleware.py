@@ -10,13 +10,15 @@ in the response, and, for the routes in ``counted``, counts and times the call a
 protocol ``rest`` with the path as interface and the HTTP verb as method. The
 paths counted are fixed strings, so labels stay bounded whatever URLs arrive.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 import time
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from dubbo_recsys.provider.observability.logs import new_request_id, request_id
 from dubbo_recsys.provider.observability.metrics import ProviderMetrics
@@ -35,8 +37,13 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 async def _send_json(send: Send, status: int, document: dict[str, Any]) -> None:
     body = json.dumps(document).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -112,6 +119,12 @@ class RequestRecordingMiddleware:
             path, verb = scope.get("path", ""), scope.get("method", "")
             if path in self.counted:
                 self.metrics.observe_call("rest", path, verb, str(status), seconds)
-            access_log.info("%s %s %d %.1f ms", verb, path, status, seconds * 1000.0,
-                            extra={"http.method": verb, "http.path": path, "http.status": status})
+            access_log.info(
+                "%s %s %d %.1f ms",
+                verb,
+                path,
+                status,
+                seconds * 1000.0,
+                extra={"http.method": verb, "http.path": path, "http.status": status},
+            )
             request_id.reset(token)

@@ -7,6 +7,7 @@ field for field (camelCase, as Java spells them); ``InferBody``/``InferAnswer`` 
 the seed system's ``RecRequest``/``RecResponse``. Conversion to and from our
 dataclasses lives here too, and nothing else does.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendRequest, RecommendResponse
 
 __all__ = [
-    "RecommendBody", "RecommendAnswer", "ItemOut", "StageExplain", "InferBody", "InferAnswer",
-    "LoginBody", "TokenAnswer", "ErrorAnswer", "MAX_COUNT", "explain_of",
+    "MAX_COUNT",
+    "ErrorAnswer",
+    "InferAnswer",
+    "InferBody",
+    "ItemOut",
+    "LoginBody",
+    "RecommendAnswer",
+    "RecommendBody",
+    "StageExplain",
+    "TokenAnswer",
+    "explain_of",
 ]
 
 _Id = Annotated[str, Field(min_length=1, max_length=256)]
@@ -42,8 +52,13 @@ class RecommendBody(_Strict):
 
     def to_request(self, explain: bool = False) -> RecommendRequest:
         return RecommendRequest(
-            userId=self.userId, scene=self.scene, count=self.count, exposureList=list(self.exposureList),
-            context=dict(self.context), candidateIds=list(self.candidateIds), debug=self.debug or explain,
+            userId=self.userId,
+            scene=self.scene,
+            count=self.count,
+            exposureList=list(self.exposureList),
+            context=dict(self.context),
+            candidateIds=list(self.candidateIds),
+            debug=self.debug or explain,
         )
 
 
@@ -78,12 +93,17 @@ class RecommendAnswer(BaseModel):
     failures: list[str] | None = None
 
     @classmethod
-    def of(cls, response: RecommendResponse, explain: bool) -> "RecommendAnswer":
+    def of(cls, response: RecommendResponse, explain: bool) -> RecommendAnswer:
         stages, failures = explain_of(response.debugInfo) if explain else (None, None)
         return cls(
-            code=response.code, message=response.message, requestId=response.requestId,
+            code=response.code,
+            message=response.message,
+            requestId=response.requestId,
             items=[ItemOut(itemId=i.itemId, score=i.score, channel=i.channel) for i in response.items],
-            degraded=response.degraded, pipeline=response.pipeline, explain=stages, failures=failures,
+            degraded=response.degraded,
+            pipeline=response.pipeline,
+            explain=stages,
+            failures=failures,
         )
 
 
@@ -106,11 +126,21 @@ def explain_of(debug_info: dict[str, str] | None) -> tuple[list[StageExplain], l
         if not isinstance(document, dict):
             document = {"value": document}
         if isinstance(document.get("millis"), (int, float)):
-            top = [ItemOut(itemId=str(t.get("itemId", "")), score=float(t.get("score", 0.0)))
-                   for t in document.get("top", []) if isinstance(t, dict)]
-            stages.append(StageExplain(stage=name, kind=str(document.get("kind", "")),
-                                       millis=float(document["millis"]), candidatesIn=document.get("in"),
-                                       candidatesOut=document.get("out"), top=top))
+            top = [
+                ItemOut(itemId=str(t.get("itemId", "")), score=float(t.get("score", 0.0)))
+                for t in document.get("top", [])
+                if isinstance(t, dict)
+            ]
+            stages.append(
+                StageExplain(
+                    stage=name,
+                    kind=str(document.get("kind", "")),
+                    millis=float(document["millis"]),
+                    candidatesIn=document.get("in"),
+                    candidatesOut=document.get("out"),
+                    top=top,
+                )
+            )
         else:
             stages.append(StageExplain(stage=name, detail=document))
     return stages, failures

@@ -7,6 +7,7 @@ Secrets come from the environment by preference (``DUBBO_RECSYS_JWT_SECRET``,
 ``DUBBO_RECSYS_REST_USERS``), so they do not show in ``ps``. Cheap to import:
 nothing here imports the web framework.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,30 +25,42 @@ OTLP_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("REST shim, metrics and console")
     group.add_argument(
-        "--rest-port", type=int, default=None, metavar="PORT",
+        "--rest-port",
+        type=int,
+        default=None,
+        metavar="PORT",
         help=f"also serve HTTP: /recommend, /infer, /metrics, /console, /docs on PORT (usually {DEFAULT_PORT}; "
         "0 = any free port; default: no REST). With --workers N the first worker serves it and its "
         "/metrics gathers every worker's, labelled worker",
     )
     group.add_argument("--rest-host", default=None, metavar="HOST", help="address for REST (default: --host)")
     group.add_argument(
-        "--jwt-secret", default=None, metavar="SECRET",
+        "--jwt-secret",
+        default=None,
+        metavar="SECRET",
         help=f"turn on JWT login (HS256, >= 32 bytes); prefer ${SECRET_ENV}. Default: no authentication",
     )
     group.add_argument(
-        "--rest-users", default=None, metavar="NAME:PASSWORD[:ROLE],...",
+        "--rest-users",
+        default=None,
+        metavar="NAME:PASSWORD[:ROLE],...",
         help=f"who may POST /login (role user or admin); prefer ${USERS_ENV}",
     )
     group.add_argument("--jwt-ttl", type=int, default=3600, metavar="SECONDS", help="token lifetime (default 3600)")
     group.add_argument("--no-rest-explain", action="store_true", help="refuse ?explain=true (per-stage traces)")
     group.add_argument("--no-console", action="store_true", help="do not serve /console")
     group.add_argument(
-        "--otlp-endpoint", default=None, metavar="URL",
+        "--otlp-endpoint",
+        default=None,
+        metavar="URL",
         help=f"export OpenTelemetry spans over OTLP/HTTP to URL (or ${OTLP_ENV}); default: not exported",
     )
     group.add_argument("--json-logs", action="store_true", help="log JSON lines carrying the request id")
     group.add_argument(
-        "--trace-every", type=int, default=16, metavar="N",
+        "--trace-every",
+        type=int,
+        default=16,
+        metavar="N",
         help="record stage timings for one request in N (default 16; 0 = debug requests only)",
     )
 

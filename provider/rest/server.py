@@ -18,6 +18,7 @@ startup and main loop without its signal handling, which belongs to ``serve``.
 ``observed(protocol)`` wraps the recommender for another adapter (the gRPC shim),
 so its calls are counted under that protocol.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,8 @@ import contextlib
 import logging
 import os
 import socket
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from dubbo_recsys.interfaces.recommender import Recommender
 from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
@@ -40,18 +42,28 @@ log = logging.getLogger(__name__)
 class RestShim:
     """The HTTP face of one ``Recommender``, with the process's metrics and state."""
 
-    def __init__(self, recommender: Recommender, config: RestShimConfig | None = None,
-                 exports: Sequence[Any] = (), *, registry_url: str = "none", state: ProviderState | None = None,
-                 tracer: Any = None) -> None:
+    def __init__(
+        self,
+        recommender: Recommender,
+        config: RestShimConfig | None = None,
+        exports: Sequence[Any] = (),
+        *,
+        registry_url: str = "none",
+        state: ProviderState | None = None,
+        tracer: Any = None,
+    ) -> None:
         from dubbo_recsys.provider.observability.metrics import ProviderMetrics
-        from dubbo_recsys.provider.rest.app import build_app
-
         from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, versions_of
+        from dubbo_recsys.provider.rest.app import build_app
 
         self.config = config or RestShimConfig()
         self.state = state or ProviderState.for_exports(
-            exports, registry_url, breakers=breakers_of(recommender), versions=versions_of(recommender),
-            admission=admission_of(recommender))
+            exports,
+            registry_url,
+            breakers=breakers_of(recommender),
+            versions=versions_of(recommender),
+            admission=admission_of(recommender),
+        )
         self.metrics = ProviderMetrics(self.state)
         self._recommender = recommender
         self._tracer = tracer
@@ -76,8 +88,14 @@ class RestShim:
         """
         from dubbo_recsys.provider.observability.recorded import ObservedRecommender
 
-        return ObservedRecommender(self._recommender, self.metrics, protocol, count_calls=count_calls,
-                                   trace_every=self.config.observability.trace_every, tracer=self._tracer)
+        return ObservedRecommender(
+            self._recommender,
+            self.metrics,
+            protocol,
+            count_calls=count_calls,
+            trace_every=self.config.observability.trace_every,
+            tracer=self._tracer,
+        )
 
     async def start(self) -> int:
         """Bind, start serving HTTP; return the bound port."""
@@ -88,10 +106,17 @@ class RestShim:
         config = self.config
         sock = self._bind_unix(config.unix_socket) if config.unix_socket else self._bind_tcp(config)
         sock.setblocking(False)
-        server = uvicorn.Server(uvicorn.Config(
-            self.app, lifespan="off", log_level="warning", access_log=False, server_header=False,
-            timeout_graceful_shutdown=5, limit_concurrency=1000,
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                lifespan="off",
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                timeout_graceful_shutdown=5,
+                limit_concurrency=1000,
+            )
+        )
         server.config.load()
         server.lifespan = server.config.lifespan_class(server.config)
         try:
@@ -144,7 +169,7 @@ class RestShim:
         self._server = self._main = None
         log.info("REST shim stopped")
 
-    def attach(self, lifecycle: Any) -> "RestShim":
+    def attach(self, lifecycle: Any) -> RestShim:
         """Start, drain and stop with a dubbo:// server's ``Lifecycle`` (see the module doc)."""
         state = self.state
 
@@ -183,7 +208,7 @@ class RestShim:
         lifecycle.after_close.append(stop)
         return self
 
-    async def __aenter__(self) -> "RestShim":
+    async def __aenter__(self) -> RestShim:
         await self.start()
         self.state.phase = Phase.SERVING
         return self
@@ -193,8 +218,13 @@ class RestShim:
         await self.stop()
 
 
-def run_beside(lifecycle: Any, recommender: Recommender, config: RestShimConfig, exports: Sequence[Any] = (),
-               registry_url: str = "none") -> RestShim:
+def run_beside(
+    lifecycle: Any,
+    recommender: Recommender,
+    config: RestShimConfig,
+    exports: Sequence[Any] = (),
+    registry_url: str = "none",
+) -> RestShim:
     """A ``RestShim`` attached to ``lifecycle``; configures tracing and JSON logs as ``config`` says."""
     settings = config.observability
     if settings.json_logs:

@@ -4,6 +4,7 @@ Chromium loads ``/console``, runs ``console.js`` (which fetches ``/console/state
 dumps the DOM it ended with; the test reads the tables out of that DOM. Needs
 ``CHROMIUM_BIN`` (tests/ci/55-chromium.sh installs Debian's chromium and exports it).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -79,14 +80,25 @@ class _Tables(HTMLParser):
 async def _dump_dom(chromium: str, url: str) -> str:
     with tempfile.TemporaryDirectory(prefix="console-chromium-") as profile:
         process = await asyncio.create_subprocess_exec(
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-            f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom", url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         try:
             out, _ = await asyncio.wait_for(process.communicate(), timeout=90)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
             raise
@@ -104,8 +116,7 @@ async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
 
     with pytest.raises(ConnectionError):
         await redis.call(refuse, timeout=1)
-    state = ProviderState.for_exports(exports, breakers=[redis, Downstream("tf-serving")],
-                                      versions=lambda: VERSIONS)
+    state = ProviderState.for_exports(exports, breakers=[redis, Downstream("tf-serving")], versions=lambda: VERSIONS)
     lifecycle = Lifecycle()
     shim = RestShim(recommender, config, exports, state=state).attach(lifecycle)
     server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
@@ -120,11 +131,20 @@ async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
     try:
         async with await DubboClient.connect("127.0.0.1", port) as client:
             for user in ("u1", "u2", "u3"):
-                await client.call(INTERFACE, "recommend", [RecommendRequest(userId=user, count=2)],
-                                  parameter_types=["org.dubborecsys.api.RecommendRequest"], version=VERSION)
+                await client.call(
+                    INTERFACE,
+                    "recommend",
+                    [RecommendRequest(userId=user, count=2)],
+                    parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                    version=VERSION,
+                )
             for user in ("u1", "u2"):
-                await client.call(SEED_INTERFACE, "RecommenderInfer", [RecRequest(userId=user, dataId="home")],
-                                  parameter_types=["com.loki.www.infer.RecRequest"])
+                await client.call(
+                    SEED_INTERFACE,
+                    "RecommenderInfer",
+                    [RecRequest(userId=user, dataId="home")],
+                    parameter_types=["com.loki.www.infer.RecRequest"],
+                )
         page = _Tables()
         page.feed(await _dump_dom(chromium, f"http://127.0.0.1:{shim.port}/console"))
     finally:
@@ -146,8 +166,9 @@ async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
 @pytest.mark.asyncio
 async def test_with_jwt_on_the_console_asks_for_a_login_and_shows_no_state() -> None:
     chromium = require_env("CHROMIUM_BIN")
-    jwt = JwtConfig(secret="console-test-secret-of-at-least-32-bytes",
-                    users=(RestUser("ops", "ops-password", "admin"),))
+    jwt = JwtConfig(
+        secret="console-test-secret-of-at-least-32-bytes", users=(RestUser("ops", "ops-password", "admin"),)
+    )
     server, shim, _port = await _start(RestShimConfig(port=0, jwt=jwt))
     try:
         page = _Tables()

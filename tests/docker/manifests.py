@@ -6,6 +6,7 @@ container's command line to the real ``dubbo-recsys serve`` argument parser. Tha
 last one is what keeps the images, compose and Kubernetes honest about the flags
 and ports ``serve`` actually has.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,7 @@
 """docker/compose.yaml: valid for Docker Compose (its own `config` check, no engine
 needed), official images for the peers, and a provider that runs `serve` on the
 ports it publishes and probes."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ from tests.docker.manifests import (
     check_health_command,
     grpc_port,
     parse_serve,
-    served_ports,
     serve_has_grpc,
+    served_ports,
 )
 from tests.support import require_env
 
@@ -26,7 +27,10 @@ def compose_config(path: Path = COMPOSE) -> subprocess.CompletedProcess[str]:
     compose = require_env("COMPOSE_BIN")
     return subprocess.run(
         [compose, "-f", str(path), "config", "--format", "json"],
-        capture_output=True, text=True, timeout=60, cwd=DOCKER,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=DOCKER,
     )
 
 
@@ -86,4 +90,6 @@ def test_provider_waits_for_healthy_peers_and_has_time_to_drain() -> None:
 def test_provider_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
     args = parse_serve(resolved()["services"]["provider"]["command"])
-    assert (grpc_port(args) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    assert (grpc_port(args) is not None) == serve_has_grpc(), (
+        "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    )

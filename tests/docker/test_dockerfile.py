@@ -1,5 +1,6 @@
 """docker/Dockerfile: linted by hadolint, multi-stage, non-root, with a health
 check and a command that ``dubbo-recsys serve`` accepts."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,8 @@ from tests.docker.manifests import (
     dockerfile_instructions,
     grpc_port,
     parse_serve,
-    served_ports,
     serve_has_grpc,
+    served_ports,
     stages,
 )
 from tests.support import require_env
@@ -87,7 +88,9 @@ def test_healthcheck_probes_what_serve_runs() -> None:
 
 def test_image_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
-    assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    assert (grpc_port(parse_serve(serve_argv())) is not None) == serve_has_grpc(), (
+        "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    )
 
 
 def test_build_context_keeps_every_package_the_image_installs() -> None:
@@ -96,8 +99,11 @@ def test_build_context_keeps_every_package_the_image_installs() -> None:
     import fnmatch
 
     tree = ast.parse((DOCKERFILE.parents[1] / "setup.py").read_text())
-    (folders,) = [ast.literal_eval(node.value) for node in tree.body
-                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "FOLDERS"]
+    (folders,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "FOLDERS"
+    ]
     packages = {*folders, "hessian2"}
     patterns = [
         line.strip().removeprefix("**/")
@@ -109,6 +115,13 @@ def test_build_context_keeps_every_package_the_image_installs() -> None:
         for probe in (package, f"{package}/__init__.py"):
             dropped = [p for p in patterns if fnmatch.fnmatch(probe, p)]
             assert not dropped, f"{probe} is excluded from the image by {dropped}"
-    for needed in ("setup.cfg", "setup.py", "pyproject.toml", "README.md", "hessian2/pyproject.toml",
-                   "hessian2/setup.py", "interfaces/proto/recommend_v1_pb2.py"):
+    for needed in (
+        "setup.cfg",
+        "setup.py",
+        "pyproject.toml",
+        "README.md",
+        "hessian2/pyproject.toml",
+        "hessian2/setup.py",
+        "interfaces/proto/recommend_v1_pb2.py",
+    ):
         assert not [p for p in patterns if fnmatch.fnmatch(needed, p)], needed

@@ -4,6 +4,7 @@ Static checks prove the command parses; this proves it answers 0 while serve
 serves and non-zero once it has stopped. Serve runs as a subprocess on a free
 loopback port (the command's port is swapped for that one).
 """
+
 from __future__ import annotations
 
 import signal

@@ -1,6 +1,7 @@
 """docker/k8s/: every manifest validates against the Kubernetes API schema
 (kubernetes-validate, strict: unknown fields fail), and the pieces agree with each
 other and with `dubbo-recsys serve`: args, ports, probes, shutdown timing."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.docker.manifests import K8S, dockerfile_instructions, grpc_port, load_yaml, parse_serve, serve_has_grpc, stages
+from tests.docker.manifests import (
+    K8S,
+    dockerfile_instructions,
+    grpc_port,
+    load_yaml,
+    parse_serve,
+    serve_has_grpc,
+    stages,
+)
 from tests.support import require_env
 
 
@@ -48,7 +57,9 @@ def test_the_expected_objects_are_there() -> None:
     assert set(documents()) == {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
 
 
-@pytest.mark.parametrize("kind", ["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+@pytest.mark.parametrize(
+    "kind", ["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
+)
 def test_manifest_validates_against_the_api_schema(kind: str) -> None:
     validate(documents()[kind])
 
@@ -72,7 +83,7 @@ def test_args_are_serve_with_ports_matching_the_container_ports() -> None:
     if grpc_port(args) is not None:
         expected["grpc"] = grpc_port(args)
     assert ports == expected
-    assert {"name": "dubbo-recsys"} == container(docs)["envFrom"][0]["configMapRef"]
+    assert container(docs)["envFrom"][0]["configMapRef"] == {"name": "dubbo-recsys"}
     assert docs["ConfigMap"]["metadata"]["name"] == "dubbo-recsys"
 
 
@@ -92,7 +103,9 @@ def test_probes_ask_what_serve_runs() -> None:
 
 def test_deployment_runs_the_grpc_shim_once_serve_can() -> None:
     """Fails on the day serve gains --grpc-port until docker/ turns the shim on (docker/README.md)."""
-    assert (grpc_port(serve_args(documents())) is not None) == serve_has_grpc(), "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    assert (grpc_port(serve_args(documents())) is not None) == serve_has_grpc(), (
+        "serve and docker/ disagree on --grpc-port: see docker/README.md, 'Turning on the gRPC shim'"
+    )
 
 
 def test_shutdown_fits_in_the_grace_period() -> None:

@@ -17,6 +17,7 @@ What 0.0.4 can and cannot do, found while writing this:
   2.0.2..2.0.99 (its default ``2.4.10``); with ``2.0.2`` every provider, Java's too,
   answers with attachments (flag 4) and 0.0.4 fails with a TypeError of its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,13 @@ TIMEOUT = 10
 
 
 def call(host: str, path: str, version: str, method: str, *args: Any) -> Any:
-    request = {"dubbo_version": DUBBO_VERSION, "version": version, "path": path, "method": method,
-               "arguments": list(args)}
+    request = {
+        "dubbo_version": DUBBO_VERSION,
+        "version": version,
+        "path": path,
+        "method": method,
+        "arguments": list(args),
+    }
     return connection_pool.get(host, request, TIMEOUT)
 
 
@@ -53,12 +59,12 @@ def main(host: str) -> dict[str, Any]:
     recommend = call(host, RECOMMEND, "1.0.0", "recommend", recommend_request("py-1", 3))
     first = recommend["items"][0]["itemId"]
     users = [f"py-thread-{n}" for n in range(8)]
-    alone = {user: call(host, RECOMMEND, "1.0.0", "recommend", recommend_request(user, 2))["requestId"]
-             for user in users}
+    alone = {
+        user: call(host, RECOMMEND, "1.0.0", "recommend", recommend_request(user, 2))["requestId"] for user in users
+    }
 
     def burst(user: str) -> list[str]:
-        return [call(host, RECOMMEND, "1.0.0", "recommend", recommend_request(user, 2))["requestId"]
-                for _ in range(10)]
+        return [call(host, RECOMMEND, "1.0.0", "recommend", recommend_request(user, 2))["requestId"] for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=len(users)) as pool:
         together = dict(zip(users, pool.map(burst, users)))

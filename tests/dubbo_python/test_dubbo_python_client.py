@@ -5,12 +5,14 @@ A second implementation of the consumer side (besides Java's) that owes nothing 
 our codec. The calls run in a child process (tests/dubbo_python/driver.py says why
 and lists what 0.0.4 cannot do); this test checks what came back.
 """
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,7 +31,11 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 def drive(provider: RunningProvider) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "tests.dubbo_python.driver", provider.address],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, f"{result.stderr[-4000:]}\nprovider log:\n{provider.log()[-4000:]}"
     return json.loads(result.stdout)
@@ -83,4 +89,3 @@ def test_concurrent_answers_reach_their_callers(answers: dict[str, Any]) -> None
     assert len(set(alone.values())) == len(alone), "request ids must differ per user for this check"
     for user, request_ids in together.items():
         assert request_ids == [alone[user]] * 10, user
-

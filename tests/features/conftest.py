@@ -1,10 +1,12 @@
 """Fixtures of the feature store tests: a tiny artifact and, when REDIS_URL is set, a Redis prefix of our own."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio

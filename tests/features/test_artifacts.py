@@ -1,4 +1,5 @@
 """Reading the feature files of an artifact directory: streaming, and loud failures."""
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,8 @@ def test_lone_surrogate_is_a_clear_error_in_both_paths(tmp_path: Path, capsys: p
     (tmp_path / "features" / "items.jsonl").write_text('{"id": "ok"}\n{"id": "bad", "author": "\\ud800"}\n')
     with pytest.raises(FeatureStoreError, match="cannot encode 'bad'"):
         EmbeddedFeatureStore.from_artifacts(tmp_path)
-    args = argparse.Namespace(artifacts=str(tmp_path), redis="redis://127.0.0.1:1/0", prefix="p", ttl=5,
-                              batch_size=10, quiet=True)
+    args = argparse.Namespace(
+        artifacts=str(tmp_path), redis="redis://127.0.0.1:1/0", prefix="p", ttl=5, batch_size=10, quiet=True
+    )
     assert load.run(args) == 1  # fails on the value before it ever reaches Redis
     assert "cannot encode 'bad'" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Bloom sizing and hashing, and the in-memory seen filter."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,11 +8,13 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.bloom import BloomSpec, all_bits_set, set_bits
 from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
+
 
 def sample_fp_rate(contains: list[bool]) -> float:
     return sum(contains) / len(contains)
@@ -51,8 +54,14 @@ async def test_positions_follow_the_documented_hash(item_id: str) -> None:
 async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
     code = "from dubbo_recsys.features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
     outputs = {
-        subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
-                       capture_output=True, text=True, check=True, timeout=60).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
         for seed in ("1", "2")
     }
     assert outputs == {f"{BloomSpec(bits=99991, hashes=5).positions('i42')}\n"}
@@ -71,7 +80,7 @@ async def test_no_false_negatives_and_fp_rate_near_configured() -> None:
     seen = InMemorySeenFilter(SeenConfig(expected_items=2000, fp_rate=0.02))
     shown = [f"item-{n}" for n in range(2000)]
     for start in range(0, len(shown), 200):
-        await seen.add("u1", shown[start:start + 200])
+        await seen.add("u1", shown[start : start + 200])
     assert all(await seen.might_contain("u1", shown))
     others = [f"other-{n}" for n in range(20_000)]
     rate = sample_fp_rate(await seen.might_contain("u1", others))
@@ -90,8 +99,9 @@ async def test_users_are_isolated() -> None:
 @pytest.mark.asyncio
 async def test_lru_bound_and_ttl() -> None:
     now = [0.0]
-    seen = InMemorySeenFilter(SeenConfig(expected_items=10, fp_rate=0.01, ttl_seconds=60, max_users=2),
-                              clock=lambda: now[0])
+    seen = InMemorySeenFilter(
+        SeenConfig(expected_items=10, fp_rate=0.01, ttl_seconds=60, max_users=2), clock=lambda: now[0]
+    )
     await seen.add("a", ["x"])
     await seen.add("b", ["x"])
     assert await seen.might_contain("a", ["x"]) == [True]  # touches a: b is now least recent
@@ -124,8 +134,7 @@ async def test_short_buffers_read_as_zero_past_their_end() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(added=st.lists(st.text(max_size=12), max_size=60), expected=st.integers(1, 500),
-       fp=st.floats(0.001, 0.5))
+@given(added=st.lists(st.text(max_size=12), max_size=60), expected=st.integers(1, 500), fp=st.floats(0.001, 0.5))
 def test_never_a_false_negative(added: list[str], expected: int, fp: float) -> None:
     spec = BloomSpec.for_capacity(expected, fp)
     bits = bytearray(spec.nbytes)

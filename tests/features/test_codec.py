@@ -1,12 +1,22 @@
 """Row schema, byte encodings, key layout and id checks (no I/O)."""
+
 from __future__ import annotations
 
 import pytest
 
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 from dubbo_recsys.features.codec import (
-    Encoding, FeatureCodecError, KeyLayout, check_ids, item_from_record, item_from_row, item_to_row,
-    row_codec, user_from_record, user_from_row, user_to_row,
+    Encoding,
+    FeatureCodecError,
+    KeyLayout,
+    check_ids,
+    item_from_record,
+    item_from_row,
+    item_to_row,
+    row_codec,
+    user_from_record,
+    user_from_row,
+    user_to_row,
 )
 
 ITEM = ItemFeatures("movie:1", "Comedy", ("Comedy", "Drama"), "Ann", "中部", 12.5, {"year": "1995"})
@@ -33,11 +43,20 @@ def test_garbage_bytes_raise_our_error(encoding: Encoding, data: bytes) -> None:
         item_from_row(codec.decode(data))
 
 
-@pytest.mark.parametrize("row", [
-    [], ["id"], [1, "c", [], "", "", 0.0, {}], ["id", "c", "notalist", "", "", 0.0, {}],
-    ["id", "c", [], "", "", "high", {}], ["id", "c", [], "", "", float("nan"), {}],
-    ["id", "c", [], "", "", True, {}], ["id", "c", [], "", "", 1.0, {"k": 1}], "string",
-])
+@pytest.mark.parametrize(
+    "row",
+    [
+        [],
+        ["id"],
+        [1, "c", [], "", "", 0.0, {}],
+        ["id", "c", "notalist", "", "", 0.0, {}],
+        ["id", "c", [], "", "", "high", {}],
+        ["id", "c", [], "", "", float("nan"), {}],
+        ["id", "c", [], "", "", True, {}],
+        ["id", "c", [], "", "", 1.0, {"k": 1}],
+        "string",
+    ],
+)
 def test_malformed_item_rows_are_rejected(row: object) -> None:
     with pytest.raises(FeatureCodecError):
         item_from_row(row)
@@ -81,12 +100,18 @@ def test_check_ids_accepts_any_sequence_of_strings() -> None:
 
 # --- properties ---------------------------------------------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 texts = st.text(max_size=20)
 items = st.builds(
-    ItemFeatures, item_id=texts, category=texts, categories=st.lists(texts, max_size=4).map(tuple),
-    author=texts, region=texts, popularity=st.floats(allow_nan=False, allow_infinity=False),
+    ItemFeatures,
+    item_id=texts,
+    category=texts,
+    categories=st.lists(texts, max_size=4).map(tuple),
+    author=texts,
+    region=texts,
+    popularity=st.floats(allow_nan=False, allow_infinity=False),
     attrs=st.dictionaries(texts, texts, max_size=4),
 )
 

@@ -1,4 +1,5 @@
 """open_features: one config slice picks the backend; bad setups fail at startup, not on the first request."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,7 +40,9 @@ async def test_embedded_needs_artifacts(tmp_path: Path) -> None:
 async def test_redis_backend_shares_one_pool_and_checks_the_load(redis_space: RedisSpace, artifact_dir: Path) -> None:
     from dubbo_recsys.features.redis import RedisConfig
 
-    config = FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(url=redis_space.url, prefix=redis_space.prefix))
+    config = FeaturesConfig(
+        backend=FeatureBackend.REDIS, redis=RedisConfig(url=redis_space.url, prefix=redis_space.prefix)
+    )
     with pytest.raises(FeatureStoreError, match="dubbo-recsys load"):
         await open_features(config)
     await load_artifacts(ArtifactFeatures.open(artifact_dir), redis_space.client, redis_space.layout, ttl=300)
@@ -58,7 +61,8 @@ async def test_redis_backend_down_fails_at_open() -> None:
     from dubbo_recsys.features.redis import RedisConfig
     from tests.support import free_port
 
-    config = FeaturesConfig(backend=FeatureBackend.REDIS,
-                            redis=RedisConfig(url=f"redis://127.0.0.1:{free_port()}/0", retries=0))
+    config = FeaturesConfig(
+        backend=FeatureBackend.REDIS, redis=RedisConfig(url=f"redis://127.0.0.1:{free_port()}/0", retries=0)
+    )
     with pytest.raises(FeatureStoreError, match="PING"):
         await open_features(config)

@@ -1,4 +1,5 @@
 """The embedded store answers exactly what the artifact says, in little memory."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,12 @@ import pytest
 from dubbo_recsys.features.artifacts import ArtifactError
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.codec import (
-    Encoding, item_from_record, item_from_row, item_to_row, row_codec, user_from_record,
+    Encoding,
+    item_from_record,
+    item_from_row,
+    item_to_row,
+    row_codec,
+    user_from_record,
 )
 from dubbo_recsys.features.embedded import EmbeddedFeatureStore, PackedTable
 from tests.features.fixtures import expected_by_id, write_artifact

@@ -1,4 +1,5 @@
 """The ``load`` sub-command is registered and cheap to import."""
+
 from __future__ import annotations
 
 import argparse
@@ -48,14 +49,17 @@ def test_bad_arguments_exit_cleanly(tmp_path: object, capsys: pytest.CaptureFixt
 def test_unparseable_redis_url_is_reported(artifact_dir: object, capsys: pytest.CaptureFixture[str]) -> None:
     from dubbo_recsys.features import load
 
-    args = argparse.Namespace(artifacts=str(artifact_dir), redis="redis://127.0.0.1:notaport/0", prefix="p",
-                              batch_size=10, quiet=True, ttl=5)
+    args = argparse.Namespace(
+        artifacts=str(artifact_dir), redis="redis://127.0.0.1:notaport/0", prefix="p", batch_size=10, quiet=True, ttl=5
+    )
     assert load.run(args) == 1
     assert "bad redis url" in capsys.readouterr().err
 
 
 def test_package_facade_exports_what_it_lists_and_no_redis() -> None:
-    code = ("import sys, features; "
-            "assert all(hasattr(features, n) for n in features.__all__); print('redis' in sys.modules)")
+    code = (
+        "import sys, features; "
+        "assert all(hasattr(features, n) for n in features.__all__); print('redis' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "False"

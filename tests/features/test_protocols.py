@@ -1,4 +1,5 @@
 """Every backend has the methods of the contract it claims, with the same parameters, as coroutines."""
+
 from __future__ import annotations
 
 import inspect

@@ -1,9 +1,9 @@
 """The Redis store and seen filter against a real Redis (REDIS_URL), beside the embedded store."""
+
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import time
 from pathlib import Path
@@ -36,8 +36,9 @@ async def command_calls(client: Any, command: str) -> int:
 
 
 @pytest.mark.asyncio
-async def test_redis_and_embedded_give_identical_answers(redis_space: RedisSpace, artifact_dir: Path,
-                                                         records: Any) -> None:
+async def test_redis_and_embedded_give_identical_answers(
+    redis_space: RedisSpace, artifact_dir: Path, records: Any
+) -> None:
     users, items = records
     redis_store = await loaded_store(redis_space, artifact_dir)
     embedded = EmbeddedFeatureStore.from_artifacts(artifact_dir)
@@ -102,16 +103,29 @@ async def test_load_without_ttl_keeps_keys(redis_space: RedisSpace, artifact_dir
     assert await redis_space.client.ttl(redis_space.layout.item("i1")) == -1
 
 
-def test_load_command_streams_with_progress(sync_redis_space: RedisSpace, artifact_dir: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_command_streams_with_progress(
+    sync_redis_space: RedisSpace, artifact_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dubbo_recsys.features import load
     from dubbo_recsys.features.codec import Encoding, item_from_row, row_codec
 
     space = sync_redis_space
     parser = argparse.ArgumentParser()
     load.add_arguments(parser)
-    args = parser.parse_args(["--artifacts", str(artifact_dir), "--redis", space.url,
-                              "--prefix", space.prefix, "--ttl", "120", "--batch-size", "50"])
+    args = parser.parse_args(
+        [
+            "--artifacts",
+            str(artifact_dir),
+            "--redis",
+            space.url,
+            "--prefix",
+            space.prefix,
+            "--ttl",
+            "120",
+            "--batch-size",
+            "50",
+        ]
+    )
     assert load.run(args) == 0
     out, err = capsys.readouterr()
     assert "loaded 60 users and 401 items" in out
@@ -121,15 +135,22 @@ def test_load_command_streams_with_progress(sync_redis_space: RedisSpace, artifa
     assert item_from_row(row_codec(Encoding.MSGPACK).decode(raw)).item_id == "фильм-é"
 
 
-def test_load_command_reports_a_bad_artifact(sync_redis_space: RedisSpace, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_command_reports_a_bad_artifact(
+    sync_redis_space: RedisSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dubbo_recsys.features import load
 
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "users.jsonl").write_text('{"id": "u1"}\n{"id": 2}\n')
     (tmp_path / "features" / "items.jsonl").write_text("")
-    args = argparse.Namespace(artifacts=str(tmp_path), redis=sync_redis_space.url, prefix=sync_redis_space.prefix,
-                              ttl=60, batch_size=10, quiet=True)
+    args = argparse.Namespace(
+        artifacts=str(tmp_path),
+        redis=sync_redis_space.url,
+        prefix=sync_redis_space.prefix,
+        ttl=60,
+        batch_size=10,
+        quiet=True,
+    )
     assert load.run(args) == 1
     assert "users.jsonl:2" in capsys.readouterr().err
 
@@ -155,12 +176,12 @@ async def test_seen_filter_no_false_negatives_and_fp_near_configured(redis_space
     seen = RedisSeenFilter(redis_space.client, redis_space.layout, config)
     shown = [f"item-{n}" for n in range(1000)]
     for start in range(0, len(shown), 200):
-        await seen.add("u1", shown[start:start + 200])
+        await seen.add("u1", shown[start : start + 200])
     assert all(await seen.might_contain("u1", shown))
     others = [f"other-{n}" for n in range(10_000)]
     answers: list[bool] = []
     for start in range(0, len(others), 500):
-        answers += await seen.might_contain("u1", others[start:start + 500])
+        answers += await seen.might_contain("u1", others[start : start + 500])
     rate = sum(answers) / len(answers)
     assert 0.01 <= rate <= 0.04, rate
     assert 0 < await redis_space.client.ttl(seen.key("u1")) <= 300
@@ -182,7 +203,7 @@ async def test_seen_filter_isolates_users_and_matches_memory_bits(redis_space: R
     redis_bits = await redis_space.client.get(seen.key("alice"))
     memory_bits = memory.raw_bits("alice")
     assert memory_bits is not None and memory_bits.startswith(redis_bits)
-    assert not memory_bits[len(redis_bits):].strip(b"\0")  # Redis stops at the last byte set
+    assert not memory_bits[len(redis_bits) :].strip(b"\0")  # Redis stops at the last byte set
 
 
 @pytest.mark.asyncio
@@ -213,14 +234,21 @@ def test_load_command_with_redis_down(artifact_dir: Path, capsys: pytest.Capture
     from dubbo_recsys.features import load
     from tests.support import free_port
 
-    args = argparse.Namespace(artifacts=str(artifact_dir), redis=f"redis://127.0.0.1:{free_port()}/0",
-                              prefix="down", ttl=60, batch_size=10, quiet=True)
+    args = argparse.Namespace(
+        artifacts=str(artifact_dir),
+        redis=f"redis://127.0.0.1:{free_port()}/0",
+        prefix="down",
+        ttl=60,
+        batch_size=10,
+        quiet=True,
+    )
     assert load.run(args) == 1
     assert "redis SET (users) failed" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs", [{"url": "http://x"}, {"prefix": "a b"}, {"socket_timeout": 0},
-                                    {"max_connections": 0}, {"retries": -1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"url": "http://x"}, {"prefix": "a b"}, {"socket_timeout": 0}, {"max_connections": 0}, {"retries": -1}]
+)
 def test_bad_config_is_rejected(kwargs: dict[str, Any]) -> None:
     from dubbo_recsys.features.redis import RedisConfig
 
@@ -300,18 +328,29 @@ async def test_a_server_that_never_answers_times_out_as_feature_store_error() ->
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("args", [
-    ("MGET", "recsys:v1:item:a", "фильм"), ("SET", "k", b"\x00\xff", "EX", 60), ("CONFIG GET", "maxmemory"),
-    (b"CLIENT SETINFO", "LIB-NAME", "x"), ("BITFIELD", "k", "SET", "u1", 19170, 1), ("SET", "k", 1.5),
-    ("SET", "k", 1e20), ("SET", "k", 1 / 3), ("SET", "k", 2**70), ("SET", "k", memoryview(b"abc")),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("MGET", "recsys:v1:item:a", "фильм"),
+        ("SET", "k", b"\x00\xff", "EX", 60),
+        ("CONFIG GET", "maxmemory"),
+        (b"CLIENT SETINFO", "LIB-NAME", "x"),
+        ("BITFIELD", "k", "SET", "u1", 19170, 1),
+        ("SET", "k", 1.5),
+        ("SET", "k", 1e20),
+        ("SET", "k", 1 / 3),
+        ("SET", "k", 2**70),
+        ("SET", "k", memoryview(b"abc")),
+    ],
+)
 def test_hiredis_packer_writes_what_redis_py_writes(args: tuple[Any, ...]) -> None:
     from redis.asyncio.connection import Connection
 
     from dubbo_recsys.features.redis import HiredisPackingConnection
 
     assert b"".join(HiredisPackingConnection().pack_command(*args)) == b"".join(
-        bytes(chunk) for chunk in Connection().pack_command(*args))
+        bytes(chunk) for chunk in Connection().pack_command(*args)
+    )
 
 
 def test_hiredis_packer_keeps_redis_py_errors_for_bad_arguments() -> None:
@@ -335,8 +374,9 @@ async def test_load_memory_does_not_grow_with_the_catalog(redis_space: RedisSpac
         root = write_artifact(tmp_path / str(n_items), *make_records(n_users=10, n_items=n_items, seed=3))
         tracemalloc.start()
         try:
-            await load_artifacts(ArtifactFeatures.open(root), redis_space.client, redis_space.layout,
-                                 ttl=120, batch_size=200)
+            await load_artifacts(
+                ArtifactFeatures.open(root), redis_space.client, redis_space.layout, ttl=120, batch_size=200
+            )
             peaks.append(tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()

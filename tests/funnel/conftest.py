@@ -4,11 +4,12 @@ serving the funnel over it (with a scenes directory the TF Serving fault test wr
 The provider is started once for the package (its start loads TensorFlow and the artifacts,
 ~20-30 s on the shared CI machine); the fault tests leave Redis running and loaded when done.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -59,9 +60,18 @@ def scenes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def funnel(artifacts: Path, redis_server: RedisServer, scenes_dir: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProvider]:
-    command = funnel_command(artifacts, "--scenes", str(scenes_dir), "--budget-ms", str(BUDGET_MS),
-                             "--light-budget-ms", str(LIGHT_BUDGET_MS), redis_url=redis_server.url)
+def funnel(
+    artifacts: Path, redis_server: RedisServer, scenes_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProvider]:
+    command = funnel_command(
+        artifacts,
+        "--scenes",
+        str(scenes_dir),
+        "--budget-ms",
+        str(BUDGET_MS),
+        "--light-budget-ms",
+        str(LIGHT_BUDGET_MS),
+        redis_url=redis_server.url,
+    )
     with started(command, tmp_path_factory.mktemp("funnel-serve") / "provider.log", ready_timeout=180) as provider:
         yield provider

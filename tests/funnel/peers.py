@@ -9,6 +9,7 @@
   (``concurrency`` callers on one connection, stopped by time or count), recording per call
   when it started, how long it took, which pipeline answered, and any failure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.client import DubboClient
@@ -50,9 +51,24 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         log = open(self.dir / "redis.log", "ab")
         self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "yes",
-             "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--protected-mode",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -85,8 +101,14 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def load(self, artifacts: Path, timeout: float = 120.0) -> str:
-        done = subprocess.run(cli_entry() + ["load", "--artifacts", str(artifacts), "--redis", self.url, "--quiet"],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            cli_entry() + ["load", "--artifacts", str(artifacts), "--redis", self.url, "--quiet"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"dubbo-recsys load failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
@@ -115,8 +137,9 @@ def expected_full_steps(artifacts: Path) -> list[str]:
 
 
 async def recommend(client: DubboClient, request: RecommendRequest, timeout: float = 10.0) -> RecommendResponse:
-    return await client.call(INTERFACE, "recommend", [request], parameter_types=[REQUEST_TYPE], version=VERSION,
-                             timeout=timeout)
+    return await client.call(
+        INTERFACE, "recommend", [request], parameter_types=[REQUEST_TYPE], version=VERSION, timeout=timeout
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +173,26 @@ class LoadReport:
         return counts
 
     def summary(self) -> str:
-        return (f"{len(self.calls)} calls ({self.issued} issued), {len(self.failures)} failed, "
-                f"p50 {self.percentile(0.5):.1f} ms, p99 {self.percentile(0.99):.1f} ms, "
-                f"max {self.percentile(1.0):.1f} ms, pipelines {self.pipelines()}")
+        return (
+            f"{len(self.calls)} calls ({self.issued} issued), {len(self.failures)} failed, "
+            f"p50 {self.percentile(0.5):.1f} ms, p99 {self.percentile(0.99):.1f} ms, "
+            f"max {self.percentile(1.0):.1f} ms, pipelines {self.pipelines()}"
+        )
 
 
-async def run_load(host: str, port: int, users: Sequence[str], *, seconds: float, max_calls: int,
-                   concurrency: int = 4, scene: str = "", stop: asyncio.Event | None = None,
-                   began: float | None = None, report: LoadReport | None = None) -> LoadReport:
+async def run_load(
+    host: str,
+    port: int,
+    users: Sequence[str],
+    *,
+    seconds: float,
+    max_calls: int,
+    concurrency: int = 4,
+    scene: str = "",
+    stop: asyncio.Event | None = None,
+    began: float | None = None,
+    report: LoadReport | None = None,
+) -> LoadReport:
     """``concurrency`` callers, each waiting for its answer before the next call; stops after
     ``seconds``, ``max_calls`` or when ``stop`` is set. Every issued call ends in ``calls``,
     stamped in seconds since ``began`` (a ``time.monotonic()`` value; default: now). Pass
@@ -177,12 +212,17 @@ async def run_load(host: str, port: int, users: Sequence[str], *, seconds: float
             t0 = time.monotonic()
             try:
                 response = await recommend(client, request, timeout=5.0)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded and asserted on
-                report.calls.append(Call(t0 - began, (time.monotonic() - t0) * 1000, "", f"{type(exc).__name__}: {exc}"))
+            except Exception as exc:
+                report.calls.append(
+                    Call(t0 - began, (time.monotonic() - t0) * 1000, "", f"{type(exc).__name__}: {exc}")
+                )
                 continue
             millis = (time.monotonic() - t0) * 1000
-            error = "" if response.code == 200 and len(response.items) == 10 else \
-                f"code {response.code}, {len(response.items)} items: {response.message}"
+            error = (
+                ""
+                if response.code == 200 and len(response.items) == 10
+                else f"code {response.code}, {len(response.items)} items: {response.message}"
+            )
             report.calls.append(Call(t0 - began, millis, response.pipeline, error))
 
     async with await DubboClient.connect(host, port) as client:

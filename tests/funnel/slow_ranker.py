@@ -7,6 +7,7 @@ the requests it saw. tests/rank/prediction_server.py serves the real SavedModel 
 server scaffolding both share); this one only needs the protos, so it runs whether or not the
 build trained a ranker.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,13 @@ class SlowRanker(PredictionServiceHost):
             scores.append(item_score(example.features.feature["item_id"].bytes_list.value[0]))
         response = predict_pb2.PredictResponse()
         response.model_spec.CopyFrom(request.model_spec)
-        response.outputs["scores"].CopyFrom(tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_FLOAT, float_val=scores,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(
-                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(scores))])))
+        response.outputs["scores"].CopyFrom(
+            tensor_pb2.TensorProto(
+                dtype=types_pb2.DT_FLOAT,
+                float_val=scores,
+                tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                    dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(scores))]
+                ),
+            )
+        )
         return response

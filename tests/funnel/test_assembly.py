@@ -1,11 +1,11 @@
 """The assembly fixes the funnel tests led to, checked without peers over a tiny artifact directory:
 one trace per step (two steps of one class), the TF Serving ranker's address from model_conf, the
 light pipeline on the local recall, and the warm-up."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -27,8 +27,15 @@ def resources(tmp_path_factory: pytest.TempPathFactory) -> Resources:
     load_stage_modules()
     root = write_artifacts(tmp_path_factory.mktemp("assembly-artifacts"))
     store = EmbeddedFeatureStore.from_artifacts(root)
-    return Resources(popular=lambda _r: [("i0", 2.0)], features=store, local_features=store,
-                     recall=Recall.load(root, store), artifacts=root, budget_seconds=2.0, light_budget_seconds=2.0)
+    return Resources(
+        popular=lambda _r: [("i0", 2.0)],
+        features=store,
+        local_features=store,
+        recall=Recall.load(root, store),
+        artifacts=root,
+        budget_seconds=2.0,
+        light_budget_seconds=2.0,
+    )
 
 
 def scene(steps: list[str], models: dict | None = None) -> dict:
@@ -40,21 +47,39 @@ def scene(steps: list[str], models: dict | None = None) -> dict:
 
 @pytest.mark.asyncio
 async def test_two_steps_of_one_class_each_leave_a_trace(resources: Resources) -> None:
-    steps = (PipelineStep("recall_sample", "recallSample"), PipelineStep("recall", "multi_channel"),
-             PipelineStep("pre_ranking_sample", "preRankingSample"), PipelineStep("ranking_sample", "rankingSample"),
-             PipelineStep("ranking_sample", "rankingSample"))
+    steps = (
+        PipelineStep("recall_sample", "recallSample"),
+        PipelineStep("recall", "multi_channel"),
+        PipelineStep("pre_ranking_sample", "preRankingSample"),
+        PipelineStep("ranking_sample", "rankingSample"),
+        PipelineStep("ranking_sample", "rankingSample"),
+    )
     recommender = build_recommender(PipelineConf(steps=steps, recall_num=5), resources)
     answer = await recommender.recommend(RecommendRequest(userId="u0", count=2, debug=True))
     assert answer.pipeline == "full"
-    assert list(answer.debugInfo) == ["recallSample", "multi_channel", "preRankingSample", "rankingSample",
-                                      "rankingSample#2"]
+    assert list(answer.debugInfo) == [
+        "recallSample",
+        "multi_channel",
+        "preRankingSample",
+        "rankingSample",
+        "rankingSample#2",
+    ]
     assert json.loads(answer.debugInfo["rankingSample"])["in"] == json.loads(answer.debugInfo["multi_channel"])["out"]
 
 
 def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resources) -> None:
     steps = ["('recall','multi_channel')", "('ranking','tfserving')"]
-    models = {"ranker": {"modelName": "din", "modelType": "rank", "tfservingGrpcAddr": {
-        "tfservingModelName": "din", "tfservingAddrs": ["127.0.0.1:8500"], "read_timeout_ms": 30}}}
+    models = {
+        "ranker": {
+            "modelName": "din",
+            "modelType": "rank",
+            "tfservingGrpcAddr": {
+                "tfservingModelName": "din",
+                "tfservingAddrs": ["127.0.0.1:8500"],
+                "read_timeout_ms": 30,
+            },
+        }
+    }
     config = scene_config_from_dict(scene(steps, models))
     assert config.pipeline is not None
     ranker = build_recommender(config.pipeline, resources, config.models).full.stages[1]
@@ -105,15 +130,17 @@ async def test_a_reordering_re_rank_still_answers_best_first() -> None:
         async def run(self, query: Query, candidates: list[Candidate]) -> list[Candidate]:
             return [Candidate("a", 0.9), Candidate("b", 0.5), Candidate("c", 0.7), Candidate("d", 0.1)]
 
-    recommender = ResilientRecommender(full=Pipeline.of(PipelineName.FULL, [Listed()]), light=None,
-                                       popular=lambda _r: [])
+    recommender = ResilientRecommender(
+        full=Pipeline.of(PipelineName.FULL, [Listed()]), light=None, popular=lambda _r: []
+    )
     answer = await recommender.recommend(RecommendRequest(userId="u", count=4))
     assert [i.itemId for i in answer.items] == ["a", "b", "c", "d"]  # the re-rank's order stands
     assert [i.score for i in answer.items] == [0.9, 0.5, 0.5, 0.1]
 
 
-def test_redis_comes_from_the_flag_or_our_own_variable_never_redis_url(resources: Resources,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redis_comes_from_the_flag_or_our_own_variable_never_redis_url(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import argparse
 
     from dubbo_recsys.provider.app import add_arguments, options_from_args
@@ -151,5 +178,6 @@ async def test_a_recall_channel_that_fails_is_named_in_the_answer(resources: Res
     assert answer.message == f"ok; partial: {note}"
     assert json.loads(answer.debugInfo["notes"]) == [note]
     whole = await build_recommender(PipelineConf(steps=steps, recall_num=5), resources).recommend(
-        RecommendRequest(userId="u0", count=2, debug=True))
+        RecommendRequest(userId="u0", count=2, debug=True)
+    )
     assert whole.message == "ok" and "notes" not in whole.debugInfo

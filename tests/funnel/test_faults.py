@@ -6,6 +6,7 @@ marked degraded while the fault lasts and come from the full pipeline again once
     answers meanwhile; the full one is back after the features breaker's recovery time.
 (b) The TF Serving ranker of a scene answers slower than its deadline, then fast again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -55,12 +56,23 @@ def share(counts: dict[str, int], name: str) -> float:
 
 
 @pytest.mark.asyncio
-async def test_redis_stopped_then_restarted_under_load(funnel: RunningProvider, redis_server: RedisServer,
-                                                       artifacts: Path) -> None:
+async def test_redis_stopped_then_restarted_under_load(
+    funnel: RunningProvider, redis_server: RedisServer, artifacts: Path
+) -> None:
     stop, began, watched = asyncio.Event(), time.monotonic(), LoadReport()
-    load = asyncio.create_task(run_load(funnel.host, funnel.port, known_users(artifacts), seconds=90,
-                                        max_calls=MAX_CALLS, concurrency=CONCURRENCY, stop=stop, began=began,
-                                        report=watched))
+    load = asyncio.create_task(
+        run_load(
+            funnel.host,
+            funnel.port,
+            known_users(artifacts),
+            seconds=90,
+            max_calls=MAX_CALLS,
+            concurrency=CONCURRENCY,
+            stop=stop,
+            began=began,
+            report=watched,
+        )
+    )
     try:
         await asyncio.sleep(3)
         stopped = since(began)
@@ -75,8 +87,10 @@ async def test_redis_stopped_then_restarted_under_load(funnel: RunningProvider, 
     finally:
         stop.set()
     report = await load
-    print(f"\nredis fault: stopped at {stopped:.1f} s, restarted {restarted:.1f} s, reloaded {loaded:.1f} s, "
-          f"full again {back:.1f} s; {report.summary()}")
+    print(
+        f"\nredis fault: stopped at {stopped:.1f} s, restarted {restarted:.1f} s, reloaded {loaded:.1f} s, "
+        f"full again {back:.1f} s; {report.summary()}"
+    )
 
     assert_sound(report)
     before, during = report.pipelines(0, stopped), report.pipelines(stopped + 0.5, restarted)
@@ -84,7 +98,6 @@ async def test_redis_stopped_then_restarted_under_load(funnel: RunningProvider, 
     assert sum(during.values()) > 0 and "full" not in during, during
     assert share(during, "light") >= 0.9, during  # the light pipeline, not the popular list
     assert report.pipelines(back)["full"] > 0
-
 
 
 # The scene's read_timeout_ms for TF Serving, the ranker's own deadline: half the request budget,
@@ -99,21 +112,47 @@ def write_ranker_scene(scenes_dir: Path, artifacts: Path, target: str) -> str:
     light = ["('recall','multi_channel')"]
     if (artifacts / "models/rank/light/lr.npz").is_file():
         light.append("('light_ranking','lrRank')")
-    document = {"dataId": "remote-rank", "content": {"version": "1", "config": {
-        "model_conf": {"ranker": {"modelName": "din", "modelType": "rank", "tfservingGrpcAddr": {
-            "tfservingModelName": "din", "tfservingAddrs": [target], "read_timeout_ms": RANKER_TIMEOUT_MS}}},
-        "pipeline_conf": {"pipeline": [
-            "('recall_sample','recallSample')", "('recall','multi_channel')",
-            "('pre_ranking_sample','preRankingSample')", "('pre_ranking','dssmRank')",
-            "('ranking_sample','rankingSample')", "('ranking','tfserving')", "('re_rank','mmr')"],
-            "pipeline_light": light, "recallNum": 1000, "preRankingNum": 200}}}}
+    document = {
+        "dataId": "remote-rank",
+        "content": {
+            "version": "1",
+            "config": {
+                "model_conf": {
+                    "ranker": {
+                        "modelName": "din",
+                        "modelType": "rank",
+                        "tfservingGrpcAddr": {
+                            "tfservingModelName": "din",
+                            "tfservingAddrs": [target],
+                            "read_timeout_ms": RANKER_TIMEOUT_MS,
+                        },
+                    }
+                },
+                "pipeline_conf": {
+                    "pipeline": [
+                        "('recall_sample','recallSample')",
+                        "('recall','multi_channel')",
+                        "('pre_ranking_sample','preRankingSample')",
+                        "('pre_ranking','dssmRank')",
+                        "('ranking_sample','rankingSample')",
+                        "('ranking','tfserving')",
+                        "('re_rank','mmr')",
+                    ],
+                    "pipeline_light": light,
+                    "recallNum": 1000,
+                    "preRankingNum": 200,
+                },
+            },
+        },
+    }
     (scenes_dir / "remote-rank.json").write_text(json.dumps(document))
     return "remote-rank"
 
 
 @pytest.mark.asyncio
-async def test_ranker_slower_than_its_deadline_under_load(funnel: RunningProvider, scenes_dir: Path,
-                                                          artifacts: Path) -> None:
+async def test_ranker_slower_than_its_deadline_under_load(
+    funnel: RunningProvider, scenes_dir: Path, artifacts: Path
+) -> None:
     ranker = await SlowRanker().start()
     try:
         scene = write_ranker_scene(scenes_dir, artifacts, ranker.target)
@@ -125,9 +164,20 @@ async def test_ranker_slower_than_its_deadline_under_load(funnel: RunningProvide
         assert [e["score"] for e in ranked] == sorted((e["score"] for e in ranked), reverse=True)
 
         stop, began, watched = asyncio.Event(), time.monotonic(), LoadReport()
-        load = asyncio.create_task(run_load(funnel.host, funnel.port, known_users(artifacts), seconds=90,
-                                            max_calls=MAX_CALLS, concurrency=CONCURRENCY, scene=scene, stop=stop,
-                                            began=began, report=watched))
+        load = asyncio.create_task(
+            run_load(
+                funnel.host,
+                funnel.port,
+                known_users(artifacts),
+                seconds=90,
+                max_calls=MAX_CALLS,
+                concurrency=CONCURRENCY,
+                scene=scene,
+                stop=stop,
+                began=began,
+                report=watched,
+            )
+        )
         try:
             await asyncio.sleep(3)
             slowed, ranker.delay = since(began), RANKER_SLOW_SECONDS
@@ -140,8 +190,10 @@ async def test_ranker_slower_than_its_deadline_under_load(funnel: RunningProvide
         report = await load
     finally:
         await ranker.stop()
-    print(f"\nranker fault: slowed at {slowed:.1f} s, fast again {fast_again:.1f} s, full again {back:.1f} s; "
-          f"{report.summary()}; ranker saw {ranker.calls} calls")
+    print(
+        f"\nranker fault: slowed at {slowed:.1f} s, fast again {fast_again:.1f} s, full again {back:.1f} s; "
+        f"{report.summary()}; ranker saw {ranker.calls} calls"
+    )
 
     assert_sound(report)
     before, during = report.pipelines(0, slowed), report.pipelines(slowed + 0.5, fast_again)

@@ -1,6 +1,7 @@
 """The funnel over dubbo://: ``serve --artifacts $ARTIFACTS_ML100K --redis <our Redis>`` answers
 from the full pipeline, with recall provenance, the exposure list filtered and one debug trace
 per configured step."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,8 @@ RECALL_CHANNELS = {"u2i", "i2i", "itemcf", "usercf", "swing", "hot", "lookalike"
 
 @pytest.mark.asyncio
 async def test_known_user_gets_a_full_answer_with_provenance_and_every_stage_traced(
-        funnel: RunningProvider, artifacts: Path) -> None:
+    funnel: RunningProvider, artifacts: Path
+) -> None:
     async with await DubboClient.connect(funnel.host, funnel.port) as client:
         first = await recommend(client, RecommendRequest(userId="196", count=10))
         assert (first.code, first.pipeline, first.degraded) == (200, "full", False), first.message

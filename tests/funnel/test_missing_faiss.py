@@ -8,12 +8,13 @@ embeddings with an exact numpy search when the index file is absent (``recall.ve
 so no channel is lost, and for ML-100K, whose index is an exact ``IndexFlatIP``, the candidates
 are the same ones. What the test checks is that this holds end to end: u2i still recalls.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -31,15 +32,13 @@ def without_faiss(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     copy = tmp_path_factory.mktemp("no-faiss") / "artifacts"
     shutil.copytree(artifacts, copy, ignore=lambda directory, names: ["faiss"] if Path(directory) == artifacts else [])
     assert not (copy / "faiss").exists() and (copy / "embeddings/items.npy").is_file()
-    command = funnel_command(copy, "--budget-ms", str(BUDGET_MS), "--light-budget-ms", str(LIGHT_BUDGET_MS),
-                             workers=2)
+    command = funnel_command(copy, "--budget-ms", str(BUDGET_MS), "--light-budget-ms", str(LIGHT_BUDGET_MS), workers=2)
     with started(command, tmp_path_factory.mktemp("no-faiss-serve") / "provider.log", ready_timeout=180) as provider:
         yield provider
 
 
 @pytest.mark.asyncio
-async def test_without_the_faiss_index_u2i_still_recalls_and_the_answer_is_full(
-        without_faiss: RunningProvider) -> None:
+async def test_without_the_faiss_index_u2i_still_recalls_and_the_answer_is_full(without_faiss: RunningProvider) -> None:
     answers = []
     for _ in range(4):  # SO_REUSEPORT spreads connections over the workers
         async with await DubboClient.connect(without_faiss.host, without_faiss.port) as client:

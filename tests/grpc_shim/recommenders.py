@@ -4,6 +4,7 @@ request, the request kept for inspection) or break on purpose.
 
 The provider's own ``PopularRecommender`` is exercised too, in the Go client test.
 """
+
 from __future__ import annotations
 
 import asyncio

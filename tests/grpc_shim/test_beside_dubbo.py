@@ -1,5 +1,6 @@
 """``run_beside``: the shim rides on a real dubbo:// ``provider.transport.Server``,
 sharing its recommender, starting when it listens and stopping when it drains."""
+
 from __future__ import annotations
 
 import grpc
@@ -33,8 +34,11 @@ async def test_one_recommender_answers_on_both_protocols_and_both_stop_together(
             )
         async with await DubboClient.connect("127.0.0.1", server.port) as client:
             dubbo_answer = await client.call(
-                INTERFACE, "recommend", [RecommendRequest(userId="u1", scene="home", count=3)],
-                parameter_types=["org.dubborecsys.api.RecommendRequest"], version=VERSION,
+                INTERFACE,
+                "recommend",
+                [RecommendRequest(userId="u1", scene="home", count=3)],
+                parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                version=VERSION,
             )
         assert [i.item_id for i in grpc_answer.items] == [i.itemId for i in dubbo_answer.items]
         assert len(grpc_answer.items) == 3 and grpc_answer.pipeline == dubbo_answer.pipeline

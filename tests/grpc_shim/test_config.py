@@ -1,4 +1,5 @@
 """``GrpcShimConfig`` rejects bad values when built, naming the field."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ protoc (Debian's protobuf-compiler, PROTOC_BIN) compiles the .proto files to
 descriptors; each must equal the descriptor embedded in the generated module, so
 an edit to a .proto without rerunning interfaces/proto/generate.sh fails here.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -31,7 +32,10 @@ def compiled(tmp_path: Path, proto: str) -> descriptor_pb2.FileDescriptorProto:
     (stage / "dubbo_recsys" / "interfaces").symlink_to(REPO / "interfaces")
     subprocess.run(
         [require_env("PROTOC_BIN"), "-I", str(stage), f"--descriptor_set_out={out}", f"dubbo_recsys/{proto}"],
-        cwd=REPO, check=True, capture_output=True, timeout=60,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     (file,) = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file
     for message in file.message_type:  # protoc fills json_name; generated code leaves it out

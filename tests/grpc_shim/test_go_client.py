@@ -4,6 +4,7 @@ The binary's path comes from ``GO_CLIENT_BIN``. It prints one JSON object per
 call; the assertions below check what a non-Python stack saw on the wire: the
 seed's capitalised fields, our v1 JSON names, health and reflection.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,9 @@ async def test_go_client_calls_both_services_health_and_reflection() -> None:
     binary = require_env("GO_CLIENT_BIN")
     echo = EchoRecommender()
     async with GrpcShim(echo, GrpcShimConfig(host="127.0.0.1", port=free_port())) as shim:
-        code, lines, err = await run_client(binary, "-addr", f"127.0.0.1:{shim.port}", "-user", "go-user", "-count", "3")
+        code, lines, err = await run_client(
+            binary, "-addr", f"127.0.0.1:{shim.port}", "-user", "go-user", "-count", "3"
+        )
     assert code == 0, err
     health = {line["service"]: line["status"] for line in by_call(lines, "health")}
     assert health == {"": "SERVING", "RecommenderInferService": "SERVING", "dubborecsys.v1.RecommendService": "SERVING"}
@@ -57,7 +60,10 @@ async def test_go_client_calls_both_services_health_and_reflection() -> None:
     assert v1_response["code"] == 200 and v1_response["requestId"] == "go-user/home"
     # the Go client sends exposure ["seen-1"] and context {"device": "go-client"}
     assert [i["itemId"] for i in v1_response["items"]] == ["item-0", "item-1", "item-2"]
-    assert [r.context for r in echo.requests] == [{"groupId": "recsys", "namespaceId": "public"}, {"device": "go-client"}]
+    assert [r.context for r in echo.requests] == [
+        {"groupId": "recsys", "namespaceId": "public"},
+        {"device": "go-client"},
+    ]
     assert echo.requests[1].exposureList == ["seen-1"]
 
 
@@ -97,5 +103,6 @@ async def test_go_client_against_the_providers_popular_recommender() -> None:
     response = v1["response"]
     assert (response["pipeline"], response["degraded"]) == ("popular", True)
     assert [(i["itemId"], i["channel"]) for i in response["items"]] == [
-        ("item-0001", "popular"), ("item-0002", "popular"),
+        ("item-0001", "popular"),
+        ("item-0002", "popular"),
     ]

@@ -1,4 +1,5 @@
 """``grpc-health``, the container health check, against a live shim."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,7 @@ import sys
 
 import pytest
 
-from dubbo_recsys.provider.grpc_shim import GrpcShim, GrpcShimConfig
-from dubbo_recsys.provider.grpc_shim import health_check
+from dubbo_recsys.provider.grpc_shim import GrpcShim, GrpcShimConfig, health_check
 from tests.grpc_shim.recommenders import EchoRecommender
 from tests.support import free_port
 
@@ -38,7 +38,11 @@ def test_nothing_listening_and_bad_timeout(capsys: pytest.CaptureFixture[str]) -
 async def test_runs_as_a_module_like_the_dockerfile_healthcheck() -> None:
     async with GrpcShim(EchoRecommender(), GrpcShimConfig(port=0)) as shim:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "dubbo_recsys.provider.grpc_shim.health_check", "--addr", f"127.0.0.1:{shim.port}",
+            sys.executable,
+            "-m",
+            "dubbo_recsys.provider.grpc_shim.health_check",
+            "--addr",
+            f"127.0.0.1:{shim.port}",
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await asyncio.wait_for(process.communicate(), timeout=30)

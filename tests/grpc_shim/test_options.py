@@ -1,12 +1,12 @@
 """The ``--grpc-*`` flags that ``dubbo-recsys serve`` borrows."""
+
 from __future__ import annotations
 
 import argparse
 
 import pytest
 
-from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
-from dubbo_recsys.provider.grpc_shim import options
+from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError, options
 
 
 def parse(*argv: str) -> argparse.Namespace:

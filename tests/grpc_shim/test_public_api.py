@@ -1,4 +1,5 @@
 """The package's facade: what ``serve`` and other areas import stays put."""
+
 from __future__ import annotations
 
 import dubbo_recsys.provider.grpc_shim as grpc_shim
@@ -7,9 +8,18 @@ import dubbo_recsys.provider.grpc_shim as grpc_shim
 def test_all_is_exactly_the_public_api() -> None:
     assert sorted(grpc_shim.__all__) == sorted(
         [
-            "DEFAULT_PORT", "HEALTH_NAMES", "SEED_SERVICE", "V1_SERVICE",
-            "GrpcShim", "GrpcShimConfig", "GrpcShimConfigError", "GrpcShimError",
-            "GrpcShimStartError", "RequestShapeError", "run_beside", "start_grpc_shim",
+            "DEFAULT_PORT",
+            "HEALTH_NAMES",
+            "SEED_SERVICE",
+            "V1_SERVICE",
+            "GrpcShim",
+            "GrpcShimConfig",
+            "GrpcShimConfigError",
+            "GrpcShimError",
+            "GrpcShimStartError",
+            "RequestShapeError",
+            "run_beside",
+            "start_grpc_shim",
         ]
     )
     for name in grpc_shim.__all__:

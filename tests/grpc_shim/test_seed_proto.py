@@ -1,4 +1,5 @@
 """The seed proto must stay verbatim: these pin what its clients depend on."""
+
 from __future__ import annotations
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -12,13 +13,17 @@ SEED_MESSAGES = {
     "ItemInfo": [("itemid", 1, F.TYPE_STRING, False), ("score", 2, F.TYPE_FLOAT, False)],
     "ItemInfoList": [("iteminfo_", 1, F.TYPE_MESSAGE, True)],
     "RecommendRequest": [
-        ("DataId", 1, F.TYPE_STRING, False), ("GroupId", 2, F.TYPE_STRING, False),
-        ("Namespace", 3, F.TYPE_STRING, False), ("ModelType", 4, F.TYPE_STRING, False),
-        ("UserId", 5, F.TYPE_STRING, False), ("RecallNum", 6, F.TYPE_INT32, False),
+        ("DataId", 1, F.TYPE_STRING, False),
+        ("GroupId", 2, F.TYPE_STRING, False),
+        ("Namespace", 3, F.TYPE_STRING, False),
+        ("ModelType", 4, F.TYPE_STRING, False),
+        ("UserId", 5, F.TYPE_STRING, False),
+        ("RecallNum", 6, F.TYPE_INT32, False),
         ("ItemList", 7, F.TYPE_MESSAGE, False),
     ],
     "RecommendResponse": [
-        ("Code", 1, F.TYPE_INT32, False), ("Message", 2, F.TYPE_STRING, False),
+        ("Code", 1, F.TYPE_INT32, False),
+        ("Message", 2, F.TYPE_STRING, False),
         ("Data", 3, F.TYPE_MESSAGE, False),
     ],
 }

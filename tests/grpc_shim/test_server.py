@@ -1,4 +1,5 @@
 """The shim as a real grpc.aio server on 127.0.0.1, called by grpc.aio clients."""
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,9 @@ async def test_seed_service_answers_on_the_seed_method_path(channel: grpc.aio.Ch
 async def test_seed_rank_and_bad_request(channel: grpc.aio.Channel) -> None:
     stub = seed_grpc.RecommenderInferServiceStub(channel)
     ranked = await stub.RecommenderInfer(
-        seed_pb2.RecommendRequest(UserId="u", DataId="d", ModelType="rank", ItemList=seed_pb2.StringList(value=["a", "b"])),
+        seed_pb2.RecommendRequest(
+            UserId="u", DataId="d", ModelType="rank", ItemList=seed_pb2.StringList(value=["a", "b"])
+        ),
         timeout=5,
     )
     assert [item.itemid for item in ranked.Data.iteminfo_] == ["b", "a"]
@@ -117,8 +120,10 @@ async def test_reflection_lists_the_services_and_serves_the_seed_file(channel: g
     replies = [reply async for reply in stub.ServerReflectionInfo(iter(requests), timeout=5)]
     names = {service.name for service in replies[0].list_services_response.service}
     assert names == {
-        "RecommenderInferService", "dubborecsys.v1.RecommendService",
-        "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+        "RecommenderInferService",
+        "dubborecsys.v1.RecommendService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
     }
     assert replies[1].file_descriptor_response.file_descriptor_proto
 
@@ -155,7 +160,9 @@ async def test_unknown_method_is_unimplemented(channel: grpc.aio.Channel) -> Non
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("recommender", [RaisingRecommender(), WrongAnswerRecommender()], ids=["raises", "wrong-answer"])
+@pytest.mark.parametrize(
+    "recommender", [RaisingRecommender(), WrongAnswerRecommender()], ids=["raises", "wrong-answer"]
+)
 async def test_broken_recommender_answers_500_on_both_services(recommender: Recommender) -> None:
     async for channel in _channel(recommender):
         seed = await seed_grpc.RecommenderInferServiceStub(channel).RecommenderInfer(
@@ -218,7 +225,12 @@ async def test_reflection_can_be_turned_off(echo: EchoRecommender) -> None:
     async for channel in _channel(echo, reflection=False):
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            _ = [r async for r in stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)]
+            _ = [
+                r
+                async for r in stub.ServerReflectionInfo(
+                    iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+                )
+            ]
         assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 

@@ -1,4 +1,5 @@
 """``translate``: the two protos <-> our dataclasses, with no server involved."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,7 @@ from hypothesis import strategies as st
 from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
 from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
 from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
-from dubbo_recsys.provider.grpc_shim import RequestShapeError
-from dubbo_recsys.provider.grpc_shim import translate
+from dubbo_recsys.provider.grpc_shim import RequestShapeError, translate
 
 
 def seed_request(**fields: Any) -> seed_pb2.RecommendRequest:
@@ -76,7 +76,10 @@ def test_seed_translation_returns_or_raises_shape_error_only(
     user: str, data_id: str, model_type: str, recall_num: int, items: list[str]
 ) -> None:
     message = seed_pb2.RecommendRequest(
-        UserId=user, DataId=data_id, ModelType=model_type, RecallNum=recall_num,
+        UserId=user,
+        DataId=data_id,
+        ModelType=model_type,
+        RecallNum=recall_num,
         ItemList=seed_pb2.StringList(value=items),
     )
     try:
@@ -89,7 +92,8 @@ def test_seed_translation_returns_or_raises_shape_error_only(
 
 def test_response_to_seed_keeps_order_code_and_message() -> None:
     response = RecommendResponse(
-        code=206, message="partial",
+        code=206,
+        message="partial",
         items=[RecommendItem(itemId="b", score=0.9), RecommendItem(itemId="a", score=0.25)],
     )
     wire = translate.response_to_seed(response)
@@ -106,8 +110,13 @@ def test_seed_score_is_a_float32() -> None:
 
 def test_v1_request_maps_every_field() -> None:
     message = v1_pb2.RecommendRequest(
-        user_id="u", scene="s", count=7, exposure_list=["x"], context={"k": "v"},
-        candidate_ids=["c1", "c2"], debug=True,
+        user_id="u",
+        scene="s",
+        count=7,
+        exposure_list=["x"],
+        context={"k": "v"},
+        candidate_ids=["c1", "c2"],
+        debug=True,
     )
     request = translate.v1_to_request(message)
     assert (request.userId, request.scene, request.count) == ("u", "s", 7)
@@ -125,9 +134,13 @@ def test_v1_zero_count_means_default_and_negative_is_rejected() -> None:
 
 def test_response_to_v1_maps_every_field_and_survives_the_wire() -> None:
     response = RecommendResponse(
-        code=200, message="ok", requestId="r1",
+        code=200,
+        message="ok",
+        requestId="r1",
         items=[RecommendItem(itemId="i1", score=0.123456789012, channel="swing+hot")],
-        degraded=True, pipeline="light", debugInfo={"recall": "{}"},
+        degraded=True,
+        pipeline="light",
+        debugInfo={"recall": "{}"},
     )
     wire = v1_pb2.RecommendResponse.FromString(translate.response_to_v1(response).SerializeToString())
     assert (wire.code, wire.message, wire.request_id) == (200, "ok", "r1")

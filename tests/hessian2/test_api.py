@@ -1,14 +1,36 @@
 """The public facade: ``__all__`` is exactly what the package promises, and each name works."""
+
 from __future__ import annotations
 
 import hessian2
 
 PUBLIC = {
-    "dumps", "loads", "Encoder", "Decoder",
-    "JavaObject", "JavaEnum", "JavaGenericObject", "bound_classes",
-    "Long", "Int", "Short", "Byte", "Float", "Double", "Char", "TypedList", "TypedMap",
-    "LocalDateTime", "Instant", "JavaException", "StackTraceElement", "to_generic", "from_generic",
-    "Hessian2Error", "DecodeError", "EncodeError",
+    "dumps",
+    "loads",
+    "Encoder",
+    "Decoder",
+    "JavaObject",
+    "JavaEnum",
+    "JavaGenericObject",
+    "bound_classes",
+    "Long",
+    "Int",
+    "Short",
+    "Byte",
+    "Float",
+    "Double",
+    "Char",
+    "TypedList",
+    "TypedMap",
+    "LocalDateTime",
+    "Instant",
+    "JavaException",
+    "StackTraceElement",
+    "to_generic",
+    "from_generic",
+    "Hessian2Error",
+    "DecodeError",
+    "EncodeError",
 }
 
 

@@ -1,4 +1,5 @@
 """Lists, maps, typed collections, type references and shared/cyclic references."""
+
 from __future__ import annotations
 
 import pytest
@@ -87,8 +88,21 @@ def test_bad_references(wire):
         hessian2.loads(wire)
 
 
-@pytest.mark.parametrize("wire", [b"\x7a\x91", b"\x57\x91", b"H\x91", b"H\x91\x91", b"\x58\xd7\xff\xff",
-                                  b"\x58\x80", b"V\x01a\x95\x91", b"\x72\x90\x91\x91", b"Z", b"\x70"])
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"\x7a\x91",
+        b"\x57\x91",
+        b"H\x91",
+        b"H\x91\x91",
+        b"\x58\xd7\xff\xff",
+        b"\x58\x80",
+        b"V\x01a\x95\x91",
+        b"\x72\x90\x91\x91",
+        b"Z",
+        b"\x70",
+    ],
+)
 def test_bad_lists_and_maps(wire):
     with pytest.raises(DecodeError):
         hessian2.loads(wire)

@@ -7,6 +7,7 @@ Java part (``HESSIAN_VECTORS_CP``, set by tests/ci/10-hessian-vectors.sh): the
 Java program regenerates the vectors (they must equal the committed ones), and
 reads what Python wrote for every case, checking each against the Java value.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import require_env
 from tests.hessian2.vector_cases import CASES, NOT_BYTE_EXACT, VNode, decode, python_bytes
+from tests.support import require_env
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -36,11 +37,17 @@ def same(a, b, seen=None) -> bool:
     if isinstance(a, decimal.Decimal):
         return str(a) == str(b)
     if isinstance(a, list):
-        return getattr(a, "java_type", None) == getattr(b, "java_type", None) and len(a) == len(b) \
+        return (
+            getattr(a, "java_type", None) == getattr(b, "java_type", None)
+            and len(a) == len(b)
             and all(same(x, y, seen) for x, y in zip(a, b))
+        )
     if isinstance(a, dict):
-        return getattr(a, "java_type", None) == getattr(b, "java_type", None) and list(a) == list(b) \
+        return (
+            getattr(a, "java_type", None) == getattr(b, "java_type", None)
+            and list(a) == list(b)
             and all(same(a[k], b[k], seen) for k in a)
+        )
     if isinstance(a, VNode):
         return all(same(getattr(a, f), getattr(b, f), seen) for f in ("name", "next", "ids", "weights", "tags"))
     return a == b
@@ -74,8 +81,9 @@ def test_identities_survive_decoding():
 
 def _java(args, **kwargs) -> subprocess.CompletedProcess:
     classpath = require_env("HESSIAN_VECTORS_CP")
-    return subprocess.run(["java", "-cp", classpath, "vectors.Main", *args], capture_output=True, text=True,
-                          timeout=120, **kwargs)
+    return subprocess.run(
+        ["java", "-cp", classpath, "vectors.Main", *args], capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 @pytest.mark.java

@@ -1,17 +1,28 @@
 """BigDecimal, UUID, java.time, exceptions and generic maps (the Java-shaped extras)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import List, Optional
 
 import pytest
 
 import hessian2
-from hessian2 import (DecodeError, EncodeError, Instant, JavaEnum, JavaException, JavaGenericObject,
-                      JavaObject, LocalDateTime, Long, from_generic, to_generic)
+from hessian2 import (
+    DecodeError,
+    EncodeError,
+    Instant,
+    JavaEnum,
+    JavaException,
+    JavaGenericObject,
+    JavaObject,
+    LocalDateTime,
+    Long,
+    from_generic,
+    to_generic,
+)
 
 
 class Level(JavaEnum, java_class="test.h2.Level"):
@@ -22,13 +33,13 @@ class Level(JavaEnum, java_class="test.h2.Level"):
 @dataclass
 class Leaf(JavaObject, java_class="test.h2.Leaf"):
     id: Long = Long(0)
-    level: Optional[Level] = None
+    level: Level | None = None
 
 
 @dataclass
 class Tree(JavaObject, java_class="test.h2.Tree"):
     name: str = ""
-    leaves: List[Leaf] = field(default_factory=list)
+    leaves: list[Leaf] = field(default_factory=list)
     weight: float = 0.0
 
 
@@ -56,17 +67,28 @@ def test_uuid():
     assert hessian2.loads(hessian2.dumps(value)) == value
 
 
-@pytest.mark.parametrize("value", [dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.time(23, 59, 59, 999999),
-                                   LocalDateTime(2000, 2, 29, 12), dt.timedelta(days=-3, microseconds=1),
-                                   Instant(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.timezone.utc)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(1, 1, 1),
+        dt.date(9999, 12, 31),
+        dt.time(23, 59, 59, 999999),
+        LocalDateTime(2000, 2, 29, 12),
+        dt.timedelta(days=-3, microseconds=1),
+        Instant(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.UTC),
+    ],
+)
 def test_java_time_round_trip(value):
     decoded = hessian2.loads(hessian2.dumps(value))
     assert decoded == value and type(decoded) is type(value)
 
 
 def test_java_time_out_of_range_is_a_decode_error():
-    bad = hessian2.dumps(JavaGenericObject("com.alibaba.com.caucho.hessian.io.java8.LocalDateHandle",
-                                           {"day": 31, "month": 2, "year": 2024}))
+    bad = hessian2.dumps(
+        JavaGenericObject(
+            "com.alibaba.com.caucho.hessian.io.java8.LocalDateHandle", {"day": 31, "month": 2, "year": 2024}
+        )
+    )
     with pytest.raises(DecodeError):
         hessian2.loads(bad)
 
@@ -102,8 +124,15 @@ def test_custom_exception_fields_are_kept():
 def test_to_generic_and_back():
     tree = Tree("t", [Leaf(Long(1), Level.HIGH), Leaf(Long(2))], 1.5)
     generic = to_generic(tree)
-    assert generic == {"class": "test.h2.Tree", "name": "t", "weight": 1.5, "leaves": [
-        {"class": "test.h2.Leaf", "id": 1, "level": "HIGH"}, {"class": "test.h2.Leaf", "id": 2, "level": None}]}
+    assert generic == {
+        "class": "test.h2.Tree",
+        "name": "t",
+        "weight": 1.5,
+        "leaves": [
+            {"class": "test.h2.Leaf", "id": 1, "level": "HIGH"},
+            {"class": "test.h2.Leaf", "id": 2, "level": None},
+        ],
+    }
     back = from_generic(generic)
     assert back == tree and type(back.leaves[0].id) is Long
     assert from_generic({"name": "x", "weight": 2}, Tree) == Tree("x", [], 2.0)

@@ -1,14 +1,13 @@
 """JavaObject binding, field order, typed fields, generic objects, enums and streams."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
 
 import pytest
 
 import hessian2
-from hessian2 import (Decoder, DecodeError, Encoder, EncodeError, JavaEnum, JavaGenericObject,
-                      JavaObject, Long)
+from hessian2 import DecodeError, Decoder, EncodeError, Encoder, JavaEnum, JavaGenericObject, JavaObject, Long
 
 
 @dataclass
@@ -20,10 +19,10 @@ class Point(JavaObject, java_class="test.h2.Point"):
 @dataclass
 class Node(JavaObject, java_class="test.h2.Node"):
     name: str = ""
-    next: Optional["Node"] = None
-    ids: List[Long] = field(default_factory=list)
-    weights: Dict[str, float] = field(default_factory=dict)
-    tags: Set[str] = field(default_factory=set)
+    next: Node | None = None
+    ids: list[Long] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
 
 
 class Color(JavaEnum, java_class="test.h2.Color"):
@@ -33,7 +32,7 @@ class Color(JavaEnum, java_class="test.h2.Color"):
 
 @dataclass
 class Painted(JavaObject, java_class="test.h2.Painted"):
-    color: Optional[Color] = None
+    color: Color | None = None
     note: str = ""
 
 
@@ -143,8 +142,18 @@ def test_many_class_definitions_use_the_long_instance_form():
     assert hessian2.loads(wire) == objs
 
 
-@pytest.mark.parametrize("wire", [b"\x60", b"O\x91", b"C\x01a\x91\x01b", b"C\x01a\x92\x01b\x01b\x60\x91\x91",
-                                  b"C\x01a\x91\x01b\x60", b"C\x91", b"C\x01a\xd7\xff\xff"])
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"\x60",
+        b"O\x91",
+        b"C\x01a\x91\x01b",
+        b"C\x01a\x92\x01b\x01b\x60\x91\x91",
+        b"C\x01a\x91\x01b\x60",
+        b"C\x91",
+        b"C\x01a\xd7\xff\xff",
+    ],
+)
 def test_bad_objects(wire):
     with pytest.raises(DecodeError):
         hessian2.loads(wire)
@@ -188,13 +197,13 @@ def test_unknown_python_type_is_an_encode_error():
 @dataclass
 class Base(JavaObject, java_class="test.h2.Base"):
     id: int = 0
-    extras: List[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Derived(Base, java_class="test.h2.Derived"):
     label: str = ""
-    children: List[int] = field(default_factory=list)
+    children: list[int] = field(default_factory=list)
 
 
 def test_inherited_fields_follow_java_order():
@@ -208,7 +217,7 @@ def test_union_annotations():
     @dataclass
     class WithUnion(JavaObject, java_class="test.h2.WithUnion"):
         a: int | None = None
-        b: "Long | None" = None
+        b: Long | None = None
 
     decoded = hessian2.loads(hessian2.dumps(WithUnion(3, Long(4))))
     assert decoded == WithUnion(3, Long(4)) and type(decoded.b) is Long

@@ -3,6 +3,7 @@
 Also feeds every sample whole, as every proper prefix (each must fail with
 DecodeError, never hang or return garbage) and with trailing bytes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,22 +22,34 @@ longs = st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1).map(Long)
 doubles = st.floats(allow_nan=False)
 texts = st.text(max_size=40) | st.text(alphabet=st.characters(min_codepoint=0x10000), max_size=5)
 blobs = st.binary(max_size=64)
-dates = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
-                     timezones=st.just(dt.timezone.utc)).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+dates = st.datetimes(
+    min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30), timezones=st.just(dt.UTC)
+).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=4)
 scalars = st.none() | st.booleans() | ints | longs | doubles | texts | blobs | dates | decimals
 keys = st.none() | st.booleans() | ints | texts | doubles
 
 
 def _containers(children):
-    return (st.lists(children, max_size=9)
-            | st.dictionaries(keys, children, max_size=5)
-            | st.builds(TypedList, st.sampled_from(["java.util.LinkedList", "[object", "java.util.HashSet"]),
-                        st.lists(children, max_size=9))
-            | st.builds(TypedMap, st.sampled_from(["java.util.LinkedHashMap", "java.util.TreeMap"]),
-                        st.dictionaries(texts, children, max_size=4))
-            | st.builds(JavaGenericObject, st.sampled_from(["a.B", "a.C"]),
-                        st.dictionaries(st.sampled_from(["x", "y", "z"]), children, max_size=3)))
+    return (
+        st.lists(children, max_size=9)
+        | st.dictionaries(keys, children, max_size=5)
+        | st.builds(
+            TypedList,
+            st.sampled_from(["java.util.LinkedList", "[object", "java.util.HashSet"]),
+            st.lists(children, max_size=9),
+        )
+        | st.builds(
+            TypedMap,
+            st.sampled_from(["java.util.LinkedHashMap", "java.util.TreeMap"]),
+            st.dictionaries(texts, children, max_size=4),
+        )
+        | st.builds(
+            JavaGenericObject,
+            st.sampled_from(["a.B", "a.C"]),
+            st.dictionaries(st.sampled_from(["x", "y", "z"]), children, max_size=3),
+        )
+    )
 
 
 values = st.recursive(scalars, _containers, max_leaves=25)
@@ -48,11 +61,17 @@ def _same(a, b) -> bool:
     if isinstance(a, float):
         return a == b or (a != a and b != b)
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)) and \
-            getattr(a, "java_type", None) == getattr(b, "java_type", None)
+        return (
+            len(a) == len(b)
+            and all(_same(x, y) for x, y in zip(a, b))
+            and getattr(a, "java_type", None) == getattr(b, "java_type", None)
+        )
     if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a) and \
-            getattr(a, "java_type", None) == getattr(b, "java_type", None)
+        return (
+            list(a) == list(b)
+            and all(_same(a[k], b[k]) for k in a)
+            and getattr(a, "java_type", None) == getattr(b, "java_type", None)
+        )
     if isinstance(a, JavaGenericObject):
         return a.java_class == b.java_class and _same(a.fields, b.fields)
     if isinstance(a, decimal.Decimal):
@@ -133,8 +152,8 @@ def test_mutated_streams_decode_or_raise_decode_error(value, data):
 
 # ---- bound dataclasses: every annotation kind round-trips with its Java width
 
-from dataclasses import dataclass, field as dc_field  # noqa: E402
-from typing import Dict, List, Optional, Set  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from dataclasses import field as dc_field
 
 from hessian2 import Byte, JavaEnum, JavaObject, Short  # noqa: E402
 
@@ -154,29 +173,45 @@ class PropLeaf(JavaObject, java_class="test.prop.Leaf"):
     flag: bool = False
     label: str = ""
     data: bytes = b""
-    when: Optional[dt.datetime] = None
-    amount: Optional[decimal.Decimal] = None
-    level: Optional[PropLevel] = None
+    when: dt.datetime | None = None
+    amount: decimal.Decimal | None = None
+    level: PropLevel | None = None
 
 
 @dataclass
 class PropTree(JavaObject, java_class="test.prop.Tree"):
-    leaves: List[PropLeaf] = dc_field(default_factory=list)
-    ids: List[Long] = dc_field(default_factory=list)
-    index: Dict[str, PropLeaf] = dc_field(default_factory=dict)
-    tags: Set[str] = dc_field(default_factory=set)
-    child: Optional["PropTree"] = None
+    leaves: list[PropLeaf] = dc_field(default_factory=list)
+    ids: list[Long] = dc_field(default_factory=list)
+    index: dict[str, PropLeaf] = dc_field(default_factory=dict)
+    tags: set[str] = dc_field(default_factory=set)
+    child: PropTree | None = None
 
 
-leaves = st.builds(PropLeaf, n=ints, big=longs, small=st.integers(-32768, 32767).map(Short),
-                   tiny=st.integers(-128, 127).map(Byte), ratio=doubles.filter(lambda f: f != 0.0) | st.just(0.0),
-                   flag=st.booleans(), label=texts, data=blobs, when=st.none() | dates,
-                   amount=st.none() | decimals, level=st.none() | st.sampled_from(PropLevel))
+leaves = st.builds(
+    PropLeaf,
+    n=ints,
+    big=longs,
+    small=st.integers(-32768, 32767).map(Short),
+    tiny=st.integers(-128, 127).map(Byte),
+    ratio=doubles.filter(lambda f: f != 0.0) | st.just(0.0),
+    flag=st.booleans(),
+    label=texts,
+    data=blobs,
+    when=st.none() | dates,
+    amount=st.none() | decimals,
+    level=st.none() | st.sampled_from(PropLevel),
+)
 trees = st.recursive(
-    st.builds(PropTree, leaves=st.lists(leaves, max_size=3), ids=st.lists(st.integers(-(1 << 63), (1 << 63) - 1),
-                                                                          max_size=4),
-              index=st.dictionaries(texts, leaves, max_size=2), tags=st.sets(texts, max_size=3)),
-    lambda child: st.builds(PropTree, child=child), max_leaves=4)
+    st.builds(
+        PropTree,
+        leaves=st.lists(leaves, max_size=3),
+        ids=st.lists(st.integers(-(1 << 63), (1 << 63) - 1), max_size=4),
+        index=st.dictionaries(texts, leaves, max_size=2),
+        tags=st.sets(texts, max_size=3),
+    ),
+    lambda child: st.builds(PropTree, child=child),
+    max_leaves=4,
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -218,10 +253,11 @@ class PropScore(JavaObject, java_class="test.prop.Score"):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.floats() | st.integers(-(1 << 31), (1 << 31) - 1).map(lambda m: m / 1000.0)
-       | st.integers(-5000, 5000).map(float))
+@given(
+    st.floats() | st.integers(-(1 << 31), (1 << 31) - 1).map(lambda m: m / 1000.0) | st.integers(-5000, 5000).map(float)
+)
 def test_generated_double_field_writer_matches_write_double(value):
     # the generated per-class writer inlines the usual case of write_double; both must agree
     field_bytes = hessian2.dumps(PropScore(value))
     assert field_bytes.endswith(hessian2.dumps(value))
-    assert field_bytes[:-len(hessian2.dumps(value))] == hessian2.dumps(PropScore(0.0))[:-1]
+    assert field_bytes[: -len(hessian2.dumps(value))] == hessian2.dumps(PropScore(0.0))[:-1]

@@ -5,6 +5,7 @@ values and hostile bytes are decoded with both implementations (same values,
 same errors at the same offsets), and the whole hessian2 suite is run once more
 in a subprocess with HESSIAN2_PURE_PYTHON=1, so both paths pass every test.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,11 @@ from hessian2 import _decoder
 from tests.hessian2.test_properties import trees, values
 from tests.hessian2.vector_cases import CASES, python_bytes
 
-needs_speedups = pytest.mark.skipif(not _decoder.SPEEDUPS, reason="hessian2._speedups is not built "
-                                    "(no C compiler) or HESSIAN2_PURE_PYTHON is set: the pure path is the only one")
+needs_speedups = pytest.mark.skipif(
+    not _decoder.SPEEDUPS,
+    reason="hessian2._speedups is not built "
+    "(no C compiler) or HESSIAN2_PURE_PYTHON is set: the pure path is the only one",
+)
 
 
 def _decode_with(fill, data: bytes):
@@ -71,8 +75,23 @@ def test_both_paths_on_the_java_vectors():
 def test_the_whole_suite_passes_on_the_pure_path():
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, HESSIAN2_PURE_PYTHON="1")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/hessian2",
-                             "--deselect", "tests/hessian2/test_speedups.py"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/hessian2",
+            "--deselect",
+            "tests/hessian2/test_speedups.py",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

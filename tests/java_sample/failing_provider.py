@@ -11,12 +11,13 @@ often the provider really ran. ``dubbo-recsys serve`` has no method that raises,
 design (bad input is a 4xx code), so the failure lives here, in the tests. The Java
 reference provider (bench/rpc/java) exports the same failing group.
 """
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.config import ServerConfig

@@ -9,11 +9,13 @@ Why it is here and not a ``serve`` flag: the serve command has no registry optio
 yet; this wires the provider and registry layers the way that option would, so the
 Java discovery test can run today. Replace it with ``serve --registry`` when that lands.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from dubbo_recsys.provider.config import ServerConfig
 from dubbo_recsys.provider.popular import PopularRecommender
@@ -39,8 +41,13 @@ class Registration:
         for export in self._exports:
             spec = export.spec
             service = ExportedService(
-                interface=spec.interface, methods=spec.method_names, host=server.config.host,
-                port=server.port, application=APPLICATION, version=spec.version, group=spec.group,
+                interface=spec.interface,
+                methods=spec.method_names,
+                host=server.config.host,
+                port=server.port,
+                application=APPLICATION,
+                version=spec.version,
+                group=spec.group,
             )
             await self._registry.register(service)
             self._services.append(service)

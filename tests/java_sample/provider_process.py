@@ -9,6 +9,7 @@ Output goes to a file, not a pipe, so a chatty provider can never block on a ful
 pipe while a test is running; the file is quoted when something goes wrong.
 Used by tests/java_sample and tests/dubbo_python.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^listening dubbo://([\d.]+):(\d+)\s*$", re.MULTILINE)

@@ -7,6 +7,7 @@ the one test that needs a method that raises. Each Maven run writes its surefire
 reports to a fresh directory, and the assertions read those reports, so a test
 class that stopped running cannot pass unnoticed.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,9 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -34,8 +35,13 @@ pytestmark = [pytest.mark.java, pytest.mark.timeout(600)]
 LOOPBACK_JVM_FLAG = "-Ddubbo.network.interface.ignored=.*"
 
 DUBBO33_CLASSES = {
-    "ContractShapeTest", "RecommendServiceTest", "SeedServiceTest", "EchoTest",
-    "GenericInvokeTest", "ApplicationErrorTest", "ConcurrentCallsTest",
+    "ContractShapeTest",
+    "RecommendServiceTest",
+    "SeedServiceTest",
+    "EchoTest",
+    "GenericInvokeTest",
+    "ApplicationErrorTest",
+    "ConcurrentCallsTest",
 }
 DUBBO27_CLASSES = {"Dubbo27ConsumerTest"}
 NACOS_CLASSES = {"NacosDiscoveryTest"}
@@ -83,8 +89,16 @@ def failing_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
 
 def run_maven(sample_dir: Path, module: str, reports: Path, *properties: str) -> subprocess.CompletedProcess[str]:
     command = [
-        "mvn", "-B", "-o", "-q", "verify", "-pl", f":{module}", "-am",
-        f"-Djava.sample.reports={reports}", *properties,
+        "mvn",
+        "-B",
+        "-o",
+        "-q",
+        "verify",
+        "-pl",
+        f":{module}",
+        "-am",
+        f"-Djava.sample.reports={reports}",
+        *properties,
     ]
     return subprocess.run(command, cwd=sample_dir, capture_output=True, text=True, timeout=420, check=False)
 
@@ -103,8 +117,11 @@ def test_dubbo33_consumer_suite(
     sample_dir: Path, python_provider: RunningProvider, failing_provider: RunningProvider, tmp_path: Path
 ) -> None:
     result = run_maven(
-        sample_dir, "recsys-consumer", tmp_path,
-        f"-Dprovider.url={python_provider.url}", f"-Dfailing.provider.url={failing_provider.url}",
+        sample_dir,
+        "recsys-consumer",
+        tmp_path,
+        f"-Dprovider.url={python_provider.url}",
+        f"-Dfailing.provider.url={failing_provider.url}",
     )
     totals = assert_all_passed(result, tmp_path, DUBBO33_CLASSES)
     assert totals.tests >= 23, totals
@@ -118,11 +135,22 @@ def test_dubbo33_consumer_finds_the_provider_through_nacos(sample_dir: Path, tmp
     nacos = require_env("NACOS_ADDR")
     # A Nacos group of our own, so records other tests register in the same server never mix in.
     group = f"java-sample-{os.getpid()}"
-    command = [sys.executable, "-m", "tests.java_sample.nacos_provider",
-               "--registry", f"nacos://{nacos}?group={group}&unregister.wait=0"]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.java_sample.nacos_provider",
+        "--registry",
+        f"nacos://{nacos}?group={group}&unregister.wait=0",
+    ]
     with started(command, tmp_path / "provider.log") as provider:
-        result = run_maven(sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos",
-                           "-DexcludedGroups=", f"-Dnacos.url=nacos://{nacos}?group={group}")
+        result = run_maven(
+            sample_dir,
+            "recsys-consumer",
+            tmp_path / "reports",
+            "-Dgroups=nacos",
+            "-DexcludedGroups=",
+            f"-Dnacos.url=nacos://{nacos}?group={group}",
+        )
         totals = assert_all_passed(result, tmp_path / "reports", NACOS_CLASSES)
         assert set(totals.classes) == NACOS_CLASSES and totals.tests == 2, totals
         process = provider.process
@@ -142,9 +170,19 @@ def test_sample_main_then_graceful_stop(sample_dir: Path, tmp_path: Path) -> Non
     classpath = os.pathsep.join([str(consumer / "classes"), (consumer / "classpath.txt").read_text().strip()])
     with started(serve_command(), tmp_path / "provider.log") as provider:
         result = subprocess.run(
-            ["java", LOOPBACK_JVM_FLAG, "-cp", classpath, "org.dubborecsys.sample.SampleConsumer",
-             provider.url, "sample-user"],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                "java",
+                LOOPBACK_JVM_FLAG,
+                "-cp",
+                classpath,
+                "org.dubborecsys.sample.SampleConsumer",
+                provider.url,
+                "sample-user",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         process = provider.process
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

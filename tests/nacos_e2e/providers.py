@@ -5,6 +5,7 @@ instances and configs of other tests sharing the server never mix in. Providers
 run as real child processes (``tests.java_sample.provider_process.started``): the
 tests signal them like an operator or an orchestrator would (SIGTERM, SIGKILL).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +14,8 @@ import subprocess
 import threading
 import time
 import uuid
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from tests.java_sample.provider_process import serve_command
 from tests.registry.openapi import OpenApi, wait_for
@@ -44,6 +46,7 @@ def ports_listed(api: OpenApi, service: str, group: str) -> set[int]:
 
 def wait_listed(api: OpenApi, group: str, ports: set[int], seconds: float = 30.0) -> set[int]:
     """Wait until both services list exactly ``ports``; returns what the RecommendService lists."""
+
     def probe() -> tuple[set[int], set[int]]:
         return ports_listed(api, RECOMMEND_SERVICE, group), ports_listed(api, SEED_SERVICE, group)
 

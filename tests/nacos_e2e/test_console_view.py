@@ -4,6 +4,7 @@ The provider registers through the SDK's gRPC channel; these tests read the reco
 through the HTTP Open API v1, an independent door, and check them against what Java's
 NacosRegistry needs and what Java providers publish (INTEROP.md section 3).
 """
+
 from __future__ import annotations
 
 import signal
@@ -70,7 +71,10 @@ def test_console_lists_both_services_with_java_provider_metadata(tmp_path: Path)
 
         # SIGTERM: the records go first (deregister before READONLY), the process then exits cleanly.
         provider.process.send_signal(signal.SIGTERM)
-        gone = seconds_until(lambda: ports_listed(api, RECOMMEND_SERVICE, group)
-                             | ports_listed(api, SEED_SERVICE, group), lambda ports: not ports, 15.0)
+        gone = seconds_until(
+            lambda: ports_listed(api, RECOMMEND_SERVICE, group) | ports_listed(api, SEED_SERVICE, group),
+            lambda ports: not ports,
+            15.0,
+        )
         assert gone is not None, provider.log()
         assert provider.process.wait(timeout=20) == 0, provider.log()

@@ -6,6 +6,7 @@ call), sends SIGTERM to the first while a bounded load runs (no call may fail), 
 the second (calls must succeed again once Nacos drops it; bounded at 30 s). It writes what it
 measured to a properties file; this side checks the processes' ends and reports the numbers.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,16 +43,24 @@ def test_java_consumer_over_three_providers_sigterm_and_sigkill(sample_dir: Path
     url = registry_url(nacos, group, UNREGISTER_WAIT_MS)
     results = tmp_path / "results.properties"
     with contextlib.ExitStack() as stack:
-        providers = [stack.enter_context(started(serve_registered(url, f"e2e-cluster-{n}"), tmp_path / f"p{n}.log"))
-                     for n in range(3)]
+        providers = [
+            stack.enter_context(started(serve_registered(url, f"e2e-cluster-{n}"), tmp_path / f"p{n}.log"))
+            for n in range(3)
+        ]
         ports = {p.port for p in providers}
         assert wait_listed(api, group, ports) == ports, [p.log() for p in providers]
         with reaping([p.process for p in providers]):
             result = run_maven(
-                sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos-cluster", "-DexcludedGroups=",
+                sample_dir,
+                "recsys-consumer",
+                tmp_path / "reports",
+                "-Dgroups=nacos-cluster",
+                "-DexcludedGroups=",
                 f"-Dnacos.url=nacos://{nacos}?group={group}",
                 "-Dcluster.providers=" + ",".join(f"{p.process.pid}@{p.port}" for p in providers),
-                f"-Dcluster.nacos.http={nacos}", f"-Dcluster.nacos.group={group}", f"-Dcluster.results={results}",
+                f"-Dcluster.nacos.http={nacos}",
+                f"-Dcluster.nacos.group={group}",
+                f"-Dcluster.results={results}",
             )
         measured = read_properties(results) if results.exists() else {}
         print("NacosClusterTest measured:", measured)

@@ -8,14 +8,16 @@ the running scene in place (and be logged); a valid change must apply within 2 s
 with no failed call, both for our Python dubbo:// client and for an unmodified Java consumer
 that found the provider through the same Nacos (java-client-sample's SceneReloadTest).
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -42,8 +44,16 @@ CHANGE_AT = 1.5
 def scene(data_id: str, version: str, recall_num: Any, steps: list[str] | None = None) -> str:
     """A scene document in the seed's layout (outer wrapper, ``content``, ``pipeline_conf``)."""
     steps = steps or ["('recall_sample','recallSample')", "('dssm_recall','dssmRecall')"]
-    return json.dumps({"dataId": data_id, "group": GROUP, "content": {
-        "version": version, "pipeline_conf": {"pipeline": steps, "recallNum": recall_num, "preRankingNum": 10}}})
+    return json.dumps(
+        {
+            "dataId": data_id,
+            "group": GROUP,
+            "content": {
+                "version": version,
+                "pipeline_conf": {"pipeline": steps, "recallNum": recall_num, "preRankingNum": 10},
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +80,17 @@ def provider(tmp_path_factory: pytest.TempPathFactory, data_id: str, registry_gr
     artifacts = require_env("ARTIFACTS_ML100K")
     # Generous budgets: on a shared 2-core machine a 100 ms deadline would degrade answers to
     # the popular list, which carries no recall trace; the budgets are not what is tested here.
-    command = [*serve_registered(registry_url(addr, registry_group), "e2e-scenes"), "--artifacts", artifacts,
-               "--scenes", f"nacos://{addr}", "--budget-ms", "5000", "--light-budget-ms", "5000"]
+    command = [
+        *serve_registered(registry_url(addr, registry_group), "e2e-scenes"),
+        "--artifacts",
+        artifacts,
+        "--scenes",
+        f"nacos://{addr}",
+        "--budget-ms",
+        "5000",
+        "--light-budget-ms",
+        "5000",
+    ]
     with started(command, tmp_path_factory.mktemp("scenes") / "provider.log", ready_timeout=150) as running:
         yield running
 
@@ -84,8 +103,9 @@ async def client(provider: RunningProvider) -> AsyncIterator[DubboClient]:
 
 async def recommend(client: DubboClient, data_id: str, user: str = "1") -> RecommendResponse:
     request = RecommendRequest(userId=user, scene=data_id, count=5, debug=True)
-    return await client.call(RECOMMEND, "recommend", [request], parameter_types=[REQUEST_TYPE],
-                             version="1.0.0", timeout=10.0)
+    return await client.call(
+        RECOMMEND, "recommend", [request], parameter_types=[REQUEST_TYPE], version="1.0.0", timeout=10.0
+    )
 
 
 def recall_num(response: RecommendResponse) -> int:
@@ -156,8 +176,10 @@ async def test_a_change_under_load_applies_within_two_seconds_without_a_failed_c
                 return
             started_at = time.monotonic()
             try:
-                seen.append((started_at, recall_num(await recommend(client, data_id, user=str(1 + (task * 7 + i) % 900)))))
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+                seen.append(
+                    (started_at, recall_num(await recommend(client, data_id, user=str(1 + (task * 7 + i) % 900))))
+                )
+            except Exception as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
 
     loads = [asyncio.create_task(load(n)) for n in range(LOAD_TASKS)]
@@ -181,17 +203,32 @@ async def test_a_change_under_load_applies_within_two_seconds_without_a_failed_c
 
 @pytest.mark.java
 def test_a_java_consumer_through_nacos_sees_a_change_within_two_seconds_without_a_failed_call(
-    sample_dir: Path, tmp_path: Path, data_id: str, nacos: OpenApi, provider: RunningProvider,  # noqa: F811
+    sample_dir: Path,
+    tmp_path: Path,
+    data_id: str,
+    nacos: OpenApi,
+    provider: RunningProvider,  # noqa: F811
     registry_group: str,
 ) -> None:
     addr = require_env("NACOS_ADDR")
     assert wait_listed(nacos, registry_group, {provider.port}) == {provider.port}, provider.log()[-3000:]
     results = tmp_path / "results.properties"
-    result = run_maven(sample_dir, "recsys-consumer", tmp_path / "reports", "-Dgroups=nacos-scenes",
-                       "-DexcludedGroups=", f"-Dnacos.url=nacos://{addr}?group={registry_group}",
-                       f"-Dscene.data.id={data_id}", f"-Dscene.nacos.http={addr}", f"-Dscene.results={results}")
-    measured = dict(line.split("=", 1) for line in (results.read_text().splitlines() if results.exists() else [])
-                    if line and not line.startswith("#"))
+    result = run_maven(
+        sample_dir,
+        "recsys-consumer",
+        tmp_path / "reports",
+        "-Dgroups=nacos-scenes",
+        "-DexcludedGroups=",
+        f"-Dnacos.url=nacos://{addr}?group={registry_group}",
+        f"-Dscene.data.id={data_id}",
+        f"-Dscene.nacos.http={addr}",
+        f"-Dscene.results={results}",
+    )
+    measured = dict(
+        line.split("=", 1)
+        for line in (results.read_text().splitlines() if results.exists() else [])
+        if line and not line.startswith("#")
+    )
     print("SceneReloadTest measured:", measured)
     totals = assert_all_passed(result, tmp_path / "reports", {"SceneReloadTest"})
     assert set(totals.classes) == {"SceneReloadTest"} and totals.tests == 1, totals

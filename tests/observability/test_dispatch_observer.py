@@ -1,4 +1,5 @@
 """The dispatcher tells its observers every outcome, labelled with bounded names."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,12 @@ from dubbo_recsys.provider.services import default_exports
 DESCRIPTOR = "Lorg/dubborecsys/api/RecommendRequest;"
 
 
-def _invocation(path: str = INTERFACE, method: str = "recommend", descriptor: str = DESCRIPTOR,
-                args: tuple = (RecommendRequest(userId="u1"),)) -> Invocation:
+def _invocation(
+    path: str = INTERFACE,
+    method: str = "recommend",
+    descriptor: str = DESCRIPTOR,
+    args: tuple = (RecommendRequest(userId="u1"),),
+) -> Invocation:
     return Invocation("2.0.2", path, VERSION, method, descriptor, args, {})
 
 
@@ -61,8 +66,10 @@ async def test_a_handler_that_raises_is_labelled_exception() -> None:
     dispatcher.observers.append(metrics)
     await dispatcher.dispatch(_invocation())
     text = metrics.exposition().decode()
-    assert f'dubbo_recsys_requests_total{{interface="{INTERFACE}",method="recommend",protocol="dubbo",' \
-           f'status="exception"}} 1.0' in text
+    assert (
+        f'dubbo_recsys_requests_total{{interface="{INTERFACE}",method="recommend",protocol="dubbo",'
+        f'status="exception"}} 1.0' in text
+    )
     assert metrics.method_table()[0]["errors"] == 1
 
 

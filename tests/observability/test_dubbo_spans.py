@@ -1,5 +1,6 @@
 """dubbo:// calls through ``RestShim.observed("dubbo", count_calls=False)``, as serve wires them:
 one span per call (with stage children), counted once (by the dispatcher), stage histograms fed."""
+
 from __future__ import annotations
 
 import httpx
@@ -35,9 +36,13 @@ async def test_dubbo_calls_get_spans_and_stage_timings_and_are_counted_once() ->
     try:
         async with await DubboClient.connect("127.0.0.1", server.port) as client:
             for user in ("u1", "u2"):
-                answer = await client.call(INTERFACE, "recommend", [RecommendRequest(userId=user, count=2)],
-                                           parameter_types=["org.dubborecsys.api.RecommendRequest"],
-                                           version=VERSION)
+                answer = await client.call(
+                    INTERFACE,
+                    "recommend",
+                    [RecommendRequest(userId=user, count=2)],
+                    parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                    version=VERSION,
+                )
                 assert answer.debugInfo is None and len(answer.items) == 2
             await client.echo(INTERFACE, "ping", version=VERSION)
         async with httpx.AsyncClient(timeout=5) as http:
@@ -45,8 +50,9 @@ async def test_dubbo_calls_get_spans_and_stage_timings_and_are_counted_once() ->
             state = (await http.get(f"http://127.0.0.1:{rest.port}/console/state")).json()
     finally:
         await server.shutdown()
-    assert (f'dubbo_recsys_requests_total{{interface="{INTERFACE}",method="recommend",protocol="dubbo",'
-            f'status="ok"}} 2.0') in text
+    assert (
+        f'dubbo_recsys_requests_total{{interface="{INTERFACE}",method="recommend",protocol="dubbo",status="ok"}} 2.0'
+    ) in text
     assert f'interface="{INTERFACE}",method="$echo",protocol="dubbo",status="ok"}} 1.0' in text
     assert 'protocol="dubbo",status="200"' not in text  # the wrapper did not count a second time
     assert 'dubbo_recsys_stage_seconds_count{kind="rank",stage="rest_test_odd_first"} 2.0' in text

@@ -1,4 +1,5 @@
 """gRPC calls are counted when the gRPC shim holds ``RestShim.observed("grpc")``, as serve wires it."""
+
 from __future__ import annotations
 
 import grpc
@@ -38,7 +39,9 @@ async def test_grpc_calls_show_in_metrics_under_their_protocol() -> None:
             text = (await http.get(f"http://127.0.0.1:{rest.port}/metrics")).text
     finally:
         await server.shutdown()
-    assert 'dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",status="200"} 2.0' \
-        in text
-    assert 'dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",status="400"} 1.0' \
-        in text
+    assert (
+        'dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",status="200"} 2.0' in text
+    )
+    assert (
+        'dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",status="400"} 1.0' in text
+    )

@@ -1,4 +1,5 @@
 """ProviderMetrics: state gauges read at scrape time, the console's method table, validation."""
+
 from __future__ import annotations
 
 import time
@@ -46,10 +47,14 @@ def test_in_flight_bounds_are_read_when_scraped() -> None:
     recommender = SimpleNamespace(resources=SimpleNamespace(full_inflight=full, light_inflight=light))
     metrics = ProviderMetrics(ProviderState(admission=admission_of(recommender)))
     assert full.enter() and full.enter() and not full.enter() and light.enter()
-    assert _samples(metrics, "dubbo_recsys_pipeline_inflight") == {(("pipeline", "full"),): 2.0,
-                                                                   (("pipeline", "light"),): 1.0}
-    assert _samples(metrics, "dubbo_recsys_pipeline_inflight_limit") == {(("pipeline", "full"),): 2.0,
-                                                                         (("pipeline", "light"),): 0.0}
+    assert _samples(metrics, "dubbo_recsys_pipeline_inflight") == {
+        (("pipeline", "full"),): 2.0,
+        (("pipeline", "light"),): 1.0,
+    }
+    assert _samples(metrics, "dubbo_recsys_pipeline_inflight_limit") == {
+        (("pipeline", "full"),): 2.0,
+        (("pipeline", "light"),): 0.0,
+    }
     shed = _samples(metrics, "dubbo_recsys_pipeline_shed")
     assert shed[(("pipeline", "full"),)] == 1.0 and shed[(("pipeline", "light"),)] == 0.0
     full.leave()
@@ -60,11 +65,14 @@ def test_in_flight_bounds_are_read_when_scraped() -> None:
 
 def test_versions_and_registry_state_are_read_when_scraped() -> None:
     versions = {"scenes": {"home": "v1"}, "models": {"deepfm": "3"}}
-    state = ProviderState.for_exports(default_exports(PopularRecommender()),
-                                      "nacos://user:pw@10.0.0.5:8848?namespace=dev", versions=lambda: versions)
+    state = ProviderState.for_exports(
+        default_exports(PopularRecommender()), "nacos://user:pw@10.0.0.5:8848?namespace=dev", versions=lambda: versions
+    )
     metrics = ProviderMetrics(state)
-    assert _samples(metrics, "dubbo_recsys_registry_state")[
-        (("registry", "nacos://10.0.0.5:8848"), ("state", "pending"))] == 1.0
+    assert (
+        _samples(metrics, "dubbo_recsys_registry_state")[(("registry", "nacos://10.0.0.5:8848"), ("state", "pending"))]
+        == 1.0
+    )
     found = _samples(metrics, "dubbo_recsys_version_info")
     assert found[(("kind", "scenes"), ("name", "home"), ("version", "v1"))] == 1.0
     versions["scenes"]["home"] = "v2"  # a hot swap shows on the next scrape
@@ -91,8 +99,15 @@ def test_the_method_table_counts_errors_and_forgets_old_calls_for_qps() -> None:
         metrics.observe_call("dubbo", "svc", "m", status, 0.004)
     metrics.observe_call("rest", "/recommend", "GET", "200", 0.002)
     rows = {(r["protocol"], r["method"]): r for r in metrics.method_table()}
-    assert rows[("dubbo", "m")] == {"protocol": "dubbo", "interface": "svc", "method": "m", "calls": 3,
-                                    "errors": 1, "qps": 1.5, "meanMs": 4.0}
+    assert rows[("dubbo", "m")] == {
+        "protocol": "dubbo",
+        "interface": "svc",
+        "method": "m",
+        "calls": 3,
+        "errors": 1,
+        "qps": 1.5,
+        "meanMs": 4.0,
+    }
     assert rows[("rest", "GET")]["errors"] == 0
     time.sleep(2.05)
     assert all(r["qps"] == 0 for r in metrics.method_table())
@@ -112,8 +127,9 @@ def test_the_latency_histogram_puts_each_call_in_its_bucket() -> None:
     metrics = ProviderMetrics()
     for seconds in (0.0004, 0.001, 0.003, 7.0):
         metrics.observe_call("dubbo", "svc", "m", "ok", seconds)
-    buckets = {dict(k)["le"]: v for k, v in _samples(metrics, "dubbo_recsys_request_seconds").items()
-               if "le" in dict(k)}
+    buckets = {
+        dict(k)["le"]: v for k, v in _samples(metrics, "dubbo_recsys_request_seconds").items() if "le" in dict(k)
+    }
     assert (buckets["0.0005"], buckets["0.001"], buckets["0.005"], buckets["5.0"], buckets["+Inf"]) == (1, 2, 3, 3, 4)
     counts = _samples(metrics, "dubbo_recsys_requests")
     assert counts[(("interface", "svc"), ("method", "m"), ("protocol", "dubbo"), ("status", "ok"))] == 4

@@ -5,6 +5,7 @@ The receiver is a plain HTTP server on 127.0.0.1 that decodes what arrives at
 runs in a child process: ``configure_tracing`` installs the process-wide tracer
 provider, which must not leak into the other tests.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -33,7 +34,7 @@ def test_spans_are_exported_over_otlp_http():
     received: list[tuple[str, bytes]] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's method name
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             received.append((self.path, body))
             self.send_response(200)
@@ -49,8 +50,9 @@ def test_spans_are_exported_over_otlp_http():
     thread.start()
     try:
         endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
-        done = subprocess.run([sys.executable, "-c", CHILD, endpoint], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, endpoint], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
     finally:
         server.shutdown()

@@ -1,4 +1,5 @@
 """The facades' ``__all__`` resolve, and importing them stays cheap (the CLI imports them for --help)."""
+
 from __future__ import annotations
 
 import json

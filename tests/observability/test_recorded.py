@@ -1,4 +1,5 @@
 """ObservedRecommender: counts, stage histograms from sampled traces, spans per request and stage."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ async def test_one_call_in_n_is_traced_and_the_caller_never_sees_it() -> None:
     text = metrics.exposition().decode()
     assert 'dubbo_recsys_stage_seconds_count{kind="recall",stage="rest_test_fixed"} 2.0' in text
     assert 'dubbo_recsys_stage_seconds_count{kind="rank",stage="rest_test_odd_first"} 2.0' in text
-    assert ('dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",'
-            'status="200"} 8.0') in text
+    assert (
+        'dubbo_recsys_requests_total{interface="recommend",method="recommend",protocol="grpc",status="200"} 8.0'
+    ) in text
     assert 'dubbo_recsys_pipeline_answers_total{pipeline="full"} 8.0' in text
 
 

@@ -1,4 +1,5 @@
 """Breakers and versions read off a recommender's public attributes, as the console shows them."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Readers the offline tests share: artifact files back into numpy and Python."""
+
 from __future__ import annotations
 
 import json

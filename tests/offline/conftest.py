@@ -4,6 +4,7 @@
 (the full build, two-tower included); tests that read them skip on a developer
 machine without them and fail under CI=true.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Faiss index and i2i_emb: the index answers what brute force over the embeddings answers."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """``dubbo-recsys build``: bad input is a clear message and exit code 2, never a traceback."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,23 @@ def test_unknown_source_is_an_argparse_error(tmp_path):
 
 
 def test_builds_and_then_skips(tmp_path, capsys):
-    argv = ["--source", "synthetic", "--users", "200", "--items", "300", "--seed", "5", "--k", "10",
-            "--out", str(tmp_path / "a"), "--no-progress", "--no-two-tower", "--skip-existing"]
+    argv = [
+        "--source",
+        "synthetic",
+        "--users",
+        "200",
+        "--items",
+        "300",
+        "--seed",
+        "5",
+        "--k",
+        "10",
+        "--out",
+        str(tmp_path / "a"),
+        "--no-progress",
+        "--no-two-tower",
+        "--skip-existing",
+    ]
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("built:")
     assert main(argv) == 0

@@ -1,4 +1,5 @@
 """users.jsonl, items.jsonl and hot.json agree with the train split and never see the test rows."""
+
 from __future__ import annotations
 
 import json
@@ -64,7 +65,11 @@ def test_ml100k_profile_fields(ml100k_artifacts):
     first = jsonl(ml100k_artifacts, "features/users.jsonl")[0]
     assert first["id"] == "1"
     assert first["profile"] == {
-        "age": "24", "age_group": "18-24", "gender": "M", "occupation": "technician", "zip": "85711",
+        "age": "24",
+        "age_group": "18-24",
+        "gender": "M",
+        "occupation": "technician",
+        "zip": "85711",
         "region": "us-mountain",
     }
     toy_story = jsonl(ml100k_artifacts, "features/items.jsonl")[0]

@@ -1,4 +1,5 @@
 """manifest.json: md5s and sizes match the files, versions identify the inputs."""
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,25 @@ from dubbo_recsys.offline.manifest import file_digests, read_manifest, verify_ar
 from tests.offline.conftest import small_config
 
 REQUIRED = [
-    "ids/users.txt", "ids/items.txt", "interactions/train.npz", "interactions/test.npz",
-    "features/users.jsonl", "features/items.jsonl", "neighbors/itemcf.npz", "neighbors/usercf.npz",
-    "neighbors/swing.npz", "hot.json",
+    "ids/users.txt",
+    "ids/items.txt",
+    "interactions/train.npz",
+    "interactions/test.npz",
+    "features/users.jsonl",
+    "features/items.jsonl",
+    "neighbors/itemcf.npz",
+    "neighbors/usercf.npz",
+    "neighbors/swing.npz",
+    "hot.json",
 ]
 MODEL_FILES = [
-    "embeddings/items.npy", "embeddings/users.npy", "faiss/items.index", "faiss/meta.json", "neighbors/i2i_emb.npz",
-    "models/two_tower/meta.json", "models/two_tower/user_tower/saved_model.pb",
+    "embeddings/items.npy",
+    "embeddings/users.npy",
+    "faiss/items.index",
+    "faiss/meta.json",
+    "neighbors/i2i_emb.npz",
+    "models/two_tower/meta.json",
+    "models/two_tower/user_tower/saved_model.pb",
     "models/two_tower/item_tower/saved_model.pb",
 ]
 

@@ -1,4 +1,5 @@
 """Neighbour tables: the sparse, blocked math equals the formulas computed the slow way."""
+
 from __future__ import annotations
 
 import numpy as np

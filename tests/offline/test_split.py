@@ -1,4 +1,5 @@
 """Leave-last-out: the held-out row is each user's last by time, and it is not in train."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,10 @@ def _source(user, item, ts) -> SourceData:
         item_region=np.full(n_items, ""),
         item_attrs={},
         interactions=Interactions(
-            np.array(user, dtype=np.int32), np.array(item, dtype=np.int32),
-            np.array(ts, dtype=np.int64), np.ones(len(user), dtype=np.float32),
+            np.array(user, dtype=np.int32),
+            np.array(item, dtype=np.int32),
+            np.array(ts, dtype=np.int64),
+            np.ones(len(user), dtype=np.float32),
         ),
     )
 
@@ -32,11 +35,13 @@ def _source(user, item, ts) -> SourceData:
 def test_last_by_time_with_ties_broken_by_file_order():
     # user 0: items 3 and 1 share the latest time; 1 comes later in the file, so it is held out.
     # user 1: a single interaction stays in train. user 2: out-of-order timestamps.
-    split = leave_last_out(_source(
-        user=[0, 2, 0, 0, 1, 2, 2],
-        item=[0, 5, 3, 1, 2, 4, 6],
-        ts=[10, 50, 30, 30, 7, 90, 20],
-    ))
+    split = leave_last_out(
+        _source(
+            user=[0, 2, 0, 0, 1, 2, 2],
+            item=[0, 5, 3, 1, 2, 4, 6],
+            ts=[10, 50, 30, 30, 7, 90, 20],
+        )
+    )
     assert split.test.user.tolist() == [0, 2]
     assert split.test.item.tolist() == [1, 4]
     assert split.train.user.tolist() == [0, 0, 1, 2, 2]

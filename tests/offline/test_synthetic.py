@@ -1,4 +1,5 @@
 """The synthetic generator: reproducible for a seed, power-law popularity, well-formed columns."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """The exported towers: they load, take external ids and features, and reproduce the stored embeddings."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """``provider.app.PipelineApp``: the recommender serve hands to every protocol."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ async def test_without_artifacts_the_popularity_list_answers() -> None:
 
 @pytest.mark.asyncio
 async def test_artifacts_run_the_funnel_and_scenes_come_from_files(tiny: Path, tmp_path: Path) -> None:
-    scene = {"dataId": "tiny", "content": {"version": "1", "pipeline_conf": {
-        "pipeline": ["('recall','multi_channel')"], "recallNum": 4, "preRankingNum": 4}}}
+    scene = {
+        "dataId": "tiny",
+        "content": {
+            "version": "1",
+            "pipeline_conf": {"pipeline": ["('recall','multi_channel')"], "recallNum": 4, "preRankingNum": 4},
+        },
+    }
     (tmp_path / "tiny.json").write_text(json.dumps(scene))
     app = PipelineApp(PipelineOptions(artifacts=tiny, scenes=str(tmp_path), budget_ms=2000))
     await app.open()

@@ -1,4 +1,5 @@
 """Scenes compiled into pipelines over a real (tiny) artifact directory and the embedded store."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,22 @@ def resources(tmp_path_factory: pytest.TempPathFactory) -> Resources:
     load_stage_modules()
     root = write_artifacts(tmp_path_factory.mktemp("scene-artifacts"))
     store = EmbeddedFeatureStore.from_artifacts(root)
-    return Resources(popular=lambda _r: [("i0", 2.0), ("i1", 1.0)], features=store, local_features=store,
-                     recall=Recall.load(root, store), artifacts=root, budget_seconds=2.0, light_budget_seconds=2.0)
+    return Resources(
+        popular=lambda _r: [("i0", 2.0), ("i1", 1.0)],
+        features=store,
+        local_features=store,
+        recall=Recall.load(root, store),
+        artifacts=root,
+        budget_seconds=2.0,
+        light_budget_seconds=2.0,
+    )
 
 
 def scene_file(directory: Path, data_id: str, steps: list[str], **extra: object) -> None:
-    document = {"dataId": data_id, "content": {"version": extra.pop("version", "v1"),
-                                               "pipeline_conf": {"pipeline": steps, **extra}}}
+    document = {
+        "dataId": data_id,
+        "content": {"version": extra.pop("version", "v1"), "pipeline_conf": {"pipeline": steps, **extra}},
+    }
     (directory / f"{data_id}.json").write_text(json.dumps(document))
 
 
@@ -55,8 +65,13 @@ async def test_default_scene_answers_from_recall_with_provenance(resources: Reso
 
 @pytest.mark.asyncio
 async def test_seed_style_scene_from_a_local_config_center(resources: Resources, tmp_path: Path) -> None:
-    scene_file(tmp_path, "feed", ["('recall_sample','recallSample')", "('dssm_recall','dssmRecall')"],
-               recallNum=3, preRankingNum=3)
+    scene_file(
+        tmp_path,
+        "feed",
+        ["('recall_sample','recallSample')", "('dssm_recall','dssmRecall')"],
+        recallNum=3,
+        preRankingNum=3,
+    )
     scenes = SceneRecommender(resources, LocalConfigCenter(tmp_path))
     resp = await scenes.recommend(RecommendRequest(userId="u0", scene="feed", count=2, debug=True))
     assert resp.code == 200 and resp.pipeline == "full" and len(resp.items) == 2
@@ -93,8 +108,14 @@ async def test_broken_primary_store_falls_back_to_the_light_pipeline(resources: 
         async def close(self) -> None:
             return None
 
-    broken = Resources(popular=resources.popular, features=DeadStore(), local_features=resources.local_features,
-                       recall=resources.recall, budget_seconds=2.0, light_budget_seconds=2.0)
+    broken = Resources(
+        popular=resources.popular,
+        features=DeadStore(),
+        local_features=resources.local_features,
+        recall=resources.recall,
+        budget_seconds=2.0,
+        light_budget_seconds=2.0,
+    )
     resp = await SceneRecommender(broken).recommend(RecommendRequest(userId="u0", count=2))
     assert resp.code == 200 and resp.pipeline == "light" and resp.degraded
     assert len(resp.items) == 2 and "ConnectionError" in resp.message

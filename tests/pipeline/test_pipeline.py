@@ -1,4 +1,5 @@
 """The runner, the stage catalog and the fallback chain, with small in-test stages."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,7 @@ class ListRecall(Stage, kind=StageKind.RECALL, names=("test_list",)):
         return cls(params.get("items", resources))
 
     async def run(self, query, candidates):
-        return [Candidate(i, 1.0 / (n + 1), ("list",)) for n, i in enumerate(self.items)
-                if i not in query.exposure]
+        return [Candidate(i, 1.0 / (n + 1), ("list",)) for n, i in enumerate(self.items) if i not in query.exposure]
 
 
 class ReverseRank(Stage, kind=StageKind.RANK, names=("test_reverse",)):
@@ -75,6 +75,7 @@ def test_catalog_resolves_names_case_insensitively_and_rejects_unknown():
 
 def test_catalog_rejects_a_second_class_with_the_same_name():
     with pytest.raises(ConfigError, match="taken"):
+
         class Clash(Stage, kind=StageKind.RECALL, names=("test_list",)):
             pass
 
@@ -120,8 +121,15 @@ async def test_overload_sheds_to_the_light_pipeline_then_to_the_popular_list():
     full = Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), SlowRank(0.05)])
     light = Pipeline.of(PipelineName.LIGHT, [ListRecall(["x", "y"]), SlowRank(0.02)])
     full_bound, light_bound = InFlight(3), InFlight(2)
-    rec = ResilientRecommender(full=full, light=light, popular=popular, budget_seconds=2.0, light_budget_seconds=2.0,
-                               full_inflight=full_bound, light_inflight=light_bound)
+    rec = ResilientRecommender(
+        full=full,
+        light=light,
+        popular=popular,
+        budget_seconds=2.0,
+        light_budget_seconds=2.0,
+        full_inflight=full_bound,
+        light_inflight=light_bound,
+    )
     answers = await asyncio.gather(*(rec.recommend(request(userId=f"u{n}")) for n in range(8)))
     by = [a.pipeline for a in answers]
     assert by.count("full") == 3 and by.count("light") == 2 and by.count("popular") == 3
@@ -202,13 +210,16 @@ async def test_runner_works_when_stepped_eagerly_outside_a_task():
         async def reporting():
             try:
                 done.set_result(await call(pipeline, budget))
-            except BaseException as exc:  # noqa: BLE001 - the test reads it
+            except BaseException as exc:
                 done.set_exception(exc)
 
         loop.call_soon(start_eagerly, reporting())
         return await asyncio.wait_for(done, 5)
 
-    assert await from_callback(Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), ReverseRank()]), 1.0) == ["b", "a"]
+    assert await from_callback(Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), ReverseRank()]), 1.0) == [
+        "b",
+        "a",
+    ]
     waits = Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b"]), SlowRank(0.002), ReverseRank()])
     assert await from_callback(waits, 1.0) == ["b", "a"]
     assert isinstance(await from_callback(Pipeline.of(PipelineName.FULL, [SlowRank(0.5)]), 0.02), DeadlineExceeded)

@@ -1,4 +1,5 @@
 """Subprocess entry for the drain tests: the default services plus the Probe, on a free port."""
+
 from __future__ import annotations
 
 import sys
@@ -12,5 +13,10 @@ from tests.provider.probe import probe_export
 if __name__ == "__main__":
     export, _ = probe_export()
     drain = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-    sys.exit(serve_exports([*default_exports(PopularRecommender()), export],
-                           ServerConfig(port=0, drain_timeout=drain), loop_choice="auto"))
+    sys.exit(
+        serve_exports(
+            [*default_exports(PopularRecommender()), export],
+            ServerConfig(port=0, drain_timeout=drain),
+            loop_choice="auto",
+        )
+    )

@@ -1,4 +1,5 @@
 """A test-only Dubbo service whose methods misbehave on request (slow, failing, big, one-way)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Descriptor parsing both ways, and garbage rejected with DescriptorError."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,9 +1,10 @@
 """Routing, built-ins and failure answers, without bytes."""
+
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import ClassVar, List
+from typing import ClassVar
 
 import pytest
 
@@ -27,13 +28,13 @@ class Query:
     __java_class__: ClassVar[str] = "org.example.Query"
     text: str = ""
     limit: int = 10
-    tags: List[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Hits:
     __java_class__: ClassVar[str] = "org.example.Hits"
-    items: List[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
 
 
 class SearchImpl:
@@ -117,8 +118,11 @@ def test_handler_exception_becomes_runtime_exception():
 
 
 def test_generic_invoke_maps_in_and_out():
-    outcome = call("$invoke", GENERIC_DESCRIPTOR,
-                   ["search", ["org.example.Query"], [{"class": "org.example.Query", "text": "c", "limit": 1}]])
+    outcome = call(
+        "$invoke",
+        GENERIC_DESCRIPTOR,
+        ["search", ["org.example.Query"], [{"class": "org.example.Query", "text": "c", "limit": 1}]],
+    )
     assert outcome == Returned({"class": "org.example.Hits", "items": ["c-0"]})
     assert call("$invokeAsync", GENERIC_DESCRIPTOR, ["add", ["int", "int"], [2, 5]]) == Returned(7)
 

@@ -1,4 +1,5 @@
 """``start_eagerly``: synchronous completion without a Task, suspension handed to one."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Exchange and body without sockets: request frame in, answer bytes out."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,14 +9,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hessian2
-from hessian2 import Encoder
-from dubbo_recsys.provider.body import decode_invocation, decode_message, decode_result, encode_invocation, supports_response_attachments
+from dubbo_recsys.provider.body import (
+    decode_invocation,
+    decode_message,
+    decode_result,
+    encode_invocation,
+    supports_response_attachments,
+)
 from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
 from dubbo_recsys.provider.errors import BodyError
 from dubbo_recsys.provider.exchange import Exchange
 from dubbo_recsys.provider.popular import PopularRecommender
 from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, RequestFrame, ResponseFrame
 from dubbo_recsys.provider.services import default_exports
+from hessian2 import Encoder
 
 EXCHANGE = Exchange(Dispatcher(default_exports(PopularRecommender())), 1 << 20)
 SEED = "com.loki.www.infer.DubbogoInferService"
@@ -44,8 +51,15 @@ def answer(frame: RequestFrame) -> ResponseFrame | None:
 
 
 def echo_body(**changes: Any) -> bytes:
-    fields: dict[str, Any] = dict(dubbo_version="2.0.2", path=SEED, version="0.0.0", method="$echo",
-                  descriptor="Ljava/lang/Object;", args=("ping",), attachments={})
+    fields: dict[str, Any] = dict(
+        dubbo_version="2.0.2",
+        path=SEED,
+        version="0.0.0",
+        method="$echo",
+        descriptor="Ljava/lang/Object;",
+        args=("ping",),
+        attachments={},
+    )
     fields.update(changes)
     return encode_invocation(Invocation(**fields))
 
@@ -68,7 +82,7 @@ def test_unknown_serialization_is_40_in_hessian2():
 
 def test_heartbeat_answer_bytes():
     data = EXCHANGE.answer_event(RequestFrame(1, 2, True, True, b"N"))
-    assert data == bytes.fromhex("dabb2214" "0000000000000001" "00000001" "4e")
+    assert data == bytes.fromhex("dabb22140000000000000001000000014e")
     assert EXCHANGE.answer_event(RequestFrame(2, 2, False, True, b"\x01R")) is None
 
 
@@ -107,8 +121,17 @@ def test_non_string_method_is_40():
 
 @pytest.mark.parametrize(
     "version, expected",
-    [("2.0.2", True), ("2.0.99", True), ("2.0.1", False), ("2.7.23", False), ("3.3.0", False), ("", False),
-     (None, False), ("2.0.10", True), ("garbage", False)],
+    [
+        ("2.0.2", True),
+        ("2.0.99", True),
+        ("2.0.1", False),
+        ("2.7.23", False),
+        ("3.3.0", False),
+        ("", False),
+        (None, False),
+        ("2.0.10", True),
+        ("garbage", False),
+    ],
 )
 def test_response_attachment_versions(version, expected):
     assert supports_response_attachments(version) is expected

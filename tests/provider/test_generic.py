@@ -1,13 +1,13 @@
 """realize / generalize: maps and generic objects to declared classes and back."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 import pytest
 
-from hessian2 import JavaGenericObject, JavaObject, Long
 from dubbo_recsys.provider.generic import ArgumentError, generalize, realize
+from hessian2 import JavaGenericObject, JavaObject, Long
 
 
 @dataclass
@@ -19,15 +19,24 @@ class Leaf(JavaObject, java_class="org.test.generic.Leaf"):
 @dataclass
 class Tree(JavaObject, java_class="org.test.generic.Tree"):
     id: Long = Long(0)
-    leaves: List[Leaf] = field(default_factory=list)
-    tags: Dict[str, str] = field(default_factory=dict)
-    parent: Optional[Leaf] = None
+    leaves: list[Leaf] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    parent: Leaf | None = None
     on: bool = False
 
 
 def test_nested_maps_become_objects():
-    tree = realize({"class": "org.test.generic.Tree", "id": 7, "leaves": [{"name": "a", "weight": 1}],
-                    "tags": {"k": "v"}, "parent": {"name": "p"}, "unknown": 1}, Tree)
+    tree = realize(
+        {
+            "class": "org.test.generic.Tree",
+            "id": 7,
+            "leaves": [{"name": "a", "weight": 1}],
+            "tags": {"k": "v"},
+            "parent": {"name": "p"},
+            "unknown": 1,
+        },
+        Tree,
+    )
     assert tree == Tree(Long(7), [Leaf("a", 1.0)], {"k": "v"}, Leaf("p"), False)
     assert type(tree.id) is Long and type(tree.leaves[0].weight) is float
 
@@ -63,9 +72,17 @@ def test_none_and_untyped_pass_through():
 def test_generalize_round_trip():
     tree = Tree(Long(3), [Leaf("a", 0.5)], {"k": "v"}, None, True)
     general = generalize(tree)
-    assert general == {"class": "org.test.generic.Tree", "id": 3, "on": True, "parent": None, "tags": {"k": "v"},
-                       "leaves": [{"class": "org.test.generic.Leaf", "name": "a", "weight": 0.5}]}
+    assert general == {
+        "class": "org.test.generic.Tree",
+        "id": 3,
+        "on": True,
+        "parent": None,
+        "tags": {"k": "v"},
+        "leaves": [{"class": "org.test.generic.Leaf", "name": "a", "weight": 0.5}],
+    }
     assert type(general["id"]) is Long  # the Java width survives
     assert realize(general, Tree) == tree
     assert generalize(JavaGenericObject("x.Y", {"a": [Leaf("b")]})) == {
-        "class": "x.Y", "a": [{"class": "org.test.generic.Leaf", "name": "b", "weight": 0.0}]}
+        "class": "x.Y",
+        "a": [{"class": "org.test.generic.Leaf", "name": "b", "weight": 0.0}],
+    }

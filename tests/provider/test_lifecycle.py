@@ -1,4 +1,5 @@
 """Real processes: the ``serve`` command, SIGTERM drain, several workers on one port."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
 def start(*argv: str, lines: list[str] | None = None) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen([sys.executable, *argv], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, *argv], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 20
     assert proc.stdout is not None
     while time.monotonic() < deadline:
@@ -89,8 +91,9 @@ async def test_drain_timeout_bounds_shutdown():
     proc, port = start("-m", "tests.provider.drain_server", "0.3")
     try:
         client = await DubboClient.connect("127.0.0.1", port)
-        slow = asyncio.ensure_future(call_probe(client, "sleep", [10000, "never"], ["int", "java.lang.String"],
-                                                timeout=20))
+        slow = asyncio.ensure_future(
+            call_probe(client, "sleep", [10000, "never"], ["int", "java.lang.String"], timeout=20)
+        )
         await asyncio.sleep(0.2)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -115,8 +118,11 @@ async def test_serve_command(workers):
         clients = [await DubboClient.connect("127.0.0.1", port) for _ in range(4)]
         for i, client in enumerate(clients):
             response = await client.call(
-                "org.dubborecsys.api.RecommendService", "recommend", [RecommendRequest(userId=f"u{i}", count=1)],
-                parameter_types=["org.dubborecsys.api.RecommendRequest"], version="1.0.0",
+                "org.dubborecsys.api.RecommendService",
+                "recommend",
+                [RecommendRequest(userId=f"u{i}", count=1)],
+                parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                version="1.0.0",
             )
             assert response.code == 200 and len(response.items) == 1
         for client in clients:
@@ -130,21 +136,39 @@ async def test_serve_command(workers):
 def call_command(port: int, *argv: str) -> tuple[int, object]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "call", "--port", str(port), *argv],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "call", "--port", str(port), *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return done.returncode, json.loads(done.stdout)
 
 
 def check_call_command(port: int) -> None:
-    code, answer = call_command(port, "--version", "1.0.0", "org.dubborecsys.api.RecommendService", "recommend",
-                                '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u", "count": 2}')
+    code, answer = call_command(
+        port,
+        "--version",
+        "1.0.0",
+        "org.dubborecsys.api.RecommendService",
+        "recommend",
+        '{"class": "org.dubborecsys.api.RecommendRequest", "userId": "u", "count": 2}',
+    )
     assert code == 0 and answer["class"] == "org.dubborecsys.api.RecommendResponse"
     assert [item["itemId"] for item in answer["items"]] == ["item-0001", "item-0002"]
     code, answer = call_command(port, "com.loki.www.infer.DubbogoInferService", "$echo", '[1, "a", {"b": 2.5}]')
     assert (code, answer) == (0, [1, "a", {"b": 2.5}])
-    code, answer = call_command(port, "--generic", "--types", "com.loki.www.infer.RecRequest",
-                                "com.loki.www.infer.DubbogoInferService", "RecommenderInfer",
-                                '{"class": "com.loki.www.infer.RecRequest", "userId": "u"}')
+    code, answer = call_command(
+        port,
+        "--generic",
+        "--types",
+        "com.loki.www.infer.RecRequest",
+        "com.loki.www.infer.DubbogoInferService",
+        "RecommenderInfer",
+        '{"class": "com.loki.www.infer.RecRequest", "userId": "u"}',
+    )
     assert code == 0 and answer["code"] == 400
     code, answer = call_command(port, "com.x.Missing", "m")
     assert code == 1 and answer["status"] == 60
@@ -154,8 +178,14 @@ def test_serve_rejects_bad_options():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     for bad in (["--port", "70000"], ["--payload-limit", "0"], ["--workers", "0"], ["--max-inflight", "-1"]):
-        done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", *bad], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", *bad],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert done.returncode == 2, bad
         assert "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
 
@@ -171,8 +201,9 @@ async def test_serve_with_grpc_shim(workers):
             raise
         pytest.skip("the grpc extra is not installed")
     lines: list[str] = []
-    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--grpc-port", "0", "--workers", workers,
-                       lines=lines)
+    proc, port = start(
+        "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--grpc-port", "0", "--workers", workers, lines=lines
+    )
     try:
         (grpc_line,) = [line for line in lines if line.startswith("listening grpc://")]
         grpc_port = int(grpc_line.rsplit(":", 1)[1])

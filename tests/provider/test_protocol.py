@@ -1,4 +1,5 @@
 """Frame layer: fed whole, byte by byte and with trailing bytes; broken streams."""
+
 from __future__ import annotations
 
 import struct
@@ -94,9 +95,9 @@ def test_truncated_header_at_end_of_stream():
 
 
 def test_wire_vectors_from_interop_notes():
-    assert encode_heartbeat_request(1) == bytes.fromhex("dabbe200" "0000000000000001" "00000001" "4e")
-    assert encode_heartbeat_response(1) == bytes.fromhex("dabb2214" "0000000000000001" "00000001" "4e")
-    assert encode_readonly_event(3) == bytes.fromhex("dabba200" "0000000000000003" "00000002" "0152")
+    assert encode_heartbeat_request(1) == bytes.fromhex("dabbe2000000000000000001000000014e")
+    assert encode_heartbeat_response(1) == bytes.fromhex("dabb22140000000000000001000000014e")
+    assert encode_readonly_event(3) == bytes.fromhex("dabba2000000000000000003000000020152")
     assert encode_request(5, b"x", two_way=False)[2] == 0x82
     assert encode_request(5, b"x")[2] == 0xC2
 
@@ -186,9 +187,7 @@ def test_arbitrary_bytes_yield_events_or_frame_error(data, cut):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    frames=st.lists(
-        st.tuples(st.integers(-(2**63), 2**63 - 1), st.binary(max_size=40), st.booleans()), max_size=6
-    ),
+    frames=st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.binary(max_size=40), st.booleans()), max_size=6),
     cut=st.integers(1, 17),
 )
 def test_round_trip_any_split(frames, cut):

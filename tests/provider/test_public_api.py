@@ -1,4 +1,5 @@
 """The facade: every name in ``provider.__all__`` resolves; importing it stays cheap."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,7 +14,9 @@ def test_all_names_resolve():
 
 
 def test_import_is_cheap():
-    code = ("import sys, dubbo_recsys.provider, dubbo_recsys.provider.cli; dubbo_recsys.provider.cli.build_parser(); "
-            "print(sorted(m for m in ('asyncio', 'hessian2', 'grpc') if m in sys.modules))")
+    code = (
+        "import sys, dubbo_recsys.provider, dubbo_recsys.provider.cli; dubbo_recsys.provider.cli.build_parser(); "
+        "print(sorted(m for m in ('asyncio', 'hessian2', 'grpc') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"

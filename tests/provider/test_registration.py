@@ -1,4 +1,5 @@
 """``serve --registry``: records in a real Nacos while serving, gone after SIGTERM."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,14 @@ def test_bad_registry_url_is_a_usage_error():
     from tests.provider.test_lifecycle import REPO
 
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--registry", "zookeeper://x:1"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--registry", "zookeeper://x:1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -52,8 +59,17 @@ async def test_serve_registers_in_nacos_and_withdraws_on_sigterm():
     addr = require_env("NACOS_ADDR")
     api = OpenApi(addr)
     application = f"provider-test-{os.getpid()}"
-    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--application", application,
-                       "--registry", f"nacos://{addr}?unregister.wait=0")
+    proc, port = start(
+        "-m",
+        "dubbo_recsys.provider.cli",
+        "serve",
+        "--port",
+        "0",
+        "--application",
+        application,
+        "--registry",
+        f"nacos://{addr}?unregister.wait=0",
+    )
     ours = {
         "providers:org.dubborecsys.api.RecommendService:1.0.0:": "recommend",
         "providers:com.loki.www.infer.DubbogoInferService::": "RecommenderInfer,recommenderInfer",
@@ -91,8 +107,15 @@ async def test_an_unreachable_registry_does_not_hold_the_provider():
 
     started_at = time.monotonic()
     secret = "s3cret-Passw0rd"
-    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--registry",
-                       f"nacos://127.0.0.1:{free_port()}?unregister.wait=0&username=ops&password={secret}")
+    proc, port = start(
+        "-m",
+        "dubbo_recsys.provider.cli",
+        "serve",
+        "--port",
+        "0",
+        "--registry",
+        f"nacos://127.0.0.1:{free_port()}?unregister.wait=0&username=ops&password={secret}",
+    )
     try:
         assert time.monotonic() - started_at < 15
         from dubbo_recsys.provider.client import DubboClient

@@ -1,4 +1,5 @@
 """End to end: the Python client against a real server on 127.0.0.1 (same process)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,8 @@ from dubbo_recsys.provider.protocol import (
 )
 from dubbo_recsys.provider.services import default_exports
 from dubbo_recsys.provider.transport import Server
-from tests.provider.probe import INTERFACE as PROBE, call_probe, probe_export
+from tests.provider.probe import INTERFACE as PROBE
+from tests.provider.probe import call_probe, probe_export
 
 RECOMMEND = "org.dubborecsys.api.RecommendService"
 SEED = "com.loki.www.infer.DubbogoInferService"
@@ -57,7 +59,7 @@ class RawConnection:
         self.frames = FrameReader()
 
     @classmethod
-    async def open(cls, port: int) -> "RawConnection":
+    async def open(cls, port: int) -> RawConnection:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def send(self, data: bytes) -> None:
@@ -220,8 +222,9 @@ async def test_one_way_gets_no_answer(served):
     await raw.send(encode_request(5, body, two_way=False) + encode_heartbeat_request(6))
     frame = await raw.next_frame()
     assert frame.request_id == 6 and frame.event  # nothing came back for request 5
-    await client.call_oneway(PROBE, "record", ["forget"], parameter_types=["java.lang.String"],
-                             version="1.0", group="test")
+    await client.call_oneway(
+        PROBE, "record", ["forget"], parameter_types=["java.lang.String"], version="1.0", group="test"
+    )
     assert await call_probe(client, "recorded") == ["fire", "forget"]
     await raw.close()
 
@@ -231,8 +234,9 @@ async def test_out_of_order_concurrent_replies(served):
     server, client, _ = served
     raw = await RawConnection.open(server.port)
     frames = b"".join(
-        encode_request(rid, request_body(PROBE, "sleep", "ILjava/lang/String;", [ms, f"t{rid}"], "1.0",
-                                         {"group": "test"}))
+        encode_request(
+            rid, request_body(PROBE, "sleep", "ILjava/lang/String;", [ms, f"t{rid}"], "1.0", {"group": "test"})
+        )
         for rid, ms in ((1, 400), (2, 200), (3, 0))
     )
     await raw.send(frames)
@@ -241,8 +245,9 @@ async def test_out_of_order_concurrent_replies(served):
     await raw.close()
     # and through the client: many concurrent calls on one connection, each gets its own answer
     tags = [f"c{i}" for i in range(50)]
-    results = await asyncio.gather(*(call_probe(client, "sleep", [(i * 7) % 30, tag], ["int", "java.lang.String"])
-                                     for i, tag in enumerate(tags)))
+    results = await asyncio.gather(
+        *(call_probe(client, "sleep", [(i * 7) % 30, tag], ["int", "java.lang.String"]) for i, tag in enumerate(tags))
+    )
     assert results == tags
 
 
@@ -251,8 +256,10 @@ async def test_inflight_limit_answers_100():
     server, _ = await start_server(max_inflight=2)
     client = await DubboClient.connect("127.0.0.1", server.port)
     try:
-        calls = [asyncio.ensure_future(call_probe(client, "sleep", [300, str(i)], ["int", "java.lang.String"]))
-                 for i in range(3)]
+        calls = [
+            asyncio.ensure_future(call_probe(client, "sleep", [300, str(i)], ["int", "java.lang.String"]))
+            for i in range(3)
+        ]
         results = await asyncio.gather(*calls, return_exceptions=True)
         refused = [r for r in results if isinstance(r, RemoteStatusError)]
         assert len(refused) == 1 and refused[0].status == 100

@@ -1,4 +1,5 @@
 """Settings from a TOML file and the environment beneath the command line (provider/settings.py)."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,19 +32,25 @@ def test_flag_beats_environment_beats_file_beats_default(tmp_path: Path) -> None
 
 
 def test_booleans_and_paths_from_the_environment() -> None:
-    args = parse(["serve"], None, {"DUBBO_RECSYS_SERVE_NO_GRPC_REFLECTION": "yes",
-                                   "DUBBO_RECSYS_SERVE_ARTIFACTS": "/srv/artifacts"})
+    args = parse(
+        ["serve"],
+        None,
+        {"DUBBO_RECSYS_SERVE_NO_GRPC_REFLECTION": "yes", "DUBBO_RECSYS_SERVE_ARTIFACTS": "/srv/artifacts"},
+    )
     assert args.no_grpc_reflection is True and str(args.artifacts) == "/srv/artifacts"
 
 
-@pytest.mark.parametrize("document, environ, message", [
-    ({"serve": {"prot": 1}}, {}, "no setting 'prot'"),
-    ({"serve": {"port": "many"}}, {}, "config file [serve] port: 'many' is not valid"),
-    ({"serve": {"loop": "trio"}}, {}, "not one of"),
-    ({"serve": 3}, {}, "must be a table"),
-    (None, {"DUBBO_RECSYS_SERVE_PROT": "1"}, "DUBBO_RECSYS_SERVE_PROT names no setting"),
-    (None, {"DUBBO_RECSYS_SERVE_NO_GRPC_REFLECTION": "perhaps"}, "expected true or false"),
-])
+@pytest.mark.parametrize(
+    "document, environ, message",
+    [
+        ({"serve": {"prot": 1}}, {}, "no setting 'prot'"),
+        ({"serve": {"port": "many"}}, {}, "config file [serve] port: 'many' is not valid"),
+        ({"serve": {"loop": "trio"}}, {}, "not one of"),
+        ({"serve": 3}, {}, "must be a table"),
+        (None, {"DUBBO_RECSYS_SERVE_PROT": "1"}, "DUBBO_RECSYS_SERVE_PROT names no setting"),
+        (None, {"DUBBO_RECSYS_SERVE_NO_GRPC_REFLECTION": "perhaps"}, "expected true or false"),
+    ],
+)
 def test_bad_settings_say_which_and_where(document: dict | None, environ: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         apply("serve", serve_parser(), document, environ)
@@ -67,8 +74,9 @@ def test_the_cli_reports_a_bad_file_and_exits_2(tmp_path: Path, capsys: pytest.C
     assert "[serve] has no setting 'bogus'" in capsys.readouterr().err
 
 
-def test_required_flags_can_come_from_the_file_or_the_environment(tmp_path: Path, monkeypatch,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_required_flags_can_come_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dubbo_recsys.offline import build_command
     from dubbo_recsys.provider.cli import main
 

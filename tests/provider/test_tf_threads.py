@@ -1,4 +1,5 @@
 """``serve --tf-threads``: how many threads TensorFlow gets per worker, set before any worker imports it."""
+
 from __future__ import annotations
 
 import os
@@ -27,12 +28,12 @@ def _run(monkeypatch: pytest.MonkeyPatch, *flags: str) -> tuple[int, dict[str, s
 
 def test_one_thread_per_worker_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     code, seen = _run(monkeypatch)
-    assert code == 0 and seen == {name: "1" for name in VARIABLES}
+    assert code == 0 and seen == dict.fromkeys(VARIABLES, "1")
 
 
 def test_an_explicit_count_and_zero_for_tensorflows_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _run(monkeypatch, "--tf-threads", "3") == (0, {name: "3" for name in VARIABLES})
-    assert _run(monkeypatch, "--tf-threads", "0") == (0, {name: None for name in VARIABLES})
+    assert _run(monkeypatch, "--tf-threads", "3") == (0, dict.fromkeys(VARIABLES, "3"))
+    assert _run(monkeypatch, "--tf-threads", "0") == (0, dict.fromkeys(VARIABLES))
 
 
 def test_a_bad_count_is_refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

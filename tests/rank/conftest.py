@@ -5,6 +5,7 @@ short training (about 20-40 s on a busy 2-core machine), so the SavedModel, the
 light arrays and the two-tower vectors are what the stages read in production.
 The ML-100K quality test reads the CI-built ``ARTIFACTS_ML100K`` instead.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,9 +26,13 @@ RANK = RankModelConfig(dim=8, fm_dim=4, history_len=10, negatives=16, epochs=1, 
 @pytest.fixture(scope="session")
 def small_artifacts(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("rank") / "small"
-    config = BuildConfig(source="synthetic", out=out, synthetic=SMALL,
-                         neighbors=NeighborConfig(k=20, hot_k=30, last_n=20),
-                         two_tower=TwoTowerConfig(dim=8, epochs=1, batch_size=256))
+    config = BuildConfig(
+        source="synthetic",
+        out=out,
+        synthetic=SMALL,
+        neighbors=NeighborConfig(k=20, hot_k=30, last_n=20),
+        two_tower=TwoTowerConfig(dim=8, epochs=1, batch_size=256),
+    )
     steps = [step for step in default_steps() if not isinstance(step, RankModel)] + [RankModel(RANK)]
     run_build(config, steps=steps)
     return out

@@ -10,6 +10,7 @@ generated base class does). It checks the model name, resolves the signature
 output. ``delay`` makes it slow on purpose; ``requests`` records what came in.
 Bound to 127.0.0.1 on a free port.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,7 @@ class PredictionServiceHost:
         owner = self
 
         class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-            async def Predict(self, request, context):  # noqa: N802 - the gRPC method name
+            async def Predict(self, request, context):
                 return await owner.predict(request, context)
 
         self._server = grpc.aio.server()

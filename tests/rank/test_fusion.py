@@ -1,4 +1,5 @@
 """The rank stage's learned fusion: the fit, the features, the stage applying it, the validation split."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,15 @@ from dubbo_recsys.features.base import UserFeatures
 from dubbo_recsys.interfaces.recommend import RecommendRequest
 from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
 from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts
-from dubbo_recsys.rank.fusion import FEATURES, FUSION_FILE, FusionModel, _tables, fit_conditional_logit, fusion_features, ndcg_at
+from dubbo_recsys.rank.fusion import (
+    FEATURES,
+    FUSION_FILE,
+    FusionModel,
+    _tables,
+    fit_conditional_logit,
+    fusion_features,
+    ndcg_at,
+)
 
 
 def test_conditional_logit_recovers_the_direction_that_picks_the_positive():
@@ -55,7 +64,7 @@ def test_features_of_a_request(small_artifacts):
     for position, seed in enumerate(range(3)):
         for neighbour, similarity in zip(tables.itemcf_index[seed], tables.itemcf_score[seed]):
             if 10 <= neighbour < 14:
-                expected[neighbour - 10] += 0.5 ** position * similarity
+                expected[neighbour - 10] += 0.5**position * similarity
     np.testing.assert_allclose(x[:4, 5], np.log(1e-4 + expected), rtol=1e-6)
 
 
@@ -77,8 +86,9 @@ async def test_rank_stage_applies_the_fitted_fusion(resources, small_artifacts, 
 
     orders = {}
     for name, weights in (("din", [1, 0, 0, 0, 0, 0]), ("recall", [0, 1, 0, 0, 0, 0])):
-        (root / FUSION_FILE).write_text(json.dumps({"features": list(FEATURES), "weights": weights,
-                                                    "chosen_on": "test"}))
+        (root / FUSION_FILE).write_text(
+            json.dumps({"features": list(FEATURES), "weights": weights, "chosen_on": "test"})
+        )
         stage = build_stage(StageKind.RANK, "din", resources, {})
         assert stage.fusion is not None and stage.fusion.provenance["chosen_on"] == "test"
         orders[name] = [c.item_id for c in await stage.run(*request())]
@@ -109,6 +119,8 @@ def test_validation_source_holds_out_each_users_last_training_interaction(tmp_pa
     test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist()))
     seen = set(zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist()))
     assert not test_events & seen  # no test interaction anywhere in the validation build
-    for user, item, ts in zip(validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist()):
+    for user, item, ts in zip(
+        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist()
+    ):
         mine = split.train.ts[split.train.user == user]
         assert ts == mine.max()  # the last training interaction (by time) is the validation target

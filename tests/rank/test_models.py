@@ -1,4 +1,5 @@
 """The exported models: both DIN signatures agree, and numpy LR/FM equal their TensorFlow training graphs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,9 +34,11 @@ def test_serving_default_equals_the_fast_signature(small_artifacts):
     last_n = artifacts.item_ids[:7]
     profile = ["gender=F", "region=nowhere"]  # one known token at most, one unknown
     candidates = artifacts.item_ids[20:60] + ["no-such-item"]
-    strings = serve(userExamples=tf.constant([_example({"last_n": last_n, "profile": profile})]),
-                    userContextExamples=tf.constant([b""]),
-                    itemExamples=tf.constant([_example({"item_id": [i]}) for i in candidates]))["scores"].numpy()
+    strings = serve(
+        userExamples=tf.constant([_example({"last_n": last_n, "profile": profile})]),
+        userContextExamples=tf.constant([b""]),
+        itemExamples=tf.constant([_example({"item_id": [i]}) for i in candidates]),
+    )["scores"].numpy()
     rows = artifacts.rows(last_n)
     tokens = np.array([artifacts.profile_rows[t] for t in profile if t in artifacts.profile_rows], dtype=np.int32)
     fast = model.scores(rows, tokens, artifacts.rows(candidates))
@@ -91,7 +94,9 @@ def test_numpy_light_rankers_equal_their_training_graph(tiny_models, tmp_path, k
         items = np.concatenate([rng.choice(source.n_items, 12, replace=False), [-1]]).astype(np.int32)
         profile_index = inputs.user_profile[user]
         expected = trained.score(
-            tf.constant((history_rows + OFFSET)[None, :]), tf.constant(profile_index[None, :]),
-            tf.constant(np.where(items < 0, 1, items + OFFSET)[None, :])).numpy()[0]
+            tf.constant((history_rows + OFFSET)[None, :]),
+            tf.constant(profile_index[None, :]),
+            tf.constant(np.where(items < 0, 1, items + OFFSET)[None, :]),
+        ).numpy()[0]
         got = light.scores(history_rows, profile_index - OFFSET, items)
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)

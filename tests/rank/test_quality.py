@@ -10,6 +10,7 @@ one over recall is small (paired over users: NDCG@10 +0.015, standard error
 0.005), so it is asserted as a paired difference that must be positive.
 About 30-60 s.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The TF Serving client against a PredictionService served by TensorFlow in the test (prediction_server)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,12 @@ def _candidates(artifacts: RankArtifacts) -> list[Candidate]:
 async def test_remote_scores_equal_in_process_scores(small_artifacts, resources):
     server = await PredictionServer(small_artifacts / "models/rank/din", model_name="rank-din").start()
     try:
-        remote = build_stage(StageKind.RANK, "tfserving", resources,
-                             {"target": server.target, "model_name": "rank-din", "timeout_seconds": 5.0})
+        remote = build_stage(
+            StageKind.RANK,
+            "tfserving",
+            resources,
+            {"target": server.target, "model_name": "rank-din", "timeout_seconds": 5.0},
+        )
         local = build_stage(StageKind.RANK, "din", resources, {})
         artifacts = RankArtifacts.of(resources)
         user_id = artifacts.item_ids and next(iter(artifacts.user_rows))
@@ -52,8 +57,9 @@ async def test_remote_scores_equal_in_process_scores(small_artifacts, resources)
 async def test_a_wrong_model_name_is_an_unavailable_ranker(small_artifacts, resources):
     server = await PredictionServer(small_artifacts / "models/rank/din").start()
     try:
-        client = TFServingClient(TFServingConfig(target=server.target, model_name="other", version=3,
-                                                 timeout_seconds=5.0))
+        client = TFServingClient(
+            TFServingConfig(target=server.target, model_name="other", version=3, timeout_seconds=5.0)
+        )
         stage = TFServingRanker(client, resources)
         with pytest.raises(RankerUnavailable, match="NOT_FOUND"):
             await stage.run(_query("1"), _candidates(RankArtifacts.of(resources))[:5])
@@ -67,8 +73,9 @@ async def test_a_wrong_model_name_is_an_unavailable_ranker(small_artifacts, reso
 async def test_slow_server_meets_the_deadline_then_the_breaker_opens(small_artifacts, resources):
     server = await PredictionServer(small_artifacts / "models/rank/din", delay=1.0).start()
     try:
-        client = TFServingClient(TFServingConfig(target=server.target, timeout_seconds=0.05, failure_threshold=2,
-                                                 recovery_seconds=60.0))
+        client = TFServingClient(
+            TFServingConfig(target=server.target, timeout_seconds=0.05, failure_threshold=2, recovery_seconds=60.0)
+        )
         stage = TFServingRanker(client, resources)
         candidates = _candidates(RankArtifacts.of(resources))[:20]
         for _ in range(2):
@@ -104,7 +111,12 @@ async def test_nothing_listening_is_an_unavailable_ranker(resources):
 
 
 def test_remote_config_is_validated_when_built(resources):
-    for params in ({}, {"target": "no-port"}, {"target": "h:1", "version": -1}, {"target": "h:1", "timeout_seconds": "x"}):
+    for params in (
+        {},
+        {"target": "no-port"},
+        {"target": "h:1", "version": -1},
+        {"target": "h:1", "timeout_seconds": "x"},
+    ):
         with pytest.raises(RankConfigError):
             build_stage(StageKind.RANK, "tfserving", resources, params)
     stage = build_stage(StageKind.RANK, "tfserving", resources, {"tfservingAddrs": ["h:8500"], "modelName": "m"})
@@ -121,8 +133,9 @@ def _with_fusion(small_artifacts, resources, root):
 
     shutil.copytree(small_artifacts, root)
     weights = {"din": 1.0, "log_recall": 0.7, "log_popularity": 0.3}
-    (root / FUSION_FILE).write_text(json.dumps({"features": list(FEATURES),
-                                                "weights": [weights.get(f, 0.0) for f in FEATURES]}))
+    (root / FUSION_FILE).write_text(
+        json.dumps({"features": list(FEATURES), "weights": [weights.get(f, 0.0) for f in FEATURES]})
+    )
     return SimpleNamespace(artifacts=root, features=resources.features, rank_artifacts=RankArtifacts.load(root))
 
 
@@ -133,14 +146,17 @@ async def test_remote_scores_through_the_learned_fusion_rank_as_in_process(small
     artifacts = scoped.rank_artifacts
     server = await PredictionServer(small_artifacts / "models/rank/din").start()
     try:
-        remote = build_stage(StageKind.RANK, "tfserving", scoped,
-                             {"target": server.target, "timeout_seconds": 5.0, "fusion": True})
+        remote = build_stage(
+            StageKind.RANK, "tfserving", scoped, {"target": server.target, "timeout_seconds": 5.0, "fusion": True}
+        )
         plain = build_stage(StageKind.RANK, "tfserving", scoped, {"target": server.target, "timeout_seconds": 5.0})
         local = build_stage(StageKind.RANK, "din", scoped, {})  # fusion on by default
         assert local.fusion is not None and remote.fusion is not None and plain.fusion is None
         user_id = next(iter(artifacts.user_rows))
-        candidates = [Candidate(c.item_id, 1.0 / (1 + i), ("test",), scores={"multi_channel": 1.0 / (60 + i)})
-                      for i, c in enumerate(_candidates(artifacts))]
+        candidates = [
+            Candidate(c.item_id, 1.0 / (1 + i), ("test",), scores={"multi_channel": 1.0 / (60 + i)})
+            for i, c in enumerate(_candidates(artifacts))
+        ]
         by_remote = await remote.run(_query(user_id), list(candidates))
         by_local = await local.run(_query(user_id), list(candidates))
         by_plain = await plain.run(_query(user_id), list(candidates))
@@ -157,5 +173,9 @@ def test_remote_fusion_needs_a_fitted_fusion(small_artifacts, resources):
     from types import SimpleNamespace
 
     with pytest.raises(RankConfigError, match="no fitted fusion"):
-        build_stage(StageKind.RANK, "tfserving", SimpleNamespace(artifacts=small_artifacts),
-                    {"target": "127.0.0.1:1", "fusion": True})
+        build_stage(
+            StageKind.RANK,
+            "tfserving",
+            SimpleNamespace(artifacts=small_artifacts),
+            {"target": "127.0.0.1:1", "fusion": True},
+        )

@@ -1,4 +1,5 @@
 """The rank stages through the pipeline catalog, on a small real build."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,20 +23,28 @@ def _candidates(ids, channels=("itemcf",)):
     return [Candidate(i, float(len(ids) - n), channels) for n, i in enumerate(ids)]
 
 
-@pytest.mark.parametrize("kind,names", [
-    (StageKind.PRE_RANK, ("dssmRank", "two_tower")),
-    (StageKind.RANK, ("din", "deepfm", "lrRank", "lr", "fmRank", "fm")),
-    (StageKind.RE_RANK, ("mmr", "dpp", "rules", "top_n", "final")),
-])
+@pytest.mark.parametrize(
+    "kind,names",
+    [
+        (StageKind.PRE_RANK, ("dssmRank", "two_tower")),
+        (StageKind.RANK, ("din", "deepfm", "lrRank", "lr", "fmRank", "fm")),
+        (StageKind.RE_RANK, ("mmr", "dpp", "rules", "top_n", "final")),
+    ],
+)
 def test_seed_names_build_from_config(resources, kind, names):
     for name in names:
         assert build_stage(kind, name, resources, {}).kind is kind
 
 
 def test_bad_parameters_and_missing_artifacts_are_config_errors(resources, tmp_path):
-    cases = [(StageKind.PRE_RANK, "dssmRank", {"size": 0}), (StageKind.RE_RANK, "mmr", {"lambda": 2}),
-             (StageKind.RE_RANK, "dpp", {"theta": 1.0}), (StageKind.RANK, "din", {"offload": "yes"}),
-             (StageKind.RE_RANK, "rules", {"block_items": "abc"}), (StageKind.RE_RANK, "rules", {"boost_items": {"a": "x"}})]
+    cases = [
+        (StageKind.PRE_RANK, "dssmRank", {"size": 0}),
+        (StageKind.RE_RANK, "mmr", {"lambda": 2}),
+        (StageKind.RE_RANK, "dpp", {"theta": 1.0}),
+        (StageKind.RANK, "din", {"offload": "yes"}),
+        (StageKind.RE_RANK, "rules", {"block_items": "abc"}),
+        (StageKind.RE_RANK, "rules", {"boost_items": {"a": "x"}}),
+    ]
     for kind, name, params in cases:
         with pytest.raises(RankConfigError):
             build_stage(kind, name, resources, params)
@@ -49,10 +58,12 @@ def test_bad_parameters_and_missing_artifacts_are_config_errors(resources, tmp_p
 async def test_full_funnel_keeps_provenance_and_orders_by_the_ranker(resources, small_artifacts):
     artifacts = RankArtifacts.of(resources)
     user_id = next(iter(artifacts.user_rows))
-    stages = [build_stage(StageKind.PRE_RANK, "dssmRank", resources, {"size": 200}),
-              build_stage(StageKind.RANK, "din", resources, {}),
-              build_stage(StageKind.RE_RANK, "mmr", resources, {"lambda": 0.7}),
-              build_stage(StageKind.RE_RANK, "top_n", resources, {})]
+    stages = [
+        build_stage(StageKind.PRE_RANK, "dssmRank", resources, {"size": 200}),
+        build_stage(StageKind.RANK, "din", resources, {}),
+        build_stage(StageKind.RE_RANK, "mmr", resources, {"lambda": 0.7}),
+        build_stage(StageKind.RE_RANK, "top_n", resources, {}),
+    ]
     recalled = _candidates(artifacts.item_ids[:400])
 
     class Given:
@@ -111,10 +122,17 @@ async def test_business_rules_block_boost_cap_and_space():
     def item(i, category, author=""):
         return Candidate(i, 10.0 - int(i[1:]), ("x",), ItemFeatures(i, category=category, author=author))
 
-    candidates = [item("i1", "a", "p"), item("i2", "a", "p"), item("i3", "a", "q"), item("i4", "b", "p"),
-                  item("i5", "c", "r"), item("i6", "b", "s")]
-    rules = BusinessRules(RuleSet(block_items=frozenset({"i6"}), boost_categories={"c": 5.0}, category_cap=2,
-                                  author_spacing=1, size=4))
+    candidates = [
+        item("i1", "a", "p"),
+        item("i2", "a", "p"),
+        item("i3", "a", "q"),
+        item("i4", "b", "p"),
+        item("i5", "c", "r"),
+        item("i6", "b", "s"),
+    ]
+    rules = BusinessRules(
+        RuleSet(block_items=frozenset({"i6"}), boost_categories={"c": 5.0}, category_cap=2, author_spacing=1, size=4)
+    )
     out = await rules.run(_query(count=4), candidates)
     assert out[0].item_id == "i5" and out[0].scores["rules"] == 5.0 and out[0].score == 10.0
     # i2 would be a third "a" and follows author p: it waits behind the head

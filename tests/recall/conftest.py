@@ -1,4 +1,5 @@
 """Fixtures of the recall tests: one tiny artifact directory per session."""
+
 from __future__ import annotations
 
 from pathlib import Path

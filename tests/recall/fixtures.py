@@ -5,6 +5,7 @@ interacted with its first four items, so the right answer for any channel is
 "the rest of that category". Tables and embeddings are computed here from the
 interactions with plain numpy, small enough to check by hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,11 +57,16 @@ def write_artifacts(root: Path, *, with_faiss: bool = True) -> Path:
             item_rows.append(item)
             ts.append(1000 + 10 * u + step)
     user_a, item_a, ts_a = np.array(user_rows, np.int32), np.array(item_rows, np.int32), np.array(ts, np.int64)
-    np.savez(root / "interactions/train.npz", user=user_a, item=item_a, ts=ts_a,
-             rating=np.ones(len(user_a), np.float32))
+    np.savez(
+        root / "interactions/train.npz", user=user_a, item=item_a, ts=ts_a, rating=np.ones(len(user_a), np.float32)
+    )
     test_items = np.array([(u // USERS_PER_CATEGORY) * PER_CATEGORY + 4 for u in range(users)], np.int32)
-    np.savez(root / "interactions/test.npz", user=np.arange(users, dtype=np.int32), item=test_items,
-             ts=np.full(users, 5000, np.int64))
+    np.savez(
+        root / "interactions/test.npz",
+        user=np.arange(users, dtype=np.int32),
+        item=test_items,
+        ts=np.full(users, 5000, np.int64),
+    )
 
     matrix = np.zeros((users, items), np.float32)
     matrix[user_a, item_a] = 1.0
@@ -95,8 +101,9 @@ def write_artifacts(root: Path, *, with_faiss: bool = True) -> Path:
     hot_global = [item_id(int(i)) for i in np.lexsort((np.arange(items), -popularity))]
     hot = {
         "global": hot_global,
-        "by_category": {c: [item_id(i) for i in range(k * PER_CATEGORY, (k + 1) * PER_CATEGORY)]
-                        for k, c in enumerate(CATEGORIES)},
+        "by_category": {
+            c: [item_id(i) for i in range(k * PER_CATEGORY, (k + 1) * PER_CATEGORY)] for k, c in enumerate(CATEGORIES)
+        },
         "by_region": {"north": [item_id(5), item_id(11)]},
     }
     (root / "hot.json").write_text(json.dumps(hot))
@@ -108,11 +115,26 @@ def write_artifacts(root: Path, *, with_faiss: bool = True) -> Path:
             out.write(json.dumps({"id": user_id(u), "profile": profile, "last_n": last_n}) + "\n")
     with open(root / "features/items.jsonl", "w", encoding="utf-8") as out:
         for i in range(items):
-            record = {"id": item_id(i), "category": category_of(i), "categories": [category_of(i)], "author": "",
-                      "region": "", "popularity": float(popularity[i]), "attrs": {}}
+            record = {
+                "id": item_id(i),
+                "category": category_of(i),
+                "categories": [category_of(i)],
+                "author": "",
+                "region": "",
+                "popularity": float(popularity[i]),
+                "attrs": {},
+            }
             out.write(json.dumps(record) + "\n")
-    manifest = {"format": 1, "name": "recall-fixture", "version": "test", "built_at": "2026-01-01T00:00:00Z",
-                "source": "synthetic", "params": {}, "counts": {"users": users, "items": items,
-                "train": len(user_a), "test": users}, "files": {}, "software": {}}
+    manifest = {
+        "format": 1,
+        "name": "recall-fixture",
+        "version": "test",
+        "built_at": "2026-01-01T00:00:00Z",
+        "source": "synthetic",
+        "params": {},
+        "counts": {"users": users, "items": items, "train": len(user_a), "test": users},
+        "files": {},
+        "software": {},
+    }
     (root / "manifest.json").write_text(json.dumps(manifest))
     return root

@@ -1,4 +1,5 @@
 """Every channel on its own, against the tiny fixture (see ``fixtures.py``)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,9 @@ from tests.recall.fixtures import CATEGORIES, PER_CATEGORY, USERS_PER_CATEGORY, 
 
 
 def query(user_row: int | None = None, history: list[int] = (), **context: str) -> RecallQuery:  # type: ignore[assignment]
-    return RecallQuery(user_id=f"u{user_row}", user_row=user_row, history=np.array(history, dtype=np.int64),
-                       context=context)
+    return RecallQuery(
+        user_id=f"u{user_row}", user_row=user_row, history=np.array(history, dtype=np.int64), context=context
+    )
 
 
 def test_aggregate_sums_per_row_and_skips_padding() -> None:
@@ -47,9 +49,13 @@ async def test_itemcf_weights_recent_history_more() -> None:
     assert not channel.enable(query(user_row=0))  # no history, nothing to say
 
 
-@pytest.mark.parametrize("channel_class, name", [(ItemCFChannel, "itemcf"), (SwingChannel, "swing"), (I2IChannel, "i2i")])
+@pytest.mark.parametrize(
+    "channel_class, name", [(ItemCFChannel, "itemcf"), (SwingChannel, "swing"), (I2IChannel, "i2i")]
+)
 @pytest.mark.asyncio
-async def test_item_neighbour_channels_recall_the_rest_of_the_category(artifacts: Path, channel_class: type, name: str) -> None:
+async def test_item_neighbour_channels_recall_the_rest_of_the_category(
+    artifacts: Path, channel_class: type, name: str
+) -> None:
     table = ArtifactDir(artifacts).neighbors(name if name != "i2i" else "i2i_emb", 24)
     assert table is not None
     channel = channel_class(table)
@@ -160,8 +166,14 @@ async def test_new_items_become_recallable_by_content(artifacts: Path) -> None:
     vectors = UserVectors(data.embeddings("users", 20), items)
     channel = NewItemsChannel(embedder, catalog, vectors)
     assert not channel.enable(query(user_row=0))  # nothing added yet
-    placed = channel.add([ItemFeatures("fresh-drama", category="Drama"), ItemFeatures("fresh-comedy", category="Comedy"),
-                          ItemFeatures("unplaceable", category="Opera"), ItemFeatures("i0", category="Action")])
+    placed = channel.add(
+        [
+            ItemFeatures("fresh-drama", category="Drama"),
+            ItemFeatures("fresh-comedy", category="Comedy"),
+            ItemFeatures("unplaceable", category="Opera"),
+            ItemFeatures("i0", category="Action"),
+        ]
+    )
     assert placed == ["fresh-drama", "fresh-comedy"]  # built items keep their vectors; unknown content is not placed
     drama_fan = query(user_row=2 * USERS_PER_CATEGORY)
     got = await channel.retrieve(drama_fan, 1)

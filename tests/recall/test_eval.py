@@ -1,4 +1,5 @@
 """The quality evaluation: mechanics on the fixture, the target on the CI-built ML-100K artifacts."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from dubbo_recsys.features.embedded import EmbeddedFeatureStore
-from dubbo_recsys.recall import ChannelKind, Recall
-from dubbo_recsys.recall import eval_command
+from dubbo_recsys.recall import ChannelKind, Recall, eval_command
 from dubbo_recsys.recall.evaluation import evaluate
 from tests.support import require_env
 

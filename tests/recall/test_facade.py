@@ -1,4 +1,5 @@
 """``Recall`` loaded from an artifact directory with the embedded feature store."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,15 @@ import pytest
 from dubbo_recsys.features.base import ItemFeatures, UserFeatures
 from dubbo_recsys.features.embedded import EmbeddedFeatureStore
 from dubbo_recsys.features.seen import InMemorySeenFilter
-from dubbo_recsys.recall import ArtifactError, ChannelKind, ChannelPolicy, Recall, RecallConfig, RecallConfigError, RecallInputError
+from dubbo_recsys.recall import (
+    ArtifactError,
+    ChannelKind,
+    ChannelPolicy,
+    Recall,
+    RecallConfig,
+    RecallConfigError,
+    RecallInputError,
+)
 from tests.recall.fixtures import USERS_PER_CATEGORY, category_of
 
 

@@ -1,4 +1,5 @@
 """The merger: quotas, timeouts, failures, dedup with provenance, exposure and seen filtering, widening."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ import pytest
 from dubbo_recsys.features.seen import InMemorySeenFilter
 from dubbo_recsys.recall.artifacts import ItemCatalog
 from dubbo_recsys.recall.base import Candidates, Channel, ChannelKind, RecallConfigError, RecallInputError, RecallQuery
-from dubbo_recsys.recall.merger import ChannelPolicy, MergeResult, Merger, SeenBloomFilter, fuse
+from dubbo_recsys.recall.merger import ChannelPolicy, Merger, MergeResult, SeenBloomFilter, fuse
 
 QUERY = RecallQuery(user_id="u1")
 
@@ -84,8 +85,9 @@ async def test_channels_that_never_wait_run_in_the_caller_and_waiting_ones_still
     eager = WhereChannel([5, 6])
     waits = B([6, 7], delay=0.01)  # waits, answers within its timeout
     fails_late = C([], delay=0.005, error=ValueError("after a wait"))
-    merger = Merger([(eager, ChannelPolicy()), (waits, ChannelPolicy(timeout=1.0)), (fails_late, ChannelPolicy())],
-                    offset=1.0)
+    merger = Merger(
+        [(eager, ChannelPolicy()), (waits, ChannelPolicy(timeout=1.0)), (fails_late, ChannelPolicy())], offset=1.0
+    )
     result = await merger.run(QUERY, 10)
     assert eager.task is asyncio.current_task()  # stepped in place: no task of its own
     assert result.rows.tolist() == [6, 5, 7]  # 6: 1/2 (swing) + 1/1 (u2i)
@@ -112,8 +114,9 @@ async def test_disabled_channels_are_not_asked() -> None:
 
 @pytest.mark.asyncio
 async def test_dedup_keeps_every_channel_that_recalled_an_item() -> None:
-    merger = Merger([(A([1, 2, 3]), ChannelPolicy()), (B([3, 4]), ChannelPolicy()), (C([3, 1]), ChannelPolicy())],
-                    offset=10.0)
+    merger = Merger(
+        [(A([1, 2, 3]), ChannelPolicy()), (B([3, 4]), ChannelPolicy()), (C([3, 1]), ChannelPolicy())], offset=10.0
+    )
     result = await merger.run(QUERY, 10)
     assert sorted(result.rows.tolist()) == [1, 2, 3, 4] and len(result.rows) == 4
     provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources)}
@@ -126,7 +129,9 @@ async def test_dedup_keeps_every_channel_that_recalled_an_item() -> None:
 
 def test_fuse_weights_and_a_zero_weight_channel() -> None:
     policies = {ChannelKind.ITEM_CF: ChannelPolicy(weight=1.0), ChannelKind.U2I: ChannelPolicy(weight=3.0)}
-    rows, scores, _ = fuse([(ChannelKind.ITEM_CF, np.array([1, 2])), (ChannelKind.U2I, np.array([2, 9]))], policies, 1.0)
+    rows, scores, _ = fuse(
+        [(ChannelKind.ITEM_CF, np.array([1, 2])), (ChannelKind.U2I, np.array([2, 9]))], policies, 1.0
+    )
     assert rows.tolist() == [2, 9, 1]  # 1/2 + 3/1, 3/2, 1/1
     assert scores.tolist() == pytest.approx([3.5, 1.5, 1.0])
 
@@ -145,7 +150,7 @@ async def test_exposure_is_filtered_and_recall_is_widened_by_its_size() -> None:
 async def test_seen_bloom_filter_removes_seen_items_and_still_fills_k() -> None:
     catalog = ItemCatalog([f"i{n}" for n in range(200)])
     seen = InMemorySeenFilter()
-    await seen.add("u1", [f"i{n}" for n in range(0, 60)])  # the whole head of the list was shown already
+    await seen.add("u1", [f"i{n}" for n in range(60)])  # the whole head of the list was shown already
     merger = Merger([(A(list(range(200))), ChannelPolicy(quota=200))], [SeenBloomFilter(seen, catalog)])
     result = await merger.run(QUERY, 10)
     assert result.rows.tolist() == list(range(60, 70))

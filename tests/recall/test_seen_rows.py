@@ -1,4 +1,5 @@
 """The merger's row-table Bloom check gives exactly what ``might_contain`` says, on both backends."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """The recall step inside a real ``pipeline.Pipeline``."""
+
 from __future__ import annotations
 
 from pathlib import Path

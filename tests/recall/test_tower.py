@@ -4,6 +4,7 @@ Uses the real exporter (``offline.two_tower_export``) on a tiny untrained model
 written into a copy of the fixture, so the string inputs recall builds are
 checked against the index inputs the model was built on.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,8 @@ except ImportError:  # pragma: no cover - CI installs the data extra
         raise
     pytest.skip("the user tower needs TensorFlow (pip install -e .[data])", allow_module_level=True)
 
-from dubbo_recsys.offline.two_tower import OFFSET, TwoTower  # noqa: E402
-from dubbo_recsys.offline.two_tower_export import export_towers  # noqa: E402
+from dubbo_recsys.offline.two_tower import OFFSET, TwoTower
+from dubbo_recsys.offline.two_tower_export import export_towers
 
 pytestmark = pytest.mark.slow
 

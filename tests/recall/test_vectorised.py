@@ -5,6 +5,7 @@ per neighbour) and the item-neighbour channels (a precomputed recency table) wer
 speed; the references below are the earlier per-entry / per-neighbour code, kept here verbatim in
 spirit, and every answer must match them bit for bit: same rows, same order, same float32 scores.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ def reference_usercf(channel: UserCFChannel, user_row: int, k: int) -> Candidate
     chunks_rows, chunks_weights = [], []
     for user, sim in zip(neighbours[valid].tolist(), similarity[valid].tolist()):
         start, end = int(indptr[user]), int(indptr[user + 1])
-        recent = items[max(start, end - channel.per_user): end][::-1]
+        recent = items[max(start, end - channel.per_user) : end][::-1]
         chunks_rows.append(recent)
         chunks_weights.append(sim * recency_weights(len(recent), channel.decay))
     if not chunks_rows:

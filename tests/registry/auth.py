@@ -10,6 +10,7 @@ read or write anything. All of this is test set-up; production code only logs in
 
 Blocking urllib, like tests/registry/openapi.py: call it through ``asyncio.to_thread`` under an event loop.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,9 @@ def create_admin(addr: str, password: str) -> dict[str, Any]:
 
 def login(addr: str, username: str, password: str) -> str:
     """``POST /v3/auth/user/login``: an access token (the JSON's ``accessToken``)."""
-    answer = _ok(call(addr, "POST", "/v3/auth/user/login", {"username": username, "password": password}),
-                 f"login {username}")
+    answer = _ok(
+        call(addr, "POST", "/v3/auth/user/login", {"username": username, "password": password}), f"login {username}"
+    )
     return str(answer["accessToken"])
 
 
@@ -108,7 +110,8 @@ def set_up_users(addr: str) -> Users:
     no_role_user, no_role_password = f"norole-{suffix}", secrets.token_urlsafe(12)
     admin_call(addr, token, "POST", "/v3/auth/user", {"username": user, "password": password})
     admin_call(addr, token, "POST", "/v3/auth/role", {"role": f"role-{user}", "username": user})
-    admin_call(addr, token, "POST", "/v3/auth/permission",
-               {"role": f"role-{user}", "resource": "public:*:*", "action": "rw"})
+    admin_call(
+        addr, token, "POST", "/v3/auth/permission", {"role": f"role-{user}", "resource": "public:*:*", "action": "rw"}
+    )
     admin_call(addr, token, "POST", "/v3/auth/user", {"username": no_role_user, "password": no_role_password})
     return Users(admin_password, token, user, password, no_role_user, no_role_password)

@@ -5,6 +5,7 @@ application name, waits until it listens, and stops it with SIGTERM at the end (
 ``provider.returncode``). ``java_consumer`` runs tests/registry/java's ``AppLevelConsumer``
 (FORCE_APPLICATION, built by tests/ci/30-nacos.sh, found through ``REGISTRY_JAVA_CONSUMER``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from tests.support import require_env
 
@@ -26,9 +27,26 @@ def registered_provider(registry_url: str, application: str, port: int, log_path
     """``serve`` on 127.0.0.1:``port`` registered at ``registry_url`` (which must carry its query string)."""
     with open(log_path, "w") as log:
         provider = subprocess.Popen(
-            [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--registry", registry_url + "&register-mode=instance", "--application", application, "--no-console"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONPATH=str(REPO)))
+            [
+                sys.executable,
+                "-m",
+                "dubbo_recsys.provider.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--registry",
+                registry_url + "&register-mode=instance",
+                "--application",
+                application,
+                "--no-console",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
     try:
         deadline = time.monotonic() + 90
         while "listening dubbo://" not in log_path.read_text() and time.monotonic() < deadline:
@@ -53,8 +71,19 @@ def java_consumer(registry_url: str, seconds: int) -> tuple[int, str, str]:
     project = Path(require_env("REGISTRY_JAVA_CONSUMER"))
     classpath = f"{project / 'target' / 'classes'}:{(project / 'target' / 'classpath.txt').read_text().strip()}"
     java = subprocess.run(
-        ["java", "-Ddubbo.network.interface.ignored=.*", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-         "-cp", classpath, "io.dubborecsys.registrytest.AppLevelConsumer", registry_url, str(seconds)],
-        capture_output=True, text=True, timeout=seconds + 90)
+        [
+            "java",
+            "-Ddubbo.network.interface.ignored=.*",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            classpath,
+            "io.dubborecsys.registrytest.AppLevelConsumer",
+            registry_url,
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 90,
+    )
     result = [line for line in java.stdout.splitlines() if line.startswith(("RESULT", "FAILED"))]
     return java.returncode, (result or [""])[0], java.stdout + java.stderr

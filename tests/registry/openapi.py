@@ -4,6 +4,7 @@ The registry tests check what we write through the SDK's gRPC channel by reading
 independent door, so a mistake shared by our code and the SDK cannot hide. Blocking urllib on purpose:
 tests call it through ``asyncio.to_thread`` where an event loop runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -62,8 +64,11 @@ class OpenApi:
     def create_namespace(self, namespace_id: str) -> None:
         """Create a namespace through the 3.x admin API (idempotent)."""
         try:
-            self._call("POST", "/v3/admin/core/namespace",
-                       {"namespaceId": namespace_id, "namespaceName": namespace_id, "namespaceDesc": "tests"})
+            self._call(
+                "POST",
+                "/v3/admin/core/namespace",
+                {"namespaceId": namespace_id, "namespaceName": namespace_id, "namespaceDesc": "tests"},
+            )
         except urllib.error.HTTPError as exc:
             if "already exist" not in exc.read().decode(errors="replace"):
                 raise

@@ -4,6 +4,7 @@ The suite-wide server (NACOS_ADDR) is shared, so a test that restarts Nacos star
 the same launcher (NACOS_LAUNCHER, set by tests/ci/30-nacos.sh) on a free base port whose companions
 (port + 1000 gRPC, + 1001 cluster gRPC, - 1000 JRaft) are free too.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ class OwnNacos:
 
     def start(self) -> None:
         env = dict(os.environ, NACOS_AUTH="1" if self.auth else "0")
-        subprocess.run(["bash", self.launcher, "start", str(self.port), str(self.home)], check=True, timeout=30,
-                       env=env)
+        subprocess.run(
+            ["bash", self.launcher, "start", str(self.port), str(self.home)], check=True, timeout=30, env=env
+        )
         waited = subprocess.run(["bash", self.launcher, "wait", str(self.port), "120"], timeout=150)
         if waited.returncode != 0:
             log = (self.home / "server.out").read_text(errors="replace")[-4000:]

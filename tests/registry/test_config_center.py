@@ -1,12 +1,14 @@
 """Config centers: local files (the embedded default) and Nacos (publish, change, invalid change, fallback)."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -183,8 +185,9 @@ async def test_fallback_file_while_nacos_is_down_then_nacos_takes_over(tmp_path:
 
 @pytest.mark.asyncio
 async def test_nacos_unreachable_without_fallback_file(tmp_path: Path) -> None:
-    settings = NacosSettings(addresses=(f"127.0.0.1:{free_nacos_port()}",), work_dir=tmp_path / "sdk",
-                             request_timeout=0.5)
+    settings = NacosSettings(
+        addresses=(f"127.0.0.1:{free_nacos_port()}",), work_dir=tmp_path / "sdk", request_timeout=0.5
+    )
     center = await NacosConfigCenter.connect(settings)
     try:
         with pytest.raises(RegistryUnavailableError, match="no local fallback file"):

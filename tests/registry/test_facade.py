@@ -1,4 +1,5 @@
 """The public face of ``registry``: its names, and that importing it stays cheap without the Nacos SDK."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,11 +10,30 @@ import pytest
 from dubbo_recsys import registry
 
 PUBLIC = {
-    "Registry", "NoRegistry", "NacosRegistry", "ExportedService", "NacosSettings", "open_registry",
-    "parse_registry_url", "redact_registry_url", "withdraw", "service_name", "instance_metadata", "provider_url", "RegistryError",
-    "RegistryURLError", "ServiceRecordError", "RegistryUnavailableError", "SceneConfigError",
-    "SceneConfig", "parse_scene_config", "ConfigCenter", "ConfigCenterStats", "LocalConfigCenter",
-    "NacosConfigCenter", "open_config_center",
+    "Registry",
+    "NoRegistry",
+    "NacosRegistry",
+    "ExportedService",
+    "NacosSettings",
+    "open_registry",
+    "parse_registry_url",
+    "redact_registry_url",
+    "withdraw",
+    "service_name",
+    "instance_metadata",
+    "provider_url",
+    "RegistryError",
+    "RegistryURLError",
+    "ServiceRecordError",
+    "RegistryUnavailableError",
+    "SceneConfigError",
+    "SceneConfig",
+    "parse_scene_config",
+    "ConfigCenter",
+    "ConfigCenterStats",
+    "LocalConfigCenter",
+    "NacosConfigCenter",
+    "open_config_center",
 }
 
 
@@ -24,8 +44,10 @@ def test_all_is_the_public_api() -> None:
 
 
 def test_import_loads_neither_the_sdk_nor_asyncio() -> None:
-    code = ("import sys, registry; "
-            "print('v2' in sys.modules, 'dubbo_recsys.registry.nacos' in sys.modules, 'asyncio' in sys.modules)")
+    code = (
+        "import sys, registry; "
+        "print('v2' in sys.modules, 'dubbo_recsys.registry.nacos' in sys.modules, 'asyncio' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.split() == ["False", "False", "False"]
 

@@ -5,6 +5,7 @@ consumer (tests/registry/java, built by tests/ci/30-nacos.sh) uses migration FOR
 call succeeds only if the application instance, the MetadataInfo config (with Java's revision) and the
 service-name mapping are what Dubbo 3 expects.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,8 @@ def test_dubbo3_consumer_calls_through_application_level_discovery(tmp_path: Pat
         hosts = wait_for(lambda: api.instances(application), bool, 30)
         assert [(h["ip"], h["port"]) for h in hosts] == [("127.0.0.1", port)]
         assert api.instances("providers:com.loki.www.infer.DubbogoInferService::") == [] or all(
-            h["port"] != port for h in api.instances("providers:com.loki.www.infer.DubbogoInferService::"))
+            h["port"] != port for h in api.instances("providers:com.loki.www.infer.DubbogoInferService::")
+        )
 
         code, result, output = java_consumer(f"nacos://{addr}", 60)
         assert code == 0, (result, output[-3000:])

@@ -9,6 +9,7 @@ instead of hammering the login endpoint. The password never shows in our logs, t
 the registered record. An unmodified Java Dubbo 3.3 consumer (tests/registry/java) with a read-only user
 of its own calls ``dubbo-recsys serve`` through this server; with a user without a role it finds no provider.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,8 @@ import signal
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -70,9 +71,13 @@ def settings_for(url: str, tmp_path: Path, **overrides: object) -> NacosSettings
 
 
 def exported(**overrides: object) -> ExportedService:
-    fields: dict[str, object] = dict(interface=f"com.loki.auth{uuid.uuid4().hex[:10]}.DubbogoInferService",
-                                     methods=("RecommenderInfer",), host="127.0.0.1", port=10000,
-                                     application="recsys")
+    fields: dict[str, object] = dict(
+        interface=f"com.loki.auth{uuid.uuid4().hex[:10]}.DubbogoInferService",
+        methods=("RecommenderInfer",),
+        host="127.0.0.1",
+        port=10000,
+        application="recsys",
+    )
     fields.update(overrides)
     return ExportedService(**fields)  # type: ignore[arg-type]
 
@@ -100,8 +105,9 @@ def test_the_server_has_auth_on(auth_nacos: tuple[OwnNacos, Users]) -> None:
 
 
 @pytest.mark.asyncio
-async def test_registers_and_deregisters_with_credentials(auth_nacos: tuple[OwnNacos, Users], tmp_path: Path,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+async def test_registers_and_deregisters_with_credentials(
+    auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     server, users = auth_nacos
     caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     api = TokenOpenApi(server.addr, users.admin_token)
@@ -119,7 +125,11 @@ async def test_registers_and_deregisters_with_credentials(auth_nacos: tuple[OwnN
         assert [(h["ip"], h["port"], h["ephemeral"]) for h in hosts] == [("127.0.0.1", 10000, True)]
         metadata = hosts[0]["metadata"]
         assert (metadata["interface"], metadata["version"], metadata["application"], metadata["methods"]) == (
-            kept.interface, "1.0.0", "recsys", "RecommenderInfer")
+            kept.interface,
+            "1.0.0",
+            "recsys",
+            "RecommenderInfer",
+        )
         assert not [k for k, v in metadata.items() if users.password in v or "password" in k or users.user in v]
         assert users.password not in provider_url(kept, metadata)
 
@@ -134,9 +144,9 @@ async def test_registers_and_deregisters_with_credentials(auth_nacos: tuple[OwnN
 
 
 @pytest.mark.asyncio
-async def test_config_center_reads_and_watches_with_credentials(auth_nacos: tuple[OwnNacos, Users],
-                                                                tmp_path: Path,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_config_center_reads_and_watches_with_credentials(
+    auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     server, users = auth_nacos
     caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     api = TokenOpenApi(server.addr, users.admin_token)
@@ -158,7 +168,8 @@ async def test_config_center_reads_and_watches_with_credentials(auth_nacos: tupl
 
 @pytest.mark.asyncio
 async def test_application_level_records_with_credentials_and_without_permission(
-        auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """register-mode=all also writes configs (MetadataInfo, mapping): allowed for the user, refused without a role."""
     from dubbo_recsys.registry.application import app_metadata
 
@@ -185,7 +196,11 @@ async def test_application_level_records_with_credentials_and_without_permission
         await registry.register(service)
         await asyncio.sleep(1.5)
         assert not any(registry.registered().values())
-        errors = [r.getMessage() for r in caplog.records if r.name == "dubbo_recsys.registry.nacos" and r.levelno == logging.ERROR]
+        errors = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "dubbo_recsys.registry.nacos" and r.levelno == logging.ERROR
+        ]
         assert [e for e in errors if "application metadata" in e and "authorization failed" in e], errors
         assert len(errors) == 2, errors  # the interface-level record and the metadata, once each
     finally:
@@ -214,7 +229,8 @@ def credentials(users: Users, case: str) -> tuple[str, str]:
 @pytest.mark.asyncio
 @pytest.mark.parametrize("case", list(REFUSALS))
 async def test_refused_registration_is_visible_backs_off_and_does_not_raise(
-        case: str, auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    case: str, auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     server, users = auth_nacos
     caplog.set_level(logging.DEBUG, logger="dubbo_recsys.registry")
     username, password = credentials(users, case)
@@ -231,7 +247,11 @@ async def test_refused_registration_is_visible_backs_off_and_does_not_raise(
         assert registry.registered() == {name: False}
         assert api.instances(name) == []
 
-        refusals = [r for r in caplog.records if r.name == "dubbo_recsys.registry.nacos" and "refused registering" in r.getMessage()]
+        refusals = [
+            r
+            for r in caplog.records
+            if r.name == "dubbo_recsys.registry.nacos" and "refused registering" in r.getMessage()
+        ]
         errors = [r for r in refusals if r.levelno == logging.ERROR]
         assert len(errors) == 1, [r.getMessage() for r in errors]  # said once, clearly
         assert REFUSALS[case][2] in errors[0].getMessage() and name in errors[0].getMessage()
@@ -249,7 +269,8 @@ async def test_refused_registration_is_visible_backs_off_and_does_not_raise(
 
 @pytest.mark.asyncio
 async def test_a_refused_record_is_registered_once_permission_is_granted(
-        auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The backoff keeps retrying: grant the missing role and the record appears within the backoff delay."""
     server, users = auth_nacos
     caplog.set_level(logging.INFO, logger="dubbo_recsys.registry")
@@ -262,10 +283,22 @@ async def test_a_refused_record_is_registered_once_permission_is_granted(
     try:
         await registry.register(service)
         assert registry.registered() == {name: False}
-        await asyncio.to_thread(admin_call, server.addr, users.admin_token, "POST", "/v3/auth/role",
-                                {"role": f"role-{user}", "username": user})
-        await asyncio.to_thread(admin_call, server.addr, users.admin_token, "POST", "/v3/auth/permission",
-                                {"role": f"role-{user}", "resource": "public:*:*", "action": "rw"})
+        await asyncio.to_thread(
+            admin_call,
+            server.addr,
+            users.admin_token,
+            "POST",
+            "/v3/auth/role",
+            {"role": f"role-{user}", "username": user},
+        )
+        await asyncio.to_thread(
+            admin_call,
+            server.addr,
+            users.admin_token,
+            "POST",
+            "/v3/auth/permission",
+            {"role": f"role-{user}", "resource": "public:*:*", "action": "rw"},
+        )
         granted = time.monotonic()
         hosts = await asyncio.to_thread(wait_for, lambda: api.instances(name), bool, 40)
         assert len(hosts) == 1 and time.monotonic() - granted < 40
@@ -277,8 +310,9 @@ async def test_a_refused_record_is_registered_once_permission_is_granted(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("case", ["wrong-password", "no-credentials"])
-async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos: tuple[OwnNacos, Users],
-                                                          tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_refused_config_reads_fall_back_and_say_why(
+    case: str, auth_nacos: tuple[OwnNacos, Users], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     server, users = auth_nacos
     caplog.set_level(logging.INFO, logger="dubbo_recsys.registry")
     username, password = credentials(users, case)
@@ -294,7 +328,11 @@ async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos:
         assert center.stats.fallbacks == 1
         with pytest.raises(RegistryUnavailableError, match=REFUSALS[case][2]):
             await center.get("elsewhere", "infer")
-        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("dubbo_recsys.registry")]
+        errors = [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno >= logging.ERROR and r.name.startswith("dubbo_recsys.registry")
+        ]
         assert len(errors) == 1 and REFUSALS[case][2] in errors[0] and "home" in errors[0], errors
     finally:
         await center.close()
@@ -303,8 +341,7 @@ async def test_refused_config_reads_fall_back_and_say_why(case: str, auth_nacos:
 
 
 @pytest.mark.asyncio
-async def test_serve_with_a_wrong_password_keeps_serving(auth_nacos: tuple[OwnNacos, Users],
-                                                         tmp_path: Path) -> None:
+async def test_serve_with_a_wrong_password_keeps_serving(auth_nacos: tuple[OwnNacos, Users], tmp_path: Path) -> None:
     """The whole provider: it serves, says why it is not in Nacos, never prints the password, stops cleanly."""
     from dubbo_recsys.provider.client import DubboClient
     from tests.provider.test_lifecycle import start
@@ -341,8 +378,9 @@ async def test_no_password_in_the_server_access_log(auth_nacos: tuple[OwnNacos, 
     server, users = auth_nacos
     wrong = users.password + "-wrong"
     for label, password in (("good", users.password), ("wrong", wrong)):
-        registry = await NacosRegistry.connect(settings_for(url_for(server.addr, users.user, password),
-                                                            tmp_path / label))
+        registry = await NacosRegistry.connect(
+            settings_for(url_for(server.addr, users.user, password), tmp_path / label)
+        )
         try:
             await registry.register(exported())
             assert list(registry.registered().values()) == [label == "good"]
@@ -358,8 +396,7 @@ async def test_no_password_in_the_server_access_log(auth_nacos: tuple[OwnNacos, 
 
 
 @pytest.mark.java
-def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnNacos, Users],
-                                                          tmp_path: Path) -> None:
+def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnNacos, Users], tmp_path: Path) -> None:
     """An unmodified Dubbo 3.3 consumer with its own read-only user finds ``dubbo-recsys serve`` (registered
     with the provider's read/write user, ``register-mode=instance``) and calls RecommenderInfer; with a user
     without a role it never gets an address: its start-up fails, or, with that check off, no provider."""
@@ -371,18 +408,21 @@ def test_java_consumer_discovers_serve_through_auth_nacos(auth_nacos: tuple[OwnN
     token = users.admin_token
     admin_call(server.addr, token, "POST", "/v3/auth/user", {"username": reader, "password": reader_password})
     admin_call(server.addr, token, "POST", "/v3/auth/role", {"role": f"role-{reader}", "username": reader})
-    admin_call(server.addr, token, "POST", "/v3/auth/permission",
-               {"role": f"role-{reader}", "resource": "public:*:*", "action": "r"})  # read only
+    admin_call(
+        server.addr,
+        token,
+        "POST",
+        "/v3/auth/permission",
+        {"role": f"role-{reader}", "resource": "public:*:*", "action": "r"},
+    )  # read only
     application = f"recsys-auth-{suffix}"
     port = free_port()
     log_path = tmp_path / "serve.log"
-    with registered_provider(url_for(server.addr, users.user, users.password), application, port,
-                             log_path) as provider:
+    with registered_provider(url_for(server.addr, users.user, users.password), application, port, log_path) as provider:
         hosts = wait_for(lambda: api.instances(application), bool, 30)
         assert [(h["ip"], h["port"]) for h in hosts] == [("127.0.0.1", port)]
 
-        code, result, output = java_consumer(
-            f"nacos://{server.addr}?username={reader}&password={reader_password}", 60)
+        code, result, output = java_consumer(f"nacos://{server.addr}?username={reader}&password={reader_password}", 60)
         assert code == 0 and result.startswith("RESULT"), (result, output)
         assert "code=200" in result and "class=com.loki.www.infer.RecResponse" in result, result
 

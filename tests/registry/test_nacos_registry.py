@@ -2,18 +2,26 @@
 
 Each test uses an interface name of its own, so tests never see each other's instances.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from dubbo_recsys.registry import ExportedService, NacosRegistry, NacosSettings, open_registry, parse_registry_url, withdraw
+from dubbo_recsys.registry import (
+    ExportedService,
+    NacosRegistry,
+    NacosSettings,
+    open_registry,
+    parse_registry_url,
+    withdraw,
+)
 from tests.registry.openapi import OpenApi, wait_for
 from tests.registry.server import OwnNacos
 from tests.support import require_env
@@ -22,9 +30,13 @@ pytestmark = pytest.mark.nacos
 
 
 def exported(**overrides: object) -> ExportedService:
-    fields: dict[str, object] = dict(interface=f"com.loki.test{uuid.uuid4().hex[:12]}.DubbogoInferService",
-                                     methods=("RecommenderInfer", "recommenderInfer"), host="127.0.0.1",
-                                     port=10000, application="recsys")
+    fields: dict[str, object] = dict(
+        interface=f"com.loki.test{uuid.uuid4().hex[:12]}.DubbogoInferService",
+        methods=("RecommenderInfer", "recommenderInfer"),
+        host="127.0.0.1",
+        port=10000,
+        application="recsys",
+    )
     fields.update(overrides)
     return ExportedService(**fields)  # type: ignore[arg-type]
 
@@ -32,8 +44,13 @@ def exported(**overrides: object) -> ExportedService:
 def settings_for(addr: str, tmp_path: Path, **overrides: object) -> NacosSettings:
     base = parse_registry_url(f"nacos://{addr}")
     assert base is not None
-    fields = dict(addresses=base.addresses, work_dir=tmp_path / "sdk", unregister_wait=0.0, request_timeout=10.0,
-                  check_interval=0.5)
+    fields = dict(
+        addresses=base.addresses,
+        work_dir=tmp_path / "sdk",
+        unregister_wait=0.0,
+        request_timeout=10.0,
+        check_interval=0.5,
+    )
     fields.update(overrides)
     return NacosSettings(**fields)  # type: ignore[arg-type]
 
@@ -63,16 +80,36 @@ async def test_registration_is_what_java_nacosregistry_writes(nacos_registry: Na
     assert len(hosts) == 1
     host = hosts[0]
     assert (host["ip"], host["port"], host["ephemeral"], host["weight"], host["enabled"], host["healthy"]) == (
-        "127.0.0.1", 10000, True, 1.0, True, True)
+        "127.0.0.1",
+        10000,
+        True,
+        1.0,
+        True,
+        True,
+    )
     metadata = host["metadata"]
     assert before_ms <= int(metadata.pop("timestamp")) <= int(time.time() * 1000)
     assert int(metadata.pop("pid")) > 0
     assert metadata == {
-        "protocol": "dubbo", "path": service.interface, "interface": service.interface, "category": "providers",
-        "side": "provider", "application": "recsys", "methods": "RecommenderInfer,recommenderInfer",
-        "dubbo": "2.0.2", "release": "3.3.0", "timeout": "3000", "retries": "2", "weight": "100",
-        "anyhost": "false", "dynamic": "true", "deprecated": "false", "generic": "false",
-        "serialization": "hessian2", "prefer.serialization": "hessian2", "version": "1.0.0",
+        "protocol": "dubbo",
+        "path": service.interface,
+        "interface": service.interface,
+        "category": "providers",
+        "side": "provider",
+        "application": "recsys",
+        "methods": "RecommenderInfer,recommenderInfer",
+        "dubbo": "2.0.2",
+        "release": "3.3.0",
+        "timeout": "3000",
+        "retries": "2",
+        "weight": "100",
+        "anyhost": "false",
+        "dynamic": "true",
+        "deprecated": "false",
+        "generic": "false",
+        "serialization": "hessian2",
+        "prefer.serialization": "hessian2",
+        "version": "1.0.0",
     }
     assert name in await asyncio.to_thread(api.services)
 

@@ -5,6 +5,7 @@ registry tests, and other areas' Java tests, rely on: the v1 HTTP Open API (nami
 and an SDK client over gRPC (HTTP port + 1000) registers an ephemeral instance that the Open API then
 shows and that disappears with the client's connection.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,19 +38,22 @@ def test_open_api_config_round_trip(api: OpenApi) -> None:
 
 @pytest.mark.asyncio
 async def test_sdk_grpc_instance_lives_with_its_connection(api: OpenApi, tmp_path) -> None:
-    from dubbo_recsys.registry._sdk import naming_client_config, nacos_sdk
+    from dubbo_recsys.registry._sdk import nacos_sdk, naming_client_config
 
     sdk = nacos_sdk()
-    config = naming_client_config(require_env("NACOS_ADDR"), namespace="", username="", password="",
-                                  work_dir=tmp_path)
+    config = naming_client_config(require_env("NACOS_ADDR"), namespace="", username="", password="", work_dir=tmp_path)
     service = f"smoke.{uuid.uuid4().hex}"
     client = await sdk.NacosNamingService.create_naming_service(config)
     try:
-        assert await client.register_instance(sdk.RegisterInstanceParam(
-            service_name=service, ip="127.0.0.1", port=20880, ephemeral=True, metadata={"k": "v"}))
+        assert await client.register_instance(
+            sdk.RegisterInstanceParam(
+                service_name=service, ip="127.0.0.1", port=20880, ephemeral=True, metadata={"k": "v"}
+            )
+        )
         hosts = await asyncio.to_thread(wait_for, lambda: api.instances(service), bool, 5)
         assert [(h["ip"], h["port"], h["metadata"], h["ephemeral"]) for h in hosts] == [
-            ("127.0.0.1", 20880, {"k": "v"}, True)]
+            ("127.0.0.1", 20880, {"k": "v"}, True)
+        ]
     finally:
         await client.shutdown()
     assert await asyncio.to_thread(wait_for, lambda: api.instances(service), lambda h: not h, 10) == []

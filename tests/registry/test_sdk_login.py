@@ -5,6 +5,7 @@ access log; these pin the rest of the SDK's contract that the replacement took o
 until ``tokenTtl - 10`` seconds have passed and then fetched again, ``force_refresh`` logs in again, and a
 refused login is the SDK's ``NacosException`` that ``auth_problem`` recognises. No Nacos needed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ import logging
 import os
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -43,10 +45,11 @@ class LoginServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's spelling)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                server.requests.append({"line": self.requestline, "type": self.headers.get("Content-Type", ""),
-                                        "body": body})
+                server.requests.append(
+                    {"line": self.requestline, "type": self.headers.get("Content-Type", ""), "body": body}
+                )
                 payload = json.dumps({"accessToken": f"t{len(server.requests)}", "tokenTtl": server.ttl}).encode()
                 self.send_response(server.status)
                 self.send_header("Content-Length", str(len(payload)))
@@ -87,7 +90,8 @@ def auth_client(sdk: Any, addr: str, password: str, work_dir: Path) -> Any:
 
 @pytest.mark.asyncio
 async def test_login_posts_a_form_body_and_caches_the_token_until_it_is_due(
-        sdk: Any, login_server: LoginServer, tmp_path: Path) -> None:
+    sdk: Any, login_server: LoginServer, tmp_path: Path
+) -> None:
     password = "p&ss=w%rd#1"
     client = auth_client(sdk, login_server.addr, password, tmp_path)
     assert await client.get_access_token() == "t1"
@@ -104,7 +108,8 @@ async def test_login_posts_a_form_body_and_caches_the_token_until_it_is_due(
 
 @pytest.mark.asyncio
 async def test_a_refused_login_is_the_sdk_error_auth_problem_names(
-        sdk: Any, login_server: LoginServer, tmp_path: Path) -> None:
+    sdk: Any, login_server: LoginServer, tmp_path: Path
+) -> None:
     from v2.nacos.common.nacos_exception import NacosException
 
     from dubbo_recsys.registry._sdk import auth_problem
@@ -114,5 +119,6 @@ async def test_a_refused_login_is_the_sdk_error_auth_problem_names(
     with pytest.raises(NacosException) as info:
         await client.get_access_token()
     assert auth_problem(info.value, "recsys", "") == (
-        "authentication failed: Nacos refused the login of user 'recsys' (wrong username or password?)")
+        "authentication failed: Nacos refused the login of user 'recsys' (wrong username or password?)"
+    )
     assert len(login_server.requests) == 1

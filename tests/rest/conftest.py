@@ -1,7 +1,8 @@
 """Fixtures: the REST app in-process over httpx's ASGI transport (no sockets)."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest

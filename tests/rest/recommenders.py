@@ -1,4 +1,5 @@
 """Recommenders for the REST and observability tests: a real two-stage pipeline, and a broken one."""
+
 from __future__ import annotations
 
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse

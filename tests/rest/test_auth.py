@@ -1,4 +1,5 @@
 """JWT on: /login issues HS256 tokens; inference needs one, the console's state an admin one."""
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,11 @@ async def test_wrong_credentials_are_401(make_client, jwt_config, username, pass
 @pytest.mark.asyncio
 async def test_inference_routes_need_a_token_when_jwt_is_on(make_client, jwt_config) -> None:
     client = make_client(config=jwt_config)
-    for call in (client.post("/recommend", json={"userId": "u1"}), client.get("/recommend?userId=u1"),
-                 client.post("/infer", json={"userId": "u1", "dataId": "d"})):
+    for call in (
+        client.post("/recommend", json={"userId": "u1"}),
+        client.get("/recommend?userId=u1"),
+        client.post("/infer", json={"userId": "u1", "dataId": "d"}),
+    ):
         answer = await call
         assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
     token = await _token(client, "bob", "bob-password")
@@ -87,8 +91,12 @@ async def test_forged_expired_and_malformed_tokens_are_401(make_client, jwt_conf
     for name, token in tokens.items():
         answer = await client.get("/console/state", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, name
-    assert "expired" in (await client.get("/console/state", headers={
-        "Authorization": f"Bearer {tokens['expired']}"})).json()["detail"]
+    assert (
+        "expired"
+        in (await client.get("/console/state", headers={"Authorization": f"Bearer {tokens['expired']}"})).json()[
+            "detail"
+        ]
+    )
     not_bearer = await client.get("/console/state", headers={"Authorization": f"Basic {_forge(good)}"})
     assert not_bearer.status_code == 401
     assert (await client.get("/console/state", headers={"Authorization": f"Bearer {_forge(good)}"})).status_code == 200

@@ -1,4 +1,5 @@
 """RestShimConfig, JwtConfig and the serve flags: bad values fail at start-up, naming the field."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,16 +7,22 @@ import argparse
 import pytest
 
 from dubbo_recsys.provider.observability import ObservabilityConfigError
-from dubbo_recsys.provider.rest import JwtConfig, RestShimConfig, RestShimConfigError, RestUser, parse_users
-from dubbo_recsys.provider.rest import options
+from dubbo_recsys.provider.rest import JwtConfig, RestShimConfig, RestShimConfigError, RestUser, options, parse_users
 
 SECRET = "x" * 32
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"host": ""}, "host"), ({"host": "a b"}, "host"), ({"port": 70000}, "port"), ({"port": True}, "port"),
-    ({"max_body_bytes": 10}, "max_body_bytes"), ({"jwt": "secret"}, "jwt"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"host": ""}, "host"),
+        ({"host": "a b"}, "host"),
+        ({"port": 70000}, "port"),
+        ({"port": True}, "port"),
+        ({"max_body_bytes": 10}, "max_body_bytes"),
+        ({"jwt": "secret"}, "jwt"),
+    ],
+)
 def test_bad_shim_values_name_their_field(kwargs, field) -> None:
     with pytest.raises(RestShimConfigError, match=field):
         RestShimConfig(**kwargs)

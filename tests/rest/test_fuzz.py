@@ -1,4 +1,5 @@
 """Whatever body or query arrives, the app answers with a status it means (never a 500) and goes on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,21 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=12,
 )
-FIELDS = st.sampled_from(["userId", "scene", "count", "exposureList", "context", "candidateIds", "debug", "dataId",
-                          "groupId", "username", "password"])
+FIELDS = st.sampled_from(
+    [
+        "userId",
+        "scene",
+        "count",
+        "exposureList",
+        "context",
+        "candidateIds",
+        "debug",
+        "dataId",
+        "groupId",
+        "username",
+        "password",
+    ]
+)
 BODIES = st.one_of(
     JSON.map(lambda value: json.dumps(value).encode()),
     st.dictionaries(FIELDS, JSON, max_size=6).map(lambda value: json.dumps(value).encode()),
@@ -40,8 +54,12 @@ async def _post(app: object, route: str, body: bytes, headers: dict[str, str]) -
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(app=st.sampled_from(sorted(APPS)), route=ROUTES, body=BODIES,
-       token=st.none() | st.text(max_size=40).filter(lambda t: t.isprintable() and t.isascii()))
+@given(
+    app=st.sampled_from(sorted(APPS)),
+    route=ROUTES,
+    body=BODIES,
+    token=st.none() | st.text(max_size=40).filter(lambda t: t.isprintable() and t.isascii()),
+)
 def test_any_post_gets_a_status_it_means(app: str, route: str, body: bytes, token: str | None) -> None:
     headers = {"content-type": "application/json"}
     if token is not None:
@@ -50,8 +68,11 @@ def test_any_post_gets_a_status_it_means(app: str, route: str, body: bytes, toke
 
 
 @settings(max_examples=80, deadline=None)
-@given(params=st.dictionaries(st.sampled_from(["userId", "scene", "count", "explain", "debug", "other"]),
-                              st.text(max_size=30), max_size=5))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["userId", "scene", "count", "explain", "debug", "other"]), st.text(max_size=30), max_size=5
+    )
+)
 def test_any_query_gets_a_status_it_means(params: dict[str, str]) -> None:
     async def get() -> int:
         transport = httpx.ASGITransport(app=APPS["open"])

@@ -1,4 +1,5 @@
 """/openapi.json is a valid OpenAPI document and describes what the app really serves."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 Needs the ML-100K artifact directory (``ARTIFACTS_ML100K``, built by tests/ci/40-artifacts.sh).
 One provider process (TensorFlow loads the two-tower user model: ~15 s) serves every check.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,28 @@ def test_explain_console_and_metrics_over_the_real_funnel() -> None:
     for name in ("DUBBO_RECSYS_JWT_SECRET", "DUBBO_RECSYS_SCENES", "REDIS_URL"):
         env.pop(name, None)  # embedded features, default scene
     process = subprocess.Popen(
-        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
-         "--artifacts", artifacts, "--budget-ms", "5000", "--trace-every", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "dubbo_recsys.provider.cli",
+            "serve",
+            "--port",
+            "0",
+            "--rest-port",
+            "0",
+            "--loop",
+            "asyncio",
+            "--artifacts",
+            artifacts,
+            "--budget-ms",
+            "5000",
+            "--trace-every",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         lines = listening_lines(process, 180)

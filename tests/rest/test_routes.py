@@ -1,4 +1,5 @@
 """The REST routes with authentication off: inference, explain, the seed's /infer, probes, 4xx."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ from tests.rest.recommenders import RaisingRecommender, ThriftyRecommender, pipe
 @pytest.mark.asyncio
 async def test_post_and_get_recommend_answer_the_same_items(make_client) -> None:
     client = make_client()
-    posted = await client.post("/recommend", json={"userId": "u1", "scene": "home", "count": 4,
-                                                   "exposureList": ["item-0002"]})
+    posted = await client.post(
+        "/recommend", json={"userId": "u1", "scene": "home", "count": 4, "exposureList": ["item-0002"]}
+    )
     got = await client.get("/recommend", params={"userId": "u1", "scene": "home", "count": 5})
     assert posted.status_code == 200 and got.status_code == 200
     post_ids = [i["itemId"] for i in posted.json()["items"]]
@@ -67,14 +69,17 @@ async def test_infer_speaks_the_seed_contract(make_client) -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("body, where", [
-    ({"scene": "home"}, ["body", "userId"]),
-    ({"userId": "u1", "count": 0}, ["body", "count"]),
-    ({"userId": "u1", "count": "many"}, ["body", "count"]),
-    ({"userId": "u1", "colour": "red"}, ["body", "colour"]),
-    ({"userId": "u1", "exposureList": "item-1"}, ["body", "exposureList"]),
-    ({"userId": "u1", "context": {"k": 3}}, ["body", "context", "k"]),
-])
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        ({"scene": "home"}, ["body", "userId"]),
+        ({"userId": "u1", "count": 0}, ["body", "count"]),
+        ({"userId": "u1", "count": "many"}, ["body", "count"]),
+        ({"userId": "u1", "colour": "red"}, ["body", "colour"]),
+        ({"userId": "u1", "exposureList": "item-1"}, ["body", "exposureList"]),
+        ({"userId": "u1", "context": {"k": 3}}, ["body", "context", "k"]),
+    ],
+)
 async def test_a_wrong_body_is_a_422_that_says_where(make_client, body, where) -> None:
     answer = await make_client().post("/recommend", json=body)
     assert answer.status_code == 422
@@ -100,13 +105,18 @@ async def test_unknown_paths_wrong_verbs_and_huge_bodies_are_refused(make_client
     client = make_client(config=RestShimConfig(port=0, max_body_bytes=4096))
     assert (await client.get("/nowhere")).status_code == 404
     assert (await client.delete("/recommend")).status_code == 405
-    huge = await client.post("/recommend", content=json.dumps({"userId": "u", "exposureList": ["x" * 200] * 100}),
-                             headers={"content-type": "application/json"})
+    huge = await client.post(
+        "/recommend",
+        content=json.dumps({"userId": "u", "exposureList": ["x" * 200] * 100}),
+        headers={"content-type": "application/json"},
+    )
     assert huge.status_code == 413 and "4096" in huge.json()["detail"]
+
     # a body that lies about its length (chunked, no Content-Length) is bounded as well
     async def chunks():
         for _ in range(10):
             yield b"x" * 1000
+
     chunked = await client.post("/recommend", content=chunks(), headers={"content-type": "application/json"})
     assert chunked.status_code == 413
     assert (await client.get("/recommend", params={"userId": "u1"})).status_code == 200
@@ -180,8 +190,9 @@ async def test_the_span_of_a_rest_call_carries_the_callers_request_id() -> None:
 async def test_a_422_says_where_but_never_echoes_the_input(make_client) -> None:
     client = make_client()
     login = await client.post("/login", json={"username": "alice", "password": ["hunter2-secret"]})
-    infinite = await client.post("/recommend", content=b'{"userId": "u1", "count": 1e999}',
-                                 headers={"content-type": "application/json"})
+    infinite = await client.post(
+        "/recommend", content=b'{"userId": "u1", "count": 1e999}', headers={"content-type": "application/json"}
+    )
     assert login.status_code == 422 and "hunter2-secret" not in login.text
     assert login.json()["detail"][0]["loc"] == ["body", "password"]
     assert infinite.status_code == 422 and infinite.json()["detail"][0]["loc"] == ["body", "count"]

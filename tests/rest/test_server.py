@@ -1,4 +1,5 @@
 """The shim on real sockets beside a real dubbo:// server: lifecycle, drain, metrics, the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,13 @@ async def test_calls_over_dubbo_and_rest_show_in_metrics_and_the_console_state()
     try:
         async with await DubboClient.connect("127.0.0.1", port) as client:
             for user in ("u1", "u2", "u3"):
-                await client.call(INTERFACE, "recommend", [RecommendRequest(userId=user, count=2)],
-                                  parameter_types=[REQUEST_TYPE], version=VERSION)
+                await client.call(
+                    INTERFACE,
+                    "recommend",
+                    [RecommendRequest(userId=user, count=2)],
+                    parameter_types=[REQUEST_TYPE],
+                    version=VERSION,
+                )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{shim.port}", timeout=5) as http:
             assert (await http.get("/recommend", params={"userId": "u1"})).status_code == 200
             assert (await http.post("/recommend", json={})).status_code == 422
@@ -50,12 +56,20 @@ async def test_calls_over_dubbo_and_rest_show_in_metrics_and_the_console_state()
             state = (await http.get("/console/state")).json()
     finally:
         await server.shutdown()
-    assert ('dubbo_recsys_requests_total{interface="org.dubborecsys.api.RecommendService",method="recommend",'
-            'protocol="dubbo",status="ok"} 3.0') in metrics
-    assert 'dubbo_recsys_requests_total{interface="/recommend",method="GET",protocol="rest",status="200"} 1.0' in metrics
-    assert 'dubbo_recsys_requests_total{interface="/recommend",method="POST",protocol="rest",status="422"} 1.0' in metrics
-    assert ('dubbo_recsys_request_seconds_count{interface="org.dubborecsys.api.RecommendService",'
-            'method="recommend",protocol="dubbo"} 3.0') in metrics
+    assert (
+        'dubbo_recsys_requests_total{interface="org.dubborecsys.api.RecommendService",method="recommend",'
+        'protocol="dubbo",status="ok"} 3.0'
+    ) in metrics
+    assert (
+        'dubbo_recsys_requests_total{interface="/recommend",method="GET",protocol="rest",status="200"} 1.0' in metrics
+    )
+    assert (
+        'dubbo_recsys_requests_total{interface="/recommend",method="POST",protocol="rest",status="422"} 1.0' in metrics
+    )
+    assert (
+        'dubbo_recsys_request_seconds_count{interface="org.dubborecsys.api.RecommendService",'
+        'method="recommend",protocol="dubbo"} 3.0'
+    ) in metrics
     assert 'dubbo_recsys_phase{phase="serving"} 1.0' in metrics
     assert 'dubbo_recsys_registry_state{registry="none",state="direct"} 1.0' in metrics
     rows = {(r["protocol"], r["method"]): r for r in state["methods"]}
@@ -120,17 +134,35 @@ def test_serve_with_rest_port_serves_http_logs_json_and_stops_on_sigterm() -> No
     for name in ("DUBBO_RECSYS_JWT_SECRET", "DUBBO_RECSYS_ARTIFACTS", "DUBBO_RECSYS_SCENES"):
         env.pop(name, None)  # the popularity list: nothing to load
     process = subprocess.Popen(
-        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--rest-port", "0", "--loop", "asyncio",
-         "--json-logs"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "dubbo_recsys.provider.cli",
+            "serve",
+            "--port",
+            "0",
+            "--rest-port",
+            "0",
+            "--loop",
+            "asyncio",
+            "--json-logs",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         lines = listening_lines(process, 60)
         assert set(lines) == {"http", "dubbo"}, (lines, process.stderr.read() if process.poll() else "")
         base = lines["http"]
         assert httpx.get(f"{base}/readyz", timeout=5).json() == {"ready": True, "phase": "serving"}
-        answer = httpx.get(f"{base}/recommend", params={"userId": "u1", "count": 2}, timeout=5,
-                           headers={"X-Request-Id": "e2e-request-1"})
+        answer = httpx.get(
+            f"{base}/recommend",
+            params={"userId": "u1", "count": 2},
+            timeout=5,
+            headers={"X-Request-Id": "e2e-request-1"},
+        )
         assert len(answer.json()["items"]) == 2 and answer.headers["x-request-id"] == "e2e-request-1"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

@@ -5,6 +5,7 @@ connections make the kernel spread calls over both workers; the scrape of the
 first worker's REST port must account for every call, split by worker.
 Also the merge itself on documents where a sibling did not answer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,21 +35,30 @@ def _scrape(port: int) -> str:
 @pytest.mark.asyncio
 async def test_metrics_of_every_worker_in_one_scrape():
     rest_port = free_port()
-    proc, port = start("-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", "2", "--rest-port", str(rest_port))
+    proc, port = start(
+        "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", "2", "--rest-port", str(rest_port)
+    )
     try:
         for i in range(CALLS):  # a fresh connection each time: SO_REUSEPORT spreads connections, not calls
             async with await DubboClient.connect("127.0.0.1", port) as client:
                 response = await client.call(
-                    "org.dubborecsys.api.RecommendService", "recommend", [RecommendRequest(userId=f"u{i}", count=1)],
-                    parameter_types=["org.dubborecsys.api.RecommendRequest"], version="1.0.0")
+                    "org.dubborecsys.api.RecommendService",
+                    "recommend",
+                    [RecommendRequest(userId=f"u{i}", count=1)],
+                    parameter_types=["org.dubborecsys.api.RecommendRequest"],
+                    version="1.0.0",
+                )
                 assert response.code == 200
         text = await asyncio.get_running_loop().run_in_executor(None, _scrape, rest_port)
     finally:
         assert stop(proc) == 0
     up = {s.labels["worker"]: s.value for s in _samples(text, "dubbo_recsys_worker_up")}
     assert up == {"0": 1.0, "1": 1.0}
-    calls = [s for s in _samples(text, "dubbo_recsys_requests_total")
-             if s.labels.get("protocol") == "dubbo" and s.labels.get("method") == "recommend"]
+    calls = [
+        s
+        for s in _samples(text, "dubbo_recsys_requests_total")
+        if s.labels.get("protocol") == "dubbo" and s.labels.get("method") == "recommend"
+    ]
     per_worker = {s.labels["worker"]: s.value for s in calls}
     assert sum(per_worker.values()) == CALLS
     assert set(per_worker) == {"0", "1"}  # both took calls (all 40 on one worker: odds 2 ** -39)
@@ -72,6 +82,9 @@ def test_merge_labels_each_worker_and_marks_a_silent_one():
     sums = {s.labels["worker"]: s.value for s in _samples(text, "dubbo_recsys_request_seconds_sum")}
     assert sums == pytest.approx({"0": 0.03, "1": 0.05})
     assert {s.labels["worker"]: s.value for s in _samples(text, "dubbo_recsys_worker_up")} == {
-        "0": 1.0, "1": 1.0, "2": 0.0}
+        "0": 1.0,
+        "1": 1.0,
+        "2": 0.0,
+    }
     families = [f.name for f in text_string_to_metric_families(text)]
     assert len(families) == len(set(families))  # one family per name, not one per worker
