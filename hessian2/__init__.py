@@ -51,7 +51,7 @@ from ._generic import from_generic, to_generic
 from ._javatypes import Instant, LocalDateTime
 from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
 from ._throwable import JavaException, StackTraceElement
-from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
 
 __all__ = [
     "Byte",
@@ -71,6 +71,7 @@ __all__ = [
     "JavaObject",
     "LocalDateTime",
     "Long",
+    "MapEntries",
     "Short",
     "StackTraceElement",
     "TypedList",

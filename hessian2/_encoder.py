@@ -41,13 +41,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
-from ._errors import EncodeError
+from ._containers import write_entries, write_list, write_map, write_set, write_typed_list, write_typed_map
+from ._errors import EncodeError, describe
 from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
 from ._objects import begin_object, write_bound, write_generic
 from ._scalars import INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double, write_int, write_long
 from ._text import write_bytes, write_str
-from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
 
 MAX_DEPTH = 200
 Writer = Callable[["Encoder", Any], None]
@@ -268,6 +268,20 @@ def _bytes(enc, value):
     write_bytes(enc.buf, value)
 
 
+def _memoryview(enc, value):
+    """A buffer's bytes (``nbytes`` of them, C order), whatever its item size and shape."""
+    try:
+        if not value.c_contiguous:
+            raise EncodeError(
+                f"a non-contiguous memoryview (shape {value.shape}) has no single byte sequence: "
+                "write bytes(view) or view.tobytes() instead"
+            )
+        data = value if value.ndim == 1 and value.itemsize == 1 else value.cast("B")
+    except ValueError as exc:  # a released view
+        raise EncodeError(f"cannot write this memoryview: {exc}") from None
+    write_bytes(enc.buf, data)
+
+
 def _list(enc, value):
     write_list(enc, value)
 
@@ -319,7 +333,7 @@ _DISPATCH: dict[type, Writer] = {
     Char: _str,
     bytes: _bytes,
     bytearray: _bytes,
-    memoryview: _bytes,
+    memoryview: _memoryview,
     list: _list,
     tuple: _list,
     TypedList: _typed_list,
@@ -327,6 +341,7 @@ _DISPATCH: dict[type, Writer] = {
     frozenset: _set,
     dict: _map,
     TypedMap: _typed_map,
+    MapEntries: write_entries,
     _dt.datetime: _date,
     JavaGenericObject: write_generic,
 }
@@ -368,7 +383,7 @@ def _checked_int(low: int, high: int, java: str) -> Writer:
         elif isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
             write_int(enc.buf, value)
         else:
-            raise EncodeError(f"expected a Java {java}, got {value!r}")
+            raise EncodeError(f"expected a Java {java}, got {describe(value)}")
 
     return write
 
@@ -379,7 +394,7 @@ def _typed_long(enc, value):
     elif isinstance(value, int) and not isinstance(value, bool):
         write_long(enc.buf, value)
     else:
-        raise EncodeError(f"expected a Java long, got {value!r}")
+        raise EncodeError(f"expected a Java long, got {describe(value)}")
 
 
 def _typed_double(enc, value):
@@ -388,7 +403,7 @@ def _typed_double(enc, value):
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
         write_double(enc.buf, float(value))
     else:
-        raise EncodeError(f"expected a Java double, got {value!r}")
+        raise EncodeError(f"expected a Java double, got {describe(value)}")
 
 
 def _typed_bool(enc, value):
@@ -397,7 +412,7 @@ def _typed_bool(enc, value):
     elif isinstance(value, bool):
         enc.buf.append(0x54 if value else 0x46)
     else:
-        raise EncodeError(f"expected a bool, got {value!r}")
+        raise EncodeError(f"expected a bool, got {describe(value)}")
 
 
 def _typed_str(enc, value):
@@ -502,6 +517,8 @@ def compile_spec(spec: Spec) -> Writer:
                 enc.buf.append(0x4E)
             elif isinstance(value, TypedMap):
                 write_typed_map(enc, value, key, val)
+            elif isinstance(value, MapEntries):
+                write_entries(enc, value, key, val)
             elif isinstance(value, dict):
                 write_map(enc, value, key, val)
             else:

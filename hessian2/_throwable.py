@@ -154,7 +154,7 @@ def _write_exception(enc, exc: JavaException) -> None:
             write(enc, trace if isinstance(trace, TypedList) else TypedList(STACK_TRACE_TYPE, trace))
         elif name == "suppressedExceptions":
             wire = exc._wire_suppressed
-            if wire is None or list(wire) != exc.suppressed:
+            if wire is None or (wire is not exc.suppressed and list(wire) != exc.suppressed):
                 wire = TypedList(SUPPRESSED_TYPE, exc.suppressed) if exc.suppressed else _EMPTY_SUPPRESSED
             write(enc, wire)
         else:
@@ -186,7 +186,8 @@ def _throwable_reader(dec, definition):
         exc.cause = None if cause is exc else cause
         exc.stack_trace = trace if isinstance(trace, list) else []
         exc._wire_suppressed = suppressed
-        exc.suppressed = list(suppressed) if isinstance(suppressed, list) else []
+        # the list itself, not a copy: a list shared by many exceptions is not walked once per exception
+        exc.suppressed = suppressed if isinstance(suppressed, list) else []
         exc.extra = fields
         exc._field_order = names
         if isinstance(exc.cause, BaseException):

@@ -2,14 +2,15 @@
 
     python bench/codec/hostile_cost.py [--pure] [--only NAME ...] [--timeout 60] [--memory-mb 3000]
 
-Every case runs in a subprocess of its own with a CPU-time and address-space limit
-(``resource.setrlimit``), so a case that explodes (the point of measuring the code
-before a fix) ends as ``killed`` instead of taking the shared machine with it. In the
-subprocess the input is built first (tests/hessian2/hostile.py), then decoded under
-``tracemalloc`` (peak traced bytes) and ``time.process_time`` (CPU seconds); tracemalloc
-slows allocation-heavy decoding down by about 2x, so the CPU column is pessimistic.
-``--pure`` sets HESSIAN2_PURE_PYTHON=1 in the subprocesses. Output: one JSON object
-per case (bytes in, CPU seconds, peak MiB, ratio to the input, and what came out).
+Every case runs in two subprocesses of its own with a CPU-time and address-space
+limit (``resource.setrlimit``), so a case that explodes (the point of measuring the
+code before a fix) ends as ``killed`` instead of taking the shared machine with it.
+In each, the input is built first (tests/hessian2/hostile.py), then decoded: once
+timed with ``time.process_time`` (CPU seconds), once under ``tracemalloc`` (peak
+traced bytes, and what is still allocated after ``gc.collect()``; tracemalloc slows
+allocation down, so it gets its own run). ``--pure`` sets HESSIAN2_PURE_PYTHON=1.
+Output: one JSON object per case (bytes in, CPU seconds and microseconds per input
+byte, peak MiB and bytes per input byte, and what came out).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CASES = {
 }
 
 
-def _build_and_decode(name: str) -> dict:
+def _build_and_decode(name: str, memory: bool) -> dict:
     """Runs inside the limited subprocess."""
     import gc
     import time
@@ -132,21 +133,23 @@ def _build_and_decode(name: str) -> dict:
             return hessian2.loads(data)
 
     gc.collect()
+    if not memory:
+        start = time.process_time()
+        result = outcome(run)
+        cpu = time.process_time() - start
+        return {
+            "bytes": len(data),
+            "cpu_s": round(cpu, 4),
+            "us_per_byte": round(cpu * 1e6 / max(1, len(data)), 3),
+            "outcome": result,
+        }
     tracemalloc.start()
-    start = time.process_time()
-    result = outcome(run)
-    cpu = time.process_time() - start
-    current, peak = tracemalloc.get_traced_memory()
+    outcome(run)
+    peak = tracemalloc.get_traced_memory()[1]
     gc.collect()
     kept = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    report = {
-        "bytes": len(data),
-        "cpu_s": round(cpu, 4),
-        "peak_mib": round(peak / 2**20, 2),
-        "peak_per_byte": round(peak / max(1, len(data)), 1),
-        "outcome": result,
-    }
+    report = {"peak_mib": round(peak / 2**20, 2), "peak_per_byte": round(peak / max(1, len(data)), 1)}
     if keep:
         report["kept_after_mib"] = round(kept / 2**20, 2)
     return report
@@ -167,28 +170,31 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=60, help="CPU seconds per case")
     parser.add_argument("--memory-mb", type=int, default=3000, help="address space per case")
     parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(_build_and_decode(args.case)))
+        print(json.dumps(_build_and_decode(args.case, args.memory)))
         return 0
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     if args.pure:
         env["HESSIAN2_PURE_PYTHON"] = "1"
     for name in args.only or CASES:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--case", name],
-            env=env,
-            capture_output=True,
-            text=True,
-            preexec_fn=_limit(args.timeout, args.memory_mb),
-            check=False,
-        )
-        if proc.returncode == 0:
-            report = json.loads(proc.stdout.strip().splitlines()[-1])
-        else:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            report = {"outcome": f"killed (exit {proc.returncode}): {tail[:160]}"}
-        print(json.dumps({"case": name, "pure": args.pure, **report}), flush=True)
+        report: dict = {"case": name, "pure": args.pure}
+        for memory in (False, True):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--case", name, *(["--memory"] if memory else [])],
+                env=env,
+                capture_output=True,
+                text=True,
+                preexec_fn=_limit(args.timeout, args.memory_mb),
+                check=False,
+            )
+            if proc.returncode == 0:
+                report.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+            else:
+                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                report["memory_run" if memory else "outcome"] = f"killed (exit {proc.returncode}): {tail[:160]}"
+        print(json.dumps(report), flush=True)
     return 0
 
 

@@ -22,6 +22,7 @@ PUBLIC = {
     "Char",
     "TypedList",
     "TypedMap",
+    "MapEntries",
     "LocalDateTime",
     "Instant",
     "JavaException",
