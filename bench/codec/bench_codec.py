@@ -71,7 +71,7 @@ def best_us(funcs: dict, seconds: float, rounds: int, contexts: dict) -> dict:
 
 
 class PurePath:
-    """Installs the pure-Python Decoder.fill for the duration of a timing round.
+    """Switches the compiled decoder off (``_decoder.use_compiled``) for a timing round.
 
     Swapping per call would invalidate CPython's attribute caches on every call
     and slow the very path being measured, so it is swapped once per round.
@@ -80,13 +80,12 @@ class PurePath:
     def __enter__(self):
         from hessian2 import _decoder
 
-        self.saved = _decoder.Decoder.__dict__["fill"]
-        _decoder.Decoder.fill = _decoder.PURE_FILL
+        self.saved = _decoder.use_compiled(False)
 
     def __exit__(self, *exc):
         from hessian2 import _decoder
 
-        _decoder.Decoder.fill = self.saved
+        _decoder.use_compiled(self.saved)
 
 
 class PureEncoder:

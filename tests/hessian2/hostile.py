@@ -159,7 +159,7 @@ def _uuid_keys(count: int) -> list[bytes]:
 
 def _long_keys(count: int) -> list[bytes]:
     # every long in range congruent to 5 modulo the hash prime: few (about 8), so repeat the class
-    values = [5 + k * HASH_MODULUS for k in range(-4, 5)]
+    values = [v for v in (5 + k * HASH_MODULUS for k in range(-5, 5)) if -(1 << 63) <= v < 1 << 63]
     return [Raw.long(values[i % len(values)] if i < len(values) else i) for i in range(count)]
 
 

@@ -30,14 +30,14 @@ from tests.hessian2.vector_cases import VColor, VPoint
 @dataclass
 class PTyped(JavaObject, java_class="vectors.Typed"):
     i: int = 0
-    l: Long = Long(0)  # noqa: E741  (the Java field's name)
+    l: Long = 0  # type: ignore[assignment]  # noqa: E741  (the Java field's name)
     d: float = 0.0
-    f: Float = Float(0.0)
+    f: Float = 0.0  # type: ignore[assignment]
     b: bool = False
     s: str | None = None
-    c: Char = Char("\0")
-    sh: Short = Short(0)
-    by: Byte = Byte(0)
+    c: Char = "\0"  # type: ignore[assignment]
+    sh: Short = 0  # type: ignore[assignment]
+    by: Byte = 0  # type: ignore[assignment]
     boxedInt: int | None = None
     boxedLong: Long | None = None
     longs: list[Long] | None = None
@@ -83,7 +83,7 @@ WIRE_VALUES: dict[str, bytes] = {
     "color": _COLOR_DEF + Raw.instance(1) + Raw.str("RED"),
     "decimal": _DECIMAL_DEF + Raw.instance(1) + Raw.str("1.50"),
 }
-FIELDS = [name for name in PTyped.__dataclass_fields__]
+FIELDS = list(PTyped.__dataclass_fields__)
 
 DECIMAL_STRINGS = [
     "12.34",
