@@ -69,13 +69,16 @@ def _node(spec: tuple[Any, ...]) -> tuple[int, Any]:
 
 
 def exact_plan(info: ClassInfo, fields: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """``(cls, names, nodes)`` for the C loop when instances fill a plain ``__dict__`` with
-    exactly our fields (in any order); ``nodes[i] = (code, arg, converter)``. None otherwise."""
-    specs = dict(zip(info.names, info.specs))
+    """``(cls, names, codes, args, converters)`` for the C loop when instances fill a plain
+    ``__dict__`` with exactly our fields (in any order): per field a node code (one byte),
+    its argument and its converter. None otherwise."""
+    specs = dict(zip(info.names, info.specs, strict=True))
     if set(fields) != set(specs) or not _has_dict(info.cls):
         return None
-    nodes = tuple((*_node(specs[name]), converter(specs[name])) for name in fields)
-    return (info.cls, fields, nodes)
+    nodes = [_node(specs[name]) for name in fields]
+    codes = bytes(code for code, _ in nodes)
+    args = tuple(arg for _, arg in nodes)
+    return (info.cls, fields, codes, args, tuple(converter(specs[name]) for name in fields))
 
 
 def _has_dict(cls: type) -> bool:

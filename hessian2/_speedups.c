@@ -7,7 +7,7 @@
  * into target[key]; short ASCII strings, compact ints, doubles, null and
  * booleans are decoded here; instances of already-read class definitions whose
  * Python class fills a plain __dict__ with exactly the wire fields
- * (ClassDef.exact = (cls, names, nodes)) are built, filled and type-checked here
+ * (ClassDef.exact, see _bound.exact_plan) are built, filled and type-checked here
  * too: a field whose value C cannot accept by its node (exact str, float, int,
  * Long, bool, the bound class, a fresh list of those) is handed to the Python
  * _bound.convert_field after all fields are read, as _bound's readers do. Other
@@ -119,11 +119,10 @@ annotate(PyObject *key)
     PyErr_Restore(type, value, tb);
 }
 
-/* Does C accept `v` for a field or element of node code/arg as it is (no conversion)?
- * `tag` is the first byte of the value: a list reached by reference ('Q') is left to
- * Python, whose converter remembers what it checked (no walk per reference). */
-static int
-accepts(long code, PyObject *arg, PyObject *v, unsigned int tag)
+/* Does C accept `v` as it is (no conversion) for a field or element of a scalar or
+ * object node (code, arg)? Lists: accepts_list. */
+static inline int
+accepts_scalar(int code, PyObject *arg, PyObject *v)
 {
     if (code == N_ANY || v == Py_None)
         return 1;
@@ -140,33 +139,44 @@ accepts(long code, PyObject *arg, PyObject *v, unsigned int tag)
         return PyBool_Check(v);
     case N_OBJECT:
         return (PyObject *)Py_TYPE(v) == arg;
-    case N_LIST: {
-        if (tag == 0x51 || !(PyList_CheckExact(v) || (PyObject *)Py_TYPE(v) == g_typed_list))
-            return 0;
-        long item_code = PyLong_AsLong(PyTuple_GET_ITEM(arg, 0));
-        PyObject *item_arg = PyTuple_GET_ITEM(arg, 1);
-        if (item_code == N_ANY)
-            return 1;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++)
-            if (!accepts(item_code, item_arg, PyList_GET_ITEM(v, i), 0))
-                return 0;
-        return 1;
-    }
     default:
         return 0;
     }
 }
 
+/* A list field: C accepts a fresh list (or TypedList) whose elements all pass the
+ * element node arg = (code, arg). `tag` is the first byte of the value: a list reached
+ * by reference ('Q') is left to Python, whose converter remembers what it checked (no
+ * walk per reference). */
+static int
+accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
+{
+    if (v == Py_None)
+        return 1;
+    if (tag == 0x51 || !(PyList_CheckExact(v) || (PyObject *)Py_TYPE(v) == g_typed_list))
+        return 0;
+    int item_code = (int)PyLong_AsLong(PyTuple_GET_ITEM(arg, 0));
+    PyObject *item_arg = PyTuple_GET_ITEM(arg, 1);
+    if (item_code == N_ANY)
+        return 1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++)
+        if (!accepts_scalar(item_code, item_arg, PyList_GET_ITEM(v, i)))
+            return 0;
+    return 1;
+}
+
 /* An instance whose class fills a plain __dict__ with exactly the wire fields
- * (exact = (cls, names, nodes), nodes[i] = (code, arg, converter)): built, registered
- * as a reference before its fields, filled in wire order, then each field C did not
- * accept converted by Python in wire order (_bound's readers do the same). The
- * caller counts the depth. */
+ * (exact = (cls, names, codes, args, converters): per field a node code byte, its
+ * argument and its Python converter, see _bound.exact_plan): built, registered as a
+ * reference before its fields, filled in wire order, then each field C did not accept
+ * converted by Python in wire order (_bound's readers do the same). The caller counts
+ * the depth. */
 static PyObject *
 read_exact_instance(State *st, PyObject *exact)
 {
     PyObject *cls = PyTuple_GET_ITEM(exact, 0), *attrs = PyTuple_GET_ITEM(exact, 1);
-    PyObject *nodes = PyTuple_GET_ITEM(exact, 2);
+    const char *codes = PyBytes_AS_STRING(PyTuple_GET_ITEM(exact, 2));
+    PyObject *args = PyTuple_GET_ITEM(exact, 3), *converters = PyTuple_GET_ITEM(exact, 4);
     Py_ssize_t n = PyTuple_GET_SIZE(attrs), at = st->pos, i;
     PyObject *obj = PyBaseObject_Type.tp_new((PyTypeObject *)cls, g_empty, NULL);
     if (obj == NULL)
@@ -188,7 +198,7 @@ read_exact_instance(State *st, PyObject *exact)
     if (slow == NULL)
         PyErr_NoMemory();
     for (i = 0; rc == 0 && i < n; i++) {
-        PyObject *name = PyTuple_GET_ITEM(attrs, i), *node = PyTuple_GET_ITEM(nodes, i);
+        PyObject *name = PyTuple_GET_ITEM(attrs, i);
         unsigned int tag = st->pos < st->end ? st->buf[st->pos] : 0;
         PyObject *v = read_value(st);
         if (v == NULL) {
@@ -196,7 +206,9 @@ read_exact_instance(State *st, PyObject *exact)
             rc = -1;
             break;
         }
-        slow[i] = !accepts(PyLong_AsLong(PyTuple_GET_ITEM(node, 0)), PyTuple_GET_ITEM(node, 1), v, tag);
+        int code = codes[i];
+        slow[i] = !(code == N_LIST ? accepts_list(PyTuple_GET_ITEM(args, i), v, tag)
+                                   : accepts_scalar(code, PyTuple_GET_ITEM(args, i), v));
         any_slow |= slow[i];
         rc = PyDict_SetItem(dict, name, v);
         Py_DECREF(v);
@@ -204,7 +216,7 @@ read_exact_instance(State *st, PyObject *exact)
     for (i = 0; rc == 0 && any_slow && i < n; i++) {
         if (!slow[i])
             continue;
-        PyObject *name = PyTuple_GET_ITEM(attrs, i), *node = PyTuple_GET_ITEM(nodes, i);
+        PyObject *name = PyTuple_GET_ITEM(attrs, i);
         PyObject *v = PyDict_GetItemWithError(dict, name);
         if (v == NULL) {
             rc = -1;
@@ -213,8 +225,8 @@ read_exact_instance(State *st, PyObject *exact)
         Py_INCREF(v);
         PyObject *at_obj = PyLong_FromSsize_t(at), *result = NULL;
         if (at_obj != NULL && sync_out(st) == 0) {
-            PyObject *args[5] = {st->dec, PyTuple_GET_ITEM(node, 2), v, at_obj, name};
-            result = PyObject_Vectorcall(g_convert_field, args, 5, NULL);
+            PyObject *call[5] = {st->dec, PyTuple_GET_ITEM(converters, i), v, at_obj, name};
+            result = PyObject_Vectorcall(g_convert_field, call, 5, NULL);
             if (result != NULL && sync_in(st) < 0)
                 Py_CLEAR(result);
         }
@@ -252,7 +264,7 @@ read_instance(State *st, unsigned int tag)
     PyObject *exact = PyObject_GetAttr(definition, s_exact);
     if (exact == NULL)
         return NULL;
-    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 3 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
+    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 5 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
         st->exact[index] = exact;  /* the definition keeps it alive */
         Py_DECREF(exact);
         st->pos += 1;
@@ -450,8 +462,8 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 read_exact(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 3) {
-        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, nodes))");
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 5) {
+        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters))");
         return NULL;
     }
     State st;
@@ -501,7 +513,7 @@ static PyMethodDef module_methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(table, max_depth, DecodeError, convert_field, direct_ints, Long, TypedList) -> Decoder.fill method"},
     {"read_exact", (PyCFunction)(void (*)(void))read_exact, METH_FASTCALL,
-     "read_exact(decoder, (cls, names, nodes)): one instance of an exact definition"},
+     "read_exact(decoder, (cls, names, codes, args, converters)): one instance of an exact definition"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,6 +13,7 @@ PUBLIC = {
     "JavaEnum",
     "JavaGenericObject",
     "bound_classes",
+    "describe",
     "Long",
     "Int",
     "Short",
