@@ -136,7 +136,9 @@ def describe(value: Any) -> str:
     if kind in _FLOATS:
         return float.__repr__(value)
     if kind is decimal.Decimal:
-        sign, digits, exponent = value.as_tuple()
+        if value.__sizeof__() > 128:  # a coefficient of more than ~76 digits (as_tuple would copy them all)
+            return "a long BigDecimal"
+        _, digits, exponent = value.as_tuple()
         if len(digits) <= 30 and isinstance(exponent, int) and -100 < exponent < 100:
             return f"BigDecimal {value}"
         return f"a BigDecimal of {len(digits)} digits"

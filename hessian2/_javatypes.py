@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import re
 import unicodedata
 import uuid
 from typing import Any
@@ -161,6 +162,15 @@ def parse_big_decimal(text: str) -> decimal.Decimal:
     at most one point (at least one digit), an optional ``e``/``E`` exponent of
     digits with an optional sign (at most 10 significant digits, an int); no
     spaces, underscores, ``Infinity`` or ``NaN``; the scale must fit an int."""
+    plain = _ASCII_DECIMAL.fullmatch(text) if text.isascii() else None
+    if plain is not None and len(plain.group("exponent") or "") <= 11:  # the common case, without a loop per digit
+        whole, exponent = plain.group("whole", "exponent")
+        fraction = plain.group("fraction") or plain.group("fraction2")
+        scale = len(fraction or "") - int(exponent or 0)
+        if -(1 << 31) <= int(exponent or 0) < (1 << 31) and -(1 << 31) <= scale < (1 << 31):
+            digits_text = (whole or "") + (fraction or "")
+            sign = "-" if text[0] == "-" and digits_text.strip("0") else ""
+            return decimal.Decimal(f"{sign}{digits_text}E{-scale}")
     body = text[1:] if text[:1] in "+-" else text
     mantissa, marker, exponent_text = body, "", ""
     for index, char in enumerate(body):
@@ -208,6 +218,9 @@ def parse_big_decimal(text: str) -> decimal.Decimal:
     return decimal.Decimal(f"{sign}{''.join(digits)}E{-scale}")
 
 
+_ASCII_DECIMAL = re.compile(
+    r"[+-]?(?:(?P<whole>[0-9]+)\.?(?P<fraction>[0-9]*)|\.(?P<fraction2>[0-9]+))(?:[eE](?P<exponent>[+-]?[0-9]+))?"
+)
 _UUID_MASKS = (0xFFFFFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFFFFFFFFFF)
 
 

@@ -112,7 +112,8 @@ def test_describe_is_bounded_and_type_only():
     assert describe("a" * 10**6).endswith("(1000000 chars)") and len(describe("a" * 10**6)) < 80
     assert describe(list(range(10**5))) == "list of 100000 items"
     assert describe(Loud("n")) == f"object {Loud.__java_class__}" and Loud.calls == 0
-    assert describe(decimal.Decimal("1" * 5000)) == "a BigDecimal of 5000 digits"
+    assert describe(decimal.Decimal("1" * 5000)) == "a long BigDecimal"
+    assert describe(decimal.Decimal("1" * 50)) == "a BigDecimal of 50 digits"
     assert describe(Long(5)) == "Long(5)" and describe(1 << 200).startswith("an integer of")
 
 
