@@ -271,14 +271,15 @@ def _bytes(enc, value):
 def _memoryview(enc, value):
     """A buffer's bytes (``nbytes`` of them, C order), whatever its item size and shape."""
     try:
-        if not value.c_contiguous:
-            raise EncodeError(
-                f"a non-contiguous memoryview (shape {value.shape}) has no single byte sequence: "
-                "write bytes(view) or view.tobytes() instead"
-            )
-        data = value if value.ndim == 1 and value.itemsize == 1 else value.cast("B")
+        contiguous = value.c_contiguous
+        data = None if not contiguous else value if value.ndim == 1 and value.itemsize == 1 else value.cast("B")
     except ValueError as exc:  # a released view
         raise EncodeError(f"cannot write this memoryview: {exc}") from None
+    if data is None:
+        raise EncodeError(
+            f"a non-contiguous memoryview (shape {value.shape}) has no single byte sequence: "
+            "write bytes(view) or view.tobytes() instead"
+        )
     write_bytes(enc.buf, data)
 
 
