@@ -111,7 +111,7 @@ _GENERATED: dict[type, Callable[[Any], Any]] = {}  # one per bound class (not pe
 
 def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], Any]:
     cls = info.cls
-    specs = dict(zip(info.names, info.specs))
+    specs = dict(zip(info.names, info.specs, strict=True))
     plan = tuple(
         (name, accepted(specs[name]), converter(specs[name])) if name in specs else (name, None, None)
         for name in fields
@@ -202,7 +202,7 @@ def _generated(info: ClassInfo) -> Callable[[Any], Any]:
     }
     body: list[str] = []
     checks: list[str] = []
-    for i, (name, spec) in enumerate(zip(info.names, info.specs)):
+    for i, (name, spec) in enumerate(zip(info.names, info.specs, strict=True)):
         env[f"A{i}"] = name
         ok, convert = accepted(spec), converter(spec)
         body.append(f"field = A{i}")

@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from . import _bound, _containers, _objects, _scalars, _text, _wrappers
 from ._errors import DecodeError
@@ -71,7 +71,7 @@ def _build_table() -> list:
 
 
 _TABLE = _build_table()
-ClassesArg = Optional[Mapping[str, type] | Iterable[type]]
+ClassesArg = Mapping[str, type] | Iterable[type] | None
 
 
 def _classes_map(classes: ClassesArg) -> Mapping[str, type]:
@@ -242,7 +242,7 @@ _compiled: Any = None  # (fill method, read_exact) once the extension is configu
 
 def _use_speedups() -> bool:
     """Configure the compiled loops unless HESSIAN2_PURE_PYTHON is set or they are not built."""
-    global _compiled
+    global _compiled  # noqa: PLW0603  (set once, at import)
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:

@@ -123,7 +123,7 @@ class ObjectPlan:
         self.java_class = info.java_class
         self.names = info.names
         self.key = (info.java_class, info.names)
-        self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
+        self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs, strict=True))
         self.write = self.pywrite = _generate_writer(self, info.specs)
         self.native = None
         if _native is not None:  # the compiled writer, which calls pywrite when switched off
@@ -131,7 +131,7 @@ class ObjectPlan:
                 self.key,
                 self.java_class,
                 self.names,
-                tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs)),
+                tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs, strict=True)),
                 self.pywrite,
             )
             self.write = functools.partial(_native.write_plan, self.native)
@@ -155,7 +155,7 @@ def _generate_writer(plan: ObjectPlan, specs: tuple[Spec, ...]) -> Writer:
         "MAX_DEPTH": MAX_DEPTH,
     }
     body = []
-    for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs)):
+    for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs, strict=True)):
         env[f"W{i}"] = writer
         get = f"obj.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"getattr(obj, {name!r})"
         body += [f"field = {name!r}", f"v = {get}"]

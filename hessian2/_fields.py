@@ -247,13 +247,14 @@ def _instance_of(cls: type, coerce: bool) -> Converter:
             if plan is None:
                 continue
             ok, field_converter = plan
+            converted = item
             if ok is not None and type(item) not in ok:
                 try:
-                    item = field_converter(dec, item, at)
+                    converted = field_converter(dec, item, at)
                 except DecodeError as exc:
                     exc.within(name)
                     raise
-            object.__setattr__(instance, name, item)
+            object.__setattr__(instance, name, converted)
         return instance
 
     return convert
@@ -291,7 +292,9 @@ def _field_plans(cls: type) -> dict[str, tuple[frozenset[type] | None, Converter
     plans = _PLANS.get(cls)
     if plans is None:
         info = class_info(cls)
-        plans = _PLANS[cls] = {name: (accepted(spec), converter(spec)) for name, spec in zip(info.names, info.specs)}
+        plans = _PLANS[cls] = {
+            name: (accepted(spec), converter(spec)) for name, spec in zip(info.names, info.specs, strict=True)
+        }
     return plans
 
 

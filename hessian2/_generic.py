@@ -175,7 +175,7 @@ class _Realize:
             result = items if as_set is None else as_set  # elements a set would merge stay a list
             self.done[token] = result
             return result
-        if kind == "map" or (kind == "any" and isinstance(value, (dict, MapEntries)) and "class" not in value.keys()):
+        if kind == "map" or (kind == "any" and isinstance(value, (dict, MapEntries)) and "class" not in value):
             if not isinstance(value, (dict, MapEntries)):
                 raise self.fail(where, f"expected a map, got {describe(value)}")
             key_spec, value_spec = (spec[1], spec[2]) if kind == "map" else (ANY, ANY)
@@ -214,7 +214,7 @@ class _Realize:
         info = class_info(cls)
         instance = info.new_instance()
         self.done[token] = instance
-        for name, spec in zip(info.names, info.specs):
+        for name, spec in zip(info.names, info.specs, strict=True):
             if name in fields:
                 object.__setattr__(instance, name, self.run(fields[name], spec, (where, name), depth))
         return instance

@@ -237,7 +237,7 @@ def parse_uuid(text: str) -> uuid.UUID:
     if len(groups) != 5:
         raise ValueError("not five groups separated by '-'")
     number = 0
-    for group, mask in zip(groups, _UUID_MASKS):
+    for group, mask in zip(groups, _UUID_MASKS, strict=True):
         numerals = group[1:] if group[:1] == "+" else group
         if not numerals:
             raise ValueError("an empty group")

@@ -31,7 +31,7 @@ from typing import Any
 
 from ._errors import EncodeError, describe, known_types
 
-__all__ = ["Byte", "Char", "Double", "Float", "Int", "Long", "Short", "MapEntries", "TypedList", "TypedMap"]
+__all__ = ["Byte", "Char", "Double", "Float", "Int", "Long", "MapEntries", "Short", "TypedList", "TypedMap"]
 
 
 class _BoundedInt(int):
