@@ -38,7 +38,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import EncodeError
+from ._errors import EncodeError, known_types
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
@@ -114,6 +114,9 @@ class JavaGenericObject:
         return self.java_class == other.java_class and self.fields == other.fields
 
     __hash__ = None  # type: ignore[assignment]
+
+
+known_types(named=(JavaGenericObject,))  # describe() may name its java_class
 
 
 # A Spec is a small tuple tree naming a Java type:

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from ._encoder import register as register_writer
-from ._errors import EncodeError
+from ._errors import EncodeError, known_types
 from ._model import JavaObject
 from ._objects import THROWABLE_READER, begin_object
 from ._wrappers import Byte, TypedList
@@ -116,6 +116,9 @@ class JavaException(Exception):
         if origin is not None and _depth < 8:
             cause = cls.from_exception(origin, java_class=java_class, _depth=_depth + 1)
         return cls(message, java_class=java_class, cause=cause, stack_trace=_frames(exc.__traceback__))
+
+
+known_types(named=(JavaException,))  # describe() may name its java_class
 
 
 def _frames(tb: TracebackType | None) -> list[StackTraceElement]:

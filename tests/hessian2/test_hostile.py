@@ -115,6 +115,8 @@ def test_describe_is_bounded_and_type_only():
     assert describe(decimal.Decimal("1" * 5000)) == "a long BigDecimal"
     assert describe(decimal.Decimal("1" * 50)) == "a BigDecimal of 50 digits"
     assert describe(Long(5)) == "Long(5)" and describe(1 << 200).startswith("an integer of")
+    assert describe(JavaGenericObject("a.B" * 100, {})).startswith("object a.Ba.B") and len(describe(Loud())) < 90
+    assert describe(hessian2.JavaException("x" * 10**6, java_class="a.Err")) == "object a.Err"
 
 
 # ---------------------------------------------------------------- hash flooding
