@@ -29,7 +29,9 @@ hessian-lite's readers for them do). Readers are cached across streams in
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -195,13 +197,15 @@ class ReaderCache:
     per message: what counts is the bytes the entries hold (their names, and the
     per-field plans a reader keeps, estimated by ``cost``), not their number.
     A definition too big to be worth keeping (``entry_limit``) is read with a
-    reader made for that stream only.
+    reader made for that stream only. Safe to share between threads (a lock
+    around changes; a lookup that loses a race is a miss).
     """
 
     def __init__(self, budget: int = 4 << 20, entry_limit: int = 256 << 10) -> None:
         self.budget = budget
         self.entry_limit = entry_limit
         self.used = 0
+        self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[Any, str, tuple[str, ...]], tuple[Callable[[Any], Any], int]] = OrderedDict()
 
     @staticmethod
@@ -214,22 +218,27 @@ class ReaderCache:
         found = self._entries.get(key)
         if found is None:
             return None
-        self._entries.move_to_end(key)
+        with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
+            self._entries.move_to_end(key)
         return found[0]
 
     def put(self, key: tuple[Any, str, tuple[str, ...]], reader: Callable[[Any], Any]) -> None:
         size = self.cost(key[1], key[2])
-        if size > self.entry_limit or key in self._entries:
+        if size > self.entry_limit:
             return
-        self._entries[key] = (reader, size)
-        self.used += size
-        while self.used > self.budget:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.used -= dropped
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (reader, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.used -= dropped
 
     def clear(self) -> None:
-        self._entries.clear()
-        self.used = 0
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
 
     def __len__(self) -> int:
         return len(self._entries)
