@@ -46,7 +46,7 @@ from ._errors import EncodeError, describe
 from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
 from ._objects import begin_object, write_bound, write_generic
 from ._scalars import INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double, write_int, write_long
-from ._text import write_bytes, write_str
+from ._text import write_bytes, write_str, write_view
 from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
 
 MAX_DEPTH = 200
@@ -269,18 +269,7 @@ def _bytes(enc, value):
 
 
 def _memoryview(enc, value):
-    """A buffer's bytes (``nbytes`` of them, C order), whatever its item size and shape."""
-    try:
-        contiguous = value.c_contiguous
-        data = None if not contiguous else value if value.ndim == 1 and value.itemsize == 1 else value.cast("B")
-    except ValueError as exc:  # a released view
-        raise EncodeError(f"cannot write this memoryview: {exc}") from None
-    if data is None:
-        raise EncodeError(
-            f"a non-contiguous memoryview (shape {value.shape}) has no single byte sequence: "
-            "write bytes(view) or view.tobytes() instead"
-        )
-    write_bytes(enc.buf, data)
+    write_view(enc.buf, value)
 
 
 def _list(enc, value):
@@ -575,7 +564,7 @@ PURE_WRITE_ANY = Encoder.write_any  # the reference implementation, kept for tes
 def _use_speedups() -> bool:
     """Install the compiled ``Encoder.write_any`` and object writers unless HESSIAN2_PURE_PYTHON
     is set or the extension is not built. Call before any plan is compiled (import time)."""
-    global _native
+    global _native  # noqa: PLW0603  (set once, at import)
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
