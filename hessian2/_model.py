@@ -33,6 +33,7 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import inspect
 import types
 import typing
 from collections.abc import Mapping
@@ -196,7 +197,7 @@ class ClassInfo:
         wire_fields = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_")}
         ordered: list[str] = []
         for klass in cls.__mro__:  # own fields first, then the superclasses', like getDeclaredFields
-            for name in klass.__dict__.get("__annotations__", {}):
+            for name in inspect.get_annotations(klass):
                 if name in wire_fields and name not in ordered:
                     ordered.append(name)
         kinds = {n: resolve_spec(hints[n]) for n in ordered}
