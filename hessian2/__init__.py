@@ -32,12 +32,20 @@ the same bytes and calls back into Python for everything but the common
 types); ``HESSIAN2_PURE_PYTHON=1`` forces the pure-Python path, which stays
 the reference.
 
+Hostile input costs what it weighs (README.md, "Hostile input"): bounded
+error text (``describe``), hash-flood detection and ``MapEntries`` for keys a
+dict would merge (``_keys``), caches bounded in bytes, fields of bound classes
+checked with hessian-lite's rules (``_fields``).
+
 Modules (one per wire family, grammar in each docstring): ``_scalars`` (null,
 bool, int, long, double, date), ``_text`` (string, binary), ``_containers``
-(list, map, ref), ``_objects`` (class definitions, instances), ``_javatypes``
-(BigDecimal, UUID, java.time handles, Throwable), ``_generic`` (Dubbo generic
-maps); ``_encoder``/``_decoder`` drive them; ``_model`` binds classes;
-``_wrappers`` holds the width wrappers; ``_errors`` the error tree.
+(list, map, ref), ``_objects`` (class definitions, instances), ``_bound``
+(readers of bound classes), ``_javatypes`` (BigDecimal, UUID, java.time
+handles), ``_throwable`` (exceptions), ``_generic`` (Dubbo generic maps);
+``_encoder``/``_decoder`` drive them; ``_model`` binds classes; ``_fields``
+checks decoded fields against their Java types; ``_keys`` guards map keys;
+``_wrappers`` holds the width wrappers and typed containers; ``_errors`` the
+error tree and ``describe``.
 """
 
 from __future__ import annotations
@@ -46,12 +54,12 @@ from typing import Any
 
 from ._decoder import ClassesArg, Decoder
 from ._encoder import Encoder
-from ._errors import DecodeError, EncodeError, Hessian2Error
+from ._errors import DecodeError, EncodeError, Hessian2Error, describe
 from ._generic import from_generic, to_generic
 from ._javatypes import Instant, LocalDateTime
 from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
 from ._throwable import JavaException, StackTraceElement
-from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
 
 __all__ = [
     "Byte",
@@ -71,11 +79,13 @@ __all__ = [
     "JavaObject",
     "LocalDateTime",
     "Long",
+    "MapEntries",
     "Short",
     "StackTraceElement",
     "TypedList",
     "TypedMap",
     "bound_classes",
+    "describe",
     "dumps",
     "from_generic",
     "loads",

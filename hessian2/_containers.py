@@ -19,6 +19,10 @@ Java's mapping (CollectionSerializer, MapSerializer, BasicSerializer): an
 its class (``java.util.HashSet``), arrays typed lists ``[int``, ``[string``,
 ``[object``, ``[org.x.Item``; ``HashMap`` is ``H``, other maps ``M`` + class name.
 
+Maps: a map whose keys a dict cannot hold apart (``1`` and ``1L``, unhashable
+keys, ...) becomes ``MapEntries`` at its first such key, and keys are counted
+against hash flooding past ``FLOOD_CHECK_FROM`` entries (``_keys`` says why).
+
 References: every list, map and object (enums, BigDecimal and java.time handles
 included) gets the next index in the order it *starts*, before its children,
 so cycles work. Both sides keep the numbering across the top-level values of
@@ -29,9 +33,11 @@ Python's tuples, like lists, are written as ArrayLists and shared by identity.
 
 from __future__ import annotations
 
+from ._errors import DecodeError, MapKey
+from ._keys import FLOOD_CHECK_FROM, FloodError, HashCounter
 from ._scalars import write_int
 from ._text import read_name, write_str
-from ._wrappers import TypedList, TypedMap
+from ._wrappers import MapEntries, TypedList, TypedMap
 
 # ---------------------------------------------------------------- writers
 
@@ -104,6 +110,26 @@ def write_map(enc, value, key=None, item=None, java_type=None) -> None:
 
 def write_typed_map(enc, value: TypedMap, key=None, item=None) -> None:
     write_map(enc, value, key, item, value.java_type)
+
+
+def write_entries(enc, value: MapEntries, key=None, item=None) -> None:
+    """A ``MapEntries`` as the Java map it came from (every entry, in order)."""
+    if enc.seen(value):
+        return
+    buf = enc.buf
+    if value.java_type is None:
+        buf.append(0x48)
+    else:
+        buf.append(0x4D)
+        write_type(enc, value.java_type)
+    write_key = key or enc.write_any
+    write_value = item or enc.write_any
+    enc.enter()
+    for k, v in value.entries:
+        write_key(enc, k)
+        write_value(enc, v)
+    enc.depth -= 1
+    buf.append(0x5A)
 
 
 # ---------------------------------------------------------------- readers
@@ -186,9 +212,66 @@ def read_list_untyped_short(dec, tag):
     return _fill_fixed(dec, [], tag - 0x78)
 
 
-def _fill_map(dec, result):
+def _fill_map(dec, result, java_type):
+    """Read entries into the dict ``result``; switch to ``MapEntries`` if a dict cannot hold them."""
+    index = len(dec.refs)
     dec.refs.append(result)
     dec.enter()
+    data = dec.data
+    value = dec.value
+    counter = None
+    while True:
+        pos = dec.pos
+        if pos >= dec.end:
+            dec.fail("truncated: map end 'Z' expected", pos)
+        if data[pos] == 0x5A:
+            dec.pos = pos + 1
+            break
+        key, item = _entry(dec, value, len(result))
+        try:
+            if len(result) >= FLOOD_CHECK_FROM:
+                if counter is None:
+                    counter = HashCounter(result)
+                counter.add(key)
+            if key not in result:
+                result[key] = item
+                continue
+        except FloodError as exc:
+            dec.fail(str(exc), pos)
+        except TypeError:  # unhashable: a list, a generic object, ...
+            pass
+        result = _as_entries(dec, index, result, java_type, key, item)
+        break
+    dec.depth -= 1
+    return result
+
+
+def _entry(dec, value, count: int):
+    try:
+        key = value()
+    except DecodeError as exc:
+        exc.within(MapKey.at(count))
+        raise
+    try:
+        item = value()
+    except DecodeError as exc:
+        exc.within(MapKey(key))
+        raise
+    return key, item
+
+
+def _as_entries(dec, index: int, result: dict, java_type, key, item) -> MapEntries:
+    """The rest of a map whose keys a dict cannot hold apart, as ``MapEntries``: no entry dropped.
+
+    The map's reference slot now holds the MapEntries; a reference taken to the
+    dict while its entries were being read (a map inside itself) cannot follow, so
+    that combination is refused."""
+    if id(result) in dec.shared_maps:
+        dec.fail("a map that contains itself has keys Python cannot hold apart", dec.pos)
+    entries = MapEntries(result.items(), java_type)
+    entries.entries.append((key, item))
+    dec.refs[index] = entries
+    append = entries.entries.append
     data = dec.data
     value = dec.value
     while True:
@@ -197,23 +280,19 @@ def _fill_map(dec, result):
             dec.fail("truncated: map end 'Z' expected", pos)
         if data[pos] == 0x5A:
             dec.pos = pos + 1
-            break
-        key = value()
-        try:
-            result[key] = value()
-        except TypeError:
-            dec.fail(f"map key of type {type(key).__name__} cannot be a Python dict key", pos)
-    dec.depth -= 1
-    return result
+            return entries
+        append(_entry(dec, value, len(entries.entries)))
 
 
 def read_map_untyped(dec, tag):
-    return _fill_map(dec, {})
+    return _fill_map(dec, {}, None)
 
 
 def read_map_typed(dec, tag):
     java_type = read_type(dec)
-    return _fill_map(dec, {} if java_type == "java.util.HashMap" else TypedMap(java_type))
+    if java_type == "java.util.HashMap":
+        return _fill_map(dec, {}, None)
+    return _fill_map(dec, TypedMap(java_type), java_type)
 
 
 def read_ref(dec, tag):
@@ -221,7 +300,11 @@ def read_ref(dec, tag):
     index = dec.read_int()
     if not 0 <= index < len(dec.refs):
         dec.fail(f"reference #{index} but only {len(dec.refs)} object(s) so far", pos)
-    return dec.refs[index]
+    found = dec.refs[index]
+    kind = type(found)
+    if kind is dict or kind is TypedMap:  # see _as_entries
+        dec.shared_maps.add(id(found))
+    return found
 
 
 def register(table: list) -> None:

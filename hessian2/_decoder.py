@@ -15,13 +15,22 @@ Safety, because the input comes from the network:
   allocated for it, so a hostile length costs nothing;
 * nesting is bounded (``MAX_DEPTH``), and Python's own recursion limit is
   caught as well;
-* anything wrong raises ``DecodeError`` with the byte offset; nothing else
-  escapes (a final guard converts stray exceptions).
+* every decode costs time and memory in proportion to the input: no reader
+  walks a value twice through shared references, map keys are counted against
+  hash flooding (``_keys``), caches fed by the input are bounded in bytes
+  (``_objects.READERS``), error text is bounded and renders no decoded
+  container (``_errors.describe``);
+* fields of bound classes are checked against their declared types (``_fields``);
+* anything wrong raises ``DecodeError`` with the byte offset and the path of
+  the value (``$.items[3].score``); nothing else escapes (a final guard converts
+  stray exceptions, naming only their type).
 
-``Decoder.fill``, the hot loop, has an optional compiled twin in
-``_speedups.c`` (built by setup.py when a compiler is there); it is installed
-at import unless ``HESSIAN2_PURE_PYTHON`` is set, and ``SPEEDUPS`` says which
-one runs. The Python version here stays the reference.
+``Decoder.fill``, the hot loop, and the reading of bound instances have an
+optional compiled twin in ``_speedups.c`` (built by setup.py when a compiler is
+there); it is installed at import unless ``HESSIAN2_PURE_PYTHON`` is set,
+``SPEEDUPS`` says whether it was, and ``use_compiled`` switches it off and on
+(tests and benchmarks compare both paths in one process). The Python version
+here stays the reference.
 
 One Decoder is one stream: class definitions, type names and references
 carry over from one ``read()`` to the next, as in Java's Hessian2Input.
@@ -32,11 +41,12 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional
+from typing import Any
 
-from . import _containers, _objects, _scalars, _text
+from . import _bound, _containers, _objects, _scalars, _text, _wrappers
 from ._errors import DecodeError
 from ._model import _BOUND
+from ._scalars import DIRECT_INTS
 
 MAX_DEPTH = 200
 
@@ -61,7 +71,7 @@ def _build_table() -> list:
 
 
 _TABLE = _build_table()
-ClassesArg = Optional[Mapping[str, type] | Iterable[type]]
+ClassesArg = Mapping[str, type] | Iterable[type] | None
 
 
 def _classes_map(classes: ClassesArg) -> Mapping[str, type]:
@@ -86,7 +96,7 @@ class Decoder:
     bound by subclassing ``JavaObject``/``JavaEnum``.
     """
 
-    __slots__ = ("classes", "data", "defs", "depth", "end", "pos", "refs", "types")
+    __slots__ = ("checked", "classes", "data", "defs", "depth", "end", "pos", "refs", "shared_maps", "types")
     max_depth = MAX_DEPTH
 
     def __init__(self, data: bytes | bytearray | memoryview, *, classes: ClassesArg = None) -> None:
@@ -98,6 +108,8 @@ class Decoder:
         self.types: list[str] = []
         self.depth = 0
         self.classes = _classes_map(classes)
+        self.checked: dict[tuple[int, int], Any] = {}  # (id(container), id(converter)) -> result, see _fields
+        self.shared_maps: set[int] = set()  # maps a reference was taken to, see _containers
 
     @property
     def position(self) -> int:
@@ -119,8 +131,9 @@ class Decoder:
             raise
         except RecursionError:
             raise DecodeError("value nested too deeply for this interpreter", self.pos) from None
-        except Exception as exc:  # a bug or an input we did not foresee: still a DecodeError
-            raise DecodeError(f"cannot decode value: {type(exc).__name__}: {exc}", self.pos) from exc
+        except Exception as exc:  # a bug, or code of a bound class (a __hash__): still a DecodeError
+            # the exception's text may be huge or come from application code: only its type is named
+            raise DecodeError(f"cannot decode value: {type(exc).__name__}", self.pos) from exc
 
     # -- used by the family readers
 
@@ -153,41 +166,46 @@ class Decoder:
         pos = self.pos
         table = _TABLE
         defs = self.defs
-        for key in keys:
-            if pos >= end:
-                self.fail("truncated: value expected", pos)
-            tag = data[pos]
-            if tag < 0x20:
-                stop = pos + 1 + tag
-                if stop <= end:
-                    raw = data[pos + 1 : stop]
-                    if raw.isascii():
-                        target[key] = raw.decode("ascii")
-                        pos = stop
+        key = None
+        try:
+            for key in keys:
+                if pos >= end:
+                    self.fail("truncated: value expected", pos)
+                tag = data[pos]
+                if tag < 0x20:
+                    stop = pos + 1 + tag
+                    if stop <= end:
+                        raw = data[pos + 1 : stop]
+                        if raw.isascii():
+                            target[key] = raw.decode("ascii")
+                            pos = stop
+                            continue
+                elif tag == 0x44:
+                    if pos + 9 <= end:
+                        target[key] = _DOUBLE_AT(data, pos + 1)[0]
+                        pos += 9
                         continue
-            elif tag == 0x44:
-                if pos + 9 <= end:
-                    target[key] = _DOUBLE_AT(data, pos + 1)[0]
-                    pos += 9
+                elif 0x60 <= tag <= 0x6F:
+                    index = tag - 0x60
+                    if index < len(defs):
+                        reader = defs[index].reader
+                        if reader is not None and self.depth < MAX_DEPTH:
+                            self.pos = pos + 1
+                            self.depth += 1
+                            target[key] = reader(self)
+                            self.depth -= 1
+                            pos = self.pos
+                            continue
+                elif 0x80 <= tag <= 0xBF:
+                    target[key] = DIRECT_INTS[tag - 0x80]
+                    pos += 1
                     continue
-            elif 0x60 <= tag <= 0x6F:
-                index = tag - 0x60
-                if index < len(defs):
-                    reader = defs[index].reader
-                    if reader is not None and self.depth < MAX_DEPTH:
-                        self.pos = pos + 1
-                        self.depth += 1
-                        target[key] = reader(self)
-                        self.depth -= 1
-                        pos = self.pos
-                        continue
-            elif 0x80 <= tag <= 0xBF:
-                target[key] = tag - 0x90
-                pos += 1
-                continue
-            self.pos = pos + 1
-            target[key] = table[tag](self, tag)
-            pos = self.pos
+                self.pos = pos + 1
+                target[key] = table[tag](self, tag)
+                pos = self.pos
+        except DecodeError as exc:
+            exc.within(key)
+            raise
         self.pos = pos
 
     def read_int(self) -> int:
@@ -219,18 +237,36 @@ class Decoder:
 
 
 PURE_FILL = Decoder.__dict__["fill"]  # the reference implementation, kept for tests and benchmarks
+_compiled: Any = None  # (fill method, read_exact) once the extension is configured
 
 
 def _use_speedups() -> bool:
-    """Install the compiled ``Decoder.fill`` unless HESSIAN2_PURE_PYTHON is set or it is not built."""
+    """Configure the compiled loops unless HESSIAN2_PURE_PYTHON is set or they are not built."""
+    global _compiled  # noqa: PLW0603  (set once, at import)
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
         from . import _speedups  # type: ignore[attr-defined]
     except ImportError:
         return False
-    Decoder.fill = _speedups.configure(_TABLE, MAX_DEPTH)  # type: ignore[method-assign]
+    fill = _speedups.configure(
+        _TABLE, MAX_DEPTH, DecodeError, _bound.convert_field, DIRECT_INTS, _wrappers.Long, _wrappers.TypedList
+    )
+    _compiled = (fill, _speedups.read_exact)
+    use_compiled(True)
     return True
+
+
+def use_compiled(flag: bool) -> bool:
+    """Decode with the compiled loops (True) or the pure-Python reference (False); returns the
+    previous setting. Forgets the cached readers, which are made for one or the other."""
+    previous = Decoder.__dict__["fill"] is not PURE_FILL
+    if _compiled is None or flag == previous:
+        return previous
+    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]
+    _bound._COMPILED = _compiled[1] if flag else None
+    _objects.READERS.clear()
+    return previous
 
 
 SPEEDUPS = _use_speedups()

@@ -41,13 +41,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._containers import write_list, write_map, write_set, write_typed_list, write_typed_map
-from ._errors import EncodeError
+from ._containers import write_entries, write_list, write_map, write_set, write_typed_list, write_typed_map
+from ._errors import EncodeError, describe
 from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
 from ._objects import begin_object, write_bound, write_generic
 from ._scalars import INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double, write_int, write_long
-from ._text import write_bytes, write_str
-from ._wrappers import Byte, Char, Double, Float, Int, Long, Short, TypedList, TypedMap
+from ._text import write_bytes, write_str, write_view
+from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
 
 MAX_DEPTH = 200
 Writer = Callable[["Encoder", Any], None]
@@ -123,7 +123,7 @@ class ObjectPlan:
         self.java_class = info.java_class
         self.names = info.names
         self.key = (info.java_class, info.names)
-        self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs))
+        self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs, strict=True))
         self.write = self.pywrite = _generate_writer(self, info.specs)
         self.native = None
         if _native is not None:  # the compiled writer, which calls pywrite when switched off
@@ -131,7 +131,7 @@ class ObjectPlan:
                 self.key,
                 self.java_class,
                 self.names,
-                tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs)),
+                tuple((name, native_node(spec)) for name, spec in zip(info.names, info.specs, strict=True)),
                 self.pywrite,
             )
             self.write = functools.partial(_native.write_plan, self.native)
@@ -155,7 +155,7 @@ def _generate_writer(plan: ObjectPlan, specs: tuple[Spec, ...]) -> Writer:
         "MAX_DEPTH": MAX_DEPTH,
     }
     body = []
-    for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs)):
+    for i, ((name, writer), spec) in enumerate(zip(plan.fields, specs, strict=True)):
         env[f"W{i}"] = writer
         get = f"obj.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"getattr(obj, {name!r})"
         body += [f"field = {name!r}", f"v = {get}"]
@@ -268,6 +268,10 @@ def _bytes(enc, value):
     write_bytes(enc.buf, value)
 
 
+def _memoryview(enc, value):
+    write_view(enc.buf, value)
+
+
 def _list(enc, value):
     write_list(enc, value)
 
@@ -319,7 +323,7 @@ _DISPATCH: dict[type, Writer] = {
     Char: _str,
     bytes: _bytes,
     bytearray: _bytes,
-    memoryview: _bytes,
+    memoryview: _memoryview,
     list: _list,
     tuple: _list,
     TypedList: _typed_list,
@@ -327,6 +331,7 @@ _DISPATCH: dict[type, Writer] = {
     frozenset: _set,
     dict: _map,
     TypedMap: _typed_map,
+    MapEntries: write_entries,
     _dt.datetime: _date,
     JavaGenericObject: write_generic,
 }
@@ -368,7 +373,7 @@ def _checked_int(low: int, high: int, java: str) -> Writer:
         elif isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
             write_int(enc.buf, value)
         else:
-            raise EncodeError(f"expected a Java {java}, got {value!r}")
+            raise EncodeError(f"expected a Java {java}, got {describe(value)}")
 
     return write
 
@@ -379,7 +384,7 @@ def _typed_long(enc, value):
     elif isinstance(value, int) and not isinstance(value, bool):
         write_long(enc.buf, value)
     else:
-        raise EncodeError(f"expected a Java long, got {value!r}")
+        raise EncodeError(f"expected a Java long, got {describe(value)}")
 
 
 def _typed_double(enc, value):
@@ -388,7 +393,7 @@ def _typed_double(enc, value):
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
         write_double(enc.buf, float(value))
     else:
-        raise EncodeError(f"expected a Java double, got {value!r}")
+        raise EncodeError(f"expected a Java double, got {describe(value)}")
 
 
 def _typed_bool(enc, value):
@@ -397,7 +402,7 @@ def _typed_bool(enc, value):
     elif isinstance(value, bool):
         enc.buf.append(0x54 if value else 0x46)
     else:
-        raise EncodeError(f"expected a bool, got {value!r}")
+        raise EncodeError(f"expected a bool, got {describe(value)}")
 
 
 def _typed_str(enc, value):
@@ -502,6 +507,8 @@ def compile_spec(spec: Spec) -> Writer:
                 enc.buf.append(0x4E)
             elif isinstance(value, TypedMap):
                 write_typed_map(enc, value, key, val)
+            elif isinstance(value, MapEntries):
+                write_entries(enc, value, key, val)
             elif isinstance(value, dict):
                 write_map(enc, value, key, val)
             else:
@@ -557,7 +564,7 @@ PURE_WRITE_ANY = Encoder.write_any  # the reference implementation, kept for tes
 def _use_speedups() -> bool:
     """Install the compiled ``Encoder.write_any`` and object writers unless HESSIAN2_PURE_PYTHON
     is set or the extension is not built. Call before any plan is compiled (import time)."""
-    global _native
+    global _native  # noqa: PLW0603  (set once, at import)
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:

@@ -16,25 +16,34 @@ replace each java.time value by a fresh handle object, never shared, so every
 one counts as a new reference.) Python keeps microseconds: nanoseconds below
 a microsecond are dropped when Java's value has them.
 
-Like Java, BigDecimal and UUID objects are shared by identity. A Java value
-outside Python's range (year 10000, a bad date) is a ``DecodeError``.
-Throwables live in ``_throwable``.
+Like Java, BigDecimal and UUID objects are shared by identity. Reading follows
+hessian-lite, checked against it by tests/java/hessian-vectors: BigDecimal
+and UUID strings are parsed with Java's grammar (``new BigDecimal(String)``,
+``UUID.fromString``), not Python's, and refused where Java throws; a
+java.time handle Java's ``readResolve`` cannot resolve (February 30th, hour
+25) is ``None``, as it is Java's null; a valid Java value outside Python's
+range (year 10000) is a ``DecodeError``. Throwables live in ``_throwable``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import re
+import unicodedata
 import uuid
+from typing import Any
 
+from ._bound import convert_field
 from ._encoder import register as register_writer
-from ._errors import EncodeError
+from ._errors import EncodeError, describe, known_types, shorten
+from ._fields import converter, java_string
 from ._objects import SPECIAL_READERS, begin_object, write_fields
 from ._scalars import UTC
 from ._text import write_str
 from ._wrappers import Long
 
-__all__ = ["Instant", "LocalDateTime"]
+__all__ = ["Instant", "LocalDateTime", "parse_big_decimal", "parse_uuid"]
 
 _JAVA8 = "com.alibaba.com.caucho.hessian.io.java8."
 LOCAL_DATE = _JAVA8 + "LocalDateHandle"
@@ -69,6 +78,8 @@ class Instant(_dt.datetime):
             value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond, tzinfo=UTC
         )
 
+
+known_types(dates=(LocalDateTime, Instant))
 
 # ---------------------------------------------------------------- writers
 
@@ -123,30 +134,186 @@ register_writer(Instant, _write_instant)
 register_writer(_dt.timedelta, _write_duration)
 
 
+# ---------------------------------------------------------------- parsing as Java parses
+
+
+def java_digit(char: str, radix: int) -> int:
+    """``Character.digit(char, radix)`` for one UTF-16 unit: -1 when it is not a digit.
+
+    Java takes any Unicode decimal digit (category Nd: Arabic-Indic, fullwidth, ...)
+    and the Latin letters, ASCII or fullwidth, as digits 10..35. A character outside
+    the BMP is two units in Java, neither of them a digit."""
+    code = ord(char)
+    if code > 0xFFFF:
+        return -1
+    value = unicodedata.decimal(char, -1)
+    if value < 0:
+        for first in (0x41, 0x61, 0xFF21, 0xFF41):  # A, a, fullwidth A, fullwidth a
+            if first <= code < first + 26:
+                value = code - first + 10
+                break
+    return value if value < radix else -1
+
+
+def parse_big_decimal(text: str) -> decimal.Decimal:
+    """``new BigDecimal(text)``: ValueError where Java throws NumberFormatException.
+
+    Java's grammar, narrower than Python's ``Decimal``: an optional sign, digits with
+    at most one point (at least one digit), an optional ``e``/``E`` exponent of
+    digits with an optional sign (at most 10 significant digits, an int); no
+    spaces, underscores, ``Infinity`` or ``NaN``; the scale must fit an int."""
+    plain = _ASCII_DECIMAL.fullmatch(text) if text.isascii() else None
+    if plain is not None and len(plain.group("exponent") or "") <= 11:  # the common case, without a loop per digit
+        whole, exponent = plain.group("whole", "exponent")
+        fraction = plain.group("fraction") or plain.group("fraction2")
+        scale = len(fraction or "") - int(exponent or 0)
+        if -(1 << 31) <= int(exponent or 0) < (1 << 31) and -(1 << 31) <= scale < (1 << 31):
+            digits_text = (whole or "") + (fraction or "")
+            sign = "-" if text[0] == "-" and digits_text.strip("0") else ""
+            return decimal.Decimal(f"{sign}{digits_text}E{-scale}")
+    body = text[1:] if text[:1] in "+-" else text
+    mantissa, marker, exponent_text = body, "", ""
+    for index, char in enumerate(body):
+        if char in "eE":
+            mantissa, marker, exponent_text = body[:index], char, body[index + 1 :]
+            break
+    digits: list[str] = []
+    fraction = -1  # digits after the point, once there is one
+    for char in mantissa:
+        if char == ".":
+            if fraction >= 0:
+                raise ValueError("more than one decimal point")
+            fraction = 0
+            continue
+        value = java_digit(char, 10)
+        if value < 0:
+            raise ValueError(f"character {describe(char)} is neither a decimal digit, a point nor an exponent")
+        digits.append(str(value))
+        if fraction >= 0:
+            fraction += 1
+    if not digits:
+        raise ValueError("no digits")
+    exponent = 0
+    if marker:
+        sign = exponent_text[:1]
+        numerals = exponent_text[1:] if sign in ("+", "-") else exponent_text
+        if not numerals:
+            raise ValueError("no exponent digits")
+        values = [java_digit(char, 10) for char in numerals]
+        if min(values) < 0:
+            raise ValueError("exponent is not a number")
+        while len(values) > 10 and values[0] == 0:
+            values.pop(0)
+        if len(values) > 10:
+            raise ValueError("too many nonzero exponent digits")
+        exponent = int("".join(map(str, values)))
+        if sign == "-":
+            exponent = -exponent
+        if not -(1 << 31) <= exponent < (1 << 31):
+            raise ValueError("exponent overflow")
+    scale = max(fraction, 0) - exponent
+    if not -(1 << 31) <= scale < (1 << 31):
+        raise ValueError("scale out of range")
+    sign = "-" if text[:1] == "-" and digits.count("0") != len(digits) else ""  # Java has no -0
+    return decimal.Decimal(f"{sign}{''.join(digits)}E{-scale}")
+
+
+_ASCII_DECIMAL = re.compile(
+    r"[+-]?(?:(?P<whole>[0-9]+)\.?(?P<fraction>[0-9]*)|\.(?P<fraction2>[0-9]+))(?:[eE](?P<exponent>[+-]?[0-9]+))?"
+)
+_UUID_MASKS = (0xFFFFFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFFFFFFFFFF)
+
+
+def parse_uuid(text: str) -> uuid.UUID:
+    """``UUID.fromString(text)`` as Java 9+ parses it: ValueError where Java throws.
+
+    At most 36 UTF-16 units, exactly five groups separated by four ``-``; each group
+    a hex number (``Long.parseLong(group, 16)``: a leading ``+`` allowed, Unicode
+    digits too, within a long), cut to its field's width (Java masks, it does not
+    refuse, ``1ffffffff-...``). No braces, no ``urn:uuid:``, no dashless form."""
+    if len(text.encode("utf-16-le", "surrogatepass")) > 72:
+        raise ValueError("UUID string too large")
+    groups = text.split("-")
+    if len(groups) != 5:
+        raise ValueError("not five groups separated by '-'")
+    number = 0
+    for group, mask in zip(groups, _UUID_MASKS, strict=True):
+        numerals = group[1:] if group[:1] == "+" else group
+        if not numerals:
+            raise ValueError("an empty group")
+        value = 0
+        for char in numerals:
+            digit = java_digit(char, 16)
+            if digit < 0:
+                raise ValueError(f"{describe(char)} is not a hex digit")
+            value = value * 16 + digit
+            if value >= 1 << 63:
+                raise ValueError("a group beyond a Java long")
+        number = (number << mask.bit_length()) | (value & mask)
+    return uuid.UUID(int=number)
+
+
 # ---------------------------------------------------------------- readers
 
 
-def _converting_reader(convert):
-    """A reader factory: read the fields into a dict, then ``convert(fields)``.
-
-    The reference slot is taken before the fields are read (Java registers the
-    handle object first) and filled with the converted value afterwards.
-    """
+def _string_value_reader(parse, one_field: bool):
+    """BigDecimal (AbstractStringValueDeserializer) and UUID (UUIDDeserializer): the
+    ``value`` field read as a String (readString's conversions), the object parsed from
+    it, and registered as a reference *after* its fields, as hessian-lite does. Java's
+    UUID reader reads one value whatever the definition says: more fields would
+    misalign its stream, so such a definition is refused."""
 
     def factory(dec, definition):
         names = definition.fields
         java_class = definition.name
+        wrong_shape = one_field and names != ("value",)
+
+        def read(dec):
+            at = dec.pos
+            if wrong_shape:
+                dec.fail(f"{shorten(java_class)} must have exactly the field 'value', got {len(names)} field(s)", at)
+            fields: dict[str, Any] = {}
+            dec.fill(fields, names)
+            raw = fields.get("value")
+            text = java_string(raw)
+            if text is None:
+                dec.fail(f"{shorten(java_class)} needs a string value, got {describe(raw)}", at)
+            try:
+                result = parse(text)
+            except ValueError as exc:
+                dec.fail(f"{shorten(java_class)} {describe(text)} is not valid: {exc}", at)
+            dec.refs.append(result)
+            return result
+
+        return read
+
+    return factory
+
+
+def _handle_reader(field_types: dict[str, str], resolve):
+    """A java.time handle (an ordinary object to hessian-lite): registered as a reference
+    before its fields, each field read as its Java type (``int``/``long``: readInt and
+    readLong's conversions; a missing or null one is 0), then ``resolve`` as the handle's
+    ``readResolve``, which gives Java null for a value java.time refuses."""
+    converters = {name: converter((kind,)) for name, kind in field_types.items() if kind != "any"}
+
+    def factory(dec, definition):
+        names = definition.fields
 
         def read(dec):
             at = dec.pos
             index = len(dec.refs)
             dec.refs.append(None)
-            value = dec.value
-            fields = {name: value() for name in names}
-            try:
-                result = convert(fields)
-            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-                dec.fail(f"bad {java_class} {fields!r}: {exc}", at)
+            values: dict[str, Any] = {}
+            dec.fill(values, names)
+            args = {}
+            for name in field_types:
+                value = values.get(name)
+                convert = converters.get(name)
+                if convert is not None:
+                    value = 0 if value is None else convert_field(dec, convert, value, at, name)
+                args[name] = value
+            result = resolve(dec, args, at)
             dec.refs[index] = result
             return result
 
@@ -155,61 +322,79 @@ def _converting_reader(convert):
     return factory
 
 
-def _to_decimal(fields):
-    text = fields.get("value")
-    if not isinstance(text, str):
-        raise ValueError("value must be a string")
-    result = decimal.Decimal(text)
-    if not result.is_finite():
-        raise ValueError("not a finite number")
-    return result
+def _out_of_range(dec, what: str, at: int):
+    dec.fail(f"{what} is a valid Java value outside Python's datetime range", at)
 
 
-def _to_uuid(fields):
-    return uuid.UUID(fields["value"])
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        leap = (year & 3) == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _int(fields, name) -> int:
-    value = fields.get(name, 0)
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer")
-    return value
+def _local_date(dec, f, at):
+    year, month, day = int(f["year"]), int(f["month"]), int(f["day"])
+    if not (-999_999_999 <= year <= 999_999_999 and 1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+        return None  # LocalDate.of throws: the handle resolves to null
+    if not 1 <= year <= 9999:
+        _out_of_range(dec, f"LocalDate {year}-{month}-{day}", at)
+    return _dt.date(year, month, day)
 
 
-def _to_date(fields):
-    return _dt.date(_int(fields, "year"), _int(fields, "month"), _int(fields, "day"))
+def _local_time(dec, f, at):
+    hour, minute, second, nano = int(f["hour"]), int(f["minute"]), int(f["second"]), int(f["nano"])
+    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60 and 0 <= nano < 1_000_000_000):
+        return None
+    return _dt.time(hour, minute, second, nano // 1000)
 
 
-def _to_time(fields):
-    return _dt.time(_int(fields, "hour"), _int(fields, "minute"), _int(fields, "second"), _int(fields, "nano") // 1000)
-
-
-def _to_local_date_time(fields):
-    date, time = fields.get("date"), fields.get("time")
+def _local_date_time(dec, f, at):
+    date, time = f["date"], f["time"]
     if type(date) is not _dt.date or type(time) is not _dt.time:
-        raise TypeError("date and time must be LocalDate and LocalTime handles")
+        return None  # LocalDateTime.of(null or not a LocalDate, ...) throws: null
     return LocalDateTime.combine(date, time)
 
 
-def _to_instant(fields):
-    moment = _EPOCH + _dt.timedelta(seconds=_int(fields, "seconds"), microseconds=_int(fields, "nanos") // 1000)
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+_INSTANT_MIN, _INSTANT_MAX = -31557014167219200, 31556889864403199
+
+
+def _seconds(f) -> tuple[int, int] | None:
+    """Java's ``addExact(seconds, floorDiv(nanos, 10**9))`` and ``floorMod``; None on overflow."""
+    seconds = int(f["seconds"]) + int(f["nanos"]) // 1_000_000_000
+    return (seconds, int(f["nanos"]) % 1_000_000_000) if _LONG_MIN <= seconds <= _LONG_MAX else None
+
+
+def _instant(dec, f, at):
+    found = _seconds(f)
+    if found is None or not _INSTANT_MIN <= found[0] <= _INSTANT_MAX:
+        return None
+    try:
+        moment = _EPOCH + _dt.timedelta(seconds=found[0], microseconds=found[1] // 1000)
+    except OverflowError:
+        _out_of_range(dec, f"Instant of {found[0]} s", at)
     return Instant.of(moment)
 
 
-def _to_duration(fields):
-    return _dt.timedelta(seconds=_int(fields, "seconds"), microseconds=_int(fields, "nanos") // 1000)
+def _duration(dec, f, at):
+    found = _seconds(f)
+    if found is None:
+        return None
+    try:
+        return _dt.timedelta(seconds=found[0], microseconds=found[1] // 1000)
+    except OverflowError:
+        _out_of_range(dec, f"Duration of {found[0]} s", at)
 
 
 SPECIAL_READERS.update(
     {
-        "java.math.BigDecimal": _converting_reader(_to_decimal),
-        "java.util.UUID": _converting_reader(_to_uuid),
-        LOCAL_DATE: _converting_reader(_to_date),
-        LOCAL_TIME: _converting_reader(_to_time),
-        LOCAL_DATE_TIME: _converting_reader(_to_local_date_time),
-        INSTANT: _converting_reader(_to_instant),
-        DURATION: _converting_reader(_to_duration),
+        "java.math.BigDecimal": _string_value_reader(parse_big_decimal, one_field=False),
+        "java.util.UUID": _string_value_reader(parse_uuid, one_field=True),
+        LOCAL_DATE: _handle_reader({"year": "int", "month": "int", "day": "int"}, _local_date),
+        LOCAL_TIME: _handle_reader({"hour": "int", "minute": "int", "second": "int", "nano": "int"}, _local_time),
+        LOCAL_DATE_TIME: _handle_reader({"date": "any", "time": "any"}, _local_date_time),
+        INSTANT: _handle_reader({"seconds": "long", "nanos": "int"}, _instant),
+        DURATION: _handle_reader({"seconds": "long", "nanos": "int"}, _duration),
     }
 )

@@ -33,12 +33,13 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import inspect
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import EncodeError
+from ._errors import EncodeError, known_types
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
@@ -114,6 +115,9 @@ class JavaGenericObject:
         return self.java_class == other.java_class and self.fields == other.fields
 
     __hash__ = None  # type: ignore[assignment]
+
+
+known_types(named=(JavaGenericObject,))  # describe() may name its java_class
 
 
 # A Spec is a small tuple tree naming a Java type:
@@ -193,7 +197,7 @@ class ClassInfo:
         wire_fields = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_")}
         ordered: list[str] = []
         for klass in cls.__mro__:  # own fields first, then the superclasses', like getDeclaredFields
-            for name in klass.__dict__.get("__annotations__", {}):
+            for name in inspect.get_annotations(klass):
                 if name in wire_fields and name not in ordered:
                     ordered.append(name)
         kinds = {n: resolve_spec(hints[n]) for n in ordered}

@@ -22,15 +22,22 @@ the input alone:
 * otherwise a ``JavaGenericObject`` (class name + field dict).
 
 The instance is registered as a reference before its fields are read, so a
-field may point back at its owner.
+field may point back at its owner (enums, BigDecimal and UUID afterwards, as
+hessian-lite's readers for them do). Readers are cached across streams in
+``READERS``, bounded in bytes; bound classes are read by ``_bound``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import EncodeError
+from ._bound import bound_reader
+from ._errors import EncodeError, describe, shorten
 from ._model import JavaGenericObject, class_info
 from ._scalars import write_int
 from ._text import read_name, write_str
@@ -78,7 +85,7 @@ def write_generic(enc, obj: JavaGenericObject) -> None:
     names = tuple(fields)
     for name in names:
         if not isinstance(name, str):
-            raise EncodeError(f"{obj.java_class}: field names must be str, got {name!r}")
+            raise EncodeError(f"{shorten(obj.java_class)}: field names must be str, got {describe(name)}")
     begin_object(enc, obj.java_class, names)
     write = enc.write_any
     enc.enter()
@@ -110,7 +117,7 @@ class ClassDef:
         self.name = name
         self.fields = fields
         self.reader = None
-        self.exact = None  # (class, attribute names) when instances fill a plain __dict__ exactly
+        self.exact = None  # what the compiled loop needs to read instances itself (see _bound.exact_plan)
 
 
 def _names(dec, count: int) -> tuple[str, ...]:
@@ -139,7 +146,7 @@ def read_class_def(dec, tag):
     count = dec.read_length()
     fields = _names(dec, count)
     if len(set(fields)) != count:
-        dec.fail(f"class definition {name!r} repeats a field name", start)
+        dec.fail(f"class definition {describe(name)} repeats a field name", start)
     dec.defs.append(ClassDef(name, fields))
     dec.enter()  # a definition is followed by a value; bound a run of definitions
     result = dec.value()
@@ -182,18 +189,71 @@ def read_object_long(dec, tag):
     return _instance(dec, dec.read_int(), at)
 
 
-# (python class or None, java class, field names) -> reader; readers hold no decoder state
-_READERS: dict[tuple[Any, str, tuple[str, ...]], Callable[[Any], Any]] = {}
+class ReaderCache:
+    """Readers by (Python class or None, Java class, field names), bounded in bytes, least recently used out.
+
+    Every stream brings its own class definitions, so the readers made for them
+    are kept across streams, but a sender can invent a new class or field name
+    per message: what counts is the bytes the entries hold (their names, and the
+    per-field plans a reader keeps, estimated by ``cost``), not their number.
+    A definition too big to be worth keeping (``entry_limit``) is read with a
+    reader made for that stream only. Safe to share between threads (a lock
+    around changes; a lookup that loses a race is a miss).
+    """
+
+    def __init__(self, budget: int = 4 << 20, entry_limit: int = 256 << 10) -> None:
+        self.budget = budget
+        self.entry_limit = entry_limit
+        self.used = 0
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Any, str, tuple[str, ...]], tuple[Callable[[Any], Any], int]] = OrderedDict()
+
+    @staticmethod
+    def cost(java_class: str, fields: tuple[str, ...]) -> int:
+        """Bytes an entry holds: the key's strings and tuple, and ~200 bytes per field of plans."""
+        names = sys.getsizeof(java_class) + sum(map(sys.getsizeof, fields))
+        return 2048 + names + 8 * len(fields) + 200 * len(fields)
+
+    def get(self, key: tuple[Any, str, tuple[str, ...]]) -> Callable[[Any], Any] | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
+            self._entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: tuple[Any, str, tuple[str, ...]], reader: Callable[[Any], Any]) -> None:
+        size = self.cost(key[1], key[2])
+        if size > self.entry_limit:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (reader, size)
+            self.used += size
+            while self.used > self.budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.used -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+READERS = ReaderCache()
 
 
 def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
     cls = dec.classes.get(definition.name)
     key = (cls, definition.name, definition.fields)
-    reader = _READERS.get(key)
+    reader = READERS.get(key)
     if reader is None:
         reader = _new_reader(dec, cls, definition)
-        if len(_READERS) < 4096:  # hostile streams could invent endless definitions
-            _READERS[key] = reader
+        READERS.put(key, reader)
     return reader
 
 
@@ -201,7 +261,7 @@ def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
     if cls is not None:
         if isinstance(cls, type) and hasattr(cls, "__members__"):
             return _enum_reader(cls, definition)
-        return _bound_reader(class_info(cls), definition)
+        return bound_reader(class_info(cls), definition)
     special = SPECIAL_READERS.get(definition.name)
     if special is not None:
         return special(dec, definition)
@@ -215,7 +275,6 @@ def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
 def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
     java_class = definition.name
     names = definition.fields
-    count = len(names)
     new = JavaGenericObject.__new__
 
     def read(dec):
@@ -229,68 +288,22 @@ def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
     return read
 
 
-def _bound_reader(info, definition: ClassDef) -> Callable[[Any], Any]:
-    cls = info.cls
-    known = set(info.names)
-    attrs = tuple(name if name in known else None for name in definition.fields)
-    all_known = None not in attrs
-    count = len(attrs)
-    present = set(definition.fields)
-    missing = tuple(d for d in info.defaults if d[0] not in present)
-    to_set = tuple(name for name, spec in zip(info.names, info.specs) if spec[0] == "set")
-    has_dict = hasattr(object.__new__(cls), "__dict__")
-    setter = object.__setattr__
-    new = object.__new__
-
-    if has_dict and all_known and not missing and not to_set:
-
-        def read_exact(dec):  # the common case: the sender's fields are exactly ours
-            obj = new(cls)
-            dec.refs.append(obj)
-            dec.fill(obj.__dict__, attrs)
-            return obj
-
-        read_exact.exact = (cls, attrs)  # type: ignore[attr-defined]  # lets the C loop do this itself
-        return read_exact
-
-    def read(dec):
-        obj = new(cls)
-        dec.refs.append(obj)
-        for name, is_factory, default in missing:
-            setter(obj, name, default() if is_factory else default)
-        if has_dict and all_known:
-            dec.fill(obj.__dict__, attrs)
-        else:
-            values = dec.values(count)
-            for name, item in zip(attrs, values):
-                if name is not None:
-                    setter(obj, name, item)
-        for name in to_set:
-            items = getattr(obj, name)
-            if isinstance(items, list):
-                try:
-                    setter(obj, name, set(items))
-                except TypeError:
-                    pass
-        return obj
-
-    return read
-
-
 def _enum_reader(cls, definition: ClassDef) -> Callable[[Any], Any]:
+    """hessian-lite's EnumDeserializer: the ``name`` field read as a String, the
+    constant registered as a reference after the fields (other fields are read and
+    ignored)."""
     names = definition.fields
     java_class = definition.name
 
     def read(dec):
         at = dec.pos
-        index = len(dec.refs)
-        dec.refs.append(None)
-        fields = dict(zip(names, dec.values(len(names))))
+        fields: dict[str, Any] = {}
+        dec.fill(fields, names)
         constant = fields.get("name")
-        member = cls.__members__.get(constant) if isinstance(constant, str) else None
+        member = cls.__members__.get(constant) if type(constant) is str else None
         if member is None:
-            dec.fail(f"{java_class} has no constant {constant!r} in {cls.__qualname__}", at)
-        dec.refs[index] = member
+            dec.fail(f"{shorten(java_class)} has no constant {describe(constant)}", at)
+        dec.refs.append(member)
         return member
 
     return read

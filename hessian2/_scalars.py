@@ -51,6 +51,11 @@ LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
 UTC = _dt.UTC
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 
+# The one-byte ints and longs, made once: a stream of them then costs a pointer per byte,
+# not a new object (Python caches only -5..256 itself, and never a Long).
+DIRECT_INTS = tuple(range(-16, 48))
+DIRECT_LONGS = tuple(Long(value) for value in range(-8, 16))
+
 
 # ---------------------------------------------------------------- writers
 
@@ -166,7 +171,7 @@ def read_false(dec, tag):
 
 
 def read_int_direct(dec, tag):
-    return tag - 0x90
+    return DIRECT_INTS[tag - 0x80]
 
 
 def read_int_byte(dec, tag):
@@ -185,7 +190,7 @@ def read_int32(dec, tag):
 
 
 def read_long_direct(dec, tag):
-    return Long(tag - 0xE0)
+    return DIRECT_LONGS[tag - 0xD8]
 
 
 def read_long_byte(dec, tag):

@@ -2,13 +2,19 @@
  * Optional compiled hot loop of the hessian2 decoder: Decoder.fill in C.
  *
  * Contract: exactly the behaviour of the pure-Python Decoder.fill in
- * _decoder.py (which stays the reference and the fallback). It reads one value
- * per key into target[key]; short ASCII strings, compact ints, doubles, null
- * and booleans are decoded here; instances of already-read class definitions
- * whose Python class fills a plain __dict__ exactly (ClassDef.exact) are built
- * and filled here too, others call their cached Python reader; every other tag
- * goes through the Python dispatch table, so the grammar, safety and error
- * rules stay in Python. Depth is bounded here exactly as in Python.
+ * _decoder.py and of the bound-class readers in _bound.py (which stay the
+ * reference and the fallback), errors included. fill reads one value per key
+ * into target[key]; short ASCII strings, compact ints, doubles, null and
+ * booleans are decoded here; instances of already-read class definitions whose
+ * Python class fills a plain __dict__ with exactly the wire fields
+ * (ClassDef.exact, see _bound.exact_plan) are built, filled and type-checked here
+ * too: a field whose value C cannot accept by its node (exact str, float, int,
+ * Long, bool, the bound class, a fresh list of those) is handed to the Python
+ * _bound.convert_field after all fields are read, as _bound's readers do. Other
+ * instances call their cached Python reader; every other tag goes through the
+ * Python dispatch table, so the grammar, safety and error rules stay in Python.
+ * A DecodeError passing through gets the key being read added to its path
+ * (DecodeError.within), as in Python. Depth is bounded here exactly as in Python.
  *
  * Not here: any other part of the codec. Built by setup.py as an optional
  * extension (a machine without a compiler installs the pure-Python codec);
@@ -16,11 +22,20 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 
 static PyObject *g_table = NULL;      /* the 256-entry dispatch list of _decoder */
 static Py_ssize_t g_max_depth = 200;
 static PyObject *g_empty = NULL;      /* () for object.__new__ */
-static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact;
+static PyObject *g_decode_error = NULL;   /* _errors.DecodeError */
+static PyObject *g_convert_field = NULL;  /* _bound.convert_field(dec, converter, value, at, name) */
+static PyObject *g_direct_ints = NULL;    /* _scalars.DIRECT_INTS: the ints -16..47 */
+static PyObject *g_long_type = NULL;      /* _wrappers.Long */
+static PyObject *g_typed_list = NULL;     /* _wrappers.TypedList */
+static PyObject *g_zero = NULL, *g_one = NULL;  /* 0.0 and 1.0, shared like the pure path's constants */
+static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact, *s_within;
+
+enum { N_ANY = 0, N_STR = 1, N_DOUBLE = 2, N_INT = 3, N_LONG = 4, N_BOOL = 5, N_OBJECT = 6, N_LIST = 7 };
 
 static int
 get_ssize(PyObject *obj, PyObject *name, Py_ssize_t *out)
@@ -80,24 +95,148 @@ sync_in(State *st)
 }
 
 static int fill_impl(State *st, PyObject *target, PyObject *keys);
+static PyObject *read_value(State *st);
 
-/* An instance whose class fills a plain __dict__ with exactly the wire fields:
- * built and filled here, registered as a reference before its fields. */
+/* A DecodeError passing through gets `key` added to its path (DecodeError.within). */
+static void
+annotate(PyObject *key)
+{
+    if (!PyErr_ExceptionMatches(g_decode_error))
+        return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *r = value == NULL ? NULL : PyObject_CallMethodOneArg(value, s_within, key);
+    if (r == NULL) {  /* within() itself failed: that error replaces this one */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return;
+    }
+    Py_DECREF(r);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    PyErr_Restore(type, value, tb);
+}
+
+/* Does C accept `v` as it is (no conversion) for a field or element of a scalar or
+ * object node (code, arg)? Lists: accepts_list. */
+static inline int
+accepts_scalar(int code, PyObject *arg, PyObject *v)
+{
+    if (code == N_ANY || v == Py_None)
+        return 1;
+    switch (code) {
+    case N_STR:
+        return PyUnicode_CheckExact(v);
+    case N_DOUBLE:
+        return PyFloat_CheckExact(v);
+    case N_INT:
+        return PyLong_CheckExact(v);
+    case N_LONG:
+        return (PyObject *)Py_TYPE(v) == g_long_type;
+    case N_BOOL:
+        return PyBool_Check(v);
+    case N_OBJECT:
+        return (PyObject *)Py_TYPE(v) == arg;
+    default:
+        return 0;
+    }
+}
+
+/* A list field: C accepts a fresh list (or TypedList) whose elements all pass the
+ * element node arg = (code, arg). `tag` is the first byte of the value: a list reached
+ * by reference ('Q') is left to Python, whose converter remembers what it checked (no
+ * walk per reference). */
+static int
+accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
+{
+    if (v == Py_None)
+        return 1;
+    if (tag == 0x51 || !(PyList_CheckExact(v) || (PyObject *)Py_TYPE(v) == g_typed_list))
+        return 0;
+    int item_code = (int)PyLong_AsLong(PyTuple_GET_ITEM(arg, 0));
+    PyObject *item_arg = PyTuple_GET_ITEM(arg, 1);
+    if (item_code == N_ANY)
+        return 1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++)
+        if (!accepts_scalar(item_code, item_arg, PyList_GET_ITEM(v, i)))
+            return 0;
+    return 1;
+}
+
+/* An instance whose class fills a plain __dict__ with exactly the wire fields
+ * (exact = (cls, names, codes, args, converters): per field a node code byte, its
+ * argument and its Python converter, see _bound.exact_plan): built, registered as a
+ * reference before its fields, filled in wire order, then each field C did not accept
+ * converted by Python in wire order (_bound's readers do the same). The caller counts
+ * the depth. */
 static PyObject *
 read_exact_instance(State *st, PyObject *exact)
 {
     PyObject *cls = PyTuple_GET_ITEM(exact, 0), *attrs = PyTuple_GET_ITEM(exact, 1);
+    const char *codes = PyBytes_AS_STRING(PyTuple_GET_ITEM(exact, 2));
+    PyObject *args = PyTuple_GET_ITEM(exact, 3), *converters = PyTuple_GET_ITEM(exact, 4);
+    Py_ssize_t n = PyTuple_GET_SIZE(attrs), at = st->pos, i;
     PyObject *obj = PyBaseObject_Type.tp_new((PyTypeObject *)cls, g_empty, NULL);
     if (obj == NULL)
         return NULL;
-    PyObject *dict = NULL;
-    if (PyList_Append(st->refs, obj) < 0 || (dict = PyObject_GenericGetDict(obj, NULL)) == NULL) {
+    if (PyList_Append(st->refs, obj) < 0) {
         Py_DECREF(obj);
         return NULL;
     }
-    st->depth++;
-    int rc = fill_impl(st, dict, attrs);
-    st->depth--;
+    if (n == 0)
+        return obj;
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    unsigned char small[64];
+    unsigned char *slow = n <= 64 ? small : PyMem_Calloc((size_t)n, 1);
+    int rc = slow == NULL ? -1 : 0, any_slow = 0;
+    if (slow == NULL)
+        PyErr_NoMemory();
+    for (i = 0; rc == 0 && i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(attrs, i);
+        unsigned int tag = st->pos < st->end ? st->buf[st->pos] : 0;
+        PyObject *v = read_value(st);
+        if (v == NULL) {
+            annotate(name);
+            rc = -1;
+            break;
+        }
+        int code = codes[i];
+        slow[i] = !(code == N_LIST ? accepts_list(PyTuple_GET_ITEM(args, i), v, tag)
+                                   : accepts_scalar(code, PyTuple_GET_ITEM(args, i), v));
+        any_slow |= slow[i];
+        rc = PyDict_SetItem(dict, name, v);
+        Py_DECREF(v);
+    }
+    for (i = 0; rc == 0 && any_slow && i < n; i++) {
+        if (!slow[i])
+            continue;
+        PyObject *name = PyTuple_GET_ITEM(attrs, i);
+        PyObject *v = PyDict_GetItemWithError(dict, name);
+        if (v == NULL) {
+            rc = -1;
+            break;
+        }
+        Py_INCREF(v);
+        PyObject *at_obj = PyLong_FromSsize_t(at), *result = NULL;
+        if (at_obj != NULL && sync_out(st) == 0) {
+            PyObject *call[5] = {st->dec, PyTuple_GET_ITEM(converters, i), v, at_obj, name};
+            result = PyObject_Vectorcall(g_convert_field, call, 5, NULL);
+            if (result != NULL && sync_in(st) < 0)
+                Py_CLEAR(result);
+        }
+        Py_XDECREF(at_obj);
+        Py_DECREF(v);
+        rc = result == NULL ? -1 : PyDict_SetItem(dict, name, result);
+        Py_XDECREF(result);
+    }
+    if (slow != NULL && slow != small)
+        PyMem_Free(slow);
     Py_DECREF(dict);
     if (rc < 0) {
         Py_DECREF(obj);
@@ -111,22 +250,28 @@ static PyObject *
 read_instance(State *st, unsigned int tag)
 {
     Py_ssize_t index = (Py_ssize_t)tag - 0x60;
+    PyObject *value = NULL;
     if (index >= PyList_GET_SIZE(st->defs) || st->depth >= g_max_depth)
         return NULL;
     if (st->exact[index] != NULL) {
         st->pos += 1;
-        return read_exact_instance(st, st->exact[index]);
+        st->depth++;
+        value = read_exact_instance(st, st->exact[index]);
+        st->depth--;
+        return value;
     }
     PyObject *definition = PyList_GET_ITEM(st->defs, index);
     PyObject *exact = PyObject_GetAttr(definition, s_exact);
     if (exact == NULL)
         return NULL;
-    PyObject *value = NULL;
-    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 2 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
+    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 5 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
         st->exact[index] = exact;  /* the definition keeps it alive */
         Py_DECREF(exact);
         st->pos += 1;
-        return read_exact_instance(st, st->exact[index]);
+        st->depth++;
+        value = read_exact_instance(st, st->exact[index]);
+        st->depth--;
+        return value;
     }
     Py_DECREF(exact);
     PyObject *reader = PyObject_GetAttr(definition, s_reader);
@@ -180,7 +325,7 @@ read_value(State *st)
     }
     else if (tag >= 0x80 && tag <= 0xBF) {
         st->pos = pos + 1;
-        return PyLong_FromLong((long)tag - 0x90);
+        return Py_NewRef(PyTuple_GET_ITEM(g_direct_ints, tag - 0x80));
     }
     else if (tag >= 0xC0 && tag <= 0xCF) {
         if (pos + 2 <= end) {
@@ -203,7 +348,7 @@ read_value(State *st)
     }
     else if (tag == 0x5B || tag == 0x5C) {
         st->pos = pos + 1;
-        return PyFloat_FromDouble(tag == 0x5B ? 0.0 : 1.0);
+        return Py_NewRef(tag == 0x5B ? g_zero : g_one);
     }
     else if (tag >= 0x60 && tag <= 0x6F) {
         value = read_instance(st, tag);
@@ -240,7 +385,11 @@ fill_impl(State *st, PyObject *target, PyObject *keys)
         Py_ssize_t n = PyTuple_GET_SIZE(keys);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *value = read_value(st);
-            if (value == NULL || store(target, PyTuple_GET_ITEM(keys, i), value) < 0)
+            if (value == NULL) {
+                annotate(PyTuple_GET_ITEM(keys, i));
+                return -1;
+            }
+            if (store(target, PyTuple_GET_ITEM(keys, i), value) < 0)
                 return -1;
         }
         return 0;
@@ -250,6 +399,8 @@ fill_impl(State *st, PyObject *target, PyObject *keys)
         return -1;
     while ((key = PyIter_Next(iter)) != NULL) {
         PyObject *value = read_value(st);
+        if (value == NULL)
+            annotate(key);
         int rc = value == NULL ? -1 : store(target, key, value);
         Py_DECREF(key);
         if (rc < 0) {
@@ -261,6 +412,36 @@ fill_impl(State *st, PyObject *target, PyObject *keys)
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* Load the decoder's buffer, lists, pos and depth into st; *data gets a new reference. */
+static int
+state_load(State *st, PyObject *dec, PyObject **data)
+{
+    memset(st, 0, sizeof(*st));
+    st->dec = dec;
+    *data = PyObject_GetAttr(dec, s_data);
+    if (*data == NULL)
+        return -1;
+    st->defs = PyObject_GetAttr(dec, s_defs);
+    st->refs = PyObject_GetAttr(dec, s_refs);
+    if (st->defs == NULL || st->refs == NULL)
+        return -1;
+    if (!PyBytes_Check(*data) || !PyList_Check(st->defs) || !PyList_Check(st->refs)) {
+        PyErr_SetString(PyExc_TypeError, "decoder data must be bytes, defs and refs lists");
+        return -1;
+    }
+    st->buf = (const unsigned char *)PyBytes_AS_STRING(*data);
+    st->end = PyBytes_GET_SIZE(*data);
+    return sync_in(st);
+}
+
+static void
+state_release(State *st, PyObject *data)
+{
+    Py_XDECREF(st->defs);
+    Py_XDECREF(st->refs);
+    Py_XDECREF(data);
+}
+
 static PyObject *
 fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -268,49 +449,57 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "fill(decoder, target, keys)");
         return NULL;
     }
-    State st = {args[0], NULL, NULL, NULL, 0, 0, 0, {NULL}};
-    PyObject *data = PyObject_GetAttr(st.dec, s_data);
-    PyObject *result = NULL;
-    if (data == NULL)
-        return NULL;
-    st.defs = PyObject_GetAttr(st.dec, s_defs);
-    st.refs = PyObject_GetAttr(st.dec, s_refs);
-    if (st.defs == NULL || st.refs == NULL)
-        goto done;
-    if (!PyBytes_Check(data) || !PyList_Check(st.defs) || !PyList_Check(st.refs)) {
-        PyErr_SetString(PyExc_TypeError, "decoder data must be bytes, defs and refs lists");
-        goto done;
-    }
-    st.buf = (const unsigned char *)PyBytes_AS_STRING(data);
-    st.end = PyBytes_GET_SIZE(data);
-    if (sync_in(&st) < 0)
-        goto done;
-    int rc = fill_impl(&st, args[1], args[2]);
-    if (rc == 0 && sync_out(&st) == 0)
+    State st;
+    PyObject *data = NULL, *result = NULL;
+    if (state_load(&st, args[0], &data) == 0 && fill_impl(&st, args[1], args[2]) == 0 && sync_out(&st) == 0)
         result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(st.defs);
-    Py_XDECREF(st.refs);
-    Py_DECREF(data);
+    state_release(&st, data);
+    return result;
+}
+
+/* read_exact(decoder, exact): one instance of an exact definition, for the Python readers
+ * (a top-level object; the caller has counted its depth). */
+static PyObject *
+read_exact(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 5) {
+        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters))");
+        return NULL;
+    }
+    State st;
+    PyObject *data = NULL, *result = NULL;
+    if (state_load(&st, args[0], &data) == 0) {
+        result = read_exact_instance(&st, args[1]);
+        if (result != NULL && sync_out(&st) < 0)
+            Py_CLEAR(result);
+    }
+    state_release(&st, data);
     return result;
 }
 
 static PyMethodDef fill_def = {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL,
                                "fill(decoder, target, keys): Decoder.fill in C"};
 
-/* configure(table, max_depth) -> a method object to install as Decoder.fill */
+/* configure(table, max_depth, DecodeError, convert_field, direct_ints, Long, TypedList)
+ * -> a method object to install as Decoder.fill */
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *table;
+    PyObject *table, *decode_error, *convert_field, *direct_ints, *long_type, *typed_list;
     Py_ssize_t max_depth;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &table, &max_depth))
+    if (!PyArg_ParseTuple(args, "O!nOOO!OO", &PyList_Type, &table, &max_depth, &decode_error, &convert_field,
+                          &PyTuple_Type, &direct_ints, &long_type, &typed_list))
         return NULL;
-    if (PyList_GET_SIZE(table) != 256) {
-        PyErr_SetString(PyExc_ValueError, "the dispatch table must have 256 entries");
+    if (PyList_GET_SIZE(table) != 256 || PyTuple_GET_SIZE(direct_ints) != 64) {
+        PyErr_SetString(PyExc_ValueError, "256 table entries and 64 direct ints expected");
         return NULL;
     }
     Py_XSETREF(g_table, Py_NewRef(table));
+    Py_XSETREF(g_decode_error, Py_NewRef(decode_error));
+    Py_XSETREF(g_convert_field, Py_NewRef(convert_field));
+    Py_XSETREF(g_direct_ints, Py_NewRef(direct_ints));
+    Py_XSETREF(g_long_type, Py_NewRef(long_type));
+    Py_XSETREF(g_typed_list, Py_NewRef(typed_list));
     g_max_depth = max_depth;
     PyObject *func = PyCFunction_New(&fill_def, NULL);
     if (func == NULL)
@@ -321,7 +510,10 @@ configure(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef module_methods[] = {
-    {"configure", configure, METH_VARARGS, "configure(table, max_depth) -> Decoder.fill method"},
+    {"configure", configure, METH_VARARGS,
+     "configure(table, max_depth, DecodeError, convert_field, direct_ints, Long, TypedList) -> Decoder.fill method"},
+    {"read_exact", (PyCFunction)(void (*)(void))read_exact, METH_FASTCALL,
+     "read_exact(decoder, (cls, names, codes, args, converters)): one instance of an exact definition"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -339,8 +531,12 @@ PyInit__speedups(void)
     s_reader = PyUnicode_InternFromString("reader");
     s_refs = PyUnicode_InternFromString("refs");
     s_exact = PyUnicode_InternFromString("exact");
+    s_within = PyUnicode_InternFromString("within");
     g_empty = PyTuple_New(0);
-    if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !g_empty)
+    g_zero = PyFloat_FromDouble(0.0);
+    g_one = PyFloat_FromDouble(1.0);
+    if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !s_within || !g_empty ||
+        !g_zero || !g_one)
         return NULL;
     return PyModule_Create(&module_def);
 }

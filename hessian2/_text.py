@@ -101,6 +101,22 @@ def write_bytes(buf: bytearray, value: bytes) -> None:
     buf += view[start:]
 
 
+def write_view(buf: bytearray, value: memoryview) -> None:
+    """A buffer's bytes (``nbytes`` of them, C order), whatever its item size and shape;
+    ``len(view)`` counts items, not bytes, so it is cast to bytes first."""
+    try:
+        contiguous = value.c_contiguous
+        data = None if not contiguous else value if value.ndim == 1 and value.itemsize == 1 else value.cast("B")
+    except ValueError as exc:  # a released view
+        raise EncodeError(f"cannot write this memoryview: {exc}") from None
+    if data is None:
+        raise EncodeError(
+            f"a non-contiguous memoryview (shape {value.shape}) has no single byte sequence: "
+            "write bytes(view) or view.tobytes() instead"
+        )
+    write_bytes(buf, data)
+
+
 def check_str(value: object) -> str:
     if not isinstance(value, str):
         raise EncodeError(f"expected a str, got {type(value).__name__}")

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from ._encoder import register as register_writer
-from ._errors import EncodeError
+from ._errors import EncodeError, known_types
 from ._model import JavaObject
 from ._objects import THROWABLE_READER, begin_object
 from ._wrappers import Byte, TypedList
@@ -52,7 +52,7 @@ class StackTraceElement(JavaObject, java_class="java.lang.StackTraceElement"):
     methodName: str = ""
     fileName: str | None = None
     lineNumber: int = -1
-    format: Byte = Byte(0)
+    format: Byte = Byte(0)  # noqa: RUF009  (an immutable int)
 
 
 class JavaException(Exception):
@@ -118,6 +118,9 @@ class JavaException(Exception):
         return cls(message, java_class=java_class, cause=cause, stack_trace=_frames(exc.__traceback__))
 
 
+known_types(named=(JavaException,))  # describe() may name its java_class
+
+
 def _frames(tb: TracebackType | None) -> list[StackTraceElement]:
     """Python traceback -> Java stack trace (innermost frame first, as Java lists them)."""
     frames = []
@@ -154,7 +157,7 @@ def _write_exception(enc, exc: JavaException) -> None:
             write(enc, trace if isinstance(trace, TypedList) else TypedList(STACK_TRACE_TYPE, trace))
         elif name == "suppressedExceptions":
             wire = exc._wire_suppressed
-            if wire is None or list(wire) != exc.suppressed:
+            if wire is None or (wire is not exc.suppressed and list(wire) != exc.suppressed):
                 wire = TypedList(SUPPRESSED_TYPE, exc.suppressed) if exc.suppressed else _EMPTY_SUPPRESSED
             write(enc, wire)
         else:
@@ -186,7 +189,8 @@ def _throwable_reader(dec, definition):
         exc.cause = None if cause is exc else cause
         exc.stack_trace = trace if isinstance(trace, list) else []
         exc._wire_suppressed = suppressed
-        exc.suppressed = list(suppressed) if isinstance(suppressed, list) else []
+        # the list itself, not a copy: a list shared by many exceptions is not walked once per exception
+        exc.suppressed = suppressed if isinstance(suppressed, list) else []
         exc.extra = fields
         exc._field_order = names
         if isinstance(exc.cause, BaseException):

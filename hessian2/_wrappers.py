@@ -18,6 +18,8 @@ field. ``Char`` is a one-UTF-16-unit string, as hessian-lite writes ``char``.
 ``TypedList`` and ``TypedMap`` remember the Java type name of a typed Hessian
 list or map (``java.util.HashSet``, ``[int``, ``java.util.LinkedHashMap``) so that
 decoding and re-encoding gives the Java side the same collection class back.
+``MapEntries`` holds a Java map whose keys a Python dict would merge (Java's
+``1``, ``1L``, ``1.0`` and ``true`` are four keys; Python's dict keeps one).
 
 Nothing here knows the wire format.
 """
@@ -27,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._errors import EncodeError
+from ._errors import EncodeError, describe, known_types
 
-__all__ = ["Byte", "Char", "Double", "Float", "Int", "Long", "Short", "TypedList", "TypedMap"]
+__all__ = ["Byte", "Char", "Double", "Float", "Int", "Long", "MapEntries", "Short", "TypedList", "TypedMap"]
 
 
 class _BoundedInt(int):
@@ -42,7 +44,7 @@ class _BoundedInt(int):
 
     def __new__(cls, value: Any = 0) -> _BoundedInt:
         if isinstance(value, float) and not value.is_integer():
-            raise EncodeError(f"{cls.__name__}({value!r}): not a whole number")
+            raise EncodeError(f"{cls.__name__}({describe(value)}): not a whole number")
         number = int.__new__(cls, value)
         if not cls._min <= number <= cls._max:
             raise EncodeError(f"{cls.__name__}({int(number)}) is outside Java {cls.java_name}'s range")
@@ -106,7 +108,7 @@ class Char(str):
     def __new__(cls, value: Any = "\0") -> Char:
         text = str.__new__(cls, value)
         if len(text) != 1 or ord(text) > 0xFFFF:
-            raise EncodeError(f"Char({value!r}) must be exactly one BMP character")
+            raise EncodeError(f"Char({describe(value)}) must be exactly one BMP character")
         return text
 
 
@@ -157,3 +159,56 @@ class TypedMap(dict):
         return dict.__eq__(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class MapEntries:
+    """A Java map as its entries, for keys that a Python dict cannot hold apart.
+
+    Java's ``HashMap`` keeps ``1`` (Integer), ``1L``, ``1.0``, ``true``, BigDecimal
+    ``1.0`` and ``1.00``, ``0.0`` and ``-0.0`` and two equal byte arrays as distinct
+    keys; Python's ``dict`` merges each group into one entry. When the keys of a
+    decoded map collide like that, the decoder returns this instead of a dict:
+    every entry in wire order, nothing dropped, nothing hashed. Encoding it writes
+    the same Java map back (``java_type`` None is a ``HashMap``, as for a dict).
+    """
+
+    __slots__ = ("entries", "java_type")
+
+    def __init__(self, entries: Iterable[tuple[Any, Any]] = (), java_type: str | None = None) -> None:
+        if java_type is not None and not java_type:
+            raise EncodeError("a typed map needs a non-empty Java type")
+        self.entries: list[tuple[Any, Any]] = list(entries)
+        self.java_type = java_type
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return self.entries
+
+    def keys(self) -> list[Any]:
+        return [key for key, _ in self.entries]
+
+    def values(self) -> list[Any]:
+        return [value for _, value in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Any:
+        return iter(self.keys())
+
+    def __repr__(self) -> str:
+        return f"MapEntries({len(self.entries)} entries, java_type={self.java_type!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MapEntries):
+            return NotImplemented
+        return self.java_type == other.java_type and self.entries == other.entries
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+known_types(
+    ints=(Long, Int, Short, Byte),
+    floats=(Double, Float),
+    maps=(TypedMap, MapEntries),
+    lists=(TypedList,),
+)

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.append(str(Path(__file__).resolve().parents[2]))  # after PYTHONPATH: another hessian2 may be compared
 
 import hessian2
 from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
@@ -71,7 +71,7 @@ def best_us(funcs: dict, seconds: float, rounds: int, contexts: dict) -> dict:
 
 
 class PurePath:
-    """Installs the pure-Python Decoder.fill for the duration of a timing round.
+    """Switches the compiled decoder off (``_decoder.use_compiled``) for a timing round.
 
     Swapping per call would invalidate CPython's attribute caches on every call
     and slow the very path being measured, so it is swapped once per round.
@@ -80,13 +80,19 @@ class PurePath:
     def __enter__(self):
         from hessian2 import _decoder
 
-        self.saved = _decoder.Decoder.__dict__["fill"]
-        _decoder.Decoder.fill = _decoder.PURE_FILL
+        if hasattr(_decoder, "use_compiled"):
+            self.saved = _decoder.use_compiled(False)
+        else:  # a build from before use_compiled: only fill was compiled
+            self.saved_fill = _decoder.Decoder.__dict__["fill"]
+            _decoder.Decoder.fill = _decoder.PURE_FILL
 
     def __exit__(self, *exc):
         from hessian2 import _decoder
 
-        _decoder.Decoder.fill = self.saved
+        if hasattr(_decoder, "use_compiled"):
+            _decoder.use_compiled(self.saved)
+        else:
+            _decoder.Decoder.fill = self.saved_fill
 
 
 class PureEncoder:
@@ -138,6 +144,7 @@ def main() -> int:
     data = hessian2.dumps(value)
     assert hessian2.loads(data) == value
     results = {"items": args.items, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    results["hessian2_from"] = str(Path(hessian2.__file__).parent)  # PYTHONPATH=... compares another build
     pyhessian_decode = python_hessian_decoder(data)
     pyhessian_decode()  # it must at least read our (= Java's) bytes
     from hessian2 import _decoder, _encoder

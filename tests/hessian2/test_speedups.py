@@ -1,9 +1,10 @@
 """The compiled ``Decoder.fill`` (hessian2/_speedups.c) against the pure-Python reference.
 
 When the extension is built, the suite runs with it; here the same hypothesis
-values and hostile bytes are decoded with both implementations (same values,
-same errors at the same offsets), and the whole hessian2 suite is run once more
-in a subprocess with HESSIAN2_PURE_PYTHON=1, so both paths pass every test.
+values, hostile bytes, mutated bound dataclasses and Java probes are decoded with
+both implementations (same values; same errors: reason, path and offset), and the
+whole hessian2 suite is run once more in a subprocess with HESSIAN2_PURE_PYTHON=1,
+so both paths pass every test.
 """
 
 from __future__ import annotations
@@ -29,20 +30,19 @@ needs_speedups = pytest.mark.skipif(
 )
 
 
-def _decode_with(fill, data: bytes):
-    saved = _decoder.Decoder.__dict__["fill"]
-    _decoder.Decoder.fill = fill
+def _decode_with(compiled: bool, data: bytes):
+    previous = _decoder.use_compiled(compiled)
     try:
         return ("ok", hessian2.loads(data))
     except hessian2.DecodeError as exc:
-        return ("error", exc.offset)
+        return ("error", str(exc))  # reason, path and offset
     finally:
-        _decoder.Decoder.fill = saved
+        _decoder.use_compiled(previous)
 
 
 def _same_outcome(data: bytes) -> None:
-    compiled = _decode_with(_decoder.COMPILED_FILL, data)
-    pure = _decode_with(_decoder.PURE_FILL, data)
+    compiled = _decode_with(True, data)
+    pure = _decode_with(False, data)
     assert compiled[0] == pure[0], (compiled, pure)
     if compiled[0] == "ok":
         assert hessian2.dumps(compiled[1]) == hessian2.dumps(pure[1])
@@ -62,6 +62,25 @@ def test_both_paths_decode_the_same_values(value):
 @given(st.binary(max_size=48).map(lambda tail: b"\x7f" + tail))
 def test_both_paths_fail_the_same_way(data):
     _same_outcome(data)
+
+
+@needs_speedups
+@settings(max_examples=300, deadline=None)
+@given(trees | st.lists(trees, min_size=1, max_size=3), st.data())
+def test_both_paths_check_and_convert_fields_the_same_way(value, data):
+    # bound dataclasses with one byte changed: wrong field types, conversions, truncations
+    wire = bytearray(hessian2.dumps(value))
+    for _ in range(data.draw(st.integers(1, 3))):
+        wire[data.draw(st.integers(0, len(wire) - 1))] = data.draw(st.integers(0, 255))
+    _same_outcome(bytes(wire))
+
+
+@needs_speedups
+def test_both_paths_on_the_java_probes():
+    from tests.hessian2.probe_cases import CASES as PROBES
+
+    for data in PROBES.values():
+        _same_outcome(data)
 
 
 @needs_speedups
@@ -86,12 +105,15 @@ def test_the_whole_suite_passes_on_the_pure_path():
             "tests/hessian2",
             "--deselect",
             "tests/hessian2/test_speedups.py",
+            "--deselect",  # measures both paths in one process already
+            "tests/hessian2/test_hostile.py",
         ],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
