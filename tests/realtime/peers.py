@@ -1,7 +1,9 @@
-"""The real peers of the realtime tests: topics on the test Kafka broker, consumer processes, Redis reads.
+"""The real peers of the realtime tests: topics on the test Kafka broker or Redis Streams, consumer
+processes, Redis reads.
 
-``KAFKA_BOOTSTRAP`` comes from tests/ci/35-kafka.sh (one broker per run); every test makes topics, a
-consumer group and a Redis prefix of its own, so tests never see each other's events.
+``KAFKA_BOOTSTRAP`` comes from tests/ci/35-kafka.sh (one broker per run), ``REDIS_URL`` from
+tests/ci/15-redis.sh; every test makes topics, a consumer group and a Redis prefix of its own, so tests
+never see each other's events.
 """
 
 from __future__ import annotations
@@ -18,36 +20,78 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from dubbo_recsys.realtime.source import EventsConfig
+from dubbo_recsys.features.codec import KeyLayout
+from dubbo_recsys.realtime.source import EventKind, EventsConfig
+from dubbo_recsys.realtime.streams import publish
 from dubbo_recsys.realtime.topics import create_topics
 
 
 @dataclass(frozen=True)
-class KafkaSpace:
-    bootstrap: str
+class Topics:
+    """Fresh topics (and a consumer group) on one broker: Kafka, or Redis Streams on the test Redis."""
+
     events: EventsConfig
+    prefix: str  # Redis Streams: the key prefix the streams live under
 
     @property
     def url(self) -> str:
         e = self.events
-        return (
-            f"kafka://{self.bootstrap}?users={e.users_topic}&items={e.items_topic}&dlq={e.dlq_topic}&group={e.group}"
-            "&session_timeout_ms=6000"  # the broker's minimum: a member that left is noticed soon
-        )
+        query = f"users={e.users_topic}&items={e.items_topic}&dlq={e.dlq_topic}&group={e.group}"
+        if e.broker == "kafka":  # 6 s is the broker's minimum session: a member that left is noticed soon
+            return f"kafka://{e.address}?{query}&session_timeout_ms=6000"
+        return f"{e.address}?{query}&partitions={e.partitions}&session_timeout_ms=3000"
+
+    async def produce(self, records: Sequence[tuple[bytes, bytes]]) -> None:
+        if self.events.broker == "kafka":
+            await asyncio.to_thread(produce, self.events.address, self.events.users_topic, records)
+        else:
+            await _publish_all(self, records)
+
+    def dead_letters(self, expected: int) -> list[tuple[str, str]]:
+        """(reason, source position) of every dead-lettered record (at least ``expected``, within 30 s)."""
+        if self.events.broker == "kafka":
+            found = read_topic(self.events.address, self.events.dlq_topic, expected)
+            return [(dict(m.headers())["reason"].decode(), dict(m.headers())["source"].decode()) for m in found]
+        import redis
+
+        client = redis.Redis.from_url(self.events.address)
+        try:
+            entries = client.xrange(KeyLayout(self.prefix).stream(self.events.dlq_topic, 0))
+        finally:
+            client.close()
+        return [(fields[b"reason"].decode(), fields[b"source"].decode()) for _, fields in entries]
 
 
-def kafka_space(bootstrap: str, partitions: int = 4) -> KafkaSpace:
+def topics_on(broker: str, address: str, prefix: str, partitions: int = 4) -> Topics:
     tag = uuid.uuid4().hex[:8]
     events = EventsConfig(
-        broker="kafka",
-        address=bootstrap,
+        broker=broker,
+        address=address,
         users_topic=f"users-{tag}",
         items_topic=f"items-{tag}",
         dlq_topic=f"dlq-{tag}",
         group=f"group-{tag}",
+        partitions=partitions if broker == "redis" else 1,
     )
-    create_topics(events, partitions)
-    return KafkaSpace(bootstrap, events)
+    if broker == "kafka":
+        create_topics(events, partitions)
+    return Topics(events, prefix)
+
+
+async def _publish_all(topics: Topics, records: Sequence[tuple[bytes, bytes]]) -> None:
+    from dubbo_recsys.features.redis import RedisConfig, close_client
+
+    client = RedisConfig(url=topics.events.address, prefix=topics.prefix).client()
+    try:
+        for start in range(0, len(records), 500):  # a few hundred XADDs at a time, as a busy producer would
+            await asyncio.gather(
+                *(
+                    publish(client, KeyLayout(topics.prefix), topics.events, EventKind.USER, key.decode(), value)
+                    for key, value in records[start : start + 500]
+                )
+            )
+    finally:
+        await close_client(client)
 
 
 def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:

@@ -1,5 +1,5 @@
-"""The consumer against the real Kafka broker and the real Redis: exact counters after SIGKILLs,
-dead letters with their reasons, two consumers splitting a group's partitions."""
+"""The consumer against the real brokers (Kafka, and Redis Streams) and the real Redis: exact counters
+after SIGKILLs, dead letters with their reasons, two consumers splitting a group's partitions."""
 
 from __future__ import annotations
 
@@ -13,19 +13,12 @@ import pytest
 
 from dubbo_recsys.features.realtime import RealtimeReader
 from dubbo_recsys.realtime.effects import RealtimeConfig
-from tests.realtime.peers import (
-    applied_events,
-    consume_command,
-    consumer_process,
-    kafka_space,
-    produce,
-    read_topic,
-    wait_for,
-)
+from tests.realtime.peers import Topics, applied_events, consume_command, consumer_process, topics_on, wait_for
 from tests.realtime.workload import make_workload
 from tests.support import require_env
 
-pytestmark = [pytest.mark.kafka, pytest.mark.redis]
+pytestmark = pytest.mark.redis
+BROKERS = [pytest.param("kafka", marks=pytest.mark.kafka), "redis"]
 CONFIG = RealtimeConfig(last_n=5, bucket_seconds=60, trend_window_seconds=3600)
 
 
@@ -43,13 +36,18 @@ async def check_state(space: Any, work: Any, now_ms: int) -> None:
         assert found == dict(expected), bucket
 
 
+def topics(broker: str, space: Any) -> Topics:
+    address = require_env("KAFKA_BOOTSTRAP") if broker == "kafka" else space.url
+    return topics_on(broker, address, space.prefix, partitions=4)
+
+
 @pytest.mark.asyncio
-async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(redis_space: Any) -> None:
-    bootstrap = require_env("KAFKA_BOOTSTRAP")
-    kafka = kafka_space(bootstrap, partitions=4)
+@pytest.mark.parametrize("broker", BROKERS)
+async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker: str, redis_space: Any) -> None:
+    kafka = topics(broker, redis_space)
     now_ms = int(time.time() * 1000)
     work = make_workload(seed=13, events=12_000, users=60, items=300, now_ms=now_ms, config=CONFIG)
-    produce(bootstrap, kafka.events.users_topic, work.records)
+    await kafka.produce(work.records)
     command = consume_command(
         kafka.url,
         redis_space.url,
@@ -83,16 +81,15 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(redis_s
         await wait_for(all_applied, 90, "every event applied")
         await asyncio.sleep(1.0)  # anything still redelivered would land now and break the counts below
         await check_state(redis_space, work, now_ms)
-    letters = read_topic(bootstrap, kafka.events.dlq_topic, work.malformed)
-    sources = {dict(m.headers())["source"] for m in letters}
-    assert len(sources) == work.malformed  # each malformed record dead-lettered (a redelivered one may repeat)
-    assert {dict(m.headers())["reason"] for m in letters} == {b"missing_field"}
+    letters = kafka.dead_letters(work.malformed)
+    assert len({source for _, source in letters}) == work.malformed  # each malformed record (one may repeat)
+    assert {reason for reason, _ in letters} == {"missing_field"}
 
 
 @pytest.mark.asyncio
-async def test_two_consumers_in_one_group_split_the_partitions(redis_space: Any) -> None:
-    bootstrap = require_env("KAFKA_BOOTSTRAP")
-    kafka = kafka_space(bootstrap, partitions=4)
+@pytest.mark.parametrize("broker", BROKERS)
+async def test_two_consumers_in_one_group_split_the_partitions(broker: str, redis_space: Any) -> None:
+    kafka = topics(broker, redis_space)
     now_ms = int(time.time() * 1000)
     work = make_workload(seed=5, events=6000, users=40, items=200, now_ms=now_ms, config=CONFIG, malformed_rate=0)
     reader = RealtimeReader(redis_space.client, redis_space.layout, last_n=CONFIG.last_n)
@@ -104,7 +101,7 @@ async def test_two_consumers_in_one_group_split_the_partitions(redis_space: Any)
             return len(stats) == 2 and all(s["lag"] for s in stats)
 
         await wait_for(both_hold_partitions, 60, "both members assigned")
-        produce(bootstrap, kafka.events.users_topic, work.records)
+        await kafka.produce(work.records)
         users = sorted(work.counters)
 
         async def all_applied() -> bool:
@@ -113,7 +110,7 @@ async def test_two_consumers_in_one_group_split_the_partitions(redis_space: Any)
         await wait_for(all_applied, 60, "every event applied")
         await asyncio.sleep(1.5)  # the last stats publication
         stats = {s["consumer"]: s for s in await reader.consumer_stats()}
-    held = {name: {p for p in s["lag"] if p.startswith(kafka.events.users_topic)} for name, s in stats.items()}
+    held = {name: {p for p in s["lag"] if kafka.events.users_topic in p} for name, s in stats.items()}
     assert held["one"] and held["two"] and not held["one"] & held["two"]
     assert len(held["one"] | held["two"]) == 4
     assert stats["one"]["applied"] > 0 and stats["two"]["applied"] > 0
