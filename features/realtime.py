@@ -133,14 +133,15 @@ class RealtimeReader:
             if value is not None
         ]
 
-    async def live_items_since(self, ts_ms: int) -> list[LiveItem]:
-        """Every live item (new, changed or removed) whose event is newer than ``ts_ms``, in change order."""
+    async def live_items_since(self, ts_ms: int) -> tuple[list[LiveItem], int]:
+        """Every live item (new, changed or removed) whose event is newer than ``ts_ms``, in change
+        order, and the last seq of the change log (where following it goes on)."""
         found: list[LiveItem] = []
         cursor = 0
         while True:
             page = await self.live_changes(cursor)
             if not page:
-                return found
+                return found, cursor
             found += [item for item in page if item.ts > ts_ms]
             cursor = page[-1].seq
 

@@ -16,12 +16,15 @@ index of item embeddings; they differ in where the vector comes from:
 ``VectorSearch`` wraps the index. A single-query Faiss search is short, so it
 runs on the event loop by default; ``offload=True`` moves it to a worker thread
 (Faiss releases the GIL), which pays only when the index is slow to search
-(``bench/recall`` measures both).
+(``bench/recall`` measures both). ``add`` appends the vector of an item that
+arrived after the build (``recall.live``), so the u2i and look-alike channels
+retrieve it without a rebuild; a lock keeps an add and an offloaded search apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,16 +52,31 @@ class VectorSearch:
         self.offload = offload
         self.dim = int(index.d) if index is not None else int(vectors.shape[1])  # type: ignore[union-attr]
         self.count = int(index.ntotal) if index is not None else int(vectors.shape[0])  # type: ignore[union-attr]
+        self._lock = threading.Lock()
 
     def search_now(self, vector: np.ndarray, k: int) -> Candidates:
         k = min(k, self.count)
         if k <= 0:
             return Candidates.empty()
-        if self.index is None:
-            return Candidates.top_k(np.asarray(self.vectors @ vector, dtype=np.float32), k)
-        scores, labels = self.index.search(vector.reshape(1, -1), k)
+        with self._lock:
+            if self.index is None:
+                return Candidates.top_k(np.asarray(self.vectors @ vector, dtype=np.float32), k)
+            scores, labels = self.index.search(vector.reshape(1, -1), k)
         keep = labels[0] >= 0
         return Candidates(labels[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
+
+    def add(self, row: int, vector: np.ndarray) -> bool:
+        """Append ``vector`` as item row ``row``; only the next row fits (labels are rows), else False."""
+        if row != self.count or vector.shape != (self.dim,):
+            return False
+        vector = np.ascontiguousarray(vector, dtype=np.float32)
+        with self._lock:
+            if self.index is not None:
+                self.index.add(vector.reshape(1, -1))
+            else:
+                self.vectors = np.vstack([np.asarray(self.vectors), vector[None, :]])
+            self.count += 1
+        return True
 
     async def search(self, vector: np.ndarray, k: int) -> Candidates:
         if vector.shape != (self.dim,):

@@ -121,8 +121,9 @@ async def test_live_items_last_writer_by_time_wins(redis_space: Any) -> None:
         ("9001", "Comedy", False, 1),
         ("9002", "", True, 2),
     ]
-    assert [i.item.item_id for i in await reader.live_items_since(60)] == ["9001", "9002"]
-    assert [i.item.item_id for i in await reader.live_items_since(80)] == ["9001"]
+    since_60, cursor = await reader.live_items_since(60)
+    assert [i.item.item_id for i in since_60] == ["9001", "9002"] and cursor == 2
+    assert [i.item.item_id for i in (await reader.live_items_since(80))[0]] == ["9001"]
     assert await reader.live_changes(2) == []
 
 
