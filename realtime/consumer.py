@@ -27,7 +27,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.codec import KeyLayout
@@ -146,6 +146,12 @@ def decode_records(
     return deliveries, letters
 
 
+class _Batch(NamedTuple):
+    records: list[Record]
+    deliveries: list[Delivery]
+    letters: list[DeadLetter]
+
+
 class EventConsumer:
     """Runs the recipe of the module docstring until stopped."""
 
@@ -172,21 +178,42 @@ class EventConsumer:
 
     async def loop(self) -> None:
         """Run batches until ``stop()`` (the caller starts and closes the source; what was not committed
-        when it stops is redelivered to the next member)."""
-        while not self._stop.is_set():
-            await self.step()
+        when it stops is redelivered to the next member).
+
+        The next batch is fetched and decoded while Redis applies the current one (the broker's fetch
+        runs in a thread, decoding while the event loop would wait for Redis): at most two batches are
+        in hand, and each is committed only after its own write."""
+        ahead: asyncio.Task[_Batch] | None = None
+        try:
+            while not self._stop.is_set():
+                batch = await ahead if ahead is not None else await self._next()
+                ahead = asyncio.ensure_future(self._next()) if batch.records else None
+                await self._finish(batch)
+        finally:
+            if ahead is not None:
+                with contextlib.suppress(Exception):
+                    await ahead  # fetched, never applied nor committed: redelivered to whoever comes next
 
     async def step(self) -> int:
-        """One batch; returns how many records it handled (0 when the broker had none)."""
+        """One batch, fetched and applied; returns how many records it handled (0 when the broker had none)."""
+        batch = await self._next()
+        await self._finish(batch)
+        return len(batch.records)
+
+    async def _next(self) -> _Batch:
         records = await self.source.poll(self.batch_size, self.poll_wait)
         self.stats.lag = dict(self.source.lag())
-        if not records:
-            return 0
         skew_ms = self.sink.config.future_skew_seconds * 1000
-        deliveries, letters = decode_records(records, int(self._clock() * 1000), skew_ms)
+        deliveries, letters = decode_records(records, int(self._clock() * 1000), skew_ms) if records else ([], [])
+        return _Batch(records, deliveries, letters)
+
+    async def _finish(self, batch: _Batch) -> None:
+        records, deliveries, letters = batch
+        if not records:
+            return
         report = await self._apply(deliveries)
         if report is None:  # stopped while Redis was down: nothing is committed, all is redelivered
-            return 0
+            return
         applied_at = self._clock()
         if letters:
             for letter in letters:
@@ -194,7 +221,6 @@ class EventConsumer:
             await self.source.dead_letter(letters)
         await self.source.commit(records)
         self.stats.record(report, letters, applied_at)
-        return len(records)
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> ApplyReport | None:
         delay = 0.1

@@ -49,6 +49,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 from dubbo_recsys.features.base import ItemFeatures
 from dubbo_recsys.features.bloom import BloomSpec
@@ -145,10 +146,11 @@ class RealtimeConfig:
         return self.trend_window_seconds + 2 * self.bucket_seconds
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
+class Position(NamedTuple):
     """Where the broker holds an event: Kafka ``(topic:partition, offset, 0)``, Redis Streams
-    ``(stream key, ms, seq)`` of the entry id. Positions of one partition only grow."""
+    ``(stream key, ms, seq)`` of the entry id. Positions of one partition only grow. (Named tuples,
+    like ``Delivery`` and ``TrendEntry``: one is made per event, and a tuple costs a fifth of a frozen
+    dataclass to build.)"""
 
     partition: str
     offset: int
@@ -159,72 +161,88 @@ class Position:
         return f"{self.partition}@{self.offset}-{self.sub}"
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     position: Position
     event: UserEvent | ItemEvent
 
 
-@dataclass(frozen=True, slots=True)
-class TrendEntry:
+class TrendEntry(NamedTuple):
     bucket: int
     position: Position
     item_id: str
     weight: float
 
 
-def user_batches(deliveries: Iterable[Delivery]) -> dict[str, list[Delivery]]:
-    """User events grouped by user, each user's in delivery order (one script call per user)."""
-    groups: dict[str, list[Delivery]] = {}
-    for delivery in deliveries:
-        if isinstance(delivery.event, UserEvent):
-            groups.setdefault(delivery.event.user_id, []).append(delivery)
+def user_batches(deliveries: Sequence[Delivery]) -> dict[str, list[int]]:
+    """Positions in ``deliveries`` of the user events, grouped by user, each user's in delivery order
+    (one script call per user)."""
+    groups: dict[str, list[int]] = {}
+    for index, delivery in enumerate(deliveries):
+        event = delivery.event
+        if type(event) is UserEvent:
+            group = groups.get(event.user_id)
+            if group is None:
+                groups[event.user_id] = [index]
+            else:
+                group.append(index)
     return groups
+
+
+# per action: its name, flags and whether it sets seen bits (the script's arguments, computed once)
+_ACTION_ARGS = {
+    action: (action.value, int(effect.flags), bool(effect.flags & Flag.SEEN))
+    for action, effect in ACTION_EFFECTS.items()
+}
 
 
 def user_script_args(deliveries: Sequence[Delivery], spec: BloomSpec) -> list[str | int]:
     """The user script's per-event arguments: id, position token, action, item, ts, flags, bit count, bits."""
     args: list[str | int] = []
+    positions = spec.positions
     for delivery in deliveries:
         event = delivery.event
-        assert isinstance(event, UserEvent)
-        effect = ACTION_EFFECTS[event.action]
-        bits = spec.positions(event.item_id) if effect.flags & Flag.SEEN else []
-        args += (
-            event.event_id,
-            delivery.position.token,
-            event.action.value,
-            event.item_id,
-            event.ts,
-            int(effect.flags),
-            len(bits),
-            *bits,
-        )
+        assert type(event) is UserEvent
+        name, flags, sets_seen = _ACTION_ARGS[event.action]
+        p = delivery.position
+        token = f"{p.partition}@{p.offset}-{p.sub}"
+        if sets_seen:
+            bits = positions(event.item_id)
+            args += (event.event_id, token, name, event.item_id, event.ts, flags, len(bits), *bits)
+        else:
+            args += (event.event_id, token, name, event.item_id, event.ts, flags, 0)
     return args
+
+
+_TREND_WEIGHT = {action: effect.trend_weight for action, effect in ACTION_EFFECTS.items()}
 
 
 def trend_entries(
     applied: Iterable[tuple[Delivery, Status]], config: RealtimeConfig, now_ms: int
 ) -> tuple[dict[int, list[TrendEntry]], int]:
     """Trend entries per bucket for the events the user script applied now or before
-    (``NEW``/``REDELIVERED``), and how many positive events fell outside the window (late)."""
-    window = config.buckets(now_ms)
+    (``NEW``/``REDELIVERED``), and how many positive events fell outside the window (late).
+
+    ``applied`` must be in delivery order: a source delivers each partition in position order,
+    which is the order the trend script needs (it keeps, per partition, the last position counted)."""
+    first = config.buckets(now_ms).start
+    width = config.bucket_seconds * 1000
     out: dict[int, list[TrendEntry]] = {}
     late = 0
     for delivery, status in applied:
         event = delivery.event
-        if status is Status.DUPLICATE or not isinstance(event, UserEvent):
+        if status is Status.DUPLICATE or type(event) is not UserEvent:
             continue
-        weight = ACTION_EFFECTS[event.action].trend_weight
+        weight = _TREND_WEIGHT[event.action]
         if weight <= 0:
             continue
-        bucket = config.bucket_of(event.ts)
-        if bucket < window.start:
+        bucket = event.ts // width
+        if bucket < first:
             late += 1
             continue
-        out.setdefault(bucket, []).append(TrendEntry(bucket, delivery.position, event.item_id, weight))
-    for entries in out.values():
-        entries.sort(key=lambda entry: entry.position)  # each partition's entries in position order
+        entries = out.get(bucket)
+        if entries is None:
+            entries = out[bucket] = []
+        entries.append(TrendEntry(bucket, delivery.position, event.item_id, weight))
     return out, late
 
 

@@ -29,6 +29,7 @@ Keys written (``features.codec.KeyLayout``; TTLs in ``RealtimeConfig``)::
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,41 +51,65 @@ from dubbo_recsys.realtime.effects import (
 __all__ = ["ApplyReport", "RedisEventSink"]
 
 DEFAULT_CONFIG = RealtimeConfig()
+# One user's events per script call at most: 200 x (7 + 7 bits) arguments stay under Lua's unpack limit
+# (8,000), and one call never blocks Redis for long.
+MAX_EVENTS_PER_CALL = 200
+_STATUS = {int(s): s for s in Status}
 
 # KEYS: last, cnt, ev, evpos, seen. ARGV: last_n, dedup_ids, user_ttl, seen_ttl (0 = none), then per event:
-# id, position, action, item, ts, flags, nbits, bit positions... Returns one status per event.
+# id, position, action, item, ts, flags, nbits, bit positions... Returns one status per event. Per event it
+# calls Redis only for what needs the stored state (the dedup lookup, lastN); counters, dedup records and seen
+# bits are gathered and written once per call (the script's cost is per Redis call: ~1-5 us each).
 USER_SCRIPT = """
 local last_n, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 local user_ttl, seen_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local out, changed, seen_changed = {}, false, false
+local out, applied, positions, order, bits, actions = {}, {}, {}, {}, {}, {}
+local n, base, max_ts, max_ts_text = 0, nil, -1, nil
 local i = 5
 while i <= #ARGV do
-  local id, pos, action, item = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local ts, flags, nbits = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
-  local known = redis.call('HGET', KEYS[4], id)
+  local id, pos, nbits = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 6])
+  local known = applied[id] or redis.call('HGET', KEYS[4], id)
   if known then
     if known == pos then out[#out + 1] = 1 else out[#out + 1] = 2 end
   else
-    redis.call('HSET', KEYS[4], id, pos)
-    local n = redis.call('HINCRBY', KEYS[2], '_events', 1)
-    redis.call('ZADD', KEYS[3], n, id)
-    redis.call('HINCRBY', KEYS[2], action, 1)
-    local last_ts = tonumber(redis.call('HGET', KEYS[2], 'last_ts') or '0')
-    if ts > last_ts then redis.call('HSET', KEYS[2], 'last_ts', ARGV[i + 4]) end
+    local action, item, ts, flags = ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+    if base == nil then base = tonumber(redis.call('HGET', KEYS[2], '_events') or '0') end
+    n = n + 1
+    applied[id] = pos
+    positions[#positions + 1] = id
+    positions[#positions + 1] = pos
+    order[#order + 1] = base + n
+    order[#order + 1] = id
+    actions[action] = (actions[action] or 0) + 1
+    if ts > max_ts then max_ts, max_ts_text = ts, ARGV[i + 4] end
     if flags % 2 == 1 then
       redis.call('ZADD', KEYS[1], 'GT', ts, item)
       local size = redis.call('ZCARD', KEYS[1])  -- trimmed per event: the result never depends on batching
       if size > last_n then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - last_n - 1) end
     end
     if math.floor(flags / 4) % 2 == 1 then redis.call('ZREM', KEYS[1], item) end
-    for b = 1, nbits do redis.call('SETBIT', KEYS[5], ARGV[i + 6 + b], 1) end
-    if nbits > 0 then seen_changed = true end
-    changed = true
+    for b = 1, nbits do
+      bits[#bits + 1] = 'SET'
+      bits[#bits + 1] = 'u1'
+      bits[#bits + 1] = ARGV[i + 6 + b]
+      bits[#bits + 1] = 1
+    end
     out[#out + 1] = 0
   end
   i = i + 7 + nbits
 end
-if changed then
+if n > 0 then
+  redis.call('HSET', KEYS[4], unpack(positions))
+  redis.call('ZADD', KEYS[3], unpack(order))
+  redis.call('HINCRBY', KEYS[2], '_events', n)
+  for action, count in pairs(actions) do redis.call('HINCRBY', KEYS[2], action, count) end
+  if max_ts > tonumber(redis.call('HGET', KEYS[2], 'last_ts') or '0') then
+    redis.call('HSET', KEYS[2], 'last_ts', max_ts_text)
+  end
+  if #bits > 0 then
+    redis.call('BITFIELD', KEYS[5], unpack(bits))
+    if seen_ttl > 0 then redis.call('EXPIRE', KEYS[5], seen_ttl) end
+  end
   local ids = redis.call('ZCARD', KEYS[3])
   if ids > keep then
     local old = redis.call('ZRANGE', KEYS[3], 0, ids - keep - 1)
@@ -92,7 +117,6 @@ if changed then
     for j = 1, #old, 500 do redis.call('HDEL', KEYS[4], unpack(old, j, math.min(j + 499, #old))) end
   end
   for k = 1, 4 do redis.call('EXPIRE', KEYS[k], user_ttl) end
-  if seen_changed and seen_ttl > 0 then redis.call('EXPIRE', KEYS[5], seen_ttl) end
 end
 return out
 """
@@ -149,7 +173,7 @@ return changed
 
 @dataclass(slots=True)
 class ApplyReport:
-    """What one batch did; ``statuses`` is aligned with the user events of the batch, in order."""
+    """What one batch did; ``statuses`` holds the batch's user events with their status, in delivery order."""
 
     new: int = 0
     redelivered: int = 0
@@ -232,21 +256,24 @@ class RedisEventSink:
         layout, spec, head = self._layout, self._config.bloom, self._user_head
         with redis_errors("EVALSHA (users)"):
             async with self._client.pipeline(transaction=False) as pipe:
-                for user_id, batch in groups.items():
+                calls: list[list[int]] = []
+                for user_id, indexes in groups.items():
                     keys = [layout.realtime_user(user_id, part) for part in ("last", "cnt", "ev", "evpos")]
                     keys.append(layout.seen(user_id, spec.bits, spec.hashes))
-                    await self._user(keys=keys, args=[*head, *user_script_args(batch, spec)], client=pipe)
+                    for start in range(0, len(indexes), MAX_EVENTS_PER_CALL):  # bounded script arguments
+                        chunk = indexes[start : start + MAX_EVENTS_PER_CALL]
+                        batch = [deliveries[i] for i in chunk]
+                        await self._user(keys=keys, args=[*head, *user_script_args(batch, spec)], client=pipe)
+                        calls.append(chunk)
                 answers = await pipe.execute()
-        for batch, statuses in zip(groups.values(), answers, strict=True):
-            for delivery, raw in zip(batch, statuses, strict=True):
-                status = Status(int(raw))
-                report.statuses.append((delivery, status))
-                if status is Status.NEW:
-                    report.new += 1
-                elif status is Status.REDELIVERED:
-                    report.redelivered += 1
-                else:
-                    report.duplicates += 1
+        statuses: list[Status | None] = [None] * len(deliveries)
+        for indexes, answer in zip(calls, answers, strict=True):
+            for index, raw in zip(indexes, answer, strict=True):
+                statuses[index] = _STATUS[raw]
+        report.statuses = [(d, s) for d, s in zip(deliveries, statuses, strict=True) if s is not None]  # in order
+        counts = Counter(statuses)
+        report.new, report.redelivered = counts[Status.NEW], counts[Status.REDELIVERED]
+        report.duplicates = counts[Status.DUPLICATE]
 
 
 def _live_args(items: Sequence[ItemEvent]) -> list[str | int | bytes]:

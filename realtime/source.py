@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from dubbo_recsys.interfaces.events import EventErrorReason
@@ -42,8 +42,7 @@ class EventKind(enum.Enum):
     ITEM = "item"
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One record as the broker gave it: which kind its topic carries, where it was, its bytes."""
 
     kind: EventKind

@@ -39,7 +39,7 @@ from dubbo_recsys.features.redis import close_client, redis_errors
 from dubbo_recsys.realtime.effects import Position
 from dubbo_recsys.realtime.source import DeadLetter, EventKind, EventsConfig, Record
 
-__all__ = ["RedisStreamSource", "partition_of", "publish"]
+__all__ = ["RedisStreamSource", "partition_of", "publish", "publish_many"]
 
 log = logging.getLogger(__name__)
 DLQ_MAXLEN = 100_000
@@ -62,6 +62,19 @@ async def publish(client: Any, layout: KeyLayout, events: EventsConfig, kind: Ev
     with redis_errors("XADD"):
         entry = await client.xadd(stream, {"value": value}, maxlen=STREAM_MAXLEN, approximate=True)
     return entry.decode() if isinstance(entry, bytes) else str(entry)
+
+
+async def publish_many(
+    client: Any, layout: KeyLayout, events: EventsConfig, kind: EventKind, records: Sequence[tuple[str, bytes]]
+) -> None:
+    """Append ``(key, value)`` events to their partitions in one pipeline (a producer's batch)."""
+    topic = events.users_topic if kind is EventKind.USER else events.items_topic
+    with redis_errors("XADD"):
+        async with client.pipeline(transaction=False) as pipe:
+            for key, value in records:
+                stream = layout.stream(topic, partition_of(key, events.partitions))
+                pipe.xadd(stream, {"value": value}, maxlen=STREAM_MAXLEN, approximate=True)
+            await pipe.execute()
 
 
 class RedisStreamSource:

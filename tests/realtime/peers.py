@@ -22,7 +22,7 @@ from typing import Any
 
 from dubbo_recsys.features.codec import KeyLayout
 from dubbo_recsys.realtime.source import EventKind, EventsConfig
-from dubbo_recsys.realtime.streams import publish
+from dubbo_recsys.realtime.streams import publish_many
 from dubbo_recsys.realtime.topics import create_topics
 
 
@@ -84,12 +84,8 @@ async def _publish_all(topics: Topics, records: Sequence[tuple[bytes, bytes]]) -
     client = RedisConfig(url=topics.events.address, prefix=topics.prefix).client()
     try:
         for start in range(0, len(records), 500):  # a few hundred XADDs at a time, as a busy producer would
-            await asyncio.gather(
-                *(
-                    publish(client, KeyLayout(topics.prefix), topics.events, EventKind.USER, key.decode(), value)
-                    for key, value in records[start : start + 500]
-                )
-            )
+            chunk = [(key.decode(), value) for key, value in records[start : start + 500]]
+            await publish_many(client, KeyLayout(topics.prefix), topics.events, EventKind.USER, chunk)
     finally:
         await close_client(client)
 
