@@ -48,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="this consumer's stable name in the group: restarted under it, it gets its partitions back at once "
         "(Kafka static membership); default HOST-PID",
     )
-    parser.add_argument("--batch-size", type=int, default=2000, help="records per batch (default 2000)")
+    parser.add_argument(
+        "--batch-size", type=int, default=5000, help="most records per batch; a backlog fills it (default 5000)"
+    )
     parser.add_argument(
         "--create-topics",
         type=int,

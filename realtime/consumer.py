@@ -161,7 +161,7 @@ class EventConsumer:
         sink: RedisEventSink,
         stats: ConsumerStats,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         poll_wait: float = 0.05,
         clock: Callable[[], float] = time.time,
     ) -> None:

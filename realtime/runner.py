@@ -45,7 +45,7 @@ class ConsumerRunner:
         realtime: RealtimeConfig,
         member: str,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         stats_interval: float = 1.0,
         static: bool = False,
     ) -> None:

@@ -57,22 +57,39 @@ MAX_EVENTS_PER_CALL = 200
 _STATUS = {int(s): s for s in Status}
 
 # KEYS: last, cnt, ev, evpos, seen. ARGV: last_n, dedup_ids, user_ttl, seen_ttl (0 = none), then per event:
-# id, position, action, item, ts, flags, nbits, bit positions... Returns one status per event. Per event it
-# calls Redis only for what needs the stored state (the dedup lookup, lastN); counters, dedup records and seen
-# bits are gathered and written once per call (the script's cost is per Redis call: ~1-5 us each).
+# id, position, action, item, ts, flags, nbits, bit positions... Returns one status per event.
+# The script's cost is per Redis call (~1-5 us each), so it makes a fixed number of them per user, whatever
+# the number of events: one HMGET for every dedup lookup, one ZADD for all lastN items, one write per
+# counter, dedup record and seen bit set. lastN is trimmed after each event when the batch holds a dislike
+# (a removal between two adds decides what the trim keeps); without one, one trim at the end keeps the
+# same N items (scores only grow, so an item trimmed early is never among the N newest at the end).
 USER_SCRIPT = """
 local last_n, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 local user_ttl, seen_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local out, applied, positions, order, bits, actions = {}, {}, {}, {}, {}, {}
-local n, base, max_ts, max_ts_text = 0, nil, -1, nil
+local ids, starts, removes = {}, {}, false
 local i = 5
 while i <= #ARGV do
-  local id, pos, nbits = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 6])
-  local known = applied[id] or redis.call('HGET', KEYS[4], id)
-  if known then
-    if known == pos then out[#out + 1] = 1 else out[#out + 1] = 2 end
+  ids[#ids + 1] = ARGV[i]
+  starts[#starts + 1] = i
+  if math.floor(tonumber(ARGV[i + 5]) / 4) % 2 == 1 then removes = true end
+  i = i + 7 + tonumber(ARGV[i + 6])
+end
+if #ids == 0 then return {} end
+local known = redis.call('HMGET', KEYS[4], unpack(ids))
+local out, applied, positions, order, bits, actions, adds = {}, {}, {}, {}, {}, {}, {}
+local n, base, max_ts, max_ts_text = 0, nil, -1, nil
+local function trim()
+  local size = redis.call('ZCARD', KEYS[1])
+  if size > last_n then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - last_n - 1) end
+end
+for k = 1, #ids do
+  local j, id = starts[k], ids[k]
+  local pos = ARGV[j + 1]
+  local seen_before = applied[id] or known[k]
+  if seen_before then
+    if seen_before == pos then out[k] = 1 else out[k] = 2 end
   else
-    local action, item, ts, flags = ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+    local action, item, ts, flags = ARGV[j + 2], ARGV[j + 3], tonumber(ARGV[j + 4]), tonumber(ARGV[j + 5])
     if base == nil then base = tonumber(redis.call('HGET', KEYS[2], '_events') or '0') end
     n = n + 1
     applied[id] = pos
@@ -81,24 +98,31 @@ while i <= #ARGV do
     order[#order + 1] = base + n
     order[#order + 1] = id
     actions[action] = (actions[action] or 0) + 1
-    if ts > max_ts then max_ts, max_ts_text = ts, ARGV[i + 4] end
+    if ts > max_ts then max_ts, max_ts_text = ts, ARGV[j + 4] end
     if flags % 2 == 1 then
-      redis.call('ZADD', KEYS[1], 'GT', ts, item)
-      local size = redis.call('ZCARD', KEYS[1])  -- trimmed per event: the result never depends on batching
-      if size > last_n then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - last_n - 1) end
+      if removes then
+        redis.call('ZADD', KEYS[1], 'GT', ts, item)
+        trim()
+      else
+        adds[#adds + 1] = ts
+        adds[#adds + 1] = item
+      end
     end
     if math.floor(flags / 4) % 2 == 1 then redis.call('ZREM', KEYS[1], item) end
-    for b = 1, nbits do
+    for b = 1, tonumber(ARGV[j + 6]) do
       bits[#bits + 1] = 'SET'
       bits[#bits + 1] = 'u1'
-      bits[#bits + 1] = ARGV[i + 6 + b]
+      bits[#bits + 1] = ARGV[j + 6 + b]
       bits[#bits + 1] = 1
     end
-    out[#out + 1] = 0
+    out[k] = 0
   end
-  i = i + 7 + nbits
 end
 if n > 0 then
+  if #adds > 0 then
+    redis.call('ZADD', KEYS[1], 'GT', unpack(adds))
+    trim()
+  end
   redis.call('HSET', KEYS[4], unpack(positions))
   redis.call('ZADD', KEYS[3], unpack(order))
   redis.call('HINCRBY', KEYS[2], '_events', n)
@@ -110,10 +134,10 @@ if n > 0 then
     redis.call('BITFIELD', KEYS[5], unpack(bits))
     if seen_ttl > 0 then redis.call('EXPIRE', KEYS[5], seen_ttl) end
   end
-  local ids = redis.call('ZCARD', KEYS[3])
-  if ids > keep then
-    local old = redis.call('ZRANGE', KEYS[3], 0, ids - keep - 1)
-    redis.call('ZREMRANGEBYRANK', KEYS[3], 0, ids - keep - 1)
+  local size = redis.call('ZCARD', KEYS[3])
+  if size > keep then
+    local old = redis.call('ZRANGE', KEYS[3], 0, size - keep - 1)
+    redis.call('ZREMRANGEBYRANK', KEYS[3], 0, size - keep - 1)
     for j = 1, #old, 500 do redis.call('HDEL', KEYS[4], unpack(old, j, math.min(j + 499, #old))) end
   end
   for k = 1, 4 do redis.call('EXPIRE', KEYS[k], user_ttl) end
