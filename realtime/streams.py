@@ -181,7 +181,7 @@ class RedisStreamSource:
             return await self._claim(max_records)
         group, owned = self.config.group, sorted(self._owned)
         with redis_errors("XREADGROUP"):
-            answers = []
+            answers: list[Any] = []
             count = max(1, max_records // (2 * len(owned)))  # per stream: a batch stays near max_records
             for number, topic in enumerate(self.config.topics):  # one command per topic: one hash tag each
                 streams = dict.fromkeys(self._streams(topic, owned), ">")
