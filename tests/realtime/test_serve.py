@@ -162,8 +162,20 @@ async def test_events_change_the_next_answer_and_survive_a_restart(artifacts: Pa
                 )
 
             await poll(removed, f"{top} removed")
+            # malformed and unknown events: dead-lettered with their reasons, counted, the consumer goes on
+            bad = [
+                (b"7", b"{not json"),
+                (b"7", json.dumps({**json.loads(event(user, "1")[1]), "action": "like"}).encode()),
+            ]
+            produce(bootstrap, topics.events.users_topic, bad)
         http_port = int(provider.log().split("listening http://127.0.0.1:")[1].split()[0])
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as http:
+
+            async def counted() -> bool:
+                text = (await http.get("/metrics")).text
+                return 'reason="not_json"} 1.0' in text and 'reason="unknown_action"} 1.0' in text
+
+            await poll(counted, "dead letters on /metrics")
             metrics = (await http.get("/metrics")).text
             state = (await http.get("/console/state")).json()
     assert "dubbo_recsys_realtime_events_total{consumer=" in metrics and 'outcome="applied"' in metrics
@@ -171,7 +183,7 @@ async def test_events_change_the_next_answer_and_survive_a_restart(artifacts: Pa
     assert "dubbo_recsys_realtime_freshness_seconds_bucket" in metrics
     assert 'dubbo_recsys_realtime_live_items{state="removed"} 1.0' in metrics
     [row] = state["realtime"]["rows"]
-    assert row["source"] == "kafka" and row["applied"] >= 2 and row["partitions"] >= 2
+    assert row["source"] == "kafka" and row["applied"] >= 2 and row["partitions"] >= 2 and row["deadLettered"] == 2
     # a provider started later, on Redis Streams, serves what realtime added before it started
     streams = ["--realtime", redis_url, "--redis-prefix", prefix, "--consume", "--scenes", str(scenes)]
     with started(funnel_command(artifacts, *streams, *common), tmp_path / "streams.log", 180) as provider:
