@@ -25,9 +25,9 @@ import json
 import logging
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.features.codec import KeyLayout
@@ -48,6 +48,7 @@ from dubbo_recsys.realtime.source import DeadLetter, EventKind, EventSource, Rec
 __all__ = ["FRESHNESS_BUCKETS", "ConsumerStats", "EventConsumer", "StatsPublisher", "decode_records"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # seconds from an event's ts to its application in Redis (the consumer's part of freshness)
 FRESHNESS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -68,7 +69,7 @@ class ConsumerStats:
     late: int = 0  # positive events too old for the trend window
     dead_lettered: dict[str, int] = field(default_factory=dict)  # by reason
     batches: int = 0
-    store_errors: int = 0  # failed applies, retried
+    store_errors: int = 0  # failed steps (Redis writes, dead letters, commits), each retried until it succeeds
     last_event_ts: int = 0  # ts of the newest applied event, epoch ms
     last_applied_at: float = 0.0  # when the last batch was applied, epoch seconds
     freshness: list[int] = field(default_factory=lambda: [0] * (len(FRESHNESS_BUCKETS) + 1))
@@ -211,30 +212,44 @@ class EventConsumer:
         records, deliveries, letters = batch
         if not records:
             return
-        report = await self._apply(deliveries)
-        if report is None:  # stopped while Redis was down: nothing is committed, all is redelivered
+        report = await self._until_done("applying events", lambda: self.sink.apply(deliveries))
+        if not isinstance(report, ApplyReport):  # stopped while Redis was down: nothing committed, all redelivered
             return
         applied_at = self._clock()
         if letters:
             for letter in letters:
                 log.warning("dead-lettered %s: %s", letter.record.position.token, letter.message)
-            await self.source.dead_letter(letters)
-        await self.source.commit(records)
+            if await self._until_done("writing dead letters", lambda: self.source.dead_letter(letters)) is None:
+                return
+        if await self._until_done("committing", lambda: self.source.commit(records)) is None:
+            return
         self.stats.record(report, letters, applied_at)
 
-    async def _apply(self, deliveries: Sequence[Delivery]) -> ApplyReport | None:
+    async def _until_done(self, what: str, call: Callable[[], Awaitable[T]]) -> T | _Done | None:
+        """``call()`` again, with a growing pause, until it succeeds or the consumer stops (then None).
+
+        Every step is safe to repeat (the sink is idempotent, a dead letter may appear twice, a commit
+        is a commit): a broker or Redis outage stalls the consumer, it does not stop it or skip a batch."""
         delay = 0.1
         while True:
             try:
-                return await self.sink.apply(deliveries)
-            except FeatureStoreError as exc:
+                result = await call()
+                return _DONE if result is None else result
+            except Exception as exc:  # Redis (FeatureStoreError), the broker (KafkaSourceError, RedisStoreError)
                 self.stats.store_errors += 1
-                log.warning("applying %d events failed, retrying in %.1fs: %s", len(deliveries), delay, exc)
+                log.warning("%s failed, retrying in %.1fs: %s", what, delay, exc)
             try:
                 await asyncio.wait_for(self._stop.wait(), delay)
                 return None
             except TimeoutError:
                 delay = min(delay * 2, 5.0)
+
+
+class _Done:
+    """What ``_until_done`` returns for a call that succeeded with no value (None means: stopped)."""
+
+
+_DONE = _Done()
 
 
 class StatsPublisher:
