@@ -6,8 +6,9 @@ the realtime state (``features.realtime``) through the feature store seam:
 - ``open(base_store)`` connects (the feature store's ``RedisConfig.client`` factory)
   and returns the overlay store (realtime lastN in front of the build's, live item
   features) and the Redis seen filter the consumer writes into;
-- ``start(recall, built_at_ms, on_trending)`` re-applies the live items newer than
-  the build (``recall.live.reapply_live_items``), then follows: every 100 ms the live
+- ``start(recall, built_at_ms, on_trending)`` adopts the recall, i.e. re-applies the
+  live items newer than its build (``recall.live.reapply_live_items``, also what
+  ``adopt(new_recall, built_at_ms)`` does for a version loaded later), then follows: every 100 ms the live
   item change log (new items become retrievable, removed ones disappear), every
   second trending (the trending channel and the popular fallback list) and the
   consumers' published stats (/metrics and the console);
@@ -70,6 +71,9 @@ class RealtimeBeside:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._runner: Any = None
+        self.recall: Any = None  # the recall the follower applies live items to (adopt() swaps it)
+        self._on_trending: Callable[[Sequence[tuple[str, float]]], None] = lambda _ranked: None
+        self._lock = asyncio.Lock()  # a follower step and adopt() never interleave
 
     async def open(self, base_store: Any) -> tuple[Any, Any]:
         """Connect; returns ``(overlay store over base_store, seen filter)``."""
@@ -92,29 +96,41 @@ class RealtimeBeside:
     async def start(
         self, recall: Any, built_at_ms: int, on_trending: Callable[[Sequence[tuple[str, float]]], None]
     ) -> None:
-        """Re-apply the live items since the build, then follow; with ``consume``, start the consumer."""
-        from dubbo_recsys.recall.live import reapply_live_items
-
-        report = await reapply_live_items(recall, self._reader, built_at_ms, self.catalog)
-        log.info("realtime: %d live items re-applied since the build", len(report.placed) + report.changed)
-        await self._trending(recall, on_trending)
-        self._tasks.append(asyncio.create_task(self._follow(recall, on_trending), name="realtime-follow"))
+        """Adopt ``recall`` (re-apply the live items since its build), then follow; with ``consume``, start
+        the consumer."""
+        self._on_trending = on_trending
+        await self.adopt(recall, built_at_ms)
+        self._tasks.append(asyncio.create_task(self._follow(), name="realtime-follow"))
         if self.options.consume:
             self._tasks.append(asyncio.create_task(self._consume(), name="realtime-consume"))
 
-    async def _follow(self, recall: Any, on_trending: Callable[[Sequence[tuple[str, float]]], None]) -> None:
+    async def adopt(self, recall: Any, built_at_ms: int) -> Any:
+        """Make a freshly loaded ``recall`` (at start, or a new artifact version after a rollout) serve the live
+        items newer than its build (``recall.live.reapply_live_items``) and follow changes from then on; returns
+        the ``LiveApplyReport``. Call it before the new recall takes requests."""
+        from dubbo_recsys.recall.live import reapply_live_items
+
+        async with self._lock:
+            report = await reapply_live_items(recall, self._reader, built_at_ms, self.catalog)
+            self.recall = recall
+            await self._trending(recall, self._on_trending)
+        log.info("realtime: %d live items re-applied since the build", len(report.placed) + report.changed)
+        return report
+
+    async def _follow(self) -> None:
         from dubbo_recsys.recall.live import apply_live_items
 
         next_slow = time.monotonic() + TRENDING_SECONDS
         while not self._stop.is_set():
             try:
-                changes = await self._reader.live_changes(self.catalog.cursor)
-                if changes:
-                    await apply_live_items(recall, changes, self.catalog)
-                if time.monotonic() >= next_slow:
-                    next_slow = time.monotonic() + TRENDING_SECONDS
-                    await self._trending(recall, on_trending)
-                    self.consumer_stats = await self._reader.consumer_stats()
+                async with self._lock:
+                    changes = await self._reader.live_changes(self.catalog.cursor)
+                    if changes:
+                        await apply_live_items(self.recall, changes, self.catalog)
+                    if time.monotonic() >= next_slow:
+                        next_slow = time.monotonic() + TRENDING_SECONDS
+                        await self._trending(self.recall, self._on_trending)
+                        self.consumer_stats = await self._reader.consumer_stats()
                 self.last_follow = time.time()
             except Exception as exc:  # Redis away, a bad value: serving goes on with what it has
                 self.follow_errors += 1
