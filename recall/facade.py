@@ -118,6 +118,22 @@ class Recall:
     def channel_kinds(self) -> tuple[ChannelKind, ...]:
         return tuple(channel.kind for channel, _ in self.merger.channels)
 
+    @property
+    def vectors(self) -> UserVectors | None:
+        """The two-tower user vectors the vector channels use (None without embeddings)."""
+        return next((c.vectors for c, _ in self.merger.channels if isinstance(c, U2IChannel)), None)
+
+    async def refreshed_user_vector(self, user_id: str, user: UserFeatures | None) -> np.ndarray | None:
+        """The user tower's vector for a known user whose history changed since the build (realtime events),
+        else None: the stored vector is still right. Pre-rank asks, so it ranks by the same vector as u2i."""
+        vectors = self.vectors
+        if vectors is None or user is None:
+            return None
+        query = RecallQuery(user_id=user_id, user=user, user_row=self.user_rows.get(user_id))
+        if not vectors.changed_since_build(query):
+            return None
+        return await vectors.vector(query)
+
     def add_items(self, items: Iterable[ItemFeatures]) -> list[str]:
         """Make items created after the build recallable; returns the ids that could be placed."""
         if self.new_items is None:
@@ -225,6 +241,9 @@ def _build_channels(
         search = VectorSearch(artifacts.faiss_index(), item_vectors, offload=config.offload_search)
         tower = UserTower.load(artifacts.path) if config.user_tower else None
         vectors = UserVectors(user_vectors, item_vectors, tower=tower)
+        if tower is not None and user_vectors is not None:  # to tell a history realtime changed from the built one
+            built = np.fromiter((vectors.history_key(user.last_n) for user in features.users()), dtype=np.int64)
+            vectors.built_history = built if len(built) == users else None
         if ChannelKind.U2I in wanted:
             channels.append(U2IChannel(vectors, search))
         if ChannelKind.LOOKALIKE in wanted and user_vectors is not None:

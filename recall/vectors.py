@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -89,11 +90,16 @@ class VectorSearch:
 class UserVectors:
     """The two-tower user vector of a query, or ``None`` when there is nothing to build it from.
 
-    In order: the stored vector of a user the build knows (one row read); the
-    exported user tower for anyone else with a profile or a history (a worker
-    thread, see ``recall.tower``); without a tower, the normalised mean of the
-    lastN item vectors.
+    In order: the stored vector of a user the build knows (one row read), unless the
+    user's history changed since the build (realtime events put new items in lastN:
+    ``built_history`` keeps a key of each user's history as built); the exported user
+    tower for anyone else with a profile or a history, and for a known user whose
+    history changed (a worker thread, see ``recall.tower``; the last ``CACHE`` answers
+    are remembered, so recall and pre-rank ask once per request); without a tower,
+    the normalised mean of the lastN item vectors.
     """
+
+    CACHE = 4096
 
     def __init__(
         self,
@@ -102,11 +108,38 @@ class UserVectors:
         *,
         history: int = 20,
         tower: UserTower | None = None,
+        built_history: np.ndarray | None = None,
     ) -> None:
         self.user_embeddings = user_embeddings
         self.item_embeddings = item_embeddings
         self.history = history
         self.tower = tower
+        self.built_history = built_history  # int64 per user row: history_key of the build's lastN
+        self._cache: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+
+    def history_key(self, last_n: Sequence[str]) -> int:
+        """What identifies the part of a history the tower reads (its first ``history_len`` items)."""
+        length = self.tower.history_len if self.tower is not None else self.history
+        return hash(tuple(last_n[:length]))
+
+    def changed_since_build(self, query: RecallQuery) -> bool:
+        """A known user whose history is not the one the stored vector was computed from."""
+        built, row, user = self.built_history, query.user_row, query.user
+        if built is None or row is None or user is None or row >= len(built):
+            return False
+        return self.history_key(user.last_n) != int(built[row])
+
+    async def _tower_vector(self, query: RecallQuery) -> np.ndarray:
+        assert self.tower is not None and query.user is not None
+        user = query.user
+        key = (query.user_id, tuple(user.last_n[: self.tower.history_len]), tuple(sorted(user.profile.items())))
+        found = self._cache.get(key)
+        if found is None:
+            found = await self.tower.vector(query.user_id, user.profile, user.last_n)
+            self._cache[key] = found
+            if len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        return found
 
     def _stored(self, query: RecallQuery) -> np.ndarray | None:
         if (
@@ -136,8 +169,8 @@ class UserVectors:
 
     async def vector(self, query: RecallQuery) -> np.ndarray | None:
         stored = self._stored(query)
-        if stored is None and self.tower is not None and query.user is not None:
-            return await self.tower.vector(query.user_id, query.user.profile, query.user.last_n)
+        if self.tower is not None and query.user is not None and (stored is None or self.changed_since_build(query)):
+            return await self._tower_vector(query)
         return stored if stored is not None else self.of(query)
 
 

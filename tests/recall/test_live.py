@@ -116,3 +116,24 @@ async def test_the_item_tower_places_a_new_ml100k_item_among_its_category(tmp_pa
     )
     assert report.placed == ["film-of-tomorrow"] and time.perf_counter() - started < 5.0
     assert recall.new_items.search.count == len(items) + 1  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_a_user_whose_history_changed_gets_a_fresh_tower_vector() -> None:
+    """On ML-100K: the stored user vector serves the build's history; realtime items in lastN make u2i and
+    pre-rank use the user tower on the new history instead (``Recall.refreshed_user_vector``)."""
+    from dubbo_recsys.features.base import UserFeatures
+
+    root = Path(require_env("ARTIFACTS_ML100K"))
+    store = EmbeddedFeatureStore.from_artifacts(root)
+    recall = Recall.load(root, store)
+    [user] = await store.users(["1"])
+    assert user is not None and recall.vectors is not None
+    assert await recall.refreshed_user_vector("1", user) is None  # as built: the stored vector is right
+    recent = ("183", "185", "200")  # items realtime events put in front of the user's lastN
+    changed = UserFeatures(user.user_id, user.profile, (*recent, *user.last_n))
+    vector = await recall.refreshed_user_vector("1", changed)
+    stored = recall.vectors.user_embeddings[recall.user_rows["1"]]  # type: ignore[index]
+    assert vector is not None and vector.shape == stored.shape and not np.allclose(vector, stored)
+    again = await recall.refreshed_user_vector("1", changed)
+    assert again is vector  # remembered: recall and pre-rank of one request ask once
