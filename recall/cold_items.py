@@ -139,6 +139,16 @@ class NewItemsChannel(Channel, kind=ChannelKind.NEW_ITEMS):
         batch = list(items)
         return self.place(batch, self.embed(batch))
 
+    def forget(self, item_id: str) -> bool:
+        """Drop a removed item from this channel's index (its quota goes to live items again); the Faiss entry
+        stays (an entry cannot be deleted in place), the removed-items filter hides it there."""
+        row = self.catalog.row_of(item_id)
+        keep = self._rows != row
+        if row is None or keep.all():
+            return False
+        self._rows, self._matrix = self._rows[keep], self._matrix[keep]
+        return True
+
     def vector_of(self, row: int) -> np.ndarray | None:
         found = np.flatnonzero(self._rows == row)
         return self._matrix[found[0]] if len(found) else None

@@ -132,6 +132,8 @@ async def apply_live_items(
         report.cursor = max(report.cursor, live.seq)
         if live.removed:
             recall.removed.remove(live.item.item_id)
+            if recall.new_items is not None:
+                recall.new_items.forget(live.item.item_id)
             report.removed += 1
         else:
             recall.removed.restore(live.item.item_id)

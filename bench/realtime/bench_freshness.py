@@ -158,6 +158,9 @@ class Probe:
 
         if await self.until("new item", sent, retrievable) and "u2i" in channels.get(item, ""):
             self.u2i_too += 1
+        # removed again, so every probe's item competes with the build's items, not with earlier probes' items
+        removal = ItemEvent(uuid.uuid4().hex, item, ItemOp.REMOVE, int(time.time() * 1000))
+        self.send(self.topics.events.items_topic, item, encode_event(removal))  # type: ignore[attr-defined]
 
 
 def start_load(url: str, classpath: str, rate: float, seconds: float) -> subprocess.Popen[str]:
@@ -197,7 +200,10 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p * len(ordered)) - 1))] if ordered else float("nan")
 
 
-async def run_probes(host: str, port: int, topics: object, bootstrap: str, artifacts: Path, probes: int) -> Probe:
+async def run_probes(
+    host: str, port: int, topics: object, bootstrap: str, artifacts: Path, probes: int, until: float
+) -> Probe:
+    """``probes`` rounds of the three probes, stopping early at ``until`` (monotonic: the load's end)."""
     import numpy as np
     from confluent_kafka import Producer
 
@@ -213,6 +219,8 @@ async def run_probes(host: str, port: int, topics: object, bootstrap: str, artif
         probe = Probe(client, producer, topics)
         await asyncio.sleep(5)  # the load generator's own warm-up
         for n in range(probes):
+            if time.monotonic() > until:
+                break
             await probe.seen(users[(37 * n) % len(users)])
             await probe.last_n(users[(37 * n + 11) % len(users)], item_ids, itemcf)
             await probe.new_item(fan, n)
@@ -225,10 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, default=os.environ.get("ARTIFACTS_ML100K"))
     parser.add_argument("--probes", type=int, default=40)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--seconds", type=float, default=120.0, help="the load's length (max 600)")
+    parser.add_argument("--seconds", type=float, default=120.0, help="the load's length (max 120)")
     args = parser.parse_args(argv)
-    if args.artifacts is None or not 1 <= args.probes <= 500 or not 0 < args.seconds <= 600:
-        parser.error("--artifacts DIR (or ARTIFACTS_ML100K), --probes 1..500, --seconds 0..600")
+    if args.artifacts is None or not 1 <= args.probes <= 500 or not 10 < args.seconds <= 120:
+        parser.error("--artifacts DIR (or ARTIFACTS_ML100K), --probes 1..500, --seconds 10..120")
     artifacts = Path(args.artifacts)
     classpath = build_java()
     loads = [load_average()]
@@ -251,8 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timer = threading.Timer(args.seconds + 120, load.kill)
                 timer.start()
                 try:
+                    until = time.monotonic() + args.seconds - 3  # probe only while the load runs
                     probe = asyncio.run(
-                        run_probes(provider.host, provider.port, topics, bootstrap, artifacts, args.probes)
+                        run_probes(provider.host, provider.port, topics, bootstrap, artifacts, args.probes, until)
                     )
                     loads.append(load_average())
                     out, err = load.communicate()

@@ -40,6 +40,9 @@ async def test_a_new_item_is_retrievable_by_cold_start_and_the_vector_index(arti
     assert set((await ids(recall, HORROR_FAN))["fresh"]) == {ChannelKind.NEW_ITEMS, ChannelKind.U2I}
     again = await apply_live_items(recall, [LiveItem(ItemFeatures("fresh", category="Horror"), 11, seq=2)])
     assert again.placed == ["fresh"] and recall.new_items.search.count == index_size + 1  # type: ignore[union-attr]
+    await apply_live_items(recall, [LiveItem(ItemFeatures("fresh"), 12, removed=True, seq=3)])
+    assert recall.new_items.vector_of(recall.catalog.row_of("fresh")) is None  # type: ignore[union-attr,arg-type]
+    assert "fresh" not in await ids(recall, HORROR_FAN)
 
 
 @pytest.mark.asyncio
