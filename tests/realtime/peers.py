@@ -95,10 +95,15 @@ def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, by
 
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "enable.idempotence": True})
     for n, (key, value) in enumerate(records):
-        producer.produce(topic, key=key, value=value)
+        while True:
+            try:
+                producer.produce(topic, key=key, value=value)
+                break
+            except BufferError:  # the local queue (100,000 records) is full: let deliveries drain it
+                producer.poll(0.1)
         if n % 5000 == 0:
             producer.poll(0)
-    assert producer.flush(30) == 0
+    assert producer.flush(60) == 0
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 30.0) -> list[Any]:
