@@ -8,7 +8,7 @@ codec is not here: it is its own distribution, hessian2-python (``hessian2/``).
 
 from setuptools import find_packages, setup
 
-FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline")
+FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline", "realtime")
 
 setup(
     package_dir={f"dubbo_recsys.{folder}": folder for folder in FOLDERS},

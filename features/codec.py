@@ -22,7 +22,12 @@ Key layout in Redis (``prefix`` defaults to ``recsys``; ``v1`` is the format)::
     {prefix}:v1:user:{user_id}        packed user row (msgpack)
     {prefix}:v1:item:{item_id}        packed item row (msgpack)
     {prefix}:v1:meta                  JSON: which artifact was loaded, when, counts
-    {prefix}:v1:seen:{m}x{k}:{user}   Bloom filter bits (see ``features.bloom``)
+    {prefix}:v1:seen:{m}x{k}:{u:<user>}  Bloom filter bits (see ``features.bloom``)
+    {prefix}:v1:rt:...                the realtime state (``features.realtime`` lists those keys)
+
+Every key about one user that the realtime consumer writes carries the user's hash tag
+``{u:<user>}``, so on a Redis Cluster they share a slot and one script can update them
+together; nothing else spans slots.
 
 A new format gets a new version segment, so old and new readers never misread
 each other's values. This module does not talk to Redis or read files.
@@ -258,7 +263,48 @@ class KeyLayout:
         return f"{self.base}meta"
 
     def seen(self, user_id: str, bits: int, hashes: int) -> str:
-        return f"{self.base}seen:{bits}x{hashes}:{user_id}"
+        return f"{self.base}seen:{bits}x{hashes}:{user_tag(user_id)}"
+
+    # --- realtime state (written by ``dubbo-recsys consume``, read by ``features.realtime``) ---------
+
+    def realtime_user(self, user_id: str, part: str) -> str:
+        """Per-user realtime keys (``last``, ``cnt``, ``ev``, ``evpos``): one hash tag per user."""
+        return f"{self.base}rt:{user_tag(user_id)}:{part}"
+
+    def trend_bucket(self, bucket: int) -> str:
+        """Weighted event counts per item in one time bucket (all buckets share the ``{trend}`` slot)."""
+        return f"{self.base}rt:{{trend}}:b:{bucket}"
+
+    def trend_marks(self, bucket: int) -> str:
+        """Per source partition, the position of the last event counted into that bucket."""
+        return f"{self.base}rt:{{trend}}:w:{bucket}"
+
+    def live(self, part: str) -> str:
+        """The live item catalog (``items``, ``ts``, ``log``, ``seq``), one ``{live}`` slot."""
+        return f"{self.base}rt:{{live}}:{part}"
+
+    def consumer_stats(self, consumer: str) -> str:
+        return f"{self.base}rt:{{stats}}:c:{consumer}"
+
+    def consumers(self) -> str:
+        """Consumers that published stats, scored by the time they last did."""
+        return f"{self.base}rt:{{stats}}:consumers"
+
+    def stream(self, name: str, partition: int) -> str:
+        """A Redis Streams event partition; a topic's partitions share the ``{ev:<name>}`` slot."""
+        return f"{self.base}ev:{{ev:{name}}}:{partition}"
+
+    def stream_lease(self, name: str, group: str, partition: int) -> str:
+        return f"{self.base}ev:{{ev:{name}}}:lease:{group}:{partition}"
+
+    def stream_members(self, name: str, group: str) -> str:
+        return f"{self.base}ev:{{ev:{name}}}:members:{group}"
+
+
+def user_tag(user_id: str) -> str:
+    """The Redis Cluster hash tag of one user's keys: ``{u:<id>}`` (a user id with a ``}`` in it still
+    gets one slot for all its keys, since every key of the user embeds the same text)."""
+    return f"{{u:{user_id}}}"
 
 
 def check_ids(ids: Any, what: str) -> list[str]:

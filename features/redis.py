@@ -5,7 +5,7 @@ Key layout (format 1; ``prefix`` defaults to ``recsys``)::
     {prefix}:v1:user:{user_id}        msgpack [id, profile, last_n]
     {prefix}:v1:item:{item_id}        msgpack [id, category, categories, author, region, popularity, attrs]
     {prefix}:v1:meta                  JSON {format, artifact, version, built_at, loaded_at, users, items}
-    {prefix}:v1:seen:{m}x{k}:{user}   Bloom filter bits, m bits and k hashes (``features.bloom``)
+    {prefix}:v1:seen:{m}x{k}:{u:<user>}  Bloom filter bits, m bits and k hashes (``features.bloom``)
 
 Feature keys are written by ``dubbo-recsys load`` with a TTL (``SET .. EX``), so a
 catalog that stops being loaded ages out instead of lingering forever. A batch of

@@ -9,7 +9,10 @@ protocol demo). With an artifact directory it runs the recommendation funnel:
 - rank: the stages of ``rank`` (pre-rank, the in-process ranking model, light
   rankers, re-rank), when the artifacts hold their models;
 - scenes: the default scene, or per-scene configs from a directory or Nacos
-  (``--scenes``), compiled by ``pipeline.scenes.SceneRecommender``.
+  (``--scenes``), compiled by ``pipeline.scenes.SceneRecommender``;
+- realtime (``--realtime URL``): the consumer's state read through the feature store
+  seam, live items followed, trending, optionally a consumer in process
+  (``--consume``); ``provider.realtime``.
 
 ``PipelineApp(options)`` only validates; ``await app.open()`` loads the arrays,
 indexes and models, connects Redis and the config center, runs each default
@@ -24,6 +27,7 @@ import argparse
 import gc
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +52,12 @@ class PipelineOptions:
     light_budget_ms: float = 50.0
     full_concurrency: int = 16  # per process; the excess goes to the light pipeline (0 = no bound)
     light_concurrency: int = 32  # per process; the excess gets the popular list (0 = no bound)
+    realtime_url: str | None = None  # the Redis of the realtime state (provider.realtime)
+    events_url: str | None = None  # with consume: kafka://... or redis://... (default: Streams on realtime_url)
+    consume: bool = False  # run a consumer group member in this process
+    last_n: int = 50
+    bucket_seconds: int = 60
+    trend_window: int = 3600
 
     def __post_init__(self) -> None:
         if self.artifacts is not None and not (Path(self.artifacts) / "manifest.json").is_file():
@@ -62,6 +72,24 @@ class PipelineOptions:
             raise AppConfigError("budgets must be between 1 and 60000 ms")
         if not 0 <= self.full_concurrency <= 100_000 or not 0 <= self.light_concurrency <= 100_000:
             raise AppConfigError("--full-concurrency and --light-concurrency must be between 0 and 100000")
+        if self.realtime_url and self.artifacts is None:
+            raise AppConfigError("--realtime needs --artifacts: realtime state refines a build")
+        if self.consume and not self.realtime_url:
+            raise AppConfigError("--consume needs --realtime URL: the Redis the consumer writes to")
+        if self.events_url and not self.consume:
+            raise AppConfigError("--events is what --consume reads: give --consume too (or run dubbo-recsys consume)")
+        if self.realtime_url:
+            from dubbo_recsys.realtime.effects import RealtimeConfig, RealtimeConfigError
+            from dubbo_recsys.realtime.source import EventsConfig
+
+            try:
+                RealtimeConfig(
+                    last_n=self.last_n, bucket_seconds=self.bucket_seconds, trend_window_seconds=self.trend_window
+                )
+                if self.consume:
+                    EventsConfig.parse(self.events_url or self.realtime_url)
+            except RealtimeConfigError as exc:
+                raise AppConfigError(str(exc)) from exc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +141,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests inside the light pipeline at once, per worker; more get the popular list "
         "(default 32, 0 = no bound)",
     )
+    realtime = parser.add_argument_group("realtime events")
+    realtime.add_argument(
+        "--realtime",
+        dest="realtime_url",
+        default=os.environ.get("DUBBO_RECSYS_REALTIME") or None,
+        metavar="URL",
+        help="read the realtime state (lastN, seen, trending, live items) that `dubbo-recsys consume` writes "
+        "to this Redis (env DUBBO_RECSYS_REALTIME); key prefix: --redis-prefix",
+    )
+    realtime.add_argument(
+        "--consume", action="store_true", help="also run a consumer of --events in this process (needs --realtime)"
+    )
+    realtime.add_argument(
+        "--events",
+        dest="events_url",
+        default=None,
+        metavar="URL",
+        help="what --consume reads: kafka://HOST:PORT?... or redis://HOST:PORT/DB?partitions=N "
+        "(default: Redis Streams on the --realtime Redis)",
+    )
+    from dubbo_recsys.realtime.consume_command import add_realtime_arguments  # cheap: no redis or kafka import
+
+    add_realtime_arguments(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
@@ -127,6 +178,12 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
         light_budget_ms=args.light_budget_ms,
         full_concurrency=args.full_concurrency,
         light_concurrency=args.light_concurrency,
+        realtime_url=args.realtime_url or None,
+        events_url=args.events_url or None,
+        consume=args.consume,
+        last_n=args.last_n,
+        bucket_seconds=args.bucket_seconds,
+        trend_window=args.trend_window,
     )
 
 
@@ -144,6 +201,9 @@ class PipelineApp:
         self._features: Any = None
         self._config_center: Any = None
         self.resources: Any = None
+        self.realtime: Any = None  # provider.realtime.RealtimeBeside with --realtime
+        self._popular: list[tuple[str, float]] = []
+        self._popular_built: list[tuple[str, float]] = []
         self._fallback: Any = None
         if options.artifacts is None:
             from dubbo_recsys.provider.popular import PopularRecommender
@@ -185,10 +245,25 @@ class PipelineApp:
                 FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw))
             )
             store, seen = self._features.store, self._features.seen
-        popular = _popular_from_artifacts(root)
+        if self.options.realtime_url:
+            from dubbo_recsys.provider.realtime import RealtimeBeside, RealtimeOptions
+
+            self.realtime = RealtimeBeside(
+                RealtimeOptions(
+                    url=self.options.realtime_url,
+                    prefix=self.options.redis_prefix or "recsys",
+                    events=self.options.events_url,
+                    consume=self.options.consume,
+                    last_n=self.options.last_n,
+                    bucket_seconds=self.options.bucket_seconds,
+                    trend_window=self.options.trend_window,
+                )
+            )
+            store, seen = await self.realtime.open(store)
+        self._popular = self._popular_built = _popular_from_artifacts(root)
         recall = Recall.load(root, store, seen=seen)
         self.resources = Resources(
-            popular=lambda _request: popular,
+            popular=lambda _request: self._popular,
             features=store,
             local_features=local,
             seen=seen,
@@ -209,6 +284,8 @@ class PipelineApp:
             else:
                 self._config_center = await open_config_center(None, local_dir=target)
         self._scenes = SceneRecommender(self.resources, self._config_center)
+        if self.realtime is not None:
+            await self.realtime.start(recall, _built_at_ms(root), self._refresh_popular)
         known = next(iter(self.resources.recall.user_rows), None)
         await self._scenes.warm_up([u for u in (known, "warm-up-unknown-user") if u is not None])
         # TensorFlow, the artifacts and the models leave millions of long-lived objects; a full
@@ -222,13 +299,33 @@ class PipelineApp:
             return await self._fallback.recommend(request)
         if self._scenes is None:
             await self.open()
-        return await self._scenes.recommend(request)
+        response: RecommendResponse = await self._scenes.recommend(request)
+        realtime = self.realtime
+        if realtime is not None and response.items and realtime.catalog.removed:  # never serve a removed item
+            response.items = [item for item in response.items if not realtime.is_removed(item.itemId)]
+        return response
+
+    def _refresh_popular(self, trending: Sequence[tuple[str, float]]) -> None:
+        """The popular answer: the trending items first (realtime's hot list), then the build's; no removed item."""
+        realtime = self.realtime
+        top = trending[0][1] if trending else 1.0
+        ranked = [(item, round(2.0 + score / top, 6)) for item, score in trending]  # above every built score (<= 1)
+        seen = {item for item, _ in ranked}
+        ranked += [(item, score) for item, score in self._popular_built if item not in seen]
+        self._popular = [pair for pair in ranked if realtime is None or not realtime.is_removed(pair[0])]
+
+    def realtime_state(self) -> dict[str, Any]:
+        """What the console and /metrics show about realtime (empty without --realtime)."""
+        return self.realtime.snapshot() if self.realtime is not None else {}
 
     def scene_versions(self) -> dict[str, str]:
         """The versions of the scene configs in force (empty before ``open`` or without artifacts)."""
         return self._scenes.scene_versions() if self._scenes is not None else {}
 
     async def close(self) -> None:
+        if self.realtime is not None:
+            await self.realtime.close()
+            self.realtime = None
         if self._config_center is not None:
             await self._config_center.close()
             self._config_center = None
@@ -239,12 +336,35 @@ class PipelineApp:
 
 def _local_recall(recall: Any, local: Any) -> Any:
     """The light pipeline's recall: the same channels over the embedded store, without the seen
-    filter (on Redis too); the request's exposure list is still filtered."""
+    filter (on Redis too); the request's exposure list and removed items are still filtered."""
     from dubbo_recsys.recall import Recall
-    from dubbo_recsys.recall.merger import Merger
+    from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
 
-    merger = Merger(recall.merger.channels, (), offset=recall.merger.offset)
-    return Recall(recall.catalog, recall.user_rows, merger, local, recall.config, recall.new_items, recall.user_vectors)
+    filters = tuple(f for f in recall.merger.filters if not isinstance(f, SeenBloomFilter))
+    merger = Merger(recall.merger.channels, filters, offset=recall.merger.offset)
+    return Recall(
+        recall.catalog,
+        recall.user_rows,
+        merger,
+        local,
+        recall.config,
+        recall.new_items,
+        recall.user_vectors,
+        removed=recall.removed,
+        trending=recall.trending,
+    )
+
+
+def _built_at_ms(root: Path) -> int:
+    """The build time of an artifact directory (manifest ``built_at``), epoch ms; 0 when unknown."""
+    import json
+    from datetime import datetime
+
+    try:
+        built_at = json.loads((root / "manifest.json").read_text(encoding="utf-8")).get("built_at", "")
+        return int(datetime.fromisoformat(str(built_at).replace("Z", "+00:00")).timestamp() * 1000)
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def _popular_from_artifacts(root: Path, limit: int = 500) -> list[tuple[str, float]]:

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("dubbo_recsys.features.load", "stream an artifact directory's user and item features into Redis"),
+    "consume": (
+        "dubbo_recsys.realtime.consume_command",
+        "apply realtime user and item events (Kafka or Redis Streams) to the feature store's Redis",
+    ),
     "eval": (
         "dubbo_recsys.recall.eval_command",
         "print recall quality (HR@50 per channel and merged) on an artifact directory",

@@ -1,7 +1,8 @@
 """Pre-rank: order recall's candidates by the two-tower dot product and keep the best ~200.
 
 The seed's ``pre_ranking(dssmRank)``. The user vector is the build's
-``embeddings/users.npy`` row for a known user; for a user the build never saw,
+``embeddings/users.npy`` row for a known user (recall's user-tower vector when realtime
+events changed the user's history since the build, ``Recall.refreshed_user_vector``); for a user the build never saw,
 the normalised mean of their lastN items' vectors (what the two-tower user
 tower leans on for new users); with neither, recall's order is kept. Candidates
 unknown to the build score below every known one but keep their recall order.
@@ -54,7 +55,11 @@ class TwoTowerPreRanker(Stage, kind=StageKind.PRE_RANK, names=("dssmRank", "two_
         if not candidates:
             return []
         user = await hydrate_user(query, self.resources)
-        vector = self.user_vector(query.request.userId, user.last_n if user is not None else ())
+        # a known user whose history changed since the build (realtime events): recall's user-tower vector
+        refreshed = getattr(getattr(self.resources, "recall", None), "refreshed_user_vector", None)
+        vector = await refreshed(query.request.userId, user) if refreshed is not None else None
+        if vector is None:
+            vector = self.user_vector(query.request.userId, user.last_n if user is not None else ())
         if vector is None:
             return candidates[: self.keep]
         rows = self.artifacts.rows([c.item_id for c in candidates])

@@ -62,7 +62,8 @@ class ChannelKind(enum.Enum):
     SWING = "swing"
     HOT = "hot"
     LOOKALIKE = "lookalike"  # new user: average embedding of similar-profile users -> Faiss
-    NEW_ITEMS = "new_items"  # items added after the build, embedded from content averages
+    NEW_ITEMS = "new_items"  # items added after the build, by their item-tower (or content-average) vectors
+    TRENDING = "trending"  # the most interacted-with items of the last hour, from realtime events
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ DEFAULT_POLICIES: Mapping[ChannelKind, ChannelPolicy] = MappingProxyType(
         ChannelKind.U2I: ChannelPolicy(quota=200, weight=0.5),
         ChannelKind.LOOKALIKE: ChannelPolicy(quota=200, weight=1.0),
         ChannelKind.NEW_ITEMS: ChannelPolicy(quota=50, weight=0.25),
+        # realtime only (empty without events): the hot list of the last hour, weighted like hot
+        ChannelKind.TRENDING: ChannelPolicy(quota=50, weight=0.25),
     }
 )
 
@@ -47,6 +49,7 @@ class RecallConfig:
     fusion_offset: float = 60.0  # reciprocal-rank fusion: weight / (offset + rank)
     offload_search: bool = False  # run Faiss searches in a worker thread
     user_tower: bool = True  # use models/two_tower/user_tower (TensorFlow) for users without a stored vector
+    item_tower: bool = True  # use models/two_tower/item_tower (TensorFlow) for items that arrive after the build
     max_k: int = 10_000
 
     def __post_init__(self) -> None:

@@ -13,7 +13,8 @@ profile and lastN), runs the ``Merger`` and turns rows back into item ids
 (``merge`` stops before that last step and returns the merger's arrays). A
 feature store failure degrades the query to what the artifacts know (the user
 row, hence u2i, user-CF and hot still answer), it does not fail the request.
-``add_items`` makes items created after the build recallable (cold start).
+``add_items`` makes items created after the build recallable (cold start); ``recall.live``
+applies the realtime live catalog (new items, removals) and feeds ``trending``.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from dubbo_recsys.recall.base import ArtifactError, Channel, ChannelKind, Recall
 from dubbo_recsys.recall.cold_items import ContentEmbedder, NewItemsChannel
 from dubbo_recsys.recall.config import RecallConfig
 from dubbo_recsys.recall.hot import HotChannel, HotLists
+from dubbo_recsys.recall.live import RemovedItems, TrendingChannel
 from dubbo_recsys.recall.merger import CandidateFilter, Merger, MergeResult, SeenBloomFilter
 from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChannel, UserCFChannel
-from dubbo_recsys.recall.tower import UserTower
+from dubbo_recsys.recall.tower import ItemTower, UserTower
 from dubbo_recsys.recall.vectors import LookalikeChannel, ProfileCentroids, U2IChannel, UserVectors, VectorSearch
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ class Recall:
         config: RecallConfig,
         new_items: NewItemsChannel | None = None,
         user_vectors: np.ndarray | None = None,
+        *,
+        removed: RemovedItems | None = None,
+        trending: TrendingChannel | None = None,
     ) -> None:
         self.catalog = catalog
         self.user_rows = user_rows
@@ -73,6 +78,8 @@ class Recall:
         self.config = config
         self.new_items = new_items
         self.user_vectors = user_vectors  # stored two-tower user vectors (evaluation leaves users out of look-alike)
+        self.removed = removed if removed is not None else RemovedItems(catalog)  # items realtime removed
+        self.trending = trending  # fed by the provider's realtime follower (recall.live)
 
     @classmethod
     def load(
@@ -91,17 +98,41 @@ class Recall:
             channels, new_items, user_vectors = _build_channels(artifacts, features, catalog, len(user_ids), config)
         except FeatureStoreError as exc:  # the feature files' reader has its own error tree
             raise ArtifactError(str(exc)) from exc
-        filters: list[CandidateFilter] = [SeenBloomFilter(seen, catalog)] if seen is not None else []
+        removed = RemovedItems(catalog)  # first: a removed item costs no seen-filter lookup
+        filters: list[CandidateFilter] = [removed]
+        if seen is not None:
+            filters.append(SeenBloomFilter(seen, catalog))
+        trending = TrendingChannel(catalog) if ChannelKind.TRENDING in config.channels else None
+        if trending is not None:
+            channels.append(trending)
         merger = Merger(
             [(channel, config.channels[channel.kind]) for channel in channels], filters, offset=config.fusion_offset
         )
         log.info("recall loaded from %s: %s", path, ", ".join(channel.name for channel in channels))
         user_rows = {user_id: row for row, user_id in enumerate(user_ids)}
-        return cls(catalog, user_rows, merger, store, config, new_items, user_vectors)
+        return cls(
+            catalog, user_rows, merger, store, config, new_items, user_vectors, removed=removed, trending=trending
+        )
 
     @property
     def channel_kinds(self) -> tuple[ChannelKind, ...]:
         return tuple(channel.kind for channel, _ in self.merger.channels)
+
+    @property
+    def vectors(self) -> UserVectors | None:
+        """The two-tower user vectors the vector channels use (None without embeddings)."""
+        return next((c.vectors for c, _ in self.merger.channels if isinstance(c, U2IChannel)), None)
+
+    async def refreshed_user_vector(self, user_id: str, user: UserFeatures | None) -> np.ndarray | None:
+        """The user tower's vector for a known user whose history changed since the build (realtime events),
+        else None: the stored vector is still right. Pre-rank asks, so it ranks by the same vector as u2i."""
+        vectors = self.vectors
+        if vectors is None or user is None:
+            return None
+        query = RecallQuery(user_id=user_id, user=user, user_row=self.user_rows.get(user_id))
+        if not vectors.changed_since_build(query):
+            return None
+        return await vectors.vector(query)
 
     def add_items(self, items: Iterable[ItemFeatures]) -> list[str]:
         """Make items created after the build recallable; returns the ids that could be placed."""
@@ -210,12 +241,16 @@ def _build_channels(
         search = VectorSearch(artifacts.faiss_index(), item_vectors, offload=config.offload_search)
         tower = UserTower.load(artifacts.path) if config.user_tower else None
         vectors = UserVectors(user_vectors, item_vectors, tower=tower)
+        if tower is not None and user_vectors is not None:  # to tell a history realtime changed from the built one
+            built = np.fromiter((vectors.history_key(user.last_n) for user in features.users()), dtype=np.int64)
+            vectors.built_history = built if len(built) == users else None
         if ChannelKind.U2I in wanted:
             channels.append(U2IChannel(vectors, search))
         if ChannelKind.LOOKALIKE in wanted and user_vectors is not None:
             profiles = (user.profile for user in features.users())
             channels.append(LookalikeChannel(ProfileCentroids.build(profiles, user_vectors), search))
         if embedder is not None:
-            new_items = NewItemsChannel(embedder, catalog, vectors)
+            item_tower = ItemTower.load(artifacts.path) if config.item_tower else None
+            new_items = NewItemsChannel(embedder, catalog, vectors, tower=item_tower, search=search)
             channels.append(new_items)
     return channels, new_items, user_vectors

@@ -16,13 +16,17 @@ index of item embeddings; they differ in where the vector comes from:
 ``VectorSearch`` wraps the index. A single-query Faiss search is short, so it
 runs on the event loop by default; ``offload=True`` moves it to a worker thread
 (Faiss releases the GIL), which pays only when the index is slow to search
-(``bench/recall`` measures both).
+(``bench/recall`` measures both). ``add`` appends the vector of an item that
+arrived after the build (``recall.live``), so the u2i and look-alike channels
+retrieve it without a rebuild; a lock keeps an add and an offloaded search apart.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,16 +53,31 @@ class VectorSearch:
         self.offload = offload
         self.dim = int(index.d) if index is not None else int(vectors.shape[1])  # type: ignore[union-attr]
         self.count = int(index.ntotal) if index is not None else int(vectors.shape[0])  # type: ignore[union-attr]
+        self._lock = threading.Lock()
 
     def search_now(self, vector: np.ndarray, k: int) -> Candidates:
         k = min(k, self.count)
         if k <= 0:
             return Candidates.empty()
-        if self.index is None:
-            return Candidates.top_k(np.asarray(self.vectors @ vector, dtype=np.float32), k)
-        scores, labels = self.index.search(vector.reshape(1, -1), k)
+        with self._lock:
+            if self.index is None:
+                return Candidates.top_k(np.asarray(self.vectors @ vector, dtype=np.float32), k)
+            scores, labels = self.index.search(vector.reshape(1, -1), k)
         keep = labels[0] >= 0
         return Candidates(labels[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
+
+    def add(self, row: int, vector: np.ndarray) -> bool:
+        """Append ``vector`` as item row ``row``; only the next row fits (labels are rows), else False."""
+        if row != self.count or vector.shape != (self.dim,):
+            return False
+        vector = np.ascontiguousarray(vector, dtype=np.float32)
+        with self._lock:
+            if self.index is not None:
+                self.index.add(vector.reshape(1, -1))
+            else:
+                self.vectors = np.vstack([np.asarray(self.vectors), vector[None, :]])
+            self.count += 1
+        return True
 
     async def search(self, vector: np.ndarray, k: int) -> Candidates:
         if vector.shape != (self.dim,):
@@ -71,11 +90,16 @@ class VectorSearch:
 class UserVectors:
     """The two-tower user vector of a query, or ``None`` when there is nothing to build it from.
 
-    In order: the stored vector of a user the build knows (one row read); the
-    exported user tower for anyone else with a profile or a history (a worker
-    thread, see ``recall.tower``); without a tower, the normalised mean of the
-    lastN item vectors.
+    In order: the stored vector of a user the build knows (one row read), unless the
+    user's history changed since the build (realtime events put new items in lastN:
+    ``built_history`` keeps a key of each user's history as built); the exported user
+    tower for anyone else with a profile or a history, and for a known user whose
+    history changed (a worker thread, see ``recall.tower``; the last ``CACHE`` answers
+    are remembered, so recall and pre-rank ask once per request); without a tower,
+    the normalised mean of the lastN item vectors.
     """
+
+    CACHE = 4096
 
     def __init__(
         self,
@@ -84,11 +108,38 @@ class UserVectors:
         *,
         history: int = 20,
         tower: UserTower | None = None,
+        built_history: np.ndarray | None = None,
     ) -> None:
         self.user_embeddings = user_embeddings
         self.item_embeddings = item_embeddings
         self.history = history
         self.tower = tower
+        self.built_history = built_history  # int64 per user row: history_key of the build's lastN
+        self._cache: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+
+    def history_key(self, last_n: Sequence[str]) -> int:
+        """What identifies the part of a history the tower reads (its first ``history_len`` items)."""
+        length = self.tower.history_len if self.tower is not None else self.history
+        return hash(tuple(last_n[:length]))
+
+    def changed_since_build(self, query: RecallQuery) -> bool:
+        """A known user whose history is not the one the stored vector was computed from."""
+        built, row, user = self.built_history, query.user_row, query.user
+        if built is None or row is None or user is None or row >= len(built):
+            return False
+        return self.history_key(user.last_n) != int(built[row])
+
+    async def _tower_vector(self, query: RecallQuery) -> np.ndarray:
+        assert self.tower is not None and query.user is not None
+        user = query.user
+        key = (query.user_id, tuple(user.last_n[: self.tower.history_len]), tuple(sorted(user.profile.items())))
+        found = self._cache.get(key)
+        if found is None:
+            found = await self.tower.vector(query.user_id, user.profile, user.last_n)
+            self._cache[key] = found
+            if len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        return found
 
     def _stored(self, query: RecallQuery) -> np.ndarray | None:
         if (
@@ -118,8 +169,8 @@ class UserVectors:
 
     async def vector(self, query: RecallQuery) -> np.ndarray | None:
         stored = self._stored(query)
-        if stored is None and self.tower is not None and query.user is not None:
-            return await self.tower.vector(query.user_id, query.user.profile, query.user.last_n)
+        if self.tower is not None and query.user is not None and (stored is None or self.changed_since_build(query)):
+            return await self._tower_vector(query)
         return stored if stored is not None else self.of(query)
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline")
+FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline", "realtime")
 SCANNED = (*FOLDERS, "hessian2", "tests", "bench")
 
 

@@ -15,6 +15,13 @@ Exposed (all prefixed ``dubbo_recsys_``)::
     pipeline_inflight{pipeline}, pipeline_inflight_limit  requests inside the full / light pipeline, and the bound
     pipeline_shed_total{pipeline}                         counter: requests sent past a pipeline at its bound
     registry_state{registry,state}                        1 for the current registry state
+    realtime_consumer_lag{consumer,partition}             records not yet consumed, per partition a consumer holds
+    realtime_events_total{consumer,outcome}               applied, redelivered, duplicate, late (trend window)
+    realtime_dead_letters_total{consumer,reason}          refused events sent to the dead-letter topic
+    realtime_items_total{consumer,op}                     item events applied (upsert, remove)
+    realtime_freshness_seconds{consumer}                  histogram: event ts -> applied in Redis
+    realtime_live_items{state}                            live items this provider serves (live, removed)
+    realtime_follow_errors_total                          failed follower steps (live items, trending)
     phase{phase}                                          1 for the current lifecycle phase
     version_info{kind,name,version}                       1 per scene config, model, index version
 
@@ -265,3 +272,55 @@ class _StateCollector(Collector):
             for name, version in names.items():
                 versions.add_metric((kind, name, version), 1.0)
         yield versions
+        yield from _realtime_families(state.realtime_state())
+
+
+def _realtime_families(snapshot: dict[str, Any]) -> Iterator[Any]:
+    """The realtime families, from the snapshot the follower keeps (the consumers' published stats)."""
+    if not snapshot or "consumers" not in snapshot:
+        return
+    lag = GaugeMetricFamily(
+        "dubbo_recsys_realtime_consumer_lag",
+        "Records not yet consumed, per partition a consumer holds",
+        labels=("consumer", "partition"),
+    )
+    events = CounterMetricFamily(
+        "dubbo_recsys_realtime_events", "User events by outcome", labels=("consumer", "outcome")
+    )
+    dead = CounterMetricFamily(
+        "dubbo_recsys_realtime_dead_letters", "Events refused to the dead-letter topic", labels=("consumer", "reason")
+    )
+    items = CounterMetricFamily("dubbo_recsys_realtime_items", "Item events applied", labels=("consumer", "op"))
+    fresh = HistogramMetricFamily(
+        "dubbo_recsys_realtime_freshness_seconds",
+        "Time from an event's ts to its application in Redis",
+        labels=("consumer",),
+    )
+    for stats in snapshot["consumers"]:
+        name = str(stats.get("consumer", UNKNOWN))
+        for partition, value in (stats.get("lag") or {}).items():
+            lag.add_metric((name, str(partition)), float(value))
+        for outcome, key in (
+            ("applied", "applied"),
+            ("redelivered", "redelivered"),
+            ("duplicate", "duplicates"),
+            ("late", "late"),
+        ):
+            events.add_metric((name, outcome), float(stats.get(key, 0)))
+        for reason, count in (stats.get("deadLettered") or {}).items():
+            dead.add_metric((name, str(reason)), float(count))
+        items.add_metric((name, "upsert"), float(stats.get("itemsUpserted", 0)))
+        items.add_metric((name, "remove"), float(stats.get("itemsRemoved", 0)))
+        bounds, counts = stats.get("freshnessBuckets") or [], stats.get("freshness") or []
+        if len(counts) == len(bounds) + 1:
+            cumulative, buckets = 0, []
+            for bound, count in zip((*map(str, bounds), "+Inf"), counts, strict=True):
+                cumulative += int(count)
+                buckets.append((bound, cumulative))
+            fresh.add_metric((name,), buckets, float(stats.get("freshnessSum", 0.0)))
+    live = GaugeMetricFamily("dubbo_recsys_realtime_live_items", "Live items this provider serves", labels=("state",))
+    live.add_metric(("live",), float(snapshot.get("liveItems", 0)))
+    live.add_metric(("removed",), float(snapshot.get("removedItems", 0)))
+    errors = CounterMetricFamily("dubbo_recsys_realtime_follow_errors", "Failed realtime follower steps")
+    errors.add_metric((), float(snapshot.get("followErrors", 0)))
+    yield from (lag, events, dead, items, fresh, live, errors)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["admission_of", "artifact_versions", "breakers_of", "versions_of"]
+__all__ = ["admission_of", "artifact_versions", "breakers_of", "realtime_of", "versions_of"]
 
 _SHORT = 12  # hex digits shown for md5s and build versions
 
@@ -50,6 +50,17 @@ def admission_of(recommender: Any) -> Callable[[], Iterable[tuple[str, Any]]]:
         resources = getattr(recommender, "resources", None)
         found = [(name, getattr(resources, f"{name}_inflight", None)) for name in ("full", "light")]
         return [(name, bound) for name, bound in found if bound is not None]
+
+    return current
+
+
+def realtime_of(recommender: Any) -> Callable[[], Mapping[str, Any]]:
+    """The realtime snapshot (``recommender.realtime_state()``: consumers' stats, live items, trending),
+    ``{}`` for a recommender without realtime."""
+
+    def current() -> Mapping[str, Any]:
+        state = getattr(recommender, "realtime_state", None)
+        return state() if callable(state) else {}
 
     return current
 

@@ -3,9 +3,12 @@
 ``ProviderState`` gathers facts other layers own, without owning them: the exported
 services (from the dispatcher's exports), the registry the services are published
 in and whether they are, the lifecycle phase (``/readyz`` answers from it), the
-circuit breakers of the pipeline's downstreams, and the versions of scene configs,
-models and indexes. Versions and breakers are read (through callables, see
-``sources``) at the moment someone asks, so a hot-swapped scene config shows up without anyone telling us.
+circuit breakers of the pipeline's downstreams, the versions of scene configs,
+models and indexes, and the realtime consumers' progress (``realtime``: each
+consumer's applied and dead-lettered events, lag per partition and freshness, as
+they published it to Redis, with the live items this provider follows). Versions and
+breakers are read (through callables, see ``sources``) at the moment someone asks, so a
+hot-swapped scene config shows up without anyone telling us.
 
 It is plain data plus ``snapshot()``; the hooks that move the phase and the registry
 state live in ``provider.rest.server.run_beside``.
@@ -20,7 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-__all__ = ["BreakerSource", "Phase", "ProviderState", "RegistryState", "ServiceInfo", "VersionSource"]
+__all__ = [
+    "BreakerSource",
+    "Phase",
+    "ProviderState",
+    "RealtimeSource",
+    "RegistryState",
+    "ServiceInfo",
+    "VersionSource",
+    "freshness_quantiles",
+]
 
 
 class Phase(enum.Enum):
@@ -52,6 +64,8 @@ class BreakerSource(Protocol):
 
 # kind ("scenes", "models", "indexes") -> name -> version
 VersionSource = Callable[[], Mapping[str, Mapping[str, str]]]
+# the realtime snapshot (provider.realtime.RealtimeBeside.snapshot): consumers' stats, live items, trending
+RealtimeSource = Callable[[], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +111,7 @@ class ProviderState:
     versions: VersionSource | None = None
     # (pipeline, in-flight bound) pairs: ``count``, ``limit`` (0 = none) and ``refused`` (pipeline.InFlight)
     admission: Callable[[], Iterable[tuple[str, Any]]] | None = None
+    realtime: RealtimeSource | None = None
     phase: Phase = Phase.STARTING
     registry_state: RegistryState = RegistryState.DIRECT
     started_at: float = field(default_factory=time.time)
@@ -133,6 +148,37 @@ class ProviderState:
         except Exception:
             return []
 
+    def realtime_state(self) -> dict[str, Any]:
+        """The realtime snapshot (``{}`` without realtime); a failing source shows an ``error`` entry."""
+        if self.realtime is None:
+            return {}
+        try:
+            return dict(self.realtime())
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+
+    def realtime_rows(self) -> list[dict[str, Any]]:
+        """One row per consumer for the console: applied, dead-lettered, lag, freshness."""
+        rows = []
+        for stats in self.realtime_state().get("consumers", ()):
+            lag = stats.get("lag") or {}
+            p50, p99 = freshness_quantiles(stats, 0.5), freshness_quantiles(stats, 0.99)
+            rows.append(
+                {
+                    "consumer": str(stats.get("consumer", "?")),
+                    "source": str(stats.get("source", "?")),
+                    "group": str(stats.get("group", "?")),
+                    "applied": int(stats.get("applied", 0)),
+                    "duplicates": int(stats.get("duplicates", 0)) + int(stats.get("redelivered", 0)),
+                    "deadLettered": sum(int(v) for v in (stats.get("deadLettered") or {}).values()),
+                    "lag": sum(int(v) for v in lag.values()),
+                    "partitions": len(lag),
+                    "freshnessP50": p50,
+                    "freshnessP99": p99,
+                }
+            )
+        return rows
+
     def version_table(self) -> dict[str, dict[str, str]]:
         """Versions by kind; a source that fails shows as an ``error`` entry, never raises."""
         if self.versions is None:
@@ -155,4 +201,20 @@ class ProviderState:
             "registry": {"address": self.registry_url, "state": self.registry_state.value},
             "breakers": [{"name": n, "state": s} for n, s in self.breaker_states()],
             "versions": self.version_table(),
+            "realtime": {**self.realtime_state(), "rows": self.realtime_rows()},
         }
+
+
+def freshness_quantiles(stats: Mapping[str, Any], q: float) -> str:
+    """A quantile of a consumer's freshness histogram, as the bucket bound it falls under (``"<= 0.05 s"``)."""
+    counts = [int(c) for c in stats.get("freshness") or ()]
+    bounds = [float(b) for b in stats.get("freshnessBuckets") or ()]
+    total = sum(counts)
+    if not total or len(counts) != len(bounds) + 1:
+        return "-"
+    running = 0
+    for count, bound in zip(counts, [*bounds, float("inf")], strict=True):
+        running += count
+        if running >= q * total:
+            return f"<= {bound:g} s" if bound != float("inf") else f"> {bounds[-1]:g} s"
+    return "-"

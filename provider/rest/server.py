@@ -53,7 +53,7 @@ class RestShim:
         tracer: Any = None,
     ) -> None:
         from dubbo_recsys.provider.observability.metrics import ProviderMetrics
-        from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, versions_of
+        from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, realtime_of, versions_of
         from dubbo_recsys.provider.rest.app import build_app
 
         self.config = config or RestShimConfig()
@@ -63,6 +63,7 @@ class RestShim:
             breakers=breakers_of(recommender),
             versions=versions_of(recommender),
             admission=admission_of(recommender),
+            realtime=realtime_of(recommender),
         )
         self.metrics = ProviderMetrics(self.state)
         self._recommender = recommender

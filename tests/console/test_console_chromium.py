@@ -28,6 +28,26 @@ from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.support import require_env
 
 VERSIONS = {"scenes": {"home": "v7"}, "models": {"deepfm": "20261127"}, "indexes": {"u2i": "md5-3f2a"}}
+REALTIME = {  # what provider.realtime.RealtimeBeside.snapshot() gives: one consumer's published stats
+    "consumers": [
+        {
+            "consumer": "host-1",
+            "source": "kafka",
+            "group": "dubbo-recsys-realtime",
+            "applied": 1200,
+            "redelivered": 3,
+            "duplicates": 2,
+            "deadLettered": {"missing_field": 4},
+            "lag": {"recsys-user-events:0": 7, "recsys-user-events:1": 0},
+            "freshnessBuckets": [0.01, 0.05, 0.25, 1.0],
+            "freshness": [100, 900, 190, 10, 0],
+        }
+    ],
+    "liveItems": 5,
+    "removedItems": 1,
+    "trendingItems": 40,
+    "followErrors": 0,
+}
 
 
 class _Tables(HTMLParser):
@@ -116,7 +136,9 @@ async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
 
     with pytest.raises(ConnectionError):
         await redis.call(refuse, timeout=1)
-    state = ProviderState.for_exports(exports, breakers=[redis, Downstream("tf-serving")], versions=lambda: VERSIONS)
+    state = ProviderState.for_exports(
+        exports, breakers=[redis, Downstream("tf-serving")], versions=lambda: VERSIONS, realtime=lambda: REALTIME
+    )
     lifecycle = Lifecycle()
     shim = RestShim(recommender, config, exports, state=state).attach(lifecycle)
     server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
@@ -161,6 +183,10 @@ async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
     assert sorted(page.tables["breakers"]) == [["redis", "open"], ["tf-serving", "closed"]]
     assert ["scenes", "home", "v7"] in page.tables["versions"]
     assert ["indexes", "u2i", "md5-3f2a"] in page.tables["versions"]
+    assert page.tables["realtime"] == [
+        ["host-1", "kafka", "dubbo-recsys-realtime", "1200", "5", "4", "7", "2", "<= 0.05 s", "<= 0.25 s"]
+    ]
+    assert page.texts["realtime-summary"].startswith("5 live items, 1 removed, 40 trending")
 
 
 @pytest.mark.asyncio

@@ -79,7 +79,7 @@ def test_key_layout_has_prefix_and_version() -> None:
     assert layout.item("a:b") == "shop:v1:item:a:b"
     assert layout.user("7") == "shop:v1:user:7"
     assert layout.meta() == "shop:v1:meta"
-    assert layout.seen("7", 100, 3) == "shop:v1:seen:100x3:7"
+    assert layout.seen("7", 100, 3) == "shop:v1:seen:100x3:{u:7}"
 
 
 @pytest.mark.parametrize("prefix", ["", "has space", "x" * 65, "new\nline"])

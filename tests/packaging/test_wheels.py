@@ -25,7 +25,7 @@ from tests.support import require_env
 pytestmark = pytest.mark.slow
 
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
-FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline")
+FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline", "realtime")
 
 
 def wheel(house: str, prefix: str) -> Path:
@@ -56,7 +56,11 @@ def test_dubbo_recsys_wheel_holds_one_namespace_and_no_codec() -> None:
     assert packages == {"dubbo_recsys"}, packages
     assert "dubbo_recsys/__init__.py" not in listed  # an implicit namespace package
     assert {name.split("/")[1] for name in listed if name.startswith("dubbo_recsys/")} == set(FOLDERS)
-    for data in ("dubbo_recsys/provider/rest/static/console.html", "dubbo_recsys/interfaces/proto/recommend_v1.proto"):
+    for data in (
+        "dubbo_recsys/provider/rest/static/console.html",
+        "dubbo_recsys/interfaces/proto/recommend_v1.proto",
+        "dubbo_recsys/interfaces/events.schema.json",
+    ):
         assert data in listed
     metadata = next(n for n in listed if n.endswith(".dist-info/METADATA"))
     with zipfile.ZipFile(wheel("WHEELHOUSE", "dubbo_recsys")) as archive:

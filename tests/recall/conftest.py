@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.features.conftest import redis_space
 from tests.recall.fixtures import write_artifacts
+
+__all__ = ["artifacts", "redis_space"]
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,13 @@ function draw(state) {
   fill("methods", state.methods, [["protocol"], ["interface"], ["method"], ["calls", "num"], ["errors", "num"],
     ["qps", "num"], ["meanMs", "num"]]);
   fill("breakers", state.breakers, [["name"], ["state"]]);
+  const realtime = state.realtime || {};
+  document.getElementById("realtime-summary").textContent = realtime.consumers === undefined ? "not configured"
+    : `${realtime.liveItems} live items, ${realtime.removedItems} removed, ${realtime.trendingItems} trending, `
+      + `${realtime.followErrors} follower errors`;
+  fill("realtime", realtime.rows || [], [["consumer"], ["source"], ["group"], ["applied", "num"],
+    ["duplicates", "num"], ["deadLettered", "num"], ["lag", "num"], ["partitions", "num"], ["freshnessP50"],
+    ["freshnessP99"]]);
   const versions = [];
   for (const [kind, names] of Object.entries(state.versions)) {
     for (const [name, version] of Object.entries(names)) versions.push({kind, name, version});
