@@ -52,7 +52,7 @@ class StackTraceElement(JavaObject, java_class="java.lang.StackTraceElement"):
     methodName: str = ""
     fileName: str | None = None
     lineNumber: int = -1
-    format: Byte = Byte(0)  # noqa: RUF009  (an immutable int)
+    format: Byte = Byte(0)
 
 
 class JavaException(Exception):

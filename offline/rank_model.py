@@ -292,7 +292,7 @@ def train_rankers(
             total = tf.add_n(losses) + config.l2 * (
                 tf.nn.l2_loss(lr.profile_category) + tf.nn.l2_loss(lr.history_category)
             )
-        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
         return tf.stack(losses)
 
     rng = np.random.default_rng(config.seed)
@@ -309,6 +309,6 @@ def train_rankers(
             totals += losses.numpy() * len(rows)
             if progress:
                 progress(len(rows))
-        for name, total in zip(models, totals):
+        for name, total in zip(models, totals, strict=True):
             history[name].append(float(total / n))
     return din, lr, fm, history

@@ -74,7 +74,7 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
     # Categories as CSR: primary first, extras after, duplicates dropped.
     ptr = [0]
     codes: list[int] = []
-    for row, (p, k) in enumerate(zip(primary.tolist(), n_extra.tolist())):
+    for row, (p, k) in enumerate(zip(primary.tolist(), n_extra.tolist(), strict=True)):
         mine = [p]
         for c in extra[row, :k].tolist():
             if c not in mine:

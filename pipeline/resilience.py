@@ -176,7 +176,7 @@ class ResilientRecommender:
             requestId=_request_id(),
             items=[
                 RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
-                for c, score in zip(top, _best_first(top))
+                for c, score in zip(top, _best_first(top), strict=True)
             ],
             degraded=name is not PipelineName.FULL,
             pipeline=name.value,

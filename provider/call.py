@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             return await client.call(
                 args.interface,
                 args.method,
-                [to_java(v, t) for v, t in zip(values, types)],
+                [to_java(v, t) for v, t in zip(values, types, strict=True)],
                 parameter_types=types,
                 version=args.version,
                 group=args.group,

@@ -169,7 +169,7 @@ class Recall:
         ids = self.catalog.ids_of(merged.rows)
         items = [
             RecalledItem(item_id, float(score), MergeResult.channels_of(int(bits)))
-            for item_id, score, bits in zip(ids, merged.scores.tolist(), merged.sources.tolist())
+            for item_id, score, bits in zip(ids, merged.scores.tolist(), merged.sources.tolist(), strict=True)
         ]
         return RecallResult(items, dict(merged.dropped))
 

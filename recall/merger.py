@@ -223,7 +223,7 @@ class Merger:
             waiting[position] = asyncio.wait_for(_finish(coro, yielded), timeout=timeout)
         if waiting:
             finished = await asyncio.gather(*waiting.values(), return_exceptions=True)
-            for position, answer in zip(waiting, finished):
+            for position, answer in zip(waiting, finished, strict=True):
                 answers[position] = answer
         return answers
 
@@ -236,7 +236,7 @@ class Merger:
         answers = await self._answers(active, query, widen)
         parts: list[tuple[ChannelKind, np.ndarray]] = []
         dropped: dict[ChannelKind, str] = {}
-        for (channel, policy), answer in zip(active, answers):
+        for (channel, _policy), answer in zip(active, answers, strict=True):
             if isinstance(answer, BaseException):
                 if not isinstance(answer, Exception):
                     raise answer  # cancellation and friends are not a channel's failure

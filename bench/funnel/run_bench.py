@@ -84,7 +84,7 @@ async def profile(host: str, port: int, users: Sequence[str], count: int) -> dic
 
 def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(p * len(ordered) + 0.5)) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, round(p * len(ordered) + 0.5) - 1))]
 
 
 def load(

@@ -155,7 +155,7 @@ async def latency(port: int, body: bytes, seconds: float, max_calls: int) -> lis
         request_id += 1
         started = time.perf_counter()
         writer.write(encode_request(request_id, body))
-        while (event := frames.next_event()) is NEED_DATA:
+        while frames.next_event() is NEED_DATA:
             frames.receive_data(await reader.read(1 << 16))
         samples.append((time.perf_counter() - started) * 1e6)
     writer.close()

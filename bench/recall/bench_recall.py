@@ -130,7 +130,7 @@ def main() -> int:
     rng = np.random.default_rng(args.seed + 1)
     seen = InMemorySeenFilter()
     queries: list[tuple[RecallQuery, np.ndarray]] = []
-    for n in range(args.queries + args.warmup):
+    for _n in range(args.queries + args.warmup):
         user = int(rng.integers(0, args.users))
         history = interactions.of(user)[::-1][:50].astype(np.int64)
         queries.append(

@@ -88,7 +88,7 @@ class _MethodStats:
     def recent(self, now: int) -> int:
         """Calls in the last ``window`` whole seconds, this one included."""
         horizon = now - len(self.slot_second)
-        return sum(c for s, c in zip(self.slot_second, self.slot_calls) if s > horizon)
+        return sum(c for s, c in zip(self.slot_second, self.slot_calls, strict=True) if s > horizon)
 
 
 class ProviderMetrics:
@@ -201,7 +201,7 @@ class _CallCollector(Collector):
             for status, count in list(stats.statuses.items()):
                 requests.add_metric((*key, status), count)
             cumulative, buckets = 0, []
-            for bound, count in zip((*map(str, _LATENCY_BUCKETS), "+Inf"), stats.buckets):
+            for bound, count in zip((*map(str, _LATENCY_BUCKETS), "+Inf"), stats.buckets, strict=True):
                 cumulative += count
                 buckets.append((bound, cumulative))
             latency.add_metric(key, buckets, stats.seconds)

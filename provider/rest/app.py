@@ -229,7 +229,7 @@ def build_app(
 
         siblings = await asyncio.gather(*(fetch_exposition(path) for _, path in config.sibling_sockets))
         documents = [(config.worker, metrics.exposition())]
-        documents += [(worker, body) for (worker, _), body in zip(config.sibling_sockets, siblings)]
+        documents += [(worker, body) for (worker, _), body in zip(config.sibling_sockets, siblings, strict=True)]
         return Response(merge_expositions(documents), media_type=CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)

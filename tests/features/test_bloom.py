@@ -50,8 +50,7 @@ async def test_positions_follow_the_documented_hash(item_id: str) -> None:
     assert spec.positions(item_id) == documented_positions(item_id, 1000, 7)
 
 
-@pytest.mark.asyncio
-async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
+def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
     code = "from dubbo_recsys.features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
     outputs = {
         subprocess.run(

@@ -84,5 +84,5 @@ async def test_bad_ids_raise_feature_store_error(artifact_dir: Path) -> None:
 
 async def test_bad_artifact_is_an_artifact_error(tmp_path: Path) -> None:
     write_artifact(tmp_path, [{"id": "u", "last_n": "i1"}], [])
-    with pytest.raises(ArtifactError, match="users.jsonl:1"):
+    with pytest.raises(ArtifactError, match=r"users\.jsonl:1"):
         EmbeddedFeatureStore.from_artifacts(tmp_path)

@@ -24,7 +24,7 @@ def test_config_is_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "name"),
+    "fields, name",
     [
         ({"port": -1}, "port"),
         ({"port": 65536}, "port"),

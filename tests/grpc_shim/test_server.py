@@ -36,9 +36,11 @@ async def echo() -> EchoRecommender:
 
 
 async def _channel(recommender: Recommender, **fields: Any) -> AsyncIterator[grpc.aio.Channel]:
-    async with GrpcShim(recommender, loopback(**fields)) as shim:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:
-            yield channel
+    async with (
+        GrpcShim(recommender, loopback(**fields)) as shim,
+        grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel,
+    ):
+        yield channel
 
 
 @pytest_asyncio.fixture
@@ -215,9 +217,11 @@ async def test_busy_port_fails_start_with_a_clear_error(echo: EchoRecommender) -
 @pytest.mark.asyncio
 async def test_reuse_port_lets_two_shims_share_a_port(echo: EchoRecommender) -> None:
     port = free_port()
-    async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as first:
-        async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as second:
-            assert first.port == second.port == port
+    async with (
+        GrpcShim(echo, loopback(port=port, reuse_port=True)) as first,
+        GrpcShim(echo, loopback(port=port, reuse_port=True)) as second,
+    ):
+        assert first.port == second.port == port
 
 
 @pytest.mark.asyncio

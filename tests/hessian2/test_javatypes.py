@@ -32,7 +32,7 @@ class Level(JavaEnum, java_class="test.h2.Level"):
 
 @dataclass
 class Leaf(JavaObject, java_class="test.h2.Leaf"):
-    id: Long = Long(0)  # noqa: RUF009  (an immutable int)
+    id: Long = Long(0)
     level: Level | None = None
 
 

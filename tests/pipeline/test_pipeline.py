@@ -151,7 +151,7 @@ async def test_a_failing_pipeline_gives_its_slot_back():
         answer = await rec.recommend(request())
         assert answer.pipeline == "popular" and "RuntimeError" in answer.message and "overloaded" not in answer.message
     assert (bound.count, bound.refused) == (0, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="in-flight limit"):
         InFlight(-1)
 
 

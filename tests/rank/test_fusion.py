@@ -49,8 +49,10 @@ def test_features_of_a_request(small_artifacts):
     user_id = next(iter(artifacts.user_rows))
     history = artifacts.item_ids[:3]
     user = UserFeatures(user_id, {}, tuple(history))
-    ids = artifacts.item_ids[10:14] + ["never-built"]
-    candidates = [Candidate(i, scores={"multi_channel": s}) for i, s in zip(ids, (0.5, 0.1, 0.3, 0.2))]
+    ids = [*artifacts.item_ids[10:14], "never-built"]
+    candidates = [
+        Candidate(i, scores={"multi_channel": s}) for i, s in zip(ids[:-1], (0.5, 0.1, 0.3, 0.2), strict=True)
+    ]
     candidates.append(Candidate(ids[-1]))  # no recall score: the smallest of the request
     x = fusion_features(artifacts, tables, user_id, user, candidates, np.arange(5.0))
     assert x.shape == (5, len(FEATURES))
@@ -62,7 +64,7 @@ def test_features_of_a_request(small_artifacts):
     assert x[4, 3] == 0.0 and x[4, 4] == 0.0  # an unknown item has no vector, no popularity
     expected = np.zeros(4)
     for position, seed in enumerate(range(3)):
-        for neighbour, similarity in zip(tables.itemcf_index[seed], tables.itemcf_score[seed]):
+        for neighbour, similarity in zip(tables.itemcf_index[seed], tables.itemcf_score[seed], strict=True):
             if 10 <= neighbour < 14:
                 expected[neighbour - 10] += 0.5**position * similarity
     np.testing.assert_allclose(x[:4, 5], np.log(1e-4 + expected), rtol=1e-6)
@@ -116,11 +118,13 @@ def test_validation_source_holds_out_each_users_last_training_interaction(tmp_pa
     HeldOutSource(outer.source, split).run(inner)
     validation = leave_last_out(inner.source)
     assert len(inner.source.interactions) == len(split.train)
-    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist()))
-    seen = set(zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist()))
+    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist(), strict=True))
+    seen = set(
+        zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist(), strict=True)
+    )
     assert not test_events & seen  # no test interaction anywhere in the validation build
-    for user, item, ts in zip(
-        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist()
+    for user, _item, ts in zip(
+        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist(), strict=True
     ):
         mine = split.train.ts[split.train.user == user]
         assert ts == mine.max()  # the last training interaction (by time) is the validation target

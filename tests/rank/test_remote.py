@@ -21,7 +21,7 @@ def _query(user_id: str, budget: float = 5.0) -> Query:
 
 
 def _candidates(artifacts: RankArtifacts) -> list[Candidate]:
-    ids = artifacts.item_ids[:150] + ["unknown-item"]
+    ids = [*artifacts.item_ids[:150], "unknown-item"]
     return [Candidate(i, 0.0, ("test",)) for i in ids]
 
 
@@ -47,7 +47,7 @@ async def test_remote_scores_equal_in_process_scores(small_artifacts, resources)
         assert sent.model_spec.name == "rank-din" and sent.model_spec.signature_name == "serving_default"
         assert not sent.model_spec.HasField("version")  # version 0 is omitted
         assert len(sent.inputs["itemExamples"].string_val) == 151  # one batch, every candidate
-        assert list(sent.inputs["userExamples"].tensor_shape.dim)[0].size == 1
+        assert next(iter(sent.inputs["userExamples"].tensor_shape.dim)).size == 1
         await remote.close()
     finally:
         await server.stop()
@@ -80,7 +80,7 @@ async def test_slow_server_meets_the_deadline_then_the_breaker_opens(small_artif
         candidates = _candidates(RankArtifacts.of(resources))[:20]
         for _ in range(2):
             started = time.monotonic()
-            with pytest.raises(RankerUnavailable, match="within 50 ms|DEADLINE_EXCEEDED"):
+            with pytest.raises(RankerUnavailable, match=r"within 50 ms|DEADLINE_EXCEEDED"):
                 await stage.run(_query("1"), list(candidates))
             assert time.monotonic() - started < 0.8  # the server takes 1 s
         calls = len(server.requests)

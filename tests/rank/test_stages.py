@@ -97,7 +97,7 @@ async def test_prerank_for_unknown_users_uses_last_n_or_keeps_recall_order(resou
 async def test_rankers_score_unknown_users_and_items(resources, name):
     artifacts = RankArtifacts.of(resources)
     stage = build_stage(StageKind.RANK, name, resources, {})
-    ids = artifacts.item_ids[:40] + ["never-built"]
+    ids = [*artifacts.item_ids[:40], "never-built"]
     ranked = await stage.run(_query("nobody", user=UserFeatures("nobody", {"gender": "X"})), _candidates(ids))
     assert sorted(c.item_id for c in ranked) == sorted(ids)
     assert all(np.isfinite(c.score) for c in ranked)

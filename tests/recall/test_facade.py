@@ -150,7 +150,7 @@ def test_broken_artifacts_are_clear_errors(artifacts: Path, tmp_path: Path) -> N
         Recall.load(broken, store)
     shutil.copytree(artifacts, broken, dirs_exist_ok=True)
     (broken / "hot.json").write_text(json.dumps({"global": []}))
-    with pytest.raises(ArtifactError, match="hot.json"):
+    with pytest.raises(ArtifactError, match=r"hot\.json"):
         Recall.load(broken, store)
     (broken / "manifest.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(ArtifactError, match="format"):
