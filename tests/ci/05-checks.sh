@@ -1,0 +1,10 @@
+# Static checks, before any server starts (sourced by tests/run_all.sh): a lint, format or
+# layering error stops the run here. The same checks run locally through pre-commit
+# (.pre-commit-config.yaml); CONTRIBUTING.md says how. The tools' versions are pinned once,
+# in setup.cfg's `lint` extra.
+python -m pip install --quiet -e ".[lint]"
+_checks_started=$SECONDS
+ruff check .
+ruff format --check .
+python -m pytest -p no:cacheprovider -q tests/test_layers.py
+echo "static checks passed in $((SECONDS - _checks_started)) s"
