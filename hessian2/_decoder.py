@@ -54,16 +54,16 @@ _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
 _DOUBLE_AT = struct.Struct(">d").unpack_from
 
 
-def _invalid(dec, tag):
+def _invalid(dec: Decoder, tag: int) -> Any:
     dec.fail(f"unknown type code 0x{tag:02x}", dec.pos - 1)
 
 
-def _stray_end(dec, tag):
+def _stray_end(dec: Decoder, tag: int) -> Any:
     dec.fail("unexpected end marker 'Z' outside a list or map", dec.pos - 1)
 
 
-def _build_table() -> list:
-    table: list = [_invalid] * 256
+def _build_table() -> list[Any]:
+    table: list[Any] = [_invalid] * 256
     for family in (_scalars, _text, _containers, _objects):
         family.register(table)
     table[0x5A] = _stray_end
@@ -217,7 +217,8 @@ class Decoder:
         if tag not in _INT_TAGS:
             self.fail(f"expected an int, got byte 0x{tag:02x}", pos)
         self.pos = pos + 1
-        return _TABLE[tag](self, tag)
+        value: int = _TABLE[tag](self, tag)
+        return value
 
     def read_length(self) -> int:
         """A count that must be non-negative and fit the remaining input (one byte per item)."""

@@ -103,6 +103,16 @@ class Import:
     importer: str  # dotted module name
     imported: str  # dotted name as written (absolute), possibly a name inside a module
     line: int
+    type_only: bool = False  # under ``if TYPE_CHECKING:``: never runs
+
+
+def _type_only_nodes(tree: ast.AST) -> set[int]:
+    """ids of the nodes inside ``if TYPE_CHECKING:`` blocks (their ``else`` branches run)."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            inside.update(id(child) for statement in node.body for child in ast.walk(statement))
+    return inside
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -116,10 +126,13 @@ def module_name(path: Path, root: Path = REPO) -> str:
 def imports_of(source: str, module: str, is_package: bool) -> Iterator[Import]:
     """Every import in one module's source, relative ones made absolute."""
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    type_only = _type_only_nodes(tree)
+    for node in ast.walk(tree):
+        hint = id(node) in type_only
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield Import(module, alias.name, node.lineno)
+                yield Import(module, alias.name, node.lineno, hint)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -127,9 +140,9 @@ def imports_of(source: str, module: str, is_package: bool) -> Iterator[Import]:
                 origin = ".".join([*base, node.module] if node.module else base)
             else:
                 origin = node.module or ""
-            yield Import(module, origin, node.lineno)
+            yield Import(module, origin, node.lineno, hint)
             for alias in node.names:
-                yield Import(module, f"{origin}.{alias.name}", node.lineno)
+                yield Import(module, f"{origin}.{alias.name}", node.lineno, hint)
         elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = ast.unparse(node.func)
             if func in ("importlib.import_module", "import_module", "__import__") and isinstance(
@@ -194,10 +207,14 @@ def plain_modules(modules: Mapping[str, Path], package: str) -> set[str]:
 
 
 def cycles(imports: Iterable[Import], nodes: set[str]) -> list[list[str]]:
-    """Circles among ``nodes`` (strongly connected components of more than one module)."""
+    """Circles among ``nodes`` (strongly connected components of more than one module).
+
+    Imports under ``if TYPE_CHECKING:`` do not count here: they never run, and an annotation
+    naming the type of a caller (a decoder handler naming ``Decoder``) is no dependency circle.
+    """
     graph: dict[str, set[str]] = {m: set() for m in nodes}
     for imp in imports:
-        if imp.importer in nodes:
+        if imp.importer in nodes and not imp.type_only:
             target = next((n for n in (imp.imported, imp.imported.rpartition(".")[0]) if n in nodes), None)
             if target is not None and target != imp.importer:
                 graph[imp.importer].add(target)
@@ -274,14 +291,19 @@ def test_the_checks_see_lazy_relative_and_string_imports() -> None:
         "def later():\n"
         "    from dubbo_recsys.provider import serve\n"
         "    return __import__('dubbo_recsys.offline.build', fromlist=['x'])\n"
+        "if TYPE_CHECKING:\n"
+        "    from dubbo_recsys.recall import base\n"
     )
     imports = list(imports_of(source, "hessian2._objects", is_package=False))
     assert Import("hessian2._objects", "hessian2._text", 2) in imports
-    assert layer_violations(imports) == [
+    assert sorted(layer_violations(imports)) == [
         "hessian2._objects:4 imports dubbo_recsys.provider (hessian2 may not import provider)",
         "hessian2._objects:4 imports dubbo_recsys.provider.serve (hessian2 may not import provider)",
         "hessian2._objects:5 imports dubbo_recsys.offline.build (hessian2 may not import offline)",
+        "hessian2._objects:7 imports dubbo_recsys.recall (hessian2 may not import recall)",  # type-only still counts
+        "hessian2._objects:7 imports dubbo_recsys.recall.base (hessian2 may not import recall)",
     ]
+    assert [imp.line for imp in imports if imp.type_only] == [7, 7]
     assert io_violations(imports) == ["hessian2._objects:1 imports asyncio, but it is a sans-I/O module"]
     modules = {f"dubbo_recsys.offline{m}": Path(f"offline{p}") for m, p in (("", "/__init__.py"), (".a", "/a.py"))}
     modules["dubbo_recsys.offline.b"] = Path("offline/b.py")
@@ -294,3 +316,5 @@ def test_the_checks_see_lazy_relative_and_string_imports() -> None:
     ]
     assert cycles(circle, nodes) == [["dubbo_recsys.offline.a", "dubbo_recsys.offline.b"]]
     assert cycles(circle[1:], nodes) == []
+    hint = Import("dubbo_recsys.offline.b", "dubbo_recsys.offline.a", 1, type_only=True)  # annotations only
+    assert cycles([circle[0], hint], nodes) == []
