@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
-from dubbo_recsys.offline.steps import BuildContext
+from dubbo_recsys.offline.steps import BuildContext, BuildStep
 
 __all__ = ["HeldOutSource", "RankFusion", "collect_groups", "fit_fusion"]
 
@@ -134,7 +134,7 @@ class RankFusion:
         validation = out.parent / f".{out.name}.validation-{os.getpid()}"
         shutil.rmtree(validation, ignore_errors=True)
         try:
-            steps = [HeldOutSource(source, split)]
+            steps: list[BuildStep] = [HeldOutSource(source, split)]
             steps.extend(  # the same steps, the ranker with this build's settings
                 RankModel(rank_config) if isinstance(step, RankModel) else step
                 for step in default_steps()[1:]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -258,7 +259,7 @@ def train_rankers(
     din = DinRanker(inputs, n_items, n_categories, config.dim, config.history_len)
     lr = LinearRanker(inputs, n_items, n_categories)
     fm = FMRanker(inputs, n_items, n_categories, config.fm_dim)
-    models = {"din": din, "lr": lr, "fm": fm}
+    models: dict[str, Any] = {"din": din, "lr": lr, "fm": fm}  # Keras models: untyped
     profile_table = tf.constant(inputs.user_profile)
     q = np.power(inputs.item_count + 1.0, config.pop_power)
     q = q / q.sum()

@@ -68,7 +68,11 @@ class BuildContext:
         from tqdm import tqdm
 
         with tqdm(total=total, desc=desc, unit="row", disable=not self.show_progress, leave=False) as bar:
-            yield bar.update
+
+            def update(rows: int) -> None:
+                bar.update(rows)
+
+            yield update
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)

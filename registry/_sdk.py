@@ -54,7 +54,8 @@ def nacos_sdk() -> ModuleType:
             "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'"
         ) from exc
     _login_with_form_body()
-    return sdk
+    module: ModuleType = sdk  # untyped: nacos-sdk-python ships no types
+    return module
 
 
 def _login_with_form_body() -> None:
