@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep hessian2 out of that
     from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+    from dubbo_recsys.interfaces.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -218,11 +219,13 @@ class PipelineApp:
         gc.freeze()
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        if self._fallback is not None:
-            return await self._fallback.recommend(request)
-        if self._scenes is None:
-            await self.open()
-        return await self._scenes.recommend(request)
+        recommender: Recommender | None = self._fallback
+        if recommender is None:
+            if self._scenes is None:
+                await self.open()
+            recommender = self._scenes
+        assert recommender is not None  # open() sets one of them or raises
+        return await recommender.recommend(request)
 
     def scene_versions(self) -> dict[str, str]:
         """The versions of the scene configs in force (empty before ``open`` or without artifacts)."""
