@@ -247,7 +247,7 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _speedups  # type: ignore[attr-defined]
+        from . import _speedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
     except ImportError:
         return False
     fill = _speedups.configure(
@@ -264,7 +264,7 @@ def use_compiled(flag: bool) -> bool:
     previous = Decoder.__dict__["fill"] is not PURE_FILL
     if _compiled is None or flag == previous:
         return previous
-    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]
+    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]  # switches the compiled loop on or off
     _bound._COMPILED = _compiled[1] if flag else None
     _objects.READERS.clear()
     return previous

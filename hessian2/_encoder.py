@@ -567,7 +567,7 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _encspeedups  # type: ignore[attr-defined]
+        from . import _encspeedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
     except ImportError:
         return False
     _encspeedups.configure(PURE_WRITE_ANY, _DISPATCH, _PLANS, write_bound, begin_object, EncodeError, MAX_DEPTH)

@@ -189,7 +189,7 @@ def _build_channels(
     for row, item in enumerate(features.items()):  # streamed: one pass, nothing kept but categories
         categories.append(item.category)
         if embedder is not None and row < items:
-            embedder.add(item, item_vectors[row])  # type: ignore[index]
+            embedder.add(item, item_vectors[row])  # type: ignore[index]  # item_vectors is set whenever embedder is
     if len(categories) != items:
         raise ArtifactError(f"features/items.jsonl has {len(categories)} lines, ids/items.txt {items}")
     channels: list[Channel] = [HotChannel(HotLists.from_json(artifacts.hot(), catalog), categories)]

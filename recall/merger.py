@@ -98,7 +98,7 @@ class SeenBloomFilter:
         if table is None or int(rows.max()) >= len(table):  # no table, or items added after the build
             flags = await self.seen.might_contain(user_id, self.catalog.ids_of(rows))
             return np.asarray(flags, dtype=bool)
-        bits = await self.seen.filter_bytes(user_id)  # type: ignore[attr-defined]
+        bits = await self.seen.filter_bytes(user_id)  # type: ignore[attr-defined]  # only the Bloom-backed filters have it; checked by _positions
         if not bits:
             return np.zeros(len(rows), dtype=bool)
         filter_bytes = np.frombuffer(bits, dtype=np.uint8)

@@ -66,7 +66,7 @@ def _check_key(data_id: object, group: object) -> SceneKey:
             raise SceneConfigError(
                 f"{label} {value!r} must be 1-256 letters, digits, '_', '-', '.', ':' (not starting with '.')"
             )
-    return data_id, group  # type: ignore[return-value]
+    return data_id, group  # type: ignore[return-value]  # both checked to be str just above
 
 
 class ConfigCenter:

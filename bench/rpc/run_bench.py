@@ -43,8 +43,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.java_sample.provider_process import serve_command, started  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.java_sample.provider_process import serve_command, started  # noqa: E402 - after the sys.path set-up above
+from tests.support import free_port  # noqa: E402 - after the sys.path set-up above
 
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

@@ -6,8 +6,10 @@ The folders ``provider/``, ``recall/``, ... install as ``dubbo_recsys.provider``
 through setuptools' editable finder, an import hook that mypy cannot follow, and no folder is named as the
 module it installs as. So this links each installed package, where the import system really finds it, into
 ``.cache/mypy/view/dubbo_recsys/`` (on mypy's path, see ``[tool.mypy]`` in pyproject.toml), runs mypy on the
-view and on ``hessian2`` (found as itself at the repository root), and prints the view's paths back as the
-repository's, so an error points at ``provider/body.py``, not at the link.
+view, on ``hessian2`` (found as itself at the repository root) and on ``tests``, and prints the view's paths
+back as the repository's, so an error points at ``provider/body.py``, not at the link. The benchmarks are
+scripts that import their neighbours through ``sys.path`` (two of them are named ``run_bench.py``), so they
+are not part of this run.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ def build_view() -> None:
 def main(argv: list[str]) -> int:
     build_view()
     packages = [arg for folder in FOLDERS for arg in ("-p", f"dubbo_recsys.{folder}")]
+    packages += ["-p", "hessian2", "-p", "tests"]  # the tests too, with check_untyped_defs like any module
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", *packages, "-p", "hessian2", *argv],
+        [sys.executable, "-m", "mypy", *packages, *argv],
         cwd=REPO,
         capture_output=True,
         text=True,

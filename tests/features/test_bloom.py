@@ -116,9 +116,9 @@ async def test_lru_bound_and_ttl() -> None:
 async def test_bad_input_raises_feature_store_error() -> None:
     seen = InMemorySeenFilter()
     with pytest.raises(FeatureStoreError):
-        await seen.add("u", "item")  # type: ignore[arg-type]
+        await seen.add("u", "item")  # a string, not a list of ids
     with pytest.raises(FeatureStoreError):
-        await seen.might_contain(7, ["x"])  # type: ignore[arg-type]
+        await seen.might_contain(7, ["x"])  # type: ignore[arg-type]  # not a string, on purpose
     with pytest.raises(FeatureStoreError):
         SeenConfig(ttl_seconds=0)
     with pytest.raises(FeatureStoreError):

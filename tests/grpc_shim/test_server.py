@@ -132,7 +132,9 @@ async def test_reflection_lists_the_services_and_serves_the_seed_file(channel: g
 
 @pytest.mark.asyncio
 async def test_undecodable_request_gets_a_status_and_the_server_carries_on(channel: grpc.aio.Channel) -> None:
-    raw = channel.unary_unary("/dubborecsys.v1.RecommendService/Recommend")
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        "/dubborecsys.v1.RecommendService/Recommend"
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await raw(b"\xff\xff\xff\xff", timeout=5)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -155,7 +157,9 @@ async def test_oversized_request_is_refused_and_the_server_carries_on(echo: Echo
 
 @pytest.mark.asyncio
 async def test_unknown_method_is_unimplemented(channel: grpc.aio.Channel) -> None:
-    raw = channel.unary_unary("/recommend.RecommenderInferService/RecommenderInfer")
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        "/recommend.RecommenderInferService/RecommenderInfer"
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await raw(b"", timeout=5)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED

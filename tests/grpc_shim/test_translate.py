@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
 from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
-from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.grpc_shim import RequestShapeError, translate
 
 
@@ -165,10 +167,11 @@ def test_arbitrary_bytes_decode_or_fail_cleanly_then_translate_or_shape_error(da
     a message that translates or raises RequestShapeError (-> 400), nothing else."""
     from google.protobuf.message import DecodeError
 
-    for message_type, to_request in (
-        (v1_pb2.RecommendRequest, translate.v1_to_request),
+    pairs: tuple[tuple[type[Message], Callable[[Any], RecommendRequest]], ...] = (
+        (v1_pb2.RecommendRequest, translate.v1_to_request),  # each message type with its own translator
         (seed_pb2.RecommendRequest, translate.seed_to_request),
-    ):
+    )
+    for message_type, to_request in pairs:
         try:
             message = message_type.FromString(data)
         except DecodeError:

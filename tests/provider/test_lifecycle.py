@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,7 @@ async def test_sigterm_sends_readonly_and_drains_inflight_calls():
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        assert proc.stdout is not None and proc.stderr is not None  # both piped
         proc.stdout.close()
         proc.stderr.close()
 
@@ -106,6 +108,7 @@ async def test_drain_timeout_bounds_shutdown():
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        assert proc.stdout is not None and proc.stderr is not None  # both piped
         proc.stdout.close()
         proc.stderr.close()
 
@@ -133,7 +136,7 @@ async def test_serve_command(workers):
         assert stop(proc) == 0
 
 
-def call_command(port: int, *argv: str) -> tuple[int, object]:
+def call_command(port: int, *argv: str) -> tuple[int, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     done = subprocess.run(

@@ -15,7 +15,7 @@ def test_every_exported_name_resolves() -> None:
     for name in recall.__all__:
         assert getattr(recall, name).__name__ == name
     with pytest.raises(AttributeError):
-        recall.NoSuchThing  # noqa: B018
+        recall.NoSuchThing  # noqa: B018 - the attribute access is what must fail
 
 
 def test_importing_recall_and_its_cli_entry_loads_no_numpy() -> None:

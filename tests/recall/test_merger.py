@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -160,10 +161,10 @@ async def test_seen_bloom_filter_removes_seen_items_and_still_fills_k() -> None:
 
 
 class BrokenSeen:
-    async def add(self, user_id: str, item_ids: list[str]) -> None:
+    async def add(self, user_id: str, item_ids: Sequence[str]) -> None:
         raise ConnectionError("down")
 
-    async def might_contain(self, user_id: str, item_ids: list[str]) -> list[bool]:
+    async def might_contain(self, user_id: str, item_ids: Sequence[str]) -> list[bool]:
         raise ConnectionError("down")
 
 
