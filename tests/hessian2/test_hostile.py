@@ -421,3 +421,19 @@ def test_generic_objects_stay_generic():
     assert isinstance(hessian2.loads(hessian2.dumps(JavaGenericObject("a.B", {"x": 1}))), JavaGenericObject)
     assert TypedMap is not None  # imported for the MapEntries cases above
     assert _decoder.SPEEDUPS in (True, False)
+
+
+def test_map_entries_in_a_declared_map_field_encode_on_both_paths() -> None:
+    """The compiled spec of a ``dict[...]`` field once called itself for MapEntries (TypeError)."""
+
+    @dataclass
+    class Entries(JavaObject, java_class="test.hostile.Entries"):
+        m: dict[str, int] = field(default_factory=dict)
+
+    for compiled in (False, True):
+        previous = _encoder.set_compiled(compiled)
+        try:
+            wire = hessian2.dumps(Entries(MapEntries([("a", 1), ("b", 2)])))  # type: ignore[arg-type]  # MapEntries where a dict is declared: the case
+        finally:
+            _encoder.set_compiled(previous)
+        assert hessian2.loads(wire) == Entries({"a": 1, "b": 2})
