@@ -48,7 +48,7 @@ T = TypeVar("T")
 def _private_encoding() -> Encoding:
     """msgpack when installed (3x faster to decode), else JSON: the bytes never leave this process."""
     try:
-        import msgpack  # noqa: F401
+        import msgpack  # noqa: F401 - only whether it is installed
     except ImportError:
         return Encoding.JSON
     return Encoding.MSGPACK

@@ -204,7 +204,7 @@ class RedisFeatureStore:
                         pipe.mget(keys[start : start + MGET_CHUNK])
                     values = [v for chunk in await pipe.execute() for v in chunk]
         out: list[T | None] = []
-        for entity_id, k, value in zip(ids, keys, values):
+        for entity_id, k, value in zip(ids, keys, values, strict=True):
             if value is None:
                 out.append(None)
                 continue
@@ -319,7 +319,7 @@ class RedisSeenFilter:
             answer = await self._client.bitfield_ro(key, "u1", unique[0], items=[("u1", p) for p in unique[1:]])
         if not isinstance(answer, list) or len(answer) != len(unique):
             raise RedisStoreError(f"BITFIELD_RO on {key} answered {type(answer).__name__}, not {len(unique)} bits")
-        is_set = {pos for pos, bit in zip(unique, answer) if bit}
+        is_set = {pos for pos, bit in zip(unique, answer, strict=True) if bit}
         return [all(p in is_set for p in positions) for positions in per_item]
 
     async def filter_bytes(self, user_id: str) -> bytes | None:

@@ -140,8 +140,8 @@ def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], A
             dec.fill(values, fields)
         for name, ok, convert in checks:
             value = values[name]
-            if type(value) not in ok:
-                values[name] = convert_field(dec, convert, value, at, name)
+            if type(value) not in ok:  # type: ignore[operator]  # checks hold only fields with a type set
+                values[name] = convert_field(dec, convert, value, at, name)  # type: ignore[arg-type]  # and a converter
         if values is not getattr(obj, "__dict__", None):
             for name in fields:
                 if name in specs:

@@ -54,16 +54,16 @@ _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
 _DOUBLE_AT = struct.Struct(">d").unpack_from
 
 
-def _invalid(dec, tag):
+def _invalid(dec: Decoder, tag: int) -> Any:
     dec.fail(f"unknown type code 0x{tag:02x}", dec.pos - 1)
 
 
-def _stray_end(dec, tag):
+def _stray_end(dec: Decoder, tag: int) -> Any:
     dec.fail("unexpected end marker 'Z' outside a list or map", dec.pos - 1)
 
 
-def _build_table() -> list:
-    table: list = [_invalid] * 256
+def _build_table() -> list[Any]:
+    table: list[Any] = [_invalid] * 256
     for family in (_scalars, _text, _containers, _objects):
         family.register(table)
     table[0x5A] = _stray_end
@@ -217,7 +217,8 @@ class Decoder:
         if tag not in _INT_TAGS:
             self.fail(f"expected an int, got byte 0x{tag:02x}", pos)
         self.pos = pos + 1
-        return _TABLE[tag](self, tag)
+        value: int = _TABLE[tag](self, tag)
+        return value
 
     def read_length(self) -> int:
         """A count that must be non-negative and fit the remaining input (one byte per item)."""
@@ -246,7 +247,7 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _speedups  # type: ignore[attr-defined]
+        from . import _speedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
     except ImportError:
         return False
     fill = _speedups.configure(
@@ -263,7 +264,7 @@ def use_compiled(flag: bool) -> bool:
     previous = Decoder.__dict__["fill"] is not PURE_FILL
     if _compiled is None or flag == previous:
         return previous
-    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]
+    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]  # switches the compiled loop on or off
     _bound._COMPILED = _compiled[1] if flag else None
     _objects.READERS.clear()
     return previous

@@ -479,8 +479,8 @@ def compile_spec(spec: Spec) -> Writer:
     if kind == "enum":
         return _typed_of(spec[1], what=spec[1].__qualname__)
     if kind in ("list", "set"):
-        item = compile_spec(spec[1])
-        item = None if item is Encoder.write_any else item
+        compiled = compile_spec(spec[1])
+        item = None if compiled is Encoder.write_any else compiled
         as_set = kind == "set"
 
         def write_items(enc, value):
@@ -497,12 +497,11 @@ def compile_spec(spec: Spec) -> Writer:
 
         return write_items
     if kind == "map":
-        key = compile_spec(spec[1])
-        val = compile_spec(spec[2])
-        key = None if key is Encoder.write_any else key
-        val = None if val is Encoder.write_any else val
+        compiled_key, compiled_value = compile_spec(spec[1]), compile_spec(spec[2])
+        key = None if compiled_key is Encoder.write_any else compiled_key
+        val = None if compiled_value is Encoder.write_any else compiled_value
 
-        def write_entries(enc, value):
+        def write_mapping(enc, value):  # not write_entries: that name is the MapEntries writer called below
             if value is None:
                 enc.buf.append(0x4E)
             elif isinstance(value, TypedMap):
@@ -514,7 +513,7 @@ def compile_spec(spec: Spec) -> Writer:
             else:
                 raise EncodeError(f"expected a dict, got {type(value).__name__}")
 
-        return write_entries
+        return write_mapping
     return Encoder.write_any
 
 
@@ -568,12 +567,12 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _encspeedups  # type: ignore[attr-defined]
+        from . import _encspeedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
     except ImportError:
         return False
     _encspeedups.configure(PURE_WRITE_ANY, _DISPATCH, _PLANS, write_bound, begin_object, EncodeError, MAX_DEPTH)
     _native = _encspeedups
-    Encoder.write_any = staticmethod(_encspeedups.write_any)  # type: ignore[method-assign,assignment]
+    Encoder.write_any = staticmethod(_encspeedups.write_any)  # type: ignore[method-assign]  # installs the compiled writer
     _SCALAR_WRITERS["any"] = _encspeedups.write_any
     return True
 

@@ -250,7 +250,7 @@ def _instance_of(cls: type, coerce: bool) -> Converter:
             converted = item
             if ok is not None and type(item) not in ok:
                 try:
-                    converted = field_converter(dec, item, at)
+                    converted = field_converter(dec, item, at)  # type: ignore[misc]  # set whenever ok is
                 except DecodeError as exc:
                     exc.within(name)
                     raise

@@ -183,9 +183,9 @@ class _Realize:
                 (self.run(k, key_spec, (where, "key"), depth), self.run(v, value_spec, (where, describe(k)), depth))
                 for k, v in value.items()
             ]
-            result = MapEntries(pairs, value.java_type) if isinstance(value, MapEntries) else dict(pairs)
-            self.done[token] = result
-            return result
+            mapped = MapEntries(pairs, value.java_type) if isinstance(value, MapEntries) else dict(pairs)
+            self.done[token] = mapped
+            return mapped
         if kind == "object" or (kind == "any" and isinstance(value, (dict, JavaGenericObject))):
             return self._object(value, spec[1] if kind == "object" else None, where, depth, token)
         return value
@@ -193,6 +193,7 @@ class _Realize:
     def _object(self, value: Any, declared: type | None, where: Where, depth: int, token: Any) -> Any:
         if declared is not None and isinstance(value, declared):
             return value
+        named: object  # the Java class name, when the value carries one
         if isinstance(value, JavaGenericObject):
             fields, named = value.fields, value.java_class
         elif isinstance(value, dict):

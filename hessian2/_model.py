@@ -37,7 +37,7 @@ import inspect
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ._errors import EncodeError, known_types
 from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
@@ -78,16 +78,18 @@ class JavaObject:
                 raise TypeError(f"{cls.__name__}: java_class must be a non-empty string")
             cls.__java_class__ = java_class
             _BOUND[java_class] = cls
-        cls._h2_info = None  # type: ignore[attr-defined]
+        cls._h2_info = None  # type: ignore[attr-defined]  # set on every bound class, read by class_info
 
 
 class JavaEnum(enum.Enum):
     """Base of Python enums bound to a Java enum; the member *name* is the Java constant."""
 
+    __java_class__: ClassVar[str]  # set by the java_class class keyword
+
     def __init_subclass__(cls, java_class: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if java_class is not None:
-            cls.__java_class__ = java_class  # type: ignore[attr-defined]
+            cls.__java_class__ = java_class
             _BOUND[java_class] = cls
 
 
@@ -114,7 +116,7 @@ class JavaGenericObject:
             return NotImplemented
         return self.java_class == other.java_class and self.fields == other.fields
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value: unhashable, like a dict
 
 
 known_types(named=(JavaGenericObject,))  # describe() may name its java_class
@@ -187,7 +189,7 @@ class ClassInfo:
         if not dataclasses.is_dataclass(cls):
             raise EncodeError(f"{cls.__qualname__} is a JavaObject but not a dataclass")
         self.cls = cls
-        self.java_class: str = cls.__java_class__  # type: ignore[attr-defined]
+        self.java_class: str = cls.__java_class__  # type: ignore[attr-defined]  # JavaObject.__init_subclass__ set it
         if not self.java_class:
             raise EncodeError(f'{cls.__qualname__} has no java_class: subclass with java_class="..."')
         try:
@@ -248,5 +250,5 @@ def class_info(cls: type) -> ClassInfo:
     info = cls.__dict__.get("_h2_info")
     if info is None:
         info = ClassInfo(cls)
-        cls._h2_info = info  # type: ignore[attr-defined]
+        cls._h2_info = info  # type: ignore[attr-defined]  # the per-class cache declared in __init_subclass__
     return info

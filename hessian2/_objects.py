@@ -280,7 +280,8 @@ def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
     def read(dec):
         obj = new(JavaGenericObject)
         obj.java_class = java_class
-        obj.fields = fields = {}
+        fields: dict[str, Any] = {}  # filled in place: a field may refer back to the object
+        obj.fields = fields
         dec.refs.append(obj)
         dec.fill(fields, names)
         return obj

@@ -27,8 +27,12 @@ Java's buffer.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from ._errors import EncodeError
+
+if TYPE_CHECKING:  # annotations only: the decoder imports this module
+    from ._decoder import Decoder
 
 _CHUNK = 0x8000
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
@@ -77,7 +81,7 @@ def write_str(buf: bytearray, value: str) -> None:
     buf += text[start:].encode("utf-8", "surrogatepass")
 
 
-def write_bytes(buf: bytearray, value: bytes) -> None:
+def write_bytes(buf: bytearray, value: bytes | bytearray | memoryview) -> None:
     size = len(value)
     if size <= 15:
         buf.append(0x20 + size)
@@ -126,7 +130,7 @@ def check_str(value: object) -> str:
 # ---------------------------------------------------------------- readers
 
 
-def _units(dec, pos: int, units: int) -> str:
+def _units(dec: Decoder, pos: int, units: int) -> str:
     """Decode ``units`` UTF-16 units of CESU-8 starting at ``pos``; move past them."""
     data = dec.data
     stop = pos + units
@@ -168,12 +172,12 @@ def _join_pairs(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
-def read_str_direct(dec, tag):
+def read_str_direct(dec: Decoder, tag: int) -> str:
     text = _units(dec, dec.pos, tag)
     return text if text.isascii() else _join_pairs(text)
 
 
-def read_str_short(dec, tag):
+def read_str_short(dec: Decoder, tag: int) -> str:
     pos = dec.pos
     if pos >= dec.end:
         dec.fail("truncated string length", pos)
@@ -181,7 +185,7 @@ def read_str_short(dec, tag):
     return text if text.isascii() else _join_pairs(text)
 
 
-def read_str_chunked(dec, tag):
+def read_str_chunked(dec: Decoder, tag: int) -> str:
     parts = []
     while True:
         pos = dec.pos
@@ -210,7 +214,7 @@ def read_str_chunked(dec, tag):
     return _join_pairs("".join(parts))
 
 
-def _take(dec, count: int) -> bytes:
+def _take(dec: Decoder, count: int) -> bytes:
     pos = dec.pos
     stop = pos + count
     if stop > dec.end:
@@ -219,11 +223,11 @@ def _take(dec, count: int) -> bytes:
     return dec.data[pos:stop]
 
 
-def read_bin_direct(dec, tag):
+def read_bin_direct(dec: Decoder, tag: int) -> bytes:
     return _take(dec, tag - 0x20)
 
 
-def read_bin_short(dec, tag):
+def read_bin_short(dec: Decoder, tag: int) -> bytes:
     pos = dec.pos
     if pos >= dec.end:
         dec.fail("truncated binary length", pos)
@@ -231,7 +235,7 @@ def read_bin_short(dec, tag):
     return _take(dec, ((tag - 0x34) << 8) | dec.data[pos])
 
 
-def read_bin_chunked(dec, tag):
+def read_bin_chunked(dec: Decoder, tag: int) -> bytes:
     parts = []
     while True:
         pos = dec.pos
@@ -257,7 +261,7 @@ def read_bin_chunked(dec, tag):
     return b"".join(parts)
 
 
-def read_name(dec) -> str:
+def read_name(dec: Decoder) -> str:
     """A string where the grammar allows only a string (class and field names, types)."""
     pos = dec.pos
     if pos >= dec.end:
@@ -274,7 +278,7 @@ def read_name(dec) -> str:
     raise AssertionError  # unreachable
 
 
-def register(table: list) -> None:
+def register(table: list[Any]) -> None:
     for tag in range(0x20):
         table[tag] = read_str_direct
     for tag in range(0x30, 0x34):

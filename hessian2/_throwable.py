@@ -22,15 +22,20 @@ subclasses are kept in ``extra``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._encoder import register as register_writer
 from ._errors import EncodeError, known_types
 from ._model import JavaObject
-from ._objects import THROWABLE_READER, begin_object
+from ._objects import THROWABLE_READER, ClassDef, begin_object
 from ._wrappers import Byte, TypedList
+
+if TYPE_CHECKING:  # annotations only: the decoder imports this module
+    from ._decoder import Decoder
+    from ._encoder import Encoder
 
 __all__ = ["JavaException", "StackTraceElement"]
 
@@ -52,7 +57,7 @@ class StackTraceElement(JavaObject, java_class="java.lang.StackTraceElement"):
     methodName: str = ""
     fileName: str | None = None
     lineNumber: int = -1
-    format: Byte = Byte(0)  # noqa: RUF009  (an immutable int)
+    format: Byte = Byte(0)
 
 
 class JavaException(Exception):
@@ -83,7 +88,7 @@ class JavaException(Exception):
         self.suppressed: list[Any] = list(suppressed) if suppressed else []
         self.extra: dict[str, Any] = dict(extra or {})
         self._wire_suppressed: Any = None
-        self._field_order: tuple | None = None
+        self._field_order: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
         return f"{self.java_class}: {self.message}" if self.message is not None else self.java_class
@@ -140,7 +145,7 @@ def _frames(tb: TracebackType | None) -> list[StackTraceElement]:
     return frames
 
 
-def _write_exception(enc, exc: JavaException) -> None:
+def _write_exception(enc: Encoder, exc: JavaException) -> None:
     if enc.seen(exc):
         return
     names = exc._field_order or (tuple(exc.extra) + _THROWABLE_FIELDS)
@@ -168,13 +173,13 @@ def _write_exception(enc, exc: JavaException) -> None:
 register_writer(JavaException, _write_exception)
 
 
-def _throwable_reader(dec, definition):
+def _throwable_reader(dec: Decoder, definition: ClassDef) -> Callable[[Any], Any] | None:
     names = definition.fields
     if "detailMessage" not in names or "stackTrace" not in names:
         return None
     java_class = definition.name
 
-    def read(dec):
+    def read(dec: Decoder) -> Any:
         exc = JavaException.__new__(JavaException)
         JavaException.__init__(exc, None, java_class=java_class)
         dec.refs.append(exc)

@@ -136,7 +136,7 @@ class TypedList(list):
             return False
         return list.__eq__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 class TypedMap(dict):
@@ -158,7 +158,7 @@ class TypedMap(dict):
             return False
         return dict.__eq__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 class MapEntries:
@@ -203,7 +203,7 @@ class MapEntries:
             return NotImplemented
         return self.java_type == other.java_type and self.entries == other.entries
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable like a dict
 
 
 known_types(

@@ -7,5 +7,6 @@ Public API (import from the modules; this package imports nothing, so the CLI st
 - ``offline.steps``: ``BuildContext``, the ``BuildStep`` protocol and ``default_steps()`` (add a stage there)
 - ``offline.manifest``: ``read_manifest``, ``verify_artifacts`` (md5 and size check), ``build_version``
 - ``offline.errors``: ``OfflineError`` and its subclasses
-- ``offline.build_command``: the ``dubbo-recsys build`` sub-command (also ``python -m dubbo_recsys.offline.build_command``)
+- ``offline.build_command``: the ``dubbo-recsys build`` sub-command
+  (also ``python -m dubbo_recsys.offline.build_command``)
 """

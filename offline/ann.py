@@ -51,6 +51,7 @@ def build_index(vectors: np.ndarray, flat_max: int = FLAT_MAX):
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     count, dim = vectors.shape
     choice = choose_index(count, flat_max)
+    index: faiss.Index
     if choice.type == "IndexFlatIP":
         index = faiss.IndexFlatIP(dim)
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ __all__ = [
 MAX_SYNTHETIC_ENTITIES = 1_000_000
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     ML100K = "ml-100k"
     SYNTHETIC = "synthetic"
 

@@ -49,7 +49,7 @@ def write_user_features(
     for row, uid in enumerate(source.user_ids.tolist()):
         line = {
             "id": uid,
-            "profile": {f: str(col[row]) for f, col in zip(fields, columns) if col[row] != ""},
+            "profile": {f: str(col[row]) for f, col in zip(fields, columns, strict=True) if col[row] != ""},
             "last_n": [item_ids[i] for i in last_n[row].tolist()],
         }
         out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
@@ -75,7 +75,7 @@ def write_item_features(
             "author": author[row],
             "region": region[row],
             "popularity": float(popularity[row]),
-            "attrs": {a: str(col[row]) for a, col in zip(attr_names, attr_columns)},
+            "attrs": {a: str(col[row]) for a, col in zip(attr_names, attr_columns, strict=True)},
         }
         out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
         out.write("\n")

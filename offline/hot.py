@@ -65,7 +65,7 @@ def hot_lists(source: SourceData, split: Split, k: int) -> dict:
             split.n_items,
             k,
         )
-        for name, rows in zip(names.tolist(), per_region):
+        for name, rows in zip(names.tolist(), per_region, strict=True):
             if rows and name:
                 by_region[name] = [str(ids[r]) for r in rows]
     return {

@@ -134,8 +134,7 @@ def load_ml100k(directory: Path | None = None) -> SourceData:
     ptr = [0]
     codes: list[int] = []
     for row in items:
-        for genre in row[3].split():
-            codes.append(names.setdefault(genre, len(names)))
+        codes.extend(names.setdefault(genre, len(names)) for genre in row[3].split())
         ptr.append(len(codes))
 
     profile = {

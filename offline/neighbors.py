@@ -189,7 +189,7 @@ def _swing_row(x: sp.csr_matrix, users: np.ndarray, weight: np.ndarray, alpha: f
     """
     starts, stops = x.indptr[users], x.indptr[users + 1]
     lengths = stops - starts
-    flat = np.concatenate([x.indices[a:b] for a, b in zip(starts.tolist(), stops.tolist())])
+    flat = np.concatenate([x.indices[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)])
     cols, inverse = np.unique(flat, return_inverse=True)
     n = len(users)
     if n * n * len(cols) <= DENSE_SWING_FLOPS:

@@ -17,8 +17,9 @@ How the weights are chosen (``RankFusion.run``):
 
 The weights are then applied unchanged to the real build's models. The validation build is a
 temporary sibling directory, removed afterwards; it trains the ranker with this build's
-``RankModel`` settings, so the step must come after ``RankModel`` (it skips itself otherwise). Cost: a second build of everything but this
-step (ML-100K: about the first build's time again, ~100 s of CPU) plus a few seconds of funnel.
+``RankModel`` settings, so the step must come after ``RankModel`` (it skips itself otherwise).
+Cost: a second build of everything but this step (ML-100K: about the first build's time again,
+~100 s of CPU) plus a few seconds of funnel.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
-from dubbo_recsys.offline.steps import BuildContext
+from dubbo_recsys.offline.steps import BuildContext, BuildStep
 
 __all__ = ["HeldOutSource", "RankFusion", "collect_groups", "fit_fusion"]
 
@@ -82,7 +83,7 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
         dirs = ArtifactDir(path)
         user_ids, item_ids = dirs.user_ids(), dirs.item_ids()
         train, test = dirs.train(len(user_ids), len(item_ids)), dirs.test()
-        pairs = list(zip(test["user"].tolist(), test["item"].tolist()))[:max_users]
+        pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=True))[:max_users]
         for user_row, item_row in pairs:
             user_id, target = user_ids[user_row], item_ids[item_row]
             seen_ids = [item_ids[i] for i in np.unique(train.of(user_row)).tolist()]
@@ -133,10 +134,12 @@ class RankFusion:
         validation = out.parent / f".{out.name}.validation-{os.getpid()}"
         shutil.rmtree(validation, ignore_errors=True)
         try:
-            steps = [HeldOutSource(source, split)]
-            for step in default_steps()[1:]:  # the same steps, the ranker with this build's settings
-                if not isinstance(step, RankFusion):
-                    steps.append(RankModel(rank_config) if isinstance(step, RankModel) else step)
+            steps: list[BuildStep] = [HeldOutSource(source, split)]
+            steps.extend(  # the same steps, the ranker with this build's settings
+                RankModel(rank_config) if isinstance(step, RankModel) else step
+                for step in default_steps()[1:]
+                if not isinstance(step, RankFusion)
+            )
             built = run_build(dataclasses.replace(ctx.config, out=validation, name="validation"), steps=steps)
             groups, stats = asyncio.run(collect_groups(validation))
         finally:

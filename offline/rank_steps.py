@@ -97,7 +97,7 @@ def full_ranking_quality(
         users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
     if len(users) == 0:
         return {}
-    held = dict(zip(test.user.tolist(), test.item.tolist()))
+    held = dict(zip(test.user.tolist(), test.item.tolist(), strict=True))
     train = split.train
     bounds = np.searchsorted(train.user, np.arange(split.n_users + 1))
     items = tf.constant(np.arange(split.n_items, dtype=np.int32)[None, :] + OFFSET)
@@ -172,7 +172,8 @@ class RankModel:
                     "rank": ["history", "profile", "items"],
                     "serving_default": ["userExamples", "userContextExamples", "itemExamples"],
                 },
-                "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, logQ-corrected sampled softmax",
+                "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, "
+                "logQ-corrected sampled softmax",
                 "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
                 "quality": quality,
             },

@@ -68,7 +68,11 @@ class BuildContext:
         from tqdm import tqdm
 
         with tqdm(total=total, desc=desc, unit="row", disable=not self.show_progress, leave=False) as bar:
-            yield bar.update
+
+            def update(rows: int) -> None:
+                bar.update(rows)
+
+            yield update
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)
@@ -133,12 +137,16 @@ class WriteFeatures(_Always):
 
         source, split = ctx.require("source"), ctx.require("split")
         ctx.last_n = last_n_items(split, ctx.config.neighbors.last_n)
-        with ctx.path("features/users.jsonl").open("w", encoding="utf-8") as out:
-            with ctx.progress(source.n_users, "user features") as update:
-                write_user_features(out, source, ctx.last_n, update)
-        with ctx.path("features/items.jsonl").open("w", encoding="utf-8") as out:
-            with ctx.progress(source.n_items, "item features") as update:
-                write_item_features(out, source, ctx.require("popularity"), update)
+        with (
+            ctx.path("features/users.jsonl").open("w", encoding="utf-8") as out,
+            ctx.progress(source.n_users, "user features") as update,
+        ):
+            write_user_features(out, source, ctx.last_n, update)
+        with (
+            ctx.path("features/items.jsonl").open("w", encoding="utf-8") as out,
+            ctx.progress(source.n_items, "item features") as update,
+        ):
+            write_item_features(out, source, ctx.require("popularity"), update)
 
 
 class HotItems(_Always):

@@ -74,7 +74,7 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
     # Categories as CSR: primary first, extras after, duplicates dropped.
     ptr = [0]
     codes: list[int] = []
-    for row, (p, k) in enumerate(zip(primary.tolist(), n_extra.tolist())):
+    for row, (p, k) in enumerate(zip(primary.tolist(), n_extra.tolist(), strict=True)):
         mine = [p]
         for c in extra[row, :k].tolist():
             if c not in mine:
@@ -95,7 +95,10 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
     for chunk, start in enumerate(range(0, n_users, CHUNK)):
         stop = min(start + CHUNK, n_users)
         part = _chunk(config.seed, chunk, start, stop, centroids, item_vec, item_region, user_region, cdf, mu, cap)
-        users.append(part[0]), items.append(part[1]), stamps.append(part[2]), ratings.append(part[3])
+        users.append(part[0])
+        items.append(part[1])
+        stamps.append(part[2])
+        ratings.append(part[3])
         if progress:
             progress(stop - start)
 

@@ -65,7 +65,7 @@ class TowerInputs:
 
 def profile_tokens(source: SourceData, fields: tuple[str, ...]) -> list[list[str]]:
     columns = [source.user_profile[f].tolist() for f in fields]
-    return [[f"{f}={col[row]}" for f, col in zip(fields, columns)] for row in range(source.n_users)]
+    return [[f"{f}={col[row]}" for f, col in zip(fields, columns, strict=True)] for row in range(source.n_users)]
 
 
 def profile_index(source: SourceData) -> tuple[tuple[str, ...], list[str], np.ndarray]:
@@ -230,7 +230,7 @@ def train_two_tower(
             labels = tf.range(tf.shape(item)[0])
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
         variables = model.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
     rng = np.random.default_rng(config.seed)

@@ -152,11 +152,10 @@ def build_pipeline(
     light = name is PipelineName.LIGHT
     if light:
         resources = light_view(resources)
-    stages: list[Stage] = []
-    for step in steps:
-        stages.append(
-            build_stage(StageKind(step.kind.value), step.implementation, resources, _params(step, conf, light, models))
-        )
+    stages: list[Stage] = [
+        build_stage(StageKind(step.kind.value), step.implementation, resources, _params(step, conf, light, models))
+        for step in steps
+    ]
     return Pipeline.of(name, stages, _labels(stages, steps))
 
 
@@ -165,7 +164,7 @@ def _labels(stages: Sequence[Stage], steps: Sequence[PipelineStep]) -> list[str]
     (``rankingSample`` is the same class as ``preRankingSample``)."""
     taken: set[str] = set()
     labels = []
-    for stage, step in zip(stages, steps):
+    for stage, step in zip(stages, steps, strict=True):
         label = stage.name if stage.name not in taken else step.implementation
         taken.add(label)
         labels.append(label)

@@ -70,6 +70,6 @@ class ItemHydrator(Stage, kind=StageKind.HYDRATE, names=("preRankingSample", "ra
             found = await self.store.items(ids)
         else:
             found = await self.guard.call(lambda: self.store.items(ids), query.remaining())
-        for candidate, item in zip(missing, found):
+        for candidate, item in zip(missing, found, strict=True):
             candidate.item = item
         return candidates

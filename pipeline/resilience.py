@@ -107,7 +107,7 @@ class ResilientRecommender:
     popular: Callable[[RecommendRequest], Sequence[tuple[str, float]]]
     budget_seconds: float = 0.100
     light_budget_seconds: float = 0.050
-    answered: Counter = field(default_factory=Counter)  # pipeline name -> count, for metrics
+    answered: Counter[str] = field(default_factory=Counter)  # pipeline name -> count, for metrics
     full_inflight: InFlight = field(default_factory=InFlight)  # shared per process (pipeline.assemble.Resources)
     light_inflight: InFlight = field(default_factory=InFlight)
 
@@ -176,7 +176,7 @@ class ResilientRecommender:
             requestId=_request_id(),
             items=[
                 RecommendItem(itemId=c.item_id, score=score, channel="+".join(c.channels))
-                for c, score in zip(top, _best_first(top))
+                for c, score in zip(top, _best_first(top), strict=True)
             ],
             degraded=name is not PipelineName.FULL,
             pipeline=name.value,

@@ -44,7 +44,7 @@ class Pipeline:
 
     async def run(self, query: Query) -> list[Candidate]:
         candidates: list[Candidate] = []
-        for stage, label in zip(self.stages, self.labels):
+        for stage, label in zip(self.stages, self.labels, strict=True):
             remaining = query.remaining()
             if remaining <= 0:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")

@@ -71,4 +71,5 @@ def build_stage(kind: StageKind, name: str, resources: Any, params: Mapping[str,
     factory = getattr(cls, "from_config", None)
     if factory is None:
         raise ConfigError(f"stage {cls.__name__} cannot be built from config")
-    return factory(resources, dict(params or {}))
+    stage: Stage = factory(resources, dict(params or {}))
+    return stage

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep hessian2 out of that
     from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
+    from dubbo_recsys.interfaces.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -295,11 +296,13 @@ class PipelineApp:
         gc.freeze()
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        if self._fallback is not None:
-            return await self._fallback.recommend(request)
+        fallback: Recommender | None = self._fallback
+        if fallback is not None:
+            return await fallback.recommend(request)
         if self._scenes is None:
             await self.open()
-        response: RecommendResponse = await self._scenes.recommend(request)
+        scenes: Recommender = self._scenes  # open() sets the scenes or raises
+        response = await scenes.recommend(request)
         realtime = self.realtime
         if realtime is not None and response.items and realtime.catalog.removed:  # never serve a removed item
             response.items = [item for item in response.items if not realtime.is_removed(item.itemId)]

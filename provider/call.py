@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     import dubbo_recsys.interfaces.recommend
-    import dubbo_recsys.interfaces.seed  # noqa: F401
+    import dubbo_recsys.interfaces.seed  # noqa: F401 - binds the seed's Java classes for decoding
     from dubbo_recsys.provider.client import DubboClient
     from dubbo_recsys.provider.config import ClientConfig
     from dubbo_recsys.provider.errors import ConfigError, ProviderError, RemoteApplicationError, RemoteStatusError
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             return await client.call(
                 args.interface,
                 args.method,
-                [to_java(v, t) for v, t in zip(values, types)],
+                [to_java(v, t) for v, t in zip(values, types, strict=True)],
                 parameter_types=types,
                 version=args.version,
                 group=args.group,

@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from dubbo_recsys.provider.version import package_version
+
 # sub-command -> (module, one-line help). Modules are imported only when needed.
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("dubbo_recsys.provider.serve", "run the Dubbo provider (and shims) on embedded defaults or a config"),
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every flag can also be set in the --config file ([command] tables) or as "
         "DUBBO_RECSYS_<COMMAND>_<FLAG>; a flag on the command line wins (see provider/settings.py).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument(
         "--config",
         default=os.environ.get("DUBBO_RECSYS_CONFIG") or None,

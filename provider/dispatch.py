@@ -172,7 +172,9 @@ class Dispatcher:
         if method is None:
             return self._no_method(route, name, invocation.descriptor)
         try:
-            args = tuple(realize(arg, tp) for arg, tp in zip(invocation.args, method.python_parameter_types))
+            args = tuple(
+                realize(arg, tp) for arg, tp in zip(invocation.args, method.python_parameter_types, strict=True)
+            )
         except ArgumentError as exc:
             return Refused(Status.BAD_REQUEST, f"bad arguments for {_format_key(key)}.{name}: {exc}")
         return await _call(route.export.implementation, method, args)
@@ -189,7 +191,7 @@ class Dispatcher:
         return Refused(Status.SERVICE_ERROR, f"Not found method {name} in service {spec.interface}: {detail}")
 
     async def _generic(self, route: _Route, invocation: Invocation) -> Outcome:
-        name, types, values = (tuple(invocation.args) + (None, None, None))[:3]
+        name, types, values = (*invocation.args, None, None, None)[:3]
         candidates = route.by_name.get(name, []) if isinstance(name, str) else []
         try:
             method = _pick_overload(candidates, types)
@@ -207,7 +209,7 @@ class Dispatcher:
                 f"{name} takes {len(method.parameter_types)} arguments, got {len(values)}",
             )
         try:
-            args = tuple(realize(v, tp) for v, tp in zip(values, method.python_parameter_types))
+            args = tuple(realize(v, tp) for v, tp in zip(values, method.python_parameter_types, strict=True))
         except ArgumentError as exc:
             return _generic_failure("java.lang.IllegalArgumentException", f"{name}: {exc}")
         outcome = await _call(route.export.implementation, method, args)

@@ -85,7 +85,8 @@ class Exchange:
             return self._status(
                 request_id,
                 Status.BAD_REQUEST,
-                f"Unrecognized serialize type from consumer: {frame.serialization_id} (this provider speaks hessian2 = 2)",
+                f"Unrecognized serialize type from consumer: {frame.serialization_id}"
+                " (this provider speaks hessian2 = 2)",
             )
         try:
             invocation = decode_invocation(frame.body)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
-from typing import Final, Union
+from typing import Final, TypeAlias
 
 from dubbo_recsys.provider.errors import FrameError
 
@@ -172,7 +172,7 @@ class ConnectionClosed:
     truncated: bool = False
 
 
-FrameEvent = Union[RequestFrame, ResponseFrame, OversizedFrame, ConnectionClosed]
+FrameEvent: TypeAlias = RequestFrame | ResponseFrame | OversizedFrame | ConnectionClosed
 
 
 class FrameReader:

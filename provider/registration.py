@@ -100,6 +100,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     state: dict[str, Any] = {"registry": None, "services": [], "task": None}
 
     async def register_all(server: Any) -> None:
+        from dubbo_recsys.provider.version import METADATA_KEY, package_version
         from dubbo_recsys.registry import ExportedService, open_registry
 
         registry = await open_registry(settings.url)
@@ -118,6 +119,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
                 timeout_ms=settings.timeout_ms,
                 retries=settings.retries,
                 anyhost=anyhost,
+                params={METADATA_KEY: package_version()},  # which release of ours this provider runs
             )
             state["services"].append(service)  # before the call: withdraw must see it if it retries
             await registry.register(service)

@@ -28,6 +28,7 @@ labelled ``worker`` (``provider.observability.workers``); the console shows the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -250,10 +251,9 @@ def serve_exports(
     from dubbo_recsys.provider.transport import Server, install_uvloop
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    if loop_choice != "asyncio":
-        if not install_uvloop() and loop_choice == "uvloop":
-            print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
-            return 2
+    if loop_choice != "asyncio" and not install_uvloop() and loop_choice == "uvloop":
+        print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
+        return 2
     server = Server(Dispatcher(exports), config, lifecycle)
     # a signal that arrives before the loop runs must still mean "stop cleanly"
     early: list[int] = []
@@ -335,10 +335,8 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
 
     def forward(signum: int, _frame: Any) -> None:
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)

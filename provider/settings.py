@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ENV_PREFIX = "DUBBO_RECSYS_"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -60,7 +60,9 @@ def _convert(action: argparse.Action, value: Any, where: str) -> Any:
         raise SettingsError(f"{where}: expected a single value, got {type(value).__name__}")
     if action.type is not None and not isinstance(value, bool):
         try:
-            value = action.type(value) if isinstance(value, str) else action.type(str(value))
+            # argparse also accepts a registered type name here; every action of ours has a callable
+            convert = cast(Callable[[str], Any], action.type)
+            value = convert(value) if isinstance(value, str) else convert(str(value))
         except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
             raise SettingsError(f"{where}: {value!r} is not valid ({exc})") from None
     if action.choices is not None and value not in action.choices:

@@ -13,14 +13,14 @@ A Java type is given either as a canonical Java name (``"java.lang.String"``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from dubbo_recsys.provider.descriptor import canonical_type_name, to_descriptor
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
 
 __all__ = ["Export", "JavaType", "MethodSpec", "ServiceSpec", "java_type_name"]
 
-JavaType = Union[str, type]
+JavaType: TypeAlias = str | type
 
 
 def java_type_name(tp: JavaType) -> str:

@@ -27,6 +27,7 @@ that raises fails ``start`` and the listener is closed again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import socket
@@ -256,10 +257,8 @@ class _Connection(asyncio.Protocol):
             return
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
         server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:

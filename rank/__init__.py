@@ -65,7 +65,7 @@ _EXPORTS = {
     "InProcessRanker": "dubbo_recsys.rank.tf_ranker",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - the lazy facade exports its table's keys; a literal would say them twice
 
 
 def __getattr__(name: str) -> Any:

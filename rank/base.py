@@ -60,7 +60,12 @@ class RankerUnavailable(RankError):
 
 
 def param(
-    params: Mapping[str, Any], name: str, default: Any, kind: type, low: float | None = None, high: float | None = None
+    params: Mapping[str, Any],
+    name: str,
+    default: Any,
+    kind: type[Any],
+    low: float | None = None,
+    high: float | None = None,
 ) -> Any:
     """One validated stage parameter: ``RankConfigError`` names it when it is wrong."""
     value = params.get(name, default)
@@ -201,7 +206,9 @@ async def hydrate_user(query: Query, resources: Any, local: bool = False) -> Use
     return query.user
 
 
-def rescored(candidates: list[Candidate], scores: np.ndarray, stage: str, keep: int | None = None) -> list[Candidate]:
+def rescored(
+    candidates: list[Candidate], scores: np.ndarray | Sequence[float], stage: str, keep: int | None = None
+) -> list[Candidate]:
     """Candidates with new scores, best first (stable for ties), each score recorded under ``stage``."""
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     if keep is not None:

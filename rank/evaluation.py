@@ -181,7 +181,7 @@ async def evaluate_rank(
                 ranked = await stage.run(q, ranked)
             return [c.item_id for c in ranked]
 
-        for user_row, item_row in zip(users.tolist(), held_out.tolist()):
+        for user_row, item_row in zip(users.tolist(), held_out.tolist(), strict=True):
             user_id, target = user_ids[user_row], item_ids[item_row]
             seen = np.unique(train.of(user_row))
             seen_ids = [item_ids[i] for i in seen.tolist()]
@@ -261,7 +261,7 @@ async def evaluate_rank(
         "served_default": recall_k is None and keep is None and mmr_lambda is None,
     }
     if fusion is not None:
-        params["fusion"] = dict(zip(fusion.features, [round(float(w), 4) for w in fusion.weights]))
+        params["fusion"] = dict(zip(fusion.features, [round(float(w), 4) for w in fusion.weights], strict=True))
     return RankEvalReport(n, len(item_ids), rule, ndcg, hr, params, time.perf_counter() - started, tuple(notes), paired)
 
 

@@ -122,7 +122,7 @@ def fusion_features(
     popularity = np.zeros(n)
     popularity[known] = tables.popularity[rows[known]]
     itemcf = np.zeros(n)
-    if tables.itemcf_index is not None and len(history) and n:
+    if tables.itemcf_index is not None and tables.itemcf_score is not None and len(history) and n:
         history = history[history < len(tables.itemcf_index)]
         weights = np.power(ITEMCF_DECAY, np.arange(len(history), dtype=np.float64))
         neighbours = tables.itemcf_index[history].ravel()

@@ -47,7 +47,7 @@ class TwoTowerPreRanker(Stage, kind=StageKind.PRE_RANK, names=("dssmRank", "two_
         history = history[history >= 0]
         if len(history) == 0:
             return None
-        mean = art.item_vectors[history].mean(axis=0)  # type: ignore[index]
+        mean = art.item_vectors[history].mean(axis=0)  # type: ignore[index]  # from_config refuses artifacts without item vectors
         norm = float(np.linalg.norm(mean))
         return mean / norm if norm > 0 else None
 
@@ -65,5 +65,5 @@ class TwoTowerPreRanker(Stage, kind=StageKind.PRE_RANK, names=("dssmRank", "two_
         rows = self.artifacts.rows([c.item_id for c in candidates])
         known = rows >= 0
         scores = np.full(len(candidates), -2.0 - np.arange(len(candidates)) / max(1, len(candidates)))
-        scores[known] = self.artifacts.item_vectors[rows[known]] @ vector  # type: ignore[index]
+        scores[known] = self.artifacts.item_vectors[rows[known]] @ vector  # type: ignore[index]  # from_config refuses artifacts without item vectors
         return rescored(candidates, scores, self.name, self.keep)

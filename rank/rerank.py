@@ -96,8 +96,8 @@ class _Diversifier(Stage):
             return candidates
         size = self.size or query.wanted
         rows = self.artifacts.rows([c.item_id for c in candidates])
-        vectors = np.zeros((len(rows), self.artifacts.item_vectors.shape[1]), dtype=np.float32)  # type: ignore[union-attr]
-        vectors[rows >= 0] = self.artifacts.item_vectors[rows[rows >= 0]]  # type: ignore[index]
+        vectors = np.zeros((len(rows), self.artifacts.item_vectors.shape[1]), dtype=np.float32)  # type: ignore[union-attr]  # from_config refuses artifacts without item vectors
+        vectors[rows >= 0] = self.artifacts.item_vectors[rows[rows >= 0]]  # type: ignore[index]  # from_config refuses artifacts without item vectors
         picked = self.order(_relevance(candidates), vectors, size)
         chosen = set(picked)
         order = picked + [i for i in range(len(candidates)) if i not in chosen]

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -98,8 +98,8 @@ class DinModel:
         )
         return out["scores"].numpy()
 
-    _loaded: dict[str, DinModel] = {}
-    _lock = threading.Lock()
+    _loaded: ClassVar[dict[str, DinModel]] = {}  # one model per directory, shared by every stage
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
     def load(cls, root: Path) -> DinModel:

@@ -117,10 +117,7 @@ class Candidates:
         n = int(scores.shape[0])
         if n == 0 or k <= 0:
             return cls.empty()
-        if k < n:
-            picked = np.argpartition(-scores, k - 1)[:k]
-        else:
-            picked = np.arange(n)
+        picked = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         picked = picked[np.argsort(-scores[picked], kind="stable")]
         picked = picked[np.isfinite(scores[picked])]
         out_rows = picked if rows is None else rows[picked]

@@ -89,7 +89,7 @@ def popularity_hits(train: UserItems, items: int, users: np.ndarray, held_out: n
     counts = np.bincount(train.items, minlength=items)
     order = np.lexsort((np.arange(items), -counts))
     hits = np.zeros(len(users), dtype=bool)
-    for position, (user, item) in enumerate(zip(users.tolist(), held_out.tolist())):
+    for position, (user, item) in enumerate(zip(users.tolist(), held_out.tolist(), strict=True)):
         seen = train.of(user)
         top = order[: k + len(seen)]
         top = top[~np.isin(top, seen)][:k]
@@ -146,7 +146,7 @@ async def _channel_lists(
 ) -> list[dict[ChannelKind, np.ndarray]]:
     """Per test user, each enabled channel's top ``depth`` rows with the user's training items removed."""
     lists: list[dict[ChannelKind, np.ndarray]] = []
-    for query, seen_rows in zip(queries, seen):
+    for query, seen_rows in zip(queries, seen, strict=True):
         per_channel: dict[ChannelKind, np.ndarray] = {}
         for channel in channels:
             if channel.enable(query):
@@ -168,7 +168,7 @@ async def _merged_hits(
 ) -> np.ndarray:
     """Hit per test user of the real merger (the production path, exclusion as exposure)."""
     hits = np.zeros(len(queries), dtype=bool)
-    for position, (query, seen_rows) in enumerate(zip(queries, seen)):
+    for position, (query, seen_rows) in enumerate(zip(queries, seen, strict=True)):
         hits[position] = held_out[position] in (await merger.run(query, k, seen_rows)).rows
     return hits
 
@@ -282,7 +282,8 @@ async def evaluate(
     )
     stderr = math.sqrt(max(float(merged_hits.mean()) * (1 - float(merged_hits.mean())), 1e-9) / max(1, len(users)))
     notes = (
-        f"one standard error of HR here is about {stderr:.3f}: differences under 0.02 are noise with {len(users)} users",
+        f"one standard error of HR here is about {stderr:.3f}: "
+        f"differences under 0.02 are noise with {len(users)} users",
         "references under this protocol: popularity ~0.20, untuned item-KNN ~0.29, EASE ~0.39",
     )
     return EvalReport(

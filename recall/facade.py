@@ -200,7 +200,7 @@ class Recall:
         ids = self.catalog.ids_of(merged.rows)
         items = [
             RecalledItem(item_id, float(score), MergeResult.channels_of(int(bits)))
-            for item_id, score, bits in zip(ids, merged.scores.tolist(), merged.sources.tolist())
+            for item_id, score, bits in zip(ids, merged.scores.tolist(), merged.sources.tolist(), strict=True)
         ]
         return RecallResult(items, dict(merged.dropped))
 
@@ -220,7 +220,7 @@ def _build_channels(
     for row, item in enumerate(features.items()):  # streamed: one pass, nothing kept but categories
         categories.append(item.category)
         if embedder is not None and row < items:
-            embedder.add(item, item_vectors[row])  # type: ignore[index]
+            embedder.add(item, item_vectors[row])  # type: ignore[index]  # item_vectors is set whenever embedder is
     if len(categories) != items:
         raise ArtifactError(f"features/items.jsonl has {len(categories)} lines, ids/items.txt {items}")
     channels: list[Channel] = [HotChannel(HotLists.from_json(artifacts.hot(), catalog), categories)]

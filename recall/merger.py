@@ -98,7 +98,7 @@ class SeenBloomFilter:
         if table is None or int(rows.max()) >= len(table):  # no table, or items added after the build
             flags = await self.seen.might_contain(user_id, self.catalog.ids_of(rows))
             return np.asarray(flags, dtype=bool)
-        bits = await self.seen.filter_bytes(user_id)  # type: ignore[attr-defined]
+        bits = await self.seen.filter_bytes(user_id)  # type: ignore[attr-defined]  # only the Bloom-backed filters have it; checked by _positions
         if not bits:
             return np.zeros(len(rows), dtype=bool)
         filter_bytes = np.frombuffer(bits, dtype=np.uint8)
@@ -223,7 +223,7 @@ class Merger:
             waiting[position] = asyncio.wait_for(_finish(coro, yielded), timeout=timeout)
         if waiting:
             finished = await asyncio.gather(*waiting.values(), return_exceptions=True)
-            for position, answer in zip(waiting, finished):
+            for position, answer in zip(waiting, finished, strict=True):
                 answers[position] = answer
         return answers
 
@@ -236,7 +236,7 @@ class Merger:
         answers = await self._answers(active, query, widen)
         parts: list[tuple[ChannelKind, np.ndarray]] = []
         dropped: dict[ChannelKind, str] = {}
-        for (channel, policy), answer in zip(active, answers):
+        for (channel, _policy), answer in zip(active, answers, strict=True):
             if isinstance(answer, BaseException):
                 if not isinstance(answer, Exception):
                     raise answer  # cancellation and friends are not a channel's failure

@@ -68,7 +68,7 @@ class MultiChannelRecall(Stage, kind=StageKind.RECALL, names=("multi_channel", "
         name, names = self.name, _NAMES
         out = []
         for item_id, score, bits in zip(
-            self.recall.catalog.ids_of(merged.rows), merged.scores.tolist(), merged.sources.tolist()
+            self.recall.catalog.ids_of(merged.rows), merged.scores.tolist(), merged.sources.tolist(), strict=True
         ):
             channels = names.get(bits)
             if channels is None:

@@ -51,8 +51,8 @@ class VectorSearch:
         self.index = index
         self.vectors = vectors
         self.offload = offload
-        self.dim = int(index.d) if index is not None else int(vectors.shape[1])  # type: ignore[union-attr]
-        self.count = int(index.ntotal) if index is not None else int(vectors.shape[0])  # type: ignore[union-attr]
+        self.dim = int(index.d) if index is not None else int(vectors.shape[1])  # type: ignore[union-attr]  # one of index and vectors is set (checked above)
+        self.count = int(index.ntotal) if index is not None else int(vectors.shape[0])  # type: ignore[union-attr]  # one of index and vectors is set (checked above)
         self._lock = threading.Lock()
 
     def search_now(self, vector: np.ndarray, k: int) -> Candidates:

@@ -49,7 +49,7 @@ class Reader:
         if not present:
             if default is _MISSING:
                 raise SceneConfigError(f"missing {names[0]!r}", self.path)
-            return default  # type: ignore[no-any-return]
+            return default  # type: ignore[no-any-return]  # the caller's default, of the type it asked for
         return kind(self.data[present[0]], child_path(self.path, present[0]))
 
     def finish(self) -> None:

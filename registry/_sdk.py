@@ -17,6 +17,7 @@ username and password in the login URL's query string, which a Nacos server with
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -40,24 +41,21 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_sdk: ModuleType | None = None
 
-
+@functools.cache  # a failed import is not cached: it is tried again on the next call
 def nacos_sdk() -> ModuleType:
     """The ``v2.nacos`` module of nacos-sdk-python, imported once."""
-    global _sdk
-    if _sdk is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                import v2.nacos as sdk
-        except ImportError as exc:
-            raise RegistryUnavailableError(
-                "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'"
-            ) from exc
-        _login_with_form_body()
-        _sdk = sdk
-    return _sdk
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import v2.nacos as sdk
+    except ImportError as exc:
+        raise RegistryUnavailableError(
+            "nacos-sdk-python 3.x is not installed: pip install 'dubbo-recsys[nacos]'"
+        ) from exc
+    _login_with_form_body()
+    module: ModuleType = sdk  # untyped: nacos-sdk-python ships no types
+    return module
 
 
 def _login_with_form_body() -> None:

@@ -85,7 +85,7 @@ def app_metadata(services: Iterable[ExportedService]) -> AppMetadata:
             info["version"] = service.version
         infos[match_key] = info
     digest = application + "".join(
-        f"{key}{info['port']}{info['path']}{_java_map_string(info['params'])}"  # type: ignore[arg-type]
+        f"{key}{info['port']}{info['path']}{_java_map_string(info['params'])}"  # type: ignore[arg-type]  # params is the dict of strings built above
         for key, info in sorted(infos.items())
     )
     return AppMetadata(application, infos, hashlib.md5(digest.encode("utf-8")).hexdigest())

@@ -28,6 +28,7 @@ It does not interpret scenes (that is the pipeline's job) and it does not write 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -65,7 +66,7 @@ def _check_key(data_id: object, group: object) -> SceneKey:
             raise SceneConfigError(
                 f"{label} {value!r} must be 1-256 letters, digits, '_', '-', '.', ':' (not starting with '.')"
             )
-    return data_id, group  # type: ignore[return-value]
+    return data_id, group  # type: ignore[return-value]  # both checked to be str just above
 
 
 class ConfigCenter:
@@ -302,18 +303,14 @@ class NacosConfigCenter(ConfigCenter):
         if not content:
             log.warning("scene %s/%s was deleted in Nacos; keeping the last good config", key[1], key[0])
             return
-        try:
+        with contextlib.suppress(SceneConfigError):  # counted and logged by _apply; the last good config stays
             self._apply(key, content, "nacos")
-        except SceneConfigError:
-            pass  # counted and logged by _apply; the last good config stays
 
     async def close(self) -> None:
         await super().close()
         self._starter.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._starter
-        except asyncio.CancelledError:
-            pass
         if self._client is not None:
             self._nudge()
             try:

@@ -31,6 +31,7 @@ What it does not do: discovery (we are a provider), persistent instances, servin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -166,10 +167,8 @@ class NacosRegistry:
             return
         self._closed = True
         self._keeper.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._keeper
-        except asyncio.CancelledError:
-            pass
         async with self._lock:
             if self._client is not None:
                 for wanted in self._entries():
@@ -206,7 +205,7 @@ class NacosRegistry:
     def _entries(self) -> list[_Wanted]:
         """The naming records we keep: interface-level ones and/or the application instance."""
         entries = list(self._wanted.values()) if self._interface_level else []
-        return entries + [self._app] if self._app is not None else entries
+        return [*entries, self._app] if self._app is not None else entries
 
     # -- internals ----------------------------------------------------------------------------------
 
@@ -402,10 +401,8 @@ class NacosRegistry:
                     for wanted in self._entries():
                         if not wanted.registered and (wanted.refusal is None or wanted.refusal.due()):
                             await self._register(wanted)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.check_interval)
-            except TimeoutError:
-                pass
             self._wakeup.clear()
 
 

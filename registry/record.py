@@ -144,7 +144,7 @@ def _check_host(interface: str, host: object) -> None:
         address = ipaddress.ip_address(host)
     except ValueError:
         if not _HOSTNAME.match(host):
-            raise ServiceRecordError(f"{interface}: host {host!r} is neither an IP address nor a host name")
+            raise ServiceRecordError(f"{interface}: host {host!r} is neither an IP address nor a host name") from None
         return
     if address.is_unspecified:
         raise ServiceRecordError(

@@ -155,7 +155,7 @@ class PipelineStep:
 
     @property
     def kind(self) -> StepKind:
-        return _STAGE_KINDS[self.stage] if self.stage in _STAGE_KINDS else StepKind.RECALL
+        return _STAGE_KINDS.get(self.stage, StepKind.RECALL)
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench" / "rpc"))
 
-from run_bench import LOOPBACK, QUIET, build_java  # noqa: E402  (bench/rpc/run_bench.py)
+from run_bench import LOOPBACK, QUIET, build_java  # noqa: E402 - bench/rpc/run_bench.py, on sys.path above
 
-from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
-from dubbo_recsys.provider.client import DubboClient  # noqa: E402
-from tests.funnel.peers import RedisServer, funnel_command, recommend  # noqa: E402
-from tests.java_sample.provider_process import started  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.provider.client import DubboClient  # noqa: E402 - after the sys.path set-up above
+from tests.funnel.peers import RedisServer, funnel_command, recommend  # noqa: E402 - after the sys.path set-up above
+from tests.java_sample.provider_process import started  # noqa: E402 - after the sys.path set-up above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGET_RPS, TARGET_P99_MS = 300.0, 50.0
@@ -84,7 +84,7 @@ async def profile(host: str, port: int, users: Sequence[str], count: int) -> dic
 
 def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(p * len(ordered) + 0.5)) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, round(p * len(ordered) + 0.5) - 1))]
 
 
 def load(

@@ -28,11 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
-from dubbo_recsys.interfaces.seed import RecRequest  # noqa: E402
-from dubbo_recsys.provider.body import encode_invocation  # noqa: E402
-from dubbo_recsys.provider.dispatch import Invocation  # noqa: E402
-from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, encode_request  # noqa: E402
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.interfaces.seed import RecRequest  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.provider.body import encode_invocation  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.provider.dispatch import Invocation  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, encode_request  # noqa: E402 - after the sys.path set-up above
 
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
 
@@ -155,7 +155,7 @@ async def latency(port: int, body: bytes, seconds: float, max_calls: int) -> lis
         request_id += 1
         started = time.perf_counter()
         writer.write(encode_request(request_id, body))
-        while (event := frames.next_event()) is NEED_DATA:
+        while frames.next_event() is NEED_DATA:
             frames.receive_data(await reader.read(1 << 16))
         samples.append((time.perf_counter() - started) * 1e6)
     writer.close()

@@ -59,6 +59,18 @@ def line(name: str, times: list[float]) -> str:
     return f"{name:<28} calls {len(times):>5}  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  mean {np.mean(times):7.2f} ms"
 
 
+def start_prediction_server(model: Path) -> tuple[subprocess.Popen[str], int]:
+    """The test suite's PredictionService over ``model``, and the port it printed once listening."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.rank.prediction_server", str(model)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert server.stdout is not None  # stdout=PIPE
+    return server, int(server.stdout.readline())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("artifacts")
@@ -84,14 +96,8 @@ async def main() -> None:
     )
     for name, params in modes:
         print(line(name, await measure(build_stage(StageKind.RANK, "din", resources, params), inputs, calls)))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.rank.prediction_server", str(root / "models/rank/din")],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    server, port = await asyncio.to_thread(start_prediction_server, root / "models/rank/din")
     try:
-        port = int(server.stdout.readline())  # type: ignore[union-attr]
         remote = build_stage(
             StageKind.RANK, "tfserving", resources, {"target": f"127.0.0.1:{port}", "timeout_seconds": 5.0}
         )
@@ -99,7 +105,7 @@ async def main() -> None:
         await remote.close()
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        await asyncio.to_thread(server.wait, 30)
 
 
 if __name__ == "__main__":

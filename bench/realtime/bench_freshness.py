@@ -46,16 +46,16 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO_ROOT / "bench" / "rpc"))
 
-from peers import kafka_broker, load_average  # noqa: E402
-from run_bench import LOOPBACK, QUIET, build_java  # noqa: E402  (bench/rpc/run_bench.py)
+from peers import kafka_broker, load_average  # noqa: E402 - imported after the sys.path lines above
+from run_bench import LOOPBACK, QUIET, build_java  # noqa: E402 - after the sys.path lines (bench/rpc/run_bench.py)
 
-from dubbo_recsys.interfaces.events import Action, ItemEvent, ItemOp, UserEvent, encode_event  # noqa: E402
-from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402
-from dubbo_recsys.provider.client import DubboClient  # noqa: E402
-from tests.funnel.peers import RedisServer, funnel_command, recommend  # noqa: E402
-from tests.java_sample.provider_process import started  # noqa: E402
-from tests.realtime.peers import consume_command, consumer_process, topics_on  # noqa: E402
-from tests.realtime.test_serve import PROBE, closest_user  # noqa: E402
+from dubbo_recsys.interfaces.events import Action, ItemEvent, ItemOp, UserEvent, encode_event  # noqa: E402 - imported after the sys.path lines above
+from dubbo_recsys.interfaces.recommend import RecommendRequest  # noqa: E402 - imported after the sys.path lines above
+from dubbo_recsys.provider.client import DubboClient  # noqa: E402 - imported after the sys.path lines above
+from tests.funnel.peers import RedisServer, funnel_command, recommend  # noqa: E402 - imported after the sys.path lines above
+from tests.java_sample.provider_process import started  # noqa: E402 - imported after the sys.path lines above
+from tests.realtime.peers import consume_command, consumer_process, topics_on  # noqa: E402 - imported after the sys.path lines above
+from tests.realtime.test_serve import PROBE, closest_user  # noqa: E402 - imported after the sys.path lines above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 POLL_SECONDS = 0.02
@@ -93,13 +93,13 @@ class Probe:
 
     def send(self, topic: str, key: str, value: bytes) -> float:
         sent = time.perf_counter()
-        self.producer.produce(topic, key=key.encode(), value=value)  # type: ignore[attr-defined]
-        self.producer.poll(0)  # type: ignore[attr-defined]
+        self.producer.produce(topic, key=key.encode(), value=value)
+        self.producer.poll(0)
         return sent
 
     async def until(self, kind: str, sent: float, check: object) -> bool:
         while time.perf_counter() - sent < PROBE_LIMIT:
-            if await check():  # type: ignore[operator]
+            if await check():
                 self.seconds[kind].append(time.perf_counter() - sent)
                 return True
             await asyncio.sleep(POLL_SECONDS)
@@ -109,7 +109,7 @@ class Probe:
     async def seen(self, user: str) -> None:
         first = next(iter(await self.full_answer(user)))
         event = UserEvent(uuid.uuid4().hex, user, first, Action.CLICK, int(time.time() * 1000))
-        sent = self.send(self.topics.events.users_topic, user, encode_event(event))  # type: ignore[attr-defined]
+        sent = self.send(self.topics.events.users_topic, user, encode_event(event))
 
         async def gone() -> bool:
             found = await self.answer(user)
@@ -124,14 +124,14 @@ class Probe:
                 row
                 for row in range(len(item_ids))
                 if itemcf[row][0] >= 0 and item_ids[itemcf[row][0]] not in recalled and item_ids[row] not in recalled
-            ),  # type: ignore[index]
+            ),
             None,
         )
         if far is None:
             return
-        neighbour = item_ids[itemcf[far][0]]  # type: ignore[index]
+        neighbour = item_ids[itemcf[far][0]]
         event = UserEvent(uuid.uuid4().hex, user, item_ids[far], Action.PLAY, int(time.time() * 1000))
-        sent = self.send(self.topics.events.users_topic, user, encode_event(event))  # type: ignore[attr-defined]
+        sent = self.send(self.topics.events.users_topic, user, encode_event(event))
 
         async def follows() -> bool:
             found = await self.answer(user, "probe", 1000)
@@ -148,7 +148,7 @@ class Probe:
             int(time.time() * 1000),
             {"category": "Horror", "categories": ["Horror", "Thriller"]},
         )
-        sent = self.send(self.topics.events.items_topic, item, encode_event(event))  # type: ignore[attr-defined]
+        sent = self.send(self.topics.events.items_topic, item, encode_event(event))
         channels: dict[str, str] = {}
 
         async def retrievable() -> bool:
@@ -160,7 +160,7 @@ class Probe:
             self.u2i_too += 1
         # removed again, so every probe's item competes with the build's items, not with earlier probes' items
         removal = ItemEvent(uuid.uuid4().hex, item, ItemOp.REMOVE, int(time.time() * 1000))
-        self.send(self.topics.events.items_topic, item, encode_event(removal))  # type: ignore[attr-defined]
+        self.send(self.topics.events.items_topic, item, encode_event(removal))
 
 
 def start_load(url: str, classpath: str, rate: float, seconds: float) -> subprocess.Popen[str]:
@@ -212,7 +212,7 @@ async def run_probes(
     item_ids = (artifacts / "ids/items.txt").read_text().split()
     users = (artifacts / "ids/users.txt").read_text().split()
     fan = closest_user(artifacts, ("Horror", "Thriller"))
-    for topic in (topics.events.users_topic, topics.events.items_topic):  # type: ignore[attr-defined]
+    for topic in (topics.events.users_topic, topics.events.items_topic):
         producer.produce(topic, key=b"warm-up", value=b"{}")  # metadata and connections before the first probe
     producer.flush(30)  # (the consumer dead-letters these two: not events)
     async with await DubboClient.connect(host, port) as client:

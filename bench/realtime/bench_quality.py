@@ -41,10 +41,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import kafka_broker, load_average  # noqa: E402
+from peers import kafka_broker, load_average  # noqa: E402 - imported after the sys.path lines above
 
-from tests.funnel.peers import RedisServer  # noqa: E402
-from tests.realtime.peers import (  # noqa: E402
+from tests.funnel.peers import RedisServer  # noqa: E402 - imported after the sys.path lines above
+from tests.realtime.peers import (  # noqa: E402 - imported after the sys.path lines above
     applied_events,
     consume_command,
     consumer_process,

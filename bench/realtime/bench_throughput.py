@@ -33,13 +33,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import cpu_seconds, kafka_broker, load_average, redis_cpu_seconds  # noqa: E402
+from peers import cpu_seconds, kafka_broker, load_average, redis_cpu_seconds  # noqa: E402 - imported after the sys.path lines above
 
-from dubbo_recsys.interfaces.events import decode_user_event  # noqa: E402
-from dubbo_recsys.realtime.effects import RealtimeConfig  # noqa: E402
-from tests.funnel.peers import RedisServer  # noqa: E402
-from tests.realtime.peers import consume_command, consumer_process, produce, topics_on  # noqa: E402
-from tests.realtime.workload import make_workload  # noqa: E402
+from dubbo_recsys.interfaces.events import decode_user_event  # noqa: E402 - imported after the sys.path lines above
+from dubbo_recsys.realtime.effects import RealtimeConfig  # noqa: E402 - imported after the sys.path lines above
+from tests.funnel.peers import RedisServer  # noqa: E402 - imported after the sys.path lines above
+from tests.realtime.peers import consume_command, consumer_process, produce, topics_on  # noqa: E402 - imported after the sys.path lines above
+from tests.realtime.workload import make_workload  # noqa: E402 - imported after the sys.path lines above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGET = 20_000

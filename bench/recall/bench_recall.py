@@ -40,7 +40,7 @@ from dubbo_recsys.recall.neighbors import I2IChannel, ItemCFChannel, SwingChanne
 from dubbo_recsys.recall.vectors import U2IChannel, UserVectors, VectorSearch
 
 
-def build(items: int, dim: int, users: int, k: int, nlist: int, nprobe: int, seed: int):  # type: ignore[no-untyped-def]
+def build(items: int, dim: int, users: int, k: int, nlist: int, nprobe: int, seed: int):  # type: ignore[no-untyped-def]  # returns a tuple of numpy and Faiss objects
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -130,7 +130,7 @@ def main() -> int:
     rng = np.random.default_rng(args.seed + 1)
     seen = InMemorySeenFilter()
     queries: list[tuple[RecallQuery, np.ndarray]] = []
-    for n in range(args.queries + args.warmup):
+    for _n in range(args.queries + args.warmup):
         user = int(rng.integers(0, args.users))
         history = interactions.of(user)[::-1][:50].astype(np.int64)
         queries.append(
@@ -156,7 +156,7 @@ def main() -> int:
                     f"seen filter {'on ' if with_seen else 'off'}, faiss {'in a thread' if offload else 'on loop  '}"
                 )
                 print(f"{label}: {len(wall)} queries | wall {summary(wall)} | cpu {summary(cpu)}")
-        probe = np.asarray(search.vectors[0], dtype=np.float32)  # type: ignore[index]
+        probe = np.asarray(search.vectors[0], dtype=np.float32)  # type: ignore[index]  # vectors are kept for this benchmark
         started = time.perf_counter()
         for _ in range(500):
             search.search_now(probe, 200)

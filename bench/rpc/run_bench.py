@@ -1,6 +1,7 @@
 """RPC speed of the Python provider against a stock Java Dubbo 3.3 provider, in one run.
 
-    python bench/rpc/run_bench.py [--rounds 3] [--seconds 2.5] [--warmup 0.5] [--initial-warmup 2] [--java-warmup 8] [--threads 16]
+    python bench/rpc/run_bench.py [--rounds 3] [--seconds 2.5] [--warmup 0.5] [--initial-warmup 2] \
+        [--java-warmup 8] [--threads 16]
 
 Targets, each serving the same two interfaces with the same answers (the Java one is
 bench/rpc/java, a mirror of provider/popular.py):
@@ -16,9 +17,10 @@ Dubbo 3.3.6 consumer) measures every target, so the consumer side is the same an
 warm for all: 16 threads per target, first ``$echo`` then ``recommend`` (count 10), each
 bounded by a request count and a time limit after a warm-up. Targets run interleaved, round
 after round, so that the load other processes put on the shared cores hits all of them
-alike; ratios are taken within a round and the median over rounds is reported. Before that, the Java provider alone gets
-``--java-warmup`` seconds of load per call kind: its JIT takes far longer to settle than
-anything on the Python side, and a cold JVM would flatter Python. Everything listens on 127.0.0.1. Writes bench/rpc/RESULTS.md.
+alike; ratios are taken within a round and the median over rounds is reported. Before that,
+the Java provider alone gets ``--java-warmup`` seconds of load per call kind: its JIT takes
+far longer to settle than anything on the Python side, and a cold JVM would flatter Python.
+Everything listens on 127.0.0.1. Writes bench/rpc/RESULTS.md.
 
 Target: python-w1 echo throughput >= 0.5x java's, with p99 <= 2x.
 """
@@ -41,8 +43,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.java_sample.provider_process import serve_command, started  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.java_sample.provider_process import serve_command, started  # noqa: E402 - after the sys.path set-up above
+from tests.support import free_port  # noqa: E402 - after the sys.path set-up above
 
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -315,7 +317,8 @@ def report(
         "How to read this: the load generator, the providers and other people's work share the same 2 cores, so",
         "absolute numbers move from round to round (see the load average above); compare within a round. Both",
         "providers answer byte-identical results (checked before timing). `recommend` returns 10 POJOs and is",
-        "where the Hessian2 encoder shows (the compiled one when built); a second Python worker can only help when a core is free, which on",
+        "where the Hessian2 encoder shows (the compiled one when built); a second Python worker can only help "
+        "when a core is free, which on",
         "this machine the load generator mostly takes.",
         "",
     ]

@@ -35,7 +35,9 @@ SEED_SERVICE = seed_pb2.DESCRIPTOR.services_by_name["RecommenderInferService"].f
 V1_SERVICE = v1_pb2.DESCRIPTOR.services_by_name["RecommendService"].full_name
 
 
-async def _decode(message_type: type[WireRequest], data: bytes, context: grpc.aio.ServicerContext) -> WireRequest:
+async def _decode(
+    message_type: type[WireRequest], data: bytes, context: grpc.aio.ServicerContext[bytes, Message]
+) -> WireRequest:
     try:
         return message_type.FromString(data)
     except DecodeError as error:
@@ -77,11 +79,13 @@ def _unary_handler(
 ) -> grpc.GenericRpcHandler:
     """One unary method taking raw bytes, so decoding errors are ours to report."""
 
-    async def handle(data: bytes, context: grpc.aio.ServicerContext) -> Message:
+    async def handle(data: bytes, context: grpc.aio.ServicerContext[bytes, Message]) -> Message:
         request = await _decode(request_type, data, context)
         return await _answer(recommender, request, to_request, to_wire, service)
 
-    rpc = grpc.unary_unary_rpc_method_handler(handle, response_serializer=lambda m: m.SerializeToString())
+    rpc: grpc.RpcMethodHandler[bytes, Message] = grpc.unary_unary_rpc_method_handler(
+        handle, response_serializer=lambda m: m.SerializeToString()
+    )
     return grpc.method_handlers_generic_handler(service, {method: rpc})
 
 

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
@@ -95,7 +95,7 @@ class _MethodStats:
     def recent(self, now: int) -> int:
         """Calls in the last ``window`` whole seconds, this one included."""
         horizon = now - len(self.slot_second)
-        return sum(c for s, c in zip(self.slot_second, self.slot_calls) if s > horizon)
+        return sum(c for s, c in zip(self.slot_second, self.slot_calls, strict=True) if s > horizon)
 
 
 class ProviderMetrics:
@@ -208,7 +208,7 @@ class _CallCollector(Collector):
             for status, count in list(stats.statuses.items()):
                 requests.add_metric((*key, status), count)
             cumulative, buckets = 0, []
-            for bound, count in zip((*map(str, _LATENCY_BUCKETS), "+Inf"), stats.buckets):
+            for bound, count in zip((*map(str, _LATENCY_BUCKETS), "+Inf"), stats.buckets, strict=True):
                 cumulative += count
                 buckets.append((bound, cumulative))
             latency.add_metric(key, buckets, stats.seconds)
@@ -222,19 +222,21 @@ class _StateCollector(Collector):
     def __init__(self, state: ProviderState) -> None:
         self._state = state
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         state = self._state
         phase = GaugeMetricFamily(
             "dubbo_recsys_phase", "1 for the provider's current lifecycle phase", labels=("phase",)
         )
-        for value in Phase:
-            phase.add_metric((value.value,), 1.0 if state.phase is value else 0.0)
+        for phase_value in Phase:
+            phase.add_metric((phase_value.value,), 1.0 if state.phase is phase_value else 0.0)
         yield phase
         registry = GaugeMetricFamily(
             "dubbo_recsys_registry_state", "1 for the current registry state", labels=("registry", "state")
         )
-        for value in RegistryState:
-            registry.add_metric((state.registry_url, value.value), 1.0 if state.registry_state is value else 0.0)
+        for registry_value in RegistryState:
+            registry.add_metric(
+                (state.registry_url, registry_value.value), 1.0 if state.registry_state is registry_value else 0.0
+            )
         yield registry
         breakers = GaugeMetricFamily(
             "dubbo_recsys_breaker_state",
@@ -242,8 +244,8 @@ class _StateCollector(Collector):
             labels=("downstream", "state"),
         )
         for name, current in state.breaker_states():
-            for value in ("closed", "open", "half_open"):
-                breakers.add_metric((name, value), 1.0 if current == value else 0.0)
+            for breaker_value in ("closed", "open", "half_open"):
+                breakers.add_metric((name, breaker_value), 1.0 if current == breaker_value else 0.0)
         yield breakers
         inflight = GaugeMetricFamily(
             "dubbo_recsys_pipeline_inflight", "Requests inside each pipeline now", labels=("pipeline",)

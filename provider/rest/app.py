@@ -228,8 +228,8 @@ def build_app(
         from dubbo_recsys.provider.observability.workers import fetch_exposition, merge_expositions
 
         siblings = await asyncio.gather(*(fetch_exposition(path) for _, path in config.sibling_sockets))
-        documents = [(config.worker, metrics.exposition())]
-        documents += [(worker, body) for (worker, _), body in zip(config.sibling_sockets, siblings)]
+        documents: list[tuple[str, bytes | None]] = [(config.worker, metrics.exposition())]
+        documents += [(worker, body) for (worker, _), body in zip(config.sibling_sockets, siblings, strict=True)]
         return Response(merge_expositions(documents), media_type=CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)

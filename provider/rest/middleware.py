@@ -109,7 +109,7 @@ class RequestRecordingMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message["headers"] = list(message.get("headers", [])) + [(b"x-request-id", current.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", current.encode())]
             await send(message)
 
         try:

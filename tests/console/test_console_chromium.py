@@ -65,8 +65,9 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if found.get("id"):
-            self.styles[found["id"]] = found.get("style") or ""
+        key = found.get("id")
+        if key:
+            self.styles[key] = found.get("style") or ""
         if tag == "table":
             self._table = found.get("id")
             self.tables[self._table or ""] = []

@@ -31,6 +31,7 @@ def compose_config(path: Path = COMPOSE) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         cwd=DOCKER,
+        check=False,
     )
 
 

@@ -48,11 +48,11 @@ def test_healthcheck_passes_while_serving_and_fails_after() -> None:
             assert time.monotonic() < deadline, "serve did not start within 30 s"
         else:
             raise AssertionError(f"serve exited: {process.stderr.read() if process.stderr else ''}")
-        healthy = subprocess.run(check, capture_output=True, text=True, timeout=30)
+        healthy = subprocess.run(check, capture_output=True, text=True, timeout=30, check=False)
         assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
-    unhealthy = subprocess.run(check, capture_output=True, text=True, timeout=30)
+    unhealthy = subprocess.run(check, capture_output=True, text=True, timeout=30, check=False)
     assert unhealthy.returncode != 0

@@ -67,7 +67,7 @@ def main(host: str) -> dict[str, Any]:
         return [call(host, RECOMMEND, "1.0.0", "recommend", recommend_request(user, 2))["requestId"] for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=len(users)) as pool:
-        together = dict(zip(users, pool.map(burst, users)))
+        together = dict(zip(users, pool.map(burst, users), strict=True))
     return {
         "recommend": recommend,
         "recommend_exposed": call(host, RECOMMEND, "1.0.0", "recommend", recommend_request("py-1", 3, [first])),

@@ -24,7 +24,7 @@ def test_streams_every_record_in_order(artifact_dir: Path, records: Any) -> None
 def test_missing_directory_and_files(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="does not exist"):
         ArtifactFeatures.open(tmp_path / "nope")
-    with pytest.raises(ArtifactError, match="features/users.jsonl"):
+    with pytest.raises(ArtifactError, match=r"features/users\.jsonl"):
         ArtifactFeatures.open(tmp_path)
 
 

@@ -50,8 +50,7 @@ async def test_positions_follow_the_documented_hash(item_id: str) -> None:
     assert spec.positions(item_id) == documented_positions(item_id, 1000, 7)
 
 
-@pytest.mark.asyncio
-async def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
+def test_positions_do_not_depend_on_the_process_hash_seed() -> None:
     code = "from dubbo_recsys.features.bloom import BloomSpec; print(BloomSpec(bits=99991, hashes=5).positions('i42'))"
     outputs = {
         subprocess.run(
@@ -117,9 +116,9 @@ async def test_lru_bound_and_ttl() -> None:
 async def test_bad_input_raises_feature_store_error() -> None:
     seen = InMemorySeenFilter()
     with pytest.raises(FeatureStoreError):
-        await seen.add("u", "item")  # type: ignore[arg-type]
+        await seen.add("u", "item")  # a string, not a list of ids
     with pytest.raises(FeatureStoreError):
-        await seen.might_contain(7, ["x"])  # type: ignore[arg-type]
+        await seen.might_contain(7, ["x"])  # type: ignore[arg-type]  # not a string, on purpose
     with pytest.raises(FeatureStoreError):
         SeenConfig(ttl_seconds=0)
     with pytest.raises(FeatureStoreError):

@@ -31,7 +31,7 @@ async def test_ml100k_build_reads_the_same_from_both_stores(redis_space: RedisSp
     user_ids = (root / "ids" / "users.txt").read_text(encoding="utf-8").split("\n")[:-1]
     item_ids = (root / "ids" / "items.txt").read_text(encoding="utf-8").split("\n")[:-1]
     for start in range(0, len(item_ids), 200):
-        batch = item_ids[start : start + 200] + ["no-such-item"]
+        batch = [*item_ids[start : start + 200], "no-such-item"]
         got = await redis_store.items(batch)
         assert got == await embedded.items(batch)
         assert all(got[:-1]) and got[-1] is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
 from dubbo_recsys.features.codec import (
@@ -99,9 +101,6 @@ def test_check_ids_accepts_any_sequence_of_strings() -> None:
 
 
 # --- properties ---------------------------------------------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
 
 texts = st.text(max_size=20)
 items = st.builds(

@@ -33,7 +33,7 @@ async def test_embedded_needs_artifacts(tmp_path: Path) -> None:
     with pytest.raises(FeatureStoreError):
         await open_features(FeaturesConfig(artifacts=tmp_path / "absent"))
     with pytest.raises(FeatureStoreError):
-        FeaturesConfig(backend="redis")  # type: ignore[arg-type]
+        FeaturesConfig(backend="redis")  # type: ignore[arg-type]  # a wrong value on purpose
 
 
 @pytest.mark.redis

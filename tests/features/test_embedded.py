@@ -77,12 +77,12 @@ async def test_memory_is_close_to_the_data(artifact_dir: Path) -> None:
 async def test_bad_ids_raise_feature_store_error(artifact_dir: Path) -> None:
     store = EmbeddedFeatureStore.from_artifacts(artifact_dir)
     with pytest.raises(FeatureStoreError):
-        await store.items("i1")  # type: ignore[arg-type]
+        await store.items("i1")  # a string, not a list of ids
     with pytest.raises(FeatureStoreError):
-        await store.users([1])  # type: ignore[list-item]
+        await store.users([1])  # type: ignore[list-item]  # not a string, on purpose
 
 
 async def test_bad_artifact_is_an_artifact_error(tmp_path: Path) -> None:
     write_artifact(tmp_path, [{"id": "u", "last_n": "i1"}], [])
-    with pytest.raises(ArtifactError, match="users.jsonl:1"):
+    with pytest.raises(ArtifactError, match=r"users\.jsonl:1"):
         EmbeddedFeatureStore.from_artifacts(tmp_path)

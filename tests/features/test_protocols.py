@@ -20,7 +20,7 @@ def backends() -> list[tuple[type, type]]:
         if os.environ.get("CI"):
             raise
         return pairs
-    return pairs + [(RedisFeatureStore, FeatureStore), (RedisSeenFilter, SeenFilter)]
+    return [*pairs, (RedisFeatureStore, FeatureStore), (RedisSeenFilter, SeenFilter)]
 
 
 @pytest.mark.parametrize("backend, protocol", backends(), ids=lambda t: t.__name__)

@@ -24,7 +24,8 @@ def test_realtime_items_go_first_and_each_item_once() -> None:
     assert merged == UserFeatures("u", {"age": "30"}, ("x", "b", "a", "c"))
     assert merge_last_n("u", built, [], 4) is built
     assert merge_last_n("new", None, ["x"], 4) == UserFeatures("new", {}, ("x",))  # a user the build never saw
-    assert merge_last_n("u", built, ["p", "q", "r", "s", "t"], 4).last_n == ("p", "q", "r", "s")
+    latest = merge_last_n("u", built, ["p", "q", "r", "s", "t"], 4)
+    assert latest is not None and latest.last_n == ("p", "q", "r", "s")
 
 
 @pytest.mark.asyncio

@@ -42,8 +42,8 @@ async def test_redis_and_embedded_give_identical_answers(
     users, items = records
     redis_store = await loaded_store(redis_space, artifact_dir)
     embedded = EmbeddedFeatureStore.from_artifacts(artifact_dir)
-    user_ids = list(expected_by_id(users)) + ["missing-user", ""]
-    item_ids = list(expected_by_id(items)) + ["missing-item", "i1 ", "I1"]
+    user_ids = [*expected_by_id(users), "missing-user", ""]
+    item_ids = [*expected_by_id(items), "missing-item", "i1 ", "I1"]
     got_users = await redis_store.users(user_ids)
     got_items = await redis_store.items(item_ids)
     assert got_users == await embedded.users(user_ids)

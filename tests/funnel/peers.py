@@ -49,28 +49,27 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> None:
-        log = open(self.dir / "redis.log", "ab")
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--protected-mode",
-                "yes",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        with open(self.dir / "redis.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--protected-mode",
+                    "yes",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,7 +101,7 @@ class RedisServer:
 
     def load(self, artifacts: Path, timeout: float = 120.0) -> str:
         done = subprocess.run(
-            cli_entry() + ["load", "--artifacts", str(artifacts), "--redis", self.url, "--quiet"],
+            [*cli_entry(), "load", "--artifacts", str(artifacts), "--redis", self.url, "--quiet"],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
@@ -133,7 +132,7 @@ def expected_full_steps(artifacts: Path) -> list[str]:
     steps = ["recallSample", "multi_channel", "dssmRank"]
     if (artifacts / "models/rank/din/saved_model.pb").is_file():
         steps.append("din")  # the in-process ranker's name; the default scene configures it as deepfm
-    return steps + ["mmr"]
+    return [*steps, "mmr"]
 
 
 async def recommend(client: DubboClient, request: RecommendRequest, timeout: float = 10.0) -> RecommendResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,9 @@ from dubbo_recsys.pipeline.resilience import ResilientRecommender
 from dubbo_recsys.pipeline.runner import Pipeline
 from dubbo_recsys.pipeline.scenes import SceneRecommender
 from dubbo_recsys.pipeline.stages import ConfigError, Stage
+from dubbo_recsys.rank.remote import TFServingRanker
 from dubbo_recsys.recall import Recall
+from dubbo_recsys.recall.stage import MultiChannelRecall
 from dubbo_recsys.registry.scene_config import PipelineConf, PipelineStep, scene_config_from_dict
 from tests.recall.fixtures import write_artifacts
 
@@ -56,7 +59,7 @@ async def test_two_steps_of_one_class_each_leave_a_trace(resources: Resources) -
     )
     recommender = build_recommender(PipelineConf(steps=steps, recall_num=5), resources)
     answer = await recommender.recommend(RecommendRequest(userId="u0", count=2, debug=True))
-    assert answer.pipeline == "full"
+    assert answer.pipeline == "full" and answer.debugInfo is not None
     assert list(answer.debugInfo) == [
         "recallSample",
         "multi_channel",
@@ -69,7 +72,7 @@ async def test_two_steps_of_one_class_each_leave_a_trace(resources: Resources) -
 
 def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resources) -> None:
     steps = ["('recall','multi_channel')", "('ranking','tfserving')"]
-    models = {
+    models: dict[str, dict[str, Any]] = {
         "ranker": {
             "modelName": "din",
             "modelType": "rank",
@@ -83,9 +86,10 @@ def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resou
     config = scene_config_from_dict(scene(steps, models))
     assert config.pipeline is not None
     ranker = build_recommender(config.pipeline, resources, config.models).full.stages[1]
-    settings = ranker.client.config  # type: ignore[attr-defined]
+    assert isinstance(ranker, TFServingRanker)
+    settings = ranker.client.config
     assert (settings.target, settings.model_name, settings.timeout_seconds) == ("127.0.0.1:8500", "din", 0.03)
-    assert ranker.fusion is None  # type: ignore[attr-defined]
+    assert ranker.fusion is None
     models["ranker"]["fusion"] = True  # "the served model is the artifacts' DIN: rank by their fusion"
     fused = scene_config_from_dict(scene(steps, models))
     assert fused.pipeline is not None and fused.models[0].fusion is True
@@ -98,12 +102,14 @@ def test_the_tfserving_ranker_takes_its_address_from_model_conf(resources: Resou
 
 
 def test_the_light_pipeline_recalls_from_the_light_recall(resources: Resources) -> None:
-    light_recall = Recall.load(resources.artifacts, resources.local_features)  # type: ignore[arg-type]
+    light_recall = Recall.load(resources.artifacts, resources.local_features)
     steps = [PipelineStep("recall", "multi_channel")]
     conf = PipelineConf(steps=tuple(steps))
     with_light = replace(resources, light_recall=light_recall)
-    assert build_pipeline(PipelineName.LIGHT, steps, conf, with_light).stages[0].recall is light_recall
-    assert build_pipeline(PipelineName.FULL, steps, conf, with_light).stages[0].recall is resources.recall
+    light = build_pipeline(PipelineName.LIGHT, steps, conf, with_light).stages[0]
+    full = build_pipeline(PipelineName.FULL, steps, conf, with_light).stages[0]
+    assert isinstance(light, MultiChannelRecall) and isinstance(full, MultiChannelRecall)
+    assert light.recall is light_recall and full.recall is resources.recall
 
 
 class Broken(Stage):
@@ -163,21 +169,21 @@ def test_redis_comes_from_the_flag_or_our_own_variable_never_redis_url(
 
 @pytest.mark.asyncio
 async def test_a_recall_channel_that_fails_is_named_in_the_answer(resources: Resources) -> None:
-    recall = Recall.load(resources.artifacts, resources.local_features)  # type: ignore[arg-type]
+    recall = Recall.load(resources.artifacts, resources.local_features)
     channel = next(c for c, _ in recall.merger.channels if c.name != "hot")
 
     async def broken(query: object, k: int) -> object:
         raise RuntimeError("index unreadable")
 
-    channel.retrieve = broken  # type: ignore[method-assign]
+    channel.retrieve = broken  # this channel fails from now on
     steps = (PipelineStep("recall", "multi_channel"),)
     recommender = build_recommender(PipelineConf(steps=steps, recall_num=5), replace(resources, recall=recall))
     answer = await recommender.recommend(RecommendRequest(userId="u0", count=2, debug=True))
     note = f"recall channel {channel.name} dropped: RuntimeError: index unreadable"
     assert (answer.pipeline, answer.degraded, len(answer.items)) == ("full", False, 2)
-    assert answer.message == f"ok; partial: {note}"
+    assert answer.message == f"ok; partial: {note}" and answer.debugInfo is not None
     assert json.loads(answer.debugInfo["notes"]) == [note]
     whole = await build_recommender(PipelineConf(steps=steps, recall_num=5), resources).recommend(
         RecommendRequest(userId="u0", count=2, debug=True)
     )
-    assert whole.message == "ok" and "notes" not in whole.debugInfo
+    assert whole.message == "ok" and whole.debugInfo is not None and "notes" not in whole.debugInfo

@@ -41,6 +41,7 @@ async def test_known_user_gets_a_full_answer_with_provenance_and_every_stage_tra
     scores = [item.score for item in answer.items]
     assert all(s == s for s in scores)  # finite, no NaN
 
+    assert answer.debugInfo is not None
     traces = {stage: json.loads(text) for stage, text in answer.debugInfo.items()}
     assert list(traces) == expected_full_steps(artifacts), answer.debugInfo
     assert all(t["millis"] >= 0 for t in traces.values())

@@ -48,6 +48,7 @@ async def test_without_the_faiss_index_u2i_still_recalls_and_the_answer_is_full(
     assert (answer.code, answer.pipeline, answer.degraded) == (200, "full", False), answer.message
     assert answer.message.startswith("ok") and "u2i" not in answer.message, answer.message
     assert len(answer.items) == 10
+    assert answer.debugInfo is not None
     recalled = json.loads(answer.debugInfo["multi_channel"])
     assert recalled["out"] > 10
     assert any("u2i" in item.channel.split("+") for item in answer.items), [i.channel for i in answer.items]

@@ -55,7 +55,7 @@ class WrongAnswerRecommender:
     """Returns an answer the protos cannot carry (a score that is not a number)."""
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
-        return RecommendResponse(items=[RecommendItem(itemId="x", score="high")])  # type: ignore[arg-type]
+        return RecommendResponse(items=[RecommendItem(itemId="x", score="high")])  # type: ignore[arg-type]  # a broken answer on purpose
 
 
 class SlowRecommender:

@@ -20,11 +20,11 @@ def test_ipv6_host_is_bracketed() -> None:
 
 def test_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        GrpcShimConfig().port = 1  # type: ignore[misc]
+        GrpcShimConfig().port = 1  # type: ignore[misc]  # frozen: the assignment must fail
 
 
 @pytest.mark.parametrize(
-    ("fields", "name"),
+    "fields, name",
     [
         ({"port": -1}, "port"),
         ({"port": 65536}, "port"),
@@ -41,5 +41,5 @@ def test_config_is_frozen() -> None:
 )
 def test_bad_values_raise_config_error_naming_the_field(fields: dict[str, object], name: str) -> None:
     with pytest.raises(GrpcShimConfigError, match=f"^{name}:") as caught:
-        GrpcShimConfig(**fields)  # type: ignore[arg-type]
+        GrpcShimConfig(**fields)  # type: ignore[arg-type]  # bad values on purpose
     assert isinstance(caught.value, GrpcShimError) and isinstance(caught.value, ValueError)

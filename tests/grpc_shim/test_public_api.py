@@ -38,7 +38,8 @@ def test_cli_modules_import_without_grpc() -> None:
     import sys
 
     code = (
-        "import sys, dubbo_recsys.provider.grpc_shim.options, dubbo_recsys.provider.grpc_shim.health_check, dubbo_recsys.provider.grpc_shim as g; "
+        "import sys, dubbo_recsys.provider.grpc_shim.options, dubbo_recsys.provider.grpc_shim.health_check, "
+        "dubbo_recsys.provider.grpc_shim as g; "
         "g.GrpcShimConfig(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc', 'google')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

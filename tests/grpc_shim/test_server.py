@@ -36,9 +36,11 @@ async def echo() -> EchoRecommender:
 
 
 async def _channel(recommender: Recommender, **fields: Any) -> AsyncIterator[grpc.aio.Channel]:
-    async with GrpcShim(recommender, loopback(**fields)) as shim:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:
-            yield channel
+    async with (
+        GrpcShim(recommender, loopback(**fields)) as shim,
+        grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel,
+    ):
+        yield channel
 
 
 @pytest_asyncio.fixture
@@ -130,7 +132,9 @@ async def test_reflection_lists_the_services_and_serves_the_seed_file(channel: g
 
 @pytest.mark.asyncio
 async def test_undecodable_request_gets_a_status_and_the_server_carries_on(channel: grpc.aio.Channel) -> None:
-    raw = channel.unary_unary("/dubborecsys.v1.RecommendService/Recommend")
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        "/dubborecsys.v1.RecommendService/Recommend"
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await raw(b"\xff\xff\xff\xff", timeout=5)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -153,7 +157,9 @@ async def test_oversized_request_is_refused_and_the_server_carries_on(echo: Echo
 
 @pytest.mark.asyncio
 async def test_unknown_method_is_unimplemented(channel: grpc.aio.Channel) -> None:
-    raw = channel.unary_unary("/recommend.RecommenderInferService/RecommenderInfer")
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+        "/recommend.RecommenderInferService/RecommenderInfer"
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await raw(b"", timeout=5)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
@@ -215,9 +221,11 @@ async def test_busy_port_fails_start_with_a_clear_error(echo: EchoRecommender) -
 @pytest.mark.asyncio
 async def test_reuse_port_lets_two_shims_share_a_port(echo: EchoRecommender) -> None:
     port = free_port()
-    async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as first:
-        async with GrpcShim(echo, loopback(port=port, reuse_port=True)) as second:
-            assert first.port == second.port == port
+    async with (
+        GrpcShim(echo, loopback(port=port, reuse_port=True)) as first,
+        GrpcShim(echo, loopback(port=port, reuse_port=True)) as second,
+    ):
+        assert first.port == second.port == port
 
 
 @pytest.mark.asyncio

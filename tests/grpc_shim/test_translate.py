@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf.message import Message
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
 from dubbo_recsys.interfaces.proto import recommender_infer_pb2 as seed_pb2
-from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendResponse
+from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.grpc_shim import RequestShapeError, translate
 
 
@@ -48,7 +51,7 @@ def test_seed_rank_request_ranks_the_item_list() -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "fragment"),
+    "fields, fragment",
     [
         ({"UserId": ""}, "UserId is required"),
         ({"DataId": ""}, "DataId is required"),
@@ -164,15 +167,14 @@ def test_arbitrary_bytes_decode_or_fail_cleanly_then_translate_or_shape_error(da
     a message that translates or raises RequestShapeError (-> 400), nothing else."""
     from google.protobuf.message import DecodeError
 
-    for message_type, to_request in (
-        (v1_pb2.RecommendRequest, translate.v1_to_request),
+    pairs: tuple[tuple[type[Message], Callable[[Any], RecommendRequest]], ...] = (
+        (v1_pb2.RecommendRequest, translate.v1_to_request),  # each message type with its own translator
         (seed_pb2.RecommendRequest, translate.seed_to_request),
-    ):
+    )
+    for message_type, to_request in pairs:
         try:
             message = message_type.FromString(data)
         except DecodeError:
             continue
-        try:
+        with contextlib.suppress(RequestShapeError):
             to_request(message)
-        except RequestShapeError:
-            pass

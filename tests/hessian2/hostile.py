@@ -29,6 +29,7 @@ Attack classes (see hessian2/README.md, "Hostile input"):
 
 from __future__ import annotations
 
+import builtins
 import struct
 from collections.abc import Iterable
 
@@ -58,7 +59,7 @@ class Raw:
         return b"I" + struct.pack(">i", value)
 
     @staticmethod
-    def long(value: int) -> bytes:
+    def long(value: builtins.int) -> bytes:
         return b"L" + struct.pack(">q", value)
 
     @staticmethod
@@ -80,16 +81,16 @@ class Raw:
         return b"B" + struct.pack(">H", len(data)) + data
 
     @staticmethod
-    def classdef(java_class: str, fields: Iterable[str]) -> bytes:
+    def classdef(java_class: builtins.str, fields: Iterable[builtins.str]) -> bytes:
         names = list(fields)
         return b"C" + Raw.str(java_class) + Raw.int(len(names)) + b"".join(Raw.str(n) for n in names)
 
     @staticmethod
-    def instance(index: int) -> bytes:
+    def instance(index: builtins.int) -> bytes:
         return bytes([0x60 + index]) if index <= 15 else b"O" + Raw.int(index)
 
     @staticmethod
-    def ref(index: int) -> bytes:
+    def ref(index: builtins.int) -> bytes:
         return b"Q" + Raw.int(index)
 
     @staticmethod

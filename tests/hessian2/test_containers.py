@@ -8,7 +8,7 @@ import hessian2
 from hessian2 import DecodeError, MapEntries, TypedList, TypedMap
 
 
-@pytest.mark.parametrize(("size", "head"), [(0, "78"), (7, "7f"), (8, "5898"), (100, "58c864")])
+@pytest.mark.parametrize("size, head", [(0, "78"), (7, "7f"), (8, "5898"), (100, "58c864")])
 def test_untyped_list_forms(size, head):
     items = list(range(size))
     wire = hessian2.dumps(items)

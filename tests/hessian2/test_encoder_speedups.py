@@ -293,7 +293,7 @@ def test_long_strings_chunk_the_same(text):
 
 @needs_compiled
 @pytest.mark.parametrize(
-    "value", _INT_EDGES + [v + 1 for v in _INT_EDGES] + [Long(v) for v in _INT_EDGES] + _FLOAT_EDGES, ids=repr
+    "value", [*_INT_EDGES, *(v + 1 for v in _INT_EDGES), *(Long(v) for v in _INT_EDGES), *_FLOAT_EDGES], ids=repr
 )
 def test_scalar_boundaries_encode_the_same(value):
     outcome = same_both_ways(value, [value], {value: value} if value == value else None)
@@ -331,20 +331,20 @@ class _Opaque:
         -(1 << 63) - 1,
         [1 << 70],
         EsItem(rank=1 << 31),
-        EsItem(small=40000),
-        EsItem(tiny=200),
-        EsItem(itemId=5),
-        EsItem(flag="yes"),
-        EsItem(score="x"),
-        EsItem(big=1 << 64),
+        EsItem(small=40000),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(tiny=200),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(itemId=5),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(flag="yes"),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(score="x"),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(big=1 << 64),  # type: ignore[arg-type]  # the wrong type on purpose
         EsItem(extra=_Opaque()),
-        EsBox(items=[EsItem(), "not an item"]),
-        EsBox(names=["a", 3]),
-        EsBox(ids=[1, 2.5]),
-        EsBox(weights={"w": "heavy"}),
-        EsBox(weights={1: 1.0}),
-        EsBox(child=EsBox(child=EsBox(items=[EsItem(rank=2.5)]))),
-        EsBox(items="abc"),
+        EsBox(items=[EsItem(), "not an item"]),  # type: ignore[list-item]  # the wrong type on purpose
+        EsBox(names=["a", 3]),  # type: ignore[list-item]  # the wrong type on purpose
+        EsBox(ids=[1, 2.5]),  # type: ignore[list-item]  # the wrong type on purpose
+        EsBox(weights={"w": "heavy"}),  # type: ignore[dict-item]  # the wrong type on purpose
+        EsBox(weights={1: 1.0}),  # type: ignore[dict-item]  # the wrong type on purpose
+        EsBox(child=EsBox(child=EsBox(items=[EsItem(rank=2.5)]))),  # type: ignore[arg-type]  # on purpose
+        EsBox(items="abc"),  # type: ignore[arg-type]  # the wrong type on purpose
         EsBox(anything=[{"x": object()}]),
     ],
     ids=lambda v: type(v).__name__,
@@ -385,15 +385,12 @@ def test_depth_limit_fails_the_same_way():
 
 @needs_compiled
 def test_more_than_sixteen_classes_encode_the_same():
-    classes = []
-    for i in range(20):
-        classes.append(
-            dataclass(
-                type(
-                    f"EsMany{i}", (JavaObject,), {"__annotations__": {"v": int}, "v": 0}, java_class=f"test.es.Many{i}"
-                )
-            )
+    classes: list[Any] = [
+        dataclass(
+            type(f"EsMany{i}", (JavaObject,), {"__annotations__": {"v": int}, "v": 0}, java_class=f"test.es.Many{i}")
         )
+        for i in range(20)
+    ]
     stream = [cls(v=i) for i, cls in enumerate(classes)] + [cls(v=7) for cls in classes]
     assert same_both_ways(*stream)[0] == "ok"
     assert same_both_ways(stream)[0] == "ok"
@@ -424,7 +421,9 @@ def test_without_the_extension_the_pure_path_is_used():
         "print(hessian2.dumps(CASES['recommend_response']).hex())"
     )
     env = {k: v for k, v in os.environ.items() if k != "HESSIAN2_PURE_PYTHON"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stderr
     assert bytes.fromhex(out.stdout.strip()) == (VECTORS / "recommend_response.bin").read_bytes()
 

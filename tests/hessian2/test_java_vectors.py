@@ -40,7 +40,7 @@ def same(a, b, seen=None) -> bool:
         return (
             getattr(a, "java_type", None) == getattr(b, "java_type", None)
             and len(a) == len(b)
-            and all(same(x, y, seen) for x, y in zip(a, b))
+            and all(same(x, y, seen) for x, y in zip(a, b, strict=True))
         )
     if isinstance(a, dict):
         return (
@@ -82,7 +82,12 @@ def test_identities_survive_decoding():
 def _java(args, **kwargs) -> subprocess.CompletedProcess:
     classpath = require_env("HESSIAN_VECTORS_CP")
     return subprocess.run(
-        ["java", "-cp", classpath, "vectors.Main", *args], capture_output=True, text=True, timeout=120, **kwargs
+        ["java", "-cp", classpath, "vectors.Main", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+        check=False,
     )
 
 

@@ -32,7 +32,7 @@ class Level(JavaEnum, java_class="test.h2.Level"):
 
 @dataclass
 class Leaf(JavaObject, java_class="test.h2.Leaf"):
-    id: Long = Long(0)  # noqa: RUF009  (an immutable int)
+    id: Long = Long(0)
     level: Level | None = None
 
 
@@ -114,11 +114,12 @@ def test_java_exception_from_python_exception():
     except KeyError as exc:
         java = JavaException.from_exception(exc)
     assert java.java_class == "java.lang.RuntimeException"
+    assert java.cause is not None
     assert java.message == "KeyError: 'lookup'" and java.cause.message == "ValueError: bad input"
     assert java.cause.stack_trace[0].methodName == "failing"  # innermost frame first, as in Java
     decoded = hessian2.loads(hessian2.dumps(java))
     assert isinstance(decoded, JavaException) and decoded == java
-    assert decoded.cause.cause is None
+    assert decoded.cause is not None and decoded.cause.cause is None
     with pytest.raises(JavaException):
         raise decoded
 

@@ -55,7 +55,7 @@ def test_class_definition_then_instances():
 
 
 def test_typed_fields_follow_annotations():
-    node = Node("a", ids=[1, 2], weights={"w": 1}, tags={"t"})
+    node = Node("a", ids=[1, 2], weights={"w": 1}, tags={"t"})  # type: ignore[list-item]  # plain ints: the annotation widens them
     decoded = hessian2.loads(hessian2.dumps(node))
     assert decoded == node
     assert all(type(i) is Long for i in decoded.ids)
@@ -65,7 +65,7 @@ def test_typed_fields_follow_annotations():
 
 def test_field_type_errors_name_the_field():
     with pytest.raises(EncodeError) as info:
-        hessian2.dumps(Point("one", 2))  # type: ignore[arg-type]
+        hessian2.dumps(Point("one", 2))  # type: ignore[arg-type]  # the wrong type on purpose
     assert "test.h2.Point.x" in str(info.value)
     with pytest.raises(EncodeError):
         hessian2.dumps(Point(1 << 31, 0))
@@ -225,8 +225,8 @@ def test_union_annotations():
 
 def test_object_fields_accept_generic_objects_and_refuse_others():
     generic = JavaGenericObject("test.h2.Node", {"name": "g"})
-    wire = hessian2.dumps(Node("outer", next=generic))  # type: ignore[arg-type]
+    wire = hessian2.dumps(Node("outer", next=generic))  # type: ignore[arg-type]  # a generic object where a Node is declared, on purpose
     assert hessian2.loads(wire).next == Node("g")
     with pytest.raises(EncodeError) as info:
-        hessian2.dumps(Node("outer", next=Point(1, 2)))  # type: ignore[arg-type]
+        hessian2.dumps(Node("outer", next=Point(1, 2)))  # type: ignore[arg-type]  # the wrong class on purpose
     assert "test.h2.Node.next" in str(info.value)

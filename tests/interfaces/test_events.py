@@ -64,7 +64,7 @@ def test_a_double_ts_with_no_fraction_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "reason"),
+    "document, reason",
     [
         (b"{not json", EventErrorReason.NOT_JSON),
         (b'{"ts": NaN}', EventErrorReason.NOT_JSON),
@@ -96,7 +96,7 @@ def test_user_event_refusals_name_their_reason(document: Any, reason: EventError
 
 
 @pytest.mark.parametrize(
-    ("document", "reason"),
+    "document, reason",
     [
         ({"eventId": "e", "itemId": "i", "ts": 1}, EventErrorReason.MISSING_FIELD),
         ({"eventId": "e", "itemId": "i", "op": "upsert", "ts": 1}, EventErrorReason.MISSING_FIELD),

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^listening dubbo://([\d.]+):(\d+)\s*$", re.MULTILINE)
@@ -81,7 +82,8 @@ def _wait_ready(process: subprocess.Popen[bytes], log_path: Path, timeout: float
             return RunningProvider(match.group(1), int(match.group(2)), process, log_path)
         if process.poll() is not None:
             raise ProviderStartError(
-                f"{' '.join(process.args)} exited with {process.returncode}:\n{log_path.read_text(errors='replace')}"
+                f"{' '.join(cast(list[str], process.args))} exited with {process.returncode}:\n"
+                f"{log_path.read_text(errors='replace')}"
             )
         time.sleep(0.05)
     raise ProviderStartError(f"no ready line within {timeout} s:\n{log_path.read_text(errors='replace')}")

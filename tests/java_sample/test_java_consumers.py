@@ -63,7 +63,7 @@ def read_reports(directory: Path) -> SurefireTotals:
         suite = ET.parse(report).getroot()
         counts = [int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")]
         classes[suite.get("name", "").rsplit(".", 1)[-1]] = counts[0]
-        totals = [a + b for a, b in zip(totals, counts)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
     return SurefireTotals(classes, *totals)
 
 

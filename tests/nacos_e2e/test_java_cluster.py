@@ -36,7 +36,7 @@ def read_properties(path: Path) -> dict[str, str]:
     return values
 
 
-def test_java_consumer_over_three_providers_sigterm_and_sigkill(sample_dir: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_java_consumer_over_three_providers_sigterm_and_sigkill(sample_dir: Path, tmp_path: Path) -> None:  # noqa: F811 - the fixture imported above, requested by name
     nacos = require_env("NACOS_ADDR")
     api = OpenApi(nacos)
     group = unique_group("cluster")

@@ -203,11 +203,11 @@ async def test_a_change_under_load_applies_within_two_seconds_without_a_failed_c
 
 @pytest.mark.java
 def test_a_java_consumer_through_nacos_sees_a_change_within_two_seconds_without_a_failed_call(
-    sample_dir: Path,
+    sample_dir: Path,  # noqa: F811 - the fixture imported above, requested by name
     tmp_path: Path,
     data_id: str,
     nacos: OpenApi,
-    provider: RunningProvider,  # noqa: F811
+    provider: RunningProvider,
     registry_group: str,
 ) -> None:
     addr = require_env("NACOS_ADDR")

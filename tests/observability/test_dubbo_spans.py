@@ -13,9 +13,9 @@ from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendReque
 from dubbo_recsys.provider.client import DubboClient
 from dubbo_recsys.provider.config import ServerConfig
 from dubbo_recsys.provider.dispatch import Dispatcher
+from dubbo_recsys.provider.observability.config import ObservabilityConfig
 from dubbo_recsys.provider.observability.observer import UNKNOWN
 from dubbo_recsys.provider.rest import RestShim, RestShimConfig
-from dubbo_recsys.provider.rest.config import ObservabilityConfig
 from dubbo_recsys.provider.services import default_exports
 from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.rest.recommenders import pipeline_recommender
@@ -57,7 +57,11 @@ async def test_dubbo_calls_get_spans_and_stage_timings_and_are_counted_once() ->
     assert 'protocol="dubbo",status="200"' not in text  # the wrapper did not count a second time
     assert 'dubbo_recsys_stage_seconds_count{kind="rank",stage="rest_test_odd_first"} 2.0' in text
     assert 'dubbo_recsys_pipeline_answers_total{pipeline="full"} 2.0' in text
-    ids = [span.attributes["request.id"] for span in exporter.get_finished_spans() if span.name == "dubbo recommend"]
+    ids = [
+        dict(span.attributes or {})["request.id"]
+        for span in exporter.get_finished_spans()
+        if span.name == "dubbo recommend"
+    ]
     assert len(set(ids)) == 2  # each call its own id, although the transport starts calls eagerly
     names = sorted(span.name for span in exporter.get_finished_spans())
     assert names.count("dubbo recommend") == 2 and names.count("stage rest_test_fixed") == 2

@@ -20,7 +20,8 @@ def test_every_public_name_resolves() -> None:
 
 def test_importing_the_facades_and_the_cli_loads_no_heavy_dependency() -> None:
     code = (
-        "import sys, dubbo_recsys.provider.rest, dubbo_recsys.provider.observability, dubbo_recsys.provider.rest.options, dubbo_recsys.provider.cli;"
+        "import sys, dubbo_recsys.provider.rest, dubbo_recsys.provider.observability, "
+        "dubbo_recsys.provider.rest.options, dubbo_recsys.provider.cli;"
         "dubbo_recsys.provider.cli.build_parser();"
         "heavy = ('fastapi', 'starlette', 'uvicorn', 'jwt', 'prometheus_client', 'opentelemetry', 'pydantic');"
         "print([m for m in sys.modules if m.split('.')[0] in heavy])"

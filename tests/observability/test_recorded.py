@@ -44,7 +44,7 @@ async def test_one_call_in_n_is_traced_and_the_caller_never_sees_it() -> None:
 async def test_a_caller_asking_for_debug_keeps_its_traces() -> None:
     observed = ObservedRecommender(pipeline_recommender(), ProviderMetrics(), "grpc", trace_every=0)
     answer = await observed.recommend(RecommendRequest(userId="u1", debug=True))
-    assert set(answer.debugInfo) == {"rest_test_fixed", "rest_test_odd_first"}
+    assert answer.debugInfo is not None and set(answer.debugInfo) == {"rest_test_fixed", "rest_test_odd_first"}
     plain = await observed.recommend(RecommendRequest(userId="u1"))
     assert plain.debugInfo is None
 
@@ -57,11 +57,14 @@ async def test_a_span_per_request_and_a_child_per_stage_in_order() -> None:
     spans = {span.name: span for span in exporter.get_finished_spans()}
     assert set(spans) == {"grpc recommend", "stage rest_test_fixed", "stage rest_test_odd_first"}
     root, recall, rank = spans["grpc recommend"], spans["stage rest_test_fixed"], spans["stage rest_test_odd_first"]
+    assert recall.parent is not None and rank.parent is not None and root.context is not None
     assert recall.parent.span_id == root.context.span_id and rank.parent.span_id == root.context.span_id
-    assert root.start_time <= recall.start_time <= recall.end_time <= rank.start_time <= rank.end_time <= root.end_time
-    assert root.attributes["recommend.scene"] == "home" and root.attributes["recommend.pipeline"] == "full"
-    assert rank.attributes["candidates.in"] == 30 and rank.attributes["candidates.out"] == 15
-    assert len(root.attributes["request.id"]) == 32
+    times = [root.start_time, recall.start_time, recall.end_time, rank.start_time, rank.end_time, root.end_time]
+    assert None not in times and times == sorted(times)  # type: ignore[type-var]  # no None: checked first
+    root_attributes, rank_attributes = dict(root.attributes or {}), dict(rank.attributes or {})
+    assert root_attributes["recommend.scene"] == "home" and root_attributes["recommend.pipeline"] == "full"
+    assert rank_attributes["candidates.in"] == 30 and rank_attributes["candidates.out"] == 15
+    assert len(str(root_attributes["request.id"])) == 32
 
 
 @pytest.mark.asyncio

@@ -26,7 +26,7 @@ def test_flat_index_equals_brute_force():
     vectors = _unit_vectors(500, 16, 0)
     index, meta = build_index(vectors)
     assert meta == {"type": "IndexFlatIP", "dim": 16, "count": 500, "params": {"metric": "inner_product"}}
-    scores, found = index.search(vectors[:20], 10)
+    scores, _found = index.search(vectors[:20], 10)
     exact = vectors[:20] @ vectors.T
     np.testing.assert_allclose(scores, -np.sort(-exact, axis=1)[:, :10], rtol=1e-5, atol=1e-6)
 
@@ -37,7 +37,7 @@ def test_hnsw_index_recall_against_brute_force():
     assert meta["type"] == "IndexHNSWFlat" and index.ntotal == 3_000
     _, found = index.search(vectors[:100], 20)
     exact = np.argsort(-(vectors[:100] @ vectors.T), axis=1)[:, :20]
-    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(found.tolist(), exact.tolist())])
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(found.tolist(), exact.tolist(), strict=True)])
     assert recall > 0.95, recall
 
 

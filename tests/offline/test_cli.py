@@ -69,6 +69,9 @@ def test_command_module_is_cheap_to_import():
     import subprocess
     import sys
 
-    code = "import sys, dubbo_recsys.offline.build_command; print(sorted(m for m in ('numpy', 'scipy', 'tensorflow') if m in sys.modules))"
+    code = (
+        "import sys, dubbo_recsys.offline.build_command; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'tensorflow') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

@@ -22,7 +22,7 @@ def _random_matrix(seed: int, users: int = 40, items: int = 30, density: float =
 def _as_dense(table, columns: int) -> np.ndarray:
     dense = np.zeros((table.index.shape[0], columns), dtype=np.float64)
     for row in range(table.index.shape[0]):
-        for col, score in zip(table.index[row], table.score[row]):
+        for col, score in zip(table.index[row], table.score[row], strict=True):
             if col >= 0:
                 dense[row, col] = score
     return dense

@@ -82,5 +82,5 @@ def test_ml100k_counts_and_no_leakage(ml100k_artifacts):
     assert len(train["user"]) + len(test["user"]) == 100_000
     assert len(test["user"]) == 943  # every ML-100K user has at least 20 ratings
     # ML-100K has no repeated (user, item): the held-out pair must be absent from train.
-    train_pairs = set(zip(train["user"].tolist(), train["item"].tolist()))
-    assert not any(pair in train_pairs for pair in zip(test["user"].tolist(), test["item"].tolist()))
+    train_pairs = set(zip(train["user"].tolist(), train["item"].tolist(), strict=True))
+    assert not any(pair in train_pairs for pair in zip(test["user"].tolist(), test["item"].tolist(), strict=True))

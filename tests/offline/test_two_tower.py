@@ -13,7 +13,7 @@ from tests.offline.artifacts import jsonl
 def _pad(rows: list[list[str]]):
     import tensorflow as tf
 
-    width = max(1, max(len(r) for r in rows))
+    width = max(1, *(len(r) for r in rows))
     return tf.constant([r + [""] * (width - len(r)) for r in rows], dtype=tf.string)
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.layout import FOLDERS
 from tests.support import require_env
 
 pytestmark = pytest.mark.slow
 
 LISTENING = re.compile(r"listening dubbo://127\.0\.0\.1:(\d+)")
-FOLDERS = ("provider", "interfaces", "registry", "recall", "rank", "features", "offline", "pipeline", "realtime")
 
 
 def wheel(house: str, prefix: str) -> Path:

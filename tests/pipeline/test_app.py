@@ -51,9 +51,9 @@ async def test_artifacts_run_the_funnel_and_scenes_come_from_files(tiny: Path, t
     try:
         default = await app.recommend(RecommendRequest(userId="u0", count=2, debug=True))
         assert default.code == 200 and default.pipeline == "full" and len(default.items) == 2
-        assert "multi_channel" in default.debugInfo
+        assert default.debugInfo is not None and "multi_channel" in default.debugInfo
         scened = await app.recommend(RecommendRequest(userId="u0", scene="tiny", count=2, debug=True))
-        assert scened.pipeline == "full" and set(scened.debugInfo) == {"multi_channel"}
+        assert scened.pipeline == "full" and set(scened.debugInfo or {}) == {"multi_channel"}
         unknown = await app.recommend(RecommendRequest(userId="u0", scene="other"))
         assert unknown.code == 404
         assert app.scene_versions() == {"default": "built-in", "tiny": "1"}

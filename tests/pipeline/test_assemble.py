@@ -60,7 +60,7 @@ async def test_default_scene_answers_from_recall_with_provenance(resources: Reso
     ids = [i.itemId for i in resp.items]
     assert len(ids) == 2 and not set(ids) & set(seen) and ids[0] == "i5"  # same category, not yet seen
     assert "itemcf" in resp.items[0].channel
-    assert {"recallSample", "multi_channel"} <= set(resp.debugInfo)
+    assert {"recallSample", "multi_channel"} <= set(resp.debugInfo or {})
 
 
 @pytest.mark.asyncio
@@ -75,6 +75,7 @@ async def test_seed_style_scene_from_a_local_config_center(resources: Resources,
     scenes = SceneRecommender(resources, LocalConfigCenter(tmp_path))
     resp = await scenes.recommend(RecommendRequest(userId="u0", scene="feed", count=2, debug=True))
     assert resp.code == 200 and resp.pipeline == "full" and len(resp.items) == 2
+    assert resp.debugInfo is not None
     assert json.loads(resp.debugInfo["multi_channel"])["out"] == 3  # the scene's recallNum
     missing = await scenes.recommend(RecommendRequest(userId="u0", scene="nope"))
     assert missing.code == 404 and "nope" in missing.message

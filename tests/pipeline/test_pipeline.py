@@ -151,7 +151,7 @@ async def test_a_failing_pipeline_gives_its_slot_back():
         answer = await rec.recommend(request())
         assert answer.pipeline == "popular" and "RuntimeError" in answer.message and "overloaded" not in answer.message
     assert (bound.count, bound.refused) == (0, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="in-flight limit"):
         InFlight(-1)
 
 
@@ -175,7 +175,7 @@ async def test_bad_request_gets_400_not_an_exception():
 async def test_debug_returns_per_stage_traces():
     full = Pipeline.of(PipelineName.FULL, [ListRecall(["a", "b", "c"]), ReverseRank()])
     resp = await ResilientRecommender(full=full, light=None, popular=popular).recommend(request(debug=True))
-    assert set(resp.debugInfo) == {"test_list", "test_reverse"}
+    assert resp.debugInfo is not None and set(resp.debugInfo) == {"test_list", "test_reverse"}
     trace = json.loads(resp.debugInfo["test_list"])
     assert trace["out"] == 3 and trace["kind"] == "recall" and trace["millis"] >= 0
     assert [t["itemId"] for t in json.loads(resp.debugInfo["test_reverse"])["top"]] == ["c", "b", "a"]

@@ -35,7 +35,7 @@ def test_garbage_descriptors(garbage):
 
 def test_non_string_descriptor():
     with pytest.raises(DescriptorError):
-        parse_descriptor(42)  # type: ignore[arg-type]
+        parse_descriptor(42)  # not a string
 
 
 def test_too_many_dimensions():

@@ -51,6 +51,7 @@ async def test_exceptions_and_cancellation_reach_the_coroutine():
             seen.append(str(exc))
 
     task = start_eagerly(fails())
+    assert task is not None
     gate.set_exception(ValueError("bad"))
     await task
     assert seen == ["bad"]
@@ -63,6 +64,7 @@ async def test_exceptions_and_cancellation_reach_the_coroutine():
             raise
 
     task = start_eagerly(sleeps())
+    assert task is not None
     await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -39,6 +39,7 @@ def run_to_completion(coro: Any) -> Any:
 
 
 def answer(frame: RequestFrame) -> ResponseFrame | None:
+    """The whole answer frame; None for a one-way call."""
     data = run_to_completion(EXCHANGE.answer(frame))
     if data is None:
         return None
@@ -48,6 +49,13 @@ def answer(frame: RequestFrame) -> ResponseFrame | None:
     assert reader.next_event() is NEED_DATA  # exactly one frame
     assert isinstance(event, ResponseFrame)
     return event
+
+
+def reply(frame: RequestFrame) -> ResponseFrame:
+    """The answer to a two-way request, which must have one."""
+    found = answer(frame)
+    assert found is not None
+    return found
 
 
 def echo_body(**changes: Any) -> bytes:
@@ -65,7 +73,7 @@ def echo_body(**changes: Any) -> bytes:
 
 
 def test_ok_answer_header_and_body():
-    frame = answer(RequestFrame(9, 2, True, False, echo_body()))
+    frame = reply(RequestFrame(9, 2, True, False, echo_body()))
     assert (frame.request_id, frame.serialization_id, frame.status, frame.event) == (9, 2, 20, False)
     assert decode_result(frame.body) == (4, "ping", {"dubbo": "2.0.2"})
 
@@ -75,7 +83,7 @@ def test_one_way_has_no_answer():
 
 
 def test_unknown_serialization_is_40_in_hessian2():
-    frame = answer(RequestFrame(3, 23, True, False, b"{}"))
+    frame = reply(RequestFrame(3, 23, True, False, b"{}"))
     assert frame.status == 40 and frame.serialization_id == 2
     assert "23" in decode_message(frame.body)
 
@@ -92,7 +100,7 @@ def test_old_consumer_without_attachments_and_null_version():
         encoder.write(value)
     invocation = decode_invocation(encoder.getvalue())
     assert invocation.version == "" and invocation.attachments == {} and invocation.args == (7,)
-    frame = answer(RequestFrame(4, 2, True, False, encoder.getvalue()))
+    frame = reply(RequestFrame(4, 2, True, False, encoder.getvalue()))
     assert decode_result(frame.body)[1] == 7
 
 
@@ -109,14 +117,14 @@ def test_old_consumer_without_attachments_and_null_version():
 def test_undecodable_bodies_are_body_errors_and_40(body):
     with pytest.raises(BodyError):
         decode_invocation(body)
-    assert answer(RequestFrame(5, 2, True, False, body)).status == 40
+    assert reply(RequestFrame(5, 2, True, False, body)).status == 40
 
 
 def test_non_string_method_is_40():
     encoder = Encoder()
     for value in ("2.0.2", SEED, "0.0.0", 12, ""):
         encoder.write(value)
-    assert answer(RequestFrame(6, 2, True, False, encoder.getvalue())).status == 40
+    assert reply(RequestFrame(6, 2, True, False, encoder.getvalue())).status == 40
 
 
 @pytest.mark.parametrize(
@@ -140,7 +148,7 @@ def test_response_attachment_versions(version, expected):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.binary(max_size=120))
 def test_any_body_gets_an_answer_never_an_exception(body):
-    frame = answer(RequestFrame(8, 2, True, False, body))
+    frame = reply(RequestFrame(8, 2, True, False, body))
     assert frame.request_id == 8 and frame.status in (20, 40, 60, 70)
 
 
@@ -149,5 +157,5 @@ def test_any_body_gets_an_answer_never_an_exception(body):
 def test_mutated_real_requests_get_an_answer(cut, flip, where):
     body = bytearray(echo_body(args=({"k": [1, 2.5, "x"]},), attachments={"group": "", "timeout": "10"}))
     body[where % len(body)] ^= flip
-    frame = answer(RequestFrame(9, 2, True, False, bytes(body[: len(body) - cut % len(body)])))
+    frame = reply(RequestFrame(9, 2, True, False, bytes(body[: len(body) - cut % len(body)])))
     assert frame.request_id == 9 and frame.status in (20, 40, 60, 70)

@@ -158,7 +158,7 @@ def test_encode_refuses_oversized_body():
 
 
 def test_payload_limit_must_be_positive():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="payload_limit must be positive"):
         FrameReader(payload_limit=0)
 
 

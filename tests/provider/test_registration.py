@@ -10,6 +10,7 @@ import pytest
 
 from dubbo_recsys.provider.errors import ConfigError
 from dubbo_recsys.provider.registration import ADVERTISE_ENV, RegistrationSettings, advertised_host
+from dubbo_recsys.provider.version import METADATA_KEY, package_version
 from tests.provider.test_lifecycle import start, stop
 from tests.support import require_env
 
@@ -47,6 +48,7 @@ def test_bad_registry_url_is_a_usage_error():
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert done.returncode == 2 and "dubbo-recsys serve:" in done.stderr and "Traceback" not in done.stderr
 
@@ -85,6 +87,7 @@ async def test_serve_registers_in_nacos_and_withdraws_on_sigterm():
             metadata = hosts[0]["metadata"]
             assert metadata["methods"] == methods and metadata["application"] == application
             assert metadata["protocol"] == "dubbo" and metadata["timeout"] == "3000"
+            assert metadata[METADATA_KEY] == package_version()  # which release of ours answers
     finally:
         assert stop(proc) == 0
     for service in ours:

@@ -81,7 +81,12 @@ def test_required_flags_can_come_from_the_file_or_the_environment(
     from dubbo_recsys.provider.cli import main
 
     seen: list[argparse.Namespace] = []
-    monkeypatch.setattr(build_command, "run", lambda args: seen.append(args) or 0)
+
+    def run(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 0
+
+    monkeypatch.setattr(build_command, "run", run)
     config = tmp_path / "recsys.toml"
     config.write_text(f'[build]\nsource = "synthetic"\nout = "{tmp_path / "from-file"}"\n')
     assert main(["--config", str(config), "build"]) == 0

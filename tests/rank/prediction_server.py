@@ -108,7 +108,8 @@ def main() -> None:
     import sys
 
     async def serve() -> None:
-        server = await PredictionServer(Path(sys.argv[1]), *(sys.argv[2:3])).start()
+        name = sys.argv[2] if len(sys.argv) > 2 else PredictionServer.model_name
+        server = await PredictionServer(Path(sys.argv[1]), name).start()
         print(server.port, flush=True)
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

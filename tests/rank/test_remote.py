@@ -12,6 +12,7 @@ from dubbo_recsys.interfaces.recommend import RecommendRequest
 from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
 from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, RankerUnavailable
 from dubbo_recsys.rank.remote import TFServingClient, TFServingConfig, TFServingRanker
+from dubbo_recsys.rank.tf_ranker import InProcessRanker
 from tests.rank.prediction_server import PredictionServer
 from tests.support import free_port
 
@@ -21,7 +22,7 @@ def _query(user_id: str, budget: float = 5.0) -> Query:
 
 
 def _candidates(artifacts: RankArtifacts) -> list[Candidate]:
-    ids = artifacts.item_ids[:150] + ["unknown-item"]
+    ids = [*artifacts.item_ids[:150], "unknown-item"]
     return [Candidate(i, 0.0, ("test",)) for i in ids]
 
 
@@ -36,8 +37,9 @@ async def test_remote_scores_equal_in_process_scores(small_artifacts, resources)
             {"target": server.target, "model_name": "rank-din", "timeout_seconds": 5.0},
         )
         local = build_stage(StageKind.RANK, "din", resources, {})
+        assert isinstance(remote, TFServingRanker)
         artifacts = RankArtifacts.of(resources)
-        user_id = artifacts.item_ids and next(iter(artifacts.user_rows))
+        user_id = next(iter(artifacts.user_rows))
         by_remote = await remote.run(_query(user_id), _candidates(artifacts))
         by_local = await local.run(_query(user_id), _candidates(artifacts))
         assert [c.item_id for c in by_remote] == [c.item_id for c in by_local]
@@ -47,7 +49,7 @@ async def test_remote_scores_equal_in_process_scores(small_artifacts, resources)
         assert sent.model_spec.name == "rank-din" and sent.model_spec.signature_name == "serving_default"
         assert not sent.model_spec.HasField("version")  # version 0 is omitted
         assert len(sent.inputs["itemExamples"].string_val) == 151  # one batch, every candidate
-        assert list(sent.inputs["userExamples"].tensor_shape.dim)[0].size == 1
+        assert next(iter(sent.inputs["userExamples"].tensor_shape.dim)).size == 1
         await remote.close()
     finally:
         await server.stop()
@@ -80,7 +82,7 @@ async def test_slow_server_meets_the_deadline_then_the_breaker_opens(small_artif
         candidates = _candidates(RankArtifacts.of(resources))[:20]
         for _ in range(2):
             started = time.monotonic()
-            with pytest.raises(RankerUnavailable, match="within 50 ms|DEADLINE_EXCEEDED"):
+            with pytest.raises(RankerUnavailable, match=r"within 50 ms|DEADLINE_EXCEEDED"):
                 await stage.run(_query("1"), list(candidates))
             assert time.monotonic() - started < 0.8  # the server takes 1 s
         calls = len(server.requests)
@@ -120,6 +122,7 @@ def test_remote_config_is_validated_when_built(resources):
         with pytest.raises(RankConfigError):
             build_stage(StageKind.RANK, "tfserving", resources, params)
     stage = build_stage(StageKind.RANK, "tfserving", resources, {"tfservingAddrs": ["h:8500"], "modelName": "m"})
+    assert isinstance(stage, TFServingRanker)
     assert stage.client.config.target == "h:8500" and stage.client.config.model_name == "m"
 
 
@@ -151,6 +154,8 @@ async def test_remote_scores_through_the_learned_fusion_rank_as_in_process(small
         )
         plain = build_stage(StageKind.RANK, "tfserving", scoped, {"target": server.target, "timeout_seconds": 5.0})
         local = build_stage(StageKind.RANK, "din", scoped, {})  # fusion on by default
+        assert isinstance(remote, TFServingRanker) and isinstance(plain, TFServingRanker)
+        assert isinstance(local, InProcessRanker)
         assert local.fusion is not None and remote.fusion is not None and plain.fusion is None
         user_id = next(iter(artifacts.user_rows))
         candidates = [

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from dubbo_recsys.features.base import ItemFeatures, UserFeatures
 from dubbo_recsys.interfaces.recommend import RecommendRequest
-from dubbo_recsys.pipeline import Candidate, ConfigError, Pipeline, PipelineName, Query, StageKind, build_stage
+from dubbo_recsys.pipeline import (
+    Candidate,
+    ConfigError,
+    Pipeline,
+    PipelineName,
+    Query,
+    Stage,
+    StageKind,
+    build_stage,
+)
 from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, with_prior
 from dubbo_recsys.rank.rerank import dpp_order, mmr_order
 from dubbo_recsys.rank.rules import BusinessRules, RuleSet
@@ -37,7 +48,7 @@ def test_seed_names_build_from_config(resources, kind, names):
 
 
 def test_bad_parameters_and_missing_artifacts_are_config_errors(resources, tmp_path):
-    cases = [
+    cases: list[tuple[StageKind, str, dict[str, Any]]] = [
         (StageKind.PRE_RANK, "dssmRank", {"size": 0}),
         (StageKind.RE_RANK, "mmr", {"lambda": 2}),
         (StageKind.RE_RANK, "dpp", {"theta": 1.0}),
@@ -66,8 +77,8 @@ async def test_full_funnel_keeps_provenance_and_orders_by_the_ranker(resources, 
     ]
     recalled = _candidates(artifacts.item_ids[:400])
 
-    class Given:
-        kind, name = StageKind.RECALL, "given"
+    class Given(Stage):  # a recall stage that hands over a fixed candidate list
+        kind, names = StageKind.RECALL, ("given",)
 
         async def run(self, query, candidates):
             return list(recalled)
@@ -97,7 +108,7 @@ async def test_prerank_for_unknown_users_uses_last_n_or_keeps_recall_order(resou
 async def test_rankers_score_unknown_users_and_items(resources, name):
     artifacts = RankArtifacts.of(resources)
     stage = build_stage(StageKind.RANK, name, resources, {})
-    ids = artifacts.item_ids[:40] + ["never-built"]
+    ids = [*artifacts.item_ids[:40], "never-built"]
     ranked = await stage.run(_query("nobody", user=UserFeatures("nobody", {"gender": "X"})), _candidates(ids))
     assert sorted(c.item_id for c in ranked) == sorted(ids)
     assert all(np.isfinite(c.score) for c in ranked)

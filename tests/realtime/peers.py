@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from dubbo_recsys.features.codec import KeyLayout
 from dubbo_recsys.realtime.source import EventKind, EventsConfig
@@ -56,7 +56,11 @@ class Topics:
 
         client = redis.Redis.from_url(self.events.address)
         try:
-            entries = client.xrange(KeyLayout(self.prefix).stream(self.events.dlq_topic, 0))
+            # redis-py types the reply loosely; a stream range is (id, fields) pairs of bytes
+            entries = cast(
+                "list[tuple[bytes, dict[bytes, bytes]]]",
+                client.xrange(KeyLayout(self.prefix).stream(self.events.dlq_topic, 0)),
+            )
         finally:
             client.close()
         return [(fields[b"reason"].decode(), fields[b"source"].decode()) for _, fields in entries]

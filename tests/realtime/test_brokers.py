@@ -32,8 +32,8 @@ async def check_state(space: Any, work: Any, now_ms: int) -> None:
     users = sorted(work.counters)
     assert await reader.recent_items(users) == [work.last_n.get(u, []) for u in users]
     for bucket, expected in work.trend.items():
-        found = dict(await reader.trending([bucket], 10_000))
-        assert found == dict(expected), bucket
+        weights = dict(await reader.trending([bucket], 10_000))
+        assert weights == expected, bucket
 
 
 def topics(broker: str, space: Any) -> Topics:

@@ -21,7 +21,7 @@ class Workload:
     records: list[tuple[bytes, bytes]]  # (key, value) in send order
     counters: dict[str, Counter[str]] = field(default_factory=dict)  # user -> action -> count
     last_n: dict[str, list[str]] = field(default_factory=dict)  # user -> items, newest first
-    trend: dict[int, Counter[str]] = field(default_factory=dict)  # bucket -> item -> weight
+    trend: dict[int, dict[str, float]] = field(default_factory=dict)  # bucket -> item -> weight
     distinct: int = 0  # distinct valid user events
     malformed: int = 0
 
@@ -77,7 +77,8 @@ def make_workload(
         work.counters.setdefault(event.user_id, Counter())[event.action.value] += 1
         effect = ACTION_EFFECTS[event.action]
         if effect.trend_weight > 0:
-            work.trend.setdefault(config.bucket_of(event.ts), Counter())[event.item_id] += effect.trend_weight
+            bucket = work.trend.setdefault(config.bucket_of(event.ts), {})
+            bucket[event.item_id] = bucket.get(event.item_id, 0.0) + effect.trend_weight
     # lastN replays the events in send order: an add keeps the newest time of an item, a dislike removes it
     for event in sent:
         flags = ACTION_EFFECTS[event.action].flags

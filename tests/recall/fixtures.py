@@ -109,8 +109,8 @@ def write_artifacts(root: Path, *, with_faiss: bool = True) -> Path:
     (root / "hot.json").write_text(json.dumps(hot))
     with open(root / "features/users.jsonl", "w", encoding="utf-8") as out:
         for u in range(users):
-            liked = CATEGORIES[u // USERS_PER_CATEGORY]
-            profile = {"taste": liked, "gender": "F" if u % 2 else "M", "region": "north" if u < 3 else "south"}
+            taste = CATEGORIES[u // USERS_PER_CATEGORY]
+            profile = {"taste": taste, "gender": "F" if u % 2 else "M", "region": "north" if u < 3 else "south"}
             last_n = [item_id(i) for i in reversed(item_a[user_a == u].tolist())]
             out.write(json.dumps({"id": user_id(u), "profile": profile, "last_n": last_n}) + "\n")
     with open(root / "features/items.jsonl", "w", encoding="utf-8") as out:

@@ -15,10 +15,13 @@ def test_every_exported_name_resolves() -> None:
     for name in recall.__all__:
         assert getattr(recall, name).__name__ == name
     with pytest.raises(AttributeError):
-        recall.NoSuchThing  # noqa: B018
+        recall.NoSuchThing  # noqa: B018 - the attribute access is what must fail
 
 
 def test_importing_recall_and_its_cli_entry_loads_no_numpy() -> None:
-    code = "import sys, dubbo_recsys.recall, dubbo_recsys.recall.eval_command; print(sorted(m for m in ('numpy', 'faiss', 'tensorflow') if m in sys.modules))"
+    code = (
+        "import sys, dubbo_recsys.recall, dubbo_recsys.recall.eval_command; "
+        "print(sorted(m for m in ('numpy', 'faiss', 'tensorflow') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"

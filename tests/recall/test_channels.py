@@ -17,7 +17,7 @@ from dubbo_recsys.recall.vectors import LookalikeChannel, ProfileCentroids, U2IC
 from tests.recall.fixtures import CATEGORIES, PER_CATEGORY, USERS_PER_CATEGORY, category_of
 
 
-def query(user_row: int | None = None, history: list[int] = (), **context: str) -> RecallQuery:  # type: ignore[assignment]
+def query(user_row: int | None = None, history: list[int] = (), **context: str) -> RecallQuery:  # type: ignore[assignment]  # an empty tuple default, read only
     return RecallQuery(
         user_id=f"u{user_row}", user_row=user_row, history=np.array(history, dtype=np.int64), context=context
     )
@@ -160,9 +160,9 @@ async def test_new_items_become_recallable_by_content(artifacts: Path) -> None:
     data = ArtifactDir(artifacts)
     catalog = ItemCatalog(data.item_ids())
     items = data.embeddings("items", 24)
-    embedder = ContentEmbedder(items.shape[1])  # type: ignore[union-attr]
+    embedder = ContentEmbedder(items.shape[1])  # type: ignore[union-attr]  # the fixture builds item vectors
     for row in range(24):
-        embedder.add(ItemFeatures(f"i{row}", category=category_of(row)), items[row])  # type: ignore[index]
+        embedder.add(ItemFeatures(f"i{row}", category=category_of(row)), items[row])  # type: ignore[index]  # the fixture builds item vectors
     vectors = UserVectors(data.embeddings("users", 20), items)
     channel = NewItemsChannel(embedder, catalog, vectors)
     assert not channel.enable(query(user_row=0))  # nothing added yet

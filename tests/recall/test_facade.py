@@ -25,7 +25,7 @@ from tests.recall.fixtures import USERS_PER_CATEGORY, category_of
 
 
 def load(artifacts: Path, **kw: object) -> Recall:
-    return Recall.load(artifacts, EmbeddedFeatureStore.from_artifacts(artifacts), **kw)  # type: ignore[arg-type]
+    return Recall.load(artifacts, EmbeddedFeatureStore.from_artifacts(artifacts), **kw)
 
 
 def category(item_id: str) -> str:
@@ -92,7 +92,7 @@ class DownStore:
 
 @pytest.mark.asyncio
 async def test_feature_store_outage_degrades_to_what_artifacts_know(artifacts: Path) -> None:
-    recall = Recall.load(artifacts, DownStore())  # type: ignore[arg-type]
+    recall = Recall.load(artifacts, DownStore())
     result = await recall.retrieve("u0", 5)
     kinds = {kind for item in result.items for kind in item.channels}
     assert ChannelKind.U2I in kinds and ChannelKind.ITEM_CF not in kinds  # no lastN without the store
@@ -103,20 +103,20 @@ async def test_feature_store_outage_degrades_to_what_artifacts_know(artifacts: P
 @pytest.mark.parametrize("k", [0, -3, 10**9, 2.5, True, "10"])
 async def test_bad_k_is_a_clear_error(artifacts: Path, k: object) -> None:
     with pytest.raises(RecallInputError):
-        await load(artifacts).retrieve("u0", k)  # type: ignore[arg-type]
+        await load(artifacts).retrieve("u0", k)
 
 
 @pytest.mark.asyncio
 async def test_bad_user_id_exposure_or_context_is_a_clear_error(artifacts: Path) -> None:
     recall = load(artifacts)
     with pytest.raises(RecallInputError):
-        await recall.retrieve(42, 5)  # type: ignore[arg-type]
+        await recall.retrieve(42, 5)  # not a string
     with pytest.raises(RecallInputError):
         await recall.retrieve("u0", 5, exposure="i1")
     with pytest.raises(RecallInputError):
-        await recall.retrieve("u0", 5, exposure=[1, 2])  # type: ignore[list-item]
+        await recall.retrieve("u0", 5, exposure=[1, 2])  # not strings
     with pytest.raises(RecallInputError):
-        await recall.retrieve("u0", 5, context={"region": 3})  # type: ignore[dict-item]
+        await recall.retrieve("u0", 5, context={"region": 3})  # not a string
     unknown = await recall.retrieve("u0", 5, exposure=["not-an-item"])  # unknown ids are simply not there
     assert len(unknown.items) == 5
 
@@ -152,7 +152,7 @@ def test_broken_artifacts_are_clear_errors(artifacts: Path, tmp_path: Path) -> N
         Recall.load(broken, store)
     shutil.copytree(artifacts, broken, dirs_exist_ok=True)
     (broken / "hot.json").write_text(json.dumps({"global": []}))
-    with pytest.raises(ArtifactError, match="hot.json"):
+    with pytest.raises(ArtifactError, match=r"hot\.json"):
         Recall.load(broken, store)
     (broken / "manifest.json").write_text(json.dumps({"format": 99}))
     with pytest.raises(ArtifactError, match="format"):

@@ -32,16 +32,16 @@ async def ids(recall: Recall, user: str, k: int = 30) -> dict[str, tuple[Channel
 @pytest.mark.asyncio
 async def test_a_new_item_is_retrievable_by_cold_start_and_the_vector_index(artifacts: Path) -> None:
     recall = load(artifacts)
-    index_size = recall.new_items.search.count  # type: ignore[union-attr]
+    index_size = recall.new_items.search.count
     catalog = LiveCatalog()
     report = await apply_live_items(recall, [LiveItem(ItemFeatures("fresh", category="Horror"), 10, seq=1)], catalog)
     assert report.placed == ["fresh"] and report.cursor == 1 and catalog.get("fresh") is not None
-    assert recall.new_items.search.count == index_size + 1  # type: ignore[union-attr]
+    assert recall.new_items.search.count == index_size + 1
     assert set((await ids(recall, HORROR_FAN))["fresh"]) == {ChannelKind.NEW_ITEMS, ChannelKind.U2I}
     again = await apply_live_items(recall, [LiveItem(ItemFeatures("fresh", category="Horror"), 11, seq=2)])
-    assert again.placed == ["fresh"] and recall.new_items.search.count == index_size + 1  # type: ignore[union-attr]
+    assert again.placed == ["fresh"] and recall.new_items.search.count == index_size + 1
     await apply_live_items(recall, [LiveItem(ItemFeatures("fresh"), 12, removed=True, seq=3)])
-    assert recall.new_items.vector_of(recall.catalog.row_of("fresh")) is None  # type: ignore[union-attr,arg-type]
+    assert recall.new_items.vector_of(recall.catalog.row_of("fresh")) is None
     assert "fresh" not in await ids(recall, HORROR_FAN)
 
 
@@ -118,7 +118,7 @@ async def test_the_item_tower_places_a_new_ml100k_item_among_its_category(tmp_pa
         recall, [LiveItem(ItemFeatures("film-of-tomorrow", category="Horror", categories=("Horror",)), 1, seq=1)]
     )
     assert report.placed == ["film-of-tomorrow"] and time.perf_counter() - started < 5.0
-    assert recall.new_items.search.count == len(items) + 1  # type: ignore[union-attr]
+    assert recall.new_items.search.count == len(items) + 1
 
 
 @pytest.mark.asyncio
@@ -136,7 +136,7 @@ async def test_a_user_whose_history_changed_gets_a_fresh_tower_vector() -> None:
     recent = ("183", "185", "200")  # items realtime events put in front of the user's lastN
     changed = UserFeatures(user.user_id, user.profile, (*recent, *user.last_n))
     vector = await recall.refreshed_user_vector("1", changed)
-    stored = recall.vectors.user_embeddings[recall.user_rows["1"]]  # type: ignore[index]
+    stored = recall.vectors.user_embeddings[recall.user_rows["1"]]
     assert vector is not None and vector.shape == stored.shape and not np.allclose(vector, stored)
     again = await recall.refreshed_user_vector("1", changed)
     assert again is vector  # remembered: recall and pre-rank of one request ask once

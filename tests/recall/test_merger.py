@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -91,7 +92,7 @@ async def test_channels_that_never_wait_run_in_the_caller_and_waiting_ones_still
     result = await merger.run(QUERY, 10)
     assert eager.task is asyncio.current_task()  # stepped in place: no task of its own
     assert result.rows.tolist() == [6, 5, 7]  # 6: 1/2 (swing) + 1/1 (u2i)
-    provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources)}
+    provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources, strict=True)}
     assert provenance[6] == (ChannelKind.U2I, ChannelKind.SWING) and provenance[7] == (ChannelKind.U2I,)
     assert result.dropped == {ChannelKind.HOT: "ValueError: after a wait"}
     assert waits.asked == [200] and eager.asked == [200]
@@ -119,7 +120,7 @@ async def test_dedup_keeps_every_channel_that_recalled_an_item() -> None:
     )
     result = await merger.run(QUERY, 10)
     assert sorted(result.rows.tolist()) == [1, 2, 3, 4] and len(result.rows) == 4
-    provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources)}
+    provenance = {int(r): MergeResult.channels_of(int(b)) for r, b in zip(result.rows, result.sources, strict=True)}
     assert provenance[3] == (ChannelKind.U2I, ChannelKind.ITEM_CF, ChannelKind.HOT)
     assert provenance[2] == (ChannelKind.ITEM_CF,)
     assert result.rows[0] == 3  # recalled by all three: 1/12 + 1/10 + 1/10 beats item 1's 1/10 + 1/11
@@ -160,10 +161,10 @@ async def test_seen_bloom_filter_removes_seen_items_and_still_fills_k() -> None:
 
 
 class BrokenSeen:
-    async def add(self, user_id: str, item_ids: list[str]) -> None:
+    async def add(self, user_id: str, item_ids: Sequence[str]) -> None:
         raise ConnectionError("down")
 
-    async def might_contain(self, user_id: str, item_ids: list[str]) -> list[bool]:
+    async def might_contain(self, user_id: str, item_ids: Sequence[str]) -> list[bool]:
         raise ConnectionError("down")
 
 

@@ -7,6 +7,7 @@ import uuid
 import numpy as np
 import pytest
 
+from dubbo_recsys.features.base import SeenFilter
 from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
 from dubbo_recsys.recall.artifacts import ItemCatalog
 from dubbo_recsys.recall.base import RecallQuery
@@ -21,15 +22,15 @@ def query(user: str) -> RecallQuery:
     return RecallQuery(user_id=user, user=None, user_row=None, history=np.empty(0, dtype=np.int64), context={})
 
 
-async def check_against_might_contain(seen: object, user: str) -> None:
+async def check_against_might_contain(seen: SeenFilter, user: str) -> None:
     catalog = ItemCatalog(IDS)
-    bloom = SeenBloomFilter(seen, catalog)  # type: ignore[arg-type]
+    bloom = SeenBloomFilter(seen, catalog)
     assert bloom._positions is not None and bloom._positions.shape == (len(IDS), CONFIG.spec.hashes)
     shown = IDS[:150:3]  # over capacity on purpose: false positives must agree too
-    await seen.add(user, shown)  # type: ignore[attr-defined]
+    await seen.add(user, shown)
     rows = np.random.default_rng(3).permutation(len(IDS))[:1200].astype(np.int64)
     kept, removed = await bloom.apply(query(user), rows)
-    expected = np.asarray(await seen.might_contain(user, catalog.ids_of(rows)), dtype=bool)  # type: ignore[attr-defined]
+    expected = np.asarray(await seen.might_contain(user, catalog.ids_of(rows)), dtype=np.bool_)
     assert list(removed) == list(rows[expected]) and list(kept) == list(rows[~expected])
     assert {catalog.id_of(int(r)) for r in rows if catalog.id_of(int(r)) in shown} <= set(catalog.ids_of(removed))
     kept, removed = await bloom.apply(query("nobody-" + user), rows)  # a user without a filter

@@ -34,7 +34,7 @@ def reference_usercf(channel: UserCFChannel, user_row: int, k: int) -> Candidate
     valid = neighbours >= 0
     indptr, items = channel.interactions.indptr, channel.interactions.items
     chunks_rows, chunks_weights = [], []
-    for user, sim in zip(neighbours[valid].tolist(), similarity[valid].tolist()):
+    for user, sim in zip(neighbours[valid].tolist(), similarity[valid].tolist(), strict=True):
         start, end = int(indptr[user]), int(indptr[user + 1])
         recent = items[max(start, end - channel.per_user) : end][::-1]
         chunks_rows.append(recent)

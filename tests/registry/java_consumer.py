@@ -84,6 +84,7 @@ def java_consumer(registry_url: str, seconds: int) -> tuple[int, str, str]:
         capture_output=True,
         text=True,
         timeout=seconds + 90,
+        check=False,
     )
     result = [line for line in java.stdout.splitlines() if line.startswith(("RESULT", "FAILED"))]
     return java.returncode, (result or [""])[0], java.stdout + java.stderr

@@ -44,12 +44,12 @@ def test_revision_matches_java() -> None:
 
 def test_revision_follows_the_services() -> None:
     base = dict(interface="com.x.A", methods=("m",), host="127.0.0.1", port=1, application="app")
-    one = app_metadata([ExportedService(**base)])  # type: ignore[arg-type]
-    assert app_metadata([ExportedService(**base)]).revision == one.revision  # type: ignore[arg-type]
-    two = app_metadata([ExportedService(**base), ExportedService(**{**base, "group": "g"})])  # type: ignore[arg-type]
+    one = app_metadata([ExportedService(**base)])  # type: ignore[arg-type]  # fields of any type from the dict above
+    assert app_metadata([ExportedService(**base)]).revision == one.revision  # type: ignore[arg-type]  # fields of any type from the dict above
+    two = app_metadata([ExportedService(**base), ExportedService(**{**base, "group": "g"})])  # type: ignore[arg-type]  # fields of any type from the dict above
     assert two.revision != one.revision and set(two.services) == {"com.x.A:dubbo", "g/com.x.A:dubbo"}
     with pytest.raises(ValueError, match="two applications"):
-        app_metadata([ExportedService(**base), ExportedService(**{**base, "application": "other"})])  # type: ignore[arg-type]
+        app_metadata([ExportedService(**base), ExportedService(**{**base, "application": "other"})])  # type: ignore[arg-type]  # fields of any type from the dict above
 
 
 def test_merge_mapping() -> None:

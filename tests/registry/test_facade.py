@@ -54,7 +54,7 @@ def test_import_loads_neither_the_sdk_nor_asyncio() -> None:
 
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError):
-        registry.NoSuchThing  # noqa: B018
+        registry.NoSuchThing  # noqa: B018 - the attribute access is what must fail
 
 
 @pytest.mark.asyncio

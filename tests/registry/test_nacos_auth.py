@@ -67,7 +67,7 @@ def settings_for(url: str, tmp_path: Path, **overrides: object) -> NacosSettings
     assert settings is not None
     fields: dict[str, object] = dict(work_dir=tmp_path / "sdk", request_timeout=5.0, check_interval=0.2)
     fields.update(overrides)
-    return dataclasses.replace(settings, **fields)  # type: ignore[arg-type]
+    return dataclasses.replace(settings, **fields)  # type: ignore[arg-type]  # fields of any type, overridden per test
 
 
 def exported(**overrides: object) -> ExportedService:
@@ -79,7 +79,7 @@ def exported(**overrides: object) -> ExportedService:
         application="recsys",
     )
     fields.update(overrides)
-    return ExportedService(**fields)  # type: ignore[arg-type]
+    return ExportedService(**fields)  # type: ignore[arg-type]  # fields of any type, overridden per test
 
 
 def assert_secret_free(secret: str, caplog: pytest.LogCaptureFixture, sdk_dir: Path) -> None:
@@ -159,8 +159,11 @@ async def test_config_center_reads_and_watches_with_credentials(
         assert (await center.get(data_id, "infer")).version == "v1"
         assert center.stats.fallbacks == 0
         assert api.publish_config(data_id, "infer", text(seed_style(dataId=data_id, version="v2")))
-        await asyncio.to_thread(wait_for, lambda: center.current(data_id, "infer").version, lambda v: v == "v2", 5)
-        assert center.current(data_id, "infer").version == "v2" and center.stats.applied == 1
+        await asyncio.to_thread(
+            wait_for, lambda: getattr(center.current(data_id, "infer"), "version", None), lambda v: v == "v2", 5
+        )
+        current = center.current(data_id, "infer")
+        assert current is not None and current.version == "v2" and center.stats.applied == 1
     finally:
         await center.close()
     assert_secret_free(users.password, caplog, tmp_path / "sdk")

@@ -38,7 +38,7 @@ def exported(**overrides: object) -> ExportedService:
         application="recsys",
     )
     fields.update(overrides)
-    return ExportedService(**fields)  # type: ignore[arg-type]
+    return ExportedService(**fields)  # type: ignore[arg-type]  # fields of any type, overridden per test
 
 
 def settings_for(addr: str, tmp_path: Path, **overrides: object) -> NacosSettings:
@@ -52,7 +52,7 @@ def settings_for(addr: str, tmp_path: Path, **overrides: object) -> NacosSetting
         check_interval=0.5,
     )
     fields.update(overrides)
-    return NacosSettings(**fields)  # type: ignore[arg-type]
+    return NacosSettings(**fields)  # type: ignore[arg-type]  # fields of any type, overridden per test
 
 
 async def hosts_eventually(api: OpenApi, name: str, group: str, want: int, seconds: float) -> list[dict]:

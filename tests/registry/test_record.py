@@ -16,7 +16,7 @@ def make(**overrides: object) -> ExportedService:
         application="recsys",
     )
     fields.update(overrides)
-    return ExportedService(**fields)  # type: ignore[arg-type]
+    return ExportedService(**fields)  # type: ignore[arg-type]  # fields of any type, overridden per test
 
 
 def test_service_name_keeps_empty_segments() -> None:
@@ -86,9 +86,9 @@ def test_provider_url() -> None:
 def test_record_is_frozen_and_hashable() -> None:
     service = make(params={"k": "v"})
     with pytest.raises(AttributeError):
-        service.port = 1  # type: ignore[misc]
+        service.port = 1  # type: ignore[misc]  # frozen: the assignment must fail
     with pytest.raises(TypeError):
-        service.params["k"] = "w"  # type: ignore[index]
+        service.params["k"] = "w"  # type: ignore[index]  # read-only mapping: the assignment must fail
     assert hash(service) == hash(make(params={"k": "v"})) and service == make(params={"k": "v"})
     assert len({service, make(params={"k": "v"}), make()}) == 2
     assert service.service_key == "com.loki.www.infer.DubbogoInferService"

@@ -66,7 +66,7 @@ def test_seed_style_document() -> None:
 def test_scene_is_frozen() -> None:
     scene = parse_scene_config(text(SEED_STYLE))
     with pytest.raises(AttributeError):
-        scene.group = "other"  # type: ignore[misc]
+        scene.group = "other"  # type: ignore[misc]  # frozen: the assignment must fail
 
 
 def test_our_spelling_and_bare_sections() -> None:

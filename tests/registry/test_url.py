@@ -83,7 +83,7 @@ def test_password_is_redacted_from_errors() -> None:
 
 def test_not_a_string() -> None:
     with pytest.raises(RegistryURLError, match="must be a string"):
-        parse_registry_url(8848)  # type: ignore[arg-type]
+        parse_registry_url(8848)  # type: ignore[arg-type]  # not a string, on purpose
 
 
 def test_settings_validate_directly() -> None:

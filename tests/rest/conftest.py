@@ -8,6 +8,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from dubbo_recsys.interfaces.recommender import Recommender
 from dubbo_recsys.provider.observability.metrics import ProviderMetrics
 from dubbo_recsys.provider.observability.state import Phase, ProviderState
 from dubbo_recsys.provider.popular import PopularRecommender
@@ -25,15 +26,15 @@ AppFactory = Callable[..., httpx.AsyncClient]
 async def make_client() -> AsyncIterator[AppFactory]:
     clients: list[httpx.AsyncClient] = []
 
-    def make(recommender: object = None, config: RestShimConfig | None = None) -> httpx.AsyncClient:
+    def make(recommender: Recommender | None = None, config: RestShimConfig | None = None) -> httpx.AsyncClient:
         recommender = recommender or PopularRecommender()
         state = ProviderState.for_exports(default_exports(PopularRecommender()))
         state.phase = Phase.SERVING
         metrics = ProviderMetrics(state)
         app = build_app(recommender, config or RestShimConfig(port=0), metrics, state)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rest.test")
-        client.metrics = metrics  # type: ignore[attr-defined]
-        client.state = state  # type: ignore[attr-defined]
+        client.metrics = metrics  # type: ignore[attr-defined]  # handed to the tests with the client
+        client.state = state  # type: ignore[attr-defined]  # handed to the tests with the client
         clients.append(client)
         return client
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import httpx
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +49,7 @@ APPS = {
 }
 
 
-async def _post(app: object, route: str, body: bytes, headers: dict[str, str]) -> int:
+async def _post(app: FastAPI, route: str, body: bytes, headers: dict[str, str]) -> int:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://fuzz.test") as client:
         return (await client.post(route, content=body, headers=headers)).status_code
 

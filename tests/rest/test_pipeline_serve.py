@@ -66,7 +66,8 @@ def test_explain_console_and_metrics_over_the_real_funnel() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-        process.stdout.close()
+        if process.stdout is not None:
+            process.stdout.close()
     assert "two_tower" in state["versions"]["models"] and "items" in state["versions"]["indexes"]
     assert state["versions"]["artifacts"][os.path.basename(artifacts.rstrip("/"))]
     assert any(b["state"] == "closed" for b in state["breakers"])

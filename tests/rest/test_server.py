@@ -117,6 +117,7 @@ def listening_lines(process: subprocess.Popen, timeout: float) -> dict[str, str]
     watchdog = threading.Timer(timeout, process.kill)
     watchdog.start()
     found: dict[str, str] = {}
+    assert process.stdout is not None  # piped
     try:
         for line in process.stdout:
             if line.startswith("listening "):
@@ -152,6 +153,7 @@ def test_serve_with_rest_port_serves_http_logs_json_and_stops_on_sigterm() -> No
         text=True,
         env=env,
     )
+    assert process.stdout is not None and process.stderr is not None  # both piped
     try:
         lines = listening_lines(process, 60)
         assert set(lines) == {"http", "dubbo"}, (lines, process.stderr.read() if process.poll() else "")

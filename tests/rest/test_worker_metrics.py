@@ -67,7 +67,7 @@ async def test_metrics_of_every_worker_in_one_scrape():
 def test_merge_labels_each_worker_and_marks_a_silent_one():
     from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-    documents = []
+    documents: list[tuple[str, bytes | None]] = []
     for worker, calls in (("0", 3), ("1", 5)):
         registry = CollectorRegistry()
         counter = Counter("dubbo_recsys_requests", "calls", ["method"], registry=registry)
