@@ -18,8 +18,9 @@ straight from the connection: redis-py's generic ``ClusterPipeline`` takes twice
 the same ``MGET``s (it re-hashes every key of every command in Python to check that the command
 is single-slot, packs in Python and runs a task per node; bench/features/RESULTS.md).
 Anything the fast path cannot do (a ``MOVED``/``ASK``/``TRYAGAIN``/``CLUSTERDOWN`` reply, a
-dead node, a slot missing from the table) goes through the cluster client's own
-``execute_command``, which follows redirects, updates its slot table and refreshes the
+dead node, a slot missing from the table) is read again key by key through the cluster
+client's pipeline, which follows redirects (``ASK`` while a slot migrates: its ``MGET``s get
+``TRYAGAIN`` until all its keys have moved), updates its slot table and refreshes the
 topology; the next batch then uses the new owner. Reads go to masters only: a replica may lag.
 
 What it does not do: TLS to a cluster (``rediss+cluster``), reading from replicas, or writes
@@ -198,12 +199,13 @@ class ClusterBatchReader:
         for batch in batches:
             if batch.connection is None:  # never sent
                 retry.extend(batch.groups)
-        if retry:
-            replies = await asyncio.gather(
-                *(self._cluster.execute_command("MGET", *[keys[p] for p in positions]) for positions in retry)
-            )
-            for positions, reply in zip(retry, replies, strict=True):
-                for position, value in zip(positions, reply, strict=True):
+        if retry:  # one GET per key: a slot being migrated answers a multi-key MGET with TRYAGAIN until
+            # all its keys have moved, but a single key with its value or ASK (redis-py follows both)
+            positions = [p for group in retry for p in group]
+            async with self._cluster.pipeline(transaction=False) as pipe:
+                for position in positions:
+                    pipe.get(keys[position])
+                for position, value in zip(positions, await pipe.execute(), strict=True):
                     values[position] = value
         return values
 

@@ -203,8 +203,9 @@ class TestCluster:
         subprocess.run(["redis-server", str(node.dir / "redis.conf")], check=True, timeout=10)
 
     def move_slot(self, slot: int, target: Node, *, halfway: bool = False) -> list[bytes]:
-        """Move ``slot`` and its keys to ``target`` (a master); with ``halfway`` stop after half the
-        keys, both nodes still migrating/importing (finish with ``finish_move``). Returns the keys.
+        """Move ``slot`` and its keys to ``target`` (a master); with ``halfway`` stop after every other
+        key (the keys of one prefix end up on both nodes), both still migrating/importing: finish with
+        ``finish_move(slot, source, target, rest)``. Returns the keys not moved yet.
         Done, it waits until every node agrees on the new owner."""
         source = self.owner(slot)
         source_id, target_id = self.node_id(source), self.node_id(target)
@@ -212,12 +213,12 @@ class TestCluster:
         self._ask(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
         answer = self._ask(source, "CLUSTER", "GETKEYSINSLOT", slot, 100_000)
         keys = list(answer) if isinstance(answer, list) else []
-        moved = keys[: len(keys) // 2] if halfway else keys
+        moved, rest = (keys[::2], keys[1::2]) if halfway else (keys, [])
         if moved:
             self._ask(source, "MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", *moved)
         if not halfway:
-            self.finish_move(slot, source, target, keys[len(moved) :])
-        return keys
+            self.finish_move(slot, source, target, rest)
+        return rest
 
     def finish_move(self, slot: int, source: Node, target: Node, rest: list[bytes]) -> None:
         if rest:

@@ -83,23 +83,23 @@ async def loaded(space: RedisSpace, artifact_dir: Path) -> Any:
     return RedisFeatureStore(space.client, space.layout)
 
 
-def spy_batches(client: Any) -> tuple[list[tuple[str, int]], list[tuple[Any, ...]]]:
-    """Record the per-master writes of the fast path and the commands of the fallback."""
+def spy_batches(client: Any) -> tuple[list[tuple[str, int]], list[str]]:
+    """Record the per-master writes of the fast path, and the pipelines of the key-by-key fallback."""
     reader = client._batch_reader
     batches: list[tuple[str, int]] = []
-    fallback: list[tuple[Any, ...]] = []
-    send, execute = reader._send, client.execute_command
+    fallback: list[str] = []
+    send, pipeline = reader._send, client.pipeline
 
     async def recording_send(batch: Any, keys: Any) -> None:
         batches.append((batch.node.name, len(batch.groups)))
         await send(batch, keys)
 
-    async def recording_execute(*args: Any, **options: Any) -> Any:
-        fallback.append(args)
-        return await execute(*args, **options)
+    def recording_pipeline(*args: Any, **options: Any) -> Any:
+        fallback.append("pipeline")
+        return pipeline(*args, **options)
 
     reader._send = recording_send
-    client.execute_command = recording_execute
+    client.pipeline = recording_pipeline
     return batches, fallback
 
 
@@ -174,8 +174,9 @@ async def test_a_scripts_writes_are_acknowledged_on_its_keys_master(cluster_spac
 @pytest.mark.redis
 @pytest.mark.asyncio
 async def test_reads_follow_a_live_resharding(cluster_space: RedisSpace, artifact_dir: Path) -> None:
-    """A bucket's slot moved to another master: halfway (ASK for the moved keys) and done (MOVED),
-    every answer stays complete; afterwards the fast path reads from the new owner."""
+    """A bucket's slot moved to another master: halfway (its MGETs get TRYAGAIN, its keys one by one
+    an answer or ASK) and done (MOVED), every answer stays complete; afterwards the fast path reads
+    from the new owner."""
     store = await loaded(cluster_space, artifact_dir)
     cluster = TestCluster.from_env()
     ids = [f"i{n}" for n in range(400)]
@@ -183,12 +184,13 @@ async def test_reads_follow_a_live_resharding(cluster_space: RedisSpace, artifac
     slot = cluster_space.layout.item_slot("i1")
     source = cluster.owner(slot)
     target = next(m for m in cluster.masters() if m != source)
-    keys = await asyncio.to_thread(cluster.move_slot, slot, target, halfway=True)
+    rest = await asyncio.to_thread(cluster.move_slot, slot, target, halfway=True)
     finished = False
     try:
-        assert len(keys) >= 2
-        assert await store.items(ids) == expected  # ASK: the moved half answers from the target
-        await asyncio.to_thread(cluster.finish_move, slot, source, target, keys[len(keys) // 2 :])
+        _, fallback = spy_batches(cluster_space.client)
+        assert await store.items(ids) == expected  # half of the bucket's keys on each node: TRYAGAIN, then ASK
+        assert fallback, "the migrating bucket was read key by key"
+        await asyncio.to_thread(cluster.finish_move, slot, source, target, rest)
         finished = True
         assert await store.items(ids) == expected  # MOVED: the client's slot table learns the owner
         batches, fallback = spy_batches(cluster_space.client)
@@ -196,7 +198,7 @@ async def test_reads_follow_a_live_resharding(cluster_space: RedisSpace, artifac
         assert fallback == [] and len(batches) == 3
     finally:  # the cluster as it was, for the tests after this one
         if not finished:
-            await asyncio.to_thread(cluster.finish_move, slot, source, target, keys[len(keys) // 2 :])
+            await asyncio.to_thread(cluster.finish_move, slot, source, target, rest)
         await asyncio.to_thread(cluster.move_slot, slot, source)
     assert cluster.owner(slot) == source
 
