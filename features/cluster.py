@@ -237,7 +237,7 @@ class ClusterBatchReader:
     async def _send(self, batch: _NodeBatch, keys: Sequence[str]) -> None:
         pool = self._pool(batch.node).connection_pool
         try:
-            connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+            connection = await pool.get_connection()
         except (RedisError, OSError):
             await self._drop(batch.node.name)
             return
@@ -278,12 +278,8 @@ class ClusterBatchReader:
 
     def _pool(self, node: ClusterNode) -> aioredis.Redis:
         client = self._pools.get(node.name)
-        if client is None:
-            from dubbo_recsys.features.redis import hiredis_connection_class
-
-            pool = aioredis.BlockingConnectionPool(
-                host=node.host, port=node.port, connection_class=hiredis_connection_class(), **self._pool_kwargs
-            )
+        if client is None:  # commands go out packed already (``_send``): the plain connection class will do
+            pool = aioredis.BlockingConnectionPool(host=node.host, port=node.port, **self._pool_kwargs)
             client = self._pools[node.name] = aioredis.Redis(connection_pool=pool)
         return client
 

@@ -346,7 +346,6 @@ class RedisFeatureStore:
         self._layout = layout
         self._owns_client = owns_client
         self._codec = row_codec(Encoding.MSGPACK)
-        self._cluster = is_cluster(client)
 
     @classmethod
     def from_config(cls, config: RedisConfig) -> RedisFeatureStore:
@@ -371,7 +370,7 @@ class RedisFeatureStore:
             return []
         keys, slots = keys_of(ids)
         with redis_errors("MGET"):
-            if self._cluster:
+            if is_cluster(self._client):
                 values = await mget_slots(self._client, keys, slots)
             elif len(keys) <= MGET_CHUNK:
                 values = await self._client.mget(keys)

@@ -85,6 +85,7 @@ class SceneStores:
 
     async def _open(self, config: RedisConfig) -> tuple[Resources, Any]:
         from dubbo_recsys.features import FeatureBackend, FeaturesConfig, FeatureStoreError, open_features
+        from dubbo_recsys.features.redis import RedisFeatureStore
         from dubbo_recsys.recall import Recall
         from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
 
@@ -92,7 +93,8 @@ class SceneStores:
         url = config.url.split("@")[-1] if "@" in config.url else config.url  # no password in names and logs
         features = await open_features(FeaturesConfig(backend=FeatureBackend.REDIS, redis=config, connect_now=False))
         try:
-            await features.store.ping()
+            if isinstance(features.store, RedisFeatureStore):
+                await features.store.ping()
         except FeatureStoreError as exc:
             log.warning("scene feature store %s does not answer yet (its scenes degrade until it does): %s", url, exc)
         recall = base.recall

@@ -26,7 +26,7 @@ from tests.support import free_port, require_env
 
 
 @pytest.mark.parametrize(
-    ("url", "nodes", "user", "password"),
+    "url, nodes, user, password",
     [
         ("redis+cluster://10.0.0.5:7000", [("10.0.0.5", 7000)], None, None),
         ("redis+cluster://a:1,b:2,a:1/0", [("a", 1), ("b", 2)], None, None),
@@ -42,7 +42,7 @@ def test_cluster_urls(url: str, nodes: list[tuple[str, int]], user: str | None, 
 
 
 @pytest.mark.parametrize(
-    ("url", "problem"),
+    "url, problem",
     [
         ("redis+cluster://", "is not host:port"),
         ("redis+cluster://h", "is not host:port"),
@@ -249,11 +249,11 @@ def test_load_command_writes_to_the_cluster(artifact_dir: Path, capsys: pytest.C
     async def check() -> None:
         config = RedisConfig(url=url, prefix=prefix)
         features = await open_features(FeaturesConfig(backend=FeatureBackend.REDIS, redis=config))
-        client = features.store._client  # type: ignore[attr-defined]
+        client = features.store._client  # type: ignore[attr-defined]  # the Redis store's client, to list its keys
         try:
             [user] = await features.store.users(["u1"])
             assert user is not None and user.user_id == "u1"
-            meta = await features.store.meta()  # type: ignore[attr-defined]
+            meta = await features.store.meta()  # type: ignore[attr-defined]  # only the Redis store has meta()
             assert meta is not None and (meta["users"], meta["items"]) == (60, 401)
             keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
             assert len(keys) == 60 + 400 + 1

@@ -79,6 +79,6 @@ def test_batch_keys_match_single_keys() -> None:
     assert keys == [layout.user(i) for i in ids] and slots == [layout.user_slot(i) for i in ids]
 
 
-@pytest.mark.parametrize(("key", "slot"), [("foo", 12182), ("{user1000}.following", 3443), ("foo{}{bar}", 8363)])
+@pytest.mark.parametrize("key, slot", [("foo", 12182), ("{user1000}.following", 3443), ("foo{}{bar}", 8363)])
 def test_key_slot_matches_the_cluster_spec_examples(key: str, slot: int) -> None:
     assert key_slot(key) == slot == redis_py_key_slot(key.encode())

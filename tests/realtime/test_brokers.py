@@ -45,7 +45,7 @@ def topics(broker: str, space: Any) -> Topics:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("broker", "redis_space"), BROKERS, indirect=["redis_space"])
+@pytest.mark.parametrize("broker, redis_space", BROKERS, indirect=["redis_space"])
 async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker: str, redis_space: Any) -> None:
     kafka = topics(broker, redis_space)
     now_ms = int(time.time() * 1000)
@@ -90,7 +90,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("broker", "redis_space"), BROKERS, indirect=["redis_space"])
+@pytest.mark.parametrize("broker, redis_space", BROKERS, indirect=["redis_space"])
 async def test_two_consumers_in_one_group_split_the_partitions(broker: str, redis_space: Any) -> None:
     kafka = topics(broker, redis_space)
     now_ms = int(time.time() * 1000)
