@@ -17,20 +17,8 @@ Two byte encodings of the same rows, chosen per backend:
 - ``JSON`` (embedded): compact JSON arrays from the standard library, so the
   default ``pip install -e .`` runs the demo without any extra package.
 
-Key layout in Redis (``prefix`` defaults to ``recsys``; ``v1`` is the format)::
-
-    {prefix}:v1:user:{user_id}        packed user row (msgpack)
-    {prefix}:v1:item:{item_id}        packed item row (msgpack)
-    {prefix}:v1:meta                  JSON: which artifact was loaded, when, counts
-    {prefix}:v1:seen:{m}x{k}:{u:<user>}  Bloom filter bits (see ``features.bloom``)
-    {prefix}:v1:rt:...                the realtime state (``features.realtime`` lists those keys)
-
-Every key about one user that the realtime consumer writes carries the user's hash tag
-``{u:<user>}``, so on a Redis Cluster they share a slot and one script can update them
-together; nothing else spans slots.
-
-A new format gets a new version segment, so old and new readers never misread
-each other's values. This module does not talk to Redis or read files.
+The keys these values are stored under in Redis are ``features.keys`` (``KeyLayout`` is
+re-exported here for existing imports). This module does not talk to Redis or read files.
 """
 
 from __future__ import annotations
@@ -38,16 +26,15 @@ from __future__ import annotations
 import enum
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from dubbo_recsys.features.base import FeatureStoreError, ItemFeatures, UserFeatures
-
-FORMAT_VERSION = 1
-DEFAULT_PREFIX = "recsys"
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9_.\-:{}]{1,64}$")
+from dubbo_recsys.features.keys import DEFAULT_PREFIX as DEFAULT_PREFIX  # re-exported: they used to live here
+from dubbo_recsys.features.keys import FORMAT_VERSION
+from dubbo_recsys.features.keys import KeyLayout as KeyLayout
+from dubbo_recsys.features.keys import user_tag as user_tag
 
 
 class FeatureCodecError(FeatureStoreError):
@@ -234,77 +221,7 @@ def row_codec(encoding: Encoding) -> RowCodec:
     )
 
 
-# --- key layout -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class KeyLayout:
-    """Builds the Redis keys of one prefix; see the module docstring for the layout."""
-
-    prefix: str = DEFAULT_PREFIX
-
-    def __post_init__(self) -> None:
-        if not _PREFIX_RE.match(self.prefix):
-            raise FeatureStoreError(
-                f"key prefix {self.prefix!r} must be 1-64 characters of letters, digits and _.-:{{}}"
-            )
-
-    @property
-    def base(self) -> str:
-        return f"{self.prefix}:v{FORMAT_VERSION}:"
-
-    def user(self, user_id: str) -> str:
-        return f"{self.base}user:{user_id}"
-
-    def item(self, item_id: str) -> str:
-        return f"{self.base}item:{item_id}"
-
-    def meta(self) -> str:
-        return f"{self.base}meta"
-
-    def seen(self, user_id: str, bits: int, hashes: int) -> str:
-        return f"{self.base}seen:{bits}x{hashes}:{user_tag(user_id)}"
-
-    # --- realtime state (written by ``dubbo-recsys consume``, read by ``features.realtime``) ---------
-
-    def realtime_user(self, user_id: str, part: str) -> str:
-        """Per-user realtime keys (``last``, ``cnt``, ``ev``, ``evpos``): one hash tag per user."""
-        return f"{self.base}rt:{user_tag(user_id)}:{part}"
-
-    def trend_bucket(self, bucket: int) -> str:
-        """Weighted event counts per item in one time bucket (all buckets share the ``{trend}`` slot)."""
-        return f"{self.base}rt:{{trend}}:b:{bucket}"
-
-    def trend_marks(self, bucket: int) -> str:
-        """Per source partition, the position of the last event counted into that bucket."""
-        return f"{self.base}rt:{{trend}}:w:{bucket}"
-
-    def live(self, part: str) -> str:
-        """The live item catalog (``items``, ``ts``, ``log``, ``seq``), one ``{live}`` slot."""
-        return f"{self.base}rt:{{live}}:{part}"
-
-    def consumer_stats(self, consumer: str) -> str:
-        return f"{self.base}rt:{{stats}}:c:{consumer}"
-
-    def consumers(self) -> str:
-        """Consumers that published stats, scored by the time they last did."""
-        return f"{self.base}rt:{{stats}}:consumers"
-
-    def stream(self, name: str, partition: int) -> str:
-        """A Redis Streams event partition; a topic's partitions share the ``{ev:<name>}`` slot."""
-        return f"{self.base}ev:{{ev:{name}}}:{partition}"
-
-    def stream_lease(self, name: str, group: str, partition: int) -> str:
-        return f"{self.base}ev:{{ev:{name}}}:lease:{group}:{partition}"
-
-    def stream_members(self, name: str, group: str) -> str:
-        return f"{self.base}ev:{{ev:{name}}}:members:{group}"
-
-
-def user_tag(user_id: str) -> str:
-    """The Redis Cluster hash tag of one user's keys: ``{u:<id>}`` (a user id with a ``}`` in it still
-    gets one slot for all its keys, since every key of the user embeds the same text)."""
-    return f"{{u:{user_id}}}"
+# --- ids and meta -----------------------------------------------------------------------------------
 
 
 def check_ids(ids: Any, what: str) -> list[str]:
@@ -319,7 +236,7 @@ def check_ids(ids: Any, what: str) -> list[str]:
 
 
 def meta_value(manifest: Mapping[str, Any], users: int, items: int, loaded_at: str) -> bytes:
-    """The JSON kept at ``{prefix}:v1:meta`` so an operator can see what a Redis holds."""
+    """The JSON kept at ``{prefix}:v2:meta`` so an operator can see what a Redis holds."""
     return json.dumps(
         {
             "format": FORMAT_VERSION,

@@ -7,6 +7,8 @@
     FeaturesConfig()                                          embedded store, in-memory seen filter
     FeaturesConfig(backend=FeatureBackend.REDIS,
                    redis=RedisConfig(url="redis://10.0.0.5:6379/0"))   both on Redis, one pool
+    FeaturesConfig(backend=FeatureBackend.REDIS,
+                   redis=RedisConfig(url="redis+cluster://10.0.0.5:7000,10.0.0.6:7000"))   on a Redis Cluster
 
 The embedded backend needs an artifact directory; the Redis backend needs the
 features loaded beforehand (``dubbo-recsys load``) and checks, when opened, that
@@ -40,6 +42,7 @@ class FeaturesConfig:
     redis: RedisConfig | None = None  # the Redis backend's connection; default RedisConfig() when None
     seen: SeenConfig = field(default_factory=SeenConfig)
     require_loaded: bool = True  # Redis backend: refuse to start when the meta key is missing
+    connect_now: bool = True  # Redis backend: PING when opened; False: the first call connects (no checks)
 
     def __post_init__(self) -> None:
         if not isinstance(self.backend, FeatureBackend):
@@ -80,8 +83,9 @@ async def open_features(config: FeaturesConfig) -> Features:
     client = redis_config.client()
     store = RedisFeatureStore(client, redis_config.layout, owns_client=True)  # closes the shared pool
     try:
-        await store.ping()
-        if config.require_loaded and await store.meta() is None:
+        if config.connect_now:
+            await store.ping()
+        if config.connect_now and config.require_loaded and await store.meta() is None:
             raise FeatureStoreError(
                 f"no completed load under {redis_config.layout.base!r} at {redis_config.url}: "
                 "run `dubbo-recsys load --artifacts DIR --redis URL` first"
@@ -89,4 +93,5 @@ async def open_features(config: FeaturesConfig) -> Features:
     except BaseException:
         await close_client(client)
         raise
-    return Features(store, RedisSeenFilter(client, redis_config.layout, config.seen), config.backend)
+    seen = RedisSeenFilter(client, redis_config.layout, config.seen, ack=redis_config.write_ack)
+    return Features(store, seen, config.backend)

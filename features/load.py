@@ -1,13 +1,16 @@
 """``dubbo-recsys load``: stream an artifact directory's features into Redis.
 
     dubbo-recsys load --artifacts DIR --redis redis://127.0.0.1:6379/0 [--prefix recsys] [--ttl 604800]
+    dubbo-recsys load --artifacts DIR --redis 'redis+cluster://10.0.0.5:7000,10.0.0.6:7000?wait_replicas=1'
 
 Reads ``features/users.jsonl`` then ``features/items.jsonl`` line by line and
-writes each entity as one packed value (``features.redis`` documents the keys)
+writes each entity as one packed value (``features.keys`` documents the keys)
 with ``SET key value EX ttl``, ``--batch-size`` commands per pipeline: one round
-trip per batch, and memory bounded by one batch whatever the catalog size. The
-meta key is written last, so its presence says a load completed. Progress goes
-to stderr about once a second.
+trip per batch (on a cluster one pipeline per master, concurrently), and memory
+bounded by one batch whatever the catalog size. With ``?wait_replicas=N`` in the
+URL each batch is acknowledged only once N replicas of every master it wrote to
+hold it (``features.redis.execute_writes``). The meta key is written last, so its
+presence says a load completed. Progress goes to stderr about once a second.
 
 Loading over an earlier load replaces the values of the ids it holds; ids that
 are no longer in the artifact keep their old value until their TTL runs out.
@@ -26,15 +29,8 @@ from typing import Any, TextIO
 
 from dubbo_recsys.features.artifacts import ArtifactFeatures
 from dubbo_recsys.features.base import FeatureStoreError
-from dubbo_recsys.features.codec import (
-    DEFAULT_PREFIX,
-    Encoding,
-    KeyLayout,
-    item_to_row,
-    meta_value,
-    row_codec,
-    user_to_row,
-)
+from dubbo_recsys.features.codec import Encoding, item_to_row, meta_value, row_codec, user_to_row
+from dubbo_recsys.features.keys import DEFAULT_PREFIX, FORMAT_VERSION, KeyLayout
 
 DEFAULT_TTL = 7 * 24 * 3600
 DEFAULT_BATCH = 1000
@@ -73,13 +69,15 @@ async def load_artifacts(
     ttl: int | None = DEFAULT_TTL,
     batch_size: int = DEFAULT_BATCH,
     progress: TextIO | None = None,
+    ack: Any = None,
 ) -> LoadReport:
     """Write every user and item of ``artifact`` under ``layout``; returns the counts.
 
-    ``client`` is a ``redis.asyncio.Redis``. Raises ``FeatureStoreError`` for a
-    bad artifact line (the entities before it are already written) or a Redis failure.
+    ``client`` is what ``RedisConfig.client()`` makes (one Redis or a cluster); ``ack`` a
+    ``features.redis.WriteAck`` or None. Raises ``FeatureStoreError`` for a bad artifact
+    line (the entities before it are already written) or a Redis failure.
     """
-    from dubbo_recsys.features.redis import redis_errors
+    from dubbo_recsys.features.redis import execute_writes
 
     if batch_size < 1:
         raise FeatureStoreError(f"batch size must be >= 1, got {batch_size}")
@@ -96,11 +94,8 @@ async def load_artifacts(
         batch: list[tuple[str, bytes]] = []
 
         async def flush() -> None:
-            with redis_errors(f"SET ({name})"):
-                async with client.pipeline(transaction=False) as pipe:
-                    for k, v in batch:
-                        pipe.set(k, v, ex=ttl)
-                    await pipe.execute()
+            expiry = () if ttl is None else ("EX", ttl)
+            await execute_writes(client, [("SET", k, v, *expiry) for k, v in batch], ack, f"SET ({name})")
             batch.clear()
 
         for entity in entities:
@@ -119,8 +114,9 @@ async def load_artifacts(
     users = await write("users", artifact.users(), layout.user, user_to_row)
     items = await write("items", artifact.items(), layout.item, item_to_row)
     loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with redis_errors("SET meta"):
-        await client.set(layout.meta(), meta_value(artifact.manifest, users, items, loaded_at), ex=ttl)
+    expiry = () if ttl is None else ("EX", ttl)
+    meta = meta_value(artifact.manifest, users, items, loaded_at)
+    await execute_writes(client, [("SET", layout.meta(), meta, *expiry)], ack, "SET meta")
     return LoadReport(users, items, time.monotonic() - started)
 
 
@@ -128,7 +124,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--artifacts", required=True, metavar="DIR", help="artifact directory from `dubbo-recsys build`"
     )
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", metavar="URL", help="redis://host:port/db")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/0",
+        metavar="URL",
+        help="redis://host:port/db, or redis+cluster://host:port,host:port for a Redis Cluster; "
+        "?wait_replicas=N: each batch waits until N replicas hold it (default: %(default)s)",
+    )
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="key prefix (default: %(default)s)")
     parser.add_argument(
         "--ttl",
@@ -162,20 +164,24 @@ def run(args: argparse.Namespace) -> int:
                 ttl=args.ttl or None,
                 batch_size=args.batch_size,
                 progress=None if args.quiet else sys.stderr,
+                ack=config.write_ack,
             )
         finally:
             await close_client(client)
 
     if args.ttl < 0:
-        print("dubbo-recsys load: --ttl must be >= 0", file=sys.stderr)
+        sys.stderr.write("dubbo-recsys load: --ttl must be >= 0\n")
         return 2
     if not 1 <= args.batch_size <= MAX_BATCH:
-        print(f"dubbo-recsys load: --batch-size must be in 1..{MAX_BATCH}", file=sys.stderr)
+        sys.stderr.write(f"dubbo-recsys load: --batch-size must be in 1..{MAX_BATCH}\n")
         return 2
     try:
         report = asyncio.run(main())
     except FeatureStoreError as exc:
-        print(f"dubbo-recsys load: {exc}", file=sys.stderr)
+        sys.stderr.write(f"dubbo-recsys load: {exc}\n")
         return 1
-    print(f"loaded {report.users} users and {report.items} items under {args.prefix}:v1: in {report.seconds:.1f}s")
+    sys.stdout.write(
+        f"loaded {report.users} users and {report.items} items under {args.prefix}:v{FORMAT_VERSION}: "
+        f"in {report.seconds:.1f}s\n"
+    )
     return 0

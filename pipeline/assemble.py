@@ -71,6 +71,7 @@ class Resources:
     budget_seconds: float = 0.100
     light_budget_seconds: float = 0.050
     downstreams: dict[str, Downstream] = field(default_factory=dict)
+    features_guard: str = "features"  # the guard of ``features``: one per store (provider.scene_stores)
     # requests inside the full / light pipelines of every scene at once (0 = no bound): the excess is shed
     full_inflight: InFlight = field(default_factory=InFlight)
     light_inflight: InFlight = field(default_factory=InFlight)

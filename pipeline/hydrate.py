@@ -28,7 +28,7 @@ def _store_and_guard(resources: Any, params: Mapping[str, Any], what: str) -> tu
     store = getattr(resources, "features", None)
     if store is None:
         raise ConfigError(f"{what} needs resources.features, a feature store")
-    return store, resources.downstream("features")
+    return store, resources.downstream(getattr(resources, "features_guard", "features"))
 
 
 class UserHydrator(Stage, kind=StageKind.HYDRATE, names=("recallSample", "user_features")):

@@ -9,6 +9,10 @@ logged and the scene keeps answering with its last good pipelines.
 
 Without a config source every request uses the default scene.
 
+A scene whose config names a Redis Cluster (``redis_conf``) compiles against the resources
+``resources_for(config.redis)`` returns (``provider.scene_stores``: that cluster's features and
+seen filter); without ``resources_for``, or for a scene naming none, it gets the process's.
+
 ``warm_up`` runs the default scene's pipelines once per given user, with a generous
 budget and before the server listens: the first search of a Faiss index, the first
 call of a TensorFlow function and numpy's first passes cost tens of milliseconds
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from dubbo_recsys.features.base import FeatureStoreError
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.pipeline.assemble import Resources, build_recommender, default_pipeline_conf
 from dubbo_recsys.pipeline.model import Query
@@ -39,9 +45,17 @@ class SceneSource(Protocol):
 
 
 class SceneRecommender:
-    def __init__(self, resources: Resources, source: SceneSource | None = None, *, max_compiled: int = 64) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        source: SceneSource | None = None,
+        *,
+        max_compiled: int = 64,
+        resources_for: Callable[[Any], Awaitable[Resources]] | None = None,
+    ) -> None:
         self.resources = resources
         self.source = source
+        self.resources_for = resources_for
         self.default = build_recommender(default_pipeline_conf(resources), resources)
         self._compiled: OrderedDict[int, tuple[Any, ResilientRecommender]] = OrderedDict()
         self._last_good: dict[tuple[str, str], ResilientRecommender] = {}
@@ -82,14 +96,23 @@ class SceneRecommender:
         except Exception as exc:
             log.info("scene %s/%s unavailable: %s", request.scene, group, exc)
             return self._last_good.get(key)
-        if config.pipeline is None or not config.pipeline.steps:
+        steps = config.pipeline is not None and bool(config.pipeline.steps)
+        named_store = self.resources_for is not None and getattr(config, "redis", None) is not None
+        if not steps and not named_store:
             return self.default
         cached = self._compiled.get(id(config))
         if cached is not None and cached[0] is config:
             return cached[1]
         try:
-            compiled = build_recommender(config.pipeline, self.resources, config.models)
-        except ConfigError as exc:
+            resources = self.resources
+            if named_store:
+                assert self.resources_for is not None
+                resources = await self.resources_for(config.redis)
+            if resources is self.resources and not steps:
+                return self.default
+            conf = config.pipeline if steps else default_pipeline_conf(resources)
+            compiled = build_recommender(conf, resources, config.models)
+        except (ConfigError, FeatureStoreError) as exc:
             self.rejected_configs += 1
             log.error(
                 "scene %s/%s version %r does not compile, keeping the last good one: %s",

@@ -3,8 +3,9 @@
 Without ``--artifacts`` the provider answers from ``PopularRecommender`` (the
 protocol demo). With an artifact directory it runs the recommendation funnel:
 
-- features: the embedded store built from the artifacts, or Redis (``--redis``)
-  with the embedded store kept as the light pipeline's local copy;
+- features: the embedded store built from the artifacts, or Redis or a Redis Cluster
+  (``--redis``) with the embedded store kept as the light pipeline's local copy; a scene
+  whose config names a Redis Cluster (``redis_conf``) reads from it (``provider.scene_stores``);
 - recall: ``recall.Recall`` over the artifacts (Faiss, neighbour tables, hot lists);
 - rank: the stages of ``rank`` (pre-rank, the in-process ranking model, light
   rankers, re-rank), when the artifacts hold their models;
@@ -108,7 +109,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="redis_url",
         default=os.environ.get("DUBBO_RECSYS_REDIS") or None,
         metavar="URL",
-        help="read features and the seen filter from Redis (env DUBBO_RECSYS_REDIS; "
+        help="read features and the seen filter from Redis: redis://HOST:PORT/DB, or "
+        "redis+cluster://HOST:PORT,HOST:PORT for a Redis Cluster (env DUBBO_RECSYS_REDIS; "
         "--redis '' for none); load them first with `dubbo-recsys load`",
     )
     group.add_argument("--redis-prefix", default=None, help="key prefix used by `dubbo-recsys load`")
@@ -201,6 +203,7 @@ class PipelineApp:
         self._scenes: Any = None
         self._features: Any = None
         self._config_center: Any = None
+        self._scene_stores: Any = None
         self.resources: Any = None
         self.realtime: Any = None  # provider.realtime.RealtimeBeside with --realtime
         self._popular: list[tuple[str, float]] = []
@@ -235,6 +238,7 @@ class PipelineApp:
         local = EmbeddedFeatureStore.from_artifacts(root)
         store: Any = local
         seen: Any = InMemorySeenFilter(SeenConfig())
+        primary = None
         if self.options.redis_url:
             from dubbo_recsys.features import FeatureBackend, FeaturesConfig, open_features
             from dubbo_recsys.features.redis import RedisConfig
@@ -242,9 +246,8 @@ class PipelineApp:
             redis_kw: dict[str, Any] = {"url": self.options.redis_url}
             if self.options.redis_prefix:
                 redis_kw["prefix"] = self.options.redis_prefix
-            self._features = await open_features(
-                FeaturesConfig(backend=FeatureBackend.REDIS, redis=RedisConfig(**redis_kw))
-            )
+            primary = RedisConfig(**redis_kw)
+            self._features = await open_features(FeaturesConfig(backend=FeatureBackend.REDIS, redis=primary))
             store, seen = self._features.store, self._features.seen
         if self.options.realtime_url:
             from dubbo_recsys.provider.realtime import RealtimeBeside, RealtimeOptions
@@ -284,7 +287,12 @@ class PipelineApp:
                 self._config_center = await open_config_center(target)
             else:
                 self._config_center = await open_config_center(None, local_dir=target)
-        self._scenes = SceneRecommender(self.resources, self._config_center)
+        from dubbo_recsys.provider.scene_stores import SceneStores
+
+        self._scene_stores = SceneStores(self.resources, self.options.redis_prefix, primary)
+        self._scenes = SceneRecommender(
+            self.resources, self._config_center, resources_for=self._scene_stores.resources_for
+        )
         if self.realtime is not None:
             await self.realtime.start(recall, _built_at_ms(root), self._refresh_popular)
         known = next(iter(self.resources.recall.user_rows), None)
@@ -332,6 +340,9 @@ class PipelineApp:
         if self._config_center is not None:
             await self._config_center.close()
             self._config_center = None
+        if self._scene_stores is not None:
+            await self._scene_stores.close()
+            self._scene_stores = None
         if self._features is not None:
             await self._features.close()
             self._features = None

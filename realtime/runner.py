@@ -76,7 +76,7 @@ class ConsumerRunner:
     async def run(self, announce: Callable[[], None] | None = None) -> None:
         client = self.redis.client()
         source = open_source(self.events, self.member, self.redis, static=self.static)
-        sink = RedisEventSink(client, self.redis.layout, self.realtime)
+        sink = RedisEventSink(client, self.redis.layout, self.realtime, ack=self.redis.write_ack)
         self._consumer = EventConsumer(source, sink, self.stats, batch_size=self.batch_size)
         if self._stopping.is_set():
             self._consumer.stop()

@@ -9,7 +9,9 @@
    ``{live}``) for the batch's item events.
 
 Pipelines are non-transactional and no command names keys of two slots, so the
-same calls work on a Redis Cluster. Every script is idempotent on its own
+same calls work on a Redis Cluster; the scripts go through ``features.redis.execute_writes``
+(``EVALSHA``, loaded again on a master that lacks them: a fresh node or a promoted replica;
+``WAIT`` for the replicas with ``?wait_replicas=N`` in the URL). Every script is idempotent on its own
 (event ids, position marks, item timestamps), so a batch that fails half way is
 simply applied again: the consumer retries it until Redis takes it, and only then
 commits the broker offsets.
@@ -36,7 +38,7 @@ from typing import Any
 
 from dubbo_recsys.features.codec import KeyLayout
 from dubbo_recsys.features.realtime import encode_live_item
-from dubbo_recsys.features.redis import redis_errors
+from dubbo_recsys.features.redis import WriteAck, execute_writes
 from dubbo_recsys.interfaces.events import ItemEvent, ItemOp
 from dubbo_recsys.realtime.effects import (
     Delivery,
@@ -219,14 +221,14 @@ class RedisEventSink:
         layout: KeyLayout,
         config: RealtimeConfig = DEFAULT_CONFIG,
         clock: Callable[[], float] = time.time,
+        *,
+        ack: WriteAck | None = None,
     ) -> None:
         self._client = client
         self._layout = layout
         self._config = config
         self._clock = clock
-        self._user = client.register_script(USER_SCRIPT)
-        self._trend = client.register_script(TREND_SCRIPT)
-        self._live = client.register_script(LIVE_SCRIPT)
+        self._ack = ack  # RedisConfig.write_ack: each batch waits for the replicas when the URL asks
         seen_ttl = config.seen.ttl_seconds
         self._user_head = [
             config.last_n,
@@ -249,23 +251,17 @@ class RedisEventSink:
         if not by_bucket and not items:
             return report
         layout, ttl = self._layout, self._config.bucket_ttl_seconds
-        with redis_errors("EVALSHA (trend, live items)"):
-            async with self._client.pipeline(transaction=False) as pipe:
-                for bucket, entries in by_bucket.items():
-                    args: list[str | int | float] = [ttl]
-                    for entry in entries:
-                        p = entry.position
-                        args += (p.partition, p.offset, p.sub, entry.item_id, entry.weight)
-                    await self._trend(
-                        keys=[layout.trend_bucket(bucket), layout.trend_marks(bucket)], args=args, client=pipe
-                    )
-                if items:
-                    await self._live(
-                        keys=[layout.live(part) for part in ("items", "ts", "log", "seq")],
-                        args=_live_args(items),
-                        client=pipe,
-                    )
-                answers = await pipe.execute()
+        commands: list[tuple[Any, ...]] = []
+        for bucket, entries in by_bucket.items():
+            args: list[str | int | float] = [ttl]
+            for entry in entries:
+                p = entry.position
+                args += (p.partition, p.offset, p.sub, entry.item_id, entry.weight)
+            commands.append(("EVAL", TREND_SCRIPT, 2, layout.trend_bucket(bucket), layout.trend_marks(bucket), *args))
+        if items:
+            live = [layout.live(part) for part in ("items", "ts", "log", "seq")]
+            commands.append(("EVAL", LIVE_SCRIPT, len(live), *live, *_live_args(items)))
+        answers = await execute_writes(self._client, commands, self._ack, "EVAL (trend, live items)")
         report.trend_counted = sum(int(a) for a in answers[: len(by_bucket)])
         if items:
             report.items_changed = int(answers[-1])
@@ -278,18 +274,17 @@ class RedisEventSink:
         if not groups:
             return
         layout, spec, head = self._layout, self._config.bloom, self._user_head
-        with redis_errors("EVALSHA (users)"):
-            async with self._client.pipeline(transaction=False) as pipe:
-                calls: list[list[int]] = []
-                for user_id, indexes in groups.items():
-                    keys = [layout.realtime_user(user_id, part) for part in ("last", "cnt", "ev", "evpos")]
-                    keys.append(layout.seen(user_id, spec.bits, spec.hashes))
-                    for start in range(0, len(indexes), MAX_EVENTS_PER_CALL):  # bounded script arguments
-                        chunk = indexes[start : start + MAX_EVENTS_PER_CALL]
-                        batch = [deliveries[i] for i in chunk]
-                        await self._user(keys=keys, args=[*head, *user_script_args(batch, spec)], client=pipe)
-                        calls.append(chunk)
-                answers = await pipe.execute()
+        calls: list[list[int]] = []
+        commands: list[tuple[Any, ...]] = []
+        for user_id, indexes in groups.items():
+            keys = [layout.realtime_user(user_id, part) for part in ("last", "cnt", "ev", "evpos")]
+            keys.append(layout.seen(user_id, spec.bits, spec.hashes))
+            for start in range(0, len(indexes), MAX_EVENTS_PER_CALL):  # bounded script arguments
+                chunk = indexes[start : start + MAX_EVENTS_PER_CALL]
+                batch = [deliveries[i] for i in chunk]
+                commands.append(("EVAL", USER_SCRIPT, len(keys), *keys, *head, *user_script_args(batch, spec)))
+                calls.append(chunk)
+        answers = await execute_writes(self._client, commands, self._ack, "EVAL (users)")
         statuses: list[Status | None] = [None] * len(deliveries)
         for indexes, answer in zip(calls, answers, strict=True):
             for index, raw in zip(indexes, answer, strict=True):

@@ -12,6 +12,7 @@ a record go only when ``commit`` names it.
     kafka://HOST:PORT[,HOST:PORT]?users=recsys-user-events&items=recsys-item-events&dlq=recsys-events-dlq
         &group=dubbo-recsys-realtime&session_timeout_ms=10000
     redis://HOST:PORT/DB?partitions=4&users=...&items=...&dlq=...&group=...   (Redis Streams)
+    redis+cluster://HOST:PORT,HOST:PORT?partitions=4&...                       (Redis Streams on a cluster)
 
 ``session_timeout_ms``: how long a silent member keeps its partitions (Kafka's session timeout,
 the Redis Streams lease).
@@ -135,10 +136,10 @@ class EventsConfig:
                 raise RealtimeConfigError(f"events URL: {name} must be an integer, got {query[name]!r}") from None
         if scheme == "kafka":
             broker, address = "kafka", parts.netloc
-        elif scheme in ("redis", "rediss"):
+        elif scheme in ("redis", "rediss", "redis+cluster"):  # Streams on one Redis or a Redis Cluster
             broker, address = "redis", urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         else:
-            raise RealtimeConfigError(f"events URL must start with kafka:// or redis://, got {url!r}")
+            raise RealtimeConfigError(f"events URL must start with kafka://, redis:// or redis+cluster://, got {url!r}")
         if broker == "kafka" and "partitions" in query:
             raise RealtimeConfigError("events URL: partitions is for Redis Streams; a Kafka topic has its own")
         return cls(

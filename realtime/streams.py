@@ -1,10 +1,10 @@
 """The Redis Streams source: Kafka's consumer-group semantics on a Redis, for deployments without Kafka.
 
-A topic is ``P`` streams (``partitions`` in the events URL), ``{prefix}:v1:ev:{ev:<topic>}:<p>``;
+A topic is ``P`` streams (``partitions`` in the events URL), ``{prefix}:v2:ev:{ev:<topic>}:<p>``;
 a producer appends an event to partition ``crc32(key) % P`` (``partition_of``), key = the user
 id for user events, the item id for item events, so one user's events stay in order::
 
-    XADD recsys:v1:ev:{ev:recsys-user-events}:3 MAXLEN ~ 1000000 * value '{"eventId": ...}'
+    XADD recsys:v2:ev:{ev:recsys-user-events}:3 MAXLEN ~ 1000000 * value '{"eventId": ...}'
 
 Members of one consumer group split the partitions by **leases**: every member heartbeats
 into a members set; each holds ``ceil(P / live members)`` partitions at most, each lease a key
@@ -17,7 +17,7 @@ acknowledged (``XACK``) only after the batch reached Redis: at-least-once, in or
 partition, like Kafka. A member that lost a lease while it was still working (a zombie) can
 only apply what the sink's idempotence already absorbs.
 
-Refused records go to the dead-letter stream ``{prefix}:v1:ev:{ev:<dlq>}:0`` with fields
+Refused records go to the dead-letter stream ``{prefix}:v2:ev:{ev:<dlq>}:0`` with fields
 ``value``, ``reason``, ``error``, ``source``. Lag per partition is the group's ``lag`` of
 ``XINFO GROUPS`` (Redis >= 7.0). Each topic's streams share one hash tag, so a blocking
 ``XREADGROUP`` over all of a member's streams of a topic is one command on a Redis Cluster.

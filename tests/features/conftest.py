@@ -1,7 +1,9 @@
-"""Fixtures of the feature store tests: a tiny artifact and, when REDIS_URL is set, a Redis prefix of our own."""
+"""Fixtures of the feature store tests: a tiny artifact and a key prefix of our own on the test Redis
+(REDIS_URL) and on the test Redis Cluster (REDIS_CLUSTER_URL)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -41,9 +43,13 @@ class RedisSpace:
         return KeyLayout(self.prefix)
 
 
-@pytest_asyncio.fixture
-async def redis_space() -> AsyncIterator[RedisSpace]:
-    url = require_env("REDIS_URL")
+# The test peers' addresses, exported by tests/ci/15-redis.sh and tests/ci/16-redis-cluster.sh.
+SPACE_URLS = {"redis": "REDIS_URL", "cluster": "REDIS_CLUSTER_URL"}
+
+
+@contextlib.asynccontextmanager
+async def open_space(env: str) -> AsyncIterator[RedisSpace]:
+    url = require_env(env)
     from dubbo_recsys.features.redis import RedisConfig, close_client
 
     prefix = f"test-{uuid.uuid4().hex[:10]}"
@@ -55,6 +61,26 @@ async def redis_space() -> AsyncIterator[RedisSpace]:
         if keys:
             await client.delete(*keys)
         await close_client(client)
+
+
+@pytest_asyncio.fixture(params=sorted(SPACE_URLS))
+async def redis_space(request: pytest.FixtureRequest) -> AsyncIterator[RedisSpace]:
+    """A fresh prefix on one Redis, and again on the Redis Cluster: the store must behave alike."""
+    async with open_space(SPACE_URLS[request.param]) as space:
+        yield space
+
+
+@pytest_asyncio.fixture
+async def standalone_space() -> AsyncIterator[RedisSpace]:
+    """A fresh prefix on the single Redis, for what only a single Redis shows (one MGET per batch)."""
+    async with open_space("REDIS_URL") as space:
+        yield space
+
+
+@pytest_asyncio.fixture
+async def cluster_space() -> AsyncIterator[RedisSpace]:
+    async with open_space("REDIS_CLUSTER_URL") as space:
+        yield space
 
 
 @pytest.fixture

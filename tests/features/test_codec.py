@@ -1,4 +1,4 @@
-"""Row schema, byte encodings, key layout and id checks (no I/O)."""
+"""Row schema, byte encodings, prefix validation and id checks (no I/O; the key layout: test_keys.py)."""
 
 from __future__ import annotations
 
@@ -76,15 +76,7 @@ def test_bad_records_name_the_field(record: object) -> None:
         item_from_record(record)
 
 
-def test_key_layout_has_prefix_and_version() -> None:
-    layout = KeyLayout("shop")
-    assert layout.item("a:b") == "shop:v1:item:a:b"
-    assert layout.user("7") == "shop:v1:user:7"
-    assert layout.meta() == "shop:v1:meta"
-    assert layout.seen("7", 100, 3) == "shop:v1:seen:100x3:{u:7}"
-
-
-@pytest.mark.parametrize("prefix", ["", "has space", "x" * 65, "new\nline"])
+@pytest.mark.parametrize("prefix", ["", "has space", "x" * 65, "new\nline", "{tag}", "a}b"])
 def test_bad_prefixes_are_rejected(prefix: str) -> None:
     with pytest.raises(FeatureStoreError):
         KeyLayout(prefix)

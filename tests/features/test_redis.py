@@ -55,7 +55,8 @@ async def test_redis_and_embedded_give_identical_answers(
 
 
 @pytest.mark.asyncio
-async def test_two_hundred_items_are_one_mget(redis_space: RedisSpace, artifact_dir: Path) -> None:
+async def test_two_hundred_items_are_one_mget(standalone_space: RedisSpace, artifact_dir: Path) -> None:
+    redis_space = standalone_space
     store = await loaded_store(redis_space, artifact_dir)
     ids = [f"i{n}" for n in range(200)]
     sent: list[tuple[Any, ...]] = []
@@ -91,9 +92,9 @@ async def test_loaded_keys_carry_ttl_prefix_and_meta(redis_space: RedisSpace, ar
     for key in (redis_space.layout.item("i1"), redis_space.layout.user("u1"), redis_space.layout.meta()):
         assert 0 < await client.ttl(key) <= 900
     meta = await store.meta()
-    assert meta is not None and meta["format"] == 1 and meta["artifact"] == "features-fixture"
+    assert meta is not None and meta["format"] == 2 and meta["artifact"] == "features-fixture"
     assert (meta["users"], meta["items"]) == (60, 401)
-    keys = [k async for k in client.scan_iter(match=f"{redis_space.prefix}:v1:*", count=1000)]
+    keys = [k async for k in client.scan_iter(match=f"{redis_space.prefix}:v2:*", count=1000)]
     assert len(keys) == 60 + 400 + 1  # duplicate item id: one key
 
 
@@ -161,7 +162,7 @@ async def test_corrupt_value_is_a_codec_error(redis_space: RedisSpace) -> None:
 
     store = RedisFeatureStore(redis_space.client, redis_space.layout)
     await redis_space.client.set(redis_space.layout.item("bad"), b"\xc1garbage", ex=60)
-    with pytest.raises(FeatureCodecError, match="item:bad"):
+    with pytest.raises(FeatureCodecError, match=r"item:\{i\d+:\d+\}:bad: corrupt"):
         await store.items(["bad"])
     await redis_space.client.set(redis_space.layout.item("other"), json.dumps([1]).encode(), ex=60)
     with pytest.raises(FeatureStoreError):
@@ -272,7 +273,7 @@ async def test_seen_filter_both_add_strategies_agree_with_memory(redis_space: Re
     assert all(await seen.might_contain("carol", small + large))
     redis_bits = await redis_space.client.get(seen.key("carol"))
     assert redis_bits == memory.raw_bits("carol")  # BITOP wrote the full-length filter
-    leftovers = [k async for k in redis_space.client.scan_iter(match=f"{redis_space.prefix}:*delta*")]
+    leftovers = [k async for k in redis_space.client.scan_iter(match=f"{redis_space.prefix}:*delta*", count=1000)]
     assert leftovers == []
 
 
@@ -331,7 +332,7 @@ async def test_a_server_that_never_answers_times_out_as_feature_store_error() ->
 @pytest.mark.parametrize(
     "args",
     [
-        ("MGET", "recsys:v1:item:a", "фильм"),
+        ("MGET", "recsys:v2:item:{i3:7}:a", "фильм"),
         ("SET", "k", b"\x00\xff", "EX", 60),
         ("CONFIG GET", "maxmemory"),
         (b"CLIENT SETINFO", "LIB-NAME", "x"),
@@ -363,8 +364,10 @@ def test_hiredis_packer_keeps_redis_py_errors_for_bad_arguments() -> None:
 
 
 @pytest.mark.asyncio
-async def test_load_memory_does_not_grow_with_the_catalog(redis_space: RedisSpace, tmp_path: Path) -> None:
-    """Streaming: the peak while loading 4x more items stays about the same (one batch in memory)."""
+async def test_load_memory_does_not_grow_with_the_catalog(standalone_space: RedisSpace, tmp_path: Path) -> None:
+    """Streaming: the peak while loading 4x more items stays about the same (one batch in memory).
+    The loader's streaming does not depend on the server, so one Redis shows it."""
+    redis_space = standalone_space
     import tracemalloc
 
     from tests.features.fixtures import make_records, write_artifact
@@ -382,3 +385,22 @@ async def test_load_memory_does_not_grow_with_the_catalog(redis_space: RedisSpac
             tracemalloc.stop()
     small, large = peaks
     assert large < small * 1.5 + 256 * 1024, peaks
+
+
+@pytest.mark.asyncio
+async def test_scripts_load_themselves_on_first_use_and_after_the_cache_is_lost(redis_space: RedisSpace) -> None:
+    """``execute_writes`` sends EVAL as EVALSHA; a master without the script (fresh, or a replica just
+    promoted: Redis does not replicate its script cache) gets SCRIPT LOAD and the command once more."""
+    import uuid
+
+    from dubbo_recsys.features.redis import execute_writes
+
+    layout, client = redis_space.layout, redis_space.client
+    script = f"-- {uuid.uuid4().hex}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])"
+    users = [f"s{n}" for n in range(12)]  # on every master of the cluster
+    commands = [("EVAL", script, 1, layout.user_key("n", u), 2) for u in users]
+    assert await execute_writes(client, commands, None, "EVAL") == [2] * len(users)
+    await client.script_flush()
+    assert await execute_writes(client, commands, None, "EVAL") == [4] * len(users)  # each ran exactly once more
+    with pytest.raises(FeatureStoreError, match="ResponseError"):
+        await execute_writes(client, [("EVAL", "return redis.call('NOPE')", 0)], None, "EVAL")

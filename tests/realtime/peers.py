@@ -47,22 +47,22 @@ class Topics:
         else:
             await _publish_all(self, records)
 
-    def dead_letters(self, expected: int) -> list[tuple[str, str]]:
+    async def dead_letters(self, expected: int) -> list[tuple[str, str]]:
         """(reason, source position) of every dead-lettered record (at least ``expected``, within 30 s)."""
         if self.events.broker == "kafka":
-            found = read_topic(self.events.address, self.events.dlq_topic, expected)
+            found = await asyncio.to_thread(read_topic, self.events.address, self.events.dlq_topic, expected)
             return [(dict(m.headers())["reason"].decode(), dict(m.headers())["source"].decode()) for m in found]
-        import redis
+        from dubbo_recsys.features.redis import RedisConfig, close_client
 
-        client = redis.Redis.from_url(self.events.address)
+        client = RedisConfig(url=self.events.address, prefix=self.prefix).client()  # one Redis or a cluster
         try:
             # redis-py types the reply loosely; a stream range is (id, fields) pairs of bytes
             entries = cast(
                 "list[tuple[bytes, dict[bytes, bytes]]]",
-                client.xrange(KeyLayout(self.prefix).stream(self.events.dlq_topic, 0)),
+                await client.xrange(KeyLayout(self.prefix).stream(self.events.dlq_topic, 0)),
             )
         finally:
-            client.close()
+            await close_client(client)
         return [(fields[b"reason"].decode(), fields[b"source"].decode()) for _, fields in entries]
 
 

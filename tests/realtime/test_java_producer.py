@@ -42,6 +42,7 @@ def run_java_producer(sample: Path, *args: str) -> list[str]:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("redis_space", ["redis"], indirect=True)  # the producer's contract: one Redis shows it
 async def test_events_from_the_java_producer_are_valid_and_applied(redis_space: Any) -> None:
     sample = Path(require_env("JAVA_SAMPLE_DIR"))
     bootstrap = require_env("KAFKA_BOOTSTRAP")
