@@ -30,9 +30,9 @@ result the codec refuses raises ``BodyError`` too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
+from dubbo_recsys.provider.bounded_cache import bounded_cache
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
@@ -53,6 +53,7 @@ __all__ = [
 
 DUBBO_VERSION = "2.0.2"
 RESPONSE_ATTACHMENTS: Mapping[str, str] = {"dubbo": DUBBO_VERSION}
+_MAX_VERSION_CHARS = 32
 _LOWEST_ATTACHMENT_VERSION = 2000200
 _HIGHEST_PROTOCOL_VERSION = 2009900
 
@@ -68,21 +69,29 @@ class ResultFlag:
     NULL_WITH_ATTACHMENTS = 5
 
 
-@lru_cache(maxsize=64)
+@bounded_cache(max_bytes=64 * 1024, max_key_chars=32)
 def supports_response_attachments(dubbo_version: str | None) -> bool:
-    """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99."""
-    if not dubbo_version or not isinstance(dubbo_version, str):
+    """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99.
+
+    Parsed the way Java's ``Version.getIntVersion`` does, and as defensively: each part's
+    leading digits; a version Java could not parse (a part beyond an int, more than four
+    parts, anything past 32 characters) is the legacy protocol, so no attachments, never an
+    error. Cached for the few strings real consumers send, in bytes (``bounded_cache``).
+    """
+    if not dubbo_version or not isinstance(dubbo_version, str) or len(dubbo_version) > _MAX_VERSION_CHARS:
         return False
     parts = dubbo_version.split(".")
+    if len(parts) > 4:
+        return False
     value = 0
     for i, part in enumerate(parts):
-        digits = ""
-        for ch in part:
-            if not ch.isdigit():
-                break
-            digits += ch
+        digits = 0
+        while digits < len(part) and "0" <= part[digits] <= "9":
+            digits += 1
+        if digits > 9:  # beyond Java's int: Java falls back to the legacy version
+            return False
         if digits:
-            value += int(digits) * 10 ** ((len(parts) - i - 1) * 2)
+            value += int(part[:digits]) * 10 ** ((len(parts) - i - 1) * 2)
     if len(parts) == 3:
         value *= 100
     return _LOWEST_ATTACHMENT_VERSION <= value <= _HIGHEST_PROTOCOL_VERSION

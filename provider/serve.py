@@ -42,34 +42,9 @@ DEFAULT_PORT = 20880
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 20880; 0 = any free port)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
-    parser.add_argument("--max-connections", type=int, default=1024, help="per worker (default 1024)")
-    parser.add_argument(
-        "--max-inflight",
-        type=int,
-        default=2048,
-        help="calls handled at once per worker; beyond it status 100 (default 2048)",
-    )
-    parser.add_argument(
-        "--payload-limit",
-        type=int,
-        default=8 * 1024 * 1024,
-        help="largest frame body in bytes, both ways (default 8 MiB)",
-    )
-    parser.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=180.0,
-        help="close connections with nothing read for this long, seconds (default 180)",
-    )
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=10.0,
-        help="on SIGTERM, wait this long for calls in flight, seconds (default 10)",
-    )
+    from dubbo_recsys.provider import server_options  # cheap: no asyncio server import
+
+    server_options.add_arguments(parser)
     parser.add_argument(
         "--loop",
         choices=("auto", "uvloop", "asyncio"),
@@ -114,8 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dubbo_recsys.provider import server_options
     from dubbo_recsys.provider.app import AppConfigError, options_from_args
-    from dubbo_recsys.provider.config import ServerConfig
     from dubbo_recsys.provider.errors import ConfigError
     from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
     from dubbo_recsys.provider.grpc_shim import options as grpc_options
@@ -132,16 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tf_threads:  # read by TensorFlow when it starts, in each worker (none has imported it yet)
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(args.tf_threads)
     try:
-        config = ServerConfig(
-            host=args.host,
-            port=args.port,
-            max_connections=args.max_connections,
-            max_inflight=args.max_inflight,
-            payload_limit=args.payload_limit,
-            idle_timeout=args.idle_timeout,
-            drain_timeout=args.drain_timeout,
-            reuse_port=args.workers > 1,
-        )
+        config = server_options.config_from_args(args)
         grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
         rest_config = rest_options.config_from_args(args)
         pipeline = options_from_args(args)
