@@ -222,8 +222,10 @@ def build_app(
         return JSONResponse({"ready": state.ready, "phase": state.phase.value}, status_code=200 if state.ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
-    async def prometheus() -> Response:
-        if not config.sibling_sockets:
+    async def prometheus(
+        scope: Annotated[str, Query(description="'worker': this worker's alone (what siblings ask)")] = "",
+    ) -> Response:
+        if not config.sibling_sockets or scope == "worker":
             return Response(metrics.exposition(), media_type=CONTENT_TYPE)
         from dubbo_recsys.provider.observability.workers import fetch_exposition, merge_expositions
 

@@ -88,10 +88,11 @@ class RestShimConfig:
     ``max_body_bytes`` bounds a request body (beyond it: 413). ``explain`` allows
     ``?explain=true`` (the per-stage traces). ``jwt`` None = no authentication.
     ``observability``: spans, logs and trace sampling of the process it runs in.
-    With ``serve --workers N`` (``provider.observability.workers``): ``unix_socket`` makes
-    a worker other than the first listen there instead of ``host:port``; ``worker`` is
-    this worker's label; ``sibling_sockets`` ((label, path) of the other workers) makes
-    ``/metrics`` gather theirs.
+    With ``serve --workers N`` (``provider.observability.workers``) every worker listens on
+    ``host:port`` with ``reuse_port`` (SO_REUSEPORT: REST stays up while any worker lives)
+    and also on ``unix_socket``, a private listener where the others read its /metrics;
+    ``worker`` is this worker's label; ``sibling_sockets`` ((label, path) of the other
+    workers) makes ``/metrics`` gather theirs.
     """
 
     host: str = "127.0.0.1"
@@ -102,6 +103,7 @@ class RestShimConfig:
     console: bool = True
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     unix_socket: str = ""
+    reuse_port: bool = False
     worker: str = ""
     sibling_sockets: tuple[tuple[str, str], ...] = ()
 

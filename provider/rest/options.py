@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PORT",
         help=f"also serve HTTP: /recommend, /infer, /metrics, /console, /docs on PORT (usually {DEFAULT_PORT}; "
-        "0 = any free port; default: no REST). With --workers N the first worker serves it and its "
-        "/metrics gathers every worker's, labelled worker",
+        "0 = any free port; default: no REST). With --workers N every worker serves it (SO_REUSEPORT) "
+        "and /metrics gathers every worker's, labelled worker",
     )
     group.add_argument("--rest-host", default=None, metavar="HOST", help="address for REST (default: --host)")
     group.add_argument(
@@ -69,8 +69,6 @@ def config_from_args(args: argparse.Namespace) -> RestShimConfig | None:
     """The shim's config from parsed flags; raises ``RestShimConfigError`` on bad values."""
     if args.rest_port is None:
         return None
-    if getattr(args, "workers", 1) > 1 and args.rest_port == 0:
-        raise RestShimConfigError("--rest-port 0 cannot be used with --workers > 1: name a port")
     secret = args.jwt_secret or os.environ.get(SECRET_ENV, "")
     users_text = args.rest_users if args.rest_users is not None else os.environ.get(USERS_ENV, "")
     jwt = None

@@ -69,8 +69,11 @@ class Served:
     ports: dict[str, int]
     log: Any = None
     lines: list[str] = field(default_factory=list)
+    _stderr: str = ""
 
     def stderr(self) -> str:
+        if self.log.closed:
+            return self._stderr
         self.log.flush()
         self.log.seek(0)
         return str(self.log.read())
@@ -96,6 +99,9 @@ class Served:
                 self.proc.wait()
             if self.proc.stdout is not None:
                 self.proc.stdout.close()
+            if not self.log.closed:
+                self._stderr = self.stderr()
+                self.log.close()
 
 
 def _collect(stream: Any, lines: list[str]) -> None:
@@ -124,7 +130,9 @@ def serve(*argv: str, timeout: float = 60) -> Served:
                 return served
     proc.kill()
     proc.wait()
-    raise AssertionError(f"serve did not start; stderr: {served.stderr()[-3000:]}")
+    message = served.stderr()[-3000:]
+    log.close()
+    raise AssertionError(f"serve did not start; stderr: {message}")
 
 
 def finish(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
