@@ -62,7 +62,7 @@ def test_a_worker_that_keeps_dying_is_replaced_with_growing_delays_and_never_lef
 def test_a_worker_that_dies_before_it_is_ready_fails_the_command():
     proc, pids = _supervised("serve", "early")
     try:
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             _kill_tree(proc)
