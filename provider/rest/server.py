@@ -73,6 +73,7 @@ class RestShim:
         self._socket: socket.socket | None = None  # the TCP listener
         self._sockets: list[socket.socket] = []
         self._main: asyncio.Task[None] | None = None
+        self.guard: Any = None
 
     @property
     def port(self) -> int:
@@ -114,15 +115,19 @@ class RestShim:
                 raise
         for each in sockets:
             each.setblocking(False)
+        from dubbo_recsys.provider.rest.guard import ConnectionGuard
+
+        self.guard = ConnectionGuard(config.max_connections, config.request_timeout)
         server = uvicorn.Server(
             uvicorn.Config(
                 self.app,
+                http=self.guard.protocol(),  # h11 bounded in time and connections (provider.rest.guard)
                 lifespan="off",
                 log_level="warning",
                 access_log=False,
                 server_header=False,
                 timeout_graceful_shutdown=5,
-                limit_concurrency=1000,
+                limit_concurrency=None,  # it counts connections, so slow ones made /healthz answer 503
             )
         )
         server.config.load()
