@@ -101,8 +101,35 @@ def _string(value: Any, what: str, nullable: bool = False) -> str:
     if value is None and nullable:
         return ""
     if not isinstance(value, str):
-        raise BodyError(f"{what} must be a string, got {type(value).__name__}")
+        raise BodyError(f"{what} must be a String, got {java_kind(value)}")
     return value
+
+
+_JAVA_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "a boolean",
+    int: "a number",
+    float: "a double",
+    str: "a String",
+    bytes: "a byte[]",
+    list: "a List",
+    tuple: "a List",
+    dict: "a Map",
+}
+
+
+def java_kind(value: Any) -> str:
+    """What ``value`` is, in the Java caller's words (never a Python type name): for error messages."""
+    kind = _JAVA_KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    name = getattr(type(value), "__java_class__", None) or getattr(value, "java_class", None)
+    if isinstance(name, str) and name:
+        return f"a {name[:100]}"
+    for base, text in _JAVA_KINDS.items():  # width wrappers (hessian2.Long, ...) and other subclasses
+        if isinstance(value, base):
+            return text
+    return "an object"
 
 
 def decode_invocation(body: bytes) -> Invocation:
@@ -124,7 +151,7 @@ def decode_invocation(body: bytes) -> Invocation:
     if attachments is None:
         attachments = {}
     if not isinstance(attachments, dict):
-        raise BodyError(f"attachments must be a map, got {type(attachments).__name__}")
+        raise BodyError(f"attachments must be a Map, got {java_kind(attachments)}")
     return Invocation(dubbo_version, path, version, method, descriptor, args, attachments)
 
 

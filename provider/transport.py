@@ -226,8 +226,12 @@ class Server:
         unanswered = self.requests_read - self.requests_answered
         if unanswered:
             log.warning("drain: %d of %d requests read were not answered", unanswered, self.requests_read)
-        else:
-            log.info("drain: all %d requests read were answered", self.requests_read)
+        else:  # worth a line when consumers kept sending past the deadline
+            log.log(
+                logging.WARNING if still_open else logging.INFO,
+                "drain: all %d requests read were answered",
+                self.requests_read,
+            )
 
     async def serve_forever(self) -> None:
         """Start, then run until cancelled or shut down."""

@@ -59,15 +59,15 @@ def reply(frame: RequestFrame) -> ResponseFrame:
 
 
 def echo_body(**changes: Any) -> bytes:
-    fields: dict[str, Any] = dict(
-        dubbo_version="2.0.2",
-        path=SEED,
-        version="0.0.0",
-        method="$echo",
-        descriptor="Ljava/lang/Object;",
-        args=("ping",),
-        attachments={},
-    )
+    fields: dict[str, Any] = {
+        "dubbo_version": "2.0.2",
+        "path": SEED,
+        "version": "0.0.0",
+        "method": "$echo",
+        "descriptor": "Ljava/lang/Object;",
+        "args": ("ping",),
+        "attachments": {},
+    }
     fields.update(changes)
     return encode_invocation(Invocation(**fields))
 
@@ -124,11 +124,25 @@ def test_non_string_method_is_40():
     encoder = Encoder()
     for value in ("2.0.2", SEED, "0.0.0", 12, ""):
         encoder.write(value)
-    assert reply(RequestFrame(6, 2, True, False, encoder.getvalue())).status == 40
+    frame = reply(RequestFrame(6, 2, True, False, encoder.getvalue()))
+    assert frame.status == 40
+    assert decode_message(frame.body) == "Decode request failed: method name must be a String, got a number"
 
 
 @pytest.mark.parametrize(
-    "version, expected",
+    ("value", "kind"),
+    [(None, "null"), ([1], "a List"), ({"a": 1}, "a Map"), (hessian2.Long(3), "a number"), (b"x", "a byte[]")],
+)
+def test_what_a_java_caller_is_told_it_sent_is_in_java_words(value, kind):
+    encoder = Encoder()
+    for part in ("2.0.2", SEED, "0.0.0", value, ""):
+        encoder.write(part)
+    message = decode_message(answer(RequestFrame(6, 2, True, False, encoder.getvalue())).body)
+    assert message == f"Decode request failed: method name must be a String, got {kind}"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
     [
         ("2.0.2", True),
         ("2.0.99", True),

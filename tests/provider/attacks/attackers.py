@@ -12,7 +12,11 @@ attack and prints a JSON line of what it did. The attacks (``ATTACKS``):
 - ``heartbeats``: 8 connections flooding heartbeats (and reading the answers);
 - ``garbage``: bad magic, garbage and deeply nested bodies, reused request ids;
 - ``oversize``: frames declaring more than the payload limit, bodies streamed, and
-  8 MiB garbage bodies within it.
+  8 MiB garbage bodies within it;
+- ``ignore-readonly``: 8 connections each keeping 16 calls outstanding, which go on
+  sending after READONLY until the server ends the stream (run it across a SIGTERM):
+  reports how many answers came before and after READONLY, how each stream ended
+  (a clean end, a reset, a truncated frame) and how many calls went unanswered.
 
 Each keeps its own CPU use small where it can (frames are built once) so that the
 good consumer measures the server, not the attacker.
@@ -241,6 +245,73 @@ async def oversize(host: str, port: int, seconds: float, connections: int = 4) -
     return stats
 
 
+async def ignore_readonly(host: str, port: int, seconds: float, connections: int = 8) -> dict[str, Any]:
+    from dubbo_recsys.provider.protocol import NEED_DATA, ConnectionClosed, FrameReader, RequestFrame, ResponseFrame
+
+    stats: dict[str, Any] = {
+        "sent": 0,
+        "ok_before": 0,
+        "ok_after": 0,
+        "refused_after": 0,
+        "other": 0,
+        "clean_end": 0,
+        "reset": 0,
+        "truncated": 0,
+        "unanswered": 0,
+    }
+
+    async def one(index: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        frames = FrameReader()
+        outstanding: set[int] = set()
+        readonly = False
+        next_id = index << 32
+        window = asyncio.Semaphore(16)
+
+        async def send() -> None:
+            nonlocal next_id
+            while not writer.is_closing():
+                await window.acquire()
+                next_id += 1
+                outstanding.add(next_id)
+                writer.write(echo_request(next_id, next_id))
+                stats["sent"] += 1
+                await asyncio.sleep(0.002)
+
+        sender = asyncio.ensure_future(send())
+        try:
+            while True:
+                event = frames.next_event()
+                if event is NEED_DATA:
+                    try:
+                        frames.receive_data(await reader.read(1 << 16))
+                    except ConnectionResetError:
+                        stats["reset"] += 1
+                        return
+                    continue
+                if isinstance(event, ConnectionClosed):
+                    stats["truncated" if event.truncated else "clean_end"] += 1
+                    return
+                if isinstance(event, RequestFrame) and event.is_readonly:
+                    readonly = True  # noted, and ignored
+                elif isinstance(event, ResponseFrame) and event.request_id in outstanding:
+                    outstanding.discard(event.request_id)
+                    window.release()
+                    if event.status == 20:
+                        stats["ok_after" if readonly else "ok_before"] += 1
+                    elif event.status == 80:
+                        stats["refused_after"] += 1
+                    else:
+                        stats["other"] += 1
+        finally:
+            sender.cancel()
+            stats["unanswered"] += len(outstanding)
+            writer.close()
+
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(connections))), seconds)
+    return stats
+
+
 ATTACKS: dict[str, Attack] = {
     "never-reading": never_reading,
     "greedy": greedy,
@@ -250,6 +321,7 @@ ATTACKS: dict[str, Attack] = {
     "heartbeats": heartbeats,
     "garbage": garbage,
     "oversize": oversize,
+    "ignore-readonly": ignore_readonly,
 }
 
 

@@ -108,10 +108,21 @@ def _collect(stream: Any, lines: list[str]) -> None:
     lines.extend(stream)
 
 
-def serve(*argv: str, timeout: float = 60) -> Served:
-    """``dubbo-recsys serve --port 0 ARGV``, returned once it printed its dubbo:// listening line."""
+def serve(*argv: str, timeout: float = 60, tree: Path | None = None) -> Served:
+    """``dubbo-recsys serve --port 0 ARGV``, returned once it printed its dubbo:// listening line.
+
+    ``tree``: serve another checkout's code with its own ``.venv`` (a benchmark's "before"),
+    run from there so nothing of this checkout shadows it."""
     log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - open as long as the process, closed with it
-    proc = module_process("dubbo_recsys.provider.cli", "serve", "--port", "0", *argv, stderr=log)
+    command = ["dubbo_recsys.provider.cli", "serve", "--port", "0", *argv]
+    if tree is None:
+        proc = module_process(*command, stderr=log)
+    else:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        python = str(tree / ".venv" / "bin" / "python")
+        proc = subprocess.Popen(
+            [python, "-m", *command], cwd=tree, env=env, text=True, stdout=subprocess.PIPE, stderr=log
+        )
     served = Served(proc, {}, log)
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
