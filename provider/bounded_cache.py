@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["BoundedCache", "bounded_cache", "cost_of"]
+__all__ = ["BoundedCache", "CachedFunction", "bounded_cache", "cost_of"]
 
 V = TypeVar("V")
 _ENTRY_OVERHEAD = 200  # the entry's dict slot, tuple and object headers, roughly
@@ -78,24 +78,31 @@ class BoundedCache(Generic[V]):
         self.held = 0
 
 
-def bounded_cache(max_bytes: int, max_key_chars: int) -> Callable[[Callable[[str], V]], Callable[[str], V]]:
-    """Memoise a one-argument function of a string in a ``BoundedCache`` (``wrapper.cache``)."""
+class CachedFunction(Generic[V]):
+    """A one-argument function of a string, memoised in ``cache`` (a ``BoundedCache``)."""
 
-    def decorate(function: Callable[[str], V]) -> Callable[[str], V]:
-        cache: BoundedCache[V] = BoundedCache(max_bytes, max_key_chars)
+    def __init__(self, function: Callable[[str], V], cache: BoundedCache[V]) -> None:
+        self.function = function
+        self.cache = cache
+        functools.update_wrapper(self, function)
 
-        @functools.wraps(function)
-        def wrapper(key: str) -> V:
-            if type(key) is str:
-                found = cache.get(key)
-                if found is not None:
-                    return found
-                value = function(key)
-                cache.put(key, value)
-                return value
-            return function(key)
+    def __call__(self, key: str) -> V:
+        if type(key) is not str:  # not cacheable: let the function say what is wrong with it
+            return self.function(key)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        value = self.function(key)
+        self.cache.put(key, value)
+        return value
 
-        wrapper.cache = cache  # type: ignore[attr-defined]
-        return wrapper
 
-    return decorate
+class bounded_cache:
+    """``@bounded_cache(max_bytes, max_key_chars)``: memoise a function of one string in a ``BoundedCache``."""
+
+    def __init__(self, max_bytes: int, max_key_chars: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_key_chars = max_key_chars
+
+    def __call__(self, function: Callable[[str], V]) -> CachedFunction[V]:
+        return CachedFunction(function, BoundedCache(self.max_bytes, self.max_key_chars))

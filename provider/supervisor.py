@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 __all__ = ["Supervisor"]
@@ -121,7 +121,7 @@ class Supervisor:
                 self._replace_later(slot, pid, code)
         return True
 
-    def _wait_once(self, write_fd: int, mask: set[signal.Signals]) -> None:
+    def _wait_once(self, write_fd: int, mask: Collection[int]) -> None:
         due = [slot.respawn_at for slot in self.slots if slot.respawn_at is not None]
         timeout = max(0.0, min(due) - time.monotonic()) if due else 1.0
         info = signal.sigtimedwait(_SIGNALS, min(timeout, 1.0))
@@ -192,7 +192,7 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(slot.pid, signal.SIGTERM)
 
-    def _spawn(self, slot: _Slot, write_fd: int, mask: set[signal.Signals]) -> None:
+    def _spawn(self, slot: _Slot, write_fd: int, mask: Collection[int]) -> None:
         slot.ready = False
         slot.started = time.monotonic()
         pid = os.fork()

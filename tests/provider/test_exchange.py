@@ -194,7 +194,7 @@ def test_our_own_failures_reach_the_caller_without_python_internals(monkeypatch)
 
 
 def test_dubbo_version_cache_is_bounded_in_bytes():
-    cache = supports_response_attachments.cache  # type: ignore[attr-defined]
+    cache = supports_response_attachments.cache
     for i in range(20_000):
         supports_response_attachments(f"2.0.{i}")
         supports_response_attachments(f"{i}" * 1000)
