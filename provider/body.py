@@ -30,9 +30,9 @@ result the codec refuses raises ``BodyError`` too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from dubbo_recsys.provider.bounded_cache import bounded_cache
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
@@ -69,17 +69,21 @@ class ResultFlag:
     NULL_WITH_ATTACHMENTS = 5
 
 
-@bounded_cache(max_bytes=64 * 1024, max_key_chars=32)
 def supports_response_attachments(dubbo_version: str | None) -> bool:
     """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99.
 
     Parsed the way Java's ``Version.getIntVersion`` does, and as defensively: each part's
     leading digits; a version Java could not parse (a part beyond an int, more than four
     parts, anything past 32 characters) is the legacy protocol, so no attachments, never an
-    error. Cached for the few strings real consumers send, in bytes (``bounded_cache``).
+    error. The answer is cached for at most 64 versions of at most 32 characters (2 KiB).
     """
-    if not dubbo_version or not isinstance(dubbo_version, str) or len(dubbo_version) > _MAX_VERSION_CHARS:
+    if not dubbo_version or type(dubbo_version) is not str or len(dubbo_version) > _MAX_VERSION_CHARS:
         return False
+    return _supports_response_attachments(dubbo_version)
+
+
+@lru_cache(maxsize=64)
+def _supports_response_attachments(dubbo_version: str) -> bool:
     parts = dubbo_version.split(".")
     if len(parts) > 4:
         return False

@@ -47,6 +47,7 @@ import socket
 import time
 from typing import TYPE_CHECKING, cast
 
+from dubbo_recsys.provider.eager import start_eagerly
 from dubbo_recsys.provider.errors import FrameError
 from dubbo_recsys.provider.observability.logs import ThrottledLog
 from dubbo_recsys.provider.protocol import (
@@ -89,6 +90,7 @@ class Connection(asyncio.Protocol):
         "_out",
         "_reading",
         "_tasks",
+        "_writable",
         "inflight",
         "last_read",
         "peer",
@@ -107,10 +109,11 @@ class Connection(asyncio.Protocol):
         self.last_read = self._frame_since = time.monotonic()
         self.inflight = 0
         self._hold = 0
+        self._writable = False  # True while answers can go out: admitted, and no FIN sent yet
         self._accounted = 0  # bytes of self.reader charged to server.buffered
         self._reading = True
         self._eof = False
-        self._tasks: dict[asyncio.Task[None], int] = {}  # running calls -> request id
+        self._tasks: dict[asyncio.Task[None], int] = {}  # calls that wait -> request id
         self._out: list[bytes] = []
         self._linger: asyncio.TimerHandle | None = None
         self._boundary_wait: asyncio.TimerHandle | None = None
@@ -134,8 +137,10 @@ class Connection(asyncio.Protocol):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
         limit = self.server.config.write_buffer_limit
         transport.set_write_buffer_limits(high=limit, low=limit // 4)
+        self._writable = True
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._writable = False
         self.state = CLOSED
         self._release_buffer()
         self._out.clear()
@@ -156,32 +161,36 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         state = self.state
-        if state in (LINGERING, CLOSED):
-            if not data and state == LINGERING:
+        if state is LINGERING or state is CLOSED:
+            if not data and state is LINGERING:
                 self.close()
             return  # after our FIN nothing is parsed: the peer sees a clean end of stream
-        now = time.monotonic()
-        self.last_read = now
+        now = self.last_read = time.monotonic()
         server = self.server
         server.touch(self)
         reader = self.reader
         if not reader.buffered:
-            self._frame_since = now
+            self._frame_since = now  # a frame starts arriving now
         reader.receive_data(data)
-        self._account()
-        self._pump()
+        self._pump(now)
         if server.buffered > server.config.read_buffer_budget:
             server.over_budget()
 
     # -- the work loop ------------------------------------------------------------------------
 
-    def _pump(self) -> None:
-        """Handle buffered frames while nothing holds this connection, ``frames_per_turn`` at most."""
-        if self.state == CLOSED:
+    def _pump(self, now: float = 0.0) -> None:
+        """Handle buffered frames while nothing holds this connection, ``frames_per_turn`` at most.
+
+        The hot path of every call: a call that completes without waiting (most do) costs
+        the loop below, ``start_eagerly`` and ``_handle``, nothing more."""
+        if self.state is CLOSED:
             return
         server = self.server
         reader = self.reader
-        budget = server.turn_share()
+        config = server.config
+        budget = per_turn = config.frames_per_turn
+        if server.busy > 4:  # many connections pipelining: they share 4 turns' worth (module doc)
+            budget = per_turn = max(1, 4 * per_turn // server.busy)
         while not self._hold and self.reader is reader:
             if budget == 0:
                 self._hold |= _TURN
@@ -197,28 +206,43 @@ class Connection(asyncio.Protocol):
             if event is NEED_DATA:
                 break
             budget -= 1
-            self._frame_since = time.monotonic()
             kind = type(event)
             if kind is RequestFrame:
-                self._request(cast(RequestFrame, event))
+                if event.event:  # type: ignore[union-attr]  # narrowed by the type test
+                    answer = server.exchange.answer_event(event)  # type: ignore[arg-type]
+                    if answer is not None:
+                        self.write(answer)
+                elif self.state is OPEN and server.inflight < config.max_inflight:
+                    server.call_started()
+                    task = start_eagerly(self._handle(event))  # type: ignore[arg-type]
+                    if task is not None:  # it waits: track it
+                        self._running(task, event)  # type: ignore[arg-type]
+                elif event.two_way:  # type: ignore[union-attr]  # a one-way call nobody waits for is dropped
+                    self._refuse(event)  # type: ignore[arg-type]
             elif kind is OversizedFrame:
-                answer = server.exchange.answer_oversized(cast(OversizedFrame, event), self.peer)
+                answer = server.exchange.answer_oversized(event, self.peer)  # type: ignore[arg-type]
                 if answer is not None:
-                    server.requests_read += 1
-                    self._answered(answer)
+                    self.write(answer)
             elif kind is ConnectionClosed:
                 self._eof = True
                 self._hold |= _FINISHING
                 self._end_when_done()
                 break
             # response frames (answers to nothing we sent) are ignored
-        self._account()
-        self._apply_reading()
-        self._finish_if_refused()
+        if budget != per_turn and reader.buffered:  # frames were completed: the next one starts now
+            self._frame_since = now or time.monotonic()
+        held = reader.buffered
+        if held != self._accounted:
+            server.buffered += held - self._accounted
+            self._accounted = held
+        if self._hold or not self._reading:
+            self._apply_reading()
+        if self.state is REFUSING:
+            self._finish_if_refused()
 
     def _finish_if_refused(self) -> None:
         """After the deadline, finish as soon as every call is answered and no frame is half-read."""
-        if self.state == REFUSING and not self.inflight and not self.reader.buffered:
+        if self.state is REFUSING and not self.inflight and not self.reader.buffered:
             self.finish()
 
     def _next_turn(self) -> None:
@@ -226,74 +250,67 @@ class Connection(asyncio.Protocol):
         self._hold &= ~_TURN
         self._pump()
 
-    def _request(self, frame: RequestFrame) -> None:
-        server = self.server
-        exchange = server.exchange
-        if frame.event:
-            answer = exchange.answer_event(frame)
-            if answer is not None:
-                self.write(answer)
-            return
-        if frame.two_way:
-            server.requests_read += 1
-        if self.state != OPEN:
-            if frame.two_way:
-                self._answered(exchange.answer_status(frame.request_id, Status.SERVER_ERROR, SHUTTING_DOWN))
-            return
-        if server.inflight >= server.config.max_inflight:
-            if frame.two_way:  # a one-way call nobody waits for is dropped
-                self._answered(exchange.answer_overloaded(frame, server.inflight))
-            return
+    def _running(self, task: asyncio.Task[None], frame: RequestFrame) -> None:
+        """A call that waits: count it against this connection's bound until it is done."""
         self.inflight += 1
-        server.call_started()
-        task = server.start_call(self._handle(frame))
-        if task is not None:
-            self._tasks[task] = frame.request_id if frame.two_way else -1
-            task.add_done_callback(self._tasks.pop)
-        if self.inflight >= server.config.max_inflight_per_connection:
+        self._tasks[task] = frame.request_id
+        task.add_done_callback(self._call_done)
+        if self.inflight >= self.server.config.max_inflight_per_connection:
             self._hold |= _INFLIGHT
 
-    async def _handle(self, frame: RequestFrame) -> None:
-        answer: bytes | None = None
-        try:
-            answer = await self.server.exchange.answer(frame)
-        except asyncio.CancelledError:  # the drain deadline passed while it ran
-            if frame.two_way:
-                answer = self.server.exchange.answer_status(frame.request_id, Status.SERVER_ERROR, CANCELLED)
-        except Exception:  # exchange answers every failure itself; this is a bug guard
-            logging.getLogger(__name__).exception("unexpected failure answering request %d", frame.request_id)
-            if frame.two_way:
-                answer = self.server.exchange.answer_status(frame.request_id, Status.SERVER_ERROR, "internal error")
-        finally:
-            self.inflight -= 1
-            self.server.call_finished()
-        if answer is not None:
-            self._answered(answer)
+    def _call_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+        self.inflight -= 1
         if self._hold & _INFLIGHT and self.inflight < self.server.config.max_inflight_per_connection:
             self._clear_hold(_INFLIGHT)
         if self._eof:
             self._end_when_done()
-        else:
+        elif self.state is REFUSING:
             self._finish_if_refused()
+
+    def _refuse(self, frame: RequestFrame) -> None:
+        """Answer without running the call: shutting down (status 80) or overloaded (status 100)."""
+        exchange = self.server.exchange
+        if self.state is not OPEN:
+            self.write(exchange.answer_status(frame.request_id, Status.SERVER_ERROR, SHUTTING_DOWN))
+        else:
+            self.write(exchange.answer_overloaded(frame, self.server.inflight))
+
+    async def _handle(self, frame: RequestFrame) -> None:
+        server = self.server
+        try:
+            answer = await server.exchange.answer(frame)
+        except asyncio.CancelledError:  # the drain deadline passed while it ran
+            answer = self._failed(frame, CANCELLED)
+        except Exception:  # exchange answers every failure itself; this is a bug guard
+            logging.getLogger(__name__).exception("unexpected failure answering request %d", frame.request_id)
+            answer = self._failed(frame, "internal error")
+        finally:
+            server.call_finished()
+        if answer is not None and not self.write(answer):
+            server.answers_dropped += 1  # the connection closed first
+
+    def _failed(self, frame: RequestFrame, message: str) -> bytes | None:
+        if not frame.two_way:
+            return None
+        return self.server.exchange.answer_status(frame.request_id, Status.SERVER_ERROR, message)
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _answered(self, frame: bytes) -> None:
-        self.server.requests_answered += 1
-        self.write(frame)
-
-    def write(self, frame: bytes) -> None:
-        """Queue one whole frame; frames queued in one loop iteration leave in one send."""
-        if self.state in (CLOSED, LINGERING) or self.transport is None:
-            return
+    def write(self, frame: bytes) -> bool:
+        """Queue one whole frame; frames queued in one loop iteration leave in one send.
+        False when the connection no longer takes any (closed, or our FIN is out)."""
+        if not self._writable:
+            return False
         if not self._out:
             asyncio.get_running_loop().call_soon(self._flush)
         self._out.append(frame)
+        return True
 
     def _flush(self) -> None:
         out, self._out = self._out, []
-        if out and self.transport is not None and self.state not in (CLOSED, LINGERING):
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if out and self._writable:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))  # type: ignore[union-attr]
 
     # -- holds --------------------------------------------------------------------------------
 
@@ -345,12 +362,13 @@ class Connection(asyncio.Protocol):
         if self._boundary_wait is not None:
             self._boundary_wait.cancel()
         pending = self.reader.partial_request
-        if pending is not None and pending.two_way and self.state == REFUSING:
-            self.server.requests_read += 1  # its header was read: it is owed an answer
-            self._answered(self.server.exchange.answer_status(pending.request_id, Status.SERVER_ERROR, SHUTTING_DOWN))
+        if pending is not None and pending.two_way and self.state is REFUSING:  # its header was read: answer it
+            self.write(self.server.exchange.answer_status(pending.request_id, Status.SERVER_ERROR, SHUTTING_DOWN))
+        self.server.answers_dropped += len(self._tasks)  # calls that ignored their cancellation
         for task in list(self._tasks):
             task.cancel()
         self._flush()
+        self._writable = False
         self.state = LINGERING
         self._release_buffer()
         self._hold = 0
@@ -369,6 +387,7 @@ class Connection(asyncio.Protocol):
         if self.state == CLOSED or self.transport is None:
             return
         self._flush()
+        self._writable = False
         self.state = CLOSED
         self._release_buffer()
         self.transport.close()
@@ -378,16 +397,11 @@ class Connection(asyncio.Protocol):
         """Broken framing or a stalled frame: there is no boundary to close at; drop the connection."""
         if self.transport is not None and self.state != CLOSED:
             self._flush()
+            self._writable = False
             self.state = CLOSED
             self._release_buffer()
             self.transport.close()
             self.server.forget(self)
-
-    def _account(self) -> None:
-        """Charge the server's budget of unfinished frames with what the reader holds now."""
-        held = self.reader.buffered
-        self.server.buffered += held - self._accounted
-        self._accounted = held
 
     def _release_buffer(self) -> None:
         """Give back what this connection was charged; nothing is parsed after this."""
