@@ -22,9 +22,10 @@ field (``serve`` flag):
 - a frame started must be complete within ``frame_timeout`` seconds, or the connection
   is closed (a trickled frame holds a buffer and a slot; ``--frame-timeout``).
 
-Reading stops while any of these *holds* is on (``_hold``, a bit set); frames already read
-stay unparsed in the reader until it clears. So what a connection can make the server
-hold is one read (256 KiB) plus one frame, one turn of answers and the write limit.
+Reading stops while any of these *holds* is on (``_hold``, a bit set; waiting for its
+next turn only once 64 KiB are unparsed); frames already read stay unparsed in the
+reader until it clears. So what a connection can make the server hold is one read
+(256 KiB) plus one frame, one turn of answers and the write limit.
 
 Draining (``Server.shutdown``): READONLY goes out and the connection is served as
 before. It is *finished* when it has been quiet for ``drain_quiet`` seconds between
@@ -71,6 +72,7 @@ _TURN = 1  # this turn's frames are handled; the next turn is scheduled
 _BACKLOG = 2  # too many answers not yet taken by the peer
 _INFLIGHT = 4  # too many calls of this connection running
 _FINISHING = 8  # draining: no request will be read any more
+_TURN_READ_AHEAD = 64 * 1024  # bytes a connection waiting for its turn may still read
 
 # Connection.state
 OPEN, REFUSING, LINGERING, CLOSED = "open", "refusing", "lingering", "closed"
@@ -236,7 +238,7 @@ class Connection(asyncio.Protocol):
             server.buffered += held - self._accounted
             self._accounted = held
         if self._hold or not self._reading:
-            self._apply_reading()
+            self._apply_reading()  # holds changed, or reading may resume
         if self.state is REFUSING:
             self._finish_if_refused()
 
@@ -329,7 +331,10 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.state == CLOSED:
             return
-        want = not self._hold or self.state == LINGERING
+        hold = self._hold
+        # waiting only for the next turn, a connection is read on while what it sent stays small:
+        # pausing and resuming a socket each turn costs two system calls
+        want = not hold or (hold == _TURN and self.reader.buffered < _TURN_READ_AHEAD) or self.state is LINGERING
         if want != self._reading:
             self._reading = want
             if want:

@@ -101,6 +101,7 @@ def provider_command(name: str, classpath: str, before: Path | None = None) -> l
 
 
 BEFORE = "python-w1-before"
+CPU_SECTION = "## Server CPU time per call"  # written by bench/rpc/cpu_per_call.py, kept by a rerun of this
 
 
 def add_before_target() -> None:
@@ -399,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rounds = measure(urls, classpath, args)
     command = "python bench/rpc/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(rounds, args, command.strip(), (load_start, os.getloadavg()[0]), time.monotonic() - began)
+    if args.out.is_file() and CPU_SECTION in args.out.read_text():  # cpu_per_call.py's section stays
+        text += "\n" + CPU_SECTION + args.out.read_text().split(CPU_SECTION, 1)[1]
     args.out.write_text(text)
     print(text)
     return 0
