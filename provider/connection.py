@@ -208,24 +208,23 @@ class Connection(asyncio.Protocol):
             if event is NEED_DATA:
                 break
             budget -= 1
-            kind = type(event)
-            if kind is RequestFrame:
-                if event.event:  # type: ignore[union-attr]  # narrowed by the type test
-                    answer = server.exchange.answer_event(event)  # type: ignore[arg-type]
+            if isinstance(event, RequestFrame):
+                if event.event:
+                    answer = server.exchange.answer_event(event)
                     if answer is not None:
                         self.write(answer)
                 elif self.state is OPEN and server.inflight < config.max_inflight:
                     server.call_started()
-                    task = start_eagerly(self._handle(event))  # type: ignore[arg-type]
+                    task = start_eagerly(self._handle(event))
                     if task is not None:  # it waits: track it
-                        self._running(task, event)  # type: ignore[arg-type]
-                elif event.two_way:  # type: ignore[union-attr]  # a one-way call nobody waits for is dropped
-                    self._refuse(event)  # type: ignore[arg-type]
-            elif kind is OversizedFrame:
-                answer = server.exchange.answer_oversized(event, self.peer)  # type: ignore[arg-type]
+                        self._running(task, event)
+                elif event.two_way:  # a one-way call nobody waits for is dropped
+                    self._refuse(event)
+            elif isinstance(event, OversizedFrame):
+                answer = server.exchange.answer_oversized(event, self.peer)
                 if answer is not None:
                     self.write(answer)
-            elif kind is ConnectionClosed:
+            elif isinstance(event, ConnectionClosed):
                 self._eof = True
                 self._hold |= _FINISHING
                 self._end_when_done()
@@ -311,8 +310,8 @@ class Connection(asyncio.Protocol):
 
     def _flush(self) -> None:
         out, self._out = self._out, []
-        if out and self._writable:
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))  # type: ignore[union-attr]
+        if out and self._writable and self.transport is not None:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     # -- holds --------------------------------------------------------------------------------
 

@@ -27,9 +27,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.provider.attacks import process  # noqa: E402
-from tests.provider.attacks.attackers import ATTACKS  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.provider.attacks import process  # noqa: E402 - after the sys.path set-up above
+from tests.provider.attacks.attackers import ATTACKS  # noqa: E402 - after the sys.path set-up above
+from tests.support import free_port  # noqa: E402 - after the sys.path set-up above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ATTACK_ORDER = ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize"]

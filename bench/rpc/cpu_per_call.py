@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader  # noqa: E402
-from tests.provider.attacks import process  # noqa: E402
-from tests.provider.attacks.frames import echo_request, recommend_request, with_request_id  # noqa: E402
+from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader  # noqa: E402 - after the sys.path set-up above
+from tests.provider.attacks import process  # noqa: E402 - after the sys.path set-up above
+from tests.provider.attacks.frames import echo_request, recommend_request, with_request_id  # noqa: E402 - after the sys.path set-up above
 
 TICK = os.sysconf("SC_CLK_TCK")
 CALLS = {"echo": (echo_request(1, "x"), 40_000), "recommend": (recommend_request(1), 20_000)}

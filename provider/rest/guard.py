@@ -75,7 +75,7 @@ class _Guarded(H11Protocol):
     waiting_since: float | None = None
     _timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's
         super().connection_made(transport)
         if not self.guard.admit(self):
             transport.close()

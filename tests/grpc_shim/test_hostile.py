@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from dubbo_recsys.interfaces.proto import recommend_v1_pb2 as v1_pb2
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.grpc_shim import GrpcShim, GrpcShimConfig
 from tests.grpc_shim.recommenders import EchoRecommender
 
@@ -24,7 +25,7 @@ class Counting(EchoRecommender):
         super().__init__()
         self.delay, self.running, self.peak = delay, 0, 0
 
-    async def recommend(self, request):  # type: ignore[no-untyped-def]
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         self.running += 1
         self.peak = max(self.peak, self.running)
         try:
@@ -34,7 +35,7 @@ class Counting(EchoRecommender):
             self.running -= 1
 
 
-def _stub(channel: grpc.aio.Channel):  # type: ignore[no-untyped-def]
+def _stub(channel: grpc.aio.Channel) -> grpc.aio.UnaryUnaryMultiCallable:
     return channel.unary_unary(
         METHOD,
         request_serializer=v1_pb2.RecommendRequest.SerializeToString,
@@ -43,8 +44,13 @@ def _stub(channel: grpc.aio.Channel):  # type: ignore[no-untyped-def]
 
 
 @pytest_asyncio.fixture
-async def shim() -> AsyncIterator[GrpcShim]:
-    async with GrpcShim(Counting(0.02), GrpcShimConfig(host="127.0.0.1", port=0, grace_seconds=0.5)) as running:
+async def counting() -> Counting:
+    return Counting(0.02)
+
+
+@pytest_asyncio.fixture
+async def shim(counting: Counting) -> AsyncIterator[GrpcShim]:
+    async with GrpcShim(counting, GrpcShimConfig(host="127.0.0.1", port=0, grace_seconds=0.5)) as running:
         yield running
 
 
@@ -86,7 +92,7 @@ async def test_a_message_beyond_the_bound_is_refused_as_resource_exhausted(shim:
 
 
 @pytest.mark.asyncio
-async def test_a_one_millisecond_deadline_fails_that_call_only(shim: GrpcShim) -> None:
+async def test_a_one_millisecond_deadline_fails_that_call_only(shim: GrpcShim, counting: Counting) -> None:
     late = 0
     async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:
         for _ in range(50):
@@ -97,13 +103,13 @@ async def test_a_one_millisecond_deadline_fails_that_call_only(shim: GrpcShim) -
                 late += error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert late >= 40  # and nothing else went wrong: any other failure raised out of the loop
     await asyncio.sleep(0.1)
-    assert shim._recommender.running == 0  # type: ignore[attr-defined]  # the work stopped with the deadline
+    assert counting.running == 0  # the work stopped with the deadline
     await _good_call(shim.port)
 
 
 @pytest.mark.asyncio
-async def test_one_connection_gets_a_bounded_number_of_streams_at_once(shim: GrpcShim) -> None:
-    recommender = shim._recommender  # type: ignore[attr-defined]
+async def test_one_connection_gets_a_bounded_number_of_streams_at_once(shim: GrpcShim, counting: Counting) -> None:
+    recommender = counting
     async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:
         stub = _stub(channel)
         await stub(v1_pb2.RecommendRequest(user_id="first", count=1), timeout=10)  # settings exchanged

@@ -18,7 +18,7 @@ from dubbo_recsys.provider.errors import DescriptorError
 
 
 @pytest.mark.parametrize(
-    ("function", "longest", "make"),
+    "function, longest, make",
     [
         (parse_descriptor, MAX_DESCRIPTOR_LENGTH, lambda i, n: "L" + f"a/C{i:05d}".ljust(n - 2, "x") + ";"),
         (canonical_type_name, MAX_TYPE_NAME_LENGTH, lambda i, n: f"a.C{i:05d}".ljust(n, "x")),

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import pytest
 
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.body import decode_message, decode_result
 from dubbo_recsys.provider.client import DubboClient
 from dubbo_recsys.provider.config import ServerConfig
@@ -33,12 +35,12 @@ SEED = "com.loki.www.infer.DubbogoInferService"
 class Counting(PopularRecommender):
     calls = 0
 
-    async def recommend(self, request):  # type: ignore[no-untyped-def]
+    async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
         self.calls += 1
         return await super().recommend(request)
 
 
-async def started(recommender: PopularRecommender | None = None, **overrides: object) -> tuple[Server, object]:
+async def started(recommender: PopularRecommender | None = None, **overrides: Any) -> tuple[Server, object]:
     export, probe = probe_export()
     exports = [*default_exports(recommender or PopularRecommender()), export]
     server = Server(Dispatcher(exports), ServerConfig(port=0, **overrides))
@@ -58,7 +60,7 @@ class Raw:
     async def open(cls, port: int) -> Raw:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
-    async def next_event(self, wait: float = 10.0) -> object:
+    async def next_event(self, wait: float = 10.0) -> Any:
         while (event := self.frames.next_event()) is NEED_DATA:
             try:
                 chunk = await asyncio.wait_for(self.reader.read(1 << 16), wait)
@@ -123,7 +125,8 @@ async def test_a_peer_that_never_reads_stops_being_read_and_costs_bounded_memory
         answered = recommender.calls
         await asyncio.sleep(0.5)
         assert recommender.calls == answered  # held: nothing more is read or answered
-        assert not conn._reading and conn.transport.get_write_buffer_size() <= 64 * 1024 + 64 * 1024
+        assert conn.transport is not None and not conn._reading
+        assert conn.transport.get_write_buffer_size() <= 64 * 1024 + 64 * 1024
         assert answered < 10_000
         assert await client.echo(SEED, "served") == "served"
         # once the peer reads, it gets every answer, in full
@@ -195,13 +198,13 @@ async def test_unfinished_frames_over_the_budget_close_the_biggest_holder():
     holders = [await Raw.open(server.port) for _ in range(2)]
     client = await DubboClient.connect("127.0.0.1", server.port)
     try:
-        frame = encode_request(1, b"x" * (600 << 10))
-        holders[0].writer.write(frame[: 450 << 10])
+        data = encode_request(1, b"x" * (600 << 10))
+        holders[0].writer.write(data[: 450 << 10])
         await asyncio.sleep(0.2)
-        holders[1].writer.write(frame[: 580 << 10])  # 1.01 MiB in all: over the budget
+        holders[1].writer.write(data[: 580 << 10])  # 1.01 MiB in all: over the budget
         assert isinstance(await holders[1].next_event(), ConnectionClosed)  # the biggest holder goes
         assert server.buffered == 450 << 10 and len(server.connections) == 2
-        holders[0].writer.write(frame[450 << 10 :])  # the other one completes its frame
+        holders[0].writer.write(data[450 << 10 :])  # the other one completes its frame
         frame = await holders[0].next_event()
         assert frame.status == 40 and "Decode request failed" in decode_message(frame.body)
         assert await client.echo(SEED, "fine") == "fine"
@@ -247,6 +250,7 @@ async def test_drain_keeps_serving_readonly_ignorers_then_answers_every_request_
     try:
         await asyncio.sleep(0.2)
         shutdown = asyncio.ensure_future(server.shutdown())
+        assert aware._closed is not None
         await asyncio.wait_for(aware._closed, 10)  # the client's "connection lost" future
         order.append("aware closed")
         end = await asyncio.wait_for(reader, 10)

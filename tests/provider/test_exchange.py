@@ -130,19 +130,19 @@ def test_non_string_method_is_40():
 
 
 @pytest.mark.parametrize(
-    ("value", "kind"),
+    "value, kind",
     [(None, "null"), ([1], "a List"), ({"a": 1}, "a Map"), (hessian2.Long(3), "a number"), (b"x", "a byte[]")],
 )
 def test_what_a_java_caller_is_told_it_sent_is_in_java_words(value, kind):
     encoder = Encoder()
     for part in ("2.0.2", SEED, "0.0.0", value, ""):
         encoder.write(part)
-    message = decode_message(answer(RequestFrame(6, 2, True, False, encoder.getvalue())).body)
+    message = decode_message(reply(RequestFrame(6, 2, True, False, encoder.getvalue())).body)
     assert message == f"Decode request failed: method name must be a String, got {kind}"
 
 
 @pytest.mark.parametrize(
-    ("version", "expected"),
+    "version, expected",
     [
         ("2.0.2", True),
         ("2.0.99", True),
@@ -168,7 +168,7 @@ def test_response_attachment_versions(version, expected):
 
 @pytest.mark.parametrize("version", ["9" * 5005, "2.0." + "9" * 4400, "\u0663" * 5000, "2.0.2" + "." * 10000])
 def test_hostile_dubbo_versions_are_answered_without_python_internals(version):
-    frame = answer(RequestFrame(1, 2, True, False, echo_body(dubbo_version=version, args=("v",))))
+    frame = reply(RequestFrame(1, 2, True, False, echo_body(dubbo_version=version, args=("v",))))
     assert frame.status == 20 and decode_result(frame.body)[:2] == (1, "v")
 
 
@@ -182,11 +182,11 @@ def test_our_own_failures_reach_the_caller_without_python_internals(monkeypatch)
         raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
 
     monkeypatch.setattr(exchange_module, "decode_invocation", broken_decoder)
-    message = decode_message(answer(RequestFrame(1, 2, True, False, echo_body())).body)
+    message = decode_message(reply(RequestFrame(1, 2, True, False, echo_body())).body)
     assert message == exchange_module.UNDECODABLE
     monkeypatch.undo()
     monkeypatch.setattr(exchange_module, "encode_result", broken_encoder)
-    frame = answer(RequestFrame(2, 2, True, False, echo_body()))
+    frame = reply(RequestFrame(2, 2, True, False, echo_body()))
     message = decode_message(frame.body)
     assert frame.status == 50 and exchange_module.UNENCODABLE in message
     for internal in ("KeyError", "TypeError", "NoneType", "0x7f", "Traceback"):

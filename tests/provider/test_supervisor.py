@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import urllib.request
 
@@ -24,14 +25,15 @@ def _zombie_or_gone(pid: int) -> str:
         return "gone"
 
 
-def _supervised(*behaviours: str) -> tuple[object, list[int]]:
+def _supervised(*behaviours: str) -> tuple[subprocess.Popen[str], list[int]]:
     proc = process.module_process("tests.provider.supervised", *behaviours)
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     pids = [int(p) for p in line.split()[1].split(",")] if line.startswith("ready") else []
     return proc, pids
 
 
-def _kill_tree(proc) -> None:
+def _kill_tree(proc: subprocess.Popen[str]) -> None:
     """A failed test must not leave workers holding the output pipe (or running)."""
     if proc.poll() is None:
         for pid in process.children(proc.pid):

@@ -8,6 +8,7 @@ import socket
 import httpx
 import pytest
 
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.popular import PopularRecommender
 from dubbo_recsys.provider.rest import RestShim, RestShimConfig
 
@@ -49,7 +50,7 @@ async def test_past_the_request_bound_calls_get_503_and_retry_after_but_probes_d
     gate = asyncio.Event()
 
     class Slow(PopularRecommender):
-        async def recommend(self, request):  # type: ignore[no-untyped-def]
+        async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
             await gate.wait()
             return await super().recommend(request)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dubbo_recsys.provider.rest import RestShimConfig
@@ -18,7 +20,7 @@ class Clock:
         return self.now
 
 
-def throttle(**limits: float) -> tuple[LoginThrottle, Clock]:
+def throttle(**limits: Any) -> tuple[LoginThrottle, Clock]:
     clock = Clock()
     return LoginThrottle(LoginLimits(**limits), frozenset({"alice"}), clock), clock
 

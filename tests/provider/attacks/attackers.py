@@ -325,6 +325,10 @@ ATTACKS: dict[str, Attack] = {
 }
 
 
+async def _run(attack: Attack, host: str, port: int, seconds: float) -> dict[str, Any]:
+    return await attack(host, port, seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("attack", choices=sorted(ATTACKS))
@@ -333,7 +337,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
     started = time.monotonic()
-    stats = asyncio.run(ATTACKS[args.attack](args.host, args.port, args.seconds))
+    stats: dict[str, Any] = asyncio.run(_run(ATTACKS[args.attack], args.host, args.port, args.seconds))
     stats["attack"], stats["seconds"] = args.attack, round(time.monotonic() - started, 2)
     print(json.dumps(stats), flush=True)
 

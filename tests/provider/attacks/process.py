@@ -150,7 +150,7 @@ def finish(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
     out, err = proc.communicate(timeout=timeout)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise AssertionError(f"{proc.args} failed ({proc.returncode}): {err[-3000:]}")
+        raise AssertionError(f"{proc.args!r} failed ({proc.returncode}): {err[-3000:]}")
     return dict(json.loads(lines[-1]))
 
 
