@@ -27,7 +27,7 @@ from dubbo_recsys.provider.errors import DescriptorError
 )
 def test_names_callers_send_are_kept_within_a_fixed_number_of_bytes(function, longest, make):
     function.cache_clear()
-    for i in range(2_000):
+    for i in range(300):  # more than any cache's entries
         function(make(i, longest))  # the longest accepted, all new
         with pytest.raises(DescriptorError, match="too long"):
             function(make(i, longest + 1))  # refused, so never kept
