@@ -61,7 +61,8 @@ def run_attacks(tree: Path | None, attacks: list[str], seconds: float) -> list[d
 
 
 def sigterm_scenario(tree: Path | None) -> dict[str, Any]:
-    served = process.serve("--drain-timeout", "3", "--drain-quiet", "0.5", tree=tree)
+    quiet = ["--drain-quiet", "0.5"] if tree is None else []  # the flag is new: "before" lacks it
+    served = process.serve("--drain-timeout", "3", *quiet, tree=tree)
     attacker = process.module_process(
         "tests.provider.attacks.attackers", "ignore-readonly", "--port", str(served.port), "--seconds", "40"
     )
