@@ -8,11 +8,14 @@ Layers, each importable on its own (dependencies point down)::
     dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
     body        request/response bodies over the hessian2 codec
     exchange    request frame -> whole answer frame (no sockets)
-    transport   asyncio Server: the only socket code; limits, READONLY, drain, hooks
+    eager       start_eagerly: a call runs at once, a Task only if it waits
+    connection  one socket: fair turns, backpressure, in-flight bound, drain (LIMITS.md)
+    transport   asyncio Server: listener, connection limits, READONLY, drain, hooks
     client      DubboClient: one multiplexed connection, timeouts, heartbeats
     services    our RecommendService and the seed's DubbogoInferService
     registration  registry records of the exports, on the server's lifecycle hooks
-    serve, call   the CLI sub-commands
+    serve, call   the CLI sub-commands (server_options: serve's dubbo:// flags;
+                  supervisor: --workers N kept running)
 
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.

@@ -53,6 +53,7 @@ __all__ = [
 
 DUBBO_VERSION = "2.0.2"
 RESPONSE_ATTACHMENTS: Mapping[str, str] = {"dubbo": DUBBO_VERSION}
+_MAX_VERSION_CHARS = 32
 _LOWEST_ATTACHMENT_VERSION = 2000200
 _HIGHEST_PROTOCOL_VERSION = 2009900
 
@@ -68,21 +69,33 @@ class ResultFlag:
     NULL_WITH_ATTACHMENTS = 5
 
 
-@lru_cache(maxsize=64)
 def supports_response_attachments(dubbo_version: str | None) -> bool:
-    """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99."""
-    if not dubbo_version or not isinstance(dubbo_version, str):
+    """Java's rule: the version as an int (``2.0.2`` -> 2000200) within 2.0.2..2.0.99.
+
+    Parsed the way Java's ``Version.getIntVersion`` does, and as defensively: each part's
+    leading digits; a version Java could not parse (a part beyond an int, more than four
+    parts, anything past 32 characters) is the legacy protocol, so no attachments, never an
+    error. The answer is cached for at most 64 versions of at most 32 characters (2 KiB).
+    """
+    if not dubbo_version or type(dubbo_version) is not str or len(dubbo_version) > _MAX_VERSION_CHARS:
         return False
+    return _supports_response_attachments(dubbo_version)
+
+
+@lru_cache(maxsize=64)
+def _supports_response_attachments(dubbo_version: str) -> bool:
     parts = dubbo_version.split(".")
+    if len(parts) > 4:
+        return False
     value = 0
     for i, part in enumerate(parts):
-        digits = ""
-        for ch in part:
-            if not ch.isdigit():
-                break
-            digits += ch
+        digits = 0
+        while digits < len(part) and "0" <= part[digits] <= "9":
+            digits += 1
+        if digits > 9:  # beyond Java's int: Java falls back to the legacy version
+            return False
         if digits:
-            value += int(digits) * 10 ** ((len(parts) - i - 1) * 2)
+            value += int(part[:digits]) * 10 ** ((len(parts) - i - 1) * 2)
     if len(parts) == 3:
         value *= 100
     return _LOWEST_ATTACHMENT_VERSION <= value <= _HIGHEST_PROTOCOL_VERSION
@@ -92,8 +105,35 @@ def _string(value: Any, what: str, nullable: bool = False) -> str:
     if value is None and nullable:
         return ""
     if not isinstance(value, str):
-        raise BodyError(f"{what} must be a string, got {type(value).__name__}")
+        raise BodyError(f"{what} must be a String, got {java_kind(value)}")
     return value
+
+
+_JAVA_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "a boolean",
+    int: "a number",
+    float: "a double",
+    str: "a String",
+    bytes: "a byte[]",
+    list: "a List",
+    tuple: "a List",
+    dict: "a Map",
+}
+
+
+def java_kind(value: Any) -> str:
+    """What ``value`` is, in the Java caller's words (never a Python type name): for error messages."""
+    kind = _JAVA_KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    name = getattr(type(value), "__java_class__", None) or getattr(value, "java_class", None)
+    if isinstance(name, str) and name:
+        return f"a {name[:100]}"
+    for base, text in _JAVA_KINDS.items():  # width wrappers (hessian2.Long, ...) and other subclasses
+        if isinstance(value, base):
+            return text
+    return "an object"
 
 
 def decode_invocation(body: bytes) -> Invocation:
@@ -115,7 +155,7 @@ def decode_invocation(body: bytes) -> Invocation:
     if attachments is None:
         attachments = {}
     if not isinstance(attachments, dict):
-        raise BodyError(f"attachments must be a map, got {type(attachments).__name__}")
+        raise BodyError(f"attachments must be a Map, got {java_kind(attachments)}")
     return Invocation(dubbo_version, path, version, method, descriptor, args, attachments)
 
 

@@ -3,6 +3,32 @@
 Defaults follow Java Dubbo where it has one (8 MiB payload, 60 s heartbeat,
 180 s idle close); bounds on connections and in-flight calls are ours, because a
 Python process has no thread pool whose exhaustion would bound them implicitly.
+
+Why the server's bounds have the defaults they have (``provider.connection`` and
+``provider.transport`` say what each one does):
+
+- ``max_connections`` 4096: an idle connection costs the process about 3 KiB, so 4096
+  are ~12 MiB; at the limit the least recently active idle one is evicted.
+- ``max_inflight_per_connection`` 128: a Java consumer shares one connection between
+  all its threads (200 by default); past 128 running calls the connection waits (is not
+  read) rather than being refused. Sixteen greedy connections are needed to reach
+  ``max_inflight`` (2048), where status 100 starts.
+- ``frames_per_turn`` 16: a connection handles at most 16 frames before every other
+  ready connection has had its turn: ~0.5 ms of work for ``recommend`` on the popularity
+  list, so a pipelining connection adds at most that to another's wait.
+- ``write_buffer_limit`` 256 KiB of unsent answers per connection (Netty's default high
+  water mark is 64 KiB; ours is higher so a 16-thread consumer's burst of answers never
+  stalls): past it the connection is not read until the peer took three quarters.
+- ``socket_send_buffer`` 256 KiB (SO_SNDBUF; Linux doubles it): without it the kernel grows
+  a connection's send buffer to 4 MiB, all of which a peer that never reads makes us fill.
+  512 KiB in flight is 40 Gbit/s at 0.1 ms or 400 Mbit/s at 10 ms round trip; 0 leaves
+  the buffer to the kernel (for consumers far away).
+- ``read_buffer_budget`` 256 MiB of unfinished frames over all connections: 32 frames at
+  the 8 MiB payload limit arriving at once.
+- ``frame_timeout`` 30 s from a frame's first byte to its last (an 8 MiB frame needs
+  280 KB/s); ``drain_quiet`` 0.5 s of silence after READONLY before a connection is
+  finished early; ``drain_linger`` 2 s to reach a frame boundary and for the peer to
+  close after our FIN.
 """
 
 from __future__ import annotations
@@ -31,15 +57,23 @@ def _check_payload(value: int) -> None:
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     """``port`` 0 picks a free port; ``max_inflight`` counts calls being handled in this
-    process (beyond it: status 100); ``max_connections`` beyond it: closed at once."""
+    process (beyond it: status 100); the other bounds and their defaults: see the module doc."""
 
     host: str = "127.0.0.1"
     port: int = 20880
-    max_connections: int = 1024
+    max_connections: int = 4096
     max_inflight: int = 2048
+    max_inflight_per_connection: int = 128
+    frames_per_turn: int = 16
+    write_buffer_limit: int = 256 * 1024
+    socket_send_buffer: int = 256 * 1024
+    read_buffer_budget: int = 256 * 1024 * 1024
     payload_limit: int = DEFAULT_PAYLOAD_LIMIT
     idle_timeout: float = 180.0
+    frame_timeout: float = 30.0
     drain_timeout: float = 10.0
+    drain_quiet: float = 0.5
+    drain_linger: float = 2.0
     reuse_port: bool = False
 
     def __post_init__(self) -> None:
@@ -50,13 +84,29 @@ class ServerConfig:
                 raise ConfigError(f"bad host {self.host!r}") from None
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port!r}")
-        for name in ("max_connections", "max_inflight"):
+        for name in (
+            "max_connections",
+            "max_inflight",
+            "max_inflight_per_connection",
+            "frames_per_turn",
+            "write_buffer_limit",
+            "read_buffer_budget",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         _check_payload(self.payload_limit)
         _check_positive("idle_timeout", self.idle_timeout)
         _check_positive("drain_timeout", self.drain_timeout)
+        _check_positive("frame_timeout", self.frame_timeout)
+        _check_positive("drain_quiet", self.drain_quiet)
+        _check_positive("drain_linger", self.drain_linger)
+        if isinstance(self.socket_send_buffer, bool) or not isinstance(self.socket_send_buffer, int):
+            raise ConfigError(f"socket_send_buffer must be an integer, got {self.socket_send_buffer!r}")
+        if self.socket_send_buffer and not 4096 <= self.socket_send_buffer <= 64 * 1024 * 1024:
+            raise ConfigError(f"socket_send_buffer must be 0 or 4096..64 MiB, got {self.socket_send_buffer}")
+        if self.write_buffer_limit < 4096:
+            raise ConfigError(f"write_buffer_limit must be at least 4096 bytes, got {self.write_buffer_limit}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,21 @@ from functools import lru_cache
 
 from dubbo_recsys.provider.errors import DescriptorError
 
-__all__ = ["MAX_DESCRIPTOR_LENGTH", "canonical_type_name", "parse_descriptor", "to_descriptor", "type_descriptor"]
+__all__ = [
+    "MAX_DESCRIPTOR_LENGTH",
+    "MAX_TYPE_NAME_LENGTH",
+    "canonical_type_name",
+    "parse_descriptor",
+    "to_descriptor",
+    "type_descriptor",
+]
 
 MAX_DESCRIPTOR_LENGTH = 16 * 1024
+MAX_TYPE_NAME_LENGTH = 4 * 1024  # javac's own limit is 65535; no real class name comes near 4096
+# Callers name these strings, so what the caches below keep is bounded in bytes, not only in entries:
+# a longer string is refused (an error is never cached), so each cache holds at most its entries times
+# (the longest key + its result): parse_descriptor 64 x ~32 KiB, the other two 256 x ~8 KiB: 2 MiB each.
+# A provider's real descriptors and type names number in the tens; functools.lru_cache keeps a hit in C.
 _MAX_DIMENSIONS = 255  # the JVM's own limit
 
 _PRIMITIVES = {
@@ -44,7 +56,7 @@ _PRIMITIVE_CODES = {name: code for code, name in _PRIMITIVES.items()}
 _FORBIDDEN_IN_NAME = set(".;[/<>") | {" ", "\t", "\n"}
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)
 def parse_descriptor(descriptor: str) -> tuple[str, ...]:
     """Canonical type names of the parameters, in order; ``DescriptorError`` if malformed."""
     if not isinstance(descriptor, str):
@@ -86,11 +98,13 @@ def _class_name(internal: str, descriptor: str, pos: int) -> str:
     return ".".join(parts)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def canonical_type_name(name: str) -> str:
     """``[Ljava.lang.String;`` / ``java.lang.String[]`` / ``[I`` -> canonical spelling."""
     if not isinstance(name, str) or not name:
         raise DescriptorError(f"bad Java type name {name!r}")
+    if len(name) > MAX_TYPE_NAME_LENGTH:
+        raise DescriptorError(f"Java type name of {len(name)} characters is too long")
     if name.startswith("["):
         (parsed,) = _single(name.replace(".", "/"))
         return parsed
@@ -111,7 +125,7 @@ def _single(descriptor: str) -> tuple[str, ...]:
     return names
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def type_descriptor(name: str) -> str:
     """The descriptor of one canonical (or ``Class.getName()``) type name."""
     name = canonical_type_name(name)

@@ -30,7 +30,8 @@ import logging
 
 from dubbo_recsys.provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
 from dubbo_recsys.provider.dispatch import Dispatcher, Refused
-from dubbo_recsys.provider.errors import BodyError
+from dubbo_recsys.provider.errors import BodyError, FrameError
+from dubbo_recsys.provider.observability.logs import ThrottledLog
 from dubbo_recsys.provider.protocol import (
     HESSIAN2,
     OversizedFrame,
@@ -43,6 +44,11 @@ from dubbo_recsys.provider.protocol import (
 __all__ = ["Exchange"]
 
 log = logging.getLogger(__name__)
+peer_log = ThrottledLog(log)  # failures a caller can cause at will: logged, but not at its rate
+
+# What a Java caller is told when our own code failed: no Python exception names or reprs, ever.
+UNDECODABLE = "Decode request failed: the body could not be read"
+UNENCODABLE = "the result could not be encoded"
 
 SUPPORTED_SERIALIZATIONS = frozenset({HESSIAN2})
 
@@ -60,6 +66,10 @@ class Exchange:
         if frame.two_way and (frame.is_heartbeat or frame.body in (b"", b"N")):
             return encode_heartbeat_response(frame.request_id, _reply_serialization(frame.serialization_id))
         return None
+
+    def answer_status(self, request_id: int, status: Status, message: str) -> bytes:
+        """A non-OK answer carrying ``message`` (the transport's own refusals: shutting down, internal error)."""
+        return self._status(request_id, status, message)
 
     def answer_overloaded(self, frame: RequestFrame, inflight: int) -> bytes:
         return self._status(
@@ -85,8 +95,8 @@ class Exchange:
             return self._status(
                 request_id,
                 Status.BAD_REQUEST,
-                f"Unrecognized serialize type from consumer: {frame.serialization_id}"
-                " (this provider speaks hessian2 = 2)",
+                f"Unrecognized serialize type from consumer: {frame.serialization_id} "
+                "(this provider speaks hessian2 = 2)",
             )
         try:
             invocation = decode_invocation(frame.body)
@@ -94,13 +104,9 @@ class Exchange:
             return (
                 self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None
             )
-        except Exception as exc:  # a codec bug on hostile input is still an undecodable request
-            log.exception("unexpected failure decoding request %d", request_id)
-            return (
-                self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc!r}")
-                if frame.two_way
-                else None
-            )
+        except Exception:  # a codec bug on hostile input is still an undecodable request
+            peer_log.exception("unexpected failure decoding request %d", request_id)
+            return self._status(request_id, Status.BAD_REQUEST, UNDECODABLE) if frame.two_way else None
         outcome = await self.dispatcher.dispatch(invocation)
         if not frame.two_way:
             return None
@@ -109,10 +115,15 @@ class Exchange:
         try:
             body = encode_result(outcome, supports_response_attachments(invocation.dubbo_version))
             return encode_response(request_id, Status.OK, body, payload_limit=self.payload_limit)
-        except Exception as exc:  # BodyError, FrameError (too large), or a codec bug
-            log.warning("cannot send the result of %s.%s: %s", invocation.path, invocation.method, exc)
+        except (BodyError, FrameError) as exc:  # not encodable, or too large: our messages say which
+            peer_log.warning("cannot send the result of %s.%s: %s", invocation.path, invocation.method, exc)
             return self._status(
                 request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {exc}"
+            )
+        except Exception:  # a codec bug: logged here, never described to the caller
+            peer_log.exception("cannot send the result of %s.%s", invocation.path, invocation.method)
+            return self._status(
+                request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {UNENCODABLE}"
             )
 
     def _status(self, request_id: int, status: Status, message: str) -> bytes:

@@ -57,6 +57,7 @@ __all__ = [
     "FrameEvent",
     "FrameReader",
     "OversizedFrame",
+    "PartialRequest",
     "RequestFrame",
     "ResponseFrame",
     "Status",
@@ -166,6 +167,14 @@ class OversizedFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialRequest:
+    """The header of a request frame whose body has not all arrived (``FrameReader.partial_request``)."""
+
+    request_id: int
+    two_way: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionClosed:
     """End of stream. ``truncated`` says a frame (header or body) was cut short."""
 
@@ -198,6 +207,21 @@ class FrameReader:
     def buffered(self) -> int:
         """Bytes received but not yet turned into events."""
         return len(self._buf)
+
+    @property
+    def partial_request(self) -> PartialRequest | None:
+        """The request whose header is buffered but whose body is not complete yet (``None`` when
+        the buffer holds no such header, e.g. between frames, mid-header, or for an event): lets a
+        server that must stop reading answer a request it has started to read."""
+        buf = self._buf
+        if self._error is not None or self._skip or len(buf) < HEADER_LENGTH:
+            return None
+        magic, flags, _status, request_id, length = _HEADER.unpack_from(buf)
+        if magic != MAGIC or not flags & _REQUEST or flags & _EVENT or length < 0:
+            return None
+        if len(buf) >= HEADER_LENGTH + length and length <= self.payload_limit:
+            return None  # complete: next_event hands it over
+        return PartialRequest(request_id, bool(flags & _TWO_WAY))
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes from the peer; ``b""`` marks the end of the stream."""

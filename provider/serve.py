@@ -7,7 +7,8 @@ popularity recommender until a pipeline is configured. Prints
 for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
 
 ``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
-kernel spreads connections over them (one event loop per core). ``--tf-threads``
+kernel spreads connections over them (one event loop per core); ``provider.supervisor``
+reaps a worker that dies and starts a replacement (backoff from 0.5 s to 30 s). ``--tf-threads``
 (default 1) is how many threads TensorFlow uses per worker: with a worker per core,
 more threads only compete with the other workers (``rank.tf_ranker``).
 
@@ -20,15 +21,15 @@ before the dubbo line) and stopped before READONLY goes out.
 
 ``--rest-port`` also serves the REST shim (``provider.rest``: JSON inference, /metrics,
 /console, /readyz) and counts dubbo:// and gRPC calls for it; ``listening http://HOST:PORT``
-is printed once it accepts. With ``--workers N`` the first worker serves it on that port and
-the others on Unix sockets in a private directory, and its /metrics gathers every worker's,
-labelled ``worker`` (``provider.observability.workers``); the console shows the first worker.
+is printed once it accepts. With ``--workers N`` every worker serves it on that port
+(SO_REUSEPORT, so it stays up while any worker lives) and on a Unix socket in a private
+directory, and the /metrics a scrape reaches gathers every live worker's, labelled ``worker``
+(``provider.observability.workers``); the console shows the worker that answered.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import shutil
@@ -42,34 +43,9 @@ DEFAULT_PORT = 20880
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 20880; 0 = any free port)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
-    parser.add_argument("--max-connections", type=int, default=1024, help="per worker (default 1024)")
-    parser.add_argument(
-        "--max-inflight",
-        type=int,
-        default=2048,
-        help="calls handled at once per worker; beyond it status 100 (default 2048)",
-    )
-    parser.add_argument(
-        "--payload-limit",
-        type=int,
-        default=8 * 1024 * 1024,
-        help="largest frame body in bytes, both ways (default 8 MiB)",
-    )
-    parser.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=180.0,
-        help="close connections with nothing read for this long, seconds (default 180)",
-    )
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=10.0,
-        help="on SIGTERM, wait this long for calls in flight, seconds (default 10)",
-    )
+    from dubbo_recsys.provider import server_options  # cheap: no asyncio server import
+
+    server_options.add_arguments(parser)
     parser.add_argument(
         "--loop",
         choices=("auto", "uvloop", "asyncio"),
@@ -114,8 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dubbo_recsys.provider import server_options
     from dubbo_recsys.provider.app import AppConfigError, options_from_args
-    from dubbo_recsys.provider.config import ServerConfig
     from dubbo_recsys.provider.errors import ConfigError
     from dubbo_recsys.provider.grpc_shim import GrpcShimConfigError
     from dubbo_recsys.provider.grpc_shim import options as grpc_options
@@ -132,16 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tf_threads:  # read by TensorFlow when it starts, in each worker (none has imported it yet)
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(args.tf_threads)
     try:
-        config = ServerConfig(
-            host=args.host,
-            port=args.port,
-            max_connections=args.max_connections,
-            max_inflight=args.max_inflight,
-            payload_limit=args.payload_limit,
-            idle_timeout=args.idle_timeout,
-            drain_timeout=args.drain_timeout,
-            reuse_port=args.workers > 1,
-        )
+        config = server_options.config_from_args(args)
         grpc_config = grpc_options.config_from_args(args, grace_seconds=args.drain_timeout)
         rest_config = rest_options.config_from_args(args)
         pipeline = options_from_args(args)
@@ -214,7 +181,7 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
         async def announce_rest(_server: Any) -> None:
             print(f"listening http://{extras.rest.host}:{rest.port}", flush=True)
 
-        if not extras.rest.unix_socket:  # the other workers' sockets are private
+        if ready_fd is None:  # supervised workers: the supervisor announces
             lifecycle.after_listening.append(announce_rest)
     grpc_config = extras.grpc
     if grpc_config is not None:
@@ -259,6 +226,7 @@ def serve_exports(
     early: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, _frame: early.append(received))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})  # a supervised worker starts blocked
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -274,8 +242,8 @@ def serve_exports(
             return
         if ready_fd is None:
             _announce(config, server.port, exports)
-        else:
-            os.write(ready_fd, f"{server.port}\n".encode())
+        else:  # a supervised worker: the supervisor announces once every worker is ready
+            os.write(ready_fd, f"{os.getpid()} {server.port}\n".encode())
             os.close(ready_fd)
         await stop.wait()
         await server.shutdown()
@@ -289,7 +257,8 @@ def serve_exports(
 
 
 def _reserve_port(host: str) -> socket.socket:
-    """A bound (not listening) SO_REUSEPORT socket: its port is ours until every worker bound it."""
+    """A bound (not listening) SO_REUSEPORT socket: its port stays ours while the workers come and go
+    (only listening sockets take connections, so it never steals one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     holder = socket.socket(family)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -299,78 +268,67 @@ def _reserve_port(host: str) -> socket.socket:
 
 
 def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -> int:
-    """Fork ``workers`` processes on one SO_REUSEPORT port; forward SIGTERM; reap them.
-
-    Only the first worker registers: one address, one registry record."""
+    """``workers`` processes on one SO_REUSEPORT port each for dubbo://, gRPC and REST, kept running by
+    ``provider.supervisor`` (a dead worker is reaped and replaced). Only worker 0 registers: one address,
+    one registry record; a replacement worker 0 registers again."""
     from dubbo_recsys.provider.popular import PopularRecommender
     from dubbo_recsys.provider.services import default_exports
+    from dubbo_recsys.provider.supervisor import Supervisor
 
     holders = []
-    if config.port == 0:  # pick one port for all workers, held until they have bound it
+    if config.port == 0:  # pick one port for all workers, held for as long as they run
         holders.append(_reserve_port(config.host))
         config = dataclasses.replace(config, port=holders[-1].getsockname()[1])
     grpc_config = extras.grpc
     if grpc_config is not None and grpc_config.port == 0:
         holders.append(_reserve_port(grpc_config.host))
         grpc_config = dataclasses.replace(grpc_config, port=holders[-1].getsockname()[1])
-    rest_configs, rest_dir = _worker_rest_configs(extras.rest, workers)
-    read_fd, write_fd = os.pipe()
-    children: list[int] = []
-    for index in range(workers):
+    rest = extras.rest
+    if rest is not None and rest.port == 0:
+        holders.append(_reserve_port(rest.host))
+        rest = dataclasses.replace(rest, port=holders[-1].getsockname()[1])
+    rest_configs, rest_dir = _worker_rest_configs(rest, workers)
+
+    def worker(index: int, ready_fd: int) -> int:  # pragma: no cover - runs in the child
+        for holder in holders:
+            holder.close()
         worker_extras = _Extras(
             grpc_config, extras.registration if index == 0 else None, rest_configs[index], extras.pipeline
         )
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            os.close(read_fd)
-            for holder in holders:
-                holder.close()
-            code = 1
-            try:
-                code = _run_worker(config, worker_extras, loop_choice, ready_fd=write_fd)
-            finally:
-                os._exit(code)
-        children.append(pid)
-    os.close(write_fd)
+        return _run_worker(config, worker_extras, loop_choice, ready_fd=ready_fd)
 
-    def forward(signum: int, _frame: Any) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    ready = 0
-    with os.fdopen(read_fd, "rb") as pipe:
-        for _line in pipe:  # ends when every worker wrote its port or died
-            ready += 1
-            if ready == workers:
-                break
-    for holder in holders:
-        holder.close()
-    if ready == workers:
+    def ready(pids: list[int]) -> None:
         if grpc_config is not None:
             print(f"listening grpc://{grpc_config.host}:{grpc_config.port}", flush=True)
+        if rest is not None:
+            print(f"listening http://{rest.host}:{rest.port}", flush=True)
         _announce(config, config.port, default_exports(PopularRecommender()))
-        print(f"workers {workers} pids {','.join(map(str, children))}", flush=True)
-    else:
-        print(f"dubbo-recsys serve: only {ready} of {workers} workers started", file=sys.stderr)
-        forward(signal.SIGTERM, None)
-    status = 0
-    for child in children:
-        _, code = os.waitpid(child, 0)
-        status = status or os.waitstatus_to_exitcode(code)
-    if rest_dir is not None:
-        shutil.rmtree(rest_dir, ignore_errors=True)
-    return status if ready == workers else 1
+        print(f"workers {workers} pids {','.join(map(str, pids))}", flush=True)
+
+    try:
+        return Supervisor(workers, worker, on_ready=ready).run()
+    finally:
+        for holder in holders:
+            holder.close()
+        if rest_dir is not None:
+            shutil.rmtree(rest_dir, ignore_errors=True)
 
 
 def _worker_rest_configs(rest: Any, workers: int) -> tuple[list[Any], str | None]:
-    """Each worker's REST config: the first on the configured port gathering the others' /metrics,
-    the others on Unix sockets in a fresh private directory (returned, for removal at exit)."""
+    """Each worker's REST config: all on the configured port (SO_REUSEPORT, so REST and /metrics stay up
+    while any worker lives), each also on a Unix socket of its own in a fresh private directory (returned,
+    for removal at exit), where the others fetch its /metrics to gather every worker's in one scrape."""
     if rest is None:
         return [None] * workers, None
     directory = tempfile.mkdtemp(prefix="dubbo-recsys-workers-")
-    sockets = tuple((str(index), os.path.join(directory, f"worker-{index}.sock")) for index in range(1, workers))
-    first = dataclasses.replace(rest, worker="0", sibling_sockets=sockets)
-    return [first] + [dataclasses.replace(rest, worker=label, unix_socket=path) for label, path in sockets], directory
+    sockets = [(str(index), os.path.join(directory, f"worker-{index}.sock")) for index in range(workers)]
+    return [
+        dataclasses.replace(
+            rest,
+            reuse_port=True,
+            worker=label,
+            unix_socket=path,
+            sibling_sockets=tuple(other for other in sockets if other[0] != label),
+        )
+        for label, path in sockets
+    ], directory

@@ -61,13 +61,13 @@ class Target:
     connections: int
 
 
-PROVIDERS = ("java", "python-w1", "python-w2")
-TARGETS = (
+PROVIDERS = ["java", "python-w1", "python-w2"]
+TARGETS = [
     Target("java", "java", 1),
     Target("python-w1", "python-w1", 1),
     Target("python-w2", "python-w2", 4),
     Target("java-c4", "java", 4),
-)
+]
 BASELINE = {"python-w1": "java", "python-w2": "java-c4"}
 
 
@@ -90,11 +90,25 @@ def build_java() -> str:
     return os.pathsep.join([str(target / "classes"), (target / "classpath.txt").read_text().strip()])
 
 
-def provider_command(name: str, classpath: str) -> list[str]:
+def provider_command(name: str, classpath: str, before: Path | None = None) -> list[str]:
     if name == "java":
         return ["java", QUIET, "-cp", classpath, "org.dubborecsys.bench.JavaReferenceProvider", str(free_port())]
+    if name == BEFORE:  # another checkout's serve, through its own console script (nothing of ours on its path)
+        assert before is not None
+        return [str(before / ".venv" / "bin" / "dubbo-recsys"), *serve_command()[-5:], "--workers", "1"]
     workers = name.rsplit("-w", 1)[1]
     return [*serve_command(), "--workers", workers]
+
+
+BEFORE = "python-w1-before"
+CPU_SECTION = "## Server CPU time per call"  # written by bench/rpc/cpu_per_call.py, kept by a rerun of this
+
+
+def add_before_target() -> None:
+    """``--before TREE``: that checkout's provider measured in the same rounds, one connection like python-w1."""
+    PROVIDERS.append(BEFORE)
+    TARGETS.append(Target(BEFORE, BEFORE, 1))
+    BASELINE[BEFORE] = "java"
 
 
 # Requests whose answers must be byte-identical from both providers before anything is timed:
@@ -307,6 +321,18 @@ def report(
             )
             + " |"
         )
+    if BEFORE in BASELINE:
+        out += [
+            "",
+            "This checkout against the one given with `--before` (python-w1 / python-w1-before, each taken "
+            "against java within a round, median over rounds):",
+            "",
+            "| call | throughput after / before | p99 after / before |",
+            "| --- | --- | --- |",
+        ]
+        for call in CALLS:
+            after, before = ratios(rounds, "python-w1", call), ratios(rounds, BEFORE, call)
+            out.append(f"| {call} | {after[0] / before[0]:.3f}x | {after[1] / before[1]:.3f}x |")
     tput, p99 = ratios(rounds, "python-w1", "echo")
     verdict = "met" if tput >= 0.5 and p99 <= 2.0 else "NOT met"
     out += [
@@ -345,7 +371,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--requests", type=int, default=500_000, help="cap on measured calls per call kind")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--before", type=Path, default=None, help="another checkout (with its .venv) measured in the same rounds"
+    )
     args = parser.parse_args(argv)
+    if args.before is not None:
+        add_before_target()
     if (
         not 0 < args.seconds <= 30
         or not 0 <= args.warmup <= 10
@@ -360,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rpc-bench-") as logs, contextlib.ExitStack() as stack:
         urls = {
             name: stack.enter_context(
-                started(provider_command(name, classpath), Path(logs) / f"{name}.log", ready_timeout=90)
+                started(provider_command(name, classpath, args.before), Path(logs) / f"{name}.log", ready_timeout=90)
             ).url
             for name in PROVIDERS
         }
@@ -369,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rounds = measure(urls, classpath, args)
     command = "python bench/rpc/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = report(rounds, args, command.strip(), (load_start, os.getloadavg()[0]), time.monotonic() - began)
+    if args.out.is_file() and CPU_SECTION in args.out.read_text():  # cpu_per_call.py's section stays
+        text += "\n" + CPU_SECTION + args.out.read_text().split(CPU_SECTION, 1)[1]
     args.out.write_text(text)
     print(text)
     return 0

@@ -25,6 +25,14 @@ class GrpcShimConfig:
     ``host`` defaults to loopback; containers pass ``0.0.0.0`` explicitly.
     ``max_concurrent_rpcs`` bounds in-flight calls; callers beyond it get
     RESOURCE_EXHAUSTED instead of queueing without limit.
+    ``max_concurrent_streams`` bounds the calls one connection has open at once (the
+    HTTP/2 setting), so one connection opening streams without end cannot take all of
+    ``max_concurrent_rpcs``: the gRPC form of the dubbo:// per-connection bound. grpc-go and
+    grpc-java clients queue past it; grpc's C-core clients (Python, C++) get the excess
+    refused (REFUSED_STREAM, seen as UNAVAILABLE, safe to retry), hence 256, above what
+    one well-behaved channel keeps open. ``max_metadata_bytes`` bounds a call's headers (grpc's default, stated);
+    ``idle_seconds`` closes a connection with no call for that long (180 s as on dubbo://).
+    Calls past their deadline are cancelled by grpc, recommender included.
     ``grace_seconds`` is how long ``stop`` lets in-flight calls finish.
     ``reflection`` serves grpc.reflection so grpcurl and friends can list services.
     ``reuse_port`` lets several worker processes bind the same port (SO_REUSEPORT,
@@ -36,6 +44,9 @@ class GrpcShimConfig:
     port: int = DEFAULT_PORT
     max_concurrent_rpcs: int = 1000
     max_message_bytes: int = 4 * _MiB
+    max_concurrent_streams: int = 256
+    max_metadata_bytes: int = 16 * 1024
+    idle_seconds: float = 180.0
     grace_seconds: float = 5.0
     reflection: bool = True
     reuse_port: bool = False
@@ -48,6 +59,14 @@ class GrpcShimConfig:
             raise GrpcShimConfigError(f"max_concurrent_rpcs: expected a positive int, got {self.max_concurrent_rpcs!r}")
         if not isinstance(self.max_message_bytes, int) or not 1024 <= self.max_message_bytes <= 256 * _MiB:
             raise GrpcShimConfigError(f"max_message_bytes: expected 1 KiB..256 MiB, got {self.max_message_bytes!r}")
+        if not isinstance(self.max_concurrent_streams, int) or not 1 <= self.max_concurrent_streams <= 100_000:
+            raise GrpcShimConfigError(
+                f"max_concurrent_streams: expected 1..100000, got {self.max_concurrent_streams!r}"
+            )
+        if not isinstance(self.max_metadata_bytes, int) or not 1024 <= self.max_metadata_bytes <= _MiB:
+            raise GrpcShimConfigError(f"max_metadata_bytes: expected 1 KiB..1 MiB, got {self.max_metadata_bytes!r}")
+        if not isinstance(self.idle_seconds, (int, float)) or not 1 <= self.idle_seconds <= 86400:
+            raise GrpcShimConfigError(f"idle_seconds: expected 1..86400, got {self.idle_seconds!r}")
         if not isinstance(self.grace_seconds, (int, float)) or not 0 <= self.grace_seconds <= 300:
             raise GrpcShimConfigError(f"grace_seconds: expected 0..300, got {self.grace_seconds!r}")
         if not isinstance(self.reflection, bool):

@@ -31,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="gRPC calls in flight at once; beyond it RESOURCE_EXHAUSTED (default 1000)",
     )
+    group.add_argument(
+        "--grpc-max-streams",
+        type=int,
+        default=256,
+        metavar="N",
+        help="gRPC calls one connection may have open at once (HTTP/2 max_concurrent_streams; default 256)",
+    )
     group.add_argument("--no-grpc-reflection", action="store_true", help="do not serve gRPC server reflection")
 
 
@@ -46,6 +53,7 @@ def config_from_args(args: argparse.Namespace, grace_seconds: float = 5.0) -> Gr
         host=args.grpc_host or getattr(args, "host", None) or "127.0.0.1",
         port=args.grpc_port,
         max_concurrent_rpcs=args.grpc_max_concurrent,
+        max_concurrent_streams=args.grpc_max_streams,
         grace_seconds=grace_seconds,
         reflection=not args.no_grpc_reflection,
         reuse_port=getattr(args, "workers", 1) > 1,

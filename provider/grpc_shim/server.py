@@ -79,6 +79,10 @@ class GrpcShim:
             options=[
                 ("grpc.max_receive_message_length", config.max_message_bytes),
                 ("grpc.max_send_message_length", config.max_message_bytes),
+                ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+                ("grpc.max_metadata_size", config.max_metadata_bytes),  # soft and hard bound the same:
+                ("grpc.absolute_max_metadata_size", config.max_metadata_bytes),  # refused, never by chance
+                ("grpc.max_connection_idle_ms", int(config.idle_seconds * 1000)),
                 ("grpc.so_reuseport", 1 if config.reuse_port else 0),
             ],
         )

@@ -19,7 +19,14 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonLogFormatter", "RequestIdFilter", "configure_json_logs", "new_request_id", "request_id"]
+__all__ = [
+    "JsonLogFormatter",
+    "RequestIdFilter",
+    "ThrottledLog",
+    "configure_json_logs",
+    "new_request_id",
+    "request_id",
+]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("dubbo_recsys_request_id", default="")
 
@@ -72,3 +79,55 @@ def configure_json_logs(level: int = logging.INFO, stream: Any = None) -> loggin
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+class ThrottledLog:
+    """A logger's ``warning``/``info`` at most ``burst`` times per ``period`` seconds per message format.
+
+    For what peers cause (bad magic, refused connections, stalled frames): each is worth a
+    line, but a peer that causes thousands a second must not fill the disk or spend the
+    event loop on log I/O. Beyond the burst, records are counted and the next one let
+    through says how many were left out.
+    """
+
+    def __init__(self, logger: logging.Logger, burst: int = 20, period: float = 60.0) -> None:
+        self.logger = logger
+        self.burst = burst
+        self.period = period
+        self._windows: dict[str, list[float]] = {}  # format -> [window start, count, suppressed]
+
+    def _allow(self, message: str) -> int:
+        """-1 to drop; otherwise how many records of this format were dropped before this one."""
+        now = time.monotonic()
+        window = self._windows.get(message)
+        if window is None:
+            if len(self._windows) >= 256:  # formats are our own string literals, but stay bounded anyway
+                self._windows.clear()
+            window = self._windows[message] = [now, 0.0, 0.0]
+        if now - window[0] >= self.period:
+            window[0], window[1] = now, 0.0
+        window[1] += 1
+        if window[1] > self.burst:
+            window[2] += 1
+            return -1
+        dropped, window[2] = int(window[2]), 0.0
+        return dropped
+
+    def _log(self, level: int, message: str, args: tuple[Any, ...], exc_info: bool = False) -> None:
+        if not self.logger.isEnabledFor(level):
+            return
+        dropped = self._allow(message)
+        if dropped < 0:
+            return
+        if dropped:
+            message = f"{message} ({dropped} more like this not logged)"
+        self.logger.log(level, message, *args, exc_info=exc_info)
+
+    def exception(self, message: str, *args: Any) -> None:
+        self._log(logging.ERROR, message, args, exc_info=True)
+
+    def warning(self, message: str, *args: Any) -> None:
+        self._log(logging.WARNING, message, args)
+
+    def info(self, message: str, *args: Any) -> None:
+        self._log(logging.INFO, message, args)

@@ -1,11 +1,12 @@
 """One ``/metrics`` for a provider that runs ``--workers N`` processes.
 
 Why: the workers share the dubbo:// port through SO_REUSEPORT, so each one counts
-only the calls the kernel gave it, and a scrape of the first worker alone would
-see a fraction of the traffic. ``serve`` therefore gives every worker a REST shim:
-the first on the configured TCP port, the others on Unix sockets in a private
-directory. When the first worker is scraped it asks each sibling for its own
-exposition over that socket (``fetch_exposition``) and ``merge_expositions``
+only the calls the kernel gave it, and a scrape of one worker alone would see a
+fraction of the traffic. ``serve`` therefore gives every worker a REST shim on the
+configured TCP port (SO_REUSEPORT too: it stays up while any worker lives) and on a
+Unix socket of its own in a private directory. The worker a scrape reaches asks each
+sibling for its own exposition over that socket (``GET /metrics?scope=worker``,
+``fetch_exposition``) and ``merge_expositions``
 writes one document in which every sample carries a ``worker`` label
 ("0".."N-1"), plus ``dubbo_recsys_worker_up{worker}``: 0 for a sibling that did
 not answer within the timeout (its samples are then missing, not zeroed).
@@ -38,7 +39,7 @@ async def fetch_exposition(socket_path: str, timeout: float = 1.0) -> bytes | No
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_unix_connection(socket_path)
             try:
-                writer.write(b"GET /metrics HTTP/1.0\r\nHost: worker\r\nConnection: close\r\n\r\n")
+                writer.write(b"GET /metrics?scope=worker HTTP/1.0\r\nHost: worker\r\nConnection: close\r\n\r\n")
                 await writer.drain()
                 answer = await reader.read(_MAX_BYTES)
                 while chunk := await reader.read(_MAX_BYTES):

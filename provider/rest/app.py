@@ -5,8 +5,10 @@ Routes (``/openapi.json`` documents them; ``/docs`` renders that document)::
     POST /recommend            RecommendBody -> RecommendAnswer   (?explain=true: per-stage traces)
     GET  /recommend            ?userId=&scene=&count=&explain=    the same, for a browser or curl
     POST /infer                the seed's RecRequest -> RecResponse (JSON)
-    POST /login                {username, password} -> HS256 bearer token (404 when JWT is off)
-    GET  /healthz /readyz      liveness; readiness (503 unless the provider is SERVING)
+    POST /login                {username, password} -> HS256 bearer token (404 when JWT is off;
+                               429 + Retry-After past the failed-login limits: provider.rest.throttle)
+    GET  /healthz /readyz      liveness (200 while the process answers, however loaded);
+                               readiness (503 unless the provider is SERVING)
     GET  /metrics              Prometheus text (every worker's, labelled, with --workers N)
     GET  /console /console/state /console/console.js   the operator's page and its JSON feed
 
@@ -36,7 +38,11 @@ from dubbo_recsys.provider.observability.state import ProviderState
 from dubbo_recsys.provider.rest.auth import Authenticator
 from dubbo_recsys.provider.rest.config import RestShimConfig, Role
 from dubbo_recsys.provider.rest.errors import AuthError
-from dubbo_recsys.provider.rest.middleware import BodyLimitMiddleware, RequestRecordingMiddleware
+from dubbo_recsys.provider.rest.middleware import (
+    BodyLimitMiddleware,
+    ConcurrencyLimitMiddleware,
+    RequestRecordingMiddleware,
+)
 from dubbo_recsys.provider.rest.models import (
     MAX_COUNT,
     ErrorAnswer,
@@ -47,6 +53,7 @@ from dubbo_recsys.provider.rest.models import (
     RecommendBody,
     TokenAnswer,
 )
+from dubbo_recsys.provider.rest.throttle import LoginThrottle
 from dubbo_recsys.provider.services import SeedInferService
 
 __all__ = ["COUNTED_ROUTES", "build_app"]
@@ -56,6 +63,8 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 # routes whose calls are counted as protocol "rest" (probes, scrapes and the console are not)
 COUNTED_ROUTES = frozenset({"/recommend", "/infer", "/login"})
+# answered whatever the load (ConcurrencyLimitMiddleware lets them in past its bound)
+PROBES = frozenset({"/healthz", "/readyz"})
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorAnswer, "description": "missing, invalid or expired token (JWT on)"},
     403: {"model": ErrorAnswer, "description": "the token's role may not use this route"},
@@ -72,6 +81,11 @@ def build_app(
     """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console."""
     state = state if state is not None else metrics.state
     auth = Authenticator(config.jwt) if config.jwt is not None else None
+    throttle = (
+        LoginThrottle(config.login_limits, frozenset(u.name for u in config.jwt.users))
+        if config.jwt is not None
+        else None
+    )
     observed = ObservedRecommender(
         recommender,
         metrics,
@@ -94,6 +108,7 @@ def build_app(
         redoc_url=None,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=config.max_concurrent_requests, exempt=PROBES)
     app.add_middleware(RequestRecordingMiddleware, metrics=metrics, counted=COUNTED_ROUTES)  # outermost
 
     def caller(role: str) -> Any:
@@ -199,13 +214,30 @@ def build_app(
         "/login",
         response_model=TokenAnswer,
         tags=["auth"],
-        responses={401: {"model": ErrorAnswer}, 404: {"model": ErrorAnswer, "description": "JWT is off"}},
+        responses={
+            401: {"model": ErrorAnswer},
+            404: {"model": ErrorAnswer, "description": "JWT is off"},
+            429: {"model": ErrorAnswer, "description": "too many failed logins (Retry-After says when to retry)"},
+        },
         summary="Exchange a user name and password for an HS256 bearer token",
     )
-    async def login(body: LoginBody) -> Any:
-        if auth is None:
+    async def login(body: LoginBody, request: Request) -> Any:
+        if auth is None or throttle is None:
             return JSONResponse({"detail": "authentication is off on this provider"}, status_code=404)
-        token, expires_in = auth.login(body.username, body.password)
+        address = request.client.host if request.client else ""
+        wait = throttle.retry_after(address, body.username)
+        if wait:  # refused before the password is looked at: guessing gets no answer either way
+            return JSONResponse(
+                {"detail": f"too many failed logins; retry in {wait} s"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        try:
+            token, expires_in = auth.login(body.username, body.password)
+        except AuthError:
+            throttle.failed(address, body.username)
+            raise
+        throttle.succeeded(address, body.username)
         return TokenAnswer(access_token=token, expires_in=expires_in)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
@@ -222,8 +254,10 @@ def build_app(
         return JSONResponse({"ready": state.ready, "phase": state.phase.value}, status_code=200 if state.ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
-    async def prometheus() -> Response:
-        if not config.sibling_sockets:
+    async def prometheus(
+        scope: Annotated[str, Query(description="'worker': this worker's alone (what siblings ask)")] = "",
+    ) -> Response:
+        if not config.sibling_sockets or scope == "worker":
             return Response(metrics.exposition(), media_type=CONTENT_TYPE)
         from dubbo_recsys.provider.observability.workers import fetch_exposition, merge_expositions
 

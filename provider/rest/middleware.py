@@ -1,8 +1,12 @@
-"""Two small ASGI middlewares of the REST shim: a body size bound, and per-request recording.
+"""Small ASGI middlewares of the REST shim: a body size bound, a bound on requests at once, recording.
 
 ``BodyLimitMiddleware`` reads a request body up to ``max_bytes`` before the app
 sees it and answers 413 beyond that (whether or not ``Content-Length`` told the
 truth), so a huge or endless body costs bounded memory and never reaches pydantic.
+
+``ConcurrencyLimitMiddleware`` lets at most ``limit`` requests into the app at once and
+answers the rest 503 with ``Retry-After: 1`` straight away; the paths in ``exempt`` (the
+probes) always get in, so load never makes a liveness probe fail (``provider.rest.guard``).
 
 ``RequestRecordingMiddleware`` gives every request an id (a sane ``X-Request-Id``
 header is kept, anything else replaced), sets it in the logging context, echoes it
@@ -23,7 +27,7 @@ from typing import Any
 from dubbo_recsys.provider.observability.logs import new_request_id, request_id
 from dubbo_recsys.provider.observability.metrics import ProviderMetrics
 
-__all__ = ["BodyLimitMiddleware", "RequestRecordingMiddleware"]
+__all__ = ["BodyLimitMiddleware", "ConcurrencyLimitMiddleware", "RequestRecordingMiddleware"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,13 +39,19 @@ access_log = logging.getLogger("dubbo_recsys.provider.rest.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-async def _send_json(send: Send, status: int, document: dict[str, Any]) -> None:
+async def _send_json(
+    send: Send, status: int, document: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps(document).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or ()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -87,6 +97,29 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class ConcurrencyLimitMiddleware:
+    def __init__(self, app: ASGIApp, limit: int, exempt: frozenset[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+        self.active = 0
+        self.refused = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            self.refused += 1
+            await _send_json(send, 503, {"detail": "too many requests at once; retry"}, [(b"retry-after", b"1")])
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
 
 
 class RequestRecordingMiddleware:

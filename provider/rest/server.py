@@ -70,15 +70,15 @@ class RestShim:
         self._tracer = tracer
         self.app = build_app(recommender, self.config, self.metrics, self.state, tracer)
         self._server: Any = None
-        self._socket: socket.socket | None = None
+        self._socket: socket.socket | None = None  # the TCP listener
+        self._sockets: list[socket.socket] = []
         self._main: asyncio.Task[None] | None = None
+        self.guard: Any = None
 
     @property
     def port(self) -> int:
         if self._socket is None:
             raise RestShimError("the REST shim is not started")
-        if self._socket.family == socket.AF_UNIX:
-            return 0
         return int(self._socket.getsockname()[1])
 
     def observed(self, protocol: str, *, count_calls: bool = True) -> Recommender:
@@ -105,36 +105,51 @@ class RestShim:
         if self._server is not None:
             raise RestShimError("the REST shim is already started")
         config = self.config
-        sock = self._bind_unix(config.unix_socket) if config.unix_socket else self._bind_tcp(config)
-        sock.setblocking(False)
+        sock = self._bind_tcp(config)
+        sockets = [sock]
+        if config.unix_socket:
+            try:
+                sockets.append(self._bind_unix(config.unix_socket))
+            except BaseException:
+                sock.close()
+                raise
+        for each in sockets:
+            each.setblocking(False)
+        from dubbo_recsys.provider.rest.guard import ConnectionGuard
+
+        self.guard = ConnectionGuard(config.max_connections, config.request_timeout)
         server = uvicorn.Server(
             uvicorn.Config(
                 self.app,
+                http=self.guard.protocol(),  # h11 bounded in time and connections (provider.rest.guard)
                 lifespan="off",
                 log_level="warning",
                 access_log=False,
                 server_header=False,
                 timeout_graceful_shutdown=5,
-                limit_concurrency=1000,
+                limit_concurrency=None,  # it counts connections, so slow ones made /healthz answer 503
             )
         )
         server.config.load()
         server.lifespan = server.config.lifespan_class(server.config)
         try:
-            await server.startup(sockets=[sock])
+            await server.startup(sockets=sockets)
         except BaseException as error:
-            sock.close()
+            for each in sockets:
+                each.close()
             raise RestShimStartError(f"cannot start the REST shim: {error!r}") from error
-        self._server, self._socket = server, sock
+        self._server, self._socket, self._sockets = server, sock, sockets
         self._main = asyncio.create_task(server.main_loop(), name="rest-shim")
-        log.info("REST shim serving on %s", config.unix_socket or f"{config.host}:{self.port}")
+        log.info("REST shim serving on %s:%d %s", config.host, self.port, config.unix_socket)
         return self.port
 
     @staticmethod
     def _bind_tcp(config: RestShimConfig) -> socket.socket:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         try:
-            sock = socket.create_server((config.host, config.port), family=family, backlog=256)
+            sock = socket.create_server(
+                (config.host, config.port), family=family, backlog=256, reuse_port=config.reuse_port
+            )
         except OSError as error:
             raise RestShimStartError(f"cannot bind REST shim to {config.host}:{config.port}: {error}") from error
         # accepted sockets inherit it; without it each answer after the first waits ~40 ms
@@ -144,7 +159,10 @@ class RestShim:
 
     @staticmethod
     def _bind_unix(path: str) -> socket.socket:
-        """A worker's private listener (``serve --workers N``): the first worker reads its /metrics here."""
+        """A worker's private listener (``serve --workers N``): the other workers read its /metrics here.
+        A replacement worker finds its predecessor's socket file in place, so a stale one is removed."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind(path)
@@ -156,14 +174,15 @@ class RestShim:
 
     async def stop(self) -> None:
         """Stop accepting, let open requests finish (5 s at most), close."""
-        server, sock = self._server, self._socket
-        if server is None or sock is None:
+        server, sockets = self._server, self._sockets
+        if server is None or not sockets:
             return
         server.should_exit = True
         if self._main is not None:
             await self._main
-        await server.shutdown(sockets=[sock])
-        sock.close()
+        await server.shutdown(sockets=sockets)
+        for sock in sockets:
+            sock.close()
         if self.config.unix_socket:
             with contextlib.suppress(OSError):
                 os.unlink(self.config.unix_socket)

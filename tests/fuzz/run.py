@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 # target -> seconds of fuzzing per CI run (each target adds its own line)
-TARGETS = {"decoder": 45}
+TARGETS = {"decoder": 45, "frames": 20}
 
 LIBFUZZER_FLAGS = [
     "-timeout=10",  # seconds of wall time for one input (harness.within_time is the real bound)

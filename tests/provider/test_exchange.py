@@ -59,15 +59,15 @@ def reply(frame: RequestFrame) -> ResponseFrame:
 
 
 def echo_body(**changes: Any) -> bytes:
-    fields: dict[str, Any] = dict(
-        dubbo_version="2.0.2",
-        path=SEED,
-        version="0.0.0",
-        method="$echo",
-        descriptor="Ljava/lang/Object;",
-        args=("ping",),
-        attachments={},
-    )
+    fields: dict[str, Any] = {
+        "dubbo_version": "2.0.2",
+        "path": SEED,
+        "version": "0.0.0",
+        "method": "$echo",
+        "descriptor": "Ljava/lang/Object;",
+        "args": ("ping",),
+        "attachments": {},
+    }
     fields.update(changes)
     return encode_invocation(Invocation(**fields))
 
@@ -124,7 +124,21 @@ def test_non_string_method_is_40():
     encoder = Encoder()
     for value in ("2.0.2", SEED, "0.0.0", 12, ""):
         encoder.write(value)
-    assert reply(RequestFrame(6, 2, True, False, encoder.getvalue())).status == 40
+    frame = reply(RequestFrame(6, 2, True, False, encoder.getvalue()))
+    assert frame.status == 40
+    assert decode_message(frame.body) == "Decode request failed: method name must be a String, got a number"
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [(None, "null"), ([1], "a List"), ({"a": 1}, "a Map"), (hessian2.Long(3), "a number"), (b"x", "a byte[]")],
+)
+def test_what_a_java_caller_is_told_it_sent_is_in_java_words(value, kind):
+    encoder = Encoder()
+    for part in ("2.0.2", SEED, "0.0.0", value, ""):
+        encoder.write(part)
+    message = decode_message(reply(RequestFrame(6, 2, True, False, encoder.getvalue())).body)
+    assert message == f"Decode request failed: method name must be a String, got {kind}"
 
 
 @pytest.mark.parametrize(
@@ -139,10 +153,53 @@ def test_non_string_method_is_40():
         (None, False),
         ("2.0.10", True),
         ("garbage", False),
+        ("2.0.2-SNAPSHOT", True),
+        ("2.0.2.1", True),
+        ("9" * 5005, False),  # Python's int() would refuse it; Java falls back to the legacy version
+        ("2.0." + "9" * 10, False),  # a part beyond Java's int
+        ("2.0.2" + "x" * 100, False),  # longer than any real version
+        ("2.0.\u00b2", False),  # a superscript two: isdigit() but not int()-able
+        ("2.0.2.0.0.0", False),
     ],
 )
 def test_response_attachment_versions(version, expected):
     assert supports_response_attachments(version) is expected
+
+
+@pytest.mark.parametrize("version", ["9" * 5005, "2.0." + "9" * 4400, "\u0663" * 5000, "2.0.2" + "." * 10000])
+def test_hostile_dubbo_versions_are_answered_without_python_internals(version):
+    frame = reply(RequestFrame(1, 2, True, False, echo_body(dubbo_version=version, args=("v",))))
+    assert frame.status == 20 and decode_result(frame.body)[:2] == (1, "v")
+
+
+def test_our_own_failures_reach_the_caller_without_python_internals(monkeypatch):
+    import dubbo_recsys.provider.exchange as exchange_module
+
+    def broken_decoder(body: bytes) -> Any:
+        raise KeyError("<internal state 0x7f>")
+
+    def broken_encoder(outcome: Any, with_attachments: bool) -> bytes:
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
+
+    monkeypatch.setattr(exchange_module, "decode_invocation", broken_decoder)
+    message = decode_message(reply(RequestFrame(1, 2, True, False, echo_body())).body)
+    assert message == exchange_module.UNDECODABLE
+    monkeypatch.undo()
+    monkeypatch.setattr(exchange_module, "encode_result", broken_encoder)
+    frame = reply(RequestFrame(2, 2, True, False, echo_body()))
+    message = decode_message(frame.body)
+    assert frame.status == 50 and exchange_module.UNENCODABLE in message
+    for internal in ("KeyError", "TypeError", "NoneType", "0x7f", "Traceback"):
+        assert internal not in message
+
+
+def test_dubbo_version_cache_is_bounded_in_bytes():
+    from dubbo_recsys.provider.body import _supports_response_attachments as cached
+
+    for i in range(20_000):
+        supports_response_attachments(f"2.0.{i}")
+        supports_response_attachments(f"{i}" * 1000)  # never a key: too long for a version
+    assert cached.cache_info().currsize <= 64 and cached.cache_info().maxsize == 64
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,7 @@ import pytest
 
 from dubbo_recsys.interfaces.recommend import RecommendRequest
 from dubbo_recsys.provider.client import DubboClient
-from dubbo_recsys.provider.errors import ConnectionLostError
+from dubbo_recsys.provider.errors import ConnectionLostError, RemoteStatusError
 from tests.provider.probe import call_probe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,8 +101,11 @@ async def test_drain_timeout_bounds_shutdown():
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 10)
         assert code == 0 and time.monotonic() - started < 5
-        with pytest.raises(ConnectionLostError):
+        with pytest.raises(RemoteStatusError) as refused:  # answered, not dropped: the consumer may retry it
             await slow
+        assert refused.value.status == 80 and "shutting down" in refused.value.message
+        with pytest.raises(ConnectionLostError):
+            await client.echo("com.loki.www.infer.DubbogoInferService", 1)
         await client.close()
     finally:
         if proc.poll() is None:

@@ -198,3 +198,22 @@ def test_round_trip_any_split(frames, cut):
         reader.receive_data(data[i : i + cut])
         events.extend(drain(reader))
     assert events == [RequestFrame(rid, HESSIAN2, tw, False, body) for rid, body, tw in frames]
+
+
+def test_partial_request_names_the_request_whose_body_is_still_arriving():
+    frame = encode_request(41, b"x" * 100)
+    reader = FrameReader()
+    assert reader.partial_request is None
+    reader.receive_data(frame[:10])  # not even a whole header
+    assert reader.partial_request is None
+    reader.receive_data(frame[10:50])
+    partial = reader.partial_request
+    assert partial is not None and (partial.request_id, partial.two_way) == (41, True)
+    reader.receive_data(frame[50:])
+    assert reader.partial_request is None  # complete: next_event hands it over
+    assert drain(reader) == [RequestFrame(41, HESSIAN2, True, False, b"x" * 100)]
+    reader.receive_data(encode_heartbeat_request(42)[:17])
+    assert reader.partial_request is None  # events are not calls
+    one_way = FrameReader()
+    one_way.receive_data(encode_request(43, b"yy", two_way=False)[:17])
+    assert one_way.partial_request is not None and not one_way.partial_request.two_way

@@ -287,18 +287,43 @@ async def test_payload_limit_answers_25_and_keeps_the_connection():
 
 
 @pytest.mark.asyncio
-async def test_connection_limit():
+async def test_connection_limit_evicts_the_least_recently_active_idle_connection():
     server, _ = await start_server(max_connections=2)
     first = await DubboClient.connect("127.0.0.1", server.port)
     second = await DubboClient.connect("127.0.0.1", server.port)
-    raw = await RawConnection.open(server.port)
     try:
-        assert await raw.closed_by_peer()
+        assert await first.echo(SEED, "first") == "first"
+        assert await second.echo(SEED, "second") == "second"  # first is now the least recently active
+        raw = await RawConnection.open(server.port)
+        await raw.send(encode_request(1, request_body(SEED, "$echo", "Ljava/lang/Object;", ["newcomer"])))
+        frame = await raw.next_frame()
+        assert frame.status == 20 and decode_result(frame.body)[1] == "newcomer"
         assert await second.echo(SEED, "still here") == "still here"
-    finally:
+        for _ in range(100):
+            if first.is_closed:
+                break
+            await asyncio.sleep(0.01)
+        assert first.is_closed and len(server.connections) == 2
         await raw.close()
+    finally:
         await first.close()
         await second.close()
+        await server.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_connection_limit_refuses_a_newcomer_when_every_connection_is_busy():
+    server, _ = await start_server(max_connections=1)
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    try:
+        busy = asyncio.ensure_future(call_probe(client, "sleep", [500, "busy"], ["int", "java.lang.String"]))
+        await asyncio.sleep(0.1)
+        raw = await RawConnection.open(server.port)
+        assert await raw.closed_by_peer()
+        await raw.close()
+        assert await busy == "busy"
+    finally:
+        await client.close()
         await server.shutdown()
 
 
