@@ -4,7 +4,10 @@ Layers, each importable on its own (dependencies point down)::
 
     protocol    sans-I/O Dubbo2 frames: FrameReader, encode_* (no codec, no sockets)
     descriptor  JVM parameter descriptors <-> Java type names
-    spec        ServiceSpec / MethodSpec / Export: a Python object as a Java interface
+    javatype    JavaType, and the Java type a Python hint stands for (and back)
+    service     Service, java_method: a Python class as a Java interface (hints = contract)
+    contract    ServiceContract & co.: a service's contract as data (for generators); Export
+    spec        ServiceSpec / MethodSpec: the older, string-typed description (being replaced)
     dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
     body        request/response bodies over the hessian2 codec
     exchange    request frame -> whole answer frame (no sockets)
@@ -34,6 +37,13 @@ __all__ = [
     "Dispatcher",
     "DubboClient",
     "Export",
+    "Java",
+    "JavaClass",
+    "JavaField",
+    "JavaKind",
+    "JavaMethod",
+    "JavaParameter",
+    "JavaType",
     "FrameError",
     "Invocation",
     "Lifecycle",
@@ -50,11 +60,17 @@ __all__ = [
     "Returned",
     "Server",
     "ServerConfig",
+    "Service",
+    "ServiceContract",
     "ServiceSpec",
     "ServiceSpecError",
     "Status",
+    "contract_of",
     "default_exports",
+    "export_of",
     "install_uvloop",
+    "java_method",
+    "java_type_of",
     "register_beside",
     "serve_exports",
 ]
@@ -74,6 +90,19 @@ _WHERE = {
     "ServiceSpec": "spec",
     "MethodSpec": "spec",
     "Export": "spec",
+    "Java": "javatype",
+    "JavaType": "javatype",
+    "java_type_of": "javatype",
+    "Service": "service",
+    "java_method": "service",
+    "ServiceContract": "contract",
+    "JavaMethod": "contract",
+    "JavaParameter": "contract",
+    "JavaClass": "contract",
+    "JavaField": "contract",
+    "JavaKind": "contract",
+    "contract_of": "contract",
+    "export_of": "contract",
     "Status": "protocol",
     "PopularRecommender": "popular",
     "default_exports": "services",
