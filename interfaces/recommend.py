@@ -17,7 +17,13 @@ from hessian2 import JavaObject
 
 INTERFACE = "org.dubborecsys.api.RecommendService"
 VERSION = "1.0.0"
-MAX_COUNT = 1000  # the most items one request may ask for, on every protocol
+# What one request may ask for, on every protocol (issue 11: a request's cost is bounded by
+# its size class; a caller beyond a bound gets code 400 saying which, before any work).
+MAX_COUNT = 1000  # items in the answer
+MAX_CANDIDATES = MAX_COUNT  # candidateIds to rank
+MAX_EXPOSURE = 10_000  # exposureList entries to filter out
+MAX_CONTEXT = 256  # context entries
+MAX_TEXT = 256  # characters of userId, scene, an item id, a context key or value
 
 
 @dataclass
@@ -67,11 +73,27 @@ def request_problem(request: object) -> str:
     """What makes ``request`` unanswerable (for a code-400 answer), or ``""`` when it is fine.
 
     The one rule every recommender applies, so a caller gets the same answer whichever
-    pipeline (or the popularity list) serves it."""
+    pipeline (or the popularity list) serves it. Sizes are checked before contents, so
+    refusing a huge request costs no more than a small one."""
     if not isinstance(request, RecommendRequest):
-        return f"expected RecommendRequest, got {type(request).__name__}"
-    if not request.userId:
+        return "expected a RecommendRequest"
+    if not request.userId or not isinstance(request.userId, str):
         return "userId is required"
     if isinstance(request.count, bool) or not isinstance(request.count, int) or not 0 < request.count <= MAX_COUNT:
-        return f"count must be in 1..{MAX_COUNT}, got {request.count!r}"
+        shown = f", got {request.count}" if isinstance(request.count, int) and request.count.bit_length() < 64 else ""
+        return f"count must be in 1..{MAX_COUNT}{shown}"
+    for name, items, most in (
+        ("candidateIds", request.candidateIds, MAX_CANDIDATES),
+        ("exposureList", request.exposureList, MAX_EXPOSURE),
+        ("context", request.context, MAX_CONTEXT),
+    ):
+        if items is not None and len(items) > most:
+            return f"{name} has {len(items)} entries; at most {most} are accepted"
+    texts = [("userId", request.userId), ("scene", request.scene)]
+    texts += [("candidateIds", item) for item in request.candidateIds or ()]
+    texts += [("exposureList", item) for item in request.exposureList or ()]
+    texts += [("context", text) for pair in (request.context or {}).items() for text in pair]
+    for name, text in texts:
+        if isinstance(text, str) and len(text) > MAX_TEXT:
+            return f"{name}: an entry of {len(text)} characters; at most {MAX_TEXT} are accepted"
     return ""

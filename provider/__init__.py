@@ -7,13 +7,13 @@ Layers, each importable on its own (dependencies point down)::
     javatype    JavaType, and the Java type a Python hint stands for (and back)
     service     Service, java_method: a Python class as a Java interface (hints = contract)
     contract    ServiceContract & co.: a service's contract as data (for generators); Export
-    spec        ServiceSpec / MethodSpec: the older, string-typed description (being replaced)
     dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
     body        request/response bodies over the hessian2 codec
     exchange    request frame -> whole answer frame (no sockets)
     transport   asyncio Server: the only socket code; limits, READONLY, drain, hooks
     client      DubboClient: one multiplexed connection, timeouts, heartbeats
-    services    our RecommendService and the seed's DubbogoInferService
+    convert     arguments checked and converted to the parameter hints, errors in Java terms
+    services    our RecommendService and the seed's DubbogoInferService (on the service API)
     registration  registry records of the exports, on the server's lifecycle hooks
     serve, call   the CLI sub-commands
 
@@ -27,8 +27,6 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "RECOMMEND_SPEC",
-    "SEED_SPEC",
     "BodyError",
     "ClientConfig",
     "ConfigError",
@@ -47,7 +45,6 @@ __all__ = [
     "FrameError",
     "Invocation",
     "Lifecycle",
-    "MethodSpec",
     "PopularRecommender",
     "ProviderError",
     "Raised",
@@ -62,11 +59,11 @@ __all__ = [
     "ServerConfig",
     "Service",
     "ServiceContract",
-    "ServiceSpec",
     "ServiceSpecError",
     "Status",
     "contract_of",
     "default_exports",
+    "default_services",
     "export_of",
     "install_uvloop",
     "java_method",
@@ -87,9 +84,7 @@ _WHERE = {
     "Returned": "dispatch",
     "Raised": "dispatch",
     "Refused": "dispatch",
-    "ServiceSpec": "spec",
-    "MethodSpec": "spec",
-    "Export": "spec",
+    "Export": "contract",
     "Java": "javatype",
     "JavaType": "javatype",
     "java_type_of": "javatype",
@@ -106,8 +101,7 @@ _WHERE = {
     "Status": "protocol",
     "PopularRecommender": "popular",
     "default_exports": "services",
-    "RECOMMEND_SPEC": "services",
-    "SEED_SPEC": "services",
+    "default_services": "services",
     "serve_exports": "serve",
     "RegistrationSettings": "registration",
     "register_beside": "registration",

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dubbo_recsys.provider.errors import ConfigError
-from dubbo_recsys.provider.spec import Export
+from dubbo_recsys.provider.contract import Export
 
 __all__ = ["RegistrationSettings", "advertised_host", "register_beside"]
 
@@ -107,7 +107,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
         state["registry"] = registry
         host, anyhost = advertised_host(server.config.host, settings.host)
         for export in exports:
-            spec = export.spec
+            spec = export.contract
             service = ExportedService(
                 interface=spec.interface,
                 methods=spec.method_names,

@@ -176,7 +176,7 @@ class _Extras:
 
 def _announce(config: Any, port: int, exports: Any) -> None:
     for export in exports:
-        spec = export.spec
+        spec = export.contract
         print(
             f"exported {spec.interface}{':' + spec.version if spec.version else ''}"
             f"{' group=' + spec.group if spec.group else ''} methods={','.join(spec.method_names)}",

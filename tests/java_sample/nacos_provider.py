@@ -39,7 +39,7 @@ class Registration:
     async def register(self, server: Any) -> None:
         self._registry = await open_registry(self._url)
         for export in self._exports:
-            spec = export.spec
+            spec = export.contract
             service = ExportedService(
                 interface=spec.interface,
                 methods=spec.method_names,

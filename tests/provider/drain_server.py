@@ -16,7 +16,7 @@ if __name__ == "__main__":
     sys.exit(
         serve_exports(
             [*default_exports(PopularRecommender()), export],
-            ServerConfig(port=0, drain_timeout=drain),
+            ServerConfig(host="127.0.0.1", port=0, drain_timeout=drain),
             loop_choice="auto",
         )
     )
