@@ -10,12 +10,15 @@ Layers, each importable on its own (dependencies point down)::
     dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
     body        request/response bodies over the hessian2 codec
     exchange    request frame -> whole answer frame (no sockets)
-    transport   asyncio Server: the only socket code; limits, READONLY, drain, hooks
+    transport   the asyncio listener: the only socket code; limits, READONLY, drain, hooks
+    server      Server: the embeddable provider (services + registry + REST), started and
+                stopped by its host; importer: ``--app module:attr`` -> services
     client      DubboClient: one multiplexed connection, timeouts, heartbeats
     convert     arguments checked and converted to the parameter hints, errors in Java terms
     services    our RecommendService and the seed's DubbogoInferService (on the service API)
-    registration  registry records of the exports, on the server's lifecycle hooks
-    serve, call   the CLI sub-commands
+    registration  registry records of the exports, on the server's lifecycle hooks;
+                hostaddress: the address a wildcard bind publishes (Dubbo's NetUtils)
+    serve, call   the CLI sub-commands (serve: the host around Server)
 
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.
@@ -69,13 +72,13 @@ __all__ = [
     "java_method",
     "java_type_of",
     "register_beside",
-    "serve_exports",
+    "load_services",
 ]
 
 _WHERE = {
     "ServerConfig": "config",
     "ClientConfig": "config",
-    "Server": "transport",
+    "Server": "server",
     "Lifecycle": "transport",
     "install_uvloop": "transport",
     "DubboClient": "client",
@@ -102,7 +105,7 @@ _WHERE = {
     "PopularRecommender": "popular",
     "default_exports": "services",
     "default_services": "services",
-    "serve_exports": "serve",
+    "load_services": "importer",
     "RegistrationSettings": "registration",
     "register_beside": "registration",
 }

@@ -45,6 +45,7 @@ from dubbo_recsys.provider.contract import Export, JavaMethod
 from dubbo_recsys.provider.convert import ArgumentError, Convert, converter_for
 from dubbo_recsys.provider.descriptor import to_descriptor
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
+from dubbo_recsys.provider.javatype import unwrap_hint
 from dubbo_recsys.provider.protocol import Status
 from hessian2 import IllegalArgumentException, JavaException, to_generic, typed_writer
 
@@ -148,7 +149,7 @@ class _Handler:
         self.method = method
         self.call = getattr(export.implementation, method.python_name)
         self.converters: tuple[Convert, ...] = tuple(converter_for(p.hint) for p in method.parameters)
-        self.writer = None if method.returns.is_void else typed_writer(method.return_hint)
+        self.writer = None if method.returns.is_void else typed_writer(unwrap_hint(method.return_hint)[0])
         self.label = f"{export.contract.interface}.{method.signature}"
 
     def arguments(self, values: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
@@ -258,7 +259,7 @@ class Dispatcher:
             return _generic_failure("java.lang.IllegalArgumentException", f"{handler.label}: {exc}")
         outcome = await _call(handler, args, invocation)
         if isinstance(outcome, Returned):
-            return Returned(to_generic(outcome.value))
+            return Returned(to_generic(outcome.value, unwrap_hint(handler.method.return_hint)[0]))
         if isinstance(outcome, Raised):
             return _generic_failure(outcome.java_class, outcome.message)
         return outcome

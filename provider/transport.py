@@ -169,8 +169,8 @@ class Server:
             await self._server.wait_closed()
             raise
 
-    async def shutdown(self) -> None:
-        """Graceful stop; safe to call twice."""
+    async def shutdown(self, drain_timeout: float | None = None) -> None:
+        """Graceful stop; safe to call twice. ``drain_timeout`` overrides the config's for this stop."""
         if self._closing:
             return
         self._closing = True
@@ -185,7 +185,8 @@ class Server:
             conn.write(encode_readonly_event(next(self._event_ids)))
         assert self._drained is not None
         try:
-            await asyncio.wait_for(self._drained.wait(), self.config.drain_timeout)
+            drain = self.config.drain_timeout if drain_timeout is None else max(drain_timeout, 0.0)
+            await asyncio.wait_for(self._drained.wait(), drain)
         except TimeoutError:
             log.warning("drain timed out with %d calls in flight", self.inflight)
         for conn in list(self.connections):

@@ -44,7 +44,7 @@ class RestShim:
 
     def __init__(
         self,
-        recommender: Recommender,
+        recommender: Recommender | None,
         config: RestShimConfig | None = None,
         exports: Sequence[Any] = (),
         *,

@@ -1,7 +1,7 @@
 """A Python provider that also exports a service whose every call fails.
 
 ``python -m tests.java_sample.failing_provider [--port N]`` serves what
-``dubbo-recsys serve`` serves, through the same ``provider.serve.serve_exports``,
+``dubbo-recsys serve`` serves, through the same ``provider.server.Server``,
 plus ``org.dubborecsys.api.RecommendService:1.0.0`` under group ``failing``, whose
 ``recommend`` raises ``java.lang.RuntimeException("failure #N")`` with N counting its calls.
 
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.config import ServerConfig
-from dubbo_recsys.provider.contract import export_of
 from dubbo_recsys.provider.popular import PopularRecommender
-from dubbo_recsys.provider.serve import serve_exports
-from dubbo_recsys.provider.services import RecommendService, default_exports
+from dubbo_recsys.provider.serve import run_until_signalled
+from dubbo_recsys.provider.server import Server
+from dubbo_recsys.provider.services import RecommendService, default_services
 from hessian2 import JavaException
 
 FAILING_GROUP = "failing"
@@ -44,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="failing_provider", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     args = parser.parse_args(argv)
-    exports = [*default_exports(PopularRecommender()), export_of(FailingRecommendService())]
-    return serve_exports(exports, ServerConfig(host="127.0.0.1", port=args.port))
+    services = [*default_services(PopularRecommender()), FailingRecommendService()]
+    return run_until_signalled(Server(services, ServerConfig(host="127.0.0.1", port=args.port)))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ SEED_TYPE = "com.loki.www.infer.RecRequest"
 
 async def start_server(**overrides) -> tuple[Server, object]:
     probe_exp, probe = probe_export()
-    config = ServerConfig(port=0, **overrides)
+    config = ServerConfig(host="127.0.0.1", port=0, **overrides)
     server = Server(Dispatcher([*default_exports(PopularRecommender()), probe_exp]), config)
     await server.start()
     return server, probe
@@ -419,7 +419,7 @@ async def test_lifecycle_hooks_run_in_order():
 
     probe_exp, _ = probe_export()
     lifecycle = Lifecycle(after_listening=[registered], before_readonly=[deregistered])
-    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), lifecycle)
+    server = Server(Dispatcher([probe_exp]), ServerConfig(host="127.0.0.1", port=0), lifecycle)
     await server.start()
     client = await DubboClient.connect("127.0.0.1", server.port)
     await client.heartbeat()
@@ -465,7 +465,9 @@ async def test_a_failing_after_listening_hook_fails_start_and_closes_the_port():
         raise RuntimeError("registry unreachable")
 
     probe_exp, _ = probe_export()
-    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), Lifecycle(after_listening=[cannot_start]))
+    server = Server(
+        Dispatcher([probe_exp]), ServerConfig(host="127.0.0.1", port=0), Lifecycle(after_listening=[cannot_start])
+    )
     with pytest.raises(RuntimeError, match="unreachable"):
         await server.start()
     with pytest.raises(ConnectionRefusedError):  # the listener was closed again
