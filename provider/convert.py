@@ -26,6 +26,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import keyword
 import typing
 import uuid
 from collections.abc import Callable
@@ -196,7 +197,7 @@ def _same(value: Any) -> Any:
 
 
 # hint -> (low, high, result type); ``int`` results stay plain ints
-_INTEGERS: dict[Any, tuple[int, int, type]] = {
+_INTEGERS: dict[Any, tuple[int, int, type[int]]] = {
     int: (-(1 << 31), (1 << 31) - 1, int),
     Int: (-(1 << 31), (1 << 31) - 1, int),
     Long: (-(1 << 63), (1 << 63) - 1, Long),
@@ -219,7 +220,7 @@ _EXACT: dict[Any, tuple[type, ...]] = {
 }
 
 
-def _integer(hint: Any, low: int, high: int, result: type, expected: str) -> Convert:
+def _integer(hint: Any, low: int, high: int, result: type[int], expected: str) -> Convert:
     def convert(value: Any) -> Any:
         if type(value) is result and (result is not int or low <= value <= high):  # as the codec decodes it
             return value
@@ -372,6 +373,8 @@ def _pojo(cls: type, expected: str) -> Convert:
     fields: list[_Field] = []  # filled on first use: field hints may name classes defined later
     java_class = cls.__java_class__  # type: ignore[attr-defined]
 
+    generated: Convert | None = None  # the generated check, made on first use too
+
     def plan() -> list[_Field]:
         if not fields:
             hints = typing.get_type_hints(cls, include_extras=True)
@@ -380,21 +383,14 @@ def _pojo(cls: type, expected: str) -> Convert:
 
     def check(obj: Any) -> Any:
         """A decoded instance: its fields converted in place (it is ours, fresh from the codec)."""
-        for item in fields or plan():
-            value = getattr(obj, item.name, None)
-            if type(value) is item.exact:
-                continue
-            try:
-                converted = item.value(value)
-            except ArgumentError as exc:
-                raise exc.at(f".{item.name}") from None
-            if converted is not value:
-                object.__setattr__(obj, item.name, converted)
-        return obj
+        nonlocal generated
+        if generated is None:
+            generated = _generate_check(plan())
+        return generated(obj)
 
     def build(source: dict[str, Any]) -> Any:
         """A generic object's or a map's fields as an instance (unknown keys ignored, as Java does)."""
-        obj = object.__new__(cls)
+        obj: Any = object.__new__(cls)
         for item in fields or plan():
             try:
                 value = item.value(source[item.name]) if item.name in source else item.missing()
@@ -409,6 +405,7 @@ def _pojo(cls: type, expected: str) -> Convert:
             return check(value)
         if isinstance(value, cls):  # a bound subclass: Java passes subclasses too
             return converter_for(kind | None)(value)
+        named: Any
         if isinstance(value, JavaGenericObject):
             named, source = value.java_class, value.fields
         elif isinstance(value, dict):
@@ -423,3 +420,31 @@ def _pojo(cls: type, expected: str) -> Convert:
         raise ArgumentError(expected, _short(named) if isinstance(named, str) else java_name_of(named))
 
     return convert
+
+
+def _generate_check(fields: list[_Field]) -> Convert:
+    """Straight-line Python checking one class's fields (the way ``hessian2._encoder`` generates its
+    writers): a field whose value has its hint's exact type costs one ``type() is`` test, the others
+    go through their converter. Only our identifiers and ``repr``-quoted names enter the source."""
+    env: dict[str, Any] = {"ArgumentError": ArgumentError, "setattr": object.__setattr__}
+    body = []
+    for i, item in enumerate(fields):
+        env[f"F{i}"], env[f"T{i}"] = item, item.exact
+        get = f"obj.{item.name}" if item.name.isidentifier() and not keyword.iskeyword(item.name) else None
+        body += [f"name = {item.name!r}", f"v = {get or f'getattr(obj, {item.name!r}, None)'}"]
+        converted = f"F{i}.value(v)"
+        if item.exact is not None:
+            body += [
+                f"if type(v) is not T{i}:",
+                f"    c = {converted}",
+                "    if c is not v:",
+                "        setattr(obj, name, c)",
+            ]
+        else:
+            body += [f"c = {converted}", "if c is not v:", "    setattr(obj, name, c)"]
+    lines = ["def check(obj):", "    name = ''", "    try:"]
+    lines += ["        " + line for line in body] or ["        pass"]
+    lines += ["    except ArgumentError as exc:", "        raise exc.at('.' + name) from None", "    return obj"]
+    exec("\n".join(lines), env)
+    check: Convert = env["check"]
+    return check

@@ -45,7 +45,7 @@ from dubbo_recsys.provider.contract import Export, JavaMethod
 from dubbo_recsys.provider.convert import ArgumentError, Convert, converter_for
 from dubbo_recsys.provider.descriptor import to_descriptor
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
-from dubbo_recsys.provider.javatype import unwrap_hint
+from dubbo_recsys.provider.javatype import bound_java_class, unwrap_hint
 from dubbo_recsys.provider.protocol import Status
 from hessian2 import IllegalArgumentException, JavaException, to_generic, typed_writer
 
@@ -143,21 +143,28 @@ def _format_key(key: tuple[str, str, str]) -> str:
 class _Handler:
     """One Java method of one export, ready to call: bound method, converters, result writer."""
 
-    __slots__ = ("call", "converters", "label", "method", "writer")
+    __slots__ = ("call", "converters", "label", "method", "void", "writer")
 
     def __init__(self, export: Export, method: JavaMethod) -> None:
         self.method = method
         self.call = getattr(export.implementation, method.python_name)
         self.converters: tuple[Convert, ...] = tuple(converter_for(p.hint) for p in method.parameters)
-        self.writer = None if method.returns.is_void else typed_writer(unwrap_hint(method.return_hint)[0])
+        self.writer = _result_writer(method)
+        self.void = method.returns.is_void
         self.label = f"{export.contract.interface}.{method.signature}"
 
     def arguments(self, values: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
         """The converted arguments; ``ArgumentError`` names the parameter."""
-        if len(values) != len(self.converters):
-            raise ArgumentError(f"{len(self.converters)} arguments", str(len(values)))
+        converters = self.converters
+        if len(values) != len(converters):
+            raise ArgumentError(f"{len(converters)} arguments", str(len(values)))
+        if len(converters) == 1:  # the usual Dubbo shape: one request object
+            try:
+                return (converters[0](values[0]),)
+            except ArgumentError as exc:
+                raise exc.at(self.method.parameters[0].name) from None
         out = []
-        for convert, value, param in zip(self.converters, values, self.method.parameters, strict=True):
+        for convert, value, param in zip(converters, values, self.method.parameters, strict=True):
             try:
                 out.append(convert(value))
             except ArgumentError as exc:
@@ -265,6 +272,17 @@ class Dispatcher:
         return outcome
 
 
+def _result_writer(method: JavaMethod) -> Callable[[Any, Any], None] | None:
+    """The writer of the declared return type, or ``None`` where a value's own type writes the same
+    bytes (a bound class, a string, ...): only numbers and containers need the declaration."""
+    bare = unwrap_hint(method.return_hint)[0]
+    if method.returns.is_void or bare in (Any, object, str, bool, bytes):
+        return None
+    if isinstance(bare, type) and bound_java_class(bare):
+        return None
+    return typed_writer(bare)
+
+
 def _pick_overload(candidates: list[_Handler], types: Any) -> _Handler | None:
     if types is None or (isinstance(types, (list, tuple)) and not types and len(candidates) == 1):
         if len(candidates) > 1:
@@ -308,7 +326,7 @@ async def _call(handler: _Handler, args: tuple[Any, ...], invocation: Invocation
             exc_info=exc,
         )
         return Raised(JavaException(f"Internal error in {handler.label} (error id {error_id})"))
-    return Returned(None if handler.writer is None else result, handler.writer)
+    return Returned(None if handler.void else result, handler.writer)
 
 
 def _for_java(exc: JavaException, depth: int = 0) -> JavaException:
@@ -317,8 +335,8 @@ def _for_java(exc: JavaException, depth: int = 0) -> JavaException:
     cause = exc.cause
     if cause is None and isinstance(exc.__cause__, JavaException):
         cause = exc.__cause__
-    keep = isinstance(cause, JavaException) and cause is not exc and depth < 8
-    cause = _for_java(cause, depth + 1) if keep else None
+    kept = isinstance(cause, JavaException) and cause is not exc and depth < 8
+    cause = _for_java(cause, depth + 1) if kept and isinstance(cause, JavaException) else None
     if cause is exc.cause:
         return exc
     exc.cause = cause

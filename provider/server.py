@@ -95,7 +95,7 @@ class Server:
     @property
     def port(self) -> int:
         """The port dubbo:// listens on (the one picked, for ``port=0``)."""
-        return self._transport.port
+        return int(self._transport.port)
 
     @property
     def address(self) -> str:
@@ -135,7 +135,7 @@ class Server:
     async def _enter_services(self, _server: Any) -> None:
         for service in self.services:
             if hasattr(service, "__aenter__") and hasattr(service, "__aexit__"):
-                await self._contexts.enter_async_context(service)  # type: ignore[arg-type]
+                await self._contexts.enter_async_context(service)
 
     async def _exit_services(self, _server: Any) -> None:
         await self._contexts.aclose()
