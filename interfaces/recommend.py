@@ -11,7 +11,7 @@ This module only declares data; the implementation lives in ``provider``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass, field
 
 from hessian2 import JavaObject
@@ -83,24 +83,32 @@ def request_problem(request: object) -> str:
     if isinstance(request.count, bool) or not isinstance(request.count, int) or not 0 < request.count <= MAX_COUNT:
         shown = f", got {request.count}" if isinstance(request.count, int) and request.count.bit_length() < 64 else ""
         return f"count must be in 1..{MAX_COUNT}{shown}"
-    for name, items, most in (
-        ("candidateIds", request.candidateIds, MAX_CANDIDATES),
-        ("exposureList", request.exposureList, MAX_EXPOSURE),
-        ("context", request.context, MAX_CONTEXT),
-    ):
-        if items is not None and len(items) > most:
-            return f"{name} has {len(items)} entries; at most {most} are accepted"
-    texts = [("userId", (request.userId,)), ("scene", (request.scene,))]
+    if len(request.userId) > MAX_TEXT or (isinstance(request.scene, str) and len(request.scene) > MAX_TEXT):
+        return f"userId and scene take at most {MAX_TEXT} characters"
+    # straight-line: this runs on every request, and most carry one short list or none
     if request.candidateIds:
-        texts.append(("candidateIds", request.candidateIds))
+        problem = _entries_problem("candidateIds", request.candidateIds, MAX_CANDIDATES)
+        if problem:
+            return problem
     if request.exposureList:
-        texts.append(("exposureList", request.exposureList))
+        problem = _entries_problem("exposureList", request.exposureList, MAX_EXPOSURE)
+        if problem:
+            return problem
     if request.context:
-        texts += [("context", request.context), ("context", request.context.values())]
-    for name, group in texts:
-        longest = _longest(group)
-        if longest > MAX_TEXT:
-            return f"{name}: an entry of {longest} characters; at most {MAX_TEXT} are accepted"
+        problem = _entries_problem("context", request.context, MAX_CONTEXT)
+        if problem or _longest(request.context.values()) <= MAX_TEXT:
+            return problem
+        return f"context: a value of {_longest(request.context.values())} characters; at most {MAX_TEXT} are accepted"
+    return ""
+
+
+def _entries_problem(name: str, entries: Sized, most: int) -> str:
+    """Too many entries, or one too long (a dict's keys count here, its values at the caller)."""
+    if len(entries) > most:
+        return f"{name} has {len(entries)} entries; at most {most} are accepted"
+    longest = _longest(entries)  # type: ignore[arg-type]
+    if longest > MAX_TEXT:
+        return f"{name}: an entry of {longest} characters; at most {MAX_TEXT} are accepted"
     return ""
 
 

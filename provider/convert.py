@@ -339,11 +339,12 @@ def _enum(cls: type[enum.Enum], expected: str) -> Convert:
 
 
 class _Field:
-    __slots__ = ("convert", "default", "exact", "factory", "name", "nullable")
+    __slots__ = ("bare", "convert", "default", "exact", "factory", "name", "nullable")
 
     def __init__(self, name: str, hint: Any, spec: dataclasses.Field[Any]) -> None:
         bare, _, nullable = unwrap_hint(hint)
         self.name = name
+        self.bare = bare
         self.convert = _bare(bare, str(java_type_of(hint)))  # never given None (see value)
         self.exact = getattr(self.convert, "exact", None)  # a value of this type passes unchanged
         self.nullable = nullable or bare in (Any, object)
@@ -424,27 +425,50 @@ def _pojo(cls: type, expected: str) -> Convert:
 
 def _generate_check(fields: list[_Field]) -> Convert:
     """Straight-line Python checking one class's fields (the way ``hessian2._encoder`` generates its
-    writers): a field whose value has its hint's exact type costs one ``type() is`` test, the others
-    go through their converter. Only our identifiers and ``repr``-quoted names enter the source."""
+    writers): a field whose value already is what its hint says (a ``str``, an ``int`` in range, a
+    list of ``str``, ...) costs a test inline, anything else goes through its converter. Only our
+    identifiers and ``repr``-quoted names enter the source."""
     env: dict[str, Any] = {"ArgumentError": ArgumentError, "setattr": object.__setattr__}
     body = []
     for i, item in enumerate(fields):
-        env[f"F{i}"], env[f"T{i}"] = item, item.exact
+        env[f"F{i}"] = item
         get = f"obj.{item.name}" if item.name.isidentifier() and not keyword.iskeyword(item.name) else None
         body += [f"name = {item.name!r}", f"v = {get or f'getattr(obj, {item.name!r}, None)'}"]
-        converted = f"F{i}.value(v)"
-        if item.exact is not None:
+        fast = _fast_test(item.bare, env, f"T{i}")
+        if fast and item.nullable:
+            fast = f"v is None or ({fast})"
+        if fast:
             body += [
-                f"if type(v) is not T{i}:",
-                f"    c = {converted}",
+                f"if not ({fast}):",
+                f"    c = F{i}.value(v)",
                 "    if c is not v:",
                 "        setattr(obj, name, c)",
             ]
         else:
-            body += [f"c = {converted}", "if c is not v:", "    setattr(obj, name, c)"]
+            body += [f"c = F{i}.value(v)", "if c is not v:", "    setattr(obj, name, c)"]
     lines = ["def check(obj):", "    name = ''", "    try:"]
     lines += ["        " + line for line in body] or ["        pass"]
     lines += ["    except ArgumentError as exc:", "        raise exc.at('.' + name) from None", "    return obj"]
     exec("\n".join(lines), env)
     check: Convert = env["check"]
     return check
+
+
+_INLINE_EXACT = (str, bool, bytes, Long, float)
+
+
+def _fast_test(hint: Any, env: dict[str, Any], slot: str) -> str:
+    """An expression true when ``v`` needs no conversion for ``hint`` ("" when there is none)."""
+    if hint in _INLINE_EXACT:
+        env[slot] = hint
+        return f"type(v) is {slot}"
+    if hint in (int, Int):
+        return "type(v) is int and -2147483648 <= v <= 2147483647"
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1 and args[0] in _INLINE_EXACT:
+        env[slot] = args[0]
+        return f"type(v) is list and (not v or all(type(x) is {slot} for x in v))"
+    if origin is dict and len(args) == 2 and args[0] in _INLINE_EXACT and args[1] in _INLINE_EXACT:
+        env[slot], env[slot + "v"] = args
+        return f"type(v) is dict and (not v or all(type(a) is {slot} and type(b) is {slot}v for a, b in v.items()))"
+    return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from dubbo_recsys.provider.cli import build_parser
@@ -14,6 +15,7 @@ from dubbo_recsys.provider.settings import apply
 from hessian2 import Long
 from tests.provider.contract_sample import Node
 from tests.provider.test_lifecycle import REPO, start, stop
+from tests.support import free_port
 
 APP = "tests.provider.contract_sample:Sample"
 SAMPLE = "org.dubborecsys.test.contract.SampleService"
@@ -28,8 +30,9 @@ async def get(port: int, id: int) -> object:
 @pytest.mark.parametrize("workers", ["1", "2"])
 async def test_serve_app_in_one_or_several_workers(workers: str) -> None:
     lines: list[str] = []
+    rest_port = free_port()
     cli = ("-m", "dubbo_recsys.provider.cli", "serve", "--app", APP, "--host", "127.0.0.1", "--port", "0")
-    proc, port = start(*cli, "--workers", workers, lines=lines)
+    proc, port = start(*cli, "--workers", workers, "--rest-port", str(rest_port), lines=lines)
     try:
         assert f"exported {SAMPLE}:1.0.0 group=g methods=get,put,ids,primitives,blob,totals,tagged,lookup\n" in lines
         assert not any(line.startswith("published as") for line in lines)  # bound to one address: no anyhost
@@ -39,6 +42,11 @@ async def test_serve_app_in_one_or_several_workers(workers: str) -> None:
         with pytest.raises(RemoteApplicationError) as info:
             await get(port, 404)
         assert info.value.exception.java_class == "org.dubborecsys.test.contract.NotFoundException"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{rest_port}") as http:  # the operator's surface
+            assert (await http.get("/readyz")).status_code == 200
+            metrics = (await http.get("/metrics")).text
+            assert f'interface="{SAMPLE}",method="get",protocol="dubbo",status="ok"' in metrics
+            assert f'interface="{SAMPLE}",method="get",protocol="dubbo",status="exception"' in metrics
     finally:
         assert stop(proc) == 0
 

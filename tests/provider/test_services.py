@@ -97,8 +97,10 @@ def test_seed_wrong_types_too() -> None:
         ),
         ({"context": {str(n): "v" for n in range(MAX_CONTEXT + 1)}}, f"at most {MAX_CONTEXT}"),
         ({"count": MAX_COUNT + 1}, f"count must be in 1..{MAX_COUNT}, got {MAX_COUNT + 1}"),
-        ({"userId": "u" * (MAX_TEXT + 1)}, f"userId: an entry of {MAX_TEXT + 1} characters; at most {MAX_TEXT}"),
-        ({"context": {"k": "v" * 5000}}, f"context: an entry of 5000 characters; at most {MAX_TEXT}"),
+        ({"userId": "u" * (MAX_TEXT + 1)}, f"userId and scene take at most {MAX_TEXT} characters"),
+        ({"context": {"k": "v" * 5000}}, f"context: a value of 5000 characters; at most {MAX_TEXT}"),
+        ({"context": {"k" * 300: "v"}}, f"context: an entry of 300 characters; at most {MAX_TEXT}"),
+        ({"exposureList": ["x" * 300]}, f"exposureList: an entry of 300 characters; at most {MAX_TEXT}"),
     ],
 )
 def test_requests_beyond_the_bounds_are_refused_with_code_400(fields: dict[str, Any], message: str) -> None:
