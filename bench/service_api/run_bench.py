@@ -9,7 +9,8 @@ out in a temporary git worktree with its own virtualenv, compiled codec included
 Java load generator (bench/rpc/java, Dubbo 3.3.6) measures both, interleaved round after
 round, ``$echo`` and ``recommend`` (count 10), so the load others put on the shared cores
 hits both alike; the ratio is taken within each round and the median over rounds reported.
-Writes bench/service_api/RESULTS.md.
+Beside it, ``cpu_per_call.py`` measures each tree's CPU time per call in-process, which the
+load of a shared machine disturbs far less. Writes bench/service_api/RESULTS.md.
 
 Target (issue 12): ``recommend`` throughput through the new API within 5% of the reference's.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -40,8 +42,9 @@ TARGETS = (rpc.Target("ours", "ours", 1), rpc.Target("reference", "reference", 1
 
 
 @contextlib.contextmanager
-def reference_checkout(ref: str, where: Path) -> Iterator[str]:
-    """A worktree of ``ref`` with a virtualenv of its own (this one's packages, its code); yields its python."""
+def reference_checkout(ref: str, where: Path) -> Iterator[tuple[str, Path]]:
+    """A worktree of ``ref`` with a virtualenv of its own (this one's packages, its code); yields its
+    python and the tree."""
     tree = where / "tree"
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(tree), ref], cwd=REPO_ROOT, check=True, capture_output=True
@@ -55,7 +58,7 @@ def reference_checkout(ref: str, where: Path) -> Iterator[str]:
             cwd=tree,
             check=True,
         )
-        yield python
+        yield python, tree
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO_ROOT, check=False)
 
@@ -66,7 +69,24 @@ def serve(python: str) -> list[str]:
     return [*cli, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1"]
 
 
-def report(rounds: list[dict], args: Namespace, ref: str, load: tuple[float, float], seconds: float) -> str:
+def cpu_per_call(python: str, tree: Path) -> dict[str, list[float]]:
+    """``cpu_per_call.py`` run by ``python`` in ``tree``: CPU microseconds per in-process call."""
+    script = Path(__file__).with_name("cpu_per_call.py")
+    done = subprocess.run(
+        [python, "-P", str(script)], cwd=tree, capture_output=True, text=True, timeout=600, check=True
+    )
+    result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(
+    rounds: list[dict],
+    cpu: dict[str, dict[str, list[float]]],
+    args: Namespace,
+    ref: str,
+    load: tuple[float, float],
+    seconds: float,
+) -> str:
     command = "python bench/service_api/run_bench.py " + " ".join(sys.argv[1:])
     commit, head = (
         subprocess.run(["git", "rev-parse", "--short", r], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
@@ -106,6 +126,20 @@ def report(rounds: list[dict], args: Namespace, ref: str, load: tuple[float, flo
     for n, r in enumerate(rounds, 1):
         cells = [f"{r['ours'][c]['throughput']:,.0f} / {r['reference'][c]['throughput']:,.0f}" for c in rpc.CALLS]
         out.append(f"| {n} | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "CPU time per call in-process (`Exchange.answer`: decode, dispatch, encode, framing; thread CPU time,",
+        "min / median over 60 batches of 1,000 calls; `cpu_per_call.py`, run by each tree's interpreter):",
+        "",
+        "| call | ours us | reference us | ratio of medians |",
+        "| --- | --- | --- | --- |",
+    ]
+    for call in ("echo", "recommend", "seed"):
+        ours, ref_cpu = cpu["ours"][call], cpu["reference"][call]
+        out.append(
+            f"| {call} | {ours[0]:.1f} / {ours[1]:.1f} | {ref_cpu[0]:.1f} / {ref_cpu[1]:.1f} | "
+            f"{ours[1] / ref_cpu[1]:.3f}x |"
+        )
     ratio = dict(verdicts)["recommend"]
     out += [
         "",
@@ -133,7 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     classpath = rpc.build_java()
     where = Path(tempfile.mkdtemp(prefix="service-api-bench-"))
     try:
-        with reference_checkout(args.reference, where) as ref_python, contextlib.ExitStack() as stack:
+        with reference_checkout(args.reference, where) as (ref_python, ref_tree), contextlib.ExitStack() as stack:
+            cpu = {
+                name: cpu_per_call(python, tree)
+                for _ in range(2)  # alternated, twice: the second pair is what is reported
+                for name, python, tree in (("ours", sys.executable, REPO_ROOT), ("reference", ref_python, ref_tree))
+            }
             urls = {
                 "ours": stack.enter_context(started(serve(sys.executable), where / "ours.log", ready_timeout=90)).url,
                 "reference": stack.enter_context(started(serve(ref_python), where / "ref.log", ready_timeout=90)).url,
@@ -141,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds = rpc.measure(urls, classpath, args, TARGETS)
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    text = report(rounds, args, args.reference, (load_start, os.getloadavg()[0]), time.monotonic() - began)
+    text = report(rounds, cpu, args, args.reference, (load_start, os.getloadavg()[0]), time.monotonic() - began)
     args.out.write_text(text)
     print(text)
     return 0
