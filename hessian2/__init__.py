@@ -53,7 +53,7 @@ error tree and ``describe``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._decoder import ClassesArg, Decoder
 from ._encoder import Encoder, typed_writer
@@ -69,7 +69,21 @@ from ._throwable import (
     StackTraceElement,
     UnsupportedOperationException,
 )
-from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
+from ._wrappers import MapEntries, TypedList, TypedMap
+
+if TYPE_CHECKING:
+    # To a type checker a width is the Python value it holds, so annotated code type-checks as
+    # written: ``id: Long = 0``, ``def ids(self) -> list[Long]: return [1, 2]``. At run time they
+    # are the wrapper classes, which the annotations and the encoder act on.
+    Byte: TypeAlias = int
+    Int: TypeAlias = int
+    Long: TypeAlias = int
+    Short: TypeAlias = int
+    Double: TypeAlias = float
+    Float: TypeAlias = float
+    Char: TypeAlias = str
+else:
+    from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
     "Byte",

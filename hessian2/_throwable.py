@@ -214,7 +214,7 @@ def exception_fields(cls: type) -> dict[str, tuple[Any, Spec]]:
                 if name in _THROWABLE_FIELDS or name in _RESERVED:
                     raise EncodeError(f"{cls.__qualname__}.{name}: the name is taken by java.lang.Throwable")
                 fields[name] = (getattr(cls, name, None), resolve_spec(hint))
-    cls._h2_fields = fields  # type: ignore[attr-defined]
+    cls._h2_fields = fields  # type: ignore[attr-defined]  # a per-class cache set on the class
     return fields
 
 

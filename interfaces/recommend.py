@@ -106,7 +106,7 @@ def _entries_problem(name: str, entries: Sized, most: int) -> str:
     """Too many entries, or one too long (a dict's keys count here, its values at the caller)."""
     if len(entries) > most:
         return f"{name} has {len(entries)} entries; at most {most} are accepted"
-    longest = _longest(entries)  # type: ignore[arg-type]
+    longest = _longest(entries)  # type: ignore[arg-type]  # Sized entries are iterable here
     if longest > MAX_TEXT:
         return f"{name}: an entry of {longest} characters; at most {MAX_TEXT} are accepted"
     return ""

@@ -27,7 +27,80 @@ Names below are loaded on first use, so ``import provider`` (and the CLI's
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what __getattr__ loads on first use, spelled out for type checkers
+    from dubbo_recsys.provider.client import (
+        DubboClient,
+    )
+    from dubbo_recsys.provider.config import (
+        ClientConfig,
+        ServerConfig,
+    )
+    from dubbo_recsys.provider.contract import (
+        Export,
+        JavaClass,
+        JavaField,
+        JavaKind,
+        JavaMethod,
+        JavaParameter,
+        ServiceContract,
+        contract_of,
+        export_of,
+    )
+    from dubbo_recsys.provider.dispatch import (
+        Dispatcher,
+        Invocation,
+        Raised,
+        Refused,
+        Returned,
+    )
+    from dubbo_recsys.provider.errors import (
+        BodyError,
+        ConfigError,
+        ConnectionLostError,
+        DescriptorError,
+        FrameError,
+        ProviderError,
+        RemoteApplicationError,
+        RemoteError,
+        RemoteStatusError,
+        RemoteTimeoutError,
+        ServiceSpecError,
+    )
+    from dubbo_recsys.provider.importer import (
+        load_services,
+    )
+    from dubbo_recsys.provider.javatype import (
+        Java,
+        JavaType,
+        java_type_of,
+    )
+    from dubbo_recsys.provider.popular import (
+        PopularRecommender,
+    )
+    from dubbo_recsys.provider.protocol import (
+        Status,
+    )
+    from dubbo_recsys.provider.registration import (
+        RegistrationSettings,
+        register_beside,
+    )
+    from dubbo_recsys.provider.server import (
+        Server,
+    )
+    from dubbo_recsys.provider.service import (
+        Service,
+        java_method,
+    )
+    from dubbo_recsys.provider.services import (
+        default_exports,
+        default_services,
+    )
+    from dubbo_recsys.provider.transport import (
+        Lifecycle,
+        install_uvloop,
+    )
 
 __all__ = [
     "BodyError",
@@ -38,6 +111,8 @@ __all__ = [
     "Dispatcher",
     "DubboClient",
     "Export",
+    "FrameError",
+    "Invocation",
     "Java",
     "JavaClass",
     "JavaField",
@@ -45,8 +120,6 @@ __all__ = [
     "JavaMethod",
     "JavaParameter",
     "JavaType",
-    "FrameError",
-    "Invocation",
     "Lifecycle",
     "PopularRecommender",
     "ProviderError",
@@ -71,8 +144,8 @@ __all__ = [
     "install_uvloop",
     "java_method",
     "java_type_of",
-    "register_beside",
     "load_services",
+    "register_beside",
 ]
 
 _WHERE = {

@@ -176,7 +176,7 @@ def contract_of(service: type[Service] | Service) -> ServiceContract:
     found = cls.__dict__.get("_contract")
     if found is None:
         found = _build_contract(cls)
-        cls._contract = found  # type: ignore[attr-defined]
+        cls._contract = found  # type: ignore[attr-defined]  # the contract cached on its class
     return found
 
 

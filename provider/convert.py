@@ -150,7 +150,7 @@ def _compile(hint: Any, refuse_null: bool) -> Convert:
             return None if value is None else inner(value)
 
         if getattr(inner, "exact", None) is not None:
-            nullable_value.exact = inner.exact  # type: ignore[attr-defined]
+            nullable_value.exact = inner.exact  # type: ignore[attr-defined]  # a marker attribute on the function
         return nullable_value
 
     def required(value: Any) -> Any:
@@ -372,7 +372,7 @@ class _Field:
 
 def _pojo(cls: type, expected: str) -> Convert:
     fields: list[_Field] = []  # filled on first use: field hints may name classes defined later
-    java_class = cls.__java_class__  # type: ignore[attr-defined]
+    java_class = cls.__java_class__  # type: ignore[attr-defined]  # every JavaObject subclass has one
 
     generated: Convert | None = None  # the generated check, made on first use too
 

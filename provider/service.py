@@ -106,7 +106,7 @@ def java_method(name: str | F | None = None, *, throws: Iterable[type[JavaExcept
             raise ServiceSpecError(f"throws: {exc!r} is not a bound Java exception class (subclass JavaException)")
 
     def mark(func: F) -> F:
-        func.__java_method__ = MethodOptions(name, thrown)  # type: ignore[attr-defined]
+        func.__java_method__ = MethodOptions(name, thrown)  # type: ignore[attr-defined]  # the options ride on the function
         return func
 
     return mark

@@ -34,8 +34,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.rpc import run_bench as rpc  # noqa: E402
-from tests.java_sample.provider_process import started  # noqa: E402
+from bench.rpc import run_bench as rpc  # noqa: E402 - after sys.path gets the repository
+from tests.java_sample.provider_process import started  # noqa: E402 - after sys.path gets the repository
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TARGETS = (rpc.Target("ours", "ours", 1), rpc.Target("reference", "reference", 1))

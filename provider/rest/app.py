@@ -63,16 +63,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def build_app(
-    recommender: Recommender | None,
+    recommender: Recommender,
     config: RestShimConfig,
     metrics: ProviderMetrics,
     state: ProviderState | None = None,
     tracer: Any = None,
 ) -> FastAPI:
-    """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console.
-
-    Without a recommender (a provider of other services, ``serve --app``) the inference
-    routes answer 404 and the operations routes work as ever."""
+    """The FastAPI app for ``recommender``; ``state`` feeds readiness and the console."""
     state = state if state is not None else metrics.state
     auth = Authenticator(config.jwt) if config.jwt is not None else None
     observed = ObservedRecommender(
@@ -134,8 +131,6 @@ def build_app(
         return JSONResponse({"detail": str(error)}, status_code=error.status, headers=headers)
 
     async def answer(body: RecommendBody, explain: bool) -> JSONResponse:
-        if recommender is None:
-            return JSONResponse({"detail": "this provider serves no recommender"}, status_code=404)
         if explain and not config.explain:
             return JSONResponse({"detail": "explain mode is turned off on this provider"}, status_code=403)
         try:
@@ -186,8 +181,6 @@ def build_app(
         summary="The seed system's inference call (RecRequest -> RecResponse)",
     )
     async def infer(body: InferBody, _caller: Any = user) -> Any:
-        if recommender is None:
-            return JSONResponse({"detail": "this provider serves no recommender"}, status_code=404)
         request = RecRequest(
             userId=body.userId,
             dataId=body.dataId,

@@ -89,7 +89,7 @@ def test_export_checks_the_implementation() -> None:
     export = export_of(Sample())
     assert export.contract is contract_of(Sample)
     with pytest.raises(ServiceSpecError, match="instance"):
-        export_of(Sample)  # type: ignore[arg-type]
+        export_of(Sample)  # type: ignore[arg-type]  # a class where an instance belongs, on purpose
 
 
 def test_subclass_inherits_and_overrides_keywords() -> None:
@@ -109,10 +109,10 @@ def _contract_error(body: dict[str, Any], match: str, **keywords: Any) -> None:
 
 
 def test_contract_errors_name_what_is_wrong() -> None:
-    def no_hint(self, x) -> int:  # type: ignore[no-untyped-def]
+    def no_hint(self, x) -> int:
         return 0
 
-    def no_return(self, x: int):  # type: ignore[no-untyped-def]
+    def no_return(self, x: int):
         return 0
 
     def star(self, *xs: int) -> int:
@@ -135,7 +135,7 @@ def test_contract_errors_name_what_is_wrong() -> None:
     with pytest.raises(ServiceSpecError, match="bad Java interface"):
         type("Bad", (Service,), {}, interface="not a name")
     with pytest.raises(ServiceSpecError, match="bound Java exception"):
-        java_method(throws=(ValueError,))  # type: ignore[arg-type]
+        java_method(throws=(ValueError,))  # type: ignore[arg-type]  # not a Java exception class, on purpose
 
 
 def test_unused_color_import_is_the_enum() -> None:

@@ -57,7 +57,7 @@ def test_generic_objects_of_the_class_or_a_bound_subclass_become_objects():
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    "value, message",
     [
         ({"id": "x"}, "id: expected long, got java.lang.String"),
         ({"id": 2**70}, "id: expected long, got a java.lang.Integer out of range"),
@@ -82,7 +82,7 @@ def test_null_only_where_the_hint_allows_it():
         converter_for(str)(None)
     assert converter_for(str | None)(None) is None
     # a POJO field that arrives null takes its default unless declared nullable
-    tree = converter_for(Tree)(Tree(id=None, leaves=None, tags=None, parent=None, on=None))  # type: ignore[arg-type]
+    tree = converter_for(Tree)(Tree(id=None, leaves=None, tags=None, parent=None, on=None))  # type: ignore[arg-type]  # a deliberately wrong value: the test checks its refusal
     assert (tree.id, tree.leaves, tree.tags, tree.parent, tree.on) == (0, [], {}, None, False)
     assert converter_for(list[str])(["a", None]) == ["a", None]  # Java lists hold nulls
 
@@ -96,7 +96,8 @@ def test_decoded_values_pass_unchanged_and_typed_lists_are_lists():
 
 
 def test_java_names_never_python_ones():
-    assert [java_name_of(v) for v in (None, True, 1, Long(1), 1.5, "s", b"b", [], {}, set())] == [
+    values: tuple[Any, ...] = (None, True, 1, Long(1), 1.5, "s", b"b", [], {}, set())
+    assert [java_name_of(v) for v in values] == [
         "null",
         "java.lang.Boolean",
         "java.lang.Integer",

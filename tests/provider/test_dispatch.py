@@ -114,7 +114,7 @@ def _refused_argument(outcome: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    "args, message",
     [
         ([{"text": 5}], "query.text: expected java.lang.String, got java.lang.Integer"),
         ([{"tags": ["a", 3]}], "query.tags[1]: expected java.lang.String, got java.lang.Integer"),
@@ -208,6 +208,7 @@ def test_java_exceptions_reach_the_caller_as_their_class_with_fields_and_java_ca
     outcome = asyncio.run(
         Dispatcher([export_of(Chained())]).dispatch(Invocation("2.0.2", "org.example.Chained", "", "go", "", ()))
     )
+    assert isinstance(outcome, Raised) and outcome.exception.cause is not None
     assert outcome.exception.cause.message == "inner"
 
 

@@ -98,7 +98,7 @@ async def test_a_service_that_cannot_start_fails_start_and_is_exited() -> None:
 
 def test_contracts_are_checked_before_anything_listens() -> None:
     class NoHint(Service, interface="org.x.NoHint"):
-        def f(self, x) -> int:  # type: ignore[no-untyped-def]
+        def f(self, x) -> int:
             return 0
 
     with pytest.raises(ServiceSpecError, match="no type hint"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ mixed = [Hello(), 3]
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     name = f"app_{abs(hash(tmp_path)) % 10**8}"
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(MODULE))
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -72,7 +73,7 @@ def test_an_object_a_list_a_factory_or_a_class(app: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("attr", "message"),
+    "attr, message",
     [
         ("nothing", "has no attribute 'nothing'"),
         ("async_factory", "the factory is async"),

@@ -67,7 +67,7 @@ HINTS = [
 ]
 
 
-@pytest.mark.parametrize(("hint", "java"), HINTS, ids=[j for _, j in HINTS])
+@pytest.mark.parametrize("hint, java", HINTS, ids=[j for _, j in HINTS])
 def test_hint_to_java(hint: Any, java: str) -> None:
     assert str(java_type_of(hint)) == java
 

@@ -60,7 +60,7 @@ def test_serve_defaults_bind_every_interface_and_publish_this_host() -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    "argv, message",
     [
         (["--app", "tests.provider.contract_sample:Nothing"], "has no attribute 'Nothing'"),
         (["--app", "no_such_module_here:x"], "no module named 'no_such_module_here'"),

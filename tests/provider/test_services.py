@@ -53,10 +53,10 @@ def test_contracts_are_the_java_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_value", "message"),
+    "request_value, message",
     [
         (
-            RecommendRequest(userId="u", exposureList="item-1"),  # type: ignore[arg-type]
+            RecommendRequest(userId="u", exposureList="item-1"),  # type: ignore[arg-type]  # a deliberately wrong value: the test checks its refusal
             "request.exposureList: expected java.util.List<java.lang.String>, got java.lang.String",
         ),
         (
@@ -64,10 +64,10 @@ def test_contracts_are_the_java_ones() -> None:
             "request: expected org.dubborecsys.api.RecommendRequest, got com.evil.Request",
         ),
         (
-            RecommendRequest(userId="u", context={"k": ["v"]}),  # type: ignore[dict-item]
+            RecommendRequest(userId="u", context={"k": ["v"]}),  # type: ignore[dict-item]  # a deliberately wrong value: the test checks its refusal
             "request.context['k']: expected java.lang.String, got java.util.List",
         ),
-        (RecommendRequest(userId="u", count="10"), "request.count: expected int, got java.lang.String"),  # type: ignore[arg-type]
+        (RecommendRequest(userId="u", count="10"), "request.count: expected int, got java.lang.String"),  # type: ignore[arg-type]  # a deliberately wrong value: the test checks its refusal
     ],
 )
 def test_wrong_types_are_illegal_argument_exceptions(request_value: Any, message: str) -> None:
@@ -78,14 +78,14 @@ def test_wrong_types_are_illegal_argument_exceptions(request_value: Any, message
 
 
 def test_seed_wrong_types_too() -> None:
-    outcome = infer(RecRequest(userId="u", dataId="d", exposureList="a,b"))  # type: ignore[arg-type]
+    outcome = infer(RecRequest(userId="u", dataId="d", exposureList="a,b"))  # type: ignore[arg-type]  # a deliberately wrong value: the test checks its refusal
     assert isinstance(outcome, Raised) and outcome.message.endswith(
         "request.exposureList: expected java.util.List<java.lang.String>, got java.lang.String"
     )
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    "fields, message",
     [
         (
             {"candidateIds": [f"i{n}" for n in range(1_000_000)]},
