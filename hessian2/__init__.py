@@ -15,6 +15,9 @@ No I/O and no Dubbo knowledge: bytes in, Python values out, and back.
     while not dec.at_end():
         value = dec.read()
 
+A value can be written as a declared Java type, e.g. a method's return type
+(``enc.write([1, 2], hessian2.typed_writer(list[hessian2.Long]))`` writes Java longs).
+
 Java classes are bound by subclassing, with annotations for Java widths::
 
     @dataclass
@@ -50,16 +53,37 @@ error tree and ``describe``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._decoder import ClassesArg, Decoder
-from ._encoder import Encoder
+from ._encoder import Encoder, typed_writer
 from ._errors import DecodeError, EncodeError, Hessian2Error, describe
 from ._generic import from_generic, to_generic
 from ._javatypes import Instant, LocalDateTime
 from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
-from ._throwable import JavaException, StackTraceElement
-from ._wrappers import Byte, Char, Double, Float, Int, Long, MapEntries, Short, TypedList, TypedMap
+from ._throwable import (
+    IllegalArgumentException,
+    IllegalStateException,
+    JavaException,
+    NullPointerException,
+    StackTraceElement,
+    UnsupportedOperationException,
+)
+from ._wrappers import MapEntries, TypedList, TypedMap
+
+if TYPE_CHECKING:
+    # To a type checker a width is the Python value it holds, so annotated code type-checks as
+    # written: ``id: Long = 0``, ``def ids(self) -> list[Long]: return [1, 2]``. At run time they
+    # are the wrapper classes, which the annotations and the encoder act on.
+    Byte: TypeAlias = int
+    Int: TypeAlias = int
+    Long: TypeAlias = int
+    Short: TypeAlias = int
+    Double: TypeAlias = float
+    Float: TypeAlias = float
+    Char: TypeAlias = str
+else:
+    from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
     "Byte",
@@ -71,6 +95,8 @@ __all__ = [
     "Encoder",
     "Float",
     "Hessian2Error",
+    "IllegalArgumentException",
+    "IllegalStateException",
     "Instant",
     "Int",
     "JavaEnum",
@@ -80,16 +106,19 @@ __all__ = [
     "LocalDateTime",
     "Long",
     "MapEntries",
+    "NullPointerException",
     "Short",
     "StackTraceElement",
     "TypedList",
     "TypedMap",
+    "UnsupportedOperationException",
     "bound_classes",
     "describe",
     "dumps",
     "from_generic",
     "loads",
     "to_generic",
+    "typed_writer",
 ]
 
 

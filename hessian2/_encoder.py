@@ -43,7 +43,7 @@ from typing import Any
 
 from ._containers import write_entries, write_list, write_map, write_set, write_typed_list, write_typed_map
 from ._errors import EncodeError, describe
-from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info
+from ._model import ClassInfo, JavaGenericObject, JavaObject, Spec, class_info, resolve_spec
 from ._objects import begin_object, write_bound, write_generic
 from ._scalars import INT_MAX, INT_MIN, datetime_to_millis, write_date_millis, write_double, write_int, write_long
 from ._text import write_bytes, write_str, write_view
@@ -66,10 +66,10 @@ class Encoder:
         self.types: dict[str, int] = {}
         self.depth = 0
 
-    def write(self, value: Any) -> None:
-        """Append one value to the stream."""
+    def write(self, value: Any, writer: Writer | None = None) -> None:
+        """Append one value to the stream; ``writer`` (from ``typed_writer``) gives it a declared Java type."""
         try:
-            self.write_any(self, value)
+            (writer or self.write_any)(self, value)
         except RecursionError:
             raise EncodeError("value nested too deeply") from None
 
@@ -515,6 +515,24 @@ def compile_spec(spec: Spec) -> Writer:
 
         return write_mapping
     return Encoder.write_any
+
+
+_TYPED: dict[Any, Writer] = {}
+
+
+def typed_writer(annotation: Any) -> Writer:
+    """A writer that gives values the Java type ``annotation`` names, as a bound field's
+    annotation does: ``typed_writer(list[Long])`` writes ``[1, 2]`` as Java longs. For
+    ``Encoder.write(value, writer)``; cached per annotation."""
+    try:
+        found = _TYPED.get(annotation)
+    except TypeError:  # an unhashable annotation: compile it every time
+        return compile_spec(resolve_spec(annotation))
+    if found is None:
+        found = compile_spec(resolve_spec(annotation))
+        if len(_TYPED) < 4096:
+            _TYPED[annotation] = found
+    return found
 
 
 # ---------------------------------------------------------------- optional compiled writers

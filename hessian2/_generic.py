@@ -7,7 +7,8 @@ the Java class, and expects results in the same shape::
 
 ``to_generic(value)`` turns bound objects (and ``JavaGenericObject``) into such
 maps, enums into their constant name, recursively through lists, sets and
-maps; scalars stay as they are. ``from_generic(value, cls)`` goes back: a map
+maps; scalars stay as they are, except that an ``int`` declared ``long`` (by a field's
+annotation, or by ``to_generic(value, annotation)``) becomes a ``Long``. ``from_generic(value, cls)`` goes back: a map
 becomes an instance of ``cls`` (or of the bound class its ``"class"`` key
 names, looked up in ``classes``), converting each field by its annotation
 (``Long`` widths, enums from names, nested objects); a map naming an unbound
@@ -35,12 +36,15 @@ __all__ = ["from_generic", "to_generic"]
 _WIDTHS = {"long": Long, "int": Int, "short": Short, "byte": Byte}
 
 
-def to_generic(value: Any) -> Any:
+def to_generic(value: Any, annotation: Any = None) -> Any:
     """Bound objects -> maps with a ``"class"`` key, recursively (PojoUtils.generalize).
 
     An object reached twice (shared, or a cycle) becomes one map, reached twice,
-    as Java's history map does: a DAG of references is walked once, not as a tree."""
-    return _Generalize().run(value, 0)
+    as Java's history map does: a DAG of references is walked once, not as a tree.
+    Java longs keep their width: an ``int`` held where a field's annotation (or
+    ``annotation``, the declared type of ``value``) says ``long`` becomes a ``Long``,
+    as Java's generalize boxes a ``long`` field as ``java.lang.Long``."""
+    return _Generalize().run(value, ANY if annotation is None else resolve_spec(annotation), 0)
 
 
 class _Generalize:
@@ -48,9 +52,12 @@ class _Generalize:
         self.done: dict[int, Any] = {}
         self.keep: list[Any] = []  # the sources, so their ids stay unique while we run
 
-    def run(self, value: Any, depth: int) -> Any:
+    def run(self, value: Any, spec: Spec, depth: int) -> Any:
         if depth > 200:
             raise EncodeError("value nested too deeply to generalize")
+        kind = spec[0]
+        if kind == "long" and isinstance(value, int) and not isinstance(value, (bool, Long)):
+            return Long(value)
         if isinstance(value, enum.Enum):
             return value.name
         if not isinstance(value, (JavaObject, JavaGenericObject, dict, list, tuple, set, frozenset, MapEntries)):
@@ -66,23 +73,26 @@ class _Generalize:
             if isinstance(value, JavaObject):
                 info = class_info(type(value))
                 result["class"] = info.java_class
-                for name in reversed(info.names):  # declaration order reads better than wire order
-                    result[name] = self.run(getattr(value, name), deeper)
+                # declaration order reads better than wire order
+                for name, field_spec in reversed(tuple(zip(info.names, info.specs, strict=True))):
+                    result[name] = self.run(getattr(value, name), field_spec, deeper)
             else:
                 result["class"] = value.java_class
                 for name, item in value.fields.items():
-                    result[name] = self.run(item, deeper)
+                    result[name] = self.run(item, ANY, deeper)
             return result
         if isinstance(value, (dict, MapEntries)):
-            entries = [(self.run(k, deeper), self.run(v, deeper)) for k, v in value.items()]
+            key_spec, value_spec = (spec[1], spec[2]) if kind == "map" else (ANY, ANY)
+            entries = [(self.run(k, key_spec, deeper), self.run(v, value_spec, deeper)) for k, v in value.items()]
             result = MapEntries(entries, getattr(value, "java_type", None)) if isinstance(value, MapEntries) else {}
             self.done[id(value)] = result
             if not isinstance(result, MapEntries):
                 result.update(entries)
             return result
+        item_spec = spec[1] if kind in ("list", "set") else ANY
         result = []
         self.done[id(value)] = result
-        result.extend(self.run(item, deeper) for item in value)
+        result.extend(self.run(item, item_spec, deeper) for item in value)
         return result
 
 

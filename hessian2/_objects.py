@@ -258,7 +258,7 @@ def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
 
 
 def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
-    if cls is not None:
+    if cls is not None and not getattr(cls, "_h2_throwable", False):  # bound exceptions: THROWABLE_READER
         if isinstance(cls, type) and hasattr(cls, "__members__"):
             return _enum_reader(cls, definition)
         return bound_reader(class_info(cls), definition)

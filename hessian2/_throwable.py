@@ -21,15 +21,19 @@ subclasses are kept in ``extra``.
 
 from __future__ import annotations
 
+import copy
+import inspect
 import os
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._encoder import Writer, compile_spec
 from ._encoder import register as register_writer
 from ._errors import EncodeError, known_types
-from ._model import JavaObject
+from ._model import _BOUND, JavaObject, Spec, resolve_spec
 from ._objects import THROWABLE_READER, ClassDef, begin_object
 from ._wrappers import Byte, TypedList
 
@@ -37,7 +41,15 @@ if TYPE_CHECKING:  # annotations only: the decoder imports this module
     from ._decoder import Decoder
     from ._encoder import Encoder
 
-__all__ = ["JavaException", "StackTraceElement"]
+__all__ = [
+    "IllegalArgumentException",
+    "IllegalStateException",
+    "JavaException",
+    "NullPointerException",
+    "StackTraceElement",
+    "UnsupportedOperationException",
+    "exception_fields",
+]
 
 STACK_TRACE_TYPE = "[java.lang.StackTraceElement"
 SUPPRESSED_TYPE = "java.util.Collections$EmptyList"
@@ -66,19 +78,47 @@ class JavaException(Exception):
     ``JavaException("boom")`` is the ``java.lang.RuntimeException`` a provider
     sends; ``JavaException.from_exception(exc)`` turns a Python exception
     (with its traceback and cause chain) into one.
+
+    A Java exception class is bound by subclassing, like ``JavaObject``; annotated
+    class attributes are its own fields, written by their annotation (``Long`` is a
+    Java long), given as keywords and defaulting to the class attribute::
+
+        class OrderNotFound(JavaException, java_class="com.acme.OrderNotFoundException"):
+            orderId: Long = 0
+
+        raise OrderNotFound("no order 7", orderId=7)
+
+    The Java superclass of a bound class is the Java class of its nearest bound
+    Python base (``java.lang.RuntimeException`` for ``JavaException`` itself). Decoded
+    exceptions of a bound class come back as that class; others as ``JavaException``
+    with ``java_class`` set and their own fields in ``extra``.
     """
+
+    __java_class__: ClassVar[str] = "java.lang.RuntimeException"
+    _h2_throwable: ClassVar[bool] = True  # tells the decoder's class lookup to read it as a Throwable
+
+    def __init_subclass__(cls, java_class: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if java_class is not None:
+            if not java_class or not isinstance(java_class, str):
+                raise TypeError(f"{cls.__name__}: java_class must be a non-empty string")
+            cls.__java_class__ = java_class
+            _BOUND[java_class] = cls
+        cls._h2_fields = None  # type: ignore[attr-defined]  # exception_fields() caches here
 
     def __init__(
         self,
         message: str | None = None,
         *,
-        java_class: str = "java.lang.RuntimeException",
+        java_class: str | None = None,
         cause: JavaException | None = None,
         stack_trace: list[Any] | None = None,
         suppressed: list[Any] | None = None,
         extra: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> None:
         super().__init__(message)
+        java_class = type(self).__java_class__ if java_class is None else java_class
         if not java_class:
             raise EncodeError("a Java exception needs a class name")
         self.java_class = java_class
@@ -89,11 +129,18 @@ class JavaException(Exception):
         self.extra: dict[str, Any] = dict(extra or {})
         self._wire_suppressed: Any = None
         self._field_order: tuple[str, ...] | None = None
+        for name, (default, _spec) in exception_fields(type(self)).items():
+            value = fields.pop(name) if name in fields else default
+            setattr(self, name, copy.copy(value) if isinstance(value, (list, dict, set)) else value)
+        if fields:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(map(repr, fields))}")
 
     def __str__(self) -> str:
         return f"{self.java_class}: {self.message}" if self.message is not None else self.java_class
 
     def __repr__(self) -> str:
+        if type(self) is not JavaException:
+            return f"{type(self).__name__}({self.message!r})"
         return f"JavaException({self.message!r}, java_class={self.java_class!r})"
 
     def __eq__(self, other: object) -> bool:
@@ -145,10 +192,49 @@ def _frames(tb: TracebackType | None) -> list[StackTraceElement]:
     return frames
 
 
+def exception_fields(cls: type) -> dict[str, tuple[Any, Spec]]:
+    """A bound exception class's own fields: name -> (default, spec), declaration order
+    (the class's annotations, then its bases' up to ``JavaException``); computed once."""
+    found: dict[str, tuple[Any, Spec]] | None = cls.__dict__.get("_h2_fields")
+    if found is not None:
+        return found
+    fields: dict[str, tuple[Any, Spec]] = {}
+    if cls is not JavaException and issubclass(cls, JavaException):
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception as exc:  # a NameError in a forward reference, typically
+            raise EncodeError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from exc
+        for klass in cls.__mro__:
+            if klass is JavaException:
+                break
+            for name in inspect.get_annotations(klass):
+                hint = hints.get(name)
+                if name.startswith("_") or name in fields or typing.get_origin(hint) is ClassVar:
+                    continue
+                if name in _THROWABLE_FIELDS or name in _RESERVED:
+                    raise EncodeError(f"{cls.__qualname__}.{name}: the name is taken by java.lang.Throwable")
+                fields[name] = (getattr(cls, name, None), resolve_spec(hint))
+    cls._h2_fields = fields  # type: ignore[attr-defined]  # a per-class cache set on the class
+    return fields
+
+
+_RESERVED = frozenset({"java_class", "message", "cause", "stack_trace", "suppressed", "extra", "args"})
+_WRITERS: dict[Spec, Writer] = {}
+
+
+def _typed_writer(spec: Spec) -> Writer:
+    writer = _WRITERS.get(spec)
+    if writer is None:
+        writer = _WRITERS[spec] = compile_spec(spec)
+    return writer
+
+
 def _write_exception(enc: Encoder, exc: JavaException) -> None:
     if enc.seen(exc):
         return
-    names = exc._field_order or (tuple(exc.extra) + _THROWABLE_FIELDS)
+    declared = exception_fields(type(exc))
+    extra = tuple(name for name in exc.extra if name not in declared)
+    names = exc._field_order or (tuple(declared) + extra + _THROWABLE_FIELDS)
     begin_object(enc, exc.java_class, names)
     write = enc.write_any
     enc.enter()
@@ -165,6 +251,8 @@ def _write_exception(enc: Encoder, exc: JavaException) -> None:
             if wire is None or (wire is not exc.suppressed and list(wire) != exc.suppressed):
                 wire = TypedList(SUPPRESSED_TYPE, exc.suppressed) if exc.suppressed else _EMPTY_SUPPRESSED
             write(enc, wire)
+        elif name in declared:
+            _typed_writer(declared[name][1])(enc, getattr(exc, name, None))
         else:
             write(enc, exc.extra.get(name))
     enc.depth -= 1
@@ -175,12 +263,15 @@ register_writer(JavaException, _write_exception)
 
 def _throwable_reader(dec: Decoder, definition: ClassDef) -> Callable[[Any], Any] | None:
     names = definition.fields
-    if "detailMessage" not in names or "stackTrace" not in names:
+    bound = dec.classes.get(definition.name)
+    cls = bound if isinstance(bound, type) and issubclass(bound, JavaException) else JavaException
+    if cls is JavaException and ("detailMessage" not in names or "stackTrace" not in names):
         return None
     java_class = definition.name
+    declared = exception_fields(cls)
 
     def read(dec: Decoder) -> Any:
-        exc = JavaException.__new__(JavaException)
+        exc = cls.__new__(cls)
         JavaException.__init__(exc, None, java_class=java_class)
         dec.refs.append(exc)
         value = dec.value
@@ -196,6 +287,9 @@ def _throwable_reader(dec: Decoder, definition: ClassDef) -> Callable[[Any], Any
         exc._wire_suppressed = suppressed
         # the list itself, not a copy: a list shared by many exceptions is not walked once per exception
         exc.suppressed = suppressed if isinstance(suppressed, list) else []
+        for name in declared:
+            if name in fields:
+                setattr(exc, name, fields.pop(name))
         exc.extra = fields
         exc._field_order = names
         if isinstance(exc.cause, BaseException):
@@ -206,3 +300,25 @@ def _throwable_reader(dec: Decoder, definition: ClassDef) -> Callable[[Any], Any
 
 
 THROWABLE_READER.append(_throwable_reader)
+
+
+# The java.lang exceptions a provider raises most, bound so that they can be raised (and are
+# decoded as themselves). Dubbo 3.2+ consumers accept the first three and RuntimeException
+# by default (dubbo-common's serialize.allowlist); UnsupportedOperationException is accepted
+# when the interface names it (``throws``), as for any class the interface reaches.
+
+
+class IllegalArgumentException(JavaException, java_class="java.lang.IllegalArgumentException"):
+    """The caller passed an argument the method does not accept."""
+
+
+class IllegalStateException(JavaException, java_class="java.lang.IllegalStateException"):
+    """The call is valid but the provider is not in a state to answer it."""
+
+
+class NullPointerException(JavaException, java_class="java.lang.NullPointerException"):
+    """A value that must be present was null."""
+
+
+class UnsupportedOperationException(JavaException, java_class="java.lang.UnsupportedOperationException"):
+    """The provider does not implement this operation."""

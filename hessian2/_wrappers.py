@@ -6,7 +6,8 @@ is written as a Hessian int and becomes ``java.lang.Integer``, so a
 ``List<Long>`` on the Java side throws ``ClassCastException``. These wrappers say
 the width where the Java side needs it, and each works two ways:
 
-* as a value: ``Long(5)`` in an untyped list is written as a Hessian long;
+* as a value: ``Long(5)`` in an untyped list is written as a Hessian long
+  (it prints as ``5``: ``str``, f-strings and format specs see the number; ``repr`` says ``Long(5)``);
 * as an annotation: ``ids: List[Long]`` in a ``JavaObject`` writes every element
   as a long, whatever Python type the element has.
 
@@ -53,6 +54,13 @@ class _BoundedInt(int):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({int(self)})"
 
+    # The width is for the encoder; text is the number, as for any int: f"{user_id}" must
+    # not read "Long(42)". ``repr`` keeps the width visible for debugging.
+    __str__ = int.__repr__
+
+    def __format__(self, spec: str) -> str:
+        return int.__format__(int(self), spec)
+
 
 class Long(_BoundedInt):
     """A Java ``long`` (64-bit)."""
@@ -90,6 +98,11 @@ class Double(float):
     def __repr__(self) -> str:
         return f"Double({float(self)!r})"
 
+    __str__ = float.__repr__
+
+    def __format__(self, spec: str) -> str:
+        return float.__format__(float(self), spec)
+
 
 class Float(float):
     """A Java ``float``; travels as a Hessian double (hessian-lite has no float form)."""
@@ -98,6 +111,11 @@ class Float(float):
 
     def __repr__(self) -> str:
         return f"Float({float(self)!r})"
+
+    __str__ = float.__repr__
+
+    def __format__(self, spec: str) -> str:
+        return float.__format__(float(self), spec)
 
 
 class Char(str):

@@ -4,18 +4,24 @@ Layers, each importable on its own (dependencies point down)::
 
     protocol    sans-I/O Dubbo2 frames: FrameReader, encode_* (no codec, no sockets)
     descriptor  JVM parameter descriptors <-> Java type names
-    spec        ServiceSpec / MethodSpec / Export: a Python object as a Java interface
+    javatype    JavaType, and the Java type a Python hint stands for (and back)
+    service     Service, java_method: a Python class as a Java interface (hints = contract)
+    contract    ServiceContract & co.: a service's contract as data (for generators); Export
     dispatch    Invocation -> Outcome routing; $echo, $invoke (no bytes)
     body        request/response bodies over the hessian2 codec
     exchange    request frame -> whole answer frame (no sockets)
     eager       start_eagerly: a call runs at once, a Task only if it waits
     connection  one socket: fair turns, backpressure, in-flight bound, drain (LIMITS.md)
-    transport   asyncio Server: listener, connection limits, READONLY, drain, hooks
+    transport   the asyncio listener: the only socket code; connection limits, READONLY, drain, hooks
+    server      Server: the embeddable provider (services + registry + REST), started and
+                stopped by its host; importer: ``--app module:attr`` -> services
     client      DubboClient: one multiplexed connection, timeouts, heartbeats
-    services    our RecommendService and the seed's DubbogoInferService
-    registration  registry records of the exports, on the server's lifecycle hooks
-    serve, call   the CLI sub-commands (server_options: serve's dubbo:// flags;
-                  supervisor: --workers N kept running)
+    convert     arguments checked and converted to the parameter hints, errors in Java terms
+    services    our RecommendService and the seed's DubbogoInferService (on the service API)
+    registration  registry records of the exports, on the server's lifecycle hooks;
+                hostaddress: the address a wildcard bind publishes (Dubbo's NetUtils)
+    serve, call   the CLI sub-commands (serve: the host around Server; server_options:
+                  serve's dubbo:// flags; supervisor: --workers N kept running)
 
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.
@@ -24,11 +30,82 @@ Names below are loaded on first use, so ``import provider`` (and the CLI's
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what __getattr__ loads on first use, spelled out for type checkers
+    from dubbo_recsys.provider.client import (
+        DubboClient,
+    )
+    from dubbo_recsys.provider.config import (
+        ClientConfig,
+        ServerConfig,
+    )
+    from dubbo_recsys.provider.contract import (
+        Export,
+        JavaClass,
+        JavaField,
+        JavaKind,
+        JavaMethod,
+        JavaParameter,
+        ServiceContract,
+        contract_of,
+        export_of,
+    )
+    from dubbo_recsys.provider.dispatch import (
+        Dispatcher,
+        Invocation,
+        Raised,
+        Refused,
+        Returned,
+    )
+    from dubbo_recsys.provider.errors import (
+        BodyError,
+        ConfigError,
+        ConnectionLostError,
+        DescriptorError,
+        FrameError,
+        ProviderError,
+        RemoteApplicationError,
+        RemoteError,
+        RemoteStatusError,
+        RemoteTimeoutError,
+        ServiceSpecError,
+    )
+    from dubbo_recsys.provider.importer import (
+        load_services,
+    )
+    from dubbo_recsys.provider.javatype import (
+        Java,
+        JavaType,
+        java_type_of,
+    )
+    from dubbo_recsys.provider.popular import (
+        PopularRecommender,
+    )
+    from dubbo_recsys.provider.protocol import (
+        Status,
+    )
+    from dubbo_recsys.provider.registration import (
+        RegistrationSettings,
+        register_beside,
+    )
+    from dubbo_recsys.provider.server import (
+        Server,
+    )
+    from dubbo_recsys.provider.service import (
+        Service,
+        java_method,
+    )
+    from dubbo_recsys.provider.services import (
+        default_exports,
+        default_services,
+    )
+    from dubbo_recsys.provider.transport import (
+        Lifecycle,
+        install_uvloop,
+    )
 
 __all__ = [
-    "RECOMMEND_SPEC",
-    "SEED_SPEC",
     "BodyError",
     "ClientConfig",
     "ConfigError",
@@ -39,8 +116,14 @@ __all__ = [
     "Export",
     "FrameError",
     "Invocation",
+    "Java",
+    "JavaClass",
+    "JavaField",
+    "JavaKind",
+    "JavaMethod",
+    "JavaParameter",
+    "JavaType",
     "Lifecycle",
-    "MethodSpec",
     "PopularRecommender",
     "ProviderError",
     "Raised",
@@ -53,19 +136,25 @@ __all__ = [
     "Returned",
     "Server",
     "ServerConfig",
-    "ServiceSpec",
+    "Service",
+    "ServiceContract",
     "ServiceSpecError",
     "Status",
+    "contract_of",
     "default_exports",
+    "default_services",
+    "export_of",
     "install_uvloop",
+    "java_method",
+    "java_type_of",
+    "load_services",
     "register_beside",
-    "serve_exports",
 ]
 
 _WHERE = {
     "ServerConfig": "config",
     "ClientConfig": "config",
-    "Server": "transport",
+    "Server": "server",
     "Lifecycle": "transport",
     "install_uvloop": "transport",
     "DubboClient": "client",
@@ -74,15 +163,25 @@ _WHERE = {
     "Returned": "dispatch",
     "Raised": "dispatch",
     "Refused": "dispatch",
-    "ServiceSpec": "spec",
-    "MethodSpec": "spec",
-    "Export": "spec",
+    "Export": "contract",
+    "Java": "javatype",
+    "JavaType": "javatype",
+    "java_type_of": "javatype",
+    "Service": "service",
+    "java_method": "service",
+    "ServiceContract": "contract",
+    "JavaMethod": "contract",
+    "JavaParameter": "contract",
+    "JavaClass": "contract",
+    "JavaField": "contract",
+    "JavaKind": "contract",
+    "contract_of": "contract",
+    "export_of": "contract",
     "Status": "protocol",
     "PopularRecommender": "popular",
     "default_exports": "services",
-    "RECOMMEND_SPEC": "services",
-    "SEED_SPEC": "services",
-    "serve_exports": "serve",
+    "default_services": "services",
+    "load_services": "importer",
     "RegistrationSettings": "registration",
     "register_beside": "registration",
 }

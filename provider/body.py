@@ -19,9 +19,12 @@ an attachments map. 3/4/5 are used only for consumers whose dubbo version is in
 2.0.2..2.0.99 (Java's ``Version.isSupportResponseAttachment``); every 2.7/3.x
 consumer sends ``"2.0.2"``. Non-OK statuses carry one Hessian string, the message.
 
-Exceptions travel as ``hessian2.JavaException`` objects of class
-``java.lang.RuntimeException`` (never ``java.lang.Throwable``, which Dubbo 3.2+
-refuses to deserialize), or ``GenericException`` for generic calls.
+Exceptions travel as ``hessian2.JavaException`` objects of the class the handler
+raised (``java.lang.RuntimeException`` for an unexpected failure; never
+``java.lang.Throwable``, which Dubbo 3.2+ refuses to deserialize), or
+``GenericException`` for generic calls, with an empty stack trace: the provider's
+Python frames mean nothing to a Java caller. A value is written by the writer of the
+method's declared return type (``Returned.writer``).
 
 Everything that goes wrong with the bytes raises ``BodyError``; encoding a
 result the codec refuses raises ``BodyError`` too.
@@ -36,7 +39,7 @@ from typing import Any
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
-from hessian2 import Decoder, Encoder, Hessian2Error, JavaException
+from hessian2 import Decoder, Encoder, Hessian2Error
 
 __all__ = [
     "DUBBO_VERSION",
@@ -47,7 +50,6 @@ __all__ = [
     "encode_invocation",
     "encode_message",
     "encode_result",
-    "exception_object",
     "supports_response_attachments",
 ]
 
@@ -136,7 +138,7 @@ def java_kind(value: Any) -> str:
     return "an object"
 
 
-def decode_invocation(body: bytes) -> Invocation:
+def decode_invocation(body: bytes, request_id: int = 0) -> Invocation:
     """Read a request body; ``BodyError`` says what was wrong with it."""
     try:
         decoder = Decoder(body)
@@ -156,7 +158,7 @@ def decode_invocation(body: bytes) -> Invocation:
         attachments = {}
     if not isinstance(attachments, dict):
         raise BodyError(f"attachments must be a Map, got {java_kind(attachments)}")
-    return Invocation(dubbo_version, path, version, method, descriptor, args, attachments)
+    return Invocation(dubbo_version, path, version, method, descriptor, args, attachments, request_id)
 
 
 def encode_invocation(invocation: Invocation) -> bytes:
@@ -176,25 +178,17 @@ def encode_invocation(invocation: Invocation) -> bytes:
     return encoder.getvalue()
 
 
-def exception_object(java_class: str, message: str, extra_fields: Mapping[str, Any] | None = None) -> JavaException:
-    """A Java exception as hessian-lite writes one: Throwable's fields plus the class's own.
-
-    No stack trace: the provider's Python frames mean nothing to a Java caller, and
-    the codec writes the empty typed array Java needs."""
-    return JavaException(message, java_class=java_class, extra=dict(extra_fields or {}))
-
-
 def encode_result(outcome: Returned | Raised, with_attachments: bool) -> bytes:
     encoder = Encoder()
     try:
         if isinstance(outcome, Raised):
             encoder.write(ResultFlag.EXCEPTION_WITH_ATTACHMENTS if with_attachments else ResultFlag.EXCEPTION)
-            encoder.write(exception_object(outcome.java_class, outcome.message, outcome.extra_fields))
+            encoder.write(outcome.exception)
         elif outcome.value is None:
             encoder.write(ResultFlag.NULL_WITH_ATTACHMENTS if with_attachments else ResultFlag.NULL)
         else:
             encoder.write(ResultFlag.VALUE_WITH_ATTACHMENTS if with_attachments else ResultFlag.VALUE)
-            encoder.write(outcome.value)
+            encoder.write(outcome.value, outcome.writer)
         if with_attachments:
             encoder.write(dict(RESPONSE_ATTACHMENTS))
     except Hessian2Error as exc:

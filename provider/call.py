@@ -58,7 +58,7 @@ def guess_type(value: Any) -> str:
 
 def to_java(value: Any, type_name: str = "") -> Any:
     """JSON -> values the codec writes as Java expects (bound classes when known)."""
-    from dubbo_recsys.provider.generic import realize
+    from dubbo_recsys.provider.convert import converter_for
     from hessian2 import JavaGenericObject, Long, bound_classes
 
     if isinstance(value, dict):
@@ -67,7 +67,7 @@ def to_java(value: Any, type_name: str = "") -> Any:
         if isinstance(java_class, str) and java_class:
             bound = bound_classes().get(java_class)
             if bound is not None:
-                return realize(fields, bound)
+                return converter_for(bound)(fields)
             return JavaGenericObject(java_class, fields)
         return fields
     if isinstance(value, list):
@@ -78,9 +78,9 @@ def to_java(value: Any, type_name: str = "") -> Any:
 
 
 def to_json(value: Any) -> Any:
-    from dubbo_recsys.provider.generic import generalize
+    from hessian2 import to_generic
 
-    value = generalize(value)
+    value = to_generic(value)
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
     if isinstance(value, dict):

@@ -56,10 +56,11 @@ def _check_payload(value: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """``port`` 0 picks a free port; ``max_inflight`` counts calls being handled in this
+    """``host`` 0.0.0.0 (every interface, as a Java provider binds) unless restricted;
+    ``port`` 0 picks a free port; ``max_inflight`` counts calls being handled in this
     process (beyond it: status 100); the other bounds and their defaults: see the module doc."""
 
-    host: str = "127.0.0.1"
+    host: str = "0.0.0.0"
     port: int = 20880
     max_connections: int = 4096
     max_inflight: int = 2048

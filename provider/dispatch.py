@@ -7,33 +7,47 @@ A route is ``(interface, version, group)`` as Java builds its service key: the
 version and interface travel in the body, the group only in the attachments; an
 unset version arrives as ``"0.0.0"``, ``""`` or null and means "no version". Within
 a service a method is picked by Java name and parameter descriptor (overloads are
-distinct methods). Every exported service also answers:
+distinct methods); its arguments are checked and converted to the parameter hints
+(``provider.convert``) and its result carries the writer of the return hint, so the
+body is encoded as the declared Java type. Every exported service also answers:
 
 - ``$echo(Object)``: returns its argument (Java's ``EchoService``);
 - ``$invoke`` / ``$invokeAsync(String method, String[] types, Object[] args)``:
   generic calls; POJOs arrive as maps with a ``"class"`` key and results go back
-  the same way (``provider.generic``); failures become
+  the same way (``hessian2.to_generic``); failures become
   ``org.apache.dubbo.rpc.service.GenericException``.
 
 What goes wrong, and the answer each gets (Java retries non-OK statuses, never 20):
 
 - no such service -> ``Refused(60)``; no such method/overload -> ``Refused(70)``;
-- arguments that do not fit the declared types -> ``Refused(40)``;
-- the handler raised -> ``Raised`` (status 20 + ``java.lang.RuntimeException``).
+- arguments that do not fit the declared types -> ``Raised`` with
+  ``java.lang.IllegalArgumentException`` saying which argument and where, in Java's
+  terms (a business exception: retrying the same arguments cannot help);
+- the handler raised a bound Java exception (``hessian2.JavaException`` and its
+  subclasses: ``IllegalArgumentException``, a contract's own class) -> ``Raised``
+  with that class, message, fields and Java cause (Python causes are not sent);
+- the handler raised anything else -> ``Raised`` with ``java.lang.RuntimeException``
+  naming the method and an error id, nothing of Python's; the traceback goes to our
+  log under that id and the Dubbo request id.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dubbo_recsys.provider.contract import Export, JavaMethod
+from dubbo_recsys.provider.convert import ArgumentError, Convert, converter_for
+from dubbo_recsys.provider.descriptor import to_descriptor
 from dubbo_recsys.provider.errors import DescriptorError, ServiceSpecError
-from dubbo_recsys.provider.generic import ArgumentError, generalize, realize
+from dubbo_recsys.provider.javatype import bound_java_class, unwrap_hint
 from dubbo_recsys.provider.protocol import Status
-from dubbo_recsys.provider.spec import Export, MethodSpec
+from hessian2 import IllegalArgumentException, JavaException, to_generic, typed_writer
 
 __all__ = ["Dispatcher", "Invocation", "Outcome", "Raised", "Refused", "Returned", "route_key"]
 
@@ -45,11 +59,12 @@ GENERIC_METHODS = ("$invoke", "$invokeAsync")
 GENERIC_DESCRIPTOR = "Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;"
 RUNTIME_EXCEPTION = "java.lang.RuntimeException"
 GENERIC_EXCEPTION = "org.apache.dubbo.rpc.service.GenericException"
+_ERROR_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """One decoded request body (DubboCodec's RpcInvocation)."""
+    """One decoded request body (DubboCodec's RpcInvocation); ``request_id`` is the frame's, for logs."""
 
     dubbo_version: str
     path: str
@@ -58,6 +73,7 @@ class Invocation:
     descriptor: str
     args: tuple[Any, ...]
     attachments: Mapping[str, Any] = field(default_factory=dict)
+    request_id: int = 0
 
     @property
     def group(self) -> str:
@@ -67,19 +83,30 @@ class Invocation:
 
 @dataclass(frozen=True, slots=True)
 class Returned:
-    """The method returned ``value`` (``None`` travels as the null flag)."""
+    """The method returned ``value`` (``None`` travels as the null flag); ``writer``
+    encodes it as the declared return type (``None``: by its Python type)."""
 
     value: Any
+    writer: Callable[[Any, Any], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Raised:
-    """The method failed; sent as a Java exception object of ``java_class`` with
-    ``detailMessage = message`` plus ``extra_fields``."""
+    """The method failed; ``exception`` is the Java exception object sent to the caller."""
 
-    java_class: str
-    message: str
-    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    exception: JavaException
+
+    @property
+    def java_class(self) -> str:
+        return self.exception.java_class
+
+    @property
+    def message(self) -> str:
+        return self.exception.message or ""
+
+    @property
+    def extra_fields(self) -> Mapping[str, Any]:
+        return self.exception.extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +140,38 @@ def _format_key(key: tuple[str, str, str]) -> str:
     return text
 
 
+class _Handler:
+    """One Java method of one export, ready to call: bound method, converters, result writer."""
+
+    __slots__ = ("call", "converters", "label", "method", "void", "writer")
+
+    def __init__(self, export: Export, method: JavaMethod) -> None:
+        self.method = method
+        self.call = getattr(export.implementation, method.python_name)
+        self.converters: tuple[Convert, ...] = tuple(converter_for(p.hint) for p in method.parameters)
+        self.writer = _result_writer(method)
+        self.void = method.returns.is_void
+        self.label = f"{export.contract.interface}.{method.signature}"
+
+    def arguments(self, values: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
+        """The converted arguments; ``ArgumentError`` names the parameter."""
+        converters = self.converters
+        if len(values) != len(converters):
+            raise ArgumentError(f"{len(converters)} arguments", str(len(values)))
+        if len(converters) == 1:  # the usual Dubbo shape: one request object
+            try:
+                return (converters[0](values[0]),)
+            except ArgumentError as exc:
+                raise exc.at(self.method.parameters[0].name) from None
+        out = []
+        for convert, value, param in zip(converters, values, self.method.parameters, strict=True):
+            try:
+                out.append(convert(value))
+            except ArgumentError as exc:
+                raise exc.at(param.name) from None
+        return tuple(out)
+
+
 class _Route:
     """One exported service, its methods indexed for lookup."""
 
@@ -120,11 +179,12 @@ class _Route:
 
     def __init__(self, export: Export) -> None:
         self.export = export
-        self.by_signature: dict[tuple[str, str], MethodSpec] = {}
-        self.by_name: dict[str, list[MethodSpec]] = {}
-        for method in export.spec.methods:
-            self.by_signature[(method.name, method.descriptor)] = method
-            self.by_name.setdefault(method.name, []).append(method)
+        self.by_signature: dict[tuple[str, str], _Handler] = {}
+        self.by_name: dict[str, list[_Handler]] = {}
+        for method in export.contract.methods:
+            handler = _Handler(export, method)
+            self.by_signature[(method.name, method.descriptor)] = handler
+            self.by_name.setdefault(method.name, []).append(handler)
 
 
 class Dispatcher:
@@ -134,8 +194,8 @@ class Dispatcher:
         self._routes: dict[tuple[str, str, str], _Route] = {}
         self.observers: list[Any] = []  # provider.observability.DispatchObserver: told every outcome
         for export in exports:
-            spec = export.spec
-            key = route_key(spec.interface, spec.version, spec.group)
+            contract = export.contract
+            key = route_key(contract.interface, contract.version, contract.group)
             if key in self._routes:
                 raise ServiceSpecError(f"service {_format_key(key)} exported twice")
             self._routes[key] = _Route(export)
@@ -168,88 +228,116 @@ class Dispatcher:
             return Returned(invocation.args[0])
         if name in GENERIC_METHODS and invocation.descriptor == GENERIC_DESCRIPTOR:
             return await self._generic(route, invocation)
-        method = route.by_signature.get((name, invocation.descriptor))
-        if method is None:
+        handler = route.by_signature.get((name, invocation.descriptor))
+        if handler is None:
             return self._no_method(route, name, invocation.descriptor)
         try:
-            args = tuple(
-                realize(arg, tp) for arg, tp in zip(invocation.args, method.python_parameter_types, strict=True)
-            )
+            args = handler.arguments(invocation.args)
         except ArgumentError as exc:
-            return Refused(Status.BAD_REQUEST, f"bad arguments for {_format_key(key)}.{name}: {exc}")
-        return await _call(route.export.implementation, method, args)
+            return Raised(IllegalArgumentException(f"{handler.label}: {exc}"))
+        return await _call(handler, args, invocation)
 
     def _no_method(self, route: _Route, name: str, descriptor: str) -> Refused:
-        spec = route.export.spec
+        contract = route.export.contract
         known = route.by_name.get(name)
         if known:
             detail = f"no overload with descriptor {descriptor!r}; declared: " + ", ".join(
-                repr(m.descriptor) for m in known
+                repr(h.method.descriptor) for h in known
             )
         else:
-            detail = "methods: " + ",".join(spec.method_names)
-        return Refused(Status.SERVICE_ERROR, f"Not found method {name} in service {spec.interface}: {detail}")
+            detail = "methods: " + ",".join(contract.method_names)
+        return Refused(Status.SERVICE_ERROR, f"Not found method {name} in service {contract.interface}: {detail}")
 
     async def _generic(self, route: _Route, invocation: Invocation) -> Outcome:
         name, types, values = (*invocation.args, None, None, None)[:3]
         candidates = route.by_name.get(name, []) if isinstance(name, str) else []
         try:
-            method = _pick_overload(candidates, types)
+            handler = _pick_overload(candidates, types)
         except (DescriptorError, ArgumentError) as exc:
             return _generic_failure("java.lang.NoSuchMethodException", f"{name}: {exc}")
-        if method is None:
+        if handler is None:
+            shown = ", ".join(t for t in types if isinstance(t, str)) if isinstance(types, (list, tuple)) else ""
             return _generic_failure(
-                "java.lang.NoSuchMethodException",
-                f"no method {name}({', '.join(types or ())}) in {route.export.spec.interface}",
-            )
-        values = list(values or ())
-        if len(values) != len(method.parameter_types):
-            return _generic_failure(
-                "java.lang.IllegalArgumentException",
-                f"{name} takes {len(method.parameter_types)} arguments, got {len(values)}",
+                "java.lang.NoSuchMethodException", f"no method {name}({shown}) in {route.export.contract.interface}"
             )
         try:
-            args = tuple(realize(v, tp) for v, tp in zip(values, method.python_parameter_types, strict=True))
+            args = handler.arguments(list(values or ()))
         except ArgumentError as exc:
-            return _generic_failure("java.lang.IllegalArgumentException", f"{name}: {exc}")
-        outcome = await _call(route.export.implementation, method, args)
+            return _generic_failure("java.lang.IllegalArgumentException", f"{handler.label}: {exc}")
+        outcome = await _call(handler, args, invocation)
         if isinstance(outcome, Returned):
-            return Returned(generalize(outcome.value))
+            return Returned(to_generic(outcome.value, unwrap_hint(handler.method.return_hint)[0]))
         if isinstance(outcome, Raised):
             return _generic_failure(outcome.java_class, outcome.message)
         return outcome
 
 
-def _pick_overload(candidates: list[MethodSpec], types: Any) -> MethodSpec | None:
+def _result_writer(method: JavaMethod) -> Callable[[Any, Any], None] | None:
+    """The writer of the declared return type, or ``None`` where a value's own type writes the same
+    bytes (a bound class, a string, ...): only numbers and containers need the declaration."""
+    bare = unwrap_hint(method.return_hint)[0]
+    if method.returns.is_void or bare in (Any, object, str, bool, bytes):
+        return None
+    if isinstance(bare, type) and bound_java_class(bare):
+        return None
+    return typed_writer(bare)
+
+
+def _pick_overload(candidates: list[_Handler], types: Any) -> _Handler | None:
     if types is None or (isinstance(types, (list, tuple)) and not types and len(candidates) == 1):
         if len(candidates) > 1:
-            raise ArgumentError("overloaded: name the parameter types")
+            raise ArgumentError("the parameter types of an overloaded method", "none")
         return candidates[0] if candidates else None
     if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
-        raise ArgumentError("parameter types must be a list of Java type names")
-    from dubbo_recsys.provider.descriptor import to_descriptor
-
+        raise ArgumentError("a list of Java type names", "something else")
     wanted = to_descriptor(types)
-    for method in candidates:
-        if method.descriptor == wanted:
-            return method
+    for handler in candidates:
+        if handler.method.descriptor == wanted:
+            return handler
     return None
 
 
 def _generic_failure(exception_class: str, message: str) -> Raised:
     return Raised(
-        GENERIC_EXCEPTION,
-        f"{exception_class}: {message}",
-        {"exceptionClass": exception_class, "exceptionMessage": message},
+        JavaException(
+            f"{exception_class}: {message}",
+            java_class=GENERIC_EXCEPTION,
+            extra={"exceptionClass": exception_class, "exceptionMessage": message},
+        )
     )
 
 
-async def _call(implementation: Any, method: MethodSpec, args: tuple[Any, ...]) -> Outcome:
+async def _call(handler: _Handler, args: tuple[Any, ...], invocation: Invocation) -> Outcome:
     try:
-        result = getattr(implementation, method.handler)(*args)
+        result = handler.call(*args)
         if hasattr(result, "__await__"):  # async handler (10x cheaper than inspect.isawaitable)
             result = await result
-    except Exception as exc:  # the handler's failure is the caller's answer, not ours
-        log.debug("handler %s raised", method.name, exc_info=True)
-        return Raised(RUNTIME_EXCEPTION, f"{type(exc).__name__}: {exc}")
-    return Returned(result)
+    except JavaException as exc:  # the contract's answer: sent as that Java class
+        log.debug("%s raised %s", handler.label, exc.java_class, exc_info=True)
+        return Raised(_for_java(exc))
+    except Exception as exc:  # our failure, not the caller's business: an id to find it in the log
+        error_id = f"{os.getpid():x}-{next(_ERROR_IDS):x}"
+        log.error(
+            "%s failed (error id %s, request %d): %s",
+            handler.label,
+            error_id,
+            invocation.request_id,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return Raised(JavaException(f"Internal error in {handler.label} (error id {error_id})"))
+    return Returned(None if handler.void else result, handler.writer)
+
+
+def _for_java(exc: JavaException, depth: int = 0) -> JavaException:
+    """``exc`` with only Java causes: a ``raise X from python_error`` keeps X and drops the
+    Python error (whose text may hold internals); the chain is cut at 8 levels."""
+    cause = exc.cause
+    if cause is None and isinstance(exc.__cause__, JavaException):
+        cause = exc.__cause__
+    kept = isinstance(cause, JavaException) and cause is not exc and depth < 8
+    cause = _for_java(cause, depth + 1) if kept and isinstance(cause, JavaException) else None
+    if cause is exc.cause:
+        return exc
+    exc.cause = cause
+    return exc

@@ -15,7 +15,7 @@ READONLY / other events               nothing
 serialization id other than hessian2  status 40, message (the id is named)
 undecodable body, bad descriptor      status 40, message
 unknown service / method              status 60 / 70, message
-handler raised                        status 20, exception object (flag 0/3)
+handler raised, arguments refused     status 20, exception object (flag 0/3)
 too many calls in flight              status 100, message
 request body over the payload limit   status 25, message
 result too large or not encodable     status 50, message (Java's BAD_RESPONSE)
@@ -99,7 +99,7 @@ class Exchange:
                 "(this provider speaks hessian2 = 2)",
             )
         try:
-            invocation = decode_invocation(frame.body)
+            invocation = decode_invocation(frame.body, request_id)
         except BodyError as exc:
             return (
                 self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None

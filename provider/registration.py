@@ -22,13 +22,13 @@ import asyncio
 import ipaddress
 import logging
 import os
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dubbo_recsys.provider.contract import Export
 from dubbo_recsys.provider.errors import ConfigError
-from dubbo_recsys.provider.spec import Export
+from dubbo_recsys.provider.hostaddress import local_address
 
 __all__ = ["RegistrationSettings", "advertised_host", "register_beside"]
 
@@ -43,13 +43,14 @@ class RegistrationSettings:
     """``url``: ``nacos://host:port?...`` (see ``registry.parse_registry_url``), or ``none``.
 
     ``host``: the address consumers dial; empty = the bound host, or for a wildcard
-    bind ``$DUBBO_IP_TO_REGISTRY`` or this machine's own address.
+    bind (the default, as Java's) ``$DUBBO_IP_TO_REGISTRY`` or this machine's address.
+    ``application``: the application name the records carry (Java's ``application``).
     ``timeout_ms``/``retries`` are published for consumers to inherit.
     ``startup_wait``: seconds the start waits for registration before serving anyway.
     """
 
     url: str
-    application: str = "dubbo-recsys"
+    application: str = ""  # empty: provider.server.Server names it after the services' package
     host: str = ""
     timeout_ms: int = 3000
     retries: int = 2
@@ -58,7 +59,7 @@ class RegistrationSettings:
     def __post_init__(self) -> None:
         if not self.url:
             raise ConfigError("registry url must not be empty (use 'none' for direct connections)")
-        if not self.application or any(ch.isspace() for ch in self.application):
+        if any(ch.isspace() for ch in self.application):
             raise ConfigError(f"bad application name {self.application!r}")
         if self.startup_wait < 0:
             raise ConfigError(f"startup_wait must be >= 0, got {self.startup_wait}")
@@ -71,7 +72,8 @@ class RegistrationSettings:
 
 
 def advertised_host(bound_host: str, override: str = "") -> tuple[str, bool]:
-    """``(host consumers dial, anyhost)``: a wildcard bind is published as a real address."""
+    """``(host consumers dial, anyhost)``: a wildcard bind is published as this machine's
+    address, chosen as Java Dubbo does (``$DUBBO_IP_TO_REGISTRY``, else ``provider.hostaddress``)."""
     try:
         wildcard = ipaddress.ip_address(bound_host).is_unspecified
     except ValueError:
@@ -83,10 +85,7 @@ def advertised_host(bound_host: str, override: str = "") -> tuple[str, bool]:
     env = os.environ.get(ADVERTISE_ENV, "").strip()
     if env:
         return env, True
-    try:
-        return socket.gethostbyname(socket.gethostname()), True
-    except OSError:
-        return "127.0.0.1", True
+    return local_address(), True
 
 
 def register_beside(lifecycle: Any, exports: Sequence[Export], settings: RegistrationSettings) -> None:
@@ -107,7 +106,7 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
         state["registry"] = registry
         host, anyhost = advertised_host(server.config.host, settings.host)
         for export in exports:
-            spec = export.spec
+            spec = export.contract
             service = ExportedService(
                 interface=spec.interface,
                 methods=spec.method_names,

@@ -2,9 +2,16 @@
 
 Exports ``org.dubborecsys.api.RecommendService:1.0.0`` and the seed system's
 ``com.loki.www.infer.DubbogoInferService`` over dubbo:// + hessian2, answered by the
-popularity recommender until a pipeline is configured. Prints
+popularity recommender until a pipeline is configured; or, with ``--app
+package.module:attr``, a user's own services (``provider.importer``), with the same
+registry, workers, REST/metrics/console and graceful shutdown. Prints
 ``listening dubbo://HOST:PORT`` once every worker accepts connections (scripts wait
 for that line). SIGTERM or SIGINT: READONLY to every consumer, drain, exit 0.
+
+This module is the host around ``provider.server.Server`` (which leaves the loop,
+logging and signals to its host): flags to configs, uvloop, the log format, the
+signal handlers, worker processes. Like a Java provider it binds every interface
+(``0.0.0.0``) and registers this machine's address unless ``--host`` restricts it.
 
 ``--workers N`` forks N processes that share the port through SO_REUSEPORT, so the
 kernel spreads connections over them (one event loop per core); ``provider.supervisor``
@@ -43,6 +50,13 @@ DEFAULT_PORT = 20880
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app",
+        default=None,
+        metavar="MODULE:ATTR",
+        help="serve these services instead of the built-in ones: a Service, a list of them or a factory "
+        "(e.g. examples.catalog.provider:services)",
+    )
     from dubbo_recsys.provider import server_options  # cheap: no asyncio server import
 
     server_options.add_arguments(parser)
@@ -68,7 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publish the services: nacos://HOST:PORT[?namespace=..&group=..&unregister.wait=MS] "
         "(default none: direct connections)",
     )
-    group.add_argument("--application", default="dubbo-recsys", help="application name in the registry")
+    group.add_argument(
+        "--application",
+        default="",
+        help="application name in the registry (default: dubbo-recsys, or the --app module's top package)",
+    )
     group.add_argument(
         "--advertise-host",
         default="",
@@ -77,6 +95,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--timeout-ms", type=int, default=3000, help="call timeout published for consumers to inherit (default 3000)"
+    )
+    group.add_argument(
+        "--retries", type=int, default=2, help="retries published for consumers to inherit (default 2, as Java's)"
     )
     from dubbo_recsys.provider.grpc_shim import options as grpc_options  # cheap: no grpc import
 
@@ -105,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.tf_threads <= 256:
         print(f"dubbo-recsys serve: --tf-threads must be in 0..256, got {args.tf_threads}", file=sys.stderr)
         return 2
+    if args.app:
+        problem = _app_problem(args)
+        if problem:
+            print(f"dubbo-recsys serve: {problem}", file=sys.stderr)
+            return 2
     if args.tf_threads:  # read by TensorFlow when it starts, in each worker (none has imported it yet)
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(args.tf_threads)
     try:
@@ -113,7 +139,11 @@ def run(args: argparse.Namespace) -> int:
         rest_config = rest_options.config_from_args(args)
         pipeline = options_from_args(args)
         registration = RegistrationSettings(
-            url=args.registry, application=args.application, host=args.advertise_host, timeout_ms=args.timeout_ms
+            url=args.registry,
+            application=args.application or ("" if args.app else "dubbo-recsys"),
+            host=args.advertise_host,
+            timeout_ms=args.timeout_ms,
+            retries=args.retries,
         )
         if registration.enabled:
             from dubbo_recsys.registry import RegistryURLError, parse_registry_url
@@ -125,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, GrpcShimConfigError, RestShimConfigError, AppConfigError) as exc:
         print(f"dubbo-recsys serve: {exc}", file=sys.stderr)
         return 2
-    extras = _Extras(grpc_config, registration if registration.enabled else None, rest_config, pipeline)
+    extras = _Extras(grpc_config, registration if registration.enabled else None, rest_config, pipeline, args.app)
     if args.workers == 1:
         return _run_worker(config, extras, args.loop, ready_fd=None)
     return _run_workers(config, extras, args.loop, args.workers)
@@ -139,28 +169,75 @@ class _Extras:
     registration: Any = None
     rest: Any = None
     pipeline: Any = None  # provider.app.PipelineOptions
+    app: str | None = None  # --app MODULE:ATTR, instead of the built-in services
 
 
-def _announce(config: Any, port: int, exports: Any) -> None:
-    for export in exports:
-        spec = export.spec
+def _app_problem(args: argparse.Namespace) -> str:
+    """Why ``--app`` cannot run with these flags, or ``""``; imports the module to fail early."""
+    from dubbo_recsys.provider.importer import AppLoadError, import_from_string
+
+    builtin_only = [
+        flag
+        for flag, value in (
+            ("--grpc-port", args.grpc_port),
+            ("--artifacts", args.artifacts),
+            ("--redis", args.redis_url),
+            ("--scenes", args.scenes),
+        )
+        if value is not None and value != ""
+    ]
+    if builtin_only:
+        return f"{', '.join(builtin_only)} configure the built-in recommender; they do not apply with --app"
+    try:
+        import_from_string(args.app)
+    except AppLoadError as exc:
+        return str(exc)
+    return ""
+
+
+def _announce(config: Any, port: int, contracts: Any, published: str = "") -> None:
+    for contract in contracts:
         print(
-            f"exported {spec.interface}{':' + spec.version if spec.version else ''}"
-            f"{' group=' + spec.group if spec.group else ''} methods={','.join(spec.method_names)}",
+            f"exported {contract.interface}{':' + contract.version if contract.version else ''}"
+            f"{' group=' + contract.group if contract.group else ''} methods={','.join(contract.method_names)}",
             flush=True,
         )
+    if published:
+        print(f"published as dubbo://{published}", flush=True)
     print(f"listening dubbo://{config.host}:{port}", flush=True)
 
 
 def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | None) -> int:
-    """One worker: both services over one recommender, the gRPC shim and registration when asked for."""
-    from dubbo_recsys.provider.app import PipelineApp, PipelineOptions
-    from dubbo_recsys.provider.services import default_exports
+    """One worker: the services (built-in or ``--app``), REST and the gRPC shim and registration when asked for."""
+    from dubbo_recsys.provider.server import Server
     from dubbo_recsys.provider.transport import Lifecycle
 
-    recommender = PipelineApp(extras.pipeline or PipelineOptions())
-    exports = default_exports(recommender)
     lifecycle = Lifecycle()
+    if extras.rest is not None:
+        _configure_observability(extras.rest)
+    if extras.app:
+        from dubbo_recsys.provider.importer import load_services
+
+        services, rest = load_services(extras.app), extras.rest
+    else:
+        services, rest = _builtin_services(extras, lifecycle, ready_fd)
+    server = Server(services, config, registry=extras.registration, rest=rest, lifecycle=lifecycle)
+    if server.rest is not None and ready_fd is None:  # supervised workers: the supervisor announces
+
+        async def announce_rest(_server: Any) -> None:
+            print(f"listening http://{server.rest.config.host}:{server.rest.port}", flush=True)
+
+        lifecycle.after_listening.append(announce_rest)
+    return run_until_signalled(server, loop_choice, ready_fd)
+
+
+def _builtin_services(extras: _Extras, lifecycle: Any, ready_fd: int | None) -> tuple[list[Any], Any]:
+    """Our two services over one recommender (the pipeline, or the popularity list), and the REST
+    shim and gRPC shim over the same recommender when configured."""
+    from dubbo_recsys.provider.app import PipelineApp, PipelineOptions
+    from dubbo_recsys.provider.services import default_services
+
+    recommender = PipelineApp(extras.pipeline or PipelineOptions())
 
     async def open_pipeline(_server: Any) -> None:
         await recommender.open()
@@ -170,19 +247,15 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
 
     lifecycle.before_listening.append(open_pipeline)
     lifecycle.after_close.append(close_pipeline)
+    services = default_services(recommender)
     rest = None
     if extras.rest is not None:  # REST, /metrics and the console; counts dubbo:// and gRPC calls too
-        from dubbo_recsys.provider.rest import run_beside as rest_beside
+        from dubbo_recsys.provider.contract import export_of
+        from dubbo_recsys.provider.rest import RestShim
 
         registry_url = extras.registration.url if extras.registration is not None else "none"
-        rest = rest_beside(lifecycle, recommender, extras.rest, exports, registry_url)
-        exports = default_exports(rest.observed("dubbo", count_calls=False))  # spans, stage timings
-
-        async def announce_rest(_server: Any) -> None:
-            print(f"listening http://{extras.rest.host}:{rest.port}", flush=True)
-
-        if ready_fd is None:  # supervised workers: the supervisor announces
-            lifecycle.after_listening.append(announce_rest)
+        rest = RestShim(recommender, extras.rest, [export_of(s) for s in services], registry_url=registry_url)
+        services = default_services(rest.observed("dubbo", count_calls=False))  # spans, stage timings
     grpc_config = extras.grpc
     if grpc_config is not None:
         from dubbo_recsys.provider.grpc_shim import run_beside
@@ -194,34 +267,38 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
                 print(f"listening grpc://{grpc_config.host}:{shim.port}", flush=True)
 
         lifecycle.after_listening.append(announce_grpc)
-    if extras.registration is not None:
-        from dubbo_recsys.provider.registration import register_beside
-
-        register_beside(lifecycle, exports, extras.registration)
-    return serve_exports(exports, config, loop_choice, ready_fd, lifecycle)
+    return services, rest
 
 
-def serve_exports(
-    exports: list[Any], config: Any, loop_choice: str = "auto", ready_fd: int | None = None, lifecycle: Any = None
-) -> int:
-    """Serve ``exports`` in this process until SIGTERM/SIGINT, then shut down gracefully.
+def _configure_observability(rest: Any) -> None:
+    """JSON logs and OTLP tracing, as the REST config says: the host's business, not the server's."""
+    settings = rest.observability
+    if settings.json_logs:
+        from dubbo_recsys.provider.observability.logs import configure_json_logs
 
-    Prints the ``listening`` line when ready, or writes the port to ``ready_fd``
-    when this process is a forked worker. ``lifecycle`` (a ``transport.Lifecycle``)
-    carries the hooks of other layers, e.g. the registry's register/deregister.
-    Reusable by tests and other entry points.
+        configure_json_logs()
+    if settings.otlp_endpoint:
+        from dubbo_recsys.provider.observability.tracing import configure_tracing
+
+        configure_tracing(settings.otlp_endpoint)
+
+
+def run_until_signalled(server: Any, loop_choice: str = "auto", ready_fd: int | None = None) -> int:
+    """Host ``server`` (a ``provider.server.Server``) until SIGTERM/SIGINT, then stop it gracefully.
+
+    What a host application does around the embeddable server: the log format, uvloop,
+    the signal handlers. Prints the ``listening`` line when ready, or writes the port to
+    ``ready_fd`` when this process is a forked worker. Reusable by tests and other entry points.
     """
     import asyncio
     import logging
 
-    from dubbo_recsys.provider.dispatch import Dispatcher
-    from dubbo_recsys.provider.transport import Server, install_uvloop
+    from dubbo_recsys.provider.transport import install_uvloop
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     if loop_choice != "asyncio" and not install_uvloop() and loop_choice == "uvloop":
         print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
         return 2
-    server = Server(Dispatcher(exports), config, lifecycle)
     # a signal that arrives before the loop runs must still mean "stop cleanly"
     early: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -241,16 +318,18 @@ def serve_exports(
             failures.append(exc)
             return
         if ready_fd is None:
-            _announce(config, server.port, exports)
+            published = server.address if server.address.rpartition(":")[0] != server.config.host else ""
+            _announce(server.config, server.port, (e.contract for e in server.exports), published)
         else:  # a supervised worker: the supervisor announces once every worker is ready
             os.write(ready_fd, f"{os.getpid()} {server.port}\n".encode())
             os.close(ready_fd)
         await stop.wait()
-        await server.shutdown()
+        await server.stop()
 
     failures: list[Exception] = []
     asyncio.run(main())
     if failures:
+        config = server.config
         print(f"dubbo-recsys serve: cannot start on {config.host}:{config.port}: {failures[0]}", file=sys.stderr)
         return 1
     return 0
@@ -271,8 +350,6 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     """``workers`` processes on one SO_REUSEPORT port each for dubbo://, gRPC and REST, kept running by
     ``provider.supervisor`` (a dead worker is reaped and replaced). Only worker 0 registers: one address,
     one registry record; a replacement worker 0 registers again."""
-    from dubbo_recsys.provider.popular import PopularRecommender
-    from dubbo_recsys.provider.services import default_exports
     from dubbo_recsys.provider.supervisor import Supervisor
 
     holders = []
@@ -292,8 +369,8 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     def worker(index: int, ready_fd: int) -> int:  # pragma: no cover - runs in the child
         for holder in holders:
             holder.close()
-        worker_extras = _Extras(
-            grpc_config, extras.registration if index == 0 else None, rest_configs[index], extras.pipeline
+        worker_extras = dataclasses.replace(
+            extras, grpc=grpc_config, registration=extras.registration if index == 0 else None, rest=rest_configs[index]
         )
         return _run_worker(config, worker_extras, loop_choice, ready_fd=ready_fd)
 
@@ -302,7 +379,13 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
             print(f"listening grpc://{grpc_config.host}:{grpc_config.port}", flush=True)
         if rest is not None:
             print(f"listening http://{rest.host}:{rest.port}", flush=True)
-        _announce(config, config.port, default_exports(PopularRecommender()))
+        from dubbo_recsys.provider.registration import advertised_host
+
+        published = ""
+        if advertised_host(config.host)[1]:
+            override = extras.registration.host if extras.registration is not None else ""
+            published = f"{advertised_host(config.host, override)[0]}:{config.port}"
+        _announce(config, config.port, _contracts(extras.app), published)
         print(f"workers {workers} pids {','.join(map(str, pids))}", flush=True)
 
     try:
@@ -312,6 +395,26 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
             holder.close()
         if rest_dir is not None:
             shutil.rmtree(rest_dir, ignore_errors=True)
+
+
+def _contracts(app: str | None) -> list[Any]:
+    """The contracts to announce, known without running a user's factory (whose services
+    only the workers make): the built-in ones, or what ``--app`` names when it is services
+    or a ``Service`` class; nothing for a plain factory function."""
+    from dubbo_recsys.provider.contract import contract_of
+    from dubbo_recsys.provider.service import Service
+
+    if not app:
+        from dubbo_recsys.provider.services import RecommendService, SeedInferService
+
+        return [contract_of(RecommendService), contract_of(SeedInferService)]
+    from dubbo_recsys.provider.importer import import_from_string
+
+    found = import_from_string(app)
+    items = found if isinstance(found, (list, tuple)) else [found]
+    if all(isinstance(i, Service) or (isinstance(i, type) and issubclass(i, Service)) for i in items):
+        return [contract_of(i) for i in items]
+    return []
 
 
 def _worker_rest_configs(rest: Any, workers: int) -> tuple[list[Any], str | None]:

@@ -19,7 +19,12 @@ _DEFAULTS = ServerConfig()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default=_DEFAULTS.host,
+        help="address to bind (default 0.0.0.0, every interface, as a Java provider; the registry then "
+        "gets this machine's address)",
+    )
     parser.add_argument("--port", type=int, default=20880, help="port (default 20880; 0 = any free port)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     group = parser.add_argument_group("what one caller may cost (per worker)")

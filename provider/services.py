@@ -1,5 +1,7 @@
 """The Dubbo services this project exports, each delegating to one ``Recommender``.
 
+Written on the service API (``provider.service``) like any user's service:
+
 - ``org.dubborecsys.api.RecommendService:1.0.0``, ``recommend(RecommendRequest)``:
   our own contract, passed straight to the recommender.
 - ``com.loki.www.infer.DubbogoInferService`` (no version, no group),
@@ -8,9 +10,12 @@
   required (code 400 otherwise); ``RecResponse.data`` is ``"<itemId>:<score>"``
   per item, best first.
 
-The specs here are also what the registry publishes (``methods=``, version, group).
-No protocol code lives here: a method that raises is turned into a Java
-``RuntimeException`` by ``provider.dispatch``.
+Arguments reach these methods already checked against the POJOs' declared Java types
+(a string where ``exposureList`` is a list, or an object of another class, is an
+``IllegalArgumentException`` to the caller, raised by ``provider.dispatch``); what a
+request may ask for (sizes of ``candidateIds``, ``exposureList``, ``context``,
+``count``) is bounded by ``interfaces.recommend.request_problem``, which every
+recommender applies (code 400). Bad input is an answer, never an exception.
 """
 
 from __future__ import annotations
@@ -19,68 +24,59 @@ from dubbo_recsys.interfaces import recommend, seed
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.interfaces.recommender import Recommender
 from dubbo_recsys.interfaces.seed import RecRequest, RecResponse
-from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
-from hessian2 import Long
+from dubbo_recsys.provider.contract import Export, export_of
+from dubbo_recsys.provider.service import Service
 
-__all__ = ["RECOMMEND_SPEC", "SEED_SPEC", "RecommendService", "SeedInferService", "default_exports"]
-
-RECOMMEND_SPEC = ServiceSpec(
-    interface=recommend.INTERFACE,
-    version=recommend.VERSION,
-    methods=(MethodSpec("recommend", (RecommendRequest,), RecommendResponse),),
-)
-
-SEED_SPEC = ServiceSpec(
-    interface=seed.INTERFACE,
-    version=seed.VERSION,
-    methods=(
-        MethodSpec("RecommenderInfer", (RecRequest,), RecResponse, handler="infer"),
-        MethodSpec("recommenderInfer", (RecRequest,), RecResponse, handler="infer"),
-    ),
-)
+__all__ = ["RecommendService", "SeedInferService", "default_exports", "default_services"]
 
 
-class RecommendService:
-    """``org.dubborecsys.api.RecommendService``."""
+class RecommendService(Service, interface=recommend.INTERFACE, version=recommend.VERSION):
+    """Recommendations for one user in one scene, best first."""
 
     def __init__(self, recommender: Recommender) -> None:
         self._recommender = recommender
 
     async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
+        """Answer ``request``; ``code`` 400 with a message when it cannot be answered."""
         if request is None:
             return RecommendResponse(code=400, message="request is required")
         return await self._recommender.recommend(request)
 
 
-class SeedInferService:
-    """``com.loki.www.infer.DubbogoInferService``, the seed system's contract."""
+class SeedInferService(Service, interface=seed.INTERFACE, version=seed.VERSION):
+    """The seed system's inference contract, answered by our recommender."""
 
     def __init__(self, recommender: Recommender) -> None:
         self._recommender = recommender
 
-    async def infer(self, request: RecRequest | None) -> RecResponse:
+    async def RecommenderInfer(self, request: RecRequest | None) -> RecResponse:
+        """``data`` holds ``"<itemId>:<score>"`` per item, best first; ``code`` 400 without userId or dataId."""
         if request is None:
-            return RecResponse(code=Long(400), message="request is required", data=[])
+            return RecResponse(code=400, message="request is required", data=[])
         missing = [name for name in ("userId", "dataId") if not getattr(request, name)]
         if missing:
-            return RecResponse(code=Long(400), message=" and ".join(missing) + " required", data=[])
+            return RecResponse(code=400, message=" and ".join(missing) + " required", data=[])
         ours = RecommendRequest(
             userId=request.userId,
             scene=request.dataId,
-            exposureList=list(request.exposureList or ()),
+            exposureList=request.exposureList,
             context={k: v for k, v in (("groupId", request.groupId), ("namespaceId", request.namespaceId)) if v},
         )
         answer = await self._recommender.recommend(ours)
         return RecResponse(
-            code=Long(answer.code),
+            code=answer.code,
             message=answer.message,
             data=[f"{item.itemId}:{item.score!r}" for item in answer.items],
         )
 
+    recommenderInfer = RecommenderInfer  # Java names are case-sensitive; the seed's callers use both
+
+
+def default_services(recommender: Recommender) -> list[Service]:
+    """Both services over one recommender."""
+    return [RecommendService(recommender), SeedInferService(recommender)]
+
 
 def default_exports(recommender: Recommender) -> list[Export]:
-    """Both services over one recommender."""
-    return [
-        Export(RECOMMEND_SPEC, RecommendService(recommender)),
-        Export(SEED_SPEC, SeedInferService(recommender)),
-    ]
+    """The exports of ``default_services`` (for a ``Dispatcher`` built by hand)."""
+    return [export_of(service) for service in default_services(recommender)]

@@ -20,7 +20,7 @@ port served by fewer processes for good and, unreaped, a zombie. ``Supervisor.ru
 The supervisor itself runs no event loop and no threads (it forks); it waits in
 ``sigtimedwait`` with SIGCHLD, SIGTERM and SIGINT blocked. A forked worker starts with
 SIGTERM and SIGINT still blocked and must unblock them once its handlers are installed
-(``serve_exports`` does), so a SIGTERM sent while it is still starting stops it cleanly.
+(``serve.run_until_signalled`` does), so a SIGTERM sent while it is still starting stops it cleanly.
 """
 
 from __future__ import annotations

@@ -129,8 +129,9 @@ class Server:
             await self._server.wait_closed()
             raise
 
-    async def shutdown(self) -> None:
-        """Graceful stop (see the module doc); safe to call twice."""
+    async def shutdown(self, drain_timeout: float | None = None) -> None:
+        """Graceful stop (see the module doc); safe to call twice. ``drain_timeout`` overrides the config's
+        for this stop."""
         if self._closing:
             return
         self._closing = True
@@ -141,7 +142,7 @@ class Server:
                 await hook(self)
             except Exception:  # a failing hook must not block the drain
                 log.exception("before_readonly hook failed")
-        await self._drain()
+        await self._drain(self.config.drain_timeout if drain_timeout is None else max(drain_timeout, 0.0))
         if self._sweep_task is not None:
             self._sweep_task.cancel()
         if self._server is not None:
@@ -152,13 +153,13 @@ class Server:
             except Exception:  # closing goes on whatever a hook says
                 log.exception("after_close hook failed")
 
-    async def _drain(self) -> None:
+    async def _drain(self, drain_timeout: float) -> None:
         config = self.config
         dropped_before = self.answers_dropped
         for conn in list(self.connections):
             conn.write(encode_readonly_event(next(self._event_ids)))
         told = time.monotonic()
-        deadline = told + config.drain_timeout
+        deadline = told + drain_timeout
         while self.connections and time.monotonic() < deadline:
             now = time.monotonic()
             for conn in list(self.connections):

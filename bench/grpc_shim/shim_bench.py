@@ -94,7 +94,18 @@ async def run(args: argparse.Namespace) -> None:
 
     shim, grpc_port = start([sys.executable, "-c", SHIM_SERVER], "listening grpc")
     dubbo, dubbo_port = start(
-        [sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--loop", "asyncio"],
+        [
+            sys.executable,
+            "-m",
+            "dubbo_recsys.provider.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--loop",
+            "asyncio",
+        ],
         "listening dubbo://",
     )
     results: dict[str, dict[str, float]] = {}

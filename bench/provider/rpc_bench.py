@@ -176,7 +176,20 @@ def main() -> int:
     args = parser.parse_args()
     import uvloop
 
-    ours, port = start([sys.executable, "-m", "dubbo_recsys.provider.cli", "serve", "--port", "0", "--workers", "1"])
+    ours, port = start(
+        [
+            sys.executable,
+            "-m",
+            "dubbo_recsys.provider.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+        ]
+    )
     rows = []
     try:
         for name, invocation in scenarios().items():

@@ -202,11 +202,13 @@ def warm_java_provider(url: str, classpath: str, seconds: float) -> None:
         sys.exit(f"warming the Java provider failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
-def measure(urls: dict[str, str], classpath: str, args: argparse.Namespace) -> list[dict[str, dict[str, dict]]]:
+def measure(
+    urls: dict[str, str], classpath: str, args: argparse.Namespace, measured: Sequence[Target] = TARGETS
+) -> list[dict[str, dict[str, dict]]]:
     """One load-generator JVM for every target; returns rounds -> target -> call -> result."""
     per_call = args.warmup + args.seconds
-    budget = 60 + len(TARGETS) * len(CALLS) * (args.initial_warmup + args.rounds * per_call) * 1.5
-    targets = [part for t in TARGETS for part in ("--target", f"{t.name}={urls[t.provider]}@{t.connections}")]
+    budget = 60 + len(measured) * len(CALLS) * (args.initial_warmup + args.rounds * per_call) * 1.5
+    targets = [part for t in measured for part in ("--target", f"{t.name}={urls[t.provider]}@{t.connections}")]
     done = subprocess.run(
         [
             "java",
@@ -237,7 +239,7 @@ def measure(urls: dict[str, str], classpath: str, args: argparse.Namespace) -> l
         check=False,
     )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or len(lines) != args.rounds * len(TARGETS) * len(CALLS):
+    if done.returncode != 0 or len(lines) != args.rounds * len(measured) * len(CALLS):
         sys.exit(f"load generator failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     rounds: list[dict[str, dict[str, dict]]] = [{} for _ in range(args.rounds)]
     for line in lines:

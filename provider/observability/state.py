@@ -79,7 +79,7 @@ class ServiceInfo:
 
     @classmethod
     def of_export(cls, export: Any) -> ServiceInfo:
-        spec = export.spec
+        spec = export.contract
         return cls(spec.interface, spec.version, spec.group, tuple(spec.method_names))
 
     def as_json(self) -> dict[str, Any]:

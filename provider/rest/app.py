@@ -204,7 +204,7 @@ def build_app(
             exposureList=list(body.exposureList),
         )
         try:
-            answer = await seed.infer(request)
+            answer = await seed.RecommenderInfer(request)
         except Exception as error:  # the recommender broke its promise not to raise
             log.exception("REST /infer: recommender raised")
             return JSONResponse({"detail": f"recommender failed: {type(error).__name__}"}, status_code=500)

@@ -15,7 +15,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendRequest, RecommendResponse
+from dubbo_recsys.interfaces.recommend import (
+    MAX_CANDIDATES,
+    MAX_CONTEXT,
+    MAX_COUNT,
+    MAX_EXPOSURE,
+    MAX_TEXT,
+    RecommendRequest,
+    RecommendResponse,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -31,8 +39,9 @@ __all__ = [
     "explain_of",
 ]
 
-_Id = Annotated[str, Field(min_length=1, max_length=256)]
-_Text = Annotated[str, Field(max_length=256)]
+# the bounds every protocol applies (interfaces.recommend), here checked by pydantic before the call
+_Id = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+_Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class _Strict(BaseModel):
@@ -45,9 +54,9 @@ class RecommendBody(_Strict):
     userId: _Id
     scene: _Text = ""
     count: Annotated[int, Field(ge=1, le=MAX_COUNT)] = 10
-    exposureList: Annotated[list[_Text], Field(max_length=10_000)] = []
-    context: Annotated[dict[_Text, _Text], Field(max_length=256)] = {}
-    candidateIds: Annotated[list[_Id], Field(max_length=MAX_COUNT)] = []
+    exposureList: Annotated[list[_Text], Field(max_length=MAX_EXPOSURE)] = []
+    context: Annotated[dict[_Text, _Text], Field(max_length=MAX_CONTEXT)] = {}
+    candidateIds: Annotated[list[_Id], Field(max_length=MAX_CANDIDATES)] = []
     debug: bool = False
 
     def to_request(self, explain: bool = False) -> RecommendRequest:
@@ -153,7 +162,7 @@ class InferBody(_Strict):
     dataId: _Id
     groupId: _Text = ""
     namespaceId: _Text = ""
-    exposureList: Annotated[list[_Text], Field(max_length=10_000)] = []
+    exposureList: Annotated[list[_Text], Field(max_length=MAX_EXPOSURE)] = []
 
 
 class InferAnswer(BaseModel):

@@ -29,6 +29,7 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.interfaces.recommender import Recommender
 from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState, ServiceInfo
 from dubbo_recsys.provider.rest.config import RestShimConfig
@@ -44,7 +45,7 @@ class RestShim:
 
     def __init__(
         self,
-        recommender: Recommender,
+        recommender: Recommender | None,
         config: RestShimConfig | None = None,
         exports: Sequence[Any] = (),
         *,
@@ -56,6 +57,8 @@ class RestShim:
         from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, realtime_of, versions_of
         from dubbo_recsys.provider.rest.app import build_app
 
+        if recommender is None:  # a provider of other services (serve --app): operations routes only
+            recommender = NoRecommender()
         self.config = config or RestShimConfig()
         self.state = state or ProviderState.for_exports(
             exports,
@@ -236,6 +239,13 @@ class RestShim:
     async def __aexit__(self, *exc_info: object) -> None:
         self.state.phase = Phase.STOPPED
         await self.stop()
+
+
+class NoRecommender:
+    """The recommender of a provider that serves none: inference routes answer 404."""
+
+    async def recommend(self, request: RecommendRequest) -> RecommendResponse:
+        return RecommendResponse(code=404, message="this provider serves no recommender", pipeline="")
 
 
 def run_beside(

@@ -142,7 +142,7 @@ async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
     )
     lifecycle = Lifecycle()
     shim = RestShim(recommender, config, exports, state=state).attach(lifecycle)
-    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle)
     await server.start()
     return server, shim, server.port
 

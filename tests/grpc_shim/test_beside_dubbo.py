@@ -25,7 +25,9 @@ async def test_one_recommender_answers_on_both_protocols_and_both_stop_together(
     recommender = PopularRecommender()
     lifecycle = Lifecycle()
     shim = run_beside(lifecycle, recommender, GrpcShimConfig(port=0, grace_seconds=1))
-    server = Server(Dispatcher(default_exports(recommender)), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(
+        Dispatcher(default_exports(recommender)), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle
+    )
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:

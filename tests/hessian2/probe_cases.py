@@ -30,14 +30,14 @@ from tests.hessian2.vector_cases import VColor, VPoint
 @dataclass
 class PTyped(JavaObject, java_class="vectors.Typed"):
     i: int = 0
-    l: Long = 0  # type: ignore[assignment]  # noqa: E741  (the Java field's name)
+    l: Long = 0  # noqa: E741  (the Java field's name)
     d: float = 0.0
-    f: Float = 0.0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
+    f: Float = 0.0
     b: bool = False
     s: str | None = None
-    c: Char = "\0"  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
-    sh: Short = 0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
-    by: Byte = 0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
+    c: Char = "\0"
+    sh: Short = 0
+    by: Byte = 0
     boxedInt: int | None = None
     boxedLong: Long | None = None
     longs: list[Long] | None = None

@@ -331,12 +331,12 @@ class _Opaque:
         -(1 << 63) - 1,
         [1 << 70],
         EsItem(rank=1 << 31),
-        EsItem(small=40000),  # type: ignore[arg-type]  # the wrong type on purpose
-        EsItem(tiny=200),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(small=40000),
+        EsItem(tiny=200),
         EsItem(itemId=5),  # type: ignore[arg-type]  # the wrong type on purpose
         EsItem(flag="yes"),  # type: ignore[arg-type]  # the wrong type on purpose
         EsItem(score="x"),  # type: ignore[arg-type]  # the wrong type on purpose
-        EsItem(big=1 << 64),  # type: ignore[arg-type]  # the wrong type on purpose
+        EsItem(big=1 << 64),
         EsItem(extra=_Opaque()),
         EsBox(items=[EsItem(), "not an item"]),  # type: ignore[list-item]  # the wrong type on purpose
         EsBox(names=["a", 3]),  # type: ignore[list-item]  # the wrong type on purpose

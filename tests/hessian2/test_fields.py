@@ -23,9 +23,9 @@ PATHS = [pytest.param(True, id="compiled"), pytest.param(False, id="pure")]
 @dataclass
 class Fields(JavaObject, java_class="test.fields.Fields"):
     n: int = 0
-    big: Long = 0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
-    small: Short = 0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
-    ratio: Float = 0.0  # type: ignore[assignment]  # a plain default; the annotation sets the Java width
+    big: Long = 0
+    small: Short = 0
+    ratio: Float = 0.0
     text: str = ""
     flag: bool = False
     ids: list[Long] = field(default_factory=list)

@@ -155,3 +155,41 @@ def test_from_generic_errors_name_the_path():
     assert "$.leaves[1].id" in str(info.value)
     with pytest.raises(EncodeError):
         from_generic({"leaves": [{"level": "MEDIUM"}]}, Tree)
+
+
+class OrderMissing(JavaException, java_class="org.test.javatypes.OrderMissingException"):
+    """A bound exception with fields of its own."""
+
+    orderId: Long = Long(0)
+    reasons: list[str] = []  # noqa: RUF012 - a bound exception's field default; each instance gets a copy
+
+
+def test_bound_exception_class_round_trip_with_typed_fields_and_cause():
+    raised = OrderMissing("no order 7", orderId=7, cause=hessian2.IllegalArgumentException("bad id"))
+    assert raised.java_class == "org.test.javatypes.OrderMissingException" and raised.reasons == []
+    assert b"\x07orderId" in hessian2.dumps(raised) and b"\xe7" in hessian2.dumps(raised)  # 7 as a Java long
+    decoded = hessian2.loads(hessian2.dumps(raised))
+    assert type(decoded) is OrderMissing and (decoded.orderId, decoded.message) == (7, "no order 7")
+    assert type(decoded.cause) is hessian2.IllegalArgumentException and decoded.cause.message == "bad id"
+    assert str(decoded) == "org.test.javatypes.OrderMissingException: no order 7"
+    with pytest.raises(TypeError, match="no field 'order'"):
+        OrderMissing("x", order=1)
+
+
+def test_standard_exceptions_are_bound_and_extendable():
+    assert hessian2.UnsupportedOperationException("x").java_class == "java.lang.UnsupportedOperationException"
+    assert hessian2.bound_classes()["java.lang.IllegalStateException"] is hessian2.IllegalStateException
+
+    class Refused(hessian2.IllegalStateException, java_class="org.test.javatypes.Refused"):
+        pass
+
+    decoded = hessian2.loads(hessian2.dumps(Refused("later")))
+    assert isinstance(decoded, hessian2.IllegalStateException) and type(decoded) is Refused
+
+
+def test_long_prints_as_its_number_but_keeps_its_width():
+    value = Long(42)
+    printed = (str(value), f"{value}", f"{value:05d}", "%s" % value, repr(value))  # noqa: UP031 - old spelling too
+    assert printed == ("42", "42", "00042", "42", "Long(42)")
+    assert f"{hessian2.Double(1.5)} {hessian2.Float(0.25):.1f}" == "1.5 0.2"
+    assert hessian2.dumps(value) != hessian2.dumps(42)  # still a Java long on the wire

@@ -55,7 +55,7 @@ def test_class_definition_then_instances():
 
 
 def test_typed_fields_follow_annotations():
-    node = Node("a", ids=[1, 2], weights={"w": 1}, tags={"t"})  # type: ignore[list-item]  # plain ints: the annotation widens them
+    node = Node("a", ids=[1, 2], weights={"w": 1}, tags={"t"})
     decoded = hessian2.loads(hessian2.dumps(node))
     assert decoded == node
     assert all(type(i) is Long for i in decoded.ids)

@@ -2,8 +2,9 @@
 
 The Java side is java-client-sample/, built once by tests/ci/20-java-sample.sh
 (``JAVA_SAMPLE_DIR``); here Maven runs offline against providers this module starts:
-``dubbo-recsys serve`` for everything, and tests/java_sample/failing_provider.py for
-the one test that needs a method that raises. Each Maven run writes its surefire
+``dubbo-recsys serve`` for everything (with ``--registry`` for the Nacos test), and
+tests/java_sample/failing_provider.py for the one test that needs a method that raises.
+Each Maven run writes its surefire
 reports to a fresh directory, and the assertions read those reports, so a test
 class that stopped running cannot pass unnoticed.
 """
@@ -13,14 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.java_sample.maven import assert_all_passed, run_maven
 from tests.java_sample.provider_process import (
     RunningProvider,
     failing_provider_command,
@@ -47,26 +46,6 @@ DUBBO27_CLASSES = {"Dubbo27ConsumerTest"}
 NACOS_CLASSES = {"NacosDiscoveryTest"}
 
 
-@dataclass(frozen=True)
-class SurefireTotals:
-    classes: dict[str, int]
-    tests: int
-    failures: int
-    errors: int
-    skipped: int
-
-
-def read_reports(directory: Path) -> SurefireTotals:
-    classes: dict[str, int] = {}
-    totals = [0, 0, 0, 0]
-    for report in sorted(directory.glob("TEST-*.xml")):
-        suite = ET.parse(report).getroot()
-        counts = [int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")]
-        classes[suite.get("name", "").rsplit(".", 1)[-1]] = counts[0]
-        totals = [a + b for a, b in zip(totals, counts, strict=True)]
-    return SurefireTotals(classes, *totals)
-
-
 @pytest.fixture(scope="module")
 def sample_dir() -> Path:
     path = Path(require_env("JAVA_SAMPLE_DIR"))
@@ -85,32 +64,6 @@ def python_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
 def failing_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProvider]:
     with started(failing_provider_command(), tmp_path_factory.mktemp("failing") / "provider.log") as provider:
         yield provider
-
-
-def run_maven(sample_dir: Path, module: str, reports: Path, *properties: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        "mvn",
-        "-B",
-        "-o",
-        "-q",
-        "verify",
-        "-pl",
-        f":{module}",
-        "-am",
-        f"-Djava.sample.reports={reports}",
-        *properties,
-    ]
-    return subprocess.run(command, cwd=sample_dir, capture_output=True, text=True, timeout=420, check=False)
-
-
-def assert_all_passed(result: subprocess.CompletedProcess[str], reports: Path, expected: set[str]) -> SurefireTotals:
-    totals = read_reports(reports)
-    context = f"mvn exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    assert result.returncode == 0, context
-    assert expected <= set(totals.classes), f"test classes that did not run: {expected - set(totals.classes)}"
-    assert all(count > 0 for count in totals.classes.values()), totals
-    assert (totals.failures, totals.errors, totals.skipped) == (0, 0, 0), totals
-    return totals
 
 
 def test_dubbo33_consumer_suite(
@@ -136,11 +89,11 @@ def test_dubbo33_consumer_finds_the_provider_through_nacos(sample_dir: Path, tmp
     # A Nacos group of our own, so records other tests register in the same server never mix in.
     group = f"java-sample-{os.getpid()}"
     command = [
-        sys.executable,
-        "-m",
-        "tests.java_sample.nacos_provider",
+        *serve_command(),
         "--registry",
         f"nacos://{nacos}?group={group}&unregister.wait=0",
+        "--application",
+        "dubbo-recsys-java-sample",
     ]
     with started(command, tmp_path / "provider.log") as provider:
         result = run_maven(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest
+from dubbo_recsys.interfaces.recommend import INTERFACE, VERSION, RecommendRequest, RecommendResponse
+from dubbo_recsys.provider.contract import export_of
 from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
 from dubbo_recsys.provider.observability import UNKNOWN, DispatchObserver, dispatch_labels
 from dubbo_recsys.provider.observability.metrics import ProviderMetrics
 from dubbo_recsys.provider.popular import PopularRecommender
-from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.services import RecommendService, default_exports
 
 DESCRIPTOR = "Lorg/dubborecsys/api/RecommendRequest;"
 
@@ -31,8 +32,11 @@ class Recording:
         self.seen.append((*dispatch_labels(invocation, outcome), seconds))
 
 
-class Exploding:
-    def recommend(self, request):
+class Exploding(RecommendService):
+    def __init__(self) -> None:
+        pass
+
+    async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
         raise ValueError("no")
 
 
@@ -51,17 +55,14 @@ async def test_every_outcome_reaches_the_observers_with_bounded_labels() -> None
         (INTERFACE, "recommend", "ok"),
         (UNKNOWN, UNKNOWN, "service_not_found"),
         (INTERFACE, UNKNOWN, "service_error"),
-        (INTERFACE, "recommend", "bad_request"),
+        (INTERFACE, "recommend", "exception"),  # an IllegalArgumentException, as Dubbo's validation answers
     ]
     assert all(entry[3] >= 0 for entry in recording.seen)
 
 
 @pytest.mark.asyncio
 async def test_a_handler_that_raises_is_labelled_exception() -> None:
-    from dubbo_recsys.provider.services import RECOMMEND_SPEC
-    from dubbo_recsys.provider.spec import Export
-
-    dispatcher = Dispatcher([Export(RECOMMEND_SPEC, Exploding())])
+    dispatcher = Dispatcher([export_of(Exploding())])
     metrics = ProviderMetrics()
     dispatcher.observers.append(metrics)
     await dispatcher.dispatch(_invocation())

@@ -31,7 +31,7 @@ async def test_dubbo_calls_get_spans_and_stage_timings_and_are_counted_once() ->
     config = RestShimConfig(port=0, observability=ObservabilityConfig(trace_every=1))
     rest = RestShim(recommender, config, tracer=tracing.get_tracer("test")).attach(lifecycle)
     exports = default_exports(rest.observed("dubbo", count_calls=False))
-    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle)
     await server.start()
     try:
         async with await DubboClient.connect("127.0.0.1", server.port) as client:

@@ -25,7 +25,7 @@ async def test_grpc_calls_show_in_metrics_under_their_protocol() -> None:
     lifecycle = Lifecycle()
     rest = RestShim(recommender, RestShimConfig(port=0), exports).attach(lifecycle)
     shim = grpc_beside(lifecycle, rest.observed("grpc"), GrpcShimConfig(port=0, grace_seconds=1))
-    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle)
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{shim.port}") as channel:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from dubbo_recsys.provider.spec import Export, MethodSpec, ServiceSpec
+from dubbo_recsys.provider.contract import Export, export_of
+from dubbo_recsys.provider.service import Service
 
 INTERFACE = "org.dubborecsys.test.Probe"
-PROBE_SPEC = ServiceSpec(
-    INTERFACE,
-    methods=(
-        MethodSpec("sleep", ("int", "java.lang.String"), "java.lang.String"),
-        MethodSpec("fail", ("java.lang.String",), "java.lang.String"),
-        MethodSpec("big", ("int",), "java.lang.String"),
-        MethodSpec("record", ("java.lang.String",), "void"),
-        MethodSpec("recorded", (), "java.util.List"),
-        MethodSpec("nothing", (), "java.lang.Object"),
-    ),
-    group="test",
-    version="1.0",
-)
 
 
-class Probe:
+class Probe(Service, interface=INTERFACE, version="1.0", group="test"):
     def __init__(self) -> None:
         self.records: list[str] = []
 
@@ -42,13 +31,13 @@ class Probe:
     def recorded(self) -> list[str]:
         return list(self.records)
 
-    def nothing(self) -> None:
+    def nothing(self) -> Any:
         return None
 
 
 def probe_export() -> tuple[Export, Probe]:
     probe = Probe()
-    return Export(PROBE_SPEC, probe), probe
+    return export_of(probe), probe
 
 
 def call_probe(client, method, args=(), types=(), **kw):

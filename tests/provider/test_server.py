@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import struct
 
 import pytest
@@ -37,7 +38,7 @@ SEED_TYPE = "com.loki.www.infer.RecRequest"
 
 async def start_server(**overrides) -> tuple[Server, object]:
     probe_exp, probe = probe_export()
-    config = ServerConfig(port=0, **overrides)
+    config = ServerConfig(host="127.0.0.1", port=0, **overrides)
     server = Server(Dispatcher([*default_exports(PopularRecommender()), probe_exp]), config)
     await server.start()
     return server, probe
@@ -163,14 +164,23 @@ async def test_generic_invoke_error_is_generic_exception(served):
 
 
 @pytest.mark.asyncio
-async def test_application_exception_is_runtime_exception(served):
+async def test_unexpected_python_error_is_a_runtime_exception_without_python_internals(served, caplog):
     _, client, _ = served
-    with pytest.raises(RemoteApplicationError) as info:
+    with (
+        caplog.at_level(logging.ERROR, logger="dubbo_recsys.provider.dispatch"),
+        pytest.raises(RemoteApplicationError) as info,
+    ):
         await call_probe(client, "fail", ["it broke"], ["java.lang.String"])
     exception = info.value.exception
     assert exception.java_class == "java.lang.RuntimeException"
-    assert exception.message == "ValueError: it broke"
+    assert exception.message.startswith(
+        "Internal error in org.dubborecsys.test.Probe.fail(java.lang.String) (error id "
+    )
+    assert "ValueError" not in exception.message and "it broke" not in exception.message
     assert exception.stack_trace == [] and exception.cause in (None, exception)
+    error_id = exception.message.rsplit("error id ", 1)[1].rstrip(")")
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None and "it broke" in str(logged[0].exc_info[1])
 
 
 @pytest.mark.asyncio
@@ -434,7 +444,7 @@ async def test_lifecycle_hooks_run_in_order():
 
     probe_exp, _ = probe_export()
     lifecycle = Lifecycle(after_listening=[registered], before_readonly=[deregistered])
-    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), lifecycle)
+    server = Server(Dispatcher([probe_exp]), ServerConfig(host="127.0.0.1", port=0), lifecycle)
     await server.start()
     client = await DubboClient.connect("127.0.0.1", server.port)
     await client.heartbeat()
@@ -480,7 +490,9 @@ async def test_a_failing_after_listening_hook_fails_start_and_closes_the_port():
         raise RuntimeError("registry unreachable")
 
     probe_exp, _ = probe_export()
-    server = Server(Dispatcher([probe_exp]), ServerConfig(port=0), Lifecycle(after_listening=[cannot_start]))
+    server = Server(
+        Dispatcher([probe_exp]), ServerConfig(host="127.0.0.1", port=0), Lifecycle(after_listening=[cannot_start])
+    )
     with pytest.raises(RuntimeError, match="unreachable"):
         await server.start()
     with pytest.raises(ConnectionRefusedError):  # the listener was closed again

@@ -30,7 +30,7 @@ def _provider() -> tuple[Server, RestShim, Lifecycle]:
     exports = default_exports(recommender)
     lifecycle = Lifecycle()
     shim = RestShim(recommender, RestShimConfig(port=0), exports).attach(lifecycle)
-    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle)
     return server, shim, lifecycle
 
 
@@ -196,7 +196,7 @@ async def test_registry_state_follows_the_registry_hooks_whatever_the_wiring_ord
 
     lifecycle.after_listening.append(register)
     lifecycle.before_readonly.append(deregister)
-    server = Server(Dispatcher(exports), ServerConfig(port=0, drain_timeout=1), lifecycle)
+    server = Server(Dispatcher(exports), ServerConfig(host="127.0.0.1", port=0, drain_timeout=1), lifecycle)
     await server.start()
     after_start = (shim.state.registry_state.value, shim.state.phase.value)
     await server.shutdown()

@@ -1,0 +1,1 @@
+"""Examples of Python providers for Java contracts (see each folder's README)."""

@@ -1,0 +1,1 @@
+"""A Java contract (java/) served from Python: contract.py binds its classes, provider.py implements it."""

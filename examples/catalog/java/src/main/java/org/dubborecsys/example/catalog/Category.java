@@ -1,0 +1,6 @@
+package org.dubborecsys.example.catalog;
+
+/** What kind of product it is. */
+public enum Category {
+    BOOKS, MUSIC, GAMES
+}
