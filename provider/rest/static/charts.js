@@ -77,9 +77,9 @@ function barChart(id, rows, bars, unit) {
     bars.forEach((bar, b) => {
       const value = row.values[b];
       if (value === null || value === undefined) return;
-      const length = Math.max(4, Math.round(span * value / largest));  // a short bar stays visible
+      const length = value > 0 ? Math.max(4, Math.round(span * value / largest)) : 0;  // a short bar stays visible
       context.fillStyle = bar.color;
-      context.fillRect(left, y0 + b * barHeight + 1, length, barHeight - 2);
+      if (length) context.fillRect(left, y0 + b * barHeight + 1, length, barHeight - 2);
       context.fillStyle = "#222";
       const text = Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1);
       context.fillText(text + (unit ? " " + unit : ""), left + length + 4, y0 + b * barHeight + barHeight / 2);
