@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dubbo_recsys.provider.observability.history import History, chart_view, merge_raw, quantile
+from dubbo_recsys.provider.observability.history import History, Key, chart_view, merge_raw, quantile
 from dubbo_recsys.provider.observability.metrics import ProviderMetrics
 
 BOUNDS = (0.01, 0.1, 1.0)
@@ -63,7 +63,7 @@ def test_workers_rings_add_up_slot_by_slot() -> None:
 
 def test_the_chart_view_has_rates_per_service_and_protocol_stage_bars_in_funnel_order_and_answers() -> None:
     history = History(step=2)
-    counters = {
+    counters: dict[Key, list[float]] = {
         ("call", "dubbo", "A"): call_row(0, 0, (0, 0, 0, 0)),
         ("call", "dubbo", "B"): call_row(0, 0, (0, 0, 0, 0)),
         ("call", "rest", "/recommend"): call_row(0, 0, (0, 0, 0, 0)),
