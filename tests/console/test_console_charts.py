@@ -99,7 +99,8 @@ async def send_events(fleet: Fleet) -> None:
 
 
 def _open_console(chromium: str, url: str, last_slot: float) -> dict[str, Any]:
-    """Load the console, stop its poller after a refresh that has ``last_slot``, read it, screenshot it."""
+    """Load the console, stop its poller after a refresh that has two slots after ``last_slot`` (so the ramp
+    is not drawn on the plot's right edge), read it, screenshot it."""
     with Browser(chromium) as browser:
         browser.page(url + "/console", height=2700)
         browser.wait_for("document.body.dataset.ready === 'yes'")
@@ -112,7 +113,7 @@ def _open_console(chromium: str, url: str, last_slot: float) -> dict[str, Any]:
                 "[...document.querySelectorAll('#realtime tbody td:nth-child(4)')]"
                 ".reduce((sum, td) => sum + Number(td.textContent), 0)"
             )
-            if series["times"] and series["times"][-1] >= last_slot and applied >= 3:
+            if series["times"] and series["times"][-1] >= last_slot + 2 * STEP and applied >= 3:
                 break
             assert time.monotonic() < deadline, f"the console never showed slot {last_slot} and 3 applied events"
             time.sleep(0.5)
