@@ -10,7 +10,9 @@ trip per batch (on a cluster one pipeline per master, concurrently), and memory
 bounded by one batch whatever the catalog size. With ``?wait_replicas=N`` in the
 URL each batch is acknowledged only once N replicas of every master it wrote to
 hold it (``features.redis.execute_writes``). The meta key is written last, so its
-presence says a load completed. Progress goes to stderr about once a second.
+presence says a load completed. Progress is logged (logger
+``dubbo_recsys.features.load``) every few seconds and at the end of each table, one
+line each (the CLI prints them time-stamped on stderr).
 
 Loading over an earlier load replaces the values of the ids it holds; ids that
 are no longer in the artifact keep their old value until their TTL runs out.
@@ -20,12 +22,13 @@ This module is imported by ``dubbo-recsys --help``: redis is imported in ``run``
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 from dubbo_recsys.features.artifacts import ArtifactFeatures
 from dubbo_recsys.features.base import FeatureStoreError
@@ -33,6 +36,8 @@ from dubbo_recsys.features.codec import Encoding, item_to_row, meta_value, row_c
 from dubbo_recsys.features.keys import DEFAULT_PREFIX, FORMAT_VERSION, KeyLayout
 
 DEFAULT_TTL = 7 * 24 * 3600
+log = logging.getLogger(__name__)
+
 DEFAULT_BATCH = 1000
 MAX_BATCH = 100_000  # memory is bounded by one batch, so the batch is bounded too
 
@@ -45,20 +50,22 @@ class LoadReport:
 
 
 class _Progress:
-    """Prints ``what: n loaded (rate/s)`` to a stream at most once per ``every`` seconds."""
+    """Logs ``what: n loaded (rate/s)`` at most once per ``every`` seconds, and once when done."""
 
-    def __init__(self, stream: TextIO | None, every: float = 1.0) -> None:
-        self._stream = stream
+    def __init__(self, enabled: bool, every: float = 5.0) -> None:
+        self._enabled = enabled
         self._every = every
         self._started = self._last = time.monotonic()
 
     def update(self, what: str, count: int, final: bool = False) -> None:
         now = time.monotonic()
-        if self._stream is None or (not final and now - self._last < self._every):
+        if not self._enabled or (not final and now - self._last < self._every):
             return
         self._last = now
-        rate = count / max(now - self._started, 1e-9)
-        print(f"{what}: {count} loaded ({rate:,.0f}/s){' done' if final else ''}", file=self._stream, flush=True)
+        seconds = now - self._started
+        rate = count / max(seconds, 1e-9)
+        done = f" done in {seconds:.1f} s" if final else ""
+        log.info("load %s: %d loaded (%s/s)%s", what, count, f"{rate:,.0f}", done)
 
 
 async def load_artifacts(
@@ -68,7 +75,7 @@ async def load_artifacts(
     *,
     ttl: int | None = DEFAULT_TTL,
     batch_size: int = DEFAULT_BATCH,
-    progress: TextIO | None = None,
+    progress: bool = False,
     ack: Any = None,
 ) -> LoadReport:
     """Write every user and item of ``artifact`` under ``layout``; returns the counts.
@@ -155,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
         config = RedisConfig(url=args.redis, prefix=args.prefix, socket_timeout=10.0)
         artifact = ArtifactFeatures.open(args.artifacts)
+        log.info("load: %s into Redis under %s: users, then items", args.artifacts, args.prefix)
         client = config.client()
         try:
             return await load_artifacts(
@@ -163,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
                 config.layout,
                 ttl=args.ttl or None,
                 batch_size=args.batch_size,
-                progress=None if args.quiet else sys.stderr,
+                progress=not args.quiet,
                 ack=config.write_ack,
             )
         finally:

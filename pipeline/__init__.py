@@ -11,7 +11,6 @@ from dubbo_recsys.pipeline.model import (
     PipelineName,
     Query,
     StageKind,
-    StageTrace,
 )
 from dubbo_recsys.pipeline.resilience import Downstream, DownstreamUnavailable, InFlight, ResilientRecommender
 from dubbo_recsys.pipeline.runner import Pipeline
@@ -31,7 +30,6 @@ __all__ = [
     "ResilientRecommender",
     "Stage",
     "StageKind",
-    "StageTrace",
     "build_stage",
     "stage_class",
 ]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from dubbo_recsys.features.base import ItemFeatures, UserFeatures
+from dubbo_recsys.interfaces.explain import StageExplain
 from dubbo_recsys.interfaces.recommend import MAX_COUNT, RecommendRequest
 
 
@@ -53,33 +53,12 @@ class Candidate:
 
 
 @dataclass(slots=True)
-class StageTrace:
-    """Debug record of one stage: what came out, and how long it took."""
-
-    stage: str
-    kind: StageKind
-    millis: float
-    count_in: int
-    count_out: int
-    top: list[tuple[str, float]]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "millis": round(self.millis, 3),
-            "in": self.count_in,
-            "out": self.count_out,
-            "top": [{"itemId": item, "score": round(score, 6)} for item, score in self.top],
-        }
-
-
-@dataclass(slots=True)
 class Query:
     request: RecommendRequest
     deadline: float  # time.monotonic() value after which the answer is late
     user: UserFeatures | None = None
     exposure: frozenset[str] = frozenset()
-    traces: list[StageTrace] | None = None  # collected only when the request asked for debug
+    traces: list[StageExplain] | None = None  # collected only when the request asked for debug
     notes: list[str] = field(default_factory=list)  # partial results a stage reports (a recall channel dropped)
 
     @classmethod

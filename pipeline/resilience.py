@@ -33,7 +33,6 @@ own scores). Without a re-rank nothing changes: the rankers already sort by scor
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections import Counter
@@ -43,6 +42,7 @@ from typing import TypeVar
 
 from circuitbreaker import CircuitBreaker
 
+from dubbo_recsys.interfaces.explain import Explain
 from dubbo_recsys.interfaces.recommend import RecommendItem, RecommendRequest, RecommendResponse, request_problem
 from dubbo_recsys.pipeline.model import Candidate, PipelineError, PipelineName, Query
 from dubbo_recsys.pipeline.runner import Pipeline
@@ -162,11 +162,7 @@ class ResilientRecommender:
         top = candidates[: query.wanted]
         debug = None
         if request.debug:
-            debug = {t.stage: json.dumps(t.as_json()) for t in (query.traces or [])}
-            if failures:
-                debug["failures"] = json.dumps(failures)
-            if query.notes:
-                debug["notes"] = json.dumps(query.notes)
+            debug = Explain(tuple(query.traces or ()), tuple(failures), tuple(query.notes)).to_debug_info()
         message = "ok" if not failures else "degraded: " + "; ".join(failures)
         if query.notes:
             message += "; partial: " + "; ".join(query.notes)

@@ -11,7 +11,10 @@ give the stage one of its own. It never catches a stage's error: the
 Traces are keyed by ``labels``, one per stage (the stage's name by default): one
 class may serve several steps (``preRankingSample`` and ``rankingSample`` are both
 the item hydrator), and each step needs its own trace, so a label used twice gets
-``#2``, ``#3``... and no trace hides another.
+``#2``, ``#3``... and no trace hides another. A trace (``interfaces.explain.StageExplain``)
+says how many candidates went in and out, the recall channel mix of those out, and
+the top ones' scores before and after the stage; the scores before are copied before
+the stage runs (stages may rescore candidates in place), and only in debug mode.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dubbo_recsys.pipeline.model import Candidate, DeadlineExceeded, PipelineName, Query, StageTrace
+from dubbo_recsys.interfaces.explain import ExplainItem, StageExplain, channel_mix
+from dubbo_recsys.pipeline.model import Candidate, DeadlineExceeded, PipelineName, Query
 from dubbo_recsys.pipeline.stages import Stage
+
+TOP_TRACED = 20  # candidates whose scores a debug trace shows, per stage
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Pipeline:
             remaining = query.remaining()
             if remaining <= 0:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")
+            before = {c.item_id: c.score for c in candidates} if query.traces is not None else None
             started = time.perf_counter()
             try:
                 if asyncio.current_task() is None:  # stepped eagerly, outside a task (provider.transport)
@@ -57,19 +64,26 @@ class Pipeline:
                         result = await stage.run(query, candidates)
             except TimeoutError as exc:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: {stage.name} passed the deadline") from exc
-            if query.traces is not None:
-                query.traces.append(
-                    StageTrace(
-                        stage=label,
-                        kind=stage.kind,
-                        millis=(time.perf_counter() - started) * 1000.0,
-                        count_in=len(candidates),
-                        count_out=len(result),
-                        top=[(c.item_id, c.score) for c in result[:20]],
-                    )
-                )
+            if query.traces is not None and before is not None:
+                millis = (time.perf_counter() - started) * 1000.0
+                query.traces.append(_explain(label, stage, millis, len(candidates), result, before))
             candidates = result
         return candidates
+
+
+def _explain(
+    label: str, stage: Stage, millis: float, count_in: int, result: list[Candidate], before: dict[str, float]
+) -> StageExplain:
+    """What the stage did to this request (debug only): counts, channel mix, top scores before and after."""
+    return StageExplain(
+        stage=label,
+        kind=stage.kind.value,
+        millis=millis,
+        candidatesIn=count_in,
+        candidatesOut=len(result),
+        channels=channel_mix([c.channels for c in result]),
+        top=tuple(ExplainItem(c.item_id, c.score, before.get(c.item_id), c.channels) for c in result[:TOP_TRACED]),
+    )
 
 
 def _unique(names: Sequence[str]) -> tuple[str, ...]:

@@ -4,15 +4,22 @@ One entry point, one sub-command per job. Each sub-command lives beside the code
 it drives and exposes ``add_arguments(parser)`` and ``run(args) -> int``; the
 modules named here must stay cheap to import (heavy imports go inside ``run``),
 so ``dubbo-recsys --help`` answers instantly on a machine without TensorFlow.
+
+The long jobs (``LOGGED_COMMANDS``: build, load, consume, eval, eval-rank) say what they
+are doing through their module's logger; ``steps_logged_to_stderr`` prints those records as
+one time-stamped line each on stderr, which reads the same on a terminal and in a log file
+(progress bars, which only a terminal can show, are the build's and only on a terminal).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from dubbo_recsys.provider.version import package_version
 
@@ -97,7 +104,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dubbo-recsys: {exc}", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
-    return int(args._module.run(args) or 0)
+    if args.command not in LOGGED_COMMANDS:
+        return int(args._module.run(args) or 0)
+    with steps_logged_to_stderr():
+        return int(args._module.run(args) or 0)
+
+
+# long jobs: each says what it is doing, one time-stamped line per step (never a progress bar in a log)
+LOGGED_COMMANDS = frozenset({"build", "load", "consume", "eval", "eval-rank"})
+
+
+class _Stderr(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+class _StepFormatter(logging.Formatter):
+    """``HH:MM:SS message``; a warning or an error also says which it is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno > logging.INFO:
+            stamp, _, rest = text.partition(" ")
+            return f"{stamp} {record.levelname}: {rest}"
+        return text
+
+
+@contextlib.contextmanager
+def steps_logged_to_stderr(level: int = logging.INFO) -> Iterator[None]:
+    """While a command runs: ``HH:MM:SS message`` lines on stderr for every ``dubbo_recsys`` logger (the
+    build's way, for every long command). Not propagated to the root logger meanwhile, so a library that
+    configures it (TensorFlow does) cannot double each line; put back as it was afterwards (tests call
+    ``main`` in process)."""
+    logger = logging.getLogger("dubbo_recsys")
+    saved = (logger.level, logger.propagate)
+    handler = _Stderr()
+    handler.setFormatter(_StepFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,9 +9,11 @@ replaces it behind the same ``interfaces.recommender.Recommender`` seam.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 
+from dubbo_recsys.interfaces.explain import Explain, ExplainItem, StageExplain
 from dubbo_recsys.interfaces.recommend import (
     MAX_COUNT,
     RecommendItem,
@@ -43,6 +45,7 @@ class PopularRecommender:
         request_id = _request_id(request)
         if problem:
             return RecommendResponse(code=400, message=problem, requestId=request_id, pipeline="popular", degraded=True)
+        started = time.perf_counter()
         seen = frozenset(request.exposureList) if request.exposureList else frozenset()
         ranked: Sequence[tuple[str, float]]
         if request.candidateIds:
@@ -59,7 +62,7 @@ class PopularRecommender:
                 items.append(RecommendItem(itemId=item, score=score, channel="popular"))
                 if len(items) == count:
                     break
-        debug = {"popular": f'{{"candidates": {len(ranked)}, "returned": {len(items)}}}'} if request.debug else None
+        debug = _explain(ranked, items, started) if request.debug else None
         return RecommendResponse(
             code=200,
             message="ok",
@@ -69,6 +72,20 @@ class PopularRecommender:
             pipeline="popular",
             debugInfo=debug,
         )
+
+
+def _explain(ranked: Sequence[tuple[str, float]], items: list[RecommendItem], started: float) -> dict[str, str]:
+    """A debug answer's one stage: the popularity list in, what was returned out."""
+    stage = StageExplain(
+        stage="popular",
+        kind="recall",
+        millis=(time.perf_counter() - started) * 1000.0,
+        candidatesIn=len(ranked),
+        candidatesOut=len(items),
+        channels={"popular": len(items)} if items else {},
+        top=tuple(ExplainItem(i.itemId, i.score, None, ("popular",)) for i in items[:20]),
+    )
+    return Explain(stages=(stage,)).to_debug_info()
 
 
 def _request_id(request: RecommendRequest) -> str:

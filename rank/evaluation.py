@@ -41,6 +41,7 @@ standard error of that mean difference (smaller than the unpaired one).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -56,6 +57,8 @@ from dubbo_recsys.pipeline.model import Candidate, PipelineName, Query, StageKin
 from dubbo_recsys.rank.base import RankArtifacts, RankConfigError, rescored, with_prior
 from dubbo_recsys.rank.light import FMRanker, LightModel, LRRanker
 from dubbo_recsys.rank.rerank import MMRReRanker
+
+log = logging.getLogger(__name__)
 
 __all__ = ["REFERENCES", "RankEvalReport", "evaluate_rank", "served_funnel"]
 
@@ -137,6 +140,7 @@ async def evaluate_rank(
     from dubbo_recsys.recall.facade import Recall
 
     started = time.perf_counter()
+    log.info("eval-rank: loading %s (features, recall, the served funnel, DIN, LR, FM)", path)
     store = EmbeddedFeatureStore.from_artifacts(path)
     try:
         recall = Recall.load(path, store)
@@ -181,7 +185,11 @@ async def evaluate_rank(
                 ranked = await stage.run(q, ranked)
             return [c.item_id for c in ranked]
 
-        for user_row, item_row in zip(users.tolist(), held_out.tolist(), strict=True):
+        log.info("eval-rank: models loaded at %.1f s; %d test users", time.perf_counter() - started, len(users))
+        report_every = max(1, len(users) // 10)
+        for done, (user_row, item_row) in enumerate(zip(users.tolist(), held_out.tolist(), strict=True)):
+            if done and done % report_every == 0:
+                log.info("eval-rank: %d of %d users at %.1f s", done, len(users), time.perf_counter() - started)
             user_id, target = user_ids[user_row], item_ids[item_row]
             seen = np.unique(train.of(user_row))
             seen_ids = [item_ids[i] for i in seen.tolist()]
@@ -212,6 +220,7 @@ async def evaluate_rank(
             gains["din_all_items"].append(1.0 / math.log2(rank + 2) if rank < K else 0.0)
     finally:
         await store.close()
+    log.info("eval-rank: %d users done in %.1f s", len(users), time.perf_counter() - started)
     n = len(users)
     ndcg = {name: float(np.mean(values)) if values else 0.0 for name, values in gains.items()}
     hr = {name: float(np.mean(np.array(values) > 0)) if values else 0.0 for name, values in gains.items()}

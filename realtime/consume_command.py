@@ -15,12 +15,15 @@ group is joined; SIGTERM or SIGINT finishes the batch in hand, commits and exits
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sys
 from typing import Any
 
 __all__ = ["add_arguments", "add_realtime_arguments", "realtime_config_from_args", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_realtime_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="create missing topics first: Kafka with N partitions, Redis Streams their groups (default 0: no)",
     )
     parser.add_argument("--dedup-ids", type=int, default=1000, help="event ids remembered per user (default 1000)")
+    parser.add_argument(
+        "--log-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="log what the consumer did (applied, dead-lettered, lag) every SECONDS (default 30; 0 = never)",
+    )
     add_realtime_arguments(parser)
 
 
@@ -73,9 +83,28 @@ def realtime_config_from_args(args: argparse.Namespace, **extra: Any) -> Any:
     )
 
 
+async def _report(stats: Any, every: float) -> None:
+    """One line every ``every`` seconds: what the consumer applied since the last line, and where it stands."""
+    import asyncio
+
+    applied = 0
+    while True:
+        await asyncio.sleep(every)
+        dead = sum(stats.dead_lettered.values())
+        log.info(
+            "consume: %d user events applied (+%d), %d duplicates, %d dead-lettered, %d item events, lag %d",
+            stats.applied,
+            stats.applied - applied,
+            stats.duplicates + stats.redelivered,
+            dead,
+            stats.items_upserted + stats.items_removed,
+            sum(stats.lag.values()),
+        )
+        applied = stats.applied
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import logging
     import signal
 
     from dubbo_recsys.features.base import FeatureStoreError
@@ -96,6 +125,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     member = args.member or f"{socket.gethostname()}-{os.getpid()}"
     runner = ConsumerRunner(events, redis, realtime, member, batch_size=args.batch_size, static=bool(args.member))
+    log.info(
+        "consume: %s topics %s and %s, group %s, as %s, into %s",
+        events.broker,
+        events.users_topic,
+        events.items_topic,
+        events.group,
+        member,
+        args.prefix,
+    )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -103,7 +141,12 @@ def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, runner.stop)
         if args.create_topics:
             await runner.create_topics(args.create_topics)
-        await runner.run(announce=lambda: print(f"consuming {events.broker} as {member}", flush=True))
+        reporter = asyncio.create_task(_report(runner.stats, args.log_every)) if args.log_every > 0 else None
+        try:
+            await runner.run(announce=lambda: print(f"consuming {events.broker} as {member}", flush=True))
+        finally:
+            if reporter is not None:
+                reporter.cancel()
 
     try:
         asyncio.run(main())

@@ -97,6 +97,9 @@ def _as_json(report: EvalReport) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
+    import logging
+
+    log = logging.getLogger(__name__)
 
     from dubbo_recsys.features.base import FeatureStoreError
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> EvalReport:
+        log.info("eval: loading %s (features, recall channels, indexes)", args.artifacts)
         store = EmbeddedFeatureStore.from_artifacts(args.artifacts)
         recall = Recall.load(args.artifacts, store)
         try:

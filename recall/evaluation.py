@@ -25,6 +25,7 @@ Per-channel lists are computed once and cached; tuning only re-fuses them.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,8 @@ from dubbo_recsys.recall.facade import Recall
 from dubbo_recsys.recall.merger import ChannelPolicy, Merger, fuse
 from dubbo_recsys.recall.neighbors import ItemNeighborChannel
 from dubbo_recsys.recall.vectors import LookalikeChannel
+
+log = logging.getLogger(__name__)
 
 WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 QUOTAS = (50, 100, 200, 400)
@@ -235,10 +238,14 @@ async def evaluate(
     channels_in = [channel for channel, _ in merger.channels]
     policies = {channel.kind: policy for channel, policy in merger.channels}
     depth = max([k, *(QUOTAS if tune_weights else ()), *(policy.quota for policy in policies.values())])
+    log.info("eval: %d test users, %d channels, HR@%d over lists of %d", len(users), len(channels_in), k, depth)
     queries = [await recall.query(user_ids[user]) for user in users.tolist()]
     seen = [np.unique(train.of(user)).astype(np.int64) for user in users.tolist()]
+    log.info("eval: user queries ready at %.1f s", time.perf_counter() - started)
     lists = await _channel_lists(channels_in, queries, seen, depth)
+    log.info("eval: every channel's lists at %.1f s", time.perf_counter() - started)
     merged_hits = await _merged_hits(merger, queries, seen, held_out, k)
+    log.info("eval: merged lists at %.1f s: HR@%d %.3f", time.perf_counter() - started, k, merged_hits.mean())
     kinds = [channel.kind for channel in channels_in]
     channels = {
         kind: float(np.mean([kind in per and held_out[i] in per[kind][:k] for i, per in enumerate(lists)]))
@@ -257,6 +264,7 @@ async def evaluate(
             trial_channels = _with_decay(channels_in, decay)
             trial_lists = await _channel_lists(trial_channels, queries, seen, depth)
             hr = _fused_hits(trial_lists, held_out, tune_users, policies, merger.offset, k)
+            log.info("eval: tuning, lastN decay %g: HR %.3f at %.1f s", decay, hr, time.perf_counter() - started)
             if hr > best_hr + 1e-12:
                 best_decay, best_lists, best_channels, best_hr = decay, trial_lists, trial_channels, hr
         best, best_offset, hr_tune = tune(best_lists, held_out, tune_users, policies, merger.offset, k)
@@ -264,6 +272,7 @@ async def evaluate(
             [(channel, best[channel.kind]) for channel in best_channels], merger.filters, offset=best_offset
         )
         tuned_hits = await _merged_hits(tuned_merger, queries, seen, held_out, k)
+        log.info("eval: tuned weights and quotas at %.1f s", time.perf_counter() - started)
         tuned = TuneReport(
             tune_users=len(tune_users),
             report_users=len(report_users),
@@ -276,6 +285,7 @@ async def evaluate(
             default_hr_report=float(merged_hits[report_users].mean()),
         )
     cold_report = await evaluate_cold(recall, queries, users, seen, held_out, k) if cold else None
+    log.info("eval: done in %.1f s", time.perf_counter() - started)
     rule = str(
         artifacts.manifest.get("params", {}).get("split")
         or "leave-last-out by timestamp; ties broken by source file order"

@@ -2,7 +2,8 @@
 
 ``otlp_endpoint`` empty = spans stay in-process (no exporter); ``json_logs`` swaps
 the root log handler for JSON lines; ``trace_every`` runs one request in N with
-stage traces so the stage histogram fills (0 = only requests that ask for debug).
+stage traces so the stage histogram fills (0 = only requests that ask for debug);
+``history_step`` is how often the console's 15-minute history takes a sample (seconds).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class ObservabilityConfig:
     otlp_endpoint: str = ""
     json_logs: bool = False
     trace_every: int = 16
+    history_step: float = 5.0
 
     def __post_init__(self) -> None:
         if self.otlp_endpoint:
@@ -36,3 +38,9 @@ class ObservabilityConfig:
             or not 0 <= self.trace_every <= 1_000_000
         ):
             raise ObservabilityConfigError(f"trace_every: expected 0..1000000, got {self.trace_every!r}")
+        if (
+            isinstance(self.history_step, bool)
+            or not isinstance(self.history_step, (int, float))
+            or not 0.05 <= self.history_step <= 300
+        ):
+            raise ObservabilityConfigError(f"history_step: expected 0.05..300 seconds, got {self.history_step!r}")

@@ -30,7 +30,9 @@ families when scraped (recording a dubbo:// call costs about 2 us with the dispa
 wrapper; the client library's locked children cost 10). Gauges of state are read
 from ``ProviderState`` when scraped, so they are never stale.
 ``method_table()`` gives calls, errors, QPS over the last ``window`` seconds and the
-mean latency per method, for ``/console/state``.
+mean latency per method, for ``/console/state``; ``history`` keeps 15 minutes of the
+same counters (and stage timings, answers, shed load) for the console's charts
+(``provider.observability.history``), sampled by ``sample()`` every ``history_step`` s.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from dubbo_recsys.provider.observability.errors import ObservabilityConfigError
+from dubbo_recsys.provider.observability.history import History, Key, chart_view
 from dubbo_recsys.provider.observability.observer import UNKNOWN, dispatch_labels
 from dubbo_recsys.provider.observability.state import Phase, ProviderState, RegistryState
 
@@ -101,11 +104,15 @@ class _MethodStats:
 class ProviderMetrics:
     """Counts and times calls by protocol; exposes Prometheus text; feeds the console."""
 
-    def __init__(self, state: ProviderState | None = None, *, window: int = 10) -> None:
+    def __init__(self, state: ProviderState | None = None, *, window: int = 10, history_step: float = 5.0) -> None:
         if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 300:
             raise ObservabilityConfigError(f"window: expected 1..300 whole seconds, got {window!r}")
         self.state = state or ProviderState()
         self.window = window
+        try:
+            self.history = History(step=history_step)  # the console's charts; ``sample`` fills it
+        except ValueError as exc:
+            raise ObservabilityConfigError(str(exc)) from exc
         self.registry = CollectorRegistry(auto_describe=True)
         self._stages = Histogram(
             "dubbo_recsys_stage_seconds",
@@ -165,6 +172,49 @@ class ProviderMetrics:
             child.inc()
 
     # -- readers -------------------------------------------------------------------------------
+
+    def counters(self) -> dict[Key, list[float]]:
+        """Every cumulative counter the console charts, keyed as ``history`` documents."""
+        found: dict[Key, list[float]] = {}
+        for (protocol, interface, _method), stats in list(self._table.items()):
+            row = found.setdefault(("call", protocol, interface), [0.0] * (3 + len(stats.buckets)))
+            row[0] += stats.calls
+            row[1] += stats.errors
+            row[2] += stats.seconds
+            for index, count in enumerate(stats.buckets):
+                row[3 + index] += count
+        bound_index = {str(float(b)): i for i, b in enumerate(_LATENCY_BUCKETS)} | {"+Inf": len(_LATENCY_BUCKETS)}
+        for family in self._stages.collect():
+            for sample in family.samples:
+                stage, kind = sample.labels.get("stage", ""), sample.labels.get("kind", "")
+                row = found.setdefault(("stage", stage, kind), [0.0] * (3 + len(_LATENCY_BUCKETS)))
+                if sample.name.endswith("_sum"):
+                    row[1] = sample.value
+                elif sample.name.endswith("_bucket") and sample.labels.get("le") in bound_index:
+                    row[2 + bound_index[sample.labels["le"]]] = sample.value  # cumulative, undone below
+        for key, row in found.items():
+            if key[0] == "stage":
+                cumulative = row[2:]
+                row[2:] = [c - (cumulative[i - 1] if i else 0.0) for i, c in enumerate(cumulative)]
+                row[0] = cumulative[-1]
+        for family in self._answers.collect():
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    found[("answer", sample.labels.get("pipeline", ""))] = [sample.value]
+        for name, _count, _limit, refused in self.state.admission_table():
+            found[("shed", name)] = [float(refused)]
+        return found
+
+    def sample(self, now: float | None = None) -> None:
+        """One slot of ``history``: what grew since the last sample (``RestShim`` calls it every step)."""
+        try:
+            self.history.sample(time.time() if now is None else now, self.counters())
+        except Exception:
+            log.exception("cannot sample the console's history")
+
+    def chart_view(self, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The charts' data from ``raw`` (a fleet's merged history) or this process's own."""
+        return chart_view(raw if raw is not None else self.history.raw(), _LATENCY_BUCKETS)
 
     def exposition(self) -> bytes:
         """The Prometheus text format of every metric above."""

@@ -102,8 +102,8 @@ class ObservedRecommender:
         if self.count_calls:
             self.metrics.observe_call(self.protocol, self.interface, self.method, str(response.code), seconds)
         self.metrics.observe_answer(response.pipeline if response.code == 200 else "")
-        for stage, document in stages:
-            self.metrics.observe_stage(stage, str(document.get("kind", "")), float(document["millis"]) / 1000.0)
+        for stage in stages:
+            self.metrics.observe_stage(stage.stage, stage.kind, stage.millis / 1000.0)
         record_spans(
             self._tracer,
             f"{self.protocol} {self.method}",

@@ -8,6 +8,9 @@ turn such an object into the two callables ``ProviderState`` reads at scrape
 time. They only read, duck-typed: a recommender without those attributes (the
 popularity list, a test double) simply has no breakers and no versions.
 
+``try_choices`` offers the try-it page some users (the artifacts' first ids) and the
+scenes in force.
+
 Scene config versions come from ``recommender.scene_versions()`` when the recommender
 offers it (``{dataId: version}`` of the scene configs it has loaded); nothing else
 here knows where scene configs live.
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["admission_of", "artifact_versions", "breakers_of", "realtime_of", "versions_of"]
+__all__ = ["admission_of", "artifact_versions", "breakers_of", "realtime_of", "try_choices", "versions_of"]
 
 _SHORT = 12  # hex digits shown for md5s and build versions
 
@@ -77,6 +80,25 @@ def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]
         return found
 
     return current
+
+
+def try_choices(recommender: Any, limit: int = 50) -> dict[str, list[str]]:
+    """Users and scenes the console's try-it page offers: the first users of the artifact directory's
+    ``ids/users.txt`` and the scene configs in force (empty lists for a recommender without them)."""
+    root = getattr(getattr(recommender, "options", None), "artifacts", None)
+    users: list[str] = []
+    if root:
+        try:
+            with (Path(root) / "ids" / "users.txt").open(encoding="utf-8") as lines:
+                for line in lines:
+                    if line.strip():
+                        users.append(line.strip())
+                    if len(users) >= limit:
+                        break
+        except OSError:
+            users = []
+    scenes = getattr(recommender, "scene_versions", None)
+    return {"users": users, "scenes": sorted(str(s) for s in scenes()) if callable(scenes) else []}
 
 
 def artifact_versions(root: Path) -> dict[str, dict[str, str]]:

@@ -6,18 +6,19 @@ so a span costs a function call. ``configure_tracing(endpoint)`` installs the SD
 installed, a batch exporter to it. The API and SDK are imported inside functions:
 ``import provider.observability`` must not pay for them.
 
-Stage spans are written after the request from its stage traces (``StageTrace``
-JSON in ``RecommendResponse.debugInfo``): the runner records how long each stage
+Stage spans are written after the request from its stage traces (``interfaces.explain``,
+read out of ``RecommendResponse.debugInfo``): the runner records how long each stage
 took, and stages run one after another, so each stage span starts where the
 previous one ended. Only requests that carry traces (debug or sampled) get them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from dubbo_recsys.interfaces.explain import Explain, StageExplain
 
 __all__ = ["TRACER_NAME", "configure_tracing", "default_tracer", "record_spans", "stage_traces"]
 
@@ -69,21 +70,9 @@ def default_tracer() -> Any:
     return trace.get_tracer(TRACER_NAME)
 
 
-def stage_traces(debug_info: Mapping[str, str] | None) -> list[tuple[str, dict[str, Any]]]:
-    """``(stage name, trace)`` for every stage trace in a ``debugInfo`` map, in order.
-
-    Entries that are not a stage trace (``failures``, a recommender's free-form
-    notes) or not JSON are skipped; a trace is a JSON object with ``millis``.
-    """
-    found = []
-    for stage, text in (debug_info or {}).items():
-        try:
-            document = json.loads(text)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(document, dict) and isinstance(document.get("millis"), (int, float)):
-            found.append((stage, document))
-    return found
+def stage_traces(debug_info: Mapping[str, str] | None) -> tuple[StageExplain, ...]:
+    """The stage traces of a ``debugInfo`` map, in order (``interfaces.explain`` reads it; the rest is skipped)."""
+    return Explain.from_debug_info(debug_info).stages if debug_info else ()
 
 
 def record_spans(
@@ -92,7 +81,7 @@ def record_spans(
     attributes: Mapping[str, Any],
     started_ns: int,
     ended_ns: int,
-    stages: list[tuple[str, dict[str, Any]]],
+    stages: Sequence[StageExplain],
 ) -> None:
     """One span for the request and one child per stage, timed as the stages ran."""
     if tracer is None:
@@ -102,17 +91,17 @@ def record_spans(
     span = tracer.start_span(name, start_time=started_ns, attributes=dict(attributes))
     context = trace.set_span_in_context(span)
     cursor = started_ns
-    for stage, document in stages:
-        length = int(float(document["millis"]) * 1_000_000)
+    for stage in stages:
+        length = int(stage.millis * 1_000_000)
         child = tracer.start_span(
-            f"stage {stage}",
+            f"stage {stage.stage}",
             context=context,
             start_time=cursor,
             attributes={
-                "stage": stage,
-                "stage.kind": str(document.get("kind", "")),
-                "candidates.in": int(document.get("in", 0)),
-                "candidates.out": int(document.get("out", 0)),
+                "stage": stage.stage,
+                "stage.kind": stage.kind,
+                "candidates.in": stage.candidatesIn,
+                "candidates.out": stage.candidatesOut,
             },
         )
         cursor = min(cursor + length, ended_ns)

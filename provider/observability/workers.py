@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-__all__ = ["WORKER_LABEL", "fetch_exposition", "merge_expositions"]
+__all__ = ["WORKER_LABEL", "fetch_exposition", "fetch_from_worker", "merge_expositions"]
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,22 @@ _MAX_BYTES = 16 * 1024 * 1024
 
 async def fetch_exposition(socket_path: str, timeout: float = 1.0) -> bytes | None:
     """``GET /metrics`` from a sibling's REST shim on a Unix socket; ``None`` when it does not answer well."""
+    return await fetch_from_worker(socket_path, "/metrics?scope=worker", wait_seconds=timeout)
+
+
+async def fetch_from_worker(
+    socket_path: str, target: str, headers: Sequence[tuple[str, str]] = (), wait_seconds: float = 1.0
+) -> bytes | None:
+    """The body of ``GET target`` from a sibling's REST shim on its Unix socket (the console's fleet view
+    asks for ``/console/state?scope=worker`` and ``/console/series?scope=worker`` this way, passing the
+    caller's ``Authorization`` on); ``None`` when it does not answer 200 within ``wait_seconds``."""
+    head_lines = "".join(f"{name}: {value}\r\n" for name, value in headers if "\n" not in name + value)
+    request = f"GET {target} HTTP/1.0\r\nHost: worker\r\nConnection: close\r\n{head_lines}\r\n"
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_seconds):
             reader, writer = await asyncio.open_unix_connection(socket_path)
             try:
-                writer.write(b"GET /metrics?scope=worker HTTP/1.0\r\nHost: worker\r\nConnection: close\r\n\r\n")
+                writer.write(request.encode("latin-1", "replace"))
                 await writer.drain()
                 answer = await reader.read(_MAX_BYTES)
                 while chunk := await reader.read(_MAX_BYTES):
@@ -47,12 +58,12 @@ async def fetch_exposition(socket_path: str, timeout: float = 1.0) -> bytes | No
             finally:
                 writer.close()
     except (OSError, TimeoutError) as exc:
-        log.warning("metrics of the worker at %s: %s", socket_path, exc or type(exc).__name__)
+        log.warning("%s of the worker at %s: %s", target, socket_path, exc or type(exc).__name__)
         return None
     head, _, body = answer.partition(b"\r\n\r\n")
     status = head.split(b"\r\n", 1)[0].split()
     if len(status) < 2 or status[1] != b"200":
-        log.warning("metrics of the worker at %s: answered %r", socket_path, head[:80])
+        log.warning("%s of the worker at %s: answered %r", target, socket_path, head[:80])
         return None
     return body
 

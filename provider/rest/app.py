@@ -10,7 +10,7 @@ Routes (``/openapi.json`` documents them; ``/docs`` renders that document)::
     GET  /healthz /readyz      liveness (200 while the process answers, however loaded);
                                readiness (503 unless the provider is SERVING)
     GET  /metrics              Prometheus text (every worker's, labelled, with --workers N)
-    GET  /console /console/state /console/console.js   the operator's page and its JSON feed
+    GET  /console /console/try ...   the operator's pages and their JSON (provider.rest.console)
 
 With JWT on, inference routes need a token of any role and the console's state an
 ``admin`` one; health, readiness, metrics and the documents stay open (probes and
@@ -271,25 +271,8 @@ def build_app(
         return FileResponse(STATIC / "docs.html", media_type="text/html")
 
     if config.console:
+        from dubbo_recsys.provider.rest.console import console_router
 
-        @app.get("/console", include_in_schema=False)
-        async def console() -> FileResponse:
-            return FileResponse(STATIC / "console.html", media_type="text/html")
-
-        @app.get("/console/console.js", include_in_schema=False)
-        async def console_js() -> FileResponse:
-            return FileResponse(STATIC / "console.js", media_type="text/javascript")
-
-        @app.get(
-            "/console/state",
-            tags=["operations"],
-            responses=_ERRORS,
-            summary="What the console shows: services, registry, calls per method, breakers, versions",
-        )
-        async def console_state(_caller: Any = admin) -> dict[str, Any]:
-            snapshot = state.snapshot()
-            snapshot["methods"] = metrics.method_table()
-            snapshot["auth"] = auth is not None
-            return snapshot
+        app.include_router(console_router(state, metrics, config, recommender, admin), responses=_ERRORS)
 
     return app

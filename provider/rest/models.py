@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dubbo_recsys.interfaces import explain as interfaces_explain
 from dubbo_recsys.interfaces.recommend import (
     MAX_CANDIDATES,
     MAX_CONTEXT,
@@ -28,6 +29,7 @@ from dubbo_recsys.interfaces.recommend import (
 __all__ = [
     "MAX_COUNT",
     "ErrorAnswer",
+    "ExplainedItem",
     "InferAnswer",
     "InferBody",
     "ItemOut",
@@ -77,16 +79,46 @@ class ItemOut(BaseModel):
     channel: str = ""
 
 
+class ExplainedItem(BaseModel):
+    """A candidate as one stage left it: the score it came in with (``before``, absent when the stage
+    brought it in), the score the stage gave it, and the recall channels that found it."""
+
+    itemId: str
+    score: float
+    before: float | None = None
+    channels: list[str] = []
+
+
 class StageExplain(BaseModel):
-    """One pipeline stage as explain mode shows it: candidates in and out, its top scores, its time."""
+    """One pipeline stage as explain mode shows it (``interfaces.explain.StageExplain``): candidates in
+    and out, the channel mix of those out, the top ones' scores before and after, its time. A
+    ``debugInfo`` entry that is not a stage trace shows as a stage with only ``detail``."""
 
     stage: str
     kind: str = ""
     millis: float | None = None
     candidatesIn: int | None = None
     candidatesOut: int | None = None
-    top: list[ItemOut] = []
+    channels: dict[str, int] = {}
+    top: list[ExplainedItem] = []
+    version: str = ""
     detail: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, stage: interfaces_explain.StageExplain) -> StageExplain:
+        return cls(
+            stage=stage.stage,
+            kind=stage.kind,
+            millis=stage.millis,
+            candidatesIn=stage.candidatesIn,
+            candidatesOut=stage.candidatesOut,
+            channels=dict(stage.channels),
+            top=[
+                ExplainedItem(itemId=t.itemId, score=t.score, before=t.before, channels=list(t.channels))
+                for t in stage.top
+            ],
+            version=stage.version,
+        )
 
 
 class RecommendAnswer(BaseModel):
@@ -100,10 +132,11 @@ class RecommendAnswer(BaseModel):
     pipeline: str
     explain: list[StageExplain] | None = None
     failures: list[str] | None = None
+    notes: list[str] | None = None
 
     @classmethod
     def of(cls, response: RecommendResponse, explain: bool) -> RecommendAnswer:
-        stages, failures = explain_of(response.debugInfo) if explain else (None, None)
+        stages, failures, notes = explain_of(response.debugInfo) if explain else (None, None, None)
         return cls(
             code=response.code,
             message=response.message,
@@ -113,46 +146,25 @@ class RecommendAnswer(BaseModel):
             pipeline=response.pipeline,
             explain=stages,
             failures=failures,
+            notes=notes,
         )
 
 
-def explain_of(debug_info: dict[str, str] | None) -> tuple[list[StageExplain], list[str]]:
-    """Stage traces (``StageTrace.as_json`` documents) and failures out of ``debugInfo``.
+def explain_of(debug_info: dict[str, str] | None) -> tuple[list[StageExplain], list[str], list[str]]:
+    """Stages, failures and notes out of ``debugInfo`` (read by ``interfaces.explain``).
 
     Entries that are not stage traces are kept as ``detail`` of a stage of that name,
     so a recommender's free-form debug notes are shown, not dropped.
     """
-    stages: list[StageExplain] = []
-    failures: list[str] = []
-    for name, text in (debug_info or {}).items():
+    explain = interfaces_explain.Explain.from_debug_info(debug_info)
+    stages = [StageExplain.of(stage) for stage in explain.stages]
+    for name, text in explain.other.items():
         try:
             document = json.loads(text)
-        except (TypeError, ValueError):
+        except ValueError:
             document = {"text": text}
-        if name == "failures" and isinstance(document, list):
-            failures = [str(f) for f in document]
-            continue
-        if not isinstance(document, dict):
-            document = {"value": document}
-        if isinstance(document.get("millis"), (int, float)):
-            top = [
-                ItemOut(itemId=str(t.get("itemId", "")), score=float(t.get("score", 0.0)))
-                for t in document.get("top", [])
-                if isinstance(t, dict)
-            ]
-            stages.append(
-                StageExplain(
-                    stage=name,
-                    kind=str(document.get("kind", "")),
-                    millis=float(document["millis"]),
-                    candidatesIn=document.get("in"),
-                    candidatesOut=document.get("out"),
-                    top=top,
-                )
-            )
-        else:
-            stages.append(StageExplain(stage=name, detail=document))
-    return stages, failures
+        stages.append(StageExplain(stage=name, detail=document if isinstance(document, dict) else {"value": document}))
+    return stages, list(explain.failures), list(explain.notes)
 
 
 class InferBody(_Strict):

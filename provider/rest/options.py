@@ -104,6 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="record stage timings for one request in N (default 16; 0 = debug requests only)",
     )
+    group.add_argument(
+        "--console-step",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="the console's charts keep 15 minutes of samples taken every SECONDS (default 5)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> RestShimConfig | None:
@@ -122,6 +129,7 @@ def config_from_args(args: argparse.Namespace) -> RestShimConfig | None:
             otlp_endpoint=args.otlp_endpoint or os.environ.get(OTLP_ENV, ""),
             json_logs=bool(args.json_logs),
             trace_every=args.trace_every,
+            history_step=args.console_step,
         )
     except ValueError as exc:
         raise RestShimConfigError(str(exc)) from exc

@@ -15,6 +15,9 @@ startup and main loop without its signal handling, which belongs to ``serve``.
   while dubbo:// drains; after every other hook: the services are WITHDRAWN;
 - ``after_close``: stop HTTP, STOPPED.
 
+While it runs, a task samples the console's history (``ProviderMetrics.sample``) every
+``observability.history_step`` seconds.
+
 ``observed(protocol)`` wraps the recommender for another adapter (the gRPC shim),
 so its calls are counted under that protocol.
 """
@@ -26,6 +29,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +72,7 @@ class RestShim:
             admission=admission_of(recommender),
             realtime=realtime_of(recommender),
         )
-        self.metrics = ProviderMetrics(self.state)
+        self.metrics = ProviderMetrics(self.state, history_step=self.config.observability.history_step)
         self._recommender = recommender
         self._tracer = tracer
         self.app = build_app(recommender, self.config, self.metrics, self.state, tracer)
@@ -77,6 +81,7 @@ class RestShim:
         self._sockets: list[socket.socket] = []
         self._main: asyncio.Task[None] | None = None
         self.guard: Any = None
+        self._sampler: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -143,7 +148,8 @@ class RestShim:
             raise RestShimStartError(f"cannot start the REST shim: {error!r}") from error
         self._server, self._socket, self._sockets = server, sock, sockets
         self._main = asyncio.create_task(server.main_loop(), name="rest-shim")
-        log.info("REST shim serving on %s:%d %s", config.host, self.port, config.unix_socket)
+        self._sampler = asyncio.create_task(self._sample_history(), name="console-history")
+        log.info("REST shim serving on %s", config.unix_socket or f"{config.host}:{self.port}")
         return self.port
 
     @staticmethod
@@ -181,6 +187,10 @@ class RestShim:
         if server is None or not sockets:
             return
         server.should_exit = True
+        if self._sampler is not None:
+            self._sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sampler
         if self._main is not None:
             await self._main
         await server.shutdown(sockets=sockets)
@@ -189,8 +199,16 @@ class RestShim:
         if self.config.unix_socket:
             with contextlib.suppress(OSError):
                 os.unlink(self.config.unix_socket)
-        self._server = self._main = None
+        self._server = self._main = self._sampler = None
         log.info("REST shim stopped")
+
+    async def _sample_history(self) -> None:
+        """A sample of the console's history just after every multiple of its step on the wall clock,
+        so that the samples of ``--workers N`` processes fall in the same slots."""
+        step = self.metrics.history.step
+        while True:
+            await asyncio.sleep(step - time.time() % step + 0.005)
+            self.metrics.sample()
 
     def attach(self, lifecycle: Any) -> RestShim:
         """Start, drain and stop with a dubbo:// server's ``Lifecycle`` (see the module doc)."""

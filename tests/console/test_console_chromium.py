@@ -181,7 +181,7 @@ async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
     recommend = calls[("dubbo", INTERFACE, "recommend")]
     assert int(recommend[3]) == 3 and int(recommend[4]) == 0 and float(recommend[5]) > 0
     assert int(calls[("dubbo", SEED_INTERFACE, "RecommenderInfer")][3]) == 2
-    assert sorted(page.tables["breakers"]) == [["redis", "open"], ["tf-serving", "closed"]]
+    assert sorted(page.tables["breakers"]) == [["redis", "open", "0"], ["tf-serving", "closed", "0"]]
     assert ["scenes", "home", "v7"] in page.tables["versions"]
     assert ["indexes", "u2i", "md5-3f2a"] in page.tables["versions"]
     assert page.tables["realtime"] == [

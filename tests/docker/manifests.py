@@ -120,10 +120,12 @@ def grpc_port(args: argparse.Namespace) -> int | None:
 
 
 def served_ports(args: argparse.Namespace) -> set[int]:
-    """The ports a serve command line listens on: dubbo://, and gRPC when on."""
+    """The ports a serve command line listens on: dubbo://, and gRPC and REST when on."""
     ports = {args.port}
     if grpc_port(args) is not None:
         ports.add(grpc_port(args))
+    if getattr(args, "rest_port", None):
+        ports.add(args.rest_port)
     return ports
 
 

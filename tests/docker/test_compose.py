@@ -20,7 +20,13 @@ from tests.docker.manifests import (
 )
 from tests.support import require_env
 
-OFFICIAL_IMAGES = {"nacos": "nacos/nacos-server:", "redis": "redis:", "tfserving": "tensorflow/serving:"}
+OFFICIAL_IMAGES = {
+    "nacos": "nacos/nacos-server:",
+    "redis": "redis:",
+    "tfserving": "tensorflow/serving:",
+    "prometheus": "prom/prometheus:",
+    "grafana": "grafana/grafana:",
+}
 
 
 def compose_config(path: Path = COMPOSE) -> subprocess.CompletedProcess[str]:
@@ -47,7 +53,7 @@ def unescape(argv: list[str]) -> list[str]:
 
 
 def test_compose_accepts_the_file() -> None:
-    assert set(resolved()["services"]) == {"nacos", "redis", "tfserving", "provider"}
+    assert set(resolved()["services"]) == {"nacos", "redis", "tfserving", "provider", "prometheus", "grafana"}
 
 
 def test_compose_rejects_a_broken_copy(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,10 @@ async def test_load_without_ttl_keeps_keys(redis_space: RedisSpace, artifact_dir
 
 
 def test_load_command_streams_with_progress(
-    sync_redis_space: RedisSpace, artifact_dir: Path, capsys: pytest.CaptureFixture[str]
+    sync_redis_space: RedisSpace,
+    artifact_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from dubbo_recsys.features import load
     from dubbo_recsys.features.codec import Encoding, item_from_row, row_codec
@@ -127,11 +132,21 @@ def test_load_command_streams_with_progress(
             "50",
         ]
     )
-    assert load.run(args) == 0
-    out, err = capsys.readouterr()
+    with caplog.at_level(logging.INFO, logger="dubbo_recsys.features.load"):
+        assert load.run(args) == 0
+    out, _err = capsys.readouterr()
     assert "loaded 60 users and 401 items" in out
-    assert "users: 60 loaded" in err and "items: 401 loaded" in err
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("load users: 60 loaded" in line and "done in" in line for line in logged), logged
+    assert any("load items: 401 loaded" in line and "done in" in line for line in logged), logged
     assert 0 < space.client.ttl(space.layout.item("movie:1:2")) <= 120
+    # through the CLI: one time-stamped line per table, never a carriage return
+    from dubbo_recsys.provider.cli import main
+
+    assert main(["load", "--artifacts", str(artifact_dir), "--redis", space.url, "--prefix", space.prefix]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert re.search(r"^\d\d:\d\d:\d\d load items: 401 loaded \([\d,]+/s\) done in \d+\.\d s$", err, re.MULTILINE), err
     raw = space.client.get(space.layout.item("фильм-é"))
     assert item_from_row(row_codec(Encoding.MSGPACK).decode(raw)).item_id == "фильм-é"
 

@@ -58,6 +58,9 @@ def test_dubbo_recsys_wheel_holds_one_namespace_and_no_codec() -> None:
     assert {name.split("/")[1] for name in listed if name.startswith("dubbo_recsys/")} == set(FOLDERS)
     for data in (
         "dubbo_recsys/provider/rest/static/console.html",
+        "dubbo_recsys/provider/rest/static/try.html",
+        "dubbo_recsys/provider/rest/static/uPlot.iife.min.js",  # the console's charts: vendored, with its licence
+        "dubbo_recsys/provider/rest/static/uPlot.LICENSE",
         "dubbo_recsys/interfaces/proto/recommend_v1.proto",
         "dubbo_recsys/interfaces/events.schema.json",
     ):

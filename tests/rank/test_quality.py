@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,10 @@ def test_eval_rank_cli_reports_bad_input(tmp_path, capsys):
 def test_eval_rank_cli_prints_json(capsys):
     path = require_env("ARTIFACTS_ML100K")
     assert main(["eval-rank", "--artifacts", path, "--users", "30", "--json", "--mmr-lambda", "1"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert re.search(r"^\d\d:\d\d:\d\d eval-rank: 30 users done in \d+\.\d s$", captured.err, re.MULTILINE)
+    assert "\r" not in captured.err
     assert report["users"] == 30 and set(report["ndcg@10"]) >= {"popularity", "recall", "funnel", "funnel_din"}
     assert report["params"]["served_default"] is False and report["params"]["after_rank"] == ["MMRReRanker(lambda 1)"]
     assert "ndcg_diff_se" in report["paired"]

@@ -4,6 +4,7 @@ after SIGKILLs, dead letters with their reasons, two consumers splitting a group
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.redis
 # Kafka the Redis side is the same sink, and the run stays within its CI time.
 BROKERS = [pytest.param("kafka", "redis", marks=pytest.mark.kafka), ("redis", "redis"), ("redis", "cluster")]
 CONFIG = RealtimeConfig(last_n=5, bucket_seconds=60, trend_window_seconds=3600)
+STATUS = re.compile(r"^\d\d:\d\d:\d\d consume: (\d+) user events applied \(\+\d+\), \d+ duplicates, \d+ dead-lettered")
 
 
 async def check_state(space: Any, work: Any, now_ms: int) -> None:
@@ -61,6 +63,8 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker:
         str(CONFIG.last_n),
         "--member",
         "restarted",  # back under the same name, it gets its partitions again at once
+        "--log-every",
+        "0.5",
     )
     users = sorted(work.counters)
     kills = []
@@ -76,7 +80,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker:
             process.wait(10)
             kills.append(await applied_events(redis_space.client, redis_space.layout, users))
     assert all(0 < applied < work.distinct for applied in kills), kills  # each kill was mid-stream
-    with consumer_process(command):
+    with consumer_process(command) as process:
 
         async def all_applied() -> bool:
             return await applied_events(redis_space.client, redis_space.layout, users) >= work.distinct
@@ -84,6 +88,12 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(broker:
         await wait_for(all_applied, 90, "every event applied")
         await asyncio.sleep(1.0)  # anything still redelivered would land now and break the counts below
         await check_state(redis_space, work, now_ms)
+        # the consumer says what it does: a time-stamped line every --log-every seconds, never a bar
+        assert process.stdout is not None
+        while not STATUS.match(line := process.stdout.readline()):
+            assert line and "\r" not in line, line
+        applied = int(STATUS.match(line)[1])  # type: ignore[index]  # matched just above
+        assert applied > 0, line
     letters = await kafka.dead_letters(work.malformed)
     assert len({source for _, source in letters}) == work.malformed  # each malformed record (one may repeat)
     assert {reason for reason, _ in letters} == {"missing_field"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,15 @@ async def test_merged_recall_on_ml100k_beats_popularity_and_reaches_the_target()
     best_channel = max(report.channels.values())
     assert report.merged >= best_channel - 0.02  # merging must not lose what its best channel finds
     assert report.cold is not None and report.cold.hot >= report.popularity - 0.03  # region-aware hot, no worse
+
+
+def test_eval_says_what_it_does_in_time_stamped_lines(artifacts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dubbo_recsys.provider.cli import main
+
+    assert main(["eval", "--artifacts", str(artifacts), "--k", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err  # a log, not a terminal: no progress bar
+    steps = [line for line in err.splitlines() if re.match(r"\d\d:\d\d:\d\d eval: ", line)]
+    assert steps[0].endswith("(features, recall channels, indexes)") and "eval: loading" in steps[0]
+    assert re.search(r"eval: done in \d+\.\d s$", steps[-1]) and len(steps) >= 5, steps
+    assert logging.getLogger("dubbo_recsys").propagate  # the CLI put the logger back as it was

@@ -37,7 +37,15 @@ async def test_explain_shows_each_stage_with_candidates_scores_and_timings(make_
     recall, rank = stages["rest_test_fixed"], stages["rest_test_odd_first"]
     assert (recall["kind"], recall["candidatesIn"], recall["candidatesOut"]) == ("recall", 0, 30)
     assert (rank["kind"], rank["candidatesIn"], rank["candidatesOut"]) == ("rank", 30, 15)
-    assert rank["top"][0] == {"itemId": "item-1", "score": pytest.approx(1.98), "channel": ""}
+    # the rank stage doubled the score in place: the trace still shows what it came in with
+    assert rank["top"][0] == {
+        "itemId": "item-1",
+        "score": pytest.approx(1.98),
+        "before": pytest.approx(0.99),
+        "channels": ["fixed"],
+    }
+    assert "before" not in recall["top"][0] and recall["channels"] == {"fixed": 30}
+    assert rank["channels"] == {"fixed": 15}
     assert all(s["millis"] >= 0 for s in body["explain"])
     assert [i["itemId"] for i in body["items"]] == ["item-1", "item-3", "item-5"]
 
