@@ -247,8 +247,12 @@ def _write_exception(enc: Encoder, exc: JavaException) -> None:
             trace = exc.stack_trace
             write(enc, trace if isinstance(trace, TypedList) else TypedList(STACK_TRACE_TYPE, trace))
         elif name == "suppressedExceptions":
-            wire = exc._wire_suppressed
-            if wire is None or (wire is not exc.suppressed and list(wire) != exc.suppressed):
+            wire = exc._wire_suppressed  # what was read, written back unless ``suppressed`` was changed since
+            if isinstance(wire, list):
+                unchanged = wire is exc.suppressed or list(wire) == exc.suppressed
+            else:  # null or a non-list sent in its place: ``suppressed`` was read as []
+                unchanged = wire is not None and not exc.suppressed
+            if not unchanged:
                 wire = TypedList(SUPPRESSED_TYPE, exc.suppressed) if exc.suppressed else _EMPTY_SUPPRESSED
             write(enc, wire)
         elif name in declared:

@@ -437,3 +437,18 @@ def test_map_entries_in_a_declared_map_field_encode_on_both_paths() -> None:
         finally:
             _encoder.set_compiled(previous)
         assert hessian2.loads(wire) == Entries({"a": 1, "b": 2})
+
+
+@pytest.mark.parametrize("sent", [hessian2.Long(7), "x", None])
+def test_an_exception_whose_suppressed_field_is_not_a_list_round_trips(sent: object) -> None:
+    """Found by the decoder fuzz target: a Throwable whose suppressedExceptions was a Long decoded, then
+    failed to encode again with a raw TypeError. What was read is written back; a changed list wins."""
+    fields = {"suppressedExceptions": sent, "stackTrace": [], "cause": None, "detailMessage": "m"}
+    exc = hessian2.loads(hessian2.dumps(JavaGenericObject("java.lang.RuntimeException", fields)))
+    assert isinstance(exc, hessian2.JavaException)
+    assert exc.suppressed == []
+    again = hessian2.loads(hessian2.dumps(exc))
+    assert again.message == "m"
+    assert again.suppressed == []
+    exc.suppressed = [hessian2.JavaException("inner")]
+    assert [e.message for e in hessian2.loads(hessian2.dumps(exc)).suppressed] == ["inner"]
