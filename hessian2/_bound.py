@@ -239,5 +239,5 @@ def _generated(info: ClassInfo) -> Callable[[Any], Any]:
             source += ["    if slow:"] + ["        " + line for line in checks]
     source.append("    return obj")
     exec("\n".join(source), env)
-    reader = env["read"]
+    reader: Callable[[Any], Any] = env["read"]
     return reader

@@ -33,16 +33,25 @@ Python's tuples, like lists, are written as ArrayLists and shared by identity.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
 from ._errors import DecodeError, MapKey
 from ._keys import FLOOD_CHECK_FROM, FloodError, HashCounter
 from ._scalars import write_int
 from ._text import read_name, write_str
 from ._wrappers import MapEntries, TypedList, TypedMap
 
+if TYPE_CHECKING:  # annotations only: the encoder and the decoder import this module
+    from ._decoder import Decoder, TagReader
+    from ._encoder import Encoder
+
+ItemWriter = Callable[["Encoder", Any], None]  # the writer of each element, key or value (None: by Python type)
+
 # ---------------------------------------------------------------- writers
 
 
-def write_type(enc, java_type: str) -> None:
+def write_type(enc: Encoder, java_type: str) -> None:
     """A type name the first time, its index afterwards (Hessian2Output.writeType)."""
     index = enc.types.get(java_type)
     if index is None:
@@ -52,7 +61,7 @@ def write_type(enc, java_type: str) -> None:
         write_int(enc.buf, index)
 
 
-def list_header(enc, size: int, java_type: str | None) -> None:
+def list_header(enc: Encoder, size: int, java_type: str | None) -> None:
     buf = enc.buf
     if java_type is None:
         if size <= 7:
@@ -69,7 +78,9 @@ def list_header(enc, size: int, java_type: str | None) -> None:
         write_int(buf, size)
 
 
-def write_list(enc, value, java_type=None, item=None) -> None:
+def write_list(
+    enc: Encoder, value: Collection[Any], java_type: str | None = None, item: ItemWriter | None = None
+) -> None:
     """A Python sequence as an ArrayList (or a typed list when ``java_type`` is given)."""
     if enc.seen(value):
         return
@@ -81,15 +92,21 @@ def write_list(enc, value, java_type=None, item=None) -> None:
     enc.depth -= 1
 
 
-def write_typed_list(enc, value: TypedList, item=None) -> None:
+def write_typed_list(enc: Encoder, value: TypedList, item: ItemWriter | None = None) -> None:
     write_list(enc, value, value.java_type, item)
 
 
-def write_set(enc, value, item=None) -> None:
+def write_set(enc: Encoder, value: Collection[Any], item: ItemWriter | None = None) -> None:
     write_list(enc, value, "java.util.HashSet", item)
 
 
-def write_map(enc, value, key=None, item=None, java_type=None) -> None:
+def write_map(
+    enc: Encoder,
+    value: Mapping[Any, Any],
+    key: ItemWriter | None = None,
+    item: ItemWriter | None = None,
+    java_type: str | None = None,
+) -> None:
     if enc.seen(value):
         return
     buf = enc.buf
@@ -108,11 +125,15 @@ def write_map(enc, value, key=None, item=None, java_type=None) -> None:
     buf.append(0x5A)
 
 
-def write_typed_map(enc, value: TypedMap, key=None, item=None) -> None:
+def write_typed_map(
+    enc: Encoder, value: TypedMap, key: ItemWriter | None = None, item: ItemWriter | None = None
+) -> None:
     write_map(enc, value, key, item, value.java_type)
 
 
-def write_entries(enc, value: MapEntries, key=None, item=None) -> None:
+def write_entries(
+    enc: Encoder, value: MapEntries, key: ItemWriter | None = None, item: ItemWriter | None = None
+) -> None:
     """A ``MapEntries`` as the Java map it came from (every entry, in order)."""
     if enc.seen(value):
         return
@@ -135,7 +156,7 @@ def write_entries(enc, value: MapEntries, key=None, item=None) -> None:
 # ---------------------------------------------------------------- readers
 
 
-def read_type(dec) -> str:
+def read_type(dec: Decoder) -> str:
     pos = dec.pos
     if pos >= dec.end:
         dec.fail("truncated: type expected", pos)
@@ -152,13 +173,13 @@ def read_type(dec) -> str:
     return dec.types[index]
 
 
-def _new_list(dec, java_type):
+def _new_list(dec: Decoder, java_type: str | None) -> list[Any]:
     if java_type is None:
         return []
     return TypedList(java_type)
 
 
-def _fill_fixed(dec, result, size: int):
+def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
     if size > dec.end - dec.pos:
         dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
     dec.refs.append(result)
@@ -169,7 +190,7 @@ def _fill_fixed(dec, result, size: int):
     return result
 
 
-def _fill_variable(dec, result):
+def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
     dec.refs.append(result)
     dec.enter()
     data = dec.data
@@ -187,32 +208,32 @@ def _fill_variable(dec, result):
     return result
 
 
-def read_list_typed_variable(dec, tag):
+def read_list_typed_variable(dec: Decoder, tag: int) -> list[Any]:
     return _fill_variable(dec, _new_list(dec, read_type(dec)))
 
 
-def read_list_typed_fixed(dec, tag):
+def read_list_typed_fixed(dec: Decoder, tag: int) -> list[Any]:
     java_type = read_type(dec)
     return _fill_fixed(dec, _new_list(dec, java_type), dec.read_length())
 
 
-def read_list_untyped_variable(dec, tag):
+def read_list_untyped_variable(dec: Decoder, tag: int) -> list[Any]:
     return _fill_variable(dec, [])
 
 
-def read_list_untyped_fixed(dec, tag):
+def read_list_untyped_fixed(dec: Decoder, tag: int) -> list[Any]:
     return _fill_fixed(dec, [], dec.read_length())
 
 
-def read_list_typed_short(dec, tag):
+def read_list_typed_short(dec: Decoder, tag: int) -> list[Any]:
     return _fill_fixed(dec, _new_list(dec, read_type(dec)), tag - 0x70)
 
 
-def read_list_untyped_short(dec, tag):
+def read_list_untyped_short(dec: Decoder, tag: int) -> list[Any]:
     return _fill_fixed(dec, [], tag - 0x78)
 
 
-def _fill_map(dec, result, java_type):
+def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> dict[Any, Any] | MapEntries:
     """Read entries into the dict ``result``; switch to ``MapEntries`` if a dict cannot hold them."""
     index = len(dec.refs)
     dec.refs.append(result)
@@ -220,6 +241,7 @@ def _fill_map(dec, result, java_type):
     data = dec.data
     value = dec.value
     counter = None
+    done: dict[Any, Any] | MapEntries = result
     while True:
         pos = dec.pos
         if pos >= dec.end:
@@ -240,13 +262,13 @@ def _fill_map(dec, result, java_type):
             dec.fail(str(exc), pos)
         except TypeError:  # unhashable: a list, a generic object, ...
             pass
-        result = _as_entries(dec, index, result, java_type, key, item)
+        done = _as_entries(dec, index, result, java_type, key, item)
         break
     dec.depth -= 1
-    return result
+    return done
 
 
-def _entry(dec, value, count: int):
+def _entry(dec: Decoder, value: Callable[[], Any], count: int) -> tuple[Any, Any]:
     try:
         key = value()
     except DecodeError as exc:
@@ -260,7 +282,9 @@ def _entry(dec, value, count: int):
     return key, item
 
 
-def _as_entries(dec, index: int, result: dict, java_type, key, item) -> MapEntries:
+def _as_entries(
+    dec: Decoder, index: int, result: dict[Any, Any], java_type: str | None, key: Any, item: Any
+) -> MapEntries:
     """The rest of a map whose keys a dict cannot hold apart, as ``MapEntries``: no entry dropped.
 
     The map's reference slot now holds the MapEntries; a reference taken to the
@@ -284,18 +308,18 @@ def _as_entries(dec, index: int, result: dict, java_type, key, item) -> MapEntri
         append(_entry(dec, value, len(entries.entries)))
 
 
-def read_map_untyped(dec, tag):
+def read_map_untyped(dec: Decoder, tag: int) -> dict[Any, Any] | MapEntries:
     return _fill_map(dec, {}, None)
 
 
-def read_map_typed(dec, tag):
+def read_map_typed(dec: Decoder, tag: int) -> dict[Any, Any] | MapEntries:
     java_type = read_type(dec)
     if java_type == "java.util.HashMap":
         return _fill_map(dec, {}, None)
     return _fill_map(dec, TypedMap(java_type), java_type)
 
 
-def read_ref(dec, tag):
+def read_ref(dec: Decoder, tag: int) -> Any:
     pos = dec.pos
     index = dec.read_int()
     if not 0 <= index < len(dec.refs):
@@ -307,7 +331,7 @@ def read_ref(dec, tag):
     return found
 
 
-def register(table: list) -> None:
+def register(table: list[TagReader]) -> None:
     table[0x55] = read_list_typed_variable
     table[0x56] = read_list_typed_fixed
     table[0x57] = read_list_untyped_variable

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn
 
 from . import _bound, _containers, _objects, _scalars, _text, _wrappers
 from ._errors import DecodeError
@@ -54,16 +54,20 @@ _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
 _DOUBLE_AT = struct.Struct(">d").unpack_from
 
 
-def _invalid(dec: Decoder, tag: int) -> Any:
+# A reader of the dispatch table: (decoder, tag) -> value, with ``decoder.pos`` just past the tag.
+TagReader = Callable[["Decoder", int], Any]
+
+
+def _invalid(dec: Decoder, tag: int) -> NoReturn:
     dec.fail(f"unknown type code 0x{tag:02x}", dec.pos - 1)
 
 
-def _stray_end(dec: Decoder, tag: int) -> Any:
+def _stray_end(dec: Decoder, tag: int) -> NoReturn:
     dec.fail("unexpected end marker 'Z' outside a list or map", dec.pos - 1)
 
 
-def _build_table() -> list[Any]:
-    table: list[Any] = [_invalid] * 256
+def _build_table() -> list[TagReader]:
+    table: list[TagReader] = [_invalid] * 256
     for family in (_scalars, _text, _containers, _objects):
         family.register(table)
     table[0x5A] = _stray_end
@@ -233,12 +237,14 @@ class Decoder:
         if self.depth > MAX_DEPTH:
             self.fail(f"nested deeper than {MAX_DEPTH} levels", self.pos)
 
-    def fail(self, reason: str, offset: int) -> None:
+    def fail(self, reason: str, offset: int) -> NoReturn:
         raise DecodeError(reason, offset)
 
 
-PURE_FILL = Decoder.__dict__["fill"]  # the reference implementation, kept for tests and benchmarks
-_compiled: Any = None  # (fill method, read_exact) once the extension is configured
+Fill = Callable[[Decoder, Any, Iterable[Any]], None]  # Decoder.fill, unbound: the Python loop or the C one
+PURE_FILL: Fill = Decoder.__dict__["fill"]  # the reference implementation, kept for tests and benchmarks
+# (fill method, read_exact) once the extension is configured
+_compiled: tuple[Fill, Callable[[Any, Any], Any]] | None = None
 
 
 def _use_speedups() -> bool:
@@ -247,7 +253,7 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _speedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
+        from . import _speedups  # built only with the C compiler; its absence is handled (types: _speedups.pyi)
     except ImportError:
         return False
     fill = _speedups.configure(
@@ -264,7 +270,8 @@ def use_compiled(flag: bool) -> bool:
     previous = Decoder.__dict__["fill"] is not PURE_FILL
     if _compiled is None or flag == previous:
         return previous
-    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign]  # switches the compiled loop on or off
+    # the C loop is an instance-method object, which mypy cannot take for a method (a Callable has no binding)
+    Decoder.fill = _compiled[0] if flag else PURE_FILL  # type: ignore[method-assign, assignment]  # swaps the loop
     _bound._COMPILED = _compiled[1] if flag else None
     _objects.READERS.clear()
     return previous

@@ -39,7 +39,7 @@ import keyword
 import os
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ._containers import write_entries, write_list, write_map, write_set, write_typed_list, write_typed_map
 from ._errors import EncodeError, describe
@@ -61,7 +61,7 @@ class Encoder:
     def __init__(self) -> None:
         self.buf = bytearray()
         self.refs: dict[int, int] = {}  # id(object) -> reference index
-        self._alive: list = []  # keeps referenced objects alive so ids stay unique
+        self._alive: list[Any] = []  # keeps referenced objects alive so ids stay unique
         self.classdefs: dict[tuple[str, tuple[str, ...]], int] = {}
         self.types: dict[str, int] = {}
         self.depth = 0
@@ -124,8 +124,9 @@ class ObjectPlan:
         self.names = info.names
         self.key = (info.java_class, info.names)
         self.fields = tuple((name, compile_spec(spec)) for name, spec in zip(info.names, info.specs, strict=True))
-        self.write = self.pywrite = _generate_writer(self, info.specs)
-        self.native = None
+        self.write: Writer = _generate_writer(self, info.specs)
+        self.pywrite = self.write
+        self.native: tuple[Any, ...] | None = None
         if _native is not None:  # the compiled writer, which calls pywrite when switched off
             self.native = (
                 self.key,
@@ -223,80 +224,89 @@ def _generate_writer(plan: ObjectPlan, specs: tuple[Spec, ...]) -> Writer:
         "    enc.depth -= 1",
     ]
     exec("\n".join(lines), env)
-    return env["write"]
+    write: Writer = env["write"]
+    return write
+
+
+class _Native(Protocol):
+    """What this module calls of the compiled writers (``_encspeedups``, typed in ``_encspeedups.pyi``)."""
+
+    def write_plan(self, native: tuple[Any, ...], enc: Encoder, obj: Any, /) -> None: ...
+
+    def set_enabled(self, flag: bool, /) -> bool: ...
 
 
 _PLANS: dict[type, ObjectPlan] = {}
-_native: Any = None  # hessian2._encspeedups once installed (see _use_speedups)
+_native: _Native | None = None  # hessian2._encspeedups once installed (see _use_speedups)
 
 
 # ---------------------------------------------------------------- untyped dispatch
 
 
-def _null(enc, value):
+def _null(enc: Encoder, value: None) -> None:
     enc.buf.append(0x4E)
 
 
-def _bool(enc, value):
+def _bool(enc: Encoder, value: bool) -> None:
     enc.buf.append(0x54 if value else 0x46)
 
 
-def _int(enc, value):
+def _int(enc: Encoder, value: int) -> None:
     if INT_MIN <= value <= INT_MAX:
         write_int(enc.buf, value)
     else:
         write_long(enc.buf, value)
 
 
-def _long(enc, value):
+def _long(enc: Encoder, value: int) -> None:
     write_long(enc.buf, value)
 
 
-def _int32(enc, value):
+def _int32(enc: Encoder, value: int) -> None:
     write_int(enc.buf, value)
 
 
-def _double(enc, value):
+def _double(enc: Encoder, value: float) -> None:
     write_double(enc.buf, value)
 
 
-def _str(enc, value):
+def _str(enc: Encoder, value: str) -> None:
     write_str(enc.buf, value)
 
 
-def _bytes(enc, value):
+def _bytes(enc: Encoder, value: bytes | bytearray) -> None:
     write_bytes(enc.buf, value)
 
 
-def _memoryview(enc, value):
+def _memoryview(enc: Encoder, value: memoryview) -> None:
     write_view(enc.buf, value)
 
 
-def _list(enc, value):
+def _list(enc: Encoder, value: list[Any] | tuple[Any, ...]) -> None:
     write_list(enc, value)
 
 
-def _typed_list(enc, value):
+def _typed_list(enc: Encoder, value: TypedList) -> None:
     write_typed_list(enc, value)
 
 
-def _set(enc, value):
+def _set(enc: Encoder, value: set[Any] | frozenset[Any]) -> None:
     write_set(enc, value)
 
 
-def _map(enc, value):
+def _map(enc: Encoder, value: dict[Any, Any]) -> None:
     write_map(enc, value)
 
 
-def _typed_map(enc, value):
+def _typed_map(enc: Encoder, value: TypedMap) -> None:
     write_typed_map(enc, value)
 
 
-def _date(enc, value):
+def _date(enc: Encoder, value: _dt.datetime) -> None:
     write_date_millis(enc.buf, datetime_to_millis(value))
 
 
-def _enum(enc, value):
+def _enum(enc: Encoder, value: enum.Enum) -> None:
     java_class = getattr(type(value), "__java_class__", None)
     if not java_class:
         raise EncodeError(
@@ -367,7 +377,7 @@ def _resolve(kind: type) -> Writer:
 
 
 def _checked_int(low: int, high: int, java: str) -> Writer:
-    def write(enc, value):
+    def write(enc: Encoder, value: Any) -> None:
         if value is None:
             enc.buf.append(0x4E)
         elif isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
@@ -378,7 +388,7 @@ def _checked_int(low: int, high: int, java: str) -> Writer:
     return write
 
 
-def _typed_long(enc, value):
+def _typed_long(enc: Encoder, value: Any) -> None:
     if value is None:
         enc.buf.append(0x4E)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -387,7 +397,7 @@ def _typed_long(enc, value):
         raise EncodeError(f"expected a Java long, got {describe(value)}")
 
 
-def _typed_double(enc, value):
+def _typed_double(enc: Encoder, value: Any) -> None:
     if value is None:
         enc.buf.append(0x4E)
     elif isinstance(value, (float, int)) and not isinstance(value, bool):
@@ -396,7 +406,7 @@ def _typed_double(enc, value):
         raise EncodeError(f"expected a Java double, got {describe(value)}")
 
 
-def _typed_bool(enc, value):
+def _typed_bool(enc: Encoder, value: Any) -> None:
     if value is None:
         enc.buf.append(0x4E)
     elif isinstance(value, bool):
@@ -405,7 +415,7 @@ def _typed_bool(enc, value):
         raise EncodeError(f"expected a bool, got {describe(value)}")
 
 
-def _typed_str(enc, value):
+def _typed_str(enc: Encoder, value: Any) -> None:
     if type(value) is str:
         if len(value) <= 31 and value.isascii():
             buf = enc.buf
@@ -421,7 +431,7 @@ def _typed_str(enc, value):
         raise EncodeError(f"expected a str, got {type(value).__name__}")
 
 
-def _typed_char(enc, value):
+def _typed_char(enc: Encoder, value: Any) -> None:
     if value is None:
         enc.buf.append(0x4E)
     else:
@@ -429,7 +439,7 @@ def _typed_char(enc, value):
 
 
 def _typed_of(*kinds: type, what: str) -> Writer:
-    def write(enc, value):
+    def write(enc: Encoder, value: Any) -> None:
         if value is None or isinstance(value, kinds):
             enc.write_any(enc, value)
         else:
@@ -466,7 +476,7 @@ def compile_spec(spec: Spec) -> Writer:
         # a JavaGenericObject (say, decoded without the class bound) is written as it came
         checked = _typed_of(cls, JavaGenericObject, what=cls.__qualname__)
 
-        def write_object(enc, value):
+        def write_object(enc: Encoder, value: Any) -> None:
             if type(value) is cls:
                 plan = _PLANS.get(cls)
                 if plan is None:
@@ -483,7 +493,7 @@ def compile_spec(spec: Spec) -> Writer:
         item = None if compiled is Encoder.write_any else compiled
         as_set = kind == "set"
 
-        def write_items(enc, value):
+        def write_items(enc: Encoder, value: Any) -> None:
             if value is None:
                 enc.buf.append(0x4E)
             elif isinstance(value, TypedList):
@@ -501,7 +511,9 @@ def compile_spec(spec: Spec) -> Writer:
         key = None if compiled_key is Encoder.write_any else compiled_key
         val = None if compiled_value is Encoder.write_any else compiled_value
 
-        def write_mapping(enc, value):  # not write_entries: that name is the MapEntries writer called below
+        def write_mapping(
+            enc: Encoder, value: Any
+        ) -> None:  # not write_entries: that name is the MapEntries writer called below
             if value is None:
                 enc.buf.append(0x4E)
             elif isinstance(value, TypedMap):
@@ -556,7 +568,7 @@ _NODE_CODES = {
 _OTHER = 11
 
 
-def native_node(spec: Spec) -> tuple:
+def native_node(spec: Spec) -> tuple[int, Writer, Any]:
     """``(code, writer, arg)`` for the C writer: ``writer`` is ``compile_spec(spec)``, the
     fallback for every value C does not write itself; ``arg`` is the class of an object
     field, the element node of a list, the (key, value) nodes of a map (None = untyped)."""
@@ -585,12 +597,12 @@ def _use_speedups() -> bool:
     if os.environ.get("HESSIAN2_PURE_PYTHON"):
         return False
     try:
-        from . import _encspeedups  # type: ignore[attr-defined]  # built only with the C compiler; its absence is handled
+        from . import _encspeedups  # built only with the C compiler; its absence is handled (types: _encspeedups.pyi)
     except ImportError:
         return False
     _encspeedups.configure(PURE_WRITE_ANY, _DISPATCH, _PLANS, write_bound, begin_object, EncodeError, MAX_DEPTH)
     _native = _encspeedups
-    Encoder.write_any = staticmethod(_encspeedups.write_any)  # type: ignore[method-assign]  # installs the compiled writer
+    Encoder.write_any = staticmethod(_encspeedups.write_any)  # type: ignore[method-assign, assignment]  # the C writer
     _SCALAR_WRITERS["any"] = _encspeedups.write_any
     return True
 

@@ -26,6 +26,7 @@ import datetime as _dt
 import decimal
 import enum
 import uuid
+from collections.abc import Collection, Iterable
 from typing import Any
 
 __all__ = ["MAX_MESSAGE", "DecodeError", "EncodeError", "Hessian2Error", "MapKey", "describe", "known_types", "shorten"]
@@ -165,7 +166,15 @@ _SIZED: set[type] = {dict, list, tuple, set, frozenset}
 _NAMED: set[type] = set()
 
 
-def known_types(*, ints=(), floats=(), dates=(), maps=(), lists=(), named=()) -> None:
+def known_types(
+    *,
+    ints: Iterable[type] = (),
+    floats: Iterable[type] = (),
+    dates: Iterable[type] = (),
+    maps: Collection[type] = (),
+    lists: Iterable[type] = (),
+    named: Iterable[type] = (),
+) -> None:
     """Let ``describe`` render this package's own types (wrappers, typed containers, ...)."""
     _INTS.update(ints)
     _FLOATS.update(floats)

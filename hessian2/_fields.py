@@ -127,7 +127,8 @@ def java_string(value: Any) -> str | None:
     """hessian-lite's readString of a decoded value, or None if it throws."""
     kind = type(value)
     if kind is str:
-        return value
+        text: str = value
+        return text
     if kind is bool:
         return "true" if value else "false"
     if kind is int or kind is Long:
@@ -161,7 +162,8 @@ def _integer_converter(bits: int, java: str, wide: bool = False) -> Converter:
 def _double(value: Any) -> float | None:
     kind = type(value)
     if kind is float:
-        return value
+        number: float = value
+        return number
     if kind is bool:
         return 1.0 if value else 0.0
     if kind is int or kind is Long:
@@ -267,7 +269,8 @@ def _object_fields(value: Any) -> dict[str, Any] | None:
     field's class the wire fields with matching names (a map's string keys too)."""
     kind = type(value)
     if kind is JavaGenericObject:
-        return value.fields
+        fields: dict[str, Any] = value.fields
+        return fields
     if isinstance(value, JavaObject):
         return {name: getattr(value, name) for name in class_info(kind).names}
     if isinstance(value, enum.Enum):
@@ -411,7 +414,15 @@ def _one(dec: Any, convert: Converter | None, ok: frozenset[type] | None, value:
         raise
 
 
-def _convert_entries(dec, entries: MapEntries, keys, keys_ok, values, values_ok, at: int) -> None:
+def _convert_entries(
+    dec: Any,
+    entries: MapEntries,
+    keys: Converter | None,
+    keys_ok: frozenset[type] | None,
+    values: Converter | None,
+    values_ok: frozenset[type] | None,
+    at: int,
+) -> None:
     pairs = entries.entries
     for index, (key, item) in enumerate(pairs):
         new_key = _one(dec, keys, keys_ok, key, at, MapKey.at(index))
@@ -420,7 +431,15 @@ def _convert_entries(dec, entries: MapEntries, keys, keys_ok, values, values_ok,
             pairs[index] = (new_key, new_item)
 
 
-def _convert_dict(dec, mapping: dict, keys, keys_ok, values, values_ok, at: int) -> None:
+def _convert_dict(
+    dec: Any,
+    mapping: dict[Any, Any],
+    keys: Converter | None,
+    keys_ok: frozenset[type] | None,
+    values: Converter | None,
+    values_ok: frozenset[type] | None,
+    at: int,
+) -> None:
     if keys is not None and keys_ok is not None and any(type(key) not in keys_ok for key in mapping):
         pairs = [
             (_one(dec, keys, keys_ok, key, at, MapKey.at(i)), item) for i, (key, item) in enumerate(mapping.items())

@@ -32,7 +32,8 @@ import decimal
 import re
 import unicodedata
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._bound import convert_field
 from ._encoder import register as register_writer
@@ -42,6 +43,16 @@ from ._objects import SPECIAL_READERS, begin_object, write_fields
 from ._scalars import UTC
 from ._text import write_str
 from ._wrappers import Long
+
+if TYPE_CHECKING:  # annotations only: the decoder imports this module's readers
+    from ._decoder import Decoder
+    from ._encoder import Encoder, Writer
+    from ._objects import ClassDef
+
+# factory(decoder, definition) -> reader(decoder) -> value, as _objects.SPECIAL_READERS holds them
+ReaderFactory = Callable[["Decoder", "ClassDef"], Callable[["Decoder"], Any]]
+# a java.time handle's readResolve: (decoder, fields by name, offset) -> the value, or None for Java's null
+Resolve = Callable[["Decoder", dict[str, Any], int], Any]
 
 __all__ = ["Instant", "LocalDateTime", "parse_big_decimal", "parse_uuid"]
 
@@ -84,8 +95,8 @@ known_types(dates=(LocalDateTime, Instant))
 # ---------------------------------------------------------------- writers
 
 
-def _write_string_value(java_class: str):
-    def write(enc, value):
+def _write_string_value(java_class: str) -> Writer:
+    def write(enc: Encoder, value: decimal.Decimal | uuid.UUID) -> None:
         if isinstance(value, decimal.Decimal) and not value.is_finite():
             raise EncodeError(f"BigDecimal cannot hold {value}")
         if enc.seen(value):
@@ -96,11 +107,11 @@ def _write_string_value(java_class: str):
     return write
 
 
-def _write_date(enc, value: _dt.date) -> None:
+def _write_date(enc: Encoder, value: _dt.date) -> None:
     write_fields(enc, LOCAL_DATE, {"day": value.day, "month": value.month, "year": value.year})
 
 
-def _write_time(enc, value: _dt.time) -> None:
+def _write_time(enc: Encoder, value: _dt.time) -> None:
     write_fields(
         enc,
         LOCAL_TIME,
@@ -108,11 +119,11 @@ def _write_time(enc, value: _dt.time) -> None:
     )
 
 
-def _write_local_date_time(enc, value: _dt.datetime) -> None:
+def _write_local_date_time(enc: Encoder, value: _dt.datetime) -> None:
     write_fields(enc, LOCAL_DATE_TIME, {"time": value.time(), "date": value.date()})
 
 
-def _write_instant(enc, value: _dt.datetime) -> None:
+def _write_instant(enc: Encoder, value: _dt.datetime) -> None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - _EPOCH
@@ -120,7 +131,7 @@ def _write_instant(enc, value: _dt.datetime) -> None:
     write_fields(enc, INSTANT, {"nanos": delta.microseconds * 1000, "seconds": Long(seconds)})
 
 
-def _write_duration(enc, value: _dt.timedelta) -> None:
+def _write_duration(enc: Encoder, value: _dt.timedelta) -> None:
     seconds = value.days * 86400 + value.seconds
     write_fields(enc, DURATION, {"nanos": value.microseconds * 1000, "seconds": Long(seconds)})
 
@@ -256,19 +267,19 @@ def parse_uuid(text: str) -> uuid.UUID:
 # ---------------------------------------------------------------- readers
 
 
-def _string_value_reader(parse, one_field: bool):
+def _string_value_reader(parse: Callable[[str], decimal.Decimal | uuid.UUID], one_field: bool) -> ReaderFactory:
     """BigDecimal (AbstractStringValueDeserializer) and UUID (UUIDDeserializer): the
     ``value`` field read as a String (readString's conversions), the object parsed from
     it, and registered as a reference *after* its fields, as hessian-lite does. Java's
     UUID reader reads one value whatever the definition says: more fields would
     misalign its stream, so such a definition is refused."""
 
-    def factory(dec, definition):
+    def factory(dec: Decoder, definition: ClassDef) -> Callable[[Decoder], Any]:
         names = definition.fields
         java_class = definition.name
         wrong_shape = one_field and names != ("value",)
 
-        def read(dec):
+        def read(dec: Decoder) -> decimal.Decimal | uuid.UUID:
             at = dec.pos
             if wrong_shape:
                 dec.fail(f"{shorten(java_class)} must have exactly the field 'value', got {len(names)} field(s)", at)
@@ -290,17 +301,17 @@ def _string_value_reader(parse, one_field: bool):
     return factory
 
 
-def _handle_reader(field_types: dict[str, str], resolve):
+def _handle_reader(field_types: dict[str, str], resolve: Resolve) -> ReaderFactory:
     """A java.time handle (an ordinary object to hessian-lite): registered as a reference
     before its fields, each field read as its Java type (``int``/``long``: readInt and
     readLong's conversions; a missing or null one is 0), then ``resolve`` as the handle's
     ``readResolve``, which gives Java null for a value java.time refuses."""
     converters = {name: converter((kind,)) for name, kind in field_types.items() if kind != "any"}
 
-    def factory(dec, definition):
+    def factory(dec: Decoder, definition: ClassDef) -> Callable[[Decoder], Any]:
         names = definition.fields
 
-        def read(dec):
+        def read(dec: Decoder) -> Any:
             at = dec.pos
             index = len(dec.refs)
             dec.refs.append(None)
@@ -322,7 +333,7 @@ def _handle_reader(field_types: dict[str, str], resolve):
     return factory
 
 
-def _out_of_range(dec, what: str, at: int):
+def _out_of_range(dec: Decoder, what: str, at: int) -> NoReturn:
     dec.fail(f"{what} is a valid Java value outside Python's datetime range", at)
 
 
@@ -333,7 +344,7 @@ def _days_in_month(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _local_date(dec, f, at):
+def _local_date(dec: Decoder, f: dict[str, Any], at: int) -> _dt.date | None:
     year, month, day = int(f["year"]), int(f["month"]), int(f["day"])
     if not (-999_999_999 <= year <= 999_999_999 and 1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
         return None  # LocalDate.of throws: the handle resolves to null
@@ -342,14 +353,14 @@ def _local_date(dec, f, at):
     return _dt.date(year, month, day)
 
 
-def _local_time(dec, f, at):
+def _local_time(dec: Decoder, f: dict[str, Any], at: int) -> _dt.time | None:
     hour, minute, second, nano = int(f["hour"]), int(f["minute"]), int(f["second"]), int(f["nano"])
     if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60 and 0 <= nano < 1_000_000_000):
         return None
     return _dt.time(hour, minute, second, nano // 1000)
 
 
-def _local_date_time(dec, f, at):
+def _local_date_time(dec: Decoder, f: dict[str, Any], at: int) -> LocalDateTime | None:
     date, time = f["date"], f["time"]
     if type(date) is not _dt.date or type(time) is not _dt.time:
         return None  # LocalDateTime.of(null or not a LocalDate, ...) throws: null
@@ -360,13 +371,13 @@ _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 _INSTANT_MIN, _INSTANT_MAX = -31557014167219200, 31556889864403199
 
 
-def _seconds(f) -> tuple[int, int] | None:
+def _seconds(f: dict[str, Any]) -> tuple[int, int] | None:
     """Java's ``addExact(seconds, floorDiv(nanos, 10**9))`` and ``floorMod``; None on overflow."""
     seconds = int(f["seconds"]) + int(f["nanos"]) // 1_000_000_000
     return (seconds, int(f["nanos"]) % 1_000_000_000) if _LONG_MIN <= seconds <= _LONG_MAX else None
 
 
-def _instant(dec, f, at):
+def _instant(dec: Decoder, f: dict[str, Any], at: int) -> Instant | None:
     found = _seconds(f)
     if found is None or not _INSTANT_MIN <= found[0] <= _INSTANT_MAX:
         return None
@@ -377,7 +388,7 @@ def _instant(dec, f, at):
     return Instant.of(moment)
 
 
-def _duration(dec, f, at):
+def _duration(dec: Decoder, f: dict[str, Any], at: int) -> _dt.timedelta | None:
     found = _seconds(f)
     if found is None:
         return None

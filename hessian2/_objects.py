@@ -34,7 +34,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._bound import bound_reader
 from ._errors import EncodeError, describe, shorten
@@ -42,17 +42,22 @@ from ._model import JavaGenericObject, class_info
 from ._scalars import write_int
 from ._text import read_name, write_str
 
+if TYPE_CHECKING:  # annotations only: the encoder and the decoder import this module
+    from ._decoder import Decoder, TagReader
+    from ._encoder import Encoder
+
 # java class name -> factory(decoder, ClassDef) -> reader(decoder) -> value,
 # for Java classes with a Python meaning of their own (filled by _javatypes).
-SPECIAL_READERS: dict[str, Callable[[Any, ClassDef], Callable[[Any], Any]]] = {}
-# Field-name sets that mark an object as a Throwable, checked after the above.
-THROWABLE_READER: list = []
+SPECIAL_READERS: dict[str, Callable[[Decoder, ClassDef], Callable[[Decoder], Any]]] = {}
+# Field-name sets that mark an object as a Throwable, checked after the above: a factory
+# that returns None when the definition is not one.
+THROWABLE_READER: list[Callable[[Decoder, ClassDef], Callable[[Decoder], Any] | None]] = []
 
 
 # ---------------------------------------------------------------- writers
 
 
-def begin_object(enc, java_class: str, names: tuple[str, ...], key: Any = None) -> None:
+def begin_object(enc: Encoder, java_class: str, names: tuple[str, ...], key: Any = None) -> None:
     """The class definition if this stream has not seen it yet, then the instance tag."""
     if key is None:
         key = (java_class, names)
@@ -73,12 +78,12 @@ def begin_object(enc, java_class: str, names: tuple[str, ...], key: Any = None) 
         write_int(buf, index)
 
 
-def write_bound(enc, obj) -> None:
+def write_bound(enc: Encoder, obj: Any) -> None:
     """A ``JavaObject`` dataclass instance, fields in hessian-lite's order (see ObjectPlan)."""
     enc.plan(type(obj)).write(enc, obj)
 
 
-def write_generic(enc, obj: JavaGenericObject) -> None:
+def write_generic(enc: Encoder, obj: JavaGenericObject) -> None:
     if enc.seen(obj):
         return
     fields = obj.fields
@@ -94,7 +99,7 @@ def write_generic(enc, obj: JavaGenericObject) -> None:
     enc.depth -= 1
 
 
-def write_fields(enc, java_class: str, fields: dict[str, Any]) -> None:
+def write_fields(enc: Encoder, java_class: str, fields: dict[str, Any]) -> None:
     """An object built on the fly from a dict (java.time handles, BigDecimal, ...)."""
     enc.new_ref()
     begin_object(enc, java_class, tuple(fields))
@@ -116,11 +121,13 @@ class ClassDef:
     def __init__(self, name: str, fields: tuple[str, ...]) -> None:
         self.name = name
         self.fields = fields
-        self.reader = None
-        self.exact = None  # what the compiled loop needs to read instances itself (see _bound.exact_plan)
+        self.reader: Callable[[Decoder], Any] | None = None
+        self.exact: tuple[Any, ...] | None = (
+            None  # what the compiled loop needs to read instances itself (see _bound.exact_plan)
+        )
 
 
-def _names(dec, count: int) -> tuple[str, ...]:
+def _names(dec: Decoder, count: int) -> tuple[str, ...]:
     """``count`` field names; short ASCII ones (nearly all) are read inline."""
     data = dec.data
     end = dec.end
@@ -140,7 +147,7 @@ def _names(dec, count: int) -> tuple[str, ...]:
     return tuple(names)
 
 
-def read_class_def(dec, tag):
+def read_class_def(dec: Decoder, tag: int) -> Any:
     start = dec.pos - 1
     name = read_name(dec)
     count = dec.read_length()
@@ -154,7 +161,7 @@ def read_class_def(dec, tag):
     return result
 
 
-def _instance(dec, index: int, at: int):
+def _instance(dec: Decoder, index: int, at: int) -> Any:
     defs = dec.defs
     if not 0 <= index < len(defs):
         dec.fail(f"object of class definition #{index} but only {len(defs)} defined", at)
@@ -169,7 +176,7 @@ def _instance(dec, index: int, at: int):
     return result
 
 
-def read_object_short(dec, tag):
+def read_object_short(dec: Decoder, tag: int) -> Any:
     index = tag - 0x60
     defs = dec.defs
     if index < len(defs):
@@ -184,7 +191,7 @@ def read_object_short(dec, tag):
     return _instance(dec, index, dec.pos - 1)
 
 
-def read_object_long(dec, tag):
+def read_object_long(dec: Decoder, tag: int) -> Any:
     at = dec.pos - 1
     return _instance(dec, dec.read_int(), at)
 
@@ -247,7 +254,7 @@ class ReaderCache:
 READERS = ReaderCache()
 
 
-def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
+def _make_reader(dec: Decoder, definition: ClassDef) -> Callable[[Decoder], Any]:
     cls = dec.classes.get(definition.name)
     key = (cls, definition.name, definition.fields)
     reader = READERS.get(key)
@@ -257,7 +264,7 @@ def _make_reader(dec, definition: ClassDef) -> Callable[[Any], Any]:
     return reader
 
 
-def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
+def _new_reader(dec: Decoder, cls: type | None, definition: ClassDef) -> Callable[[Decoder], Any]:
     if cls is not None and not getattr(cls, "_h2_throwable", False):  # bound exceptions: THROWABLE_READER
         if isinstance(cls, type) and hasattr(cls, "__members__"):
             return _enum_reader(cls, definition)
@@ -272,12 +279,12 @@ def _new_reader(dec, cls, definition: ClassDef) -> Callable[[Any], Any]:
     return _generic_reader(definition)
 
 
-def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
+def _generic_reader(definition: ClassDef) -> Callable[[Decoder], Any]:
     java_class = definition.name
     names = definition.fields
     new = JavaGenericObject.__new__
 
-    def read(dec):
+    def read(dec: Decoder) -> JavaGenericObject:
         obj = new(JavaGenericObject)
         obj.java_class = java_class
         fields: dict[str, Any] = {}  # filled in place: a field may refer back to the object
@@ -289,14 +296,14 @@ def _generic_reader(definition: ClassDef) -> Callable[[Any], Any]:
     return read
 
 
-def _enum_reader(cls, definition: ClassDef) -> Callable[[Any], Any]:
+def _enum_reader(cls: Any, definition: ClassDef) -> Callable[[Decoder], Any]:
     """hessian-lite's EnumDeserializer: the ``name`` field read as a String, the
     constant registered as a reference after the fields (other fields are read and
     ignored)."""
     names = definition.fields
     java_class = definition.name
 
-    def read(dec):
+    def read(dec: Decoder) -> Any:
         at = dec.pos
         fields: dict[str, Any] = {}
         dec.fill(fields, names)
@@ -310,7 +317,7 @@ def _enum_reader(cls, definition: ClassDef) -> Callable[[Any], Any]:
     return read
 
 
-def register(table: list) -> None:
+def register(table: list[TagReader]) -> None:
     table[0x43] = read_class_def
     for tag in range(0x60, 0x70):
         table[tag] = read_object_short

@@ -33,9 +33,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import struct
+from typing import TYPE_CHECKING
 
 from ._errors import EncodeError
 from ._wrappers import Long
+
+if TYPE_CHECKING:  # annotations only: the decoder imports this module
+    from ._decoder import Decoder, TagReader
 
 _INT32 = struct.Struct(">i")
 _INT64 = struct.Struct(">q")
@@ -149,7 +153,7 @@ def write_date_millis(buf: bytearray, millis: int) -> None:
 # ---------------------------------------------------------------- readers
 
 
-def _need(dec, count: int) -> int:
+def _need(dec: Decoder, count: int) -> int:
     """Position of ``count`` more bytes, or a DecodeError if the input ends first."""
     pos = dec.pos
     if pos + count > dec.end:
@@ -158,90 +162,93 @@ def _need(dec, count: int) -> int:
     return pos
 
 
-def read_null(dec, tag):
+def read_null(dec: Decoder, tag: int) -> None:
     return None
 
 
-def read_true(dec, tag):
+def read_true(dec: Decoder, tag: int) -> bool:
     return True
 
 
-def read_false(dec, tag):
+def read_false(dec: Decoder, tag: int) -> bool:
     return False
 
 
-def read_int_direct(dec, tag):
+def read_int_direct(dec: Decoder, tag: int) -> int:
     return DIRECT_INTS[tag - 0x80]
 
 
-def read_int_byte(dec, tag):
+def read_int_byte(dec: Decoder, tag: int) -> int:
     pos = _need(dec, 1)
     return ((tag - 0xC8) << 8) + dec.data[pos]
 
 
-def read_int_short(dec, tag):
+def read_int_short(dec: Decoder, tag: int) -> int:
     pos = _need(dec, 2)
     data = dec.data
     return ((tag - 0xD4) << 16) + (data[pos] << 8) + data[pos + 1]
 
 
-def read_int32(dec, tag):
-    return _INT32.unpack_from(dec.data, _need(dec, 4))[0]
+def read_int32(dec: Decoder, tag: int) -> int:
+    value: int = _INT32.unpack_from(dec.data, _need(dec, 4))[0]
+    return value
 
 
-def read_long_direct(dec, tag):
+def read_long_direct(dec: Decoder, tag: int) -> Long:
     return DIRECT_LONGS[tag - 0xD8]
 
 
-def read_long_byte(dec, tag):
+def read_long_byte(dec: Decoder, tag: int) -> Long:
     pos = _need(dec, 1)
     return Long(((tag - 0xF8) << 8) + dec.data[pos])
 
 
-def read_long_short(dec, tag):
+def read_long_short(dec: Decoder, tag: int) -> Long:
     pos = _need(dec, 2)
     data = dec.data
     return Long(((tag - 0x3C) << 16) + (data[pos] << 8) + data[pos + 1])
 
 
-def read_long_int32(dec, tag):
+def read_long_int32(dec: Decoder, tag: int) -> Long:
     return Long(_INT32.unpack_from(dec.data, _need(dec, 4))[0])
 
 
-def read_long64(dec, tag):
+def read_long64(dec: Decoder, tag: int) -> Long:
     return Long(_INT64.unpack_from(dec.data, _need(dec, 8))[0])
 
 
-def read_double_zero(dec, tag):
+def read_double_zero(dec: Decoder, tag: int) -> float:
     return 0.0
 
 
-def read_double_one(dec, tag):
+def read_double_one(dec: Decoder, tag: int) -> float:
     return 1.0
 
 
-def read_double_byte(dec, tag):
+def read_double_byte(dec: Decoder, tag: int) -> float:
     pos = _need(dec, 1)
     byte = dec.data[pos]
     return float(byte - 256 if byte > 127 else byte)
 
 
-def read_double_short(dec, tag):
+def read_double_short(dec: Decoder, tag: int) -> float:
     pos = _need(dec, 2)
     data = dec.data
     value = (data[pos] << 8) | data[pos + 1]
     return float(value - 65536 if value > 32767 else value)
 
 
-def read_double_mill(dec, tag):
-    return 0.001 * _INT32.unpack_from(dec.data, _need(dec, 4))[0]
+def read_double_mill(dec: Decoder, tag: int) -> float:
+    mills: int = _INT32.unpack_from(dec.data, _need(dec, 4))[0]
+    return 0.001 * mills
 
 
-def read_double64(dec, tag):
-    return _DOUBLE.unpack_from(dec.data, _need(dec, 8))[0]
+def read_double64(dec: Decoder, tag: int) -> float:
+    value: float = _DOUBLE.unpack_from(dec.data, _need(dec, 8))[0]
+    return value
 
 
-def millis_to_datetime(dec, millis: int, at: int) -> _dt.datetime:
+def millis_to_datetime(dec: Decoder, millis: int, at: int) -> _dt.datetime:
     try:
         return EPOCH + _dt.timedelta(milliseconds=millis)
     except OverflowError:
@@ -249,17 +256,17 @@ def millis_to_datetime(dec, millis: int, at: int) -> _dt.datetime:
         raise  # unreachable: fail() raises
 
 
-def read_date_millis(dec, tag):
+def read_date_millis(dec: Decoder, tag: int) -> _dt.datetime:
     pos = _need(dec, 8)
     return millis_to_datetime(dec, _INT64.unpack_from(dec.data, pos)[0], pos - 1)
 
 
-def read_date_minutes(dec, tag):
+def read_date_minutes(dec: Decoder, tag: int) -> _dt.datetime:
     pos = _need(dec, 4)
     return millis_to_datetime(dec, _INT32.unpack_from(dec.data, pos)[0] * 60000, pos - 1)
 
 
-def register(table: list) -> None:
+def register(table: list[TagReader]) -> None:
     """Install this family's readers into a 256-entry decoder table."""
     table[0x4E] = read_null
     table[0x54] = read_true

@@ -130,7 +130,7 @@ class Char(str):
         return text
 
 
-class TypedList(list):
+class TypedList(list[Any]):
     """A list that travels as a typed Hessian list of Java type ``java_type``.
 
     ``TypedList("java.util.LinkedList", [1, 2])`` reaches Java as a LinkedList;
@@ -157,7 +157,7 @@ class TypedList(list):
     __hash__ = None
 
 
-class TypedMap(dict):
+class TypedMap(dict[Any, Any]):
     """A dict that travels as a typed Hessian map (``M type ... Z``), e.g. a LinkedHashMap."""
 
     __slots__ = ("java_type",)
