@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "dubbo_recsys.provider.grpc_shim.health_check",
         "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)",
     ),
+    "java-api": (
+        "dubbo_recsys.provider.javaapi.export_command",
+        "write the Java API (a Maven module: interface, POJOs, enums, exceptions) of the Python services",
+    ),
     "import-java": (
         "dubbo_recsys.provider.javaapi.import_command",
         "write Python bindings and a service skeleton for a Java API jar (no JVM needed)",
