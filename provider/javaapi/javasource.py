@@ -414,12 +414,12 @@ def _literal(java: JavaType, value: Any, namer: _Namer) -> str:
         suffix = {"java.lang.Long": "L", "java.lang.Float": "f", "java.lang.Double": ".0"}.get(name, "")
         cast = {"java.lang.Short": "(short) ", "java.lang.Byte": "(byte) "}.get(name, "")
         if name in ("java.lang.Integer", "java.lang.Long", "java.lang.Short", "java.lang.Byte") or suffix:
-            return f"{cast}{value}{suffix}"
+            return f"{cast}{int.__repr__(value)}{suffix}"  # int's own repr: Short(3) is 3
         return ""
     if isinstance(value, float) and name in ("java.lang.Double", "java.lang.Float") and math.isfinite(value):
         if value == 0.0 and java.is_primitive:
             return ""
-        return repr(value) + ("f" if name == "java.lang.Float" else "")
+        return float.__repr__(value) + ("f" if name == "java.lang.Float" else "")
     if isinstance(value, str) and name == "java.lang.String":
         return _string(value)
     if isinstance(value, str) and name == "java.lang.Character" and len(value) == 1:

@@ -35,6 +35,7 @@ from dubbo_recsys.provider.javatype import HINT_IMPORTS, JavaType, PythonHint, p
 __all__ = ["PythonSources", "python_sources"]
 
 _ZERO = {"boolean": "False", "char": '"\\x00"', "double": "0.0", "float": "0.0"}
+_WRAPPERS = frozenset({"Long", "Short", "Byte", "Float", "Char"})  # hessian2's int/float/str subclasses
 _SHAPES = (("list[", "list"), ("set[", "set"), ("dict[", "dict"))
 _TAKEN_BY_THROWABLE = frozenset(
     {"java_class", "message", "cause", "stack_trace", "suppressed", "extra", "args"}
@@ -200,7 +201,10 @@ class _Writer:
         java = item.type
         hint = self.hint(java, imports)
         if java.is_primitive:
-            return f"{item.name}: {hint} = {_ZERO.get(java.name, '0')}"
+            zero = _ZERO.get(java.name, "0")
+            if hint in _WRAPPERS:  # Long(0), not 0: the default has the annotated type (mypy agrees)
+                zero = f"{hint}({zero})"
+            return f"{item.name}: {hint} = {zero}"
         if hint.endswith("| None") or java.name == "java.lang.Object":
             return f"{item.name}: {hint} = None"
         if cls.kind is JavaKind.CLASS:

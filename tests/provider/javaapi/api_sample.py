@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
-from dubbo_recsys.provider import Java, Service, java_method
+from dubbo_recsys.provider.javatype import Java
+from dubbo_recsys.provider.service import Service, java_method
 from hessian2 import Byte, Char, Float, JavaEnum, JavaException, JavaObject, Long, Short
 
 PACKAGE = "org.dubborecsys.test.javaapi"
@@ -40,7 +41,7 @@ class Date(JavaObject, java_class=f"{PACKAGE}.Date"):
 
 @dataclass
 class Base(JavaObject, java_class=f"{PACKAGE}.Base"):
-    id: Long = 0
+    id: Long = Long(0)
 
 
 @dataclass
@@ -50,13 +51,13 @@ class Defaults(Base, java_class=f"{PACKAGE}.Defaults"):
     A ``*/`` ends no comment here, a \\u0041 is no escape, and @param is text."""
 
     count: int = 10
-    big: Long = 1 << 40
-    small: Short = -3
-    tiny: Byte = 7
-    ratio: Float = 1.5
+    big: Long = Long(1 << 40)
+    small: Short = Short(-3)
+    tiny: Byte = Byte(7)
+    ratio: Float = Float(1.5)
     precise: float = 2.25
     flag: bool = True
-    letter: Char = "\u00e9"
+    letter: Char = Char("\u00e9")
     name: str = 'say "hi"\n'
     """A field's docstring: {@code braces} & <tags>."""
     mood: Mood | None = Mood.SAD

@@ -102,7 +102,7 @@ def test_a_zip64_record_claiming_2_to_the_40_entries_is_refused(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("offsets", "value", "message"),
+    "offsets, value, message",
     [
         ((6, 8), struct.pack("<H", 1), "encrypted"),  # general purpose flag bit 0
         ((8, 10), struct.pack("<H", 99), "compression"),  # an unknown compression method

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -68,7 +69,7 @@ def test_every_truncation_is_a_class_file_error_naming_the_offset() -> None:
 
 
 @pytest.mark.parametrize(
-    ("mutate", "message"),
+    "mutate, message",
     [
         (lambda d: b"\xca\xfe\xba\xbf" + d[4:], "no 0xCAFEBABE magic"),
         (lambda d: d[:6] + b"\x00\x2c" + d[8:], "older than any JDK"),
@@ -76,7 +77,7 @@ def test_every_truncation_is_a_class_file_error_naming_the_offset() -> None:
         (lambda d: d[:10] + b"\x02" + d[11:], "unknown tag 2"),
     ],
 )
-def test_broken_class_files_say_what_is_wrong(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_class_files_say_what_is_wrong(mutate: Callable[[bytes], bytes], message: str) -> None:
     with pytest.raises(ClassFileError, match=message):
         parse_class(mutate(sample()), "Shop.class")
 

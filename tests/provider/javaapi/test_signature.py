@@ -12,7 +12,7 @@ from dubbo_recsys.provider.javatype import VOID, JavaType
 
 
 @pytest.mark.parametrize(
-    ("descriptor", "signature", "expected"),
+    "descriptor, signature, expected",
     [
         ("J", "", "long"),
         ("[[I", "", "int[][]"),
@@ -54,7 +54,7 @@ def test_a_signature_with_other_parameters_than_the_descriptor_gives_way_to_it()
 
 
 @pytest.mark.parametrize(
-    ("descriptor", "signature"),
+    "descriptor, signature",
     [
         ("Ljava/util/List;", "Ljava/util/List<Ljava/lang/Long;"),
         ("Ljava/util/List;", "Ljava/util/List<>;"),
