@@ -200,7 +200,7 @@ print(json.dumps([describe(RecommendService), describe(DubbogoInferService)]))
 
 def test_the_sample_apis_import_is_the_contract_our_services_serve(tmp_path: Path) -> None:
     sample = Path(require_env("JAVA_SAMPLE_DIR"))
-    jars = sorted((sample / "api" / "target").glob("recsys-api-*.jar"))
+    jars = sorted((sample / "api" / "target").glob("recsys-api-*.jar"), key=lambda jar: -jar.stat().st_mtime)
     assert jars, f"no recsys-api jar under {sample}/api/target: run tests/ci/20-java-sample.sh"
     assert main(["import-java", str(jars[0]), "--out", str(tmp_path / "recsys_api")]) == 0
 
