@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     for warning in sources.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    names = ", ".join(s.simple_name for s in api.services)
-    print(f"wrote {out}: contract.py ({len(api.classes)} classes), service.py ({names})")
+    names = [s.simple_name for s in api.services]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    print(f"wrote {out}: contract.py ({len(api.classes)} classes), service.py ({shown})")
     print(f"fill in {out / 'service.py'}, then: dubbo-recsys serve --app {package}.service:services")
     return 0

@@ -16,6 +16,7 @@ hints; ``pybindings`` writes it out as Python. No I/O.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from dubbo_recsys.provider.javatype import JavaType
 __all__ = ["ApiClass", "ApiField", "ApiMethod", "ApiParameter", "ApiService", "JavaApi", "is_service", "read_api"]
 
 _JDK_PREFIXES = ("java.", "javax.", "jdk.", "sun.")
+MAX_SUPERCLASSES = 64  # a deeper chain is no API (and each link costs a walk up it)
 _THROWABLE = "java.lang.Throwable"
 # JDK exceptions an API's own exceptions commonly extend that Java does not check (plus every *Error)
 _UNCHECKED_JDK = frozenset(
@@ -158,7 +160,10 @@ def _service(cls: ClassFile, index: dict[str, ClassFile]) -> ApiService:
         for member in current.methods:
             if member.access & _NOT_EXPORTED or member.name.startswith("<"):
                 continue
-            methods.setdefault((member.name, member.descriptor), _method(current, member))
+            # an override (a covariant return too) hides the inherited method: Java tells them by parameters
+            key = (member.name, member.descriptor.partition(")")[0])
+            if key not in methods:
+                methods[key] = _method(current, member)
         pending.extend(current.interfaces)
     constants = {f.name: f.constant for f in cls.fields if f.access & Access.STATIC and isinstance(f.constant, str)}
     return ApiService(cls.name, tuple(methods.values()), constants.get("VERSION", ""), constants.get("GROUP", ""))
@@ -184,7 +189,8 @@ class _Reach:
     def __init__(self, index: dict[str, ClassFile]) -> None:
         self.index = index
         self.found: dict[str, ApiClass] = {}
-        self.visiting: set[str] = set()
+        self.seen: set[str] = set()
+        self.pending: deque[str] = deque()  # a worklist, not recursion: a hostile chain is not a stack overflow
         self.missing: dict[str, None] = {}
         self.interfaces: dict[str, None] = {}
 
@@ -193,18 +199,21 @@ class _Reach:
             for method in service.methods:
                 for java in (*(p.type for p in method.parameters), method.returns):
                     self.type(java)
-                for thrown in method.throws:
-                    self.name(thrown)
+                self.pending.extend(method.throws)
+        while self.pending:
+            self.visit(self.pending.popleft())
         return JavaApi(services, tuple(self.found.values()), tuple(self.missing), tuple(self.interfaces))
 
     def type(self, java: JavaType) -> None:
-        self.name(java.name.partition("[")[0])
+        """Queue the classes ``java`` names (its generic arguments are at most MAX_DEPTH deep)."""
+        self.pending.append(java.name.partition("[")[0])
         for arg in java.args:
             self.type(arg)
 
-    def name(self, name: str) -> None:
-        if name in self.found or name in self.visiting or "." not in name or name.startswith(_JDK_PREFIXES):
+    def visit(self, name: str) -> None:
+        if name in self.seen or "." not in name or name.startswith(_JDK_PREFIXES):
             return
+        self.seen.add(name)
         cls = self.index.get(name)
         if cls is None:
             self.missing[name] = None
@@ -212,13 +221,11 @@ class _Reach:
         if cls.is_interface or cls.access & Access.ANNOTATION:
             self.interfaces[name] = None  # an interface as a data type: no fields to bind
             return
-        self.visiting.add(name)
         model = self.model(cls)
         if model.superclass:
-            self.name(model.superclass)
+            self.pending.append(model.superclass)
         for item in model.fields:
             self.type(item.type)
-        self.visiting.discard(name)
         self.found[name] = model
 
     def model(self, cls: ClassFile) -> ApiClass:
@@ -247,11 +254,13 @@ class _Reach:
             raise JavaApiError(f"{cls.name}.{member.name}: {exc}") from None
 
     def chain(self, cls: ClassFile) -> list[str]:
-        """Superclass names from ``cls`` up to the first one outside the class files."""
+        """Superclass names from ``cls`` up to the first one outside the class files (bounded)."""
         names: list[str] = []
         current: ClassFile | None = cls
         while current is not None and current.superclass and current.superclass not in names:
             names.append(current.superclass)
+            if len(names) > MAX_SUPERCLASSES:
+                raise JavaApiError(f"{cls.name}: more than {MAX_SUPERCLASSES} superclasses")
             current = self.index.get(current.superclass)
         return names
 

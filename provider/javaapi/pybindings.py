@@ -67,13 +67,13 @@ def python_sources(api: JavaApi, *, package: str, origin: str) -> PythonSources:
     return PythonSources({"__init__.py": init, "contract.py": contract, "service.py": service}, writer.warnings)
 
 
-def _python_class_names(api: JavaApi) -> dict[str, str]:
-    """Java name -> a distinct Python class name: the simple name (``Outer$Inner`` ->
-    ``OuterInner``), prefixed with its package's last part where that is taken."""
+def _python_names(java_names: Iterable[str], taken: Iterable[str]) -> dict[str, str]:
+    """Java name -> a distinct Python class name, none of ``taken``: the simple name
+    (``Outer$Inner`` -> ``OuterInner``), else prefixed with its package's last part, else numbered."""
     names: dict[str, str] = {}
-    used: set[str] = set(_RESERVED)
-    for cls in sorted(api.classes, key=lambda c: (c.name.count("$"), c.name)):
-        package, _, simple = cls.name.rpartition(".")
+    used: set[str] = set(taken)
+    for java_name in sorted(java_names, key=lambda name: (name.count("$"), name)):
+        package, _, simple = java_name.rpartition(".")
         base = _identifier("".join(part[:1].upper() + part[1:] for part in simple.split("$")))
         candidates = [base, _identifier(package.rpartition(".")[2].capitalize() + base)]
         chosen = next((c for c in candidates if c not in used), "")
@@ -81,7 +81,7 @@ def _python_class_names(api: JavaApi) -> dict[str, str]:
         while not chosen:
             chosen = f"{base}{number}" if f"{base}{number}" not in used else ""
             number += 1
-        names[cls.name] = chosen
+        names[java_name] = chosen
         used.add(chosen)
     return names
 
@@ -96,6 +96,7 @@ class _Imports:
 
     def __init__(self) -> None:
         self.modules: dict[str, set[str]] = {}
+        self.local: set[str] = set()  # bindings the source uses (service.py imports them from .contract)
 
     def add(self, module: str, *names: str) -> None:
         self.modules.setdefault(module, set()).update(names)
@@ -106,19 +107,28 @@ class _Imports:
             self.add(module, imported)
         return hint.text
 
-    def lines(self, local: str = "") -> list[str]:
+    def lines(self) -> list[str]:
+        """The import block as ruff's isort writes it: standard library, ours, then the bindings."""
         standard = sorted(
             m for m in self.modules if m.split(".")[0] in ("typing", "dataclasses", "datetime", "decimal", "uuid")
         )
         first_party = sorted(m for m in self.modules if m not in standard)
         out = ["from __future__ import annotations", ""]
         for group in (standard, first_party):
-            out.extend(f"from {m} import {', '.join(sorted(self.modules[m], key=_isort_key))}" for m in group)
+            for module in group:
+                out.extend(_import(module, self.modules[module]))
             if group:
                 out.append("")
-        if local:
-            out.extend([local, ""])
+        if self.local:
+            out.extend([*_import(".contract", self.local), ""])
         return out
+
+
+def _import(module: str, names: Iterable[str]) -> list[str]:
+    """``from module import a, b``; one name a line, in parentheses, when that is over 120 characters."""
+    ordered = sorted(names, key=_isort_key)
+    line = f"from {module} import {', '.join(ordered)}"
+    return [line] if len(line) <= 120 else [f"from {module} import (", *(f"    {n}," for n in ordered), ")"]
 
 
 def _isort_key(name: str) -> tuple[int, str, str]:
@@ -129,19 +139,27 @@ def _isort_key(name: str) -> tuple[int, str, str]:
 class _Writer:
     def __init__(self, api: JavaApi) -> None:
         self.api = api
-        self.names = _python_class_names(api)
+        self.names = _python_names((c.name for c in api.classes), _RESERVED)
+        self.service_names = _python_names((s.name for s in api.services), _RESERVED | set(self.names.values()))
         self.warnings: list[str] = [
             f"{name}: not in the given class files; typed Any (import its jar too to bind it)" for name in api.missing
         ] + [f"{name}: an interface used as a data type; typed Any" for name in api.interfaces_as_types]
 
     def hint(self, java: JavaType, imports: _Imports) -> str:
-        return imports.hint(python_hint(java, self.names.get))
+        def name(java_name: str) -> str | None:
+            found = self.names.get(java_name)
+            if found:
+                imports.local.add(found)
+            return found
+
+        return imports.hint(python_hint(java, name))
 
     # ------------------------------------------------------------ contract.py
 
     def bindings(self, origin: str) -> str:
         imports = _Imports()
         blocks = [self.binding(cls, imports) for cls in _superclasses_first(self.api.classes)]
+        imports.local.clear()  # the bindings are this module's own
         doc = [
             f'"""The Python bindings of the classes in {origin}: one per Java class, field for field.',
             "",
@@ -241,12 +259,9 @@ class _Writer:
         imports = _Imports()
         imports.add("dubbo_recsys.provider", "Service")
         imports.add("hessian2", "JavaException")
-        classes = [self.service(service, imports) for service in self.api.services]
-        used = sorted(
-            {n for n in self.names.values() if any(re.search(rf"\b{n}\b", c) for c in classes)}, key=_isort_key
-        )
-        local = f"from .contract import {', '.join(used)}" if used else ""
-        made = ", ".join(f"{_identifier(s.simple_name)}()" for s in self.api.services)
+        written = [(service, self.service(service, imports)) for service in self.api.services]
+        classes = [text for _, text in written if text]
+        made = ", ".join(f"{self.service_names[s.name]}()" for s, text in written if text)
         factory = [
             "def services() -> list[Service]:",
             f'    """What ``dubbo-recsys serve --app {package}.service:services`` serves."""',
@@ -265,7 +280,7 @@ class _Writer:
             '"""',
             "",
         ]
-        return "\n".join([*doc, *imports.lines(local), "", *"\n\n\n".join(classes).splitlines()]) + "\n"
+        return "\n".join([*doc, *imports.lines(), "", *"\n\n\n".join(classes).splitlines()]) + "\n"
 
     def service(self, service: ApiService, imports: _Imports) -> str:
         keywords = f'interface="{service.name}"'
@@ -273,7 +288,7 @@ class _Writer:
             keywords += f", version={_str(service.version)}"
         if service.group:
             keywords += f", group={_str(service.group)}"
-        lines = [f"class {_identifier(service.simple_name)}(Service, {keywords}):"]
+        lines = [f"class {self.service_names[service.name]}(Service, {keywords}):"]
         used: set[str] = set()
         for method in service.methods:
             if not method.name.isidentifier():
@@ -282,6 +297,9 @@ class _Writer:
             lines.extend(
                 [*([""] if used else []), *("    " + line for line in self.method(service, method, used, imports))]
             )
+        if not used:
+            self.warnings.append(f"{service.name}: left out: none of its methods can be served from Python")
+            return ""
         return "\n".join(lines)
 
     def method(self, service: ApiService, method: ApiMethod, used: set[str], imports: _Imports) -> list[str]:
@@ -308,11 +326,15 @@ class _Writer:
         lines.extend(head.splitlines())
         simple = service.name.rpartition(".")[2]
         types = ", ".join(p.type.name.rpartition(".")[2] for p in method.parameters)
-        lines.append(f'    raise JavaException("{simple}.{method.name}({types}) is not implemented")')
+        message = f"{simple}.{method.name}({types}) is not implemented"
+        if len(message) > 80:  # the line stays under 120 characters
+            message = f"{simple}.{method.name} is not implemented"
+        lines.append(f"    raise JavaException({_str(message)})")
         return lines
 
     def thrown(self, java_name: str, imports: _Imports) -> str:
         if java_name in self.names and (found := self.api.find(java_name)) and found.kind is JavaKind.EXCEPTION:
+            imports.local.add(self.names[java_name])
             return self.names[java_name]
         standard = hessian2.bound_classes().get(java_name)
         if isinstance(standard, type) and standard.__name__ in hessian2.__all__:
@@ -367,16 +389,17 @@ def _parameter_name(name: str, index: int, taken: set[str]) -> str:
 
 
 def _superclasses_first(classes: Iterable[ApiClass]) -> list[ApiClass]:
-    """Enums first, then each class after its bound superclass (a Python base must exist first)."""
-    pending = sorted(classes, key=lambda c: (c.kind is not JavaKind.ENUM, c.name))
-    done: set[str] = set()
-    ordered: list[ApiClass] = []
-    while pending:
-        ready = [c for c in pending if not c.superclass or c.superclass in done]
-        if not ready:  # a cycle cannot compile in Java either; keep what we have
-            ready = pending[:1]
-        for cls in ready:
-            ordered.append(cls)
-            done.add(cls.name)
-        pending = [c for c in pending if c.name not in done]
-    return ordered
+    """Enums first, then each class after its bound superclass (a Python base must exist first):
+    by the length of the chain of bound superclasses above it, then by name."""
+    by_name = {c.name: c for c in classes}
+    depth: dict[str, int] = {}
+    for cls in by_name.values():
+        chain = []
+        current: ApiClass | None = cls
+        while current is not None and current.name not in depth and current.name not in chain:
+            chain.append(current.name)
+            current = by_name.get(current.superclass) if current.superclass else None
+        above = depth.get(current.name, 0) + 1 if current is not None and current.name in depth else 0
+        for offset, name in enumerate(reversed(chain)):
+            depth[name] = above + offset
+    return sorted(by_name.values(), key=lambda c: (c.kind is not JavaKind.ENUM, depth[c.name], c.name))

@@ -217,3 +217,31 @@ def test_the_sample_apis_import_is_the_contract_our_services_serve(tmp_path: Pat
         return json.loads(done.stdout)
 
     assert contracts("imported") == contracts("builtin")
+
+
+EVERY_CONTRACT = """
+from dubbo_jar import service
+from dubbo_recsys.provider import contract_of
+made = service.services()
+print(len(made), sum(len(contract_of(s).classes()) >= 0 for s in made))
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_large_real_jar_imports_to_services_that_all_have_contracts(tmp_path: Path) -> None:
+    """Dubbo's own jar (thousands of classes, hundreds of interfaces; resolved by 20-java-sample.sh)."""
+    require_env("JAVA_SAMPLE_DIR")
+    jars = sorted((Path.home() / ".m2" / "repository" / "org" / "apache" / "dubbo" / "dubbo").glob("3.*/dubbo-3.*.jar"))
+    assert jars, "no Dubbo 3 jar in ~/.m2: run tests/ci/20-java-sample.sh"
+    assert main(["import-java", str(jars[-1]), "--out", str(tmp_path / "dubbo_jar")]) == 0
+    done = subprocess.run(
+        [sys.executable, "-c", EVERY_CONTRACT],
+        env=_python_path(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    made, with_contract = map(int, done.stdout.split())
+    assert made > 100 and with_contract == made
