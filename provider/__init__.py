@@ -22,6 +22,7 @@ Layers, each importable on its own (dependencies point down)::
                 hostaddress: the address a wildcard bind publishes (Dubbo's NetUtils)
     serve, call   the CLI sub-commands (serve: the host around Server; server_options:
                   serve's dubbo:// flags; supervisor: --workers N kept running)
+    javaapi     import-java (class files -> bindings, skeleton) and java-api (contract -> Maven module)
 
 Names below are loaded on first use, so ``import provider`` (and the CLI's
 ``--help``) stays cheap.

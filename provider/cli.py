@@ -31,6 +31,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "dubbo_recsys.provider.grpc_shim.health_check",
         "ask a gRPC server's grpc.health.v1 whether it serves (exit 0 = SERVING)",
     ),
+    "java-api": (
+        "dubbo_recsys.provider.javaapi.export_command",
+        "write the Java API (a Maven module: interface, POJOs, enums, exceptions) of the Python services",
+    ),
+    "import-java": (
+        "dubbo_recsys.provider.javaapi.import_command",
+        "write Python bindings and a service skeleton for a Java API jar (no JVM needed)",
+    ),
     "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
     "load": ("dubbo_recsys.features.load", "stream an artifact directory's user and item features into Redis"),
     "consume": (

@@ -22,10 +22,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
+import functools
 import inspect
 import itertools
-import textwrap
+import linecache
+import sys
 import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -330,13 +333,45 @@ def _fields(cls: type, names: list[str]) -> tuple[JavaField, ...]:
     return tuple(fields)
 
 
-def _attribute_docs(cls: type) -> dict[str, str]:
+def _attribute_docs(cls: type) -> Mapping[str, str]:
     """``name -> docstring`` for annotated attributes followed by a string literal."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError):
+        filename = inspect.getsourcefile(cls)
+    except (OSError, TypeError):
         return {}
-    body = next((node.body for node in tree.body if isinstance(node, ast.ClassDef)), [])
+    if filename is None:
+        return {}
+    module = sys.modules.get(cls.__module__)
+    source = "".join(linecache.getlines(filename, module.__dict__ if module else None))
+    return _module_attribute_docs(source).get(cls.__qualname__, {})
+
+
+@functools.lru_cache(maxsize=16)
+def _module_attribute_docs(source: str) -> Mapping[str, Mapping[str, str]]:
+    """Every class's attribute docstrings in a module's source, by qualified name, parsed once
+    per module: an imported API's bindings are hundreds of classes in one module, and parsing
+    it again for each class (as ``inspect.getsource`` does) made their contracts take minutes."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, Mapping[str, str]] = {}
+
+    def visit(nodes: Iterable[ast.AST], prefix: str) -> None:
+        for node in nodes:
+            if isinstance(node, ast.ClassDef):
+                found[prefix + node.name] = _docs_after_annotations(node.body)
+                visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(node.body, f"{prefix}{node.name}.<locals>.")
+            elif isinstance(node, ast.stmt):
+                visit(ast.iter_child_nodes(node), prefix)  # if/try/with blocks add nothing to a qualname
+
+    visit(tree.body, "")
+    return found
+
+
+def _docs_after_annotations(body: list[ast.stmt]) -> dict[str, str]:
     docs = {}
     for node, after in itertools.pairwise(body):
         if (

@@ -357,14 +357,15 @@ _MAP_LIKE = frozenset(
 
 
 def python_hint(
-    java: JavaType, class_name: Callable[[str], str] | None = None, *, argument: bool = False
+    java: JavaType, class_name: Callable[[str], str | None] | None = None, *, argument: bool = False
 ) -> PythonHint:
     """The hint ``java_type_of`` maps back to ``java`` (``java_type_of(eval(hint.text)) == java``).
 
-    ``class_name`` names a bound class's Python class (default: the Java simple name);
-    ``argument`` is for a generic argument, where a boxed type needs no ``| None``.
-    A type with no hint of its own (an array, ``java.util.HashMap``) is an
-    ``Annotated[shape, Java("...")]`` of the shape Python receives."""
+    ``class_name`` names a bound class's Python class (default: the Java simple name), or
+    returns None for a class with no binding, which is then typed like an unmapped JDK
+    class; ``argument`` is for a generic argument, where a boxed type needs no ``| None``.
+    A type with no hint of its own (an array, ``java.util.HashMap``, an unbound class) is
+    an ``Annotated[shape, Java("...")]`` of the shape Python receives (``Any`` for a class)."""
     name = class_name or (lambda java_name: java_name.rpartition(".")[2])
     if java.is_void:
         return PythonHint("None")
@@ -384,16 +385,15 @@ def python_hint(
     for shape_name, family in (("list", _LIST_LIKE), ("set", _SET_LIKE), ("dict", _MAP_LIKE)):
         if java.name in family:
             return _annotated(_generic(shape_name, java, name), java)
-    if java.name.startswith(("java.", "javax.")):
-        return _annotated(_hint("Any"), java)
-    return PythonHint(name(java.name))
+    bound = None if java.name.startswith(("java.", "javax.")) else name(java.name)
+    return _annotated(_hint("Any"), java) if bound is None else PythonHint(bound)
 
 
 def _hint(text: str) -> PythonHint:
     return PythonHint(text, frozenset({text}) if text in HINT_IMPORTS else frozenset())
 
 
-def _generic(shape: str, java: JavaType, name: Callable[[str], str]) -> PythonHint:
+def _generic(shape: str, java: JavaType, name: Callable[[str], str | None]) -> PythonHint:
     wanted = 2 if shape == "dict" else 1
     args = java.args if len(java.args) == wanted else (OBJECT,) * wanted
     parts = [python_hint(arg, name, argument=True) for arg in args]

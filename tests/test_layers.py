@@ -67,6 +67,12 @@ SANS_IO = (
     "dubbo_recsys.features.base",
     "dubbo_recsys.features.codec",
     "dubbo_recsys.features.bloom",
+    "dubbo_recsys.provider.javaapi.classfile",
+    "dubbo_recsys.provider.javaapi.signature",
+    "dubbo_recsys.provider.javaapi.imported",
+    "dubbo_recsys.provider.javaapi.pybindings",
+    "dubbo_recsys.provider.javaapi.javasource",
+    "dubbo_recsys.provider.javaapi.mavenmodule",
 )
 # grpc_tools writes the gRPC stubs beside the messages; they belong to the gRPC shim, not to the contracts
 SANS_IO_EXCEPT = (

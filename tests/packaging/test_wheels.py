@@ -113,6 +113,24 @@ def test_clean_venv_serves_from_the_wheels(tmp_path: Path) -> None:
         timeout=60,
     )
     assert imports.stdout.split() == ["None", "None"], imports.stderr
+    api = subprocess.run(
+        [str(cli), "java-api", "--out", str(tmp_path / "api")],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # java-api (provider/javaapi, its versions from the installed distribution) works from the wheel alone
+    assert api.returncode == 0, api.stdout + api.stderr
+    release = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('dubbo-recsys'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    assert f"<version>{release}</version>" in (tmp_path / "api" / "pom.xml").read_text()
+    assert (tmp_path / "api" / "src/main/java/org/dubborecsys/api/RecommendService.java").is_file()
     serve = subprocess.Popen(
         [str(cli), "serve", "--host", "127.0.0.1", "--port", "0", "--loop", "asyncio"],
         cwd=tmp_path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from dubbo_recsys.provider.contract import JavaKind, contract_of, export_of, jav
 from dubbo_recsys.provider.errors import ServiceSpecError
 from dubbo_recsys.provider.javatype import JavaType
 from dubbo_recsys.provider.service import Service, java_method
-from hessian2 import Long
+from hessian2 import JavaObject, Long
 from tests.provider.contract_sample import BadName, Color, ContractError, Node, NotFound, Sample, Tagged
 
 
@@ -83,6 +84,23 @@ def test_classes_reached_with_fields_constants_superclasses_and_docs() -> None:
     assert not_found.superclass == base.name and [(f.name, str(f.type)) for f in not_found.fields] == [("key", "long")]
     bad = java_class_of(BadName)
     assert bad.superclass == "java.lang.IllegalArgumentException" and not bad.is_jdk
+
+
+def test_field_docs_of_nested_and_local_classes_are_their_own() -> None:
+    """Docstrings are found by the class's qualified name in its module, parsed once per module."""
+
+    @dataclass
+    class Outer(JavaObject, java_class="org.dubborecsys.test.contract.LocalOuter"):
+        size: int = 0
+        """The outer size."""
+
+        @dataclass
+        class Inner(JavaObject, java_class="org.dubborecsys.test.contract.LocalOuter$Inner"):
+            size: int = 0
+            """The inner size."""
+
+    assert [f.doc for f in java_class_of(Outer).fields] == ["The outer size."]
+    assert [f.doc for f in java_class_of(Outer.Inner).fields] == ["The inner size."]
 
 
 def test_export_checks_the_implementation() -> None:

@@ -159,3 +159,10 @@ def test_python_hint_of_generic_argument_is_plain() -> None:
     assert python_hint(JavaType("java.lang.Long"), argument=True).text == "Long"
     assert python_hint(JavaType("java.lang.Long")).text == "Long | None"
     assert python_hint(JavaType("com.x.Foo"), lambda name: "Bar").text == "Bar"
+
+
+def test_python_hint_of_an_unbound_class_names_it_over_any() -> None:
+    hint = python_hint(JavaType.parse("java.util.List<com.x.Foo>"), lambda name: None)
+    assert hint.text == 'list[Annotated[Any, Java("com.x.Foo")]]'
+    assert hint.names == {"Annotated", "Any", "Java"}
+    assert java_type_of(eval(hint.text)) == JavaType.parse("java.util.List<com.x.Foo>")
