@@ -75,16 +75,6 @@ async def test_pre_rank_and_the_rank_fusion_use_the_tower_vector_of_the_realtime
     np.testing.assert_allclose(got, fresh, rtol=1e-4, atol=1e-6)
     assert not np.allclose(got, stale, rtol=1e-4, atol=1e-6)
 
-
-@pytest.mark.asyncio
-async def test_a_user_without_realtime_events_keeps_the_build_vector(standalone_space: Any) -> None:
-    root = Path(require_env("ARTIFACTS_ML100K"))
-    space = standalone_space
-    store = RealtimeFeatureStore(EmbeddedFeatureStore.from_artifacts(root), RealtimeReader(space.client, space.layout))
-    recall = Recall.load(root, store)
-    funnel, _ = served_funnel(root, store, recall)
-    prerank = next(s for s in funnel.stages if isinstance(s, TwoTowerPreRanker))
-    query = Query.start(RecommendRequest(userId=USER, count=10), 60.0)
-    vector = await request_user_vector(query, prerank.resources, prerank.artifacts)
-    assert prerank.artifacts.user_vectors is not None
-    np.testing.assert_array_equal(vector, prerank.artifacts.user_vectors[prerank.artifacts.user_rows[USER]])
+    other = Query.start(RecommendRequest(userId="2", count=10), 60.0)  # no realtime events: the build's vector
+    kept = await request_user_vector(other, prerank.resources, artifacts)
+    np.testing.assert_array_equal(kept, artifacts.user_vectors[artifacts.user_rows["2"]])
