@@ -180,6 +180,35 @@ class RankArtifacts:
         profile = np.array([t for t in tokens if t >= 0], dtype=np.int32)
         return history, profile
 
+    def built_user_vector(self, user_id: str, last_n: Sequence[str]) -> np.ndarray | None:
+        """The build's two-tower vector of a known user, else the normalised mean of the lastN items'
+        vectors (what the user tower leans on for a user it never saw), else ``None``."""
+        row = self.user_rows.get(user_id)
+        if row is not None and self.user_vectors is not None:
+            return self.user_vectors[row]
+        if self.item_vectors is None:
+            return None
+        history = self.rows(list(last_n))
+        history = history[history >= 0]
+        if len(history) == 0:
+            return None
+        mean = self.item_vectors[history].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else None
+
+
+async def request_user_vector(query: Query, resources: Any, artifacts: RankArtifacts) -> np.ndarray | None:
+    """The two-tower user vector of a request, the same for every stage that reads one (pre-rank's order,
+    the rank fusion's ``two_tower`` feature): recall's user-tower vector when realtime events changed a
+    known user's history since the build (``Recall.refreshed_user_vector``; recall asked first, so this
+    is a cache hit), else the build's (``RankArtifacts.built_user_vector``)."""
+    user = await hydrate_user(query, resources)
+    refreshed = getattr(getattr(resources, "recall", None), "refreshed_user_vector", None)
+    vector = await refreshed(query.request.userId, user) if refreshed is not None else None
+    if vector is None:
+        vector = artifacts.built_user_vector(query.request.userId, user.last_n if user is not None else ())
+    return vector
+
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, RankArtifacts] = {}

@@ -8,7 +8,8 @@ saw that evidence. The fusion scores each candidate with a linear model over
     din              DIN's score (the ``rank`` signature)
     log_recall       log of recall's fused score (``Candidate.scores["multi_channel"]``)
     log_recall_rank  log(1 + position) of the candidate in recall's order among the candidates
-    two_tower        dot product of the two-tower user and item vectors (what pre-rank sorted by)
+    two_tower        dot product of the two-tower user and item vectors (what pre-rank sorted by: the
+                     user tower's vector on the realtime history when events changed it)
     log_popularity   log(1 + training interactions of the item)
     log_itemcf       log(1e-4 + sum over the user's lastN items j of 0.5 ** position(j) * itemcf(j, item))
 
@@ -92,8 +93,12 @@ def fusion_features(
     candidates: Sequence[Candidate],
     din: np.ndarray,
     recall_score: str = RECALL_SCORE,
+    *,
+    vector: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The ``FEATURES`` of each candidate, one row per candidate (float64)."""
+    """The ``FEATURES`` of each candidate, one row per candidate (float64). ``vector`` is the request's
+    two-tower user vector (``rank.base.request_user_vector``: the user tower's on a history realtime
+    changed); ``None`` takes the build's (``RankArtifacts.built_user_vector``)."""
     n = len(candidates)
     rows = artifacts.rows([c.item_id for c in candidates])
     known = rows >= 0
@@ -109,14 +114,8 @@ def fusion_features(
     history = history[history >= 0]
     two_tower = np.zeros(n)
     if artifacts.item_vectors is not None:
-        vector = None
-        row = artifacts.user_rows.get(user_id)
-        if row is not None and artifacts.user_vectors is not None:
-            vector = artifacts.user_vectors[row]
-        elif len(history):
-            mean = artifacts.item_vectors[history].mean(axis=0)
-            norm = float(np.linalg.norm(mean))
-            vector = mean / norm if norm > 0 else None
+        if vector is None:
+            vector = artifacts.built_user_vector(user_id, user.last_n[:ITEMCF_HISTORY] if user is not None else ())
         if vector is not None:
             two_tower[known] = artifacts.item_vectors[rows[known]] @ vector
     popularity = np.zeros(n)
@@ -165,9 +164,10 @@ class FusionModel:
         user: UserFeatures | None,
         candidates: Sequence[Candidate],
         din: np.ndarray,
+        vector: np.ndarray | None = None,
     ) -> np.ndarray:
         tables = self.tables or _tables(artifacts)
-        return fusion_features(artifacts, tables, user_id, user, candidates, din) @ self.weights
+        return fusion_features(artifacts, tables, user_id, user, candidates, din, vector=vector) @ self.weights
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,14 @@ from dubbo_recsys.features.base import UserFeatures
 from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.resilience import Downstream, DownstreamUnavailable
 from dubbo_recsys.pipeline.stages import Stage
-from dubbo_recsys.rank.base import RankConfigError, RankerUnavailable, hydrate_user, param, rescored
+from dubbo_recsys.rank.base import (
+    RankConfigError,
+    RankerUnavailable,
+    hydrate_user,
+    param,
+    request_user_vector,
+    rescored,
+)
 
 __all__ = ["TFServingClient", "TFServingConfig", "TFServingRanker", "predict_request"]
 
@@ -210,8 +217,9 @@ class TFServingRanker(Stage, kind=StageKind.RANK, names=("tfserving", "din_remot
         request = predict_request(self.client.config, user, context, [c.item_id for c in candidates])
         scores = await self.client.scores(request, len(candidates), query.remaining())
         if self.fusion is not None:
+            vector = await request_user_vector(query, self.resources, self.artifacts)
             scores = self.fusion.score(
-                self.artifacts, query.request.userId, user, candidates, np.asarray(scores, dtype=np.float64)
+                self.artifacts, query.request.userId, user, candidates, np.asarray(scores, dtype=np.float64), vector
             )
         return rescored(candidates, scores, self.name, self.client.config.keep)
 

@@ -37,7 +37,15 @@ import numpy as np
 
 from dubbo_recsys.pipeline.model import Candidate, Query, StageKind
 from dubbo_recsys.pipeline.stages import Stage
-from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts, hydrate_user, param, rescored, with_prior
+from dubbo_recsys.rank.base import (
+    RankArtifactError,
+    RankArtifacts,
+    hydrate_user,
+    param,
+    request_user_vector,
+    rescored,
+    with_prior,
+)
 from dubbo_recsys.rank.fusion import FusionModel
 
 __all__ = ["DinModel", "InProcessRanker"]
@@ -168,11 +176,15 @@ class InProcessRanker(Stage, kind=StageKind.RANK, names=("din", "deepfm")):
         else:
             loop = asyncio.get_running_loop()
             scores = await loop.run_in_executor(self.executor, self.model.scores, history, profile, items)
-        scores = self.blend(query, candidates, scores)
+        vector = await request_user_vector(query, self.resources, self.artifacts) if self.fusion else None
+        scores = self.blend(query, candidates, scores, vector)
         return rescored(candidates, scores, self.name, self.keep)
 
-    def blend(self, query: Query, candidates: list[Candidate], scores: np.ndarray) -> np.ndarray:
-        """DIN's scores -> the scores the stage ranks by (see the class docstring)."""
+    def blend(
+        self, query: Query, candidates: list[Candidate], scores: np.ndarray, vector: np.ndarray | None = None
+    ) -> np.ndarray:
+        """DIN's scores -> the scores the stage ranks by (see the class docstring); ``vector`` is the
+        request's two-tower user vector (``rank.base.request_user_vector``), ``None`` the build's."""
         if self.fusion is not None:
-            return self.fusion.score(self.artifacts, query.request.userId, query.user, candidates, scores)
+            return self.fusion.score(self.artifacts, query.request.userId, query.user, candidates, scores, vector)
         return with_prior(candidates, scores, self.prior, self.prior_weight)
