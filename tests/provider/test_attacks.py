@@ -79,7 +79,7 @@ def test_sigterm_keeps_answering_consumers_that_ignore_readonly_and_ends_each_st
 
 def _answers(sock: socket.socket, count: int) -> list[int]:
     """Read ``count`` answers from a blocking socket; their statuses."""
-    frames, statuses = FrameReader(), []
+    frames, statuses = FrameReader(), list[int]()
     while len(statuses) < count:
         event = frames.next_event()
         if event is NEED_DATA:
