@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, cast
 
 from dubbo_recsys.provider.eager import start_eagerly
 from dubbo_recsys.provider.errors import FrameError
+from dubbo_recsys.provider.heap import LARGE_FRAME
 from dubbo_recsys.provider.observability.logs import ThrottledLog
 from dubbo_recsys.provider.protocol import (
     NEED_DATA,
@@ -142,6 +143,8 @@ class Connection(asyncio.Protocol):
         self._writable = True
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._hold & _BACKLOG:  # answers its peer never took (up to the write limit) are freed now
+            self.server.give_back_memory()
         self._writable = False
         self.state = CLOSED
         self._release_buffer()
@@ -209,6 +212,8 @@ class Connection(asyncio.Protocol):
                 break
             budget -= 1
             if isinstance(event, RequestFrame):
+                if len(event.body) >= LARGE_FRAME:
+                    server.give_back_memory()  # once it is freed, its memory goes back to the system
                 if event.event:
                     answer = server.exchange.answer_event(event)
                     if answer is not None:
@@ -409,6 +414,8 @@ class Connection(asyncio.Protocol):
 
     def _release_buffer(self) -> None:
         """Give back what this connection was charged; nothing is parsed after this."""
+        if self._accounted >= LARGE_FRAME:
+            self.server.give_back_memory()  # a large frame cut off: its memory goes back to the system too
         self.server.buffered -= self._accounted
         self._accounted = 0
         if self.reader.buffered:

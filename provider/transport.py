@@ -13,7 +13,9 @@ unsent answers, a stalled frame). This one bounds what they cost together:
 - ``read_buffer_budget``: bytes of frames not yet complete, over all connections; past
   it the connection holding the most is closed (frames of up to ``payload_limit`` are
   legal, so without this ``max_connections`` trickled frames could hold gigabytes);
-- ``payload_limit``: oversized requests get status 25, their bodies are skipped;
+- ``payload_limit``: oversized requests get status 25, their bodies are skipped; after
+  a frame of a MiB or more, or a connection closed with answers its peer never took, the
+  heap's free pages go back to the system (``provider.heap``);
 - ``idle_timeout``: a connection with nothing read for that long is closed (Java
   closes after three missed 60 s heartbeats); ``frame_timeout``: one whose frame has
   been arriving for that long (slowloris) is closed.
@@ -39,6 +41,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from dubbo_recsys.provider import heap
 from dubbo_recsys.provider.config import ServerConfig
 from dubbo_recsys.provider.connection import OPEN, Connection
 from dubbo_recsys.provider.dispatch import Dispatcher
@@ -93,6 +96,7 @@ class Server:
         self._drained: asyncio.Event | None = None
         self._emptied: asyncio.Event | None = None  # set when the last connection goes, while draining
         self._closing = False
+        self._heap_trim: asyncio.TimerHandle | None = None
 
     @property
     def port(self) -> int:
@@ -145,6 +149,8 @@ class Server:
         await self._drain(self.config.drain_timeout if drain_timeout is None else max(drain_timeout, 0.0))
         if self._sweep_task is not None:
             self._sweep_task.cancel()
+        if self._heap_trim is not None:
+            self._heap_trim.cancel()
         if self._server is not None:
             await self._server.wait_closed()
         for hook in self.lifecycle.after_close:
@@ -238,6 +244,17 @@ class Server:
                 self.buffered,
             )
             victim.abort()
+
+    def give_back_memory(self) -> None:
+        """A MiB or more is being freed (a large frame read or cut off, a connection closed with the
+        answers its peer never took): give the heap's free pages back to the system a second from
+        now, once however many such calls come (``provider.heap`` says why)."""
+        if self._heap_trim is None:
+            self._heap_trim = asyncio.get_running_loop().call_later(1.0, self._trim_heap)
+
+    def _trim_heap(self) -> None:
+        self._heap_trim = None
+        heap.trim()
 
     def call_started(self) -> None:
         self.inflight += 1

@@ -11,7 +11,8 @@ at most), and the server's RSS before, at the peak during, and after the attack.
 two process-level scenarios: SIGTERM while 8 connections ignore READONLY, and SIGKILL of
 one of two workers while the consumer calls. ``--before TREE`` runs everything against
 another checkout first (its own .venv; e.g. the commit before issue 11's fixes), so
-before and after come from one run. Writes bench/attacks/RESULTS.md.
+before and after come from one run. Writes bench/attacks/RESULTS.md (keeping what
+follows its "## Reading" heading).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,11 +34,18 @@ from tests.provider.attacks.attackers import ATTACKS  # noqa: E402 - after the s
 from tests.support import free_port  # noqa: E402 - after the sys.path set-up above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+NOTES = "\n## Reading\n"  # a hand-written reading of a run below this heading is kept when the script rewrites the rest
 ATTACK_ORDER = ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize"]
 
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def commit(tree: Path) -> str:
+    git = ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"]
+    found = subprocess.run(git, check=False, capture_output=True, text=True)
+    return found.stdout.strip() or "?"
 
 
 def run_attacks(tree: Path | None, attacks: list[str], seconds: float) -> list[dict[str, Any]]:
@@ -48,11 +57,13 @@ def run_attacks(tree: Path | None, attacks: list[str], seconds: float) -> list[d
         for attack in attacks:
             alone = process.run_consumer(served.port, seconds - 1.0)
             during = process.measure(served, attack, seconds, settle=20.0, settled_mib=10.0)
-            rows.append({"attack": attack, "alone": alone["all"], **during})
+            rows.append(
+                {**during, "attack": attack, "attacker": during["attack"], "alone": alone["all"], "load": loadavg()}
+            )
             good = during["consumer"]["all"]
             print(
                 f"{attack:14} alone p99 {alone['all']['p99_ms']:8.2f} ms  during p99 {good['p99_ms']:8.2f} ms "
-                f"errors {good['errors']}  rss {during['rss_mib']}  load {loadavg()}",
+                f"errors {good['errors']}  rss {during['rss_mib']}  server {during['server_cpu']}  load {loadavg()}",
                 flush=True,
             )
     finally:
@@ -114,18 +125,20 @@ def _state(pid: int) -> str:
 def table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| attack | alone: calls / p50 / p99 ms | during: calls / errors / p50 / p99 ms | p99 ratio "
-        "| RSS MiB before / peak / after |",
-        "| --- | --- | --- | --- | --- |",
+        "| RSS MiB before / peak / after | server ran / waited for a core, s per s | load (1 min) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
-        alone, good, rss = row["alone"], row["consumer"]["all"], row["rss_mib"]
+        alone, good, rss, cpu = row["alone"], row["consumer"]["all"], row["rss_mib"], row["server_cpu"]
+        wall = cpu["wall"] or float("nan")
         ratio = (
             good["p99_ms"] / alone["p99_ms"] if alone["p99_ms"] == alone["p99_ms"] and alone["p99_ms"] else float("nan")
         )
         lines.append(
             f"| {row['attack']} | {alone['calls']} / {alone['p50_ms']:.2f} / {alone['p99_ms']:.2f} "
             f"| {good['calls']} / {good['errors']} / {good['p50_ms']:.2f} / {good['p99_ms']:.2f} "
-            f"| {ratio:.2f}x | {rss['before']:.0f} / {rss['peak']:.0f} / {rss['after']:.0f} |"
+            f"| {ratio:.2f}x | {rss['before']:.1f} / {rss['peak']:.1f} / {rss['after']:.1f} "
+            f"| {cpu['ran'] / wall:.2f} / {cpu['waited'] / wall:.2f} | {row['load'].split()[0]} |"
         )
     return lines
 
@@ -137,6 +150,10 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(ATTACKS), default=None)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    command = " ".join(["python", "bench/attacks/run_attacks.py", *sys.argv[1:]])
+    if args.before:
+        command = command.replace(str(args.before), "<checkout of the commit before>")
+    niced = f"nice -n {os.nice(0)} " if os.nice(0) else ""
     attacks = args.only or ATTACK_ORDER
     started, load_start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), loadavg()
     trees = ([("before", args.before.resolve())] if args.before else []) + [("after", None)]
@@ -154,14 +171,22 @@ def main() -> int:
     out = [
         "# Attacks beside a well-behaved consumer",
         "",
-        f"Command: `python bench/attacks/run_attacks.py --seconds {args.seconds:g}"
-        + (" --before <checkout of the commit before>`" if args.before else "`"),
+        f"Command: `{niced}{command}`"
+        + f"; after: this tree at {commit(REPO)}"
+        + (
+            f", before: a checkout of {commit(args.before)} (`git worktree add --detach <checkout> <commit>`)"
+            if args.before
+            else ""
+        ),
         "",
         f"Run: {started}, {args.seconds:g} s per attack; load average {load_start} at start, {loadavg()} at end "
         "(2 cores shared with other work). Server: `dubbo-recsys serve` (popularity recommender, one worker, "
         "default flags). Good consumer: one persistent connection at 200 calls/s (recommend and $echo "
         "alternating) plus a fresh connection every 50 ms, every answer checked. Attackers run at nice 19. "
-        '"alone" is the same consumer for the same time just before the attack, on the same server.',
+        '"alone" is the same consumer for the same time just before the attack, on the same server. '
+        '"server ran / waited": seconds the server ran and seconds it was ready to run but waited for a core, '
+        "per second of the good consumer's run (`/proc/PID/schedstat`): where it waited about as long as it "
+        "ran, the machine, not the server's turns between its callers, set the latency.",
         "",
     ]
     for label, rows, term, kill in sections:
@@ -178,7 +203,8 @@ def main() -> int:
             f"worker replaced: {kill['replaced']}; the killed one {kill['killed_worker']}; exit {kill['exit']}.",
             "",
         ]
-    RESULTS.write_text("\n".join(out))
+    notes = RESULTS.read_text().partition(NOTES)[2] if RESULTS.exists() else ""
+    RESULTS.write_text("\n".join(out) + (NOTES + notes if notes else ""))
     print(f"wrote {RESULTS}")
     return 0
 

@@ -49,6 +49,19 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Seconds ``pid`` ran and seconds it waited, runnable, for a CPU (``/proc/PID/schedstat``).
+
+    The wait says how much of a latency is the machine's: on a shared 2-core machine a server
+    with work to do waits for a core however fair it is between its own callers."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as handle:
+            ran, waited, _ = handle.read().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
 def rss_mib(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/status") as handle:
@@ -87,6 +100,11 @@ class Served:
 
     def rss_mib(self) -> float:
         return round(sum(rss_mib(pid) for pid in self.pids()), 1)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """Seconds run and seconds waited for a CPU, over the supervisor and its workers."""
+        both = [cpu_seconds(pid) for pid in self.pids()]
+        return sum(ran for ran, _ in both), sum(waited for _, waited in both)
 
     def stop(self, timeout: float = 30) -> int:
         if self.proc.poll() is None:
@@ -175,7 +193,8 @@ def measure(
     """Attack for ``seconds`` with the good consumer running from ``ramp`` seconds in to the end.
 
     ``after`` is the first RSS sample at most ``settled_mib`` above ``before`` within ``settle``
-    seconds of the attack's end (the last sample when it never settles)."""
+    seconds of the attack's end (the last sample when it never settles). ``server_cpu``: seconds
+    the server ran and seconds it waited for a core while the good consumer called."""
     before = served.rss_mib()
     attacker = module_process(
         "tests.provider.attacks.attackers",
@@ -188,8 +207,15 @@ def measure(
     )
     time.sleep(ramp)
     good = consumer(served.port, max(seconds - ramp, 1.0))
+    ran, waited = served.cpu_seconds()
+    started = time.monotonic()
     peak = before
-    while attacker.poll() is None or good.poll() is None:
+    while good.poll() is None:
+        peak = max(peak, served.rss_mib())
+        time.sleep(0.2)
+    ran_end, waited_end = served.cpu_seconds()
+    wall = time.monotonic() - started
+    while attacker.poll() is None:
         peak = max(peak, served.rss_mib())
         time.sleep(0.2)
     attack_stats = finish(attacker, 30)
@@ -203,4 +229,5 @@ def measure(
         "attack": attack_stats,
         "consumer": good_stats,
         "rss_mib": {"before": before, "peak": round(peak, 1), "after": after},
+        "server_cpu": {"wall": round(wall, 2), "ran": round(ran_end - ran, 2), "waited": round(waited_end - waited, 2)},
     }
