@@ -6,7 +6,10 @@ files, or the generator parameters) and the build parameters. Equal inputs
 give equal versions, so ``build --skip-existing`` can skip a rebuild without
 redoing it, and a consumer can tell two builds apart by the version alone.
 Per-file md5s then cover the content itself (model training is not
-bit-reproducible across machines, so the files are not part of the version).
+bit-reproducible across machines, so the files are not part of the version), and
+``content_hash`` (sha256 over every file's path and md5) names that content in one
+value: an artifact root (``offline.versions``) uses it in the version id, and a
+directory changed after its build no longer matches it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "MANIFEST",
     "build_version",
     "code_fingerprint",
+    "content_hash",
     "file_digests",
     "read_manifest",
     "software_versions",
@@ -86,6 +90,12 @@ def file_digests(root: Path) -> dict[str, dict[str, Any]]:
     return dict(sorted(files.items()))
 
 
+def content_hash(files: dict[str, dict[str, Any]]) -> str:
+    """sha256 of ``path md5`` lines, sorted by path: the build's content in one value."""
+    lines = "".join(f"{rel} {files[rel]['md5']}\n" for rel in sorted(files))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def software_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in _SOFTWARE:
@@ -97,11 +107,13 @@ def software_versions() -> dict[str, str]:
 
 
 def write_manifest(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    files = file_digests(root)
     manifest = {
         "format": FORMAT,
         **fields,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "files": file_digests(root),
+        "content_hash": content_hash(files),
+        "files": files,
         "software": software_versions(),
     }
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -124,10 +136,14 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def verify_artifacts(root: Path, check_md5: bool = True) -> dict[str, Any]:
-    """The manifest, after checking every listed file exists with its size (and md5)."""
+    """The manifest, after checking every listed file exists with its size (and md5, and that the
+    md5s still give the manifest's ``content_hash`` when it has one)."""
     root = Path(root)
     manifest = read_manifest(root)
-    for rel, expected in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    if check_md5 and "content_hash" in manifest and content_hash(files) != manifest["content_hash"]:
+        raise ArtifactError(f"{root}: the files listed do not give the manifest's content_hash")
+    for rel, expected in files.items():
         path = root / rel
         if not path.is_file():
             raise ArtifactError(f"{root}: {rel} is listed in the manifest but missing")
