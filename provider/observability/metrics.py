@@ -26,7 +26,7 @@ Exposed (all prefixed ``dubbo_recsys_``)::
     version_info{kind,name,version}                       1 per scene config, model, index version
     rollout_serving_info{version}, rollout_loading_info{version}   1 for the artifact version serving / loading
     rollout_last_refusal_info{version,check,reason}      1 for the last version the rollout refused
-    rollout_load_seconds, rollout_warmup_seconds, rollout_gate_seconds   of the serving version
+    rollout_load_seconds, rollout_warmup_seconds, rollout_gate_seconds, rollout_load_rss_bytes   of the serving version
     rollout_retiring_versions                             swapped-out versions still finishing calls
     rollout_swaps_total, rollout_refusals_total{check}    counters
 
@@ -411,6 +411,11 @@ def _rollout_families(row: dict[str, Any]) -> Iterator[Any]:
         ("gate_seconds", "the file checks of the serving version took"),
     ):
         yield GaugeMetricFamily(f"{prefix}{name}", f"Seconds {what}", value=float(row.get(name, 0.0)))
+    yield GaugeMetricFamily(
+        f"{prefix}load_rss_bytes",
+        "What loading the serving version added to the process's resident memory (about one version's own)",
+        value=float(row.get("load_rss_bytes", 0)),
+    )
     yield GaugeMetricFamily(
         f"{prefix}retiring_versions",
         "Swapped-out versions still finishing their calls",

@@ -259,7 +259,7 @@ class RolloutController:
                     loaded = await asyncio.to_thread(quiet(load_version), root, version_id, self.shared, manifest)
                 except Exception as exc:
                     raise VersionRefused("load", f"{type(exc).__name__}: {exc}") from None
-                self._load_growth = max(0, memory.process_rss() - before)
+                self._load_growth = loaded.load_rss_bytes = max(0, memory.process_rss() - before)
                 loaded.gate_seconds = gate_seconds
                 await self._warm_and_smoke(loaded, serving)
                 for hook in [*self.after_load, *([self.last_hook] if self.last_hook is not None else [])]:
@@ -326,6 +326,7 @@ class RolloutController:
         state.serving, state.serving_since = version.id, time.time()
         state.load_seconds, state.warmup_seconds = round(version.load_seconds, 3), round(version.warmup_seconds, 3)
         state.gate_seconds = round(version.gate_seconds, 3)
+        state.load_rss_bytes = version.load_rss_bytes
         log.info(
             "artifact version %s serves (was %s): gate %.2f s, load %.2f s, warm-up and smoke %.2f s",
             version.id,

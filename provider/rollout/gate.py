@@ -243,9 +243,12 @@ def _spell(tensors: Mapping[str, tuple[int, int]]) -> str:
     return ", ".join(f"{k}:{names.get(d, d)}[rank {r}]" for k, (d, r) in sorted(tensors.items())) or "none"
 
 
-async def smoke(version: Any, users: Sequence[str], count: int = 10, budget_seconds: float = 2.0) -> None:
+async def smoke(version: Any, users: Sequence[str], count: int = 10, budget_seconds: float = 30.0) -> None:
     """``smoke``: each user answered by the version's full default pipeline with ``count`` items (or every
-    item of a smaller catalog), finite scores, and every stage stamped with the version's id."""
+    item of a smaller catalog), finite scores, and every stage stamped with the version's id.
+
+    The budget is generous on purpose: this checks what the version answers, not how fast (the calls share
+    the event loop with the serving version's, and a busy provider must not refuse a good version)."""
     from dubbo_recsys.interfaces.recommend import RecommendRequest
     from dubbo_recsys.pipeline.model import Query
 

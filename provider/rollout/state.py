@@ -41,6 +41,7 @@ class RolloutState:
     load_seconds: float = 0.0  # of the serving version: files to pipelines, in the background
     warmup_seconds: float = 0.0  # its warm-up and smoke calls
     gate_seconds: float = 0.0  # its file checks
+    load_rss_bytes: int = 0  # what its load added to the RSS: about one version's own memory
     loading: str = ""
     loading_since: float = 0.0
     retiring: list[str] = field(default_factory=list)  # swapped out, still finishing calls

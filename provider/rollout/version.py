@@ -86,6 +86,7 @@ class ServingVersion:
         self.load_seconds = 0.0
         self.warmup_seconds = 0.0
         self.gate_seconds = 0.0
+        self.load_rss_bytes = 0  # what its load added to the process's RSS (its own memory, roughly)
         self.calls = 0
         self.retired = False
         self.released = False
@@ -103,6 +104,18 @@ class ServingVersion:
         if response.debugInfo is not None and self.id:
             response.debugInfo[ARTIFACTS_DEBUG_KEY] = self._debug
         return response
+
+    @property
+    def built_at_ms(self) -> int:
+        """When its build ran (manifest ``built_at``), in epoch milliseconds: what happened after it (live items
+        added between builds) is not in it, and an after-load hook re-applies it."""
+        from datetime import datetime
+
+        stamp = str(self.manifest.get("built_at", "")).replace("Z", "+00:00")
+        try:
+            return int(datetime.fromisoformat(stamp).timestamp() * 1000)
+        except ValueError:
+            return 0
 
     def scene_versions(self) -> dict[str, str]:
         return self.scenes.scene_versions() if self.scenes is not None else {}

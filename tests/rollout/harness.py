@@ -68,6 +68,7 @@ class Event:
     at: float  # epoch seconds when the command returned (the pin written)
     done_at: float = math.nan  # epoch seconds when every worker served it
     workers: dict[str, float] = field(default_factory=dict)  # worker -> serving_since
+    load_rss: dict[str, int] = field(default_factory=dict)  # worker -> what the load added to its RSS
 
 
 @dataclass
@@ -147,14 +148,14 @@ def get_text(url: str) -> str:
         return str(answer.read().decode())
 
 
-def wait_all_serving(rest: str, version: str, workers: int, timeout: float) -> dict[str, float]:
-    """Poll the console state until every worker serves ``version``; returns worker -> serving_since."""
+def wait_all_serving(rest: str, version: str, workers: int, timeout: float) -> list[dict[str, Any]]:
+    """Poll the console state until every worker serves ``version``; returns their rollout rows."""
     deadline = time.monotonic() + timeout
     rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         rows = get_json(f"{rest}/console/state")["rollout"]
         if len(rows) == workers and all(r["serving"] == version for r in rows):
-            return {str(r["worker"]): float(r["serving_since"]) for r in rows}
+            return rows
         time.sleep(0.1)
     raise TimeoutError(f"not every worker serves {version} after {timeout} s: {rows}")
 
@@ -235,7 +236,7 @@ def _drive(
         stderr=subprocess.PIPE,
         text=True,
     )
-    killer = threading.Timer(seconds + scenario.warmup_seconds + 120, java.kill)
+    killer = threading.Timer(seconds + scenario.warmup_seconds + 300, java.kill)
     killer.start()
     lines: list[str] = []
     measuring = threading.Event()
@@ -267,13 +268,17 @@ def _drive(
         measure_start = time.time()
         time.sleep(scenario.steady_seconds)
         for kind, version in events_planned:
+            if java.poll() is not None:
+                break  # the load ended first (its longest run): the events left would be measured by nothing
             if kind == "publish":
                 dubbo_recsys("publish", "--artifact-root", str(root), "--version", version)
             else:
                 dubbo_recsys("rollback", "--artifact-root", str(root))
             event = Event(kind, version, time.time())
             events.append(event)
-            event.workers = wait_all_serving(rest, version, scenario.workers, scenario.swap_timeout)
+            rows = wait_all_serving(rest, version, scenario.workers, scenario.swap_timeout)
+            event.workers = {str(r["worker"]): float(r["serving_since"]) for r in rows}
+            event.load_rss = {str(r["worker"]): int(r["load_rss_bytes"]) for r in rows}
             event.done_at = max(event.workers.values())
             time.sleep(scenario.settle_seconds)
         metrics, console = get_text(f"{rest}/metrics"), get_json(f"{rest}/console/state")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,8 @@ async def test_after_load_hooks_run_before_the_version_serves(tmp_path: Path, sm
 
     async def carry_over(version: Any) -> None:
         calls.append((version.id, app.serving.id if app.serving is not None else None))
+        built = datetime.strptime(version.id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        assert version.built_at_ms == int(built.timestamp() * 1000)  # what a re-add of live items starts from
         version.resources.carried = True  # what re-adding live items would change
 
     app.after_load.append(carry_over)
