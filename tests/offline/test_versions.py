@@ -10,6 +10,7 @@ import pytest
 
 from dubbo_recsys.offline.build import run_build
 from dubbo_recsys.offline.build_command import main
+from dubbo_recsys.offline.config import NeighborConfig
 from dubbo_recsys.offline.errors import ArtifactError
 from dubbo_recsys.offline.manifest import MANIFEST, content_hash, read_manifest, verify_artifacts
 from dubbo_recsys.offline.versions import (
@@ -38,7 +39,9 @@ def test_a_build_into_a_root_is_a_new_version_named_by_time_and_content(tmp_path
 
     again = run_build(small_config(root), into_root=True, skip_existing=True)
     assert again.skipped and again.root == first.root  # same inputs as the newest version: nothing to do
-    other = run_build(small_config(root, seed=5), into_root=True, skip_existing=True)
+    other = run_build(
+        small_config(root, neighbors=NeighborConfig(k=10, hot_k=30, last_n=10)), into_root=True, skip_existing=True
+    )
     assert not other.skipped and other.root != first.root
     assert list_versions(root) == sorted([first.root.name, other.root.name])
     assert list_versions(root)[-1] == max(first.root.name, other.root.name)  # newest = greatest id

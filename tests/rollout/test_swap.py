@@ -27,7 +27,7 @@ from dubbo_recsys.provider.rollout.errors import RolloutError
 from dubbo_recsys.provider.rollout.pin import Pin
 from dubbo_recsys.provider.rollout.pins import write_pin
 from tests.rollout.conftest import one_version, rollout_app
-from tests.rollout.versions import derive, reorder_hot
+from tests.rollout.versions import break_neighbours, derive, reorder_hot
 
 
 async def until(check: Any, seconds: float = 30.0) -> None:
@@ -46,16 +46,6 @@ async def ask(app: PipelineApp, user: str = "u1") -> str | None:
     answer = await app.recommend(RecommendRequest(userId=user, count=10, debug=True))
     assert answer.code == 200 and len(answer.items) == 10, answer.message
     return one_version(answer.debugInfo)
-
-
-def break_neighbours(directory: Path) -> None:
-    import numpy as np
-
-    path = directory / "neighbors/itemcf.npz"
-    with np.load(path) as data:
-        arrays = {name: data[name].copy() for name in data.files}
-    arrays["score"][0, 0] = np.nan
-    np.savez(path, **arrays)
 
 
 @pytest.mark.asyncio

@@ -80,6 +80,15 @@ def truncate_index(directory: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def break_neighbours(directory: Path) -> None:
+    """NaN in the item-CF table's scores (a build without models can break this way too)."""
+    path = directory / "neighbors/itemcf.npz"
+    with np.load(path) as data:
+        arrays = {name: data[name].copy() for name in data.files}
+    arrays["score"][0, 0] = np.nan
+    np.savez(path, **arrays)
+
+
 def nan_in_embeddings(directory: Path) -> None:
     path = directory / "embeddings/items.npy"
     vectors = np.load(path)
