@@ -100,3 +100,22 @@ def test_instance_metadata_says_what_each_worker_serves_and_the_last_refusal() -
     )
     assert all("\n" not in value for value in rolling.values())
     assert one.refusals == {"finite": 1}
+
+
+def test_a_background_load_gives_way_only_while_the_event_loop_is_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from dubbo_recsys.provider.rollout import controller
+
+    naps: list[float] = []
+    monkeypatch.setattr(controller.time, "sleep", naps.append)
+
+    def work() -> int:
+        return sum(len(str(n)) for n in range(200_000))  # many Python calls: the hook's chances to yield
+
+    heartbeat = controller.Heartbeat()
+    heartbeat.last = float("inf")  # the loop beat just now, always: nothing to give way to
+    assert controller.background(work, heartbeat)() == work() and naps == [] and sys.getprofile() is None
+    heartbeat.last = 0.0  # the loop has not run for ages: it waits for the GIL
+    assert controller.background(work, heartbeat)() == work() and sys.getprofile() is None
+    assert naps and set(naps) == {0.001}
