@@ -415,7 +415,7 @@ async def open_config_center(
     from dubbo_recsys.registry.url import parse_registry_url
 
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
-    fallback = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None
+    fallback: LocalConfigCenter[Any] | None = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None
     if settings is None:
         if fallback is None:
             raise SceneConfigError("no Nacos and no local scene directory: give one of them")

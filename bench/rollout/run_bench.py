@@ -8,9 +8,11 @@ over Redis features; bench/rpc/java's ``LoadGenerator`` (Dubbo 3.3) in the open 
 over dubbo://, every answer checked for one artifact version across its stages; ``--steady`` seconds, then
 ``--swaps`` publishes and one rollback, each followed by ``--settle`` seconds. Versions are copies of one
 ML-100K build (``tests.rollout.versions``). Reported: failed calls, answers mixing versions, p99 of the calls
-scheduled during a swap (from the command to 2 s after the last worker swapped) against the steady p99
-(before the first publish) of the same run, and each worker's peak RSS during the swaps against its RSS with
-one version (median over the steady window).
+scheduled during a swap (from a second before the command to 2 s after the last worker swapped) against the
+steady p99 of the same run (the calls outside those windows: before the first command and in the settle
+periods between swaps, so outside load weighs on both), and each worker's peak RSS during the swaps against
+its RSS with one version (median before the first command), also as "versions held at the peak"
+(1 + the growth over the version's own memory, what its load added to the RSS).
 
 Fleet (``--fleet``, needs NACOS_ADDR): two providers registered in the real Nacos (``tests.rollout.fleet``);
 per publish and per rollback, the seconds from the command's return until each provider's Nacos instance
@@ -53,8 +55,8 @@ BROKEN = {
 
 
 def load_rows(outcome: Outcome) -> dict:
-    steady, swaps = [outcome.steady], outcome.swap_windows
-    one = {pid: statistics.median(s) for pid, s in outcome.rss_in(steady).items() if s}
+    steady, swaps = outcome.between, outcome.swap_windows
+    one = {pid: statistics.median(s) for pid, s in outcome.rss_in([outcome.steady]).items() if s}
     peak = {pid: max(s) for pid, s in outcome.rss_in(swaps).items() if s}
     version = statistics.median([b for e in outcome.events for b in e.load_rss.values()] or [0])
     return {

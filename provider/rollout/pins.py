@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from dubbo_recsys.provider.rollout.errors import PinError
 from dubbo_recsys.provider.rollout.pin import Pin, parse_pin
 
-__all__ = ["LocalPins", "NacosPins", "PinSource", "open_pins", "read_pin", "write_pin"]
+__all__ = ["LocalPins", "NacosPins", "PinSource", "nacos_settings", "open_pins", "read_pin", "write_pin"]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,16 @@ def _parse(text: str, _data_id: str, _group: str) -> Pin:
     return parse_pin(text)
 
 
+def nacos_settings(source: str) -> Any:
+    """The ``NacosSettings`` of a ``nacos://`` pin source."""
+    from dubbo_recsys.registry.url import parse_registry_url
+
+    settings = parse_registry_url(source)
+    if settings is None:
+        raise PinError(f"{source!r} names no Nacos server")
+    return settings
+
+
 async def open_pins(source: str, root: Path, data_id: str, group: str) -> PinSource:
     """The pin source a ``RolloutConfig`` names (``none``: ``ROOT/pin.json``), read once."""
     pins: PinSource
@@ -118,10 +128,10 @@ async def open_pins(source: str, root: Path, data_id: str, group: str) -> PinSou
         pins = LocalPins(Path(root) / LOCAL_PIN)
     else:
         from dubbo_recsys.registry.config_center import NacosConfigCenter
-        from dubbo_recsys.registry.url import parse_registry_url
 
-        settings = parse_registry_url(source)
-        center: Any = await NacosConfigCenter.connect(settings, parse=_parse, watch_missing=True, max_scenes=4)
+        center: Any = await NacosConfigCenter.connect(
+            nacos_settings(source), parse=_parse, watch_missing=True, max_scenes=4
+        )
         pins = NacosPins(center, data_id, group)
     await pins.refresh()
     return pins
@@ -138,9 +148,8 @@ async def read_pin(source: str, root: Path | None, data_id: str, group: str) -> 
         return parse_pin(path.read_text(encoding="utf-8")) if path.is_file() else None
     from dubbo_recsys.registry.config_center import NacosConfigCenter
     from dubbo_recsys.registry.errors import SceneConfigError
-    from dubbo_recsys.registry.url import parse_registry_url
 
-    center: Any = await NacosConfigCenter.connect(parse_registry_url(source), parse=_parse, max_scenes=1)
+    center: Any = await NacosConfigCenter.connect(nacos_settings(source), parse=_parse, max_scenes=1)
     try:
         return await center.get(data_id, group)  # type: ignore[no-any-return]
     except SceneConfigError as exc:
@@ -164,6 +173,5 @@ async def write_pin(source: str, root: Path | None, data_id: str, group: str, pi
         os.replace(temporary, path)
         return
     from dubbo_recsys.registry.config_center import publish_config
-    from dubbo_recsys.registry.url import parse_registry_url
 
-    await publish_config(parse_registry_url(source), data_id, group, pin.to_json())
+    await publish_config(nacos_settings(source), data_id, group, pin.to_json())

@@ -96,7 +96,7 @@ class ServingVersion:
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         self.calls += 1
         try:
-            response = await self.scenes.recommend(request)
+            response: RecommendResponse = await self.scenes.recommend(request)
         finally:
             self.calls -= 1
             if self.retired and not self.calls:  # the last call of a swapped-out version: release after it

@@ -97,10 +97,10 @@ async def _report(args: argparse.Namespace) -> int:
 
 
 async def _providers(args: argparse.Namespace) -> list[tuple[str, dict[str, str]]]:
+    from dubbo_recsys.provider.rollout.pins import nacos_settings
     from dubbo_recsys.registry.nacos import provider_instances
-    from dubbo_recsys.registry.url import parse_registry_url
 
-    found = await provider_instances(parse_registry_url(args.registry), args.service)
+    found = await provider_instances(nacos_settings(args.registry), args.service)
     return [(f"{ip}:{port}", metadata) for ip, port, metadata in found]
 
 

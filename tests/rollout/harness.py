@@ -85,7 +85,18 @@ class Outcome:
 
     @property
     def steady(self) -> tuple[float, float]:
-        return (self.measure_start + 1.0, self.events[0].at if self.events else math.inf)
+        """Before the first command (from a second into the measured load)."""
+        return (self.measure_start + 1.0, self.events[0].at - 1.0 if self.events else math.inf)
+
+    @property
+    def between(self) -> list[tuple[float, float]]:
+        """The steady state around the swaps: before the first one and between each swap's window and the
+        next command (the settle periods), so that outside load falls on both sides of the comparison."""
+        edges = [self.measure_start + 1.0]
+        for start, end in self.swap_windows:
+            edges += [start, end]
+        edges.append(max((c[0] for c in self.calls), default=edges[-1]))
+        return [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b > a]
 
     @property
     def swap_windows(self) -> list[tuple[float, float]]:

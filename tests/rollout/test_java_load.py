@@ -81,5 +81,5 @@ def test_three_swaps_and_a_rollback_under_load_fail_nothing_and_mix_nothing(
     assert sorted(r["worker"] for r in rows) == ["0", "1"] and all(r["serving"] == versions[-2] for r in rows)
     assert all(r["retiring"] == [] and r["swaps"] == 4 for r in rows)  # every old version released
     assert all(samples for samples in outcome.rss.values())
-    steady, during = outcome.p99([outcome.steady]), outcome.p99(outcome.swap_windows)
+    steady, during = outcome.p99(outcome.between), outcome.p99(outcome.swap_windows)
     print(f"p99 steady {steady:.1f} ms, during swaps {during:.1f} ms; load average {outcome.load_average}")
