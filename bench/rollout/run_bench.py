@@ -17,7 +17,8 @@ its RSS with one version (median before the first command), also as "versions he
 Fleet (``--fleet``, needs NACOS_ADDR): two providers registered in the real Nacos (``tests.rollout.fleet``);
 per publish and per rollback, the seconds from the command's return until each provider's Nacos instance
 metadata names the version. Then each deliberately broken build (``tests/rollout/test_gate.py``'s list) is
-published to the fleet twice and must be refused by both providers each time, the good version serving.
+pinned for the fleet twice (written directly: ``dubbo-recsys publish`` checks the files itself and would refuse
+some of them first) and must be refused by both providers each time, the good version serving.
 
 Targets: 0 failed, 0 mixed, p99 during a swap <= 2x the steady p99, peak RSS <= 2.2x one version;
 each provider of the fleet follows a publish within 10 s; every broken build refused every time.
@@ -27,6 +28,7 @@ Writes bench/rollout/RESULTS.md with the command and the load average.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -38,9 +40,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+from dubbo_recsys.provider.rollout.pin import PIN_GROUP, Pin  # noqa: E402
+from dubbo_recsys.provider.rollout.pins import write_pin  # noqa: E402
 from tests.rollout import versions as v  # noqa: E402
 from tests.rollout.fleet import fleet  # noqa: E402
-from tests.rollout.harness import Outcome, Scenario, build_java, dubbo_recsys, run_scenario  # noqa: E402
+from tests.rollout.harness import Outcome, Scenario, build_java, run_scenario  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 MiB = 1024 * 1024
@@ -104,7 +108,9 @@ def run_fleet(artifacts: Path, work: Path) -> dict:
         refusals = dict.fromkeys(broken, 0)
         for _attempt in range(2):  # two passes: each refusal awaited is a new one (the last one was another build)
             for name, version in broken.items():
-                dubbo_recsys("publish", *providers.pin_flags(), "--version", version)
+                # pinned directly: `dubbo-recsys publish` checks the files itself and would not pin some of them
+                pin = Pin(b).publish(version, note=f"broken: {name}")
+                asyncio.run(write_pin(providers.registry, root, providers.pin_data_id, PIN_GROUP, pin))
                 metadata = providers.wait_for(
                     lambda m, version=version: m.get("artifacts.refused", "").endswith(version), 120
                 )
