@@ -97,7 +97,7 @@ def register_beside(
     exports: Sequence[Export],
     settings: RegistrationSettings,
     live_metadata: Callable[[], Mapping[str, str]] | None = None,
-    refresh: float = 1.0,
+    refresh: float = 0.25,  # seconds between looks at live_metadata (a dict compare; Nacos is called on change)
 ) -> None:
     """Attach the register / withdraw / close hooks for ``exports`` to ``lifecycle``.
 

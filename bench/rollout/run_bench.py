@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,11 +60,28 @@ BROKEN = {
 }
 
 
-def load_rows(outcome: Outcome) -> dict:
+def version_memory(artifacts: Path, work: Path) -> dict[str, int]:
+    """bench/rollout/version_memory.py on two versions of ``artifacts``: RSS with none, one and two loaded."""
+    root = work / "memory-root"
+    first, second = v.derive(artifacts, root), v.derive(artifacts, root, v.reorder_hot)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("version_memory.py")), str(root), first, second],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        sys.exit(f"version_memory.py failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return dict(json.loads(lines[0]))
+
+
+def load_rows(outcome: Outcome, own: int) -> dict:
     steady, swaps = outcome.between, outcome.swap_windows
     one = {pid: statistics.median(s) for pid, s in outcome.rss_in([outcome.steady]).items() if s}
     peak = {pid: max(s) for pid, s in outcome.rss_in(swaps).items() if s}
-    version = statistics.median([b for e in outcome.events for b in e.load_rss.values()] or [0])
+
     return {
         "calls": outcome.summary["calls"],
         "failed": outcome.summary["errors"],
@@ -76,7 +95,7 @@ def load_rows(outcome: Outcome) -> dict:
         "n_swap": len(outcome.in_windows(swaps)),
         "rss_one": one,
         "rss_peak": peak,
-        "version_bytes": version,  # median RSS growth of one load: a version's own memory
+        "version_bytes": own,  # one version's own memory, measured alone (version_memory.py)
         "events": [(e.kind, e.version, e.done_at - e.at) for e in outcome.events],
         "load": outcome.load_average,
     }
@@ -143,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     classpath = build_java()
     runs, fleet_found = [], None
     with tempfile.TemporaryDirectory(prefix="rollout-bench-") as work:
+        memory = version_memory(Path(args.artifacts), Path(work))
+        print(f"version memory alone: {memory}", flush=True)
         for n in range(args.runs):
             scenario = Scenario(
                 artifacts=Path(args.artifacts),
@@ -155,14 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settle_seconds=args.settle,
                 swap_timeout=120.0,
             )
-            row = load_rows(run_scenario(scenario, classpath))
+            row = load_rows(run_scenario(scenario, classpath), memory["two"] - memory["one"])
             runs.append(row)
             print(summary_line(n, row), flush=True)
         if args.fleet:
             fleet_found = run_fleet(Path(args.artifacts), Path(work))
             print(fleet_found, flush=True)
     command = "python bench/rollout/run_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(runs, fleet_found, args, command.strip(), load_start, time.monotonic() - began)
+    text = report(runs, fleet_found, memory, args, command.strip(), load_start, time.monotonic() - began)
     args.out.write_text(text + kept_notes(args.out))
     print(text)
     return 0
@@ -190,7 +211,7 @@ def kept_notes(path: Path) -> str:
 
 
 def report(
-    runs: list[dict], found: dict | None, args: argparse.Namespace, command: str, load: tuple, took: float
+    runs: list[dict], found: dict | None, memory: dict, args: argparse.Namespace, command: str, load: tuple, took: float
 ) -> str:
     out = [
         "# Rollout benchmark: artifact versions swapped while serving",
@@ -205,9 +226,8 @@ def report(
         f"{args.settle:.0f} s apart after each swap completes.",
         "",
         "| run | calls | failed | mixed | degraded | p99 steady ms | p99 during swaps ms | ratio (target <= 2) "
-        "| p50 steady / swaps ms | peak RSS / RSS with one version, per worker (target <= 2.2) | versions held at "
-        "the peak (1 + growth / one version's own memory) | swap seconds (command to last worker) "
-        "| load avg start/end |",
+        "| p50 steady / swaps ms | peak RSS / RSS with one version, per worker (target <= 2.2) | versions' memory "
+        "at the peak, in versions | swap seconds (command to last worker) | load avg start/end |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n, row in enumerate(runs):
@@ -219,11 +239,7 @@ def report(
         )
         swaps = ", ".join(f"{kind} {seconds:.1f}" for kind, _version, seconds in row["events"])
         held = ", ".join(
-            f"{1 + (row['rss_peak'][pid] - row['rss_one'][pid]) / row['version_bytes']:.2f}"
-            f" ({row['version_bytes'] / MiB:.0f} MiB each)"
-            if row["version_bytes"]
-            else "?"
-            for pid in row["rss_one"]
+            f"{1 + (row['rss_peak'][pid] - row['rss_one'][pid]) / row['version_bytes']:.1f}" for pid in row["rss_one"]
         )
         out.append(
             f"| {n + 1} | {row['calls']} | {row['failed']} | {row['mixed']} | {row['degraded']} | "
@@ -231,6 +247,16 @@ def report(
             f"{ratio:.2f} {'met' if ratio <= 2 else 'NOT met'} | {row['p50_steady']:.1f} / {row['p50_swap']:.1f} | "
             f"{rss} | {held} | {swaps} | {row['load'][0]:.1f} / {row['load'][1]:.1f} |"
         )
+    own = memory["two"] - memory["one"]
+    out += [
+        "",
+        f"One version's own memory, measured alone (`bench/rollout/version_memory.py`, after a throw-away load so "
+        f"that first-use costs are not counted): RSS {memory['runtime'] / MiB:.0f} MiB with the libraries warm, "
+        f"{memory['one'] / MiB:.0f} MiB with one version, {memory['two'] / MiB:.0f} MiB with two, "
+        f"{memory['released'] / MiB:.0f} MiB after the first is released: a version adds {own / MiB:.0f} MiB when "
+        "nothing freed can be reused (the second), and the allocator keeps freed pages for the next load. "
+        '"Versions\' memory at the peak" = 1 + (peak - RSS with one version) / that.',
+    ]
     if found is not None:
         out += [
             "",

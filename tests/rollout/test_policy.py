@@ -116,6 +116,7 @@ def test_a_background_load_gives_way_only_while_the_event_loop_is_late(monkeypat
     heartbeat = controller.Heartbeat()
     heartbeat.last = float("inf")  # the loop beat just now, always: nothing to give way to
     assert controller.background(work, heartbeat)() == work() and naps == [] and sys.getprofile() is None
-    heartbeat.last = 0.0  # the loop has not run for ages: it waits for the GIL
-    assert controller.background(work, heartbeat)() == work() and sys.getprofile() is None
-    assert naps and set(naps) == {0.001}
+    heartbeat.last = 0.0  # the loop has not run for ages: it waits for the GIL...
+    assert controller.background(work, heartbeat, busy=lambda: False)() == work() and naps == []  # ...for nothing
+    assert controller.background(work, heartbeat, busy=lambda: True)() == work() and sys.getprofile() is None
+    assert naps and set(naps) == {0.001}  # calls are in flight: give way
