@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
 from dubbo_recsys.offline.config import BuildConfig, Source
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
 from dubbo_recsys.offline.steps import BuildContext, BuildStep, default_steps
-from dubbo_recsys.offline.versions import list_versions, publish_version, staging_dir, version_dir
+from dubbo_recsys.offline.versions import publish_version, staging_dir
 
 __all__ = ["BuildResult", "run_build", "source_fingerprint"]
 

@@ -11,68 +11,26 @@ Layout (``offline/ARTIFACTS.md``, "Versions")::
 
 A version id is ``<built_at as YYYYMMDDTHHMMSSZ>-<first 12 hex of the content hash>``: ids sort by
 build time, so "the newest" is the greatest id, and two builds with different content never share
-one. The content hash (``offline.manifest.content_hash``) covers every file's md5 and path, so a
+one. The content hash (``interfaces.artifacts.content_hash``) covers every file's md5 and path, so a
 version directory changed after its build no longer matches its own manifest.
 
-This module only names and lists: it does not judge a version (``verify_artifacts`` checks the files,
-the provider's rollout gate the rest) and it does not know which engine wrote it.
+The names and the listing are the format's contract with the providers (``interfaces.artifacts``);
+this module is the build's side: where a build is staged and how it is published into the root. It
+does not judge a version (``verify_artifacts`` checks the files, the provider's rollout gate the rest)
+and it does not know which engine wrote it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+from dubbo_recsys.interfaces.artifacts import ArtifactFormatError, version_dir, version_id
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError
-from dubbo_recsys.offline.manifest import MANIFEST
 
-__all__ = [
-    "LOCAL_PIN",
-    "VERSIONS",
-    "is_version_id",
-    "list_versions",
-    "publish_version",
-    "staging_dir",
-    "version_dir",
-    "version_id",
-]
-
-VERSIONS = "versions"
-LOCAL_PIN = "pin.json"
-_ID = re.compile(r"(\d{8}T\d{6}Z)-([0-9a-f]{12})\Z")
-
-
-def version_id(manifest: dict[str, Any]) -> str:
-    """The id a build's manifest gets in an artifact root (``built_at`` + content hash)."""
-    built_at, content = str(manifest.get("built_at", "")), str(manifest.get("content_hash", ""))
-    stamp = built_at.replace("-", "").replace(":", "")
-    if not re.fullmatch(r"\d{8}T\d{6}Z", stamp) or not re.fullmatch(r"[0-9a-f]{12,}", content):
-        raise ArtifactError(f"manifest has no usable built_at/content_hash ({built_at!r}, {content!r})")
-    return f"{stamp}-{content[:12]}"
-
-
-def is_version_id(name: str) -> bool:
-    return bool(_ID.match(name))
-
-
-def version_dir(root: Path, version: str) -> Path:
-    """``ROOT/versions/<version>``; the id is checked so a caller-given name cannot leave the root."""
-    if not is_version_id(version):
-        raise ArtifactError(f"{version!r} is not a version id (YYYYMMDDTHHMMSSZ-<12 hex>)")
-    return Path(root) / VERSIONS / version
-
-
-def list_versions(root: Path) -> list[str]:
-    """Ids of the whole version directories under ``root`` (those with a manifest), oldest first."""
-    directory = Path(root) / VERSIONS
-    try:
-        names = os.listdir(directory)
-    except FileNotFoundError:
-        return []
-    return sorted(n for n in names if is_version_id(n) and (directory / n / MANIFEST).is_file())
+__all__ = ["publish_version", "staging_dir"]
 
 
 def staging_dir(root: Path) -> Path:
@@ -92,7 +50,10 @@ def publish_version(staging: Path, root: Path, manifest: dict[str, Any]) -> Path
     The rename is atomic, so a provider listing the root sees a version whole or not at all. An id
     that exists already holds the same content (the id carries the content hash), so the new copy is
     dropped and the existing directory, which providers may be serving, is left untouched."""
-    target = version_dir(root, version_id(manifest))
+    try:
+        target = version_dir(root, version_id(manifest))
+    except ArtifactFormatError as exc:
+        raise ArtifactError(str(exc)) from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         shutil.rmtree(staging, ignore_errors=True)

@@ -42,11 +42,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from dubbo_recsys.provider.rollout.pin import PIN_GROUP, Pin  # noqa: E402
-from dubbo_recsys.provider.rollout.pins import write_pin  # noqa: E402
-from tests.rollout import versions as v  # noqa: E402
-from tests.rollout.fleet import fleet  # noqa: E402
-from tests.rollout.harness import Outcome, Scenario, build_java, run_scenario  # noqa: E402
+from dubbo_recsys.provider.rollout.pin import PIN_GROUP, Pin  # noqa: E402 - after the sys.path set-up above
+from dubbo_recsys.provider.rollout.pins import write_pin  # noqa: E402 - after the sys.path set-up above
+from tests.rollout import versions as v  # noqa: E402 - after the sys.path set-up above
+from tests.rollout.fleet import fleet  # noqa: E402 - after the sys.path set-up above
+from tests.rollout.harness import Outcome, Scenario, build_java, run_scenario  # noqa: E402 - after the sys.path set-up above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 MiB = 1024 * 1024

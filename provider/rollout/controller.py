@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dubbo_recsys.offline.versions import list_versions, version_dir
+from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
 from dubbo_recsys.provider.rollout import gate, memory
 from dubbo_recsys.provider.rollout.config import RolloutConfig
 from dubbo_recsys.provider.rollout.errors import RolloutError, VersionRefused
@@ -164,7 +164,8 @@ class RolloutController:
         if self._pin is not None and self.serving is not None and self.serving.id != self._pin.version:
             log.error("the pinned version %s could not serve; serving %s meanwhile", self._pin.version, self.serving.id)
         self._task = asyncio.create_task(self._watch(), name="artifact-rollout")
-        return self.serving  # type: ignore[return-value]
+        assert self.serving is not None  # set by the swap above (the loop's else raised otherwise)
+        return self.serving
 
     async def close(self) -> None:
         if self._task is not None:

@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from dubbo_recsys.offline.errors import ArtifactError
-from dubbo_recsys.offline.manifest import MANIFEST, read_manifest, verify_artifacts
+from dubbo_recsys.interfaces.artifacts import MANIFEST, ArtifactFormatError, read_manifest, verify_artifacts
 from dubbo_recsys.provider.rollout.config import GateConfig
 from dubbo_recsys.provider.rollout.errors import VersionRefused
 
@@ -81,12 +80,12 @@ def check_files(root: Path, version: str, serving_root: Path | None = None) -> d
     root = Path(root)
     try:
         manifest = read_manifest(root)
-    except ArtifactError as exc:
+    except ArtifactFormatError as exc:
         raise VersionRefused("manifest", str(exc)) from None
     _check_manifest(root, version, manifest, serving_root)
     try:
         verify_artifacts(root, check_md5=True)
-    except ArtifactError as exc:
+    except ArtifactFormatError as exc:
         raise VersionRefused("checksum", str(exc)) from None
     unlisted = sorted(set(_files_under(root)) - set(manifest["files"]) - {MANIFEST})
     if unlisted:
@@ -124,7 +123,7 @@ def check_metrics(new: Mapping[str, Any], serving: Mapping[str, Any] | None, con
 
 
 def _check_manifest(root: Path, version: str, manifest: Mapping[str, Any], serving_root: Path | None) -> None:
-    from dubbo_recsys.offline.versions import version_id
+    from dubbo_recsys.interfaces.artifacts import version_id
 
     missing = [k for k in ("version", "built_at", "content_hash", "counts", "files", "metrics") if k not in manifest]
     if missing:
@@ -134,7 +133,7 @@ def _check_manifest(root: Path, version: str, manifest: Mapping[str, Any], servi
         raise VersionRefused("manifest", f"{root}/{MANIFEST}: files, counts and metrics must be objects")
     try:
         named = version_id(dict(manifest))
-    except ArtifactError as exc:
+    except ArtifactFormatError as exc:
         raise VersionRefused("manifest", str(exc)) from None
     if named != version:
         raise VersionRefused("manifest", f"directory {version} holds the manifest of version {named}")

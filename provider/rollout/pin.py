@@ -89,7 +89,7 @@ def parse_pin(text: str) -> Pin:
     note = document.get("note", "")
     if not isinstance(skip, bool) or not isinstance(published, (int, float)) or not isinstance(note, str):
         raise PinError('pin "skipMetricGate" must be a boolean, "publishedAt" a number, "note" a string')
-    from dubbo_recsys.offline.versions import is_version_id
+    from dubbo_recsys.interfaces.artifacts import is_version_id
 
     for named in (version, *history):
         if not is_version_id(named):

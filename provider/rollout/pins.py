@@ -123,7 +123,7 @@ async def open_pins(source: str, root: Path, data_id: str, group: str) -> PinSou
     """The pin source a ``RolloutConfig`` names (``none``: ``ROOT/pin.json``), read once."""
     pins: PinSource
     if source.strip().lower() in ("", "none"):
-        from dubbo_recsys.offline.versions import LOCAL_PIN
+        from dubbo_recsys.interfaces.artifacts import LOCAL_PIN
 
         pins = LocalPins(Path(root) / LOCAL_PIN)
     else:
@@ -140,7 +140,7 @@ async def open_pins(source: str, root: Path, data_id: str, group: str) -> PinSou
 async def read_pin(source: str, root: Path | None, data_id: str, group: str) -> Pin | None:
     """The pin as it stands (for ``publish`` and ``rollback``), read directly, not watched."""
     if source.strip().lower() in ("", "none"):
-        from dubbo_recsys.offline.versions import LOCAL_PIN
+        from dubbo_recsys.interfaces.artifacts import LOCAL_PIN
 
         if root is None:
             raise PinError("the local pin needs --artifact-root")
@@ -151,7 +151,8 @@ async def read_pin(source: str, root: Path | None, data_id: str, group: str) -> 
 
     center: Any = await NacosConfigCenter.connect(nacos_settings(source), parse=_parse, max_scenes=1)
     try:
-        return await center.get(data_id, group)  # type: ignore[no-any-return]
+        pin: Pin = await center.get(data_id, group)
+        return pin
     except SceneConfigError as exc:
         if "no scene config" in exc.reason:
             return None  # never published
@@ -163,7 +164,7 @@ async def read_pin(source: str, root: Path | None, data_id: str, group: str) -> 
 async def write_pin(source: str, root: Path | None, data_id: str, group: str, pin: Pin) -> None:
     """Publish ``pin`` where providers read it (Nacos config, or ``ROOT/pin.json`` atomically)."""
     if source.strip().lower() in ("", "none"):
-        from dubbo_recsys.offline.versions import LOCAL_PIN
+        from dubbo_recsys.interfaces.artifacts import LOCAL_PIN
 
         if root is None:
             raise PinError("the local pin needs --artifact-root")

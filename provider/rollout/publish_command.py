@@ -63,9 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from dubbo_recsys.offline.errors import ArtifactError
-    from dubbo_recsys.offline.manifest import verify_artifacts
-    from dubbo_recsys.offline.versions import list_versions, version_dir
+    from dubbo_recsys.interfaces.artifacts import ArtifactFormatError, list_versions, verify_artifacts, version_dir
     from dubbo_recsys.provider.rollout.errors import RolloutError
     from dubbo_recsys.provider.rollout.pin import Pin
     from dubbo_recsys.provider.rollout.pins import read_pin, write_pin
@@ -84,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         current = asyncio.run(read_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group))
         pin = (current or Pin("")).publish(version, skip_metric_gate=args.no_metric_gate, note=args.note)
         asyncio.run(write_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group, pin))
-    except (ArtifactError, RolloutError, RegistryError, OSError) as exc:
+    except (ArtifactFormatError, RolloutError, RegistryError, OSError) as exc:
         return _fail(str(exc))
     before = current.version if current is not None else "the newest version"
     print(f"published {version} (was {before}); providers watching {_where(args)} follow it")

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from dubbo_recsys.offline.versions import list_versions
+    from dubbo_recsys.interfaces.artifacts import list_versions
     from dubbo_recsys.provider.rollout.errors import RolloutError
     from dubbo_recsys.provider.rollout.pins import read_pin, write_pin
     from dubbo_recsys.registry.errors import RegistryError

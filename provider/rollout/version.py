@@ -159,7 +159,7 @@ def load_version(
 ) -> ServingVersion:
     """Load one artifact directory as a version (blocking: call it in a thread once the server runs)."""
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
-    from dubbo_recsys.offline.manifest import read_manifest
+    from dubbo_recsys.interfaces.artifacts import read_manifest
     from dubbo_recsys.pipeline.assemble import Resources
     from dubbo_recsys.pipeline.scenes import SceneRecommender
     from dubbo_recsys.recall import Recall

@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
 async def _report(args: argparse.Namespace) -> int:
     import asyncio
 
-    from dubbo_recsys.offline.manifest import read_manifest
-    from dubbo_recsys.offline.versions import list_versions, version_dir
+    from dubbo_recsys.interfaces.artifacts import list_versions, read_manifest, version_dir
     from dubbo_recsys.provider.rollout.pins import read_pin
 
     pin = await read_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group)

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from dubbo_recsys.interfaces.artifacts import ArtifactFormatError, is_version_id, list_versions, version_dir, version_id
 from dubbo_recsys.offline.build import run_build
 from dubbo_recsys.offline.build_command import main
 from dubbo_recsys.offline.config import NeighborConfig
 from dubbo_recsys.offline.errors import ArtifactError
 from dubbo_recsys.offline.manifest import MANIFEST, content_hash, read_manifest, verify_artifacts
-from dubbo_recsys.offline.versions import (
-    is_version_id,
-    list_versions,
-    publish_version,
-    staging_dir,
-    version_dir,
-    version_id,
-)
+from dubbo_recsys.offline.versions import publish_version, staging_dir
 from tests.offline.conftest import small_config
 
 
@@ -60,9 +54,9 @@ def test_listing_ignores_what_is_not_a_whole_version(tmp_path: Path) -> None:
 
 def test_version_ids_cannot_name_a_path_outside_the_root(tmp_path: Path) -> None:
     for bad in ("../etc", "20260101T000000Z-0123456789ab/..", "", "20260101T000000Z-XYZ"):
-        with pytest.raises(ArtifactError, match="not a version id"):
+        with pytest.raises(ArtifactFormatError, match="not a version id"):
             version_dir(tmp_path, bad)
-    with pytest.raises(ArtifactError, match="built_at/content_hash"):
+    with pytest.raises(ArtifactFormatError, match="built_at/content_hash"):
         version_id({"built_at": "yesterday", "content_hash": "00"})
 
 

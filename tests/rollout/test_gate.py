@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from dubbo_recsys.features.base import ItemFeatures
-from dubbo_recsys.offline.manifest import MANIFEST
-from dubbo_recsys.offline.versions import version_dir
+from dubbo_recsys.interfaces.artifacts import MANIFEST, version_dir
 from dubbo_recsys.provider.rollout import gate
 from dubbo_recsys.provider.rollout.config import GateConfig
 from dubbo_recsys.provider.rollout.errors import VersionRefused
@@ -29,7 +28,7 @@ from tests.rollout import versions as v
 from tests.rollout.conftest import one_version, rollout_app
 
 FUSED = "rank_fusion_validation_fused_ndcg@10"
-BROKEN = {  # name -> (how to derive it, the check that must refuse it)
+BROKEN: dict[str, tuple[dict[str, Any], str]] = {  # name -> (how to derive it, the check that must refuse it)
     "truncated index, stale manifest": ({"manifest_after": v.truncate_index}, "checksum"),
     "truncated index, manifest rewritten": ({"change": v.truncate_index}, "index"),
     "NaN item vectors": ({"change": v.nan_in_embeddings}, "finite"),
@@ -90,7 +89,11 @@ def test_the_margin_decides_and_missing_metrics_or_parts_are_refused(root: dict[
     no_din = v.derive(ml100k, directory, lambda d: shutil.rmtree(d / "models/rank/din"))
     with pytest.raises(VersionRefused, match="no DIN ranker"):
         gate.check_files(version_dir(directory, no_din), no_din, version_dir(directory, root["ids"]["good"]))
-    extra = v.derive(ml100k, directory, manifest_after=lambda d: (d / "models/extra.bin").write_bytes(b"x"))
+
+    def add_a_file(built: Path) -> None:
+        (built / "models/extra.bin").write_bytes(b"x")
+
+    extra = v.derive(ml100k, directory, manifest_after=add_a_file)
     with pytest.raises(VersionRefused, match=r"not in the manifest: models/extra\.bin"):
         gate.check_files(version_dir(directory, extra), extra)
     with pytest.raises(VersionRefused, match="holds the manifest of version"):

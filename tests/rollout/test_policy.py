@@ -108,7 +108,7 @@ def test_a_background_load_gives_way_only_while_the_event_loop_is_late(monkeypat
     from dubbo_recsys.provider.rollout import controller
 
     naps: list[float] = []
-    monkeypatch.setattr(controller.time, "sleep", naps.append)
+    monkeypatch.setattr("dubbo_recsys.provider.rollout.controller.time.sleep", naps.append)
 
     def work() -> int:
         return sum(len(str(n)) for n in range(200_000))  # many Python calls: the hook's chances to yield

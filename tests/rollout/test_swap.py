@@ -140,6 +140,7 @@ async def test_the_mix_check_can_fail(tmp_path: Path, small_build: Path, opened:
     versions = [one.versions[0], *two.versions[1:]]
     mixed = ResilientRecommender(Pipeline.of(PipelineName.FULL, stages, one.labels, versions), None, lambda _r: [])
     answer = await mixed.recommend(RecommendRequest(userId="u1", count=10, debug=True))
+    assert answer.debugInfo is not None
     answer.debugInfo["artifacts"] = json.dumps({"version": second_id})
     assert answer.code == 200 and one_version(answer.debugInfo) is None
     answer.debugInfo.pop("recallSample")

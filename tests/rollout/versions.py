@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dubbo_recsys.offline.manifest import MANIFEST, content_hash, file_digests, read_manifest
+from dubbo_recsys.interfaces.artifacts import MANIFEST, content_hash, file_digests, read_manifest
 from dubbo_recsys.offline.versions import publish_version, staging_dir
 
 Change = Callable[[Path], None]
