@@ -38,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
@@ -124,21 +125,28 @@ def run_fleet(artifacts: Path, work: Path) -> dict:
         ):
             seconds = providers.follow(command, *args, version=version, seconds=120)
             found["follow"].append((command, version, sorted(seconds.values())))
-        refusals = dict.fromkeys(broken, 0)
-        for _attempt in range(2):  # two passes: each refusal awaited is a new one (the last one was another build)
-            for name, version in broken.items():
-                # pinned directly: `dubbo-recsys publish` checks the files itself and would not pin some of them
-                pin = Pin(b).publish(version, note=f"broken: {name}")
-                asyncio.run(write_pin(providers.registry, root, providers.pin_data_id, PIN_GROUP, pin))
-                metadata = providers.wait_for(
-                    lambda m, version=version: m.get("artifacts.refused", "").endswith(version), 120
-                )
-                checks = {m["artifacts.refusal"].split(":")[0] for m in metadata.values()}
-                serving = {m["artifacts.version"] for m in metadata.values()}
-                if checks == {BROKEN[name][1]} and serving == {b}:
-                    refusals[name] += len(metadata)
+        refusals = asyncio.run(_gate_through(providers, root, b, broken))
         found["gate"] = {name: (count, 4, BROKEN[name][1]) for name, count in refusals.items()}
     return found
+
+
+async def _gate_through(providers: Any, root: Path, good: str, broken: dict[str, str]) -> dict[str, int]:
+    """Each broken build pinned for the fleet twice (in one event loop: the Nacos client's gRPC channel is bound to
+    it); refusals by both providers with the expected check while the good version keeps serving, per build."""
+    refusals = dict.fromkeys(broken, 0)
+    for _attempt in range(2):  # two passes: each refusal awaited is a new one (the last one was another build)
+        for name, version in broken.items():
+            # pinned directly: `dubbo-recsys publish` checks the files itself and would not pin some of them
+            pin = Pin(good).publish(version, note=f"broken: {name}")
+            await write_pin(providers.registry, root, providers.pin_data_id, PIN_GROUP, pin)
+            metadata = await asyncio.to_thread(
+                providers.wait_for, lambda m, version=version: m.get("artifacts.refused", "").endswith(version), 120
+            )
+            checks = {m["artifacts.refusal"].split(":")[0] for m in metadata.values()}
+            serving = {m["artifacts.version"] for m in metadata.values()}
+            if checks == {BROKEN[name][1]} and serving == {good}:
+                refusals[name] += len(metadata)
+    return refusals
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,16 @@ from typing import Any, Protocol
 from dubbo_recsys.provider.rollout.errors import PinError
 from dubbo_recsys.provider.rollout.pin import Pin, parse_pin
 
-__all__ = ["LocalPins", "NacosPins", "PinSource", "nacos_settings", "open_pins", "read_pin", "write_pin"]
+__all__ = [
+    "LocalPins",
+    "NacosPins",
+    "PinSource",
+    "change_pin",
+    "nacos_settings",
+    "open_pins",
+    "read_pin",
+    "write_pin",
+]
 
 log = logging.getLogger(__name__)
 
@@ -176,3 +185,14 @@ async def write_pin(source: str, root: Path | None, data_id: str, group: str, pi
     from dubbo_recsys.registry.config_center import publish_config
 
     await publish_config(nacos_settings(source), data_id, group, pin.to_json())
+
+
+async def change_pin(
+    source: str, root: Path | None, data_id: str, group: str, change: Callable[[Pin | None], Pin]
+) -> tuple[Pin | None, Pin]:
+    """Read the pin, write ``change(pin)`` (what ``publish`` and ``rollback`` do), in one event loop: the
+    Nacos SDK's gRPC channel is bound to the loop it was opened on. Returns (before, after)."""
+    current = await read_pin(source, root, data_id, group)
+    pin = change(current)
+    await write_pin(source, root, data_id, group, pin)
+    return current, pin

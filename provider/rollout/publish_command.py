@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from dubbo_recsys.interfaces.artifacts import ArtifactFormatError, list_versions, verify_artifacts, version_dir
     from dubbo_recsys.provider.rollout.errors import RolloutError
     from dubbo_recsys.provider.rollout.pin import Pin
-    from dubbo_recsys.provider.rollout.pins import read_pin, write_pin
+    from dubbo_recsys.provider.rollout.pins import change_pin
     from dubbo_recsys.registry.errors import RegistryError
 
     if args.artifact_root is None:
@@ -79,9 +79,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{version or 'no version'} is not a version under {args.artifact_root / 'versions'}")
     try:
         verify_artifacts(version_dir(args.artifact_root, version))
-        current = asyncio.run(read_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group))
-        pin = (current or Pin("")).publish(version, skip_metric_gate=args.no_metric_gate, note=args.note)
-        asyncio.run(write_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group, pin))
+
+        def publish(current: Pin | None) -> Pin:
+            return (current or Pin("")).publish(version, skip_metric_gate=args.no_metric_gate, note=args.note)
+
+        current, _pin = asyncio.run(
+            change_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group, publish)
+        )
     except (ArtifactFormatError, RolloutError, RegistryError, OSError) as exc:
         return _fail(str(exc))
     before = current.version if current is not None else "the newest version"

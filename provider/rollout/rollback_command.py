@@ -31,19 +31,25 @@ def run(args: argparse.Namespace) -> int:
 
     from dubbo_recsys.interfaces.artifacts import list_versions
     from dubbo_recsys.provider.rollout.errors import RolloutError
-    from dubbo_recsys.provider.rollout.pins import read_pin, write_pin
+    from dubbo_recsys.provider.rollout.pin import Pin
+    from dubbo_recsys.provider.rollout.pins import change_pin
     from dubbo_recsys.registry.errors import RegistryError
 
-    try:
-        current = asyncio.run(read_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group))
+    def rollback(current: Pin | None) -> Pin:
         if current is None:
             raise RolloutError("nothing was published: there is no pin to roll back")
         pin = current.rollback(args.to)
         if args.artifact_root is not None and pin.version not in list_versions(args.artifact_root):
             raise RolloutError(f"{pin.version} is no longer under {args.artifact_root / 'versions'}")
-        asyncio.run(write_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group, pin))
+        return pin
+
+    try:
+        current, pin = asyncio.run(
+            change_pin(args.registry, args.artifact_root, args.pin_data_id, args.pin_group, rollback)
+        )
     except (RolloutError, RegistryError, OSError) as exc:
         print(f"dubbo-recsys: {exc}", file=sys.stderr)
         return 2
+    assert current is not None  # rollback() refused otherwise
     print(f"rolled back to {pin.version} (from {current.version}); the metric gate is skipped for it")
     return 0
