@@ -108,8 +108,11 @@ def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]
 
 def try_choices(recommender: Any, limit: int = 50) -> dict[str, list[str]]:
     """Users and scenes the console's try-it page offers: the first users of the artifact directory's
-    ``ids/users.txt`` and the scene configs in force (empty lists for a recommender without them)."""
-    root = getattr(getattr(recommender, "options", None), "artifacts", None)
+    ``ids/users.txt`` (the serving version's, with an artifact root) and the scene configs in force
+    (empty lists for a recommender without them)."""
+    root = getattr(recommender, "artifacts_dir", None) or getattr(
+        getattr(recommender, "options", None), "artifacts", None
+    )
     users: list[str] = []
     if root:
         try:

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dubbo_recsys.interfaces.recommend import RecommendRequest, RecommendResponse
 from dubbo_recsys.provider.config import ServerConfig
 from dubbo_recsys.provider.popular import PopularRecommender
-from dubbo_recsys.provider.serve import serve_exports
-from dubbo_recsys.provider.services import default_exports
+from dubbo_recsys.provider.serve import run_until_signalled
+from dubbo_recsys.provider.server import Server
+from dubbo_recsys.provider.services import default_services
 
 A, B = "20260101T030000Z-aaaaaaaaaaaa", "20260101T030100Z-bbbbbbbbbbbb"
 
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mixed_provider", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
     args = parser.parse_args(argv)
-    return serve_exports(default_exports(MixingRecommender()), ServerConfig(host="127.0.0.1", port=args.port))
+    server = Server(default_services(MixingRecommender()), ServerConfig(host="127.0.0.1", port=args.port))
+    return run_until_signalled(server)
 
 
 if __name__ == "__main__":
