@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.java_sample.provider_process import started
-from tests.rollout.harness import LOOPBACK, QUIET, Scenario, run_scenario
+from tests.rollout.harness import LOAD_LIMIT_SECONDS, LOOPBACK, QUIET, Scenario, run_scenario
 from tests.rollout.mixed_provider import A
 from tests.support import require_env
 
@@ -67,11 +67,11 @@ def test_three_swaps_and_a_rollback_under_load_fail_nothing_and_mix_nothing(
         classpath,
     )
     summary, versions = outcome.summary, outcome.versions
-    assert summary["calls"] > 0 and summary["errors"] == 0, summary
+    assert summary["calls"] > 0 and summary["errors"] == 0, summary.get("error_kinds")
     assert summary["mixed"] == 0, summary
     assert [e.version for e in outcome.events] == [*versions[1:], versions[-2]]
     assert all(len(e.workers) == 2 for e in outcome.events)
-    assert summary["seconds"] < 119, "the load ended (120 s) before the last swap: the machine is too slow"
+    assert summary["seconds"] < LOAD_LIMIT_SECONDS - 1, "the load ended (its limit) before the last swap"
     assert set(summary["versions"]) == set(versions)  # the consumer saw every version answer
     for worker in ("0", "1"):
         line = f'dubbo_recsys_rollout_serving_info{{version="{versions[-2]}",worker="{worker}"}} 1.0'

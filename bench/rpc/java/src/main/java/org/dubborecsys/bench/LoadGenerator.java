@@ -142,10 +142,10 @@ public final class LoadGenerator {
                 }
             }
             if (threads < 1 || threads > 256 || rounds < 1 || rounds > 10 || requests < 1
-                    || seconds <= 0 || seconds > 120 || warmup < 0 || warmup > 60 || initialWarmup < 0
+                    || seconds <= 0 || seconds > 600 || warmup < 0 || warmup > 60 || initialWarmup < 0
                     || initialWarmup > 60 || users < 0 || rate < 0 || rate > 100_000) {
                 throw new IllegalArgumentException("out-of-range bound (threads 1..256, rounds 1..10, "
-                        + "seconds 0..120, warmups 0..60, rate 0..100000)");
+                        + "seconds 0..600, warmups 0..60, rate 0..100000)");
             }
             return new Options(targets, call, threads, rounds, requests, seconds, warmup, initialWarmup, users, rate,
                     checkVersions, callsOut, stopFile);
@@ -312,11 +312,11 @@ public final class LoadGenerator {
                             + "\"connections\": %d, \"rate\": %.1f, \"calls\": %d, "
                             + "\"errors\": %d, \"degraded\": %d, \"late\": %d, \"seconds\": %.3f, \"throughput\": %.1f, "
                             + "\"p50_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f, "
-                            + "\"mixed\": %d, \"versions\": %s}",
+                            + "\"mixed\": %d, \"versions\": %s, \"error_kinds\": %s}",
                     round, target.name(), target.url(), call, o.threads(), target.connections(), o.rate(), calls, errors,
                     degraded, late, elapsedSeconds,
                     calls / elapsedSeconds, percentileMicros(0.50), percentileMicros(0.99),
-                    percentileMicros(0.999), percentileMicros(1.0), mixed, versionsJson());
+                    percentileMicros(0.999), percentileMicros(1.0), mixed, versionsJson(), errorKindsJson());
         }
     }
 
@@ -422,6 +422,26 @@ public final class LoadGenerator {
     }
 
     /** Call number {@code n} (it picks the user); its latency is counted from {@code since} (nanoTime). */
+    /** Why calls failed, counted by kind (an exception's class and first words, a code, a short answer). */
+    private static final Map<String, AtomicLong> ERROR_KINDS = new ConcurrentHashMap<>();
+
+    private static void failed(String kind) {
+        String key = kind.length() > 120 ? kind.substring(0, 120) : kind;
+        ERROR_KINDS.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+    }
+
+    static String errorKindsJson() {
+        StringBuilder out = new StringBuilder("{");
+        for (Map.Entry<String, AtomicLong> e : new TreeMap<>(ERROR_KINDS).entrySet()) {
+            if (out.length() > 1) {
+                out.append(", ");
+            }
+            String key = e.getKey().replace("\\", "\\\\").replace("\"", "\\\"").replaceAll("[\\x00-\\x1f]", " ");
+            out.append('"').append(key).append("\": ").append(e.getValue().get());
+        }
+        return out.append('}').toString();
+    }
+
     private static void one(boolean isEcho, EchoService echo, RecommendService service, Options options, long n,
             Recorder recorder, long since, long windowStart) {
         int version = UNCHECKED;
@@ -438,6 +458,10 @@ public final class LoadGenerator {
                 request.setDebug(options.checkVersions());
                 RecommendResponse r = service.recommend(request);
                 ok = r.getCode() == 200 && r.getItems().size() == RECOMMEND_COUNT;
+                if (!ok) {
+                    int items = r.getItems() == null ? 0 : r.getItems().size();
+                    failed("code " + r.getCode() + ", " + items + " items: " + r.getMessage());
+                }
                 if (ok && !"full".equals(r.getPipeline())) {
                     recorder.degraded++;
                 }
@@ -455,6 +479,7 @@ public final class LoadGenerator {
             }
         } catch (RuntimeException e) {
             recorder.errors++;
+            failed(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
         if (options.callsOut() != null || options.checkVersions()) {
             recorder.call(since - windowStart, System.nanoTime() - since, ok, version);
