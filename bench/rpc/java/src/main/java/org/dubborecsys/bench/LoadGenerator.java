@@ -479,7 +479,12 @@ public final class LoadGenerator {
             }
         } catch (RuntimeException e) {
             recorder.errors++;
-            failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String first = String.valueOf(root.getMessage()).split("\\.", 2)[0];  // Dubbo's messages run long
+            failed(e.getClass().getSimpleName() + " <- " + root.getClass().getSimpleName() + ": " + first);
         }
         if (options.callsOut() != null || options.checkVersions()) {
             recorder.call(since - windowStart, System.nanoTime() - since, ok, version);
