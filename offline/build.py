@@ -9,6 +9,11 @@ ever replaced when it is empty or already an artifact directory (it has a
 ``skip_existing`` compares the version (a hash of the inputs, see
 ``offline.manifest``) with the manifest already in ``out`` and returns that
 manifest untouched when they match and its files have the listed sizes.
+
+``into_root=True`` makes ``out`` an artifact root instead (``offline.versions``): the
+build lands in ``out/versions/<id>``, a new immutable version beside the earlier ones,
+which providers serving that root (``serve --artifact-root``) then roll to; with
+``skip_existing`` the newest version there is compared.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
 from dubbo_recsys.offline.config import BuildConfig, Source
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
 from dubbo_recsys.offline.steps import BuildContext, BuildStep, default_steps
+from dubbo_recsys.offline.versions import publish_version, staging_dir
 
 __all__ = ["BuildResult", "run_build", "source_fingerprint"]
 
@@ -83,6 +90,7 @@ def run_build(
     steps: Sequence[BuildStep] | None = None,
     skip_existing: bool = False,
     show_progress: bool = False,
+    into_root: bool = False,
 ) -> BuildResult:
     out = config.out
     if out.exists() and not out.is_dir():
@@ -91,14 +99,20 @@ def run_build(
     fingerprint = source_fingerprint(config)
     version = build_version(config.source.value, fingerprint, params)
     if skip_existing:
-        existing = _existing_manifest(out)
+        newest = list_versions(out)[-1:] if into_root else []
+        current = version_dir(out, newest[0]) if newest else out
+        existing = _existing_manifest(current) if newest or not into_root else None
         if existing is not None and existing.get("version") == version:
-            return BuildResult(out, existing, skipped=True)
+            return BuildResult(current, existing, skipped=True)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    if into_root:
+        staging = staging_dir(out)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    started_at, build_began = time.time(), time.perf_counter()
     try:
         ctx = BuildContext(config=config, root=staging, show_progress=show_progress)
         timings: dict[str, float] = {}
@@ -125,9 +139,18 @@ def run_build(
                 },
                 "metrics": ctx.metrics,
                 "steps": timings,
+                "build": {
+                    # the engine that wrote it (the embedded one unless the config names another)
+                    "engine": str(getattr(config, "engine", "embedded")),
+                    "started_at": round(started_at, 3),
+                    "seconds": round(time.perf_counter() - build_began, 3),
+                },
             },
         )
-        _publish(staging, out)
+        if into_root:
+            out = publish_version(staging, out, manifest)
+        else:
+            _publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

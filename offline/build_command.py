@@ -2,6 +2,7 @@
 
 Examples:
   dubbo-recsys build --source ml-100k --out artifacts/ml100k
+  dubbo-recsys build --source ml-100k --artifact-root /srv/recsys   # a new version in /srv/recsys/versions/
   dubbo-recsys build --source synthetic --users 100000 --items 1000000 --seed 7 --out artifacts/synth
 """
 
@@ -16,7 +17,13 @@ __all__ = ["add_arguments", "main", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--source", required=True, choices=["ml-100k", "synthetic"])
-    parser.add_argument("--out", required=True, help="artifact directory to create or replace")
+    where = parser.add_mutually_exclusive_group()  # one of them; checked in run (a config file may give it)
+    where.add_argument("--out", help="artifact directory to create or replace")
+    where.add_argument(
+        "--artifact-root",
+        metavar="ROOT",
+        help="add the build as a new immutable version under ROOT/versions/ (what serve --artifact-root rolls to)",
+    )
     parser.add_argument("--name", default="", help="artifact name in the manifest (default: the --out folder name)")
     parser.add_argument("--data-dir", default=None, help="ML-100K atomic files elsewhere than the recbole wheel")
     parser.add_argument(
@@ -55,8 +62,8 @@ def _config(args: argparse.Namespace):
     two_tower = dataclasses.replace(TwoTowerConfig(), enabled=not args.no_two_tower, **tower_overrides)
     return BuildConfig(
         source=args.source,
-        out=args.out,
-        name=args.name,
+        out=args.artifact_root or args.out,
+        name=args.name or ("" if args.out else "artifacts"),
         data_dir=args.data_dir,
         seed=args.seed,
         synthetic=SyntheticConfig(
@@ -81,9 +88,17 @@ def run(args: argparse.Namespace) -> int:
     from dubbo_recsys.offline.build import run_build
     from dubbo_recsys.offline.errors import OfflineError
 
+    if not args.out and not args.artifact_root:
+        print("dubbo-recsys build: give --out DIR or --artifact-root ROOT", file=sys.stderr)
+        return 2
     try:
         config = _config(args)
-        result = run_build(config, skip_existing=args.skip_existing, show_progress=not args.no_progress)
+        result = run_build(
+            config,
+            skip_existing=args.skip_existing,
+            show_progress=not args.no_progress,
+            into_root=bool(args.artifact_root),
+        )
     except OfflineError as exc:
         print(f"dubbo-recsys build: {exc}", file=sys.stderr)
         return 2

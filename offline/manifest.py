@@ -6,7 +6,12 @@ files, or the generator parameters) and the build parameters. Equal inputs
 give equal versions, so ``build --skip-existing`` can skip a rebuild without
 redoing it, and a consumer can tell two builds apart by the version alone.
 Per-file md5s then cover the content itself (model training is not
-bit-reproducible across machines, so the files are not part of the version).
+bit-reproducible across machines, so the files are not part of the version), and
+``content_hash`` (sha256 over every file's path and md5) names that content in one
+value: an artifact root (``offline.versions``) uses it in the version id, and a
+directory changed after its build no longer matches it. Reading and checking a manifest is
+the format's contract with the providers (``interfaces.artifacts``); here the build writes
+it, and its checks raise the build's own ``ArtifactError``.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dubbo_recsys.interfaces import artifacts
+from dubbo_recsys.interfaces.artifacts import FORMAT, MANIFEST, ArtifactFormatError, content_hash, file_digests
 from dubbo_recsys.offline.errors import ArtifactError
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "MANIFEST",
     "build_version",
     "code_fingerprint",
+    "content_hash",
     "file_digests",
     "read_manifest",
     "software_versions",
@@ -35,9 +42,7 @@ __all__ = [
     "write_manifest",
 ]
 
-FORMAT = 1
 BUILDER_REVISION = 1  # bump when a change outside offline/*.py alters what a build writes
-MANIFEST = "manifest.json"
 _SOFTWARE = ("numpy", "scipy", "tensorflow-cpu", "tensorflow", "keras", "faiss-cpu", "dubbo-recsys")
 
 
@@ -66,26 +71,6 @@ def build_version(source: str, fingerprint: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_digests(root: Path) -> dict[str, dict[str, Any]]:
-    """``{relative posix path: {"md5", "size"}}`` of every file under ``root`` except the manifest."""
-    files: dict[str, dict[str, Any]] = {}
-    for directory, _, names in sorted(os.walk(root)):
-        for name in sorted(names):
-            path = Path(directory) / name
-            rel = path.relative_to(root).as_posix()
-            if rel != MANIFEST:
-                files[rel] = {"md5": _md5(path), "size": path.stat().st_size}
-    return dict(sorted(files.items()))
-
-
 def software_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in _SOFTWARE:
@@ -97,11 +82,13 @@ def software_versions() -> dict[str, str]:
 
 
 def write_manifest(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    files = file_digests(root)
     manifest = {
         "format": FORMAT,
         **fields,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "files": file_digests(root),
+        "content_hash": content_hash(files),
+        "files": files,
         "software": software_versions(),
     }
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -109,30 +96,17 @@ def write_manifest(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
-    path = Path(root) / MANIFEST
+    """``interfaces.artifacts.read_manifest``, raising the build's ``ArtifactError``."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"no {MANIFEST} in {root}") from None
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"unreadable {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtifactError(
-            f"{path}: unsupported format {manifest.get('format') if isinstance(manifest, dict) else None!r}"
-        )
-    return manifest
+        return artifacts.read_manifest(root)
+    except ArtifactFormatError as exc:
+        raise ArtifactError(str(exc)) from exc
 
 
 def verify_artifacts(root: Path, check_md5: bool = True) -> dict[str, Any]:
-    """The manifest, after checking every listed file exists with its size (and md5)."""
-    root = Path(root)
-    manifest = read_manifest(root)
-    for rel, expected in manifest.get("files", {}).items():
-        path = root / rel
-        if not path.is_file():
-            raise ArtifactError(f"{root}: {rel} is listed in the manifest but missing")
-        if path.stat().st_size != expected["size"]:
-            raise ArtifactError(f"{root}: {rel} has size {path.stat().st_size}, manifest says {expected['size']}")
-        if check_md5 and _md5(path) != expected["md5"]:
-            raise ArtifactError(f"{root}: {rel} md5 differs from the manifest")
-    return manifest
+    """``interfaces.artifacts.verify_artifacts`` (every file's size, md5 and the content hash), raising the
+    build's ``ArtifactError``."""
+    try:
+        return artifacts.verify_artifacts(root, check_md5)
+    except ArtifactFormatError as exc:
+        raise ArtifactError(str(exc)) from exc

@@ -75,6 +75,9 @@ class Resources:
     # requests inside the full / light pipelines of every scene at once (0 = no bound): the excess is shed
     full_inflight: InFlight = field(default_factory=InFlight)
     light_inflight: InFlight = field(default_factory=InFlight)
+    # the artifact version these resources were loaded from (an artifact root's version id; "" otherwise):
+    # every stage built from them is stamped with it (``Pipeline.versions``, the debug traces)
+    version: str = ""
 
     def downstream(self, name: str) -> Downstream:
         """The guard of one dependency, shared by every stage and scene that uses it."""
@@ -153,11 +156,12 @@ def build_pipeline(
     light = name is PipelineName.LIGHT
     if light:
         resources = light_view(resources)
-    stages: list[Stage] = [
+    stages = [
         build_stage(StageKind(step.kind.value), step.implementation, resources, _params(step, conf, light, models))
         for step in steps
     ]
-    return Pipeline.of(name, stages, _labels(stages, steps))
+    versions = [resources.version] * len(stages)  # the artifacts each stage was built over
+    return Pipeline.of(name, stages, _labels(stages, steps), versions)
 
 
 def _labels(stages: Sequence[Stage], steps: Sequence[PipelineStep]) -> list[str]:

@@ -15,6 +15,8 @@ the item hydrator), and each step needs its own trace, so a label used twice get
 says how many candidates went in and out, the recall channel mix of those out, and
 the top ones' scores before and after the stage; the scores before are copied before
 the stage runs (stages may rescore candidates in place), and only in debug mode.
+``versions`` (one per stage, optional) names the artifact version each stage was built
+from; traces carry it, so a debug answer shows that every stage of the call ran on one version.
 """
 
 from __future__ import annotations
@@ -36,21 +38,28 @@ class Pipeline:
     name: PipelineName
     stages: tuple[Stage, ...]
     labels: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, name: PipelineName, stages: Sequence[Stage], labels: Sequence[str] = ()) -> Pipeline:
+    def of(
+        cls, name: PipelineName, stages: Sequence[Stage], labels: Sequence[str] = (), versions: Sequence[str] = ()
+    ) -> Pipeline:
         stages = tuple(stages)
-        return cls(name, stages, _unique(list(labels) if labels else [stage.name for stage in stages]))
+        return cls(name, stages, _unique(list(labels) if labels else [stage.name for stage in stages]), tuple(versions))
 
     def __post_init__(self) -> None:
         if not self.labels:
             object.__setattr__(self, "labels", _unique([stage.name for stage in self.stages]))
         if len(self.labels) != len(self.stages):
             raise ValueError(f"{len(self.labels)} labels for {len(self.stages)} stages")
+        if not self.versions:
+            object.__setattr__(self, "versions", ("",) * len(self.stages))
+        if len(self.versions) != len(self.stages):
+            raise ValueError(f"{len(self.versions)} versions for {len(self.stages)} stages")
 
     async def run(self, query: Query) -> list[Candidate]:
         candidates: list[Candidate] = []
-        for stage, label in zip(self.stages, self.labels, strict=True):
+        for stage, label, version in zip(self.stages, self.labels, self.versions, strict=True):
             remaining = query.remaining()
             if remaining <= 0:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: no time left before {stage.name}")
@@ -66,13 +75,19 @@ class Pipeline:
                 raise DeadlineExceeded(f"{self.name.value} pipeline: {stage.name} passed the deadline") from exc
             if query.traces is not None and before is not None:
                 millis = (time.perf_counter() - started) * 1000.0
-                query.traces.append(_explain(label, stage, millis, len(candidates), result, before))
+                query.traces.append(_explain(label, stage, millis, len(candidates), result, before, version))
             candidates = result
         return candidates
 
 
 def _explain(
-    label: str, stage: Stage, millis: float, count_in: int, result: list[Candidate], before: dict[str, float]
+    label: str,
+    stage: Stage,
+    millis: float,
+    count_in: int,
+    result: list[Candidate],
+    before: dict[str, float],
+    version: str,
 ) -> StageExplain:
     """What the stage did to this request (debug only): counts, channel mix, top scores before and after."""
     return StageExplain(
@@ -83,6 +98,7 @@ def _explain(
         candidatesOut=len(result),
         channels=channel_mix([c.channels for c in result]),
         top=tuple(ExplainItem(c.item_id, c.score, before.get(c.item_id), c.channels) for c in result[:TOP_TRACED]),
+        version=version,
     )
 
 

@@ -15,6 +15,11 @@ protocol demo). With an artifact directory it runs the recommendation funnel:
   seam, live items followed, trending, optionally a consumer in process
   (``--consume``); ``provider.realtime``.
 
+With ``--artifact-root`` (``provider.rollout``) it serves the versions under that root
+instead of one fixed directory, and swaps to a new one while serving; each call runs on the
+version it started on. Realtime's live items are re-applied to each version before it serves
+(``RealtimeBeside.adopt``, run as the last after-load hook).
+
 ``PipelineApp(options)`` only validates; ``await app.open()`` loads the arrays,
 indexes and models, connects Redis and the config center, runs each default
 pipeline once (warm-up) and freezes what it loaded out of the garbage
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import logging
 import os
 from collections.abc import Sequence
@@ -60,21 +66,25 @@ class PipelineOptions:
     last_n: int = 50
     bucket_seconds: int = 60
     trend_window: int = 3600
+    rollout: Any = None  # provider.rollout.RolloutConfig: serve an artifact root's versions (--artifact-root)
 
     def __post_init__(self) -> None:
         if self.artifacts is not None and not (Path(self.artifacts) / "manifest.json").is_file():
             raise AppConfigError(
                 f"{self.artifacts} is not an artifact directory (no manifest.json): build one with `dubbo-recsys build`"
             )
-        if self.redis_url and self.artifacts is None:
+        if self.artifacts is not None and self.rollout is not None:
+            raise AppConfigError("give --artifacts DIR or --artifact-root ROOT, not both")
+        has_artifacts = self.artifacts is not None or self.rollout is not None
+        if self.redis_url and not has_artifacts:
             raise AppConfigError("--redis needs --artifacts too (the light pipeline's local copy)")
-        if self.scenes and self.artifacts is None:
+        if self.scenes and not has_artifacts:
             raise AppConfigError("--scenes needs --artifacts: scenes configure the pipeline over them")
         if not 1 <= self.budget_ms <= 60_000 or not 1 <= self.light_budget_ms <= 60_000:
             raise AppConfigError("budgets must be between 1 and 60000 ms")
         if not 0 <= self.full_concurrency <= 100_000 or not 0 <= self.light_concurrency <= 100_000:
             raise AppConfigError("--full-concurrency and --light-concurrency must be between 0 and 100000")
-        if self.realtime_url and self.artifacts is None:
+        if self.realtime_url and not has_artifacts:
             raise AppConfigError("--realtime needs --artifacts: realtime state refines a build")
         if self.consume and not self.realtime_url:
             raise AppConfigError("--consume needs --realtime URL: the Redis the consumer writes to")
@@ -167,12 +177,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from dubbo_recsys.realtime.consume_command import add_realtime_arguments  # cheap: no redis or kafka import
 
     add_realtime_arguments(parser)
+    from dubbo_recsys.provider.rollout import options as rollout_options  # cheap: flags only
+
+    rollout_options.add_arguments(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     # Our own variable, not the common REDIS_URL: a provider must not switch its feature source
     # because some other tool's variable happens to be set (the test run exports REDIS_URL).
+    from dubbo_recsys.provider.rollout import options as rollout_options
+
+    try:
+        rollout = rollout_options.config_from_args(args)
+    except ValueError as exc:  # RolloutConfigError
+        raise AppConfigError(str(exc)) from exc
     return PipelineOptions(
+        rollout=rollout,
         artifacts=args.artifacts,
         redis_url=args.redis_url or None,
         redis_prefix=args.redis_prefix,
@@ -196,49 +216,104 @@ def _env_path(name: str) -> Path | None:
 
 
 class PipelineApp:
-    """The shared ``Recommender``: the funnel over the artifacts, or the popularity list."""
+    """The shared ``Recommender``: the funnel over the serving artifact version, or the popularity list.
+
+    The request path reads ``self._serving`` once per call and runs the whole call on that
+    ``ServingVersion``; a swap (``_install``) is one assignment of that reference, made by the
+    rollout controller outside any call. ``after_load`` hooks run on every version loaded (the
+    first one too) before it serves; realtime's re-apply of live items runs after them."""
 
     def __init__(self, options: PipelineOptions) -> None:
         self.options = options
-        self._scenes: Any = None
+        self._serving: Any = None  # provider.rollout.version.ServingVersion
+        self._adopted: Any = None  # the version whose recall and popular list realtime follows
         self._features: Any = None
         self._config_center: Any = None
-        self._scene_stores: Any = None
-        self.resources: Any = None
+        self._scene_stores: Any = None  # provider.scene_stores.SceneStores: clusters scene configs name
         self.realtime: Any = None  # provider.realtime.RealtimeBeside with --realtime
-        self._popular: list[tuple[str, float]] = []
-        self._popular_built: list[tuple[str, float]] = []
+        self.rollout: Any = None  # provider.rollout.controller.RolloutController with --artifact-root
+        self.after_load: list[Any] = []  # provider.rollout.controller.AfterLoad callables
         self._fallback: Any = None
-        if options.artifacts is None:
+        if options.artifacts is None and options.rollout is None:
             from dubbo_recsys.provider.popular import PopularRecommender
 
             self._fallback = PopularRecommender()
 
     @property
     def pipeline_enabled(self) -> bool:
-        return self.options.artifacts is not None
+        return self._fallback is None
+
+    @property
+    def serving(self) -> Any:
+        """The ``ServingVersion`` new calls run on (None before ``open`` or without artifacts)."""
+        return self._serving
+
+    @property
+    def resources(self) -> Any:
+        """The serving version's ``pipeline.assemble.Resources`` (breakers and in-flight bounds for metrics)."""
+        serving = self._serving
+        return serving.resources if serving is not None else None
+
+    @property
+    def artifacts_dir(self) -> Path | None:
+        """The directory of the version serving now."""
+        serving = self._serving
+        return serving.root if serving is not None else self.options.artifacts
+
+    def _install(self, version: Any) -> None:
+        self._serving = version  # the swap: calls that already took the old reference finish on it
 
     async def open(self) -> None:
-        """Load the artifacts, connect Redis and the config center, compile the scenes. Idempotent.
+        """Connect Redis, realtime and the config center, load the first version, compile its scenes. Idempotent.
 
         Runs before the server listens, so blocking on array and model loading here is fine."""
-        if self._fallback is not None or self._scenes is not None:
+        if self._fallback is not None or self._serving is not None:
             return
-        from dubbo_recsys.features.embedded import EmbeddedFeatureStore
-        from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
-        from dubbo_recsys.pipeline.assemble import Resources, load_stage_modules
-        from dubbo_recsys.pipeline.resilience import InFlight
-        from dubbo_recsys.pipeline.scenes import SceneRecommender
-        from dubbo_recsys.recall import Recall
+        from dubbo_recsys.pipeline.assemble import load_stage_modules
 
         for problem in load_stage_modules():
             log.warning("stage module not available: %s", problem)
-        assert self.options.artifacts is not None
-        root = Path(self.options.artifacts)
-        local = EmbeddedFeatureStore.from_artifacts(root)
-        store: Any = local
-        seen: Any = InMemorySeenFilter(SeenConfig())
-        primary = None
+        shared = await self._shared_parts()
+        if self.options.rollout is not None:
+            from dubbo_recsys.provider.rollout.controller import RolloutController
+
+            self.rollout = RolloutController(
+                self.options.rollout, shared, self._install, self.after_load, last_hook=self._adopt_live_items
+            )
+            await self.rollout.start()
+        else:
+            from dubbo_recsys.provider.rollout.version import load_version
+
+            assert self.options.artifacts is not None
+            version = load_version(Path(self.options.artifacts), "", shared)
+            known = next(iter(version.resources.recall.user_rows), None)
+            await version.scenes.warm_up([u for u in (known, "warm-up-unknown-user") if u is not None])
+            for hook in [*self.after_load, self._adopt_live_items]:  # realtime last: it starts following
+                result = hook(version)
+                if inspect.isawaitable(result):
+                    await result
+            self._install(version)
+        # TensorFlow, the artifacts and the models leave millions of long-lived objects; a full
+        # collection walking them paused serving for 1.7 s (measured under load). Move them out
+        # of the collector's sight; what requests allocate is still collected. Versions loaded
+        # later are not frozen: when one is released, its reference cycles can then be collected.
+        gc.collect()
+        gc.freeze()
+
+    async def _shared_parts(self) -> Any:
+        """What every version of this process shares: Redis, realtime, the seen filter, scene configs, bounds."""
+        from dubbo_recsys.features.seen import InMemorySeenFilter, SeenConfig
+        from dubbo_recsys.pipeline.resilience import InFlight
+        from dubbo_recsys.provider.rollout.version import SharedParts
+
+        shared = SharedParts(
+            seen=InMemorySeenFilter(SeenConfig()),
+            full_inflight=InFlight(self.options.full_concurrency),
+            light_inflight=InFlight(self.options.light_concurrency),
+            budget_seconds=self.options.budget_ms / 1000.0,
+            light_budget_seconds=self.options.light_budget_ms / 1000.0,
+        )
+        primary = None  # features.redis.RedisConfig of --redis
         if self.options.redis_url:
             from dubbo_recsys.features import FeatureBackend, FeaturesConfig, open_features
             from dubbo_recsys.features.redis import RedisConfig
@@ -248,7 +323,7 @@ class PipelineApp:
                 redis_kw["prefix"] = self.options.redis_prefix
             primary = RedisConfig(**redis_kw)
             self._features = await open_features(FeaturesConfig(backend=FeatureBackend.REDIS, redis=primary))
-            store, seen = self._features.store, self._features.seen
+            shared.store, shared.seen = self._features.store, self._features.seen
         if self.options.realtime_url:
             from dubbo_recsys.provider.realtime import RealtimeBeside, RealtimeOptions
 
@@ -263,22 +338,8 @@ class PipelineApp:
                     trend_window=self.options.trend_window,
                 )
             )
-            store, seen = await self.realtime.open(store)
-        self._popular = self._popular_built = _popular_from_artifacts(root)
-        recall = Recall.load(root, store, seen=seen)
-        self.resources = Resources(
-            popular=lambda _request: self._popular,
-            features=store,
-            local_features=local,
-            seen=seen,
-            recall=recall,
-            light_recall=_local_recall(recall, local) if store is not local else None,
-            artifacts=root,
-            budget_seconds=self.options.budget_ms / 1000.0,
-            light_budget_seconds=self.options.light_budget_ms / 1000.0,
-            full_inflight=InFlight(self.options.full_concurrency),
-            light_inflight=InFlight(self.options.light_concurrency),
-        )
+            _overlay, shared.seen = await self.realtime.open(shared.store)
+            shared.overlay = self.realtime.overlay  # each version's store read through realtime's state
         if self.options.scenes:
             from dubbo_recsys.registry.config_center import open_config_center
 
@@ -287,43 +348,48 @@ class PipelineApp:
                 self._config_center = await open_config_center(target)
             else:
                 self._config_center = await open_config_center(None, local_dir=target)
+            shared.config_center = self._config_center
         from dubbo_recsys.provider.scene_stores import SceneStores
 
-        self._scene_stores = SceneStores(self.resources, self.options.redis_prefix, primary)
-        self._scenes = SceneRecommender(
-            self.resources, self._config_center, resources_for=self._scene_stores.resources_for
-        )
-        if self.realtime is not None:
-            await self.realtime.start(recall, _built_at_ms(root), self._refresh_popular)
-        known = next(iter(self.resources.recall.user_rows), None)
-        await self._scenes.warm_up([u for u in (known, "warm-up-unknown-user") if u is not None])
-        # TensorFlow, the artifacts and the models leave millions of long-lived objects; a full
-        # collection walking them paused serving for 1.7 s (measured under load). Move them out
-        # of the collector's sight; what requests allocate is still collected.
-        gc.collect()
-        gc.freeze()
+        self._scene_stores = shared.scene_stores = SceneStores(None, self.options.redis_prefix, primary)
+        return shared
+
+    async def _adopt_live_items(self, version: Any) -> None:
+        """The last after-load hook: realtime re-applies its live items to the version's recall and follows it
+        (and its popular list) from now on. Undone if it fails: the version is then refused."""
+        realtime = self.realtime
+        if realtime is None:
+            return
+        recall, adopted = realtime.recall, self._adopted
+        self._adopted = version
+        try:
+            if recall is None:  # the first version: start following (and consuming)
+                await realtime.start(version.resources.recall, version.built_at_ms, self._refresh_popular)
+            else:
+                await realtime.adopt(version.resources.recall, version.built_at_ms)
+        except BaseException:
+            realtime.recall, self._adopted = recall, adopted
+            raise
 
     async def recommend(self, request: RecommendRequest) -> RecommendResponse:
         fallback: Recommender | None = self._fallback
         if fallback is not None:
             return await fallback.recommend(request)
-        if self._scenes is None:
+        version = self._serving  # the call's version, read once: the whole call runs on it
+        if version is None:
             await self.open()
-        scenes: Recommender = self._scenes  # open() sets the scenes or raises
-        response = await scenes.recommend(request)
+            version = self._serving
+        response: RecommendResponse = await version.recommend(request)
         realtime = self.realtime
         if realtime is not None and response.items and realtime.catalog.removed:  # never serve a removed item
             response.items = [item for item in response.items if not realtime.is_removed(item.itemId)]
         return response
 
     def _refresh_popular(self, trending: Sequence[tuple[str, float]]) -> None:
-        """The popular answer: the trending items first (realtime's hot list), then the build's; no removed item."""
-        realtime = self.realtime
-        top = trending[0][1] if trending else 1.0
-        ranked = [(item, round(2.0 + score / top, 6)) for item, score in trending]  # above every built score (<= 1)
-        seen = {item for item, _ in ranked}
-        ranked += [(item, score) for item, score in self._popular_built if item not in seen]
-        self._popular = [pair for pair in ranked if realtime is None or not realtime.is_removed(pair[0])]
+        """Realtime's trending items in front of the followed version's popular list."""
+        adopted, realtime = self._adopted, self.realtime
+        if adopted is not None:
+            adopted.popular.refresh(trending, realtime.is_removed if realtime is not None else None)
 
     def realtime_state(self) -> dict[str, Any]:
         """What the console and /metrics show about realtime (empty without --realtime)."""
@@ -331,9 +397,12 @@ class PipelineApp:
 
     def scene_versions(self) -> dict[str, str]:
         """The versions of the scene configs in force (empty before ``open`` or without artifacts)."""
-        return self._scenes.scene_versions() if self._scenes is not None else {}
+        serving = self._serving
+        return serving.scene_versions() if serving is not None else {}
 
     async def close(self) -> None:
+        if self.rollout is not None:
+            await self.rollout.close()
         if self.realtime is not None:
             await self.realtime.close()
             self.realtime = None
@@ -346,45 +415,3 @@ class PipelineApp:
         if self._features is not None:
             await self._features.close()
             self._features = None
-
-
-def _local_recall(recall: Any, local: Any) -> Any:
-    """The light pipeline's recall: the same channels over the embedded store, without the seen
-    filter (on Redis too); the request's exposure list and removed items are still filtered."""
-    from dubbo_recsys.recall import Recall
-    from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
-
-    filters = tuple(f for f in recall.merger.filters if not isinstance(f, SeenBloomFilter))
-    merger = Merger(recall.merger.channels, filters, offset=recall.merger.offset)
-    return Recall(
-        recall.catalog,
-        recall.user_rows,
-        merger,
-        local,
-        recall.config,
-        recall.new_items,
-        recall.user_vectors,
-        removed=recall.removed,
-        trending=recall.trending,
-    )
-
-
-def _built_at_ms(root: Path) -> int:
-    """The build time of an artifact directory (manifest ``built_at``), epoch ms; 0 when unknown."""
-    import json
-    from datetime import datetime
-
-    try:
-        built_at = json.loads((root / "manifest.json").read_text(encoding="utf-8")).get("built_at", "")
-        return int(datetime.fromisoformat(str(built_at).replace("Z", "+00:00")).timestamp() * 1000)
-    except (OSError, ValueError, TypeError):
-        return 0
-
-
-def _popular_from_artifacts(root: Path, limit: int = 500) -> list[tuple[str, float]]:
-    """The scene's cached popular list: the artifact's global hot list, scored by rank."""
-    import json
-
-    with open(root / "hot.json", encoding="utf-8") as handle:
-        hot = json.load(handle).get("global", [])[:limit]
-    return [(str(item), round(1.0 / (1.0 + rank), 6)) for rank, item in enumerate(hot)]

@@ -40,6 +40,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write Python bindings and a service skeleton for a Java API jar (no JVM needed)",
     ),
     "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
+    "publish": (
+        "dubbo_recsys.provider.rollout.publish_command",
+        "pin the artifact version every provider serving the artifact root follows (Nacos or ROOT/pin.json)",
+    ),
+    "rollback": ("dubbo_recsys.provider.rollout.rollback_command", "pin the artifact version published before"),
+    "versions": (
+        "dubbo_recsys.provider.rollout.versions_command",
+        "list an artifact root's versions, the pin and what each provider serves (--wait: watch it roll)",
+    ),
     "load": ("dubbo_recsys.features.load", "stream an artifact directory's user and item features into Redis"),
     "consume": (
         "dubbo_recsys.realtime.consume_command",

@@ -78,7 +78,7 @@ class RealtimeBeside:
     async def open(self, base_store: Any) -> tuple[Any, Any]:
         """Connect; returns ``(overlay store over base_store, seen filter)``."""
         from dubbo_recsys.features.base import FeatureStoreError
-        from dubbo_recsys.features.realtime import RealtimeFeatureStore, RealtimeReader
+        from dubbo_recsys.features.realtime import RealtimeReader
         from dubbo_recsys.features.redis import RedisConfig, RedisSeenFilter, redis_errors
 
         redis = RedisConfig(url=self.options.url, prefix=self.options.prefix)
@@ -91,7 +91,14 @@ class RealtimeBeside:
             raise
         self._reader = RealtimeReader(self._client, redis.layout, last_n=self.config.last_n)
         seen = RedisSeenFilter(self._client, redis.layout, self.config.seen)
-        return RealtimeFeatureStore(base_store, self._reader, self.catalog), seen
+        return self.overlay(base_store), seen
+
+    def overlay(self, base_store: Any) -> Any:
+        """``base_store`` read through the realtime state (after ``open``): what an artifact version loaded
+        later (``provider.rollout``) serves its features from."""
+        from dubbo_recsys.features.realtime import RealtimeFeatureStore
+
+        return RealtimeFeatureStore(base_store, self._reader, self.catalog)
 
     async def start(
         self, recall: Any, built_at_ms: int, on_trending: Callable[[Sequence[tuple[str, float]]], None]

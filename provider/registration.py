@@ -10,6 +10,10 @@ graceful shutdown, and Java's own providers follow:
   ``unregister_wait`` so consumers see the change before READONLY goes out;
 - ``after_close``: close the registry (its naming client) once the sockets are shut.
 
+``live_metadata`` (optional) is read every ``refresh`` seconds while registered; when
+what it returns changes, the registry's records get the new keys (``set_metadata``):
+how a provider says which artifact version it serves (``provider.rollout.state``).
+
 Registration is the registry package's business (records, Nacos spelling, retries
 while Nacos is down); this module only maps specs to records and picks the address
 consumers should dial. Nothing here imports the registry until a hook runs, so a
@@ -22,7 +26,7 @@ import asyncio
 import ipaddress
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +92,13 @@ def advertised_host(bound_host: str, override: str = "") -> tuple[str, bool]:
     return local_address(), True
 
 
-def register_beside(lifecycle: Any, exports: Sequence[Export], settings: RegistrationSettings) -> None:
+def register_beside(
+    lifecycle: Any,
+    exports: Sequence[Export],
+    settings: RegistrationSettings,
+    live_metadata: Callable[[], Mapping[str, str]] | None = None,
+    refresh: float = 0.25,  # seconds between looks at live_metadata (a dict compare; Nacos is called on change)
+) -> None:
     """Attach the register / withdraw / close hooks for ``exports`` to ``lifecycle``.
 
     Registration gets ``settings.startup_wait`` seconds before the server announces
@@ -96,7 +106,18 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     background (the registry retries until Nacos answers) instead of holding the
     provider's start, as Java's FailbackRegistry does.
     """
-    state: dict[str, Any] = {"registry": None, "services": [], "task": None}
+    state: dict[str, Any] = {"registry": None, "services": [], "task": None, "live": None}
+
+    async def keep_live_metadata(registry: Any, published: dict[str, str]) -> None:
+        while live_metadata is not None:
+            await asyncio.sleep(refresh)
+            try:
+                wanted = dict(live_metadata())
+                if wanted != published:
+                    await registry.set_metadata(wanted)
+                    published = wanted
+            except Exception:
+                log.exception("cannot update the live registry metadata; trying again")
 
     async def register_all(server: Any) -> None:
         from dubbo_recsys.provider.version import METADATA_KEY, package_version
@@ -104,6 +125,10 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
 
         registry = await open_registry(settings.url)
         state["registry"] = registry
+        if live_metadata is not None and hasattr(registry, "set_metadata"):
+            first = dict(live_metadata())
+            await registry.set_metadata(first)  # in the first records already
+            state["live"] = asyncio.ensure_future(keep_live_metadata(registry, first))
         host, anyhost = advertised_host(server.config.host, settings.host)
         for export in exports:
             spec = export.contract
@@ -146,6 +171,9 @@ def register_beside(lifecycle: Any, exports: Sequence[Export], settings: Registr
     async def deregister(_server: Any) -> None:
         from dubbo_recsys.registry import withdraw
 
+        if state["live"] is not None:
+            state["live"].cancel()
+            await asyncio.gather(state["live"], return_exceptions=True)
         task = state["task"]
         if task is not None and not task.done():
             task.cancel()

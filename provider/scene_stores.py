@@ -64,39 +64,67 @@ def redis_config_from_scene(conf: RedisConf, prefix: str | None) -> RedisConfig 
 
 
 class SceneStores:
-    """The ``Resources`` of each Redis Cluster scene configs name, opened on first use, closed with ``close``."""
+    """The ``Resources`` of each Redis Cluster scene configs name, opened on first use, closed with ``close``.
 
-    def __init__(self, base: Resources, prefix: str | None, primary: RedisConfig | None = None) -> None:
+    The cluster clients outlive an artifact version: ``over(base)`` gives the next version (``provider.rollout``)
+    its own view, building its ``Resources`` over its recall while sharing the clients already open."""
+
+    def __init__(
+        self,
+        base: Resources | None,
+        prefix: str | None,
+        primary: RedisConfig | None = None,
+        _clients: dict[RedisConfig, Any] | None = None,
+        _lock: asyncio.Lock | None = None,
+    ) -> None:
         self._base = base
         self._prefix = prefix
         self._primary = primary
-        self._opened: dict[RedisConfig, tuple[Resources, Any]] = {}
-        self._lock = asyncio.Lock()  # two scenes compiled at once must not open one cluster twice
+        self._clients: dict[RedisConfig, Any] = {} if _clients is None else _clients  # shared by every view
+        self._opened: dict[RedisConfig, Resources] = {}
+        self._lock = _lock or asyncio.Lock()  # two scenes compiled at once must not open one cluster twice
+
+    def over(self, base: Resources) -> SceneStores:
+        """A view for another version's ``Resources``, sharing this one's cluster clients."""
+        return SceneStores(base, self._prefix, self._primary, self._clients, self._lock)
 
     async def resources_for(self, conf: RedisConf | None) -> Resources:
+        base = self._base
+        assert base is not None, "SceneStores.over(resources) gives a view that can answer"
         config = None if conf is None else redis_config_from_scene(conf, self._prefix)
         if config is None or config == self._primary:
-            return self._base
+            return base
         async with self._lock:
             opened = self._opened.get(config)
             if opened is None:
-                opened = self._opened[config] = await self._open(config)
-        return opened[0]
+                features = self._clients.get(config)
+                if features is None:
+                    features = self._clients[config] = await self._open(config)
+                opened = self._opened[config] = self._over(base, config, features)
+        return opened
 
-    async def _open(self, config: RedisConfig) -> tuple[Resources, Any]:
+    @staticmethod
+    def _url(config: RedisConfig) -> str:
+        return config.url.split("@")[-1] if "@" in config.url else config.url  # no password in names and logs
+
+    async def _open(self, config: RedisConfig) -> Any:
         from dubbo_recsys.features import FeatureBackend, FeaturesConfig, FeatureStoreError, open_features
         from dubbo_recsys.features.redis import RedisFeatureStore
-        from dubbo_recsys.recall import Recall
-        from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
 
-        base = self._base
-        url = config.url.split("@")[-1] if "@" in config.url else config.url  # no password in names and logs
+        url = self._url(config)
         features = await open_features(FeaturesConfig(backend=FeatureBackend.REDIS, redis=config, connect_now=False))
         try:
             if isinstance(features.store, RedisFeatureStore):
                 await features.store.ping()
         except FeatureStoreError as exc:
             log.warning("scene feature store %s does not answer yet (its scenes degrade until it does): %s", url, exc)
+        log.info("scenes naming %s read their features from it", url)
+        return features
+
+    def _over(self, base: Resources, config: RedisConfig, features: Any) -> Resources:
+        from dubbo_recsys.recall import Recall
+        from dubbo_recsys.recall.merger import Merger, SeenBloomFilter
+
         recall = base.recall
         if recall is not None:
             merger = Merger(
@@ -111,19 +139,19 @@ class SceneStores:
                 recall.new_items,
                 recall.user_vectors,
             )
-        resources = replace(
+        return replace(
             base,
             features=features.store,
             seen=features.seen,
             recall=recall,
             # without --redis the process's own recall is the local one: the light pipeline keeps it
             light_recall=base.light_recall or base.recall,
-            features_guard=f"features@{url.removeprefix('redis+cluster://')}",
+            features_guard=f"features@{self._url(config).removeprefix('redis+cluster://')}",
         )
-        log.info("scenes naming %s read their features from it", url)
-        return resources, features
 
     async def close(self) -> None:
-        for _, features in self._opened.values():
+        """Close the cluster clients (every view's: call it once, on the process's own)."""
+        for features in self._clients.values():
             await features.close()
+        self._clients.clear()
         self._opened.clear()

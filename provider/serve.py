@@ -218,10 +218,17 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
     if extras.app:
         from dubbo_recsys.provider.importer import load_services
 
-        services, rest = load_services(extras.app), extras.rest
+        services, rest, live_metadata = load_services(extras.app), extras.rest, None
     else:
-        services, rest = _builtin_services(extras, lifecycle, ready_fd)
-    server = Server(services, config, registry=extras.registration, rest=rest, lifecycle=lifecycle)
+        services, rest, live_metadata = _builtin_services(extras, lifecycle, ready_fd)
+    server = Server(
+        services,
+        config,
+        registry=extras.registration,
+        rest=rest,
+        lifecycle=lifecycle,
+        registry_metadata=live_metadata,
+    )
     if server.rest is not None and ready_fd is None:  # supervised workers: the supervisor announces
 
         async def announce_rest(_server: Any) -> None:
@@ -231,9 +238,22 @@ def _run_worker(config: Any, extras: _Extras, loop_choice: str, ready_fd: int | 
     return run_until_signalled(server, loop_choice, ready_fd)
 
 
-def _builtin_services(extras: _Extras, lifecycle: Any, ready_fd: int | None) -> tuple[list[Any], Any]:
-    """Our two services over one recommender (the pipeline, or the popularity list), and the REST
-    shim and gRPC shim over the same recommender when configured."""
+def _rollout_metadata(recommender: Any) -> Any:
+    """With --artifact-root: the Nacos metadata keys saying which version each worker serves (``artifacts.*``)."""
+    if getattr(recommender.options, "rollout", None) is None:
+        return None
+    from dubbo_recsys.provider.rollout.state import instance_metadata
+
+    def current() -> dict[str, str]:
+        board = getattr(recommender.rollout, "board", None)
+        return instance_metadata(board.workers()) if board is not None else {}
+
+    return current
+
+
+def _builtin_services(extras: _Extras, lifecycle: Any, ready_fd: int | None) -> tuple[list[Any], Any, Any]:
+    """Our two services over one recommender (the pipeline, or the popularity list), the REST
+    shim and gRPC shim over the same recommender when configured, and the live registry metadata."""
     from dubbo_recsys.provider.app import PipelineApp, PipelineOptions
     from dubbo_recsys.provider.services import default_services
 
@@ -267,7 +287,7 @@ def _builtin_services(extras: _Extras, lifecycle: Any, ready_fd: int | None) -> 
                 print(f"listening grpc://{grpc_config.host}:{shim.port}", flush=True)
 
         lifecycle.after_listening.append(announce_grpc)
-    return services, rest
+    return services, rest, _rollout_metadata(recommender)
 
 
 def _configure_observability(rest: Any) -> None:
@@ -296,6 +316,7 @@ def run_until_signalled(server: Any, loop_choice: str = "auto", ready_fd: int | 
     from dubbo_recsys.provider.transport import install_uvloop
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    logging.getLogger("dubbo_recsys.provider.rollout").setLevel(logging.INFO)  # each swap is worth a line
     if loop_choice != "asyncio" and not install_uvloop() and loop_choice == "uvloop":
         print("dubbo-recsys serve: uvloop is not installed (pip install dubbo-recsys[speed])", file=sys.stderr)
         return 2
@@ -365,12 +386,17 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
         holders.append(_reserve_port(rest.host))
         rest = dataclasses.replace(rest, port=holders[-1].getsockname()[1])
     rest_configs, rest_dir = _worker_rest_configs(rest, workers)
+    pipelines, rollout_dir = _worker_pipelines(extras.pipeline, workers)
 
     def worker(index: int, ready_fd: int) -> int:  # pragma: no cover - runs in the child
         for holder in holders:
             holder.close()
         worker_extras = dataclasses.replace(
-            extras, grpc=grpc_config, registration=extras.registration if index == 0 else None, rest=rest_configs[index]
+            extras,
+            grpc=grpc_config,
+            registration=extras.registration if index == 0 else None,
+            rest=rest_configs[index],
+            pipeline=pipelines[index],
         )
         return _run_worker(config, worker_extras, loop_choice, ready_fd=ready_fd)
 
@@ -393,8 +419,9 @@ def _run_workers(config: Any, extras: _Extras, loop_choice: str, workers: int) -
     finally:
         for holder in holders:
             holder.close()
-        if rest_dir is not None:
-            shutil.rmtree(rest_dir, ignore_errors=True)
+        for directory in (rest_dir, rollout_dir):
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 def _contracts(app: str | None) -> list[Any]:
@@ -415,6 +442,19 @@ def _contracts(app: str | None) -> list[Any]:
     if all(isinstance(i, Service) or (isinstance(i, type) and issubclass(i, Service)) for i in items):
         return [contract_of(i) for i in items]
     return []
+
+
+def _worker_pipelines(pipeline: Any, workers: int) -> tuple[list[Any], str | None]:
+    """Each worker's pipeline options: with --artifact-root, its label and a private directory shared by
+    the workers (their rollout states, for the first worker to report, and the load lock)."""
+    rollout = getattr(pipeline, "rollout", None)
+    if rollout is None:
+        return [pipeline] * workers, None
+    directory = tempfile.mkdtemp(prefix="dubbo-recsys-rollout-")
+    return [
+        dataclasses.replace(pipeline, rollout=dataclasses.replace(rollout, state_dir=directory, worker=str(index)))
+        for index in range(workers)
+    ], directory
 
 
 def _worker_rest_configs(rest: Any, workers: int) -> tuple[list[Any], str | None]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dubbo_recsys.provider.config import ServerConfig
@@ -48,7 +48,9 @@ class Server:
 
     ``rest`` is a ``provider.rest.RestShimConfig`` (the operator's HTTP surface, built
     here without inference routes) or a ready ``RestShim``; ``lifecycle`` carries more
-    hooks (``provider.transport.Lifecycle``). Contracts are checked here, before anything
+    hooks (``provider.transport.Lifecycle``); ``registry_metadata`` gives registry metadata that
+    changes while serving (re-published when it does: the artifact version, ``provider.rollout``).
+    Contracts are checked here, before anything
     listens: a service whose hints have no Java meaning fails at construction."""
 
     def __init__(
@@ -59,6 +61,7 @@ class Server:
         registry: RegistrationSettings | None = None,
         rest: Any = None,
         lifecycle: Lifecycle | None = None,
+        registry_metadata: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.services: tuple[Service, ...] = (services,) if isinstance(services, Service) else tuple(services)
         if not self.services:
@@ -73,7 +76,7 @@ class Server:
         if self.registry is not None:
             if not self.registry.application:
                 self.registry = _with_application(self.registry, self.services[0])
-            register_beside(self.lifecycle, self.exports, self.registry)
+            register_beside(self.lifecycle, self.exports, self.registry, registry_metadata)
         self.rest = self._rest(rest)
         self._transport = Transport(Dispatcher(self.exports), self.config, self.lifecycle)
         self._stopped: asyncio.Event | None = None

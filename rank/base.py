@@ -147,6 +147,12 @@ class RankArtifacts:
         )
 
     @classmethod
+    def forget(cls, root: str | Path) -> None:
+        """Drop the cached artifacts of ``root`` (an artifact version a provider released)."""
+        with _LOCK:
+            _LOADED.pop(str(Path(root).resolve()), None)
+
+    @classmethod
     def of(cls, resources: Any) -> RankArtifacts:
         """The artifacts of ``resources.artifacts``, loaded once per directory and process."""
         for attribute in ("rank", "rank_artifacts"):

@@ -118,6 +118,12 @@ class DinModel:
                 model = cls._loaded[key] = cls(Path(key))
         return model
 
+    @classmethod
+    def forget(cls, root: Path) -> None:
+        """Drop the cached model of ``root`` (an artifact version a provider released), so it can be freed."""
+        with cls._lock:
+            cls._loaded.pop(str((root / "models/rank/din").resolve()), None)
+
     def scores(self, history: np.ndarray, profile: np.ndarray, items: np.ndarray) -> np.ndarray:
         if self._flat is not None:
             return self._flat(history=history, profile=profile, items=items)

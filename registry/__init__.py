@@ -44,8 +44,9 @@ if TYPE_CHECKING:
         LocalConfigCenter,
         NacosConfigCenter,
         open_config_center,
+        publish_config,
     )
-    from dubbo_recsys.registry.nacos import NacosRegistry
+    from dubbo_recsys.registry.nacos import NacosRegistry, provider_instances
 
 __all__ = [
     "ConfigCenter",
@@ -68,7 +69,9 @@ __all__ = [
     "open_registry",
     "parse_registry_url",
     "parse_scene_config",
+    "provider_instances",
     "provider_url",
+    "publish_config",
     "redact_registry_url",
     "service_name",
     "withdraw",
@@ -86,6 +89,8 @@ _LAZY = {
     "LocalConfigCenter": "dubbo_recsys.registry.config_center",
     "NacosConfigCenter": "dubbo_recsys.registry.config_center",
     "open_config_center": "dubbo_recsys.registry.config_center",
+    "publish_config": "dubbo_recsys.registry.config_center",
+    "provider_instances": "dubbo_recsys.registry.nacos",
 }
 
 

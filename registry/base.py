@@ -53,6 +53,11 @@ class NoRegistry:
 
     def __init__(self) -> None:
         self.services: set[ExportedService] = set()
+        self.metadata: dict[str, str] = {}
+
+    async def set_metadata(self, live: dict[str, str]) -> None:
+        """Nowhere to publish them; kept for whoever asks (as ``NacosRegistry.set_metadata`` would)."""
+        self.metadata = dict(live)
 
     async def register(self, service: ExportedService) -> None:
         self.services.add(service)

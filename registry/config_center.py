@@ -22,7 +22,12 @@ Two centers:
   answers its content replaces the fallback. An auth refusal (wrong or missing credentials, no read
   permission) is treated the same way and logged as an ERROR saying which (once until it changes).
 
-It does not interpret scenes (that is the pipeline's job) and it does not write to Nacos.
+It does not interpret scenes (that is the pipeline's job). The same machinery serves other small
+documents every provider watches (the artifact pin of ``provider.rollout``): give the center a
+``parse`` function (text, dataId, group -> document; a ``ValueError`` means invalid, and the last good
+one stays), ``watch_missing=True`` to hear about a dataId that does not exist yet (only for fixed
+dataIds: a scene name comes from the request and must not open a watch per caller), and
+``listeners`` to be told of each change. ``publish_config`` writes one such document.
 """
 
 from __future__ import annotations
@@ -32,21 +37,43 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from dubbo_recsys.registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
+from dubbo_recsys.registry._sdk import (
+    LoggerHandlers,
+    auth_problem,
+    client_config,
+    nacos_sdk,
+    start_with_backoff,
+    wake_config_client,
+)
 from dubbo_recsys.registry.errors import RegistryUnavailableError, SceneConfigError
 from dubbo_recsys.registry.scene_config import SceneConfig, parse_scene_config
 from dubbo_recsys.registry.url import NacosSettings
 
-__all__ = ["ConfigCenter", "ConfigCenterStats", "LocalConfigCenter", "NacosConfigCenter", "open_config_center"]
+__all__ = [
+    "ConfigCenter",
+    "ConfigCenterStats",
+    "LocalConfigCenter",
+    "NacosConfigCenter",
+    "open_config_center",
+    "publish_config",
+]
 
 log = logging.getLogger(__name__)
 
 _KEY_PART = re.compile(r"[A-Za-z0-9_\-:][A-Za-z0-9_.\-:]{0,255}\Z")
 SceneKey = tuple[str, str]
+if TYPE_CHECKING:  # a default (PEP 696) so that a plain center is a center of scenes; 3.11's TypeVar has none
+    from typing_extensions import TypeVar as DefaultingTypeVar
+
+    DocumentT = DefaultingTypeVar("DocumentT", default=SceneConfig)
+else:
+    DocumentT = TypeVar("DocumentT")
+Parse = Callable[[str, str, str], DocumentT]  # (text, dataId, group) -> document; ValueError = invalid
 
 
 @dataclass
@@ -69,23 +96,40 @@ def _check_key(data_id: object, group: object) -> SceneKey:
     return data_id, group  # type: ignore[return-value]  # both checked to be str just above
 
 
-class ConfigCenter:
+def _parse_scene(text: str, data_id: str, group: str) -> SceneConfig:
+    scene = parse_scene_config(text, data_id=data_id, group=group)
+    if (scene.data_id, scene.group) != (data_id, group):
+        raise SceneConfigError(f"document is for dataId {scene.data_id!r} group {scene.group!r}")
+    return scene
+
+
+class ConfigCenter(Generic[DocumentT]):
     """What both centers share: the scene cache, the caps, single-flight loading and the counters."""
 
-    def __init__(self, *, max_scenes: int = 64, miss_ttl: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        max_scenes: int = 64,
+        miss_ttl: float = 5.0,
+        parse: Parse[DocumentT] | None = None,
+        watch_missing: bool = False,
+    ) -> None:
         self.stats = ConfigCenterStats()
         self.max_scenes = max_scenes
         self.miss_ttl = miss_ttl
-        self._scenes: dict[SceneKey, SceneConfig] = {}
+        self.watch_missing = watch_missing
+        self.listeners: list[Callable[[SceneKey, DocumentT], None]] = []  # told of each applied document
+        self._parse: Parse[DocumentT] = parse if parse is not None else cast(Parse[DocumentT], _parse_scene)
+        self._scenes: dict[SceneKey, DocumentT] = {}
         self._raw: dict[SceneKey, str] = {}
         self._misses: dict[SceneKey, float] = {}
-        self._loading: dict[SceneKey, asyncio.Future[SceneConfig]] = {}
+        self._loading: dict[SceneKey, asyncio.Future[DocumentT]] = {}
 
-    def current(self, data_id: str, group: str = "DEFAULT_GROUP") -> SceneConfig | None:
+    def current(self, data_id: str, group: str = "DEFAULT_GROUP") -> DocumentT | None:
         """The scene already loaded, without I/O (None if it was never asked for)."""
         return self._scenes.get((data_id, group))
 
-    async def get(self, data_id: str, group: str = "DEFAULT_GROUP") -> SceneConfig:
+    async def get(self, data_id: str, group: str = "DEFAULT_GROUP") -> DocumentT:
         """The scene's config; loads and starts watching it on first use."""
         key = _check_key(data_id, group or "DEFAULT_GROUP")
         scene = self._scenes.get(key)
@@ -102,7 +146,7 @@ class ConfigCenter:
             self._loading[key] = pending
         return await asyncio.shield(pending)
 
-    async def _load_once(self, key: SceneKey) -> SceneConfig:
+    async def _load_once(self, key: SceneKey) -> DocumentT:
         try:
             scene = await self._load(key)
         except SceneConfigError:
@@ -114,42 +158,46 @@ class ConfigCenter:
         self.stats.loaded += 1
         return scene
 
-    async def _load(self, key: SceneKey) -> SceneConfig:
+    async def _load(self, key: SceneKey) -> DocumentT:
         raise NotImplementedError
 
-    def _apply(self, key: SceneKey, text: str, source: str) -> SceneConfig:
+    def _apply(self, key: SceneKey, text: str, source: str) -> DocumentT:
         """Validate ``text`` and swap it in; if invalid, count, log and raise, keeping the last good one."""
         if self._raw.get(key) == text and key in self._scenes:
             return self._scenes[key]
         try:
-            scene = parse_scene_config(text, data_id=key[0], group=key[1])
-            if (scene.data_id, scene.group) != key:
-                raise SceneConfigError(f"document is for dataId {scene.data_id!r} group {scene.group!r}")
-        except SceneConfigError as exc:
+            scene = self._parse(text, key[0], key[1])
+        except ValueError as exc:  # SceneConfigError, or a custom parser's own ValueError
             self.stats.rejected += 1
             kept = "keeping the last good one" if key in self._scenes else "no good one yet"
             log.warning("scene %s/%s from %s rejected (%s): %s", key[1], key[0], source, kept, exc)
-            raise SceneConfigError(f"scene {key[1]}/{key[0]} from {source}: {exc.reason}", exc.path) from None
+            reason, path = (exc.reason, exc.path) if isinstance(exc, SceneConfigError) else (str(exc), "$")
+            raise SceneConfigError(f"scene {key[1]}/{key[0]} from {source}: {reason}", path) from None
         replacing = key in self._scenes
         self._scenes[key] = scene
         self._raw[key] = text
         if replacing:
             self.stats.applied += 1
             log.info("scene %s/%s updated from %s", key[1], key[0], source)
+        for listener in list(self.listeners):
+            try:
+                listener(key, scene)
+            except Exception:
+                log.exception("listener of %s/%s failed", key[1], key[0])
         return scene
 
     async def close(self) -> None:
         for pending in list(self._loading.values()):
             pending.cancel()
 
-    async def __aenter__(self) -> ConfigCenter:
+    async def __aenter__(self) -> ConfigCenter[DocumentT]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
 
-class LocalConfigCenter(ConfigCenter):
+class LocalConfigCenter(ConfigCenter[DocumentT]):
     """Scenes from JSON files in one directory; the embedded default, and Nacos's fallback."""
 
     def __init__(self, directory: Path | str, **caps: Any) -> None:
@@ -171,7 +219,7 @@ class LocalConfigCenter(ConfigCenter):
                     raise SceneConfigError(f"cannot read {candidate}: {exc}") from None
         return None
 
-    async def _load(self, key: SceneKey) -> SceneConfig:
+    async def _load(self, key: SceneKey) -> DocumentT:
         found = await asyncio.to_thread(self.read, key)
         if found is None:
             self.stats.misses += 1
@@ -180,14 +228,16 @@ class LocalConfigCenter(ConfigCenter):
         return self._apply(key, text, str(path))
 
 
-class NacosConfigCenter(ConfigCenter):
+class NacosConfigCenter(ConfigCenter[DocumentT]):
     """Scenes from Nacos (one namespace), watched for changes, with local files as the fallback.
 
     Build it with ``await NacosConfigCenter.connect(settings, fallback=LocalConfigCenter(dir))``; it
     returns even when Nacos is down (the SDK keeps reconnecting; scenes come from the fallback meanwhile).
     """
 
-    def __init__(self, settings: NacosSettings, fallback: LocalConfigCenter | None = None, **caps: Any) -> None:
+    def __init__(
+        self, settings: NacosSettings, fallback: LocalConfigCenter[DocumentT] | None = None, **caps: Any
+    ) -> None:
         super().__init__(**caps)
         self.settings = settings
         self.fallback = fallback
@@ -200,8 +250,8 @@ class NacosConfigCenter(ConfigCenter):
 
     @classmethod
     async def connect(
-        cls, settings: NacosSettings, fallback: LocalConfigCenter | None = None, **caps: Any
-    ) -> NacosConfigCenter:
+        cls, settings: NacosSettings, fallback: LocalConfigCenter[DocumentT] | None = None, **caps: Any
+    ) -> NacosConfigCenter[DocumentT]:
         nacos_sdk()
         center = cls(settings, fallback, **caps)
         try:
@@ -223,7 +273,7 @@ class NacosConfigCenter(ConfigCenter):
         for key in list(self._scenes):  # scenes served from fallback files before the client existed
             await self._watch(key)
 
-    async def _load(self, key: SceneKey) -> SceneConfig:
+    async def _load(self, key: SceneKey) -> DocumentT:
         text: str | None = None
         problem = "the config client is not connected"
         try:
@@ -258,6 +308,8 @@ class NacosConfigCenter(ConfigCenter):
             if self.fallback is not None and await asyncio.to_thread(self.fallback.read, key) is not None:
                 return await self._from_fallback(key, "it does not exist in Nacos")
             self.stats.misses += 1
+            if self.watch_missing:  # a fixed dataId: hear about it when someone publishes it
+                await self._watch(key)
             raise SceneConfigError(
                 f"no scene config {key[0]!r} in group {key[1]!r} (namespace {self.settings.namespace_or_public})"
             )
@@ -270,7 +322,7 @@ class NacosConfigCenter(ConfigCenter):
         await self._watch(key)
         return scene
 
-    async def _from_fallback(self, key: SceneKey, problem: str) -> SceneConfig:
+    async def _from_fallback(self, key: SceneKey, problem: str) -> DocumentT:
         found = await asyncio.to_thread(self.fallback.read, key) if self.fallback is not None else None
         if found is None:
             raise RegistryUnavailableError(f"scene {key[1]}/{key[0]}: {problem}, and no local fallback file")
@@ -303,8 +355,11 @@ class NacosConfigCenter(ConfigCenter):
         if not content:
             log.warning("scene %s/%s was deleted in Nacos; keeping the last good config", key[1], key[0])
             return
-        with contextlib.suppress(SceneConfigError):  # counted and logged by _apply; the last good config stays
+        try:
             self._apply(key, content, "nacos")
+        except SceneConfigError:
+            return  # counted and logged by _apply; the last good config stays
+        self._misses.pop(key, None)
 
     async def close(self) -> None:
         await super().close()
@@ -321,14 +376,51 @@ class NacosConfigCenter(ConfigCenter):
             self._handlers.release()
 
 
+async def publish_config(settings: NacosSettings, data_id: str, group: str, content: str) -> None:
+    """Write one config document to Nacos (what an operator's command does; providers watch it).
+
+    Raises ``RegistryUnavailableError`` when Nacos does not take it (down, refused, timed out)."""
+    _check_key(data_id, group)
+    sdk = nacos_sdk()
+    handlers = LoggerHandlers("config")
+    client: Any = None
+    try:
+        config = client_config(
+            settings.server_addresses,
+            namespace=settings.namespace,
+            username=settings.username,
+            password=settings.password,
+            work_dir=settings.work_dir,
+            timeout_s=settings.request_timeout,
+        )
+        client = await asyncio.wait_for(sdk.NacosConfigService.create_config_service(config), settings.request_timeout)
+        done = await asyncio.wait_for(
+            client.publish_config(sdk.ConfigParam(data_id=data_id, group=group, content=content)),
+            settings.request_timeout,
+        )
+    except Exception as exc:
+        problem = auth_problem(exc, settings.username, settings.namespace) or f"{type(exc).__name__}: {exc}"
+        raise RegistryUnavailableError(f"nacos at {settings.server_addresses}: {problem}") from None
+    finally:
+        if client is not None:
+            wake_config_client(client)
+            try:
+                await asyncio.wait_for(client.shutdown(), settings.request_timeout)
+            except Exception:
+                log.warning("nacos config client did not shut down cleanly", exc_info=True)
+        handlers.release()
+    if not done:
+        raise RegistryUnavailableError(f"nacos at {settings.server_addresses} did not accept {group}/{data_id}")
+
+
 async def open_config_center(
     target: str | NacosSettings | None, local_dir: Path | str | None = None, **caps: Any
-) -> ConfigCenter:
+) -> ConfigCenter[Any]:
     """Local files for ``none`` (``local_dir`` required), else Nacos with ``local_dir`` as the fallback."""
     from dubbo_recsys.registry.url import parse_registry_url
 
     settings = target if isinstance(target, NacosSettings) else parse_registry_url(target)
-    fallback = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None
+    fallback: LocalConfigCenter[Any] | None = LocalConfigCenter(local_dir, **caps) if local_dir is not None else None
     if settings is None:
         if fallback is None:
             raise SceneConfigError("no Nacos and no local scene directory: give one of them")

@@ -39,27 +39,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dubbo_recsys.registry._sdk import LoggerHandlers, auth_problem, nacos_sdk, start_with_backoff, wake_config_client
+from dubbo_recsys.registry._sdk import (
+    LoggerHandlers,
+    auth_problem,
+    client_config,
+    nacos_sdk,
+    start_with_backoff,
+    wake_config_client,
+)
 from dubbo_recsys.registry.application import MAPPING_GROUP, app_instance_metadata, app_metadata, merge_mapping
-from dubbo_recsys.registry.errors import RegistryUnavailableError
+from dubbo_recsys.registry.errors import RegistryUnavailableError, ServiceRecordError
 from dubbo_recsys.registry.naming import instance_metadata, provider_url, service_name
-from dubbo_recsys.registry.record import ExportedService
+from dubbo_recsys.registry.record import RESERVED_PARAMS, ExportedService
 from dubbo_recsys.registry.url import NacosSettings
 
-__all__ = ["NacosRegistry"]
+__all__ = ["NacosRegistry", "provider_instances"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Wanted:
-    """One service we want registered, with the metadata fixed at its first registration."""
+    """One service we want registered, with the metadata fixed at its first registration
+    (plus the provider's live keys, ``set_metadata``)."""
 
     service: ExportedService
     name: str
     metadata: dict[str, str]
     registered: bool = False
     refusal: _Refusal | None = None
+    base: dict[str, str] | None = None  # the metadata without the live keys
 
 
 @dataclass
@@ -104,6 +113,7 @@ class NacosRegistry:
         self._config_handlers: LoggerHandlers | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self._live: dict[str, str] = {}  # set_metadata's keys, on every interface-level record
         self._keeper = asyncio.create_task(self._keep(), name="nacos-registry-keeper")
 
     @classmethod
@@ -135,7 +145,7 @@ class NacosRegistry:
             wanted = self._wanted.get(service)
             if wanted is None:
                 metadata = instance_metadata(service, timestamp_ms=int(self._clock() * 1000), pid=os.getpid())
-                wanted = _Wanted(service, service_name(service), metadata)
+                wanted = _Wanted(service, service_name(service), {**metadata, **self._live}, base=metadata)
                 self._wanted[service] = wanted
                 log.info(
                     "register %s in nacos as %s: %s", service.service_key, wanted.name, provider_url(service, metadata)
@@ -151,6 +161,22 @@ class NacosRegistry:
                     await self._register(wanted)
                 if self._app_level:
                     await self._sync_app()
+
+    async def set_metadata(self, live: dict[str, str]) -> None:
+        """Replace the provider's live metadata keys (what it serves now, e.g. ``artifacts.version``) on
+        every interface-level record, and register the records again so Nacos (and consumers) see them.
+
+        The keys must not be ones the record itself writes; a record not registered yet gets them when
+        the keeper registers it."""
+        for key in live:
+            if key in RESERVED_PARAMS:
+                raise ServiceRecordError(f"live metadata may not set {key!r}, the registry writes it")
+        async with self._lock:
+            self._live = dict(live)
+            for wanted in list(self._wanted.values()):
+                wanted.metadata = {**(wanted.base or wanted.metadata), **self._live}
+                if self._interface_level and self._client_ready.is_set() and wanted.registered:
+                    await self._register(wanted)
 
     async def unregister(self, service: ExportedService) -> None:
         async with self._lock:
@@ -423,3 +449,40 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
     return f"{type(exc).__name__}: {exc}"
+
+
+async def provider_instances(settings: NacosSettings, service: str) -> list[tuple[str, int, dict[str, str]]]:
+    """``(ip, port, metadata)`` of every instance of ``service`` (a ``providers:...`` name) in the
+    settings' namespace and group, read once (what ``dubbo-recsys versions`` shows of a fleet)."""
+    sdk = nacos_sdk()
+    handlers = LoggerHandlers("naming")
+    client: Any = None
+    try:
+        config = client_config(
+            settings.server_addresses,
+            namespace=settings.namespace,
+            username=settings.username,
+            password=settings.password,
+            work_dir=settings.work_dir,
+            timeout_s=settings.request_timeout,
+        )
+        client = await asyncio.wait_for(sdk.NacosNamingService.create_naming_service(config), settings.request_timeout)
+        found = await asyncio.wait_for(
+            client.list_instances(
+                sdk.ListInstanceParam(
+                    service_name=service, group_name=settings.group, subscribe=False, healthy_only=None
+                )
+            ),
+            settings.request_timeout,
+        )
+    except Exception as exc:
+        problem = auth_problem(exc, settings.username, settings.namespace) or _describe(exc)
+        raise RegistryUnavailableError(f"nacos at {settings.server_addresses}: {problem}") from None
+    finally:
+        if client is not None:
+            try:
+                await asyncio.wait_for(client.shutdown(), settings.request_timeout)
+            except Exception:
+                log.warning("nacos naming client did not shut down cleanly", exc_info=True)
+        handlers.release()
+    return sorted((str(i.ip), int(i.port), dict(i.metadata or {})) for i in found or [])

@@ -24,6 +24,11 @@ Exposed (all prefixed ``dubbo_recsys_``)::
     realtime_follow_errors_total                          failed follower steps (live items, trending)
     phase{phase}                                          1 for the current lifecycle phase
     version_info{kind,name,version}                       1 per scene config, model, index version
+    rollout_serving_info{version}, rollout_loading_info{version}   1 for the artifact version serving / loading
+    rollout_last_refusal_info{version,check,reason}      1 for the last version the rollout refused
+    rollout_load_seconds, rollout_warmup_seconds, rollout_gate_seconds, rollout_load_rss_bytes   of the serving version
+    rollout_retiring_versions                             swapped-out versions still finishing calls
+    rollout_swaps_total, rollout_refusals_total{check}    counters
 
 Request counts and latencies are plain integers per method, turned into Prometheus
 families when scraped (recording a dubbo:// call costs about 2 us with the dispatch
@@ -325,6 +330,9 @@ class _StateCollector(Collector):
                 versions.add_metric((kind, name, version), 1.0)
         yield versions
         yield from _realtime_families(state.realtime_state())
+        rollout = state.rollout_own()
+        if rollout is not None:
+            yield from _rollout_families(rollout)
 
 
 def _realtime_families(snapshot: dict[str, Any]) -> Iterator[Any]:
@@ -376,3 +384,45 @@ def _realtime_families(snapshot: dict[str, Any]) -> Iterator[Any]:
     errors = CounterMetricFamily("dubbo_recsys_realtime_follow_errors", "Failed realtime follower steps")
     errors.add_metric((), float(snapshot.get("followErrors", 0)))
     yield from (lag, events, dead, items, fresh, live, errors)
+
+
+def _rollout_families(row: dict[str, Any]) -> Iterator[Any]:
+    """This worker's artifact rollout (``provider.rollout.state.RolloutState``) as gauges and counters."""
+    prefix = "dubbo_recsys_rollout_"
+    for name, what in (("serving", "serving"), ("loading", "being loaded")):
+        family = GaugeMetricFamily(f"{prefix}{name}_info", f"1 for the artifact version {what}", labels=("version",))
+        if row.get(name):
+            family.add_metric((str(row[name]),), 1.0)
+        yield family
+    refusal = GaugeMetricFamily(
+        f"{prefix}last_refusal_info",
+        "1 for the last artifact version the rollout refused, with the check that refused it and why",
+        labels=("version", "check", "reason"),
+    )
+    if row.get("last_refused"):
+        refusal.add_metric(
+            (str(row["last_refused"]), str(row.get("last_refusal_check", "")), str(row.get("last_refusal_reason", ""))),
+            1.0,
+        )
+    yield refusal
+    for name, what in (
+        ("load_seconds", "loading the serving version took (files to pipelines, in the background)"),
+        ("warmup_seconds", "warming up and smoke-testing the serving version took"),
+        ("gate_seconds", "the file checks of the serving version took"),
+    ):
+        yield GaugeMetricFamily(f"{prefix}{name}", f"Seconds {what}", value=float(row.get(name, 0.0)))
+    yield GaugeMetricFamily(
+        f"{prefix}load_rss_bytes",
+        "What loading the serving version added to the process's resident memory (about one version's own)",
+        value=float(row.get("load_rss_bytes", 0)),
+    )
+    yield GaugeMetricFamily(
+        f"{prefix}retiring_versions",
+        "Swapped-out versions still finishing their calls",
+        value=float(len(row.get("retiring", []))),
+    )
+    yield CounterMetricFamily(f"{prefix}swaps", "Artifact versions swapped in", value=float(row.get("swaps", 0)))
+    refusals = CounterMetricFamily(f"{prefix}refusals", "Artifact versions refused, by check", labels=("check",))
+    for check, count in sorted(dict(row.get("refusals", {})).items()):
+        refusals.add_metric((str(check),), float(count))
+    yield refusals

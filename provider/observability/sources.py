@@ -11,6 +11,10 @@ popularity list, a test double) simply has no breakers and no versions.
 ``try_choices`` offers the try-it page some users (the artifacts' first ids) and the
 scenes in force.
 
+The artifact rollout (``provider.rollout``) is read through ``rollout_of``: the
+recommender's ``rollout.board``, which holds this worker's rollout state and its
+siblings'.
+
 Scene config versions come from ``recommender.scene_versions()`` when the recommender
 offers it (``{dataId: version}`` of the scene configs it has loaded); nothing else
 here knows where scene configs live.
@@ -28,7 +32,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["admission_of", "artifact_versions", "breakers_of", "realtime_of", "try_choices", "versions_of"]
+__all__ = [
+    "admission_of",
+    "artifact_versions",
+    "breakers_of",
+    "realtime_of",
+    "rollout_of",
+    "try_choices",
+    "versions_of",
+]
 
 _SHORT = 12  # hex digits shown for md5s and build versions
 
@@ -68,11 +80,23 @@ def realtime_of(recommender: Any) -> Callable[[], Mapping[str, Any]]:
     return current
 
 
+def rollout_of(recommender: Any) -> Callable[[], Any]:
+    """The recommender's rollout board (``provider.rollout.state.StateBoard``), once it has one (after ``open``)."""
+
+    def current() -> Any:
+        return getattr(getattr(recommender, "rollout", None), "board", None)
+
+    return current
+
+
 def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]]]:
-    """Artifact, model and index versions of the directory the recommender serves from."""
+    """Artifact, model and index versions of the directory the recommender serves from (the serving
+    version's, ``artifacts_dir``, when it rolls between versions)."""
 
     def current() -> Mapping[str, Mapping[str, str]]:
-        root = getattr(getattr(recommender, "options", None), "artifacts", None)
+        root = getattr(recommender, "artifacts_dir", None) or getattr(
+            getattr(recommender, "options", None), "artifacts", None
+        )
         found: dict[str, Mapping[str, str]] = dict(artifact_versions(Path(root))) if root else {}
         scenes = getattr(recommender, "scene_versions", None)
         if callable(scenes):
@@ -84,8 +108,11 @@ def versions_of(recommender: Any) -> Callable[[], Mapping[str, Mapping[str, str]
 
 def try_choices(recommender: Any, limit: int = 50) -> dict[str, list[str]]:
     """Users and scenes the console's try-it page offers: the first users of the artifact directory's
-    ``ids/users.txt`` and the scene configs in force (empty lists for a recommender without them)."""
-    root = getattr(getattr(recommender, "options", None), "artifacts", None)
+    ``ids/users.txt`` (the serving version's, with an artifact root) and the scene configs in force
+    (empty lists for a recommender without them)."""
+    root = getattr(recommender, "artifacts_dir", None) or getattr(
+        getattr(recommender, "options", None), "artifacts", None
+    )
     users: list[str] = []
     if root:
         try:

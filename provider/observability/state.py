@@ -4,10 +4,12 @@
 services (from the dispatcher's exports), the registry the services are published
 in and whether they are, the lifecycle phase (``/readyz`` answers from it), the
 circuit breakers of the pipeline's downstreams, the versions of scene configs,
-models and indexes, and the realtime consumers' progress (``realtime``: each
+models and indexes, the realtime consumers' progress (``realtime``: each
 consumer's applied and dead-lettered events, lag per partition and freshness, as
-they published it to Redis, with the live items this provider follows). Versions and
-breakers are read (through callables, see ``sources``) at the moment someone asks, so a
+they published it to Redis, with the live items this provider follows), and the
+artifact rollout of every worker (``rollout``: the version serving and loading, the
+last refusal and its reason, load and warm-up times). Versions, breakers and the
+rollout are read (through callables, see ``sources``) at the moment someone asks, so a
 hot-swapped scene config shows up without anyone telling us.
 
 It is plain data plus ``snapshot()``; the hooks that move the phase and the registry
@@ -112,6 +114,8 @@ class ProviderState:
     # (pipeline, in-flight bound) pairs: ``count``, ``limit`` (0 = none) and ``refused`` (pipeline.InFlight)
     admission: Callable[[], Iterable[tuple[str, Any]]] | None = None
     realtime: RealtimeSource | None = None
+    # the artifact rollout's board (``provider.rollout.state.StateBoard``: ``own()``, ``workers()``), or None
+    rollout: Callable[[], Any] | None = None
     phase: Phase = Phase.STARTING
     registry_state: RegistryState = RegistryState.DIRECT
     started_at: float = field(default_factory=time.time)
@@ -189,6 +193,28 @@ class ProviderState:
             return {"error": {type(exc).__name__: str(exc)[:200]}}
         return {str(kind): {str(k): str(v) for k, v in names.items()} for kind, names in found.items()}
 
+    def _rollout_board(self) -> Any:
+        try:
+            return self.rollout() if self.rollout is not None else None
+        except Exception:
+            return None
+
+    def rollout_own(self) -> dict[str, Any] | None:
+        """This worker's rollout state (what its /metrics shows); None without an artifact root."""
+        board = self._rollout_board()
+        try:
+            return dict(board.own()) if board is not None else None
+        except Exception:
+            return None
+
+    def rollout_workers(self) -> list[dict[str, Any]]:
+        """Every worker's rollout state, this one's first (what the console shows); never raises."""
+        board = self._rollout_board()
+        try:
+            return [dict(row) for row in board.workers()] if board is not None else []
+        except Exception:
+            return []
+
     def snapshot(self) -> dict[str, Any]:
         """Everything above as JSON-ready data (``/console/state`` without the method table)."""
         return {
@@ -202,6 +228,7 @@ class ProviderState:
             "breakers": [{"name": n, "state": s} for n, s in self.breaker_states()],
             "versions": self.version_table(),
             "realtime": {**self.realtime_state(), "rows": self.realtime_rows()},
+            "rollout": self.rollout_workers(),
         }
 
 

@@ -58,7 +58,13 @@ class RestShim:
         tracer: Any = None,
     ) -> None:
         from dubbo_recsys.provider.observability.metrics import ProviderMetrics
-        from dubbo_recsys.provider.observability.sources import admission_of, breakers_of, realtime_of, versions_of
+        from dubbo_recsys.provider.observability.sources import (
+            admission_of,
+            breakers_of,
+            realtime_of,
+            rollout_of,
+            versions_of,
+        )
         from dubbo_recsys.provider.rest.app import build_app
 
         if recommender is None:  # a provider of other services (serve --app): operations routes only
@@ -71,6 +77,7 @@ class RestShim:
             versions=versions_of(recommender),
             admission=admission_of(recommender),
             realtime=realtime_of(recommender),
+            rollout=rollout_of(recommender),
         )
         self.metrics = ProviderMetrics(self.state, history_step=self.config.observability.history_step)
         self._recommender = recommender

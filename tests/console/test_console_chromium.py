@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from dubbo_recsys.provider.dispatch import Dispatcher
 from dubbo_recsys.provider.observability import ProviderState
 from dubbo_recsys.provider.popular import PopularRecommender
 from dubbo_recsys.provider.rest import JwtConfig, RestShim, RestShimConfig, RestUser
+from dubbo_recsys.provider.rollout.state import RolloutState, StateBoard
 from dubbo_recsys.provider.services import default_exports
 from dubbo_recsys.provider.transport import Lifecycle, Server
 from tests.support import require_env
@@ -127,7 +129,15 @@ async def _dump_dom(chromium: str, url: str) -> str:
     return out.decode()
 
 
-async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
+def _rollout(directory: Path) -> StateBoard:
+    """Two workers' rollout rows: this one serving B, the other still loading it and having refused C."""
+    other = RolloutState(worker="1", serving="v-a", loading="v-b", swaps=2)
+    other.refused("v-c", "finite", "embeddings/items.npy: 1 of 10 values are NaN or inf")
+    StateBoard(other, directory).publish()
+    return StateBoard(RolloutState(worker="0", serving="v-b", pin="v-b", load_seconds=1.5, swaps=3), directory)
+
+
+async def _start(config: RestShimConfig, rollout: StateBoard | None = None) -> tuple[Server, RestShim, int]:
     recommender = PopularRecommender()
     exports = default_exports(recommender)
     redis = Downstream("redis", failure_threshold=1, recovery_seconds=300)
@@ -138,7 +148,11 @@ async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
     with pytest.raises(ConnectionError):
         await redis.call(refuse, timeout=1)
     state = ProviderState.for_exports(
-        exports, breakers=[redis, Downstream("tf-serving")], versions=lambda: VERSIONS, realtime=lambda: REALTIME
+        exports,
+        breakers=[redis, Downstream("tf-serving")],
+        versions=lambda: VERSIONS,
+        realtime=lambda: REALTIME,
+        rollout=lambda: rollout,
     )
     lifecycle = Lifecycle()
     shim = RestShim(recommender, config, exports, state=state).attach(lifecycle)
@@ -148,9 +162,9 @@ async def _start(config: RestShimConfig) -> tuple[Server, RestShim, int]:
 
 
 @pytest.mark.asyncio
-async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
+async def test_the_console_shows_services_calls_breakers_and_versions(tmp_path: Path) -> None:
     chromium = require_env("CHROMIUM_BIN")
-    server, shim, port = await _start(RestShimConfig(port=0))
+    server, shim, port = await _start(RestShimConfig(port=0), _rollout(tmp_path))
     try:
         async with await DubboClient.connect("127.0.0.1", port) as client:
             for user in ("u1", "u2", "u3"):
@@ -188,6 +202,10 @@ async def test_the_console_shows_services_calls_breakers_and_versions() -> None:
         ["host-1", "kafka", "dubbo-recsys-realtime", "1200", "5", "4", "7", "2", "<= 0.05 s", "<= 0.25 s"]
     ]
     assert page.texts["realtime-summary"].startswith("5 live items, 1 removed, 40 trending")
+    rollout = {row[0]: row for row in page.tables["rollout"]}
+    assert rollout["0"][0:4] == ["0", "v-b", "", "v-b"] and rollout["0"][6] == "3"
+    assert rollout["1"][0:4] == ["1", "v-a", "v-b", "newest"] and rollout["1"][7] == "v-c"
+    assert rollout["1"][8].startswith("finite: embeddings/items.npy")
 
 
 @pytest.mark.asyncio

@@ -194,3 +194,48 @@ async def test_nacos_unreachable_without_fallback_file(tmp_path: Path) -> None:
             await center.get("home", "infer")
     finally:
         await center.close()
+
+
+# -- other documents: a parser of one's own, a dataId watched before it exists, publish_config -------
+
+
+@pytest.mark.nacos
+@pytest.mark.asyncio
+async def test_a_document_of_our_own_is_watched_before_it_exists_and_written_with_publish_config(
+    tmp_path: Path,
+) -> None:
+    from dubbo_recsys.registry import publish_config
+
+    def parse(text: str, _data_id: str, _group: str) -> dict[str, Any]:
+        document = json.loads(text)  # a ValueError means invalid
+        if not isinstance(document, dict) or "version" not in document:
+            raise ValueError("a document needs a version")
+        return document
+
+    settings = NacosSettings(addresses=(require_env("NACOS_ADDR"),), work_dir=tmp_path / "sdk", request_timeout=10)
+    center: NacosConfigCenter[dict[str, Any]] = await NacosConfigCenter.connect(
+        settings, parse=parse, watch_missing=True, max_scenes=2
+    )
+    heard: list[dict[str, Any]] = []
+    center.listeners.append(lambda _key, document: heard.append(document))
+    data_id = f"pin-{uuid.uuid4().hex[:10]}"
+    try:
+        with pytest.raises(SceneConfigError, match="no scene config"):
+            await center.get(data_id, "ROLLOUT")  # not published yet, but watched from now on
+        await publish_config(settings, data_id, "ROLLOUT", json.dumps({"version": "v1"}))
+        took = await eventually(lambda: center.current(data_id, "ROLLOUT") is not None, 5.0)
+        assert center.current(data_id, "ROLLOUT") == {"version": "v1"} and heard == [{"version": "v1"}]
+        await publish_config(settings, data_id, "ROLLOUT", json.dumps({"other": 1}))  # invalid: refused
+        await eventually(lambda: center.stats.rejected == 1, 5.0)
+        assert center.current(data_id, "ROLLOUT") == {"version": "v1"} and len(heard) == 1
+        await publish_config(settings, data_id, "ROLLOUT", json.dumps({"version": "v2"}))
+        await eventually(lambda: center.current(data_id, "ROLLOUT") == {"version": "v2"}, 5.0)
+        assert heard[-1] == {"version": "v2"}
+        print(f"a dataId published after the watch began was heard after {took:.2f} s")
+    finally:
+        await center.close()
+    unreachable = NacosSettings(
+        addresses=(f"127.0.0.1:{free_nacos_port()}",), work_dir=tmp_path / "x", request_timeout=0.5
+    )
+    with pytest.raises(RegistryUnavailableError):
+        await publish_config(unreachable, data_id, "ROLLOUT", "{}")

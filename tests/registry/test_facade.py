@@ -34,6 +34,8 @@ PUBLIC = {
     "LocalConfigCenter",
     "NacosConfigCenter",
     "open_config_center",
+    "publish_config",
+    "provider_instances",
 }
 
 

@@ -213,3 +213,32 @@ async def test_open_registry_none_is_direct() -> None:
     assert registry.unregister_wait == 0.0
     await withdraw(registry, [service])
     await registry.close()
+
+
+@pytest.mark.asyncio
+async def test_live_metadata_reaches_every_record_and_changes_in_place(tmp_path: Path) -> None:
+    """``set_metadata``: keys a provider changes while serving (the artifact version it serves)."""
+    from dubbo_recsys.registry import ServiceRecordError, provider_instances, service_name
+
+    addr = require_env("NACOS_ADDR")
+    api = OpenApi(addr)
+    settings = settings_for(addr, tmp_path)
+    service = exported()
+    name = service_name(service)
+    async with await NacosRegistry.connect(settings) as registry:
+        await registry.set_metadata({"artifacts.version": "v1"})
+        await registry.register(service)
+        hosts = await hosts_eventually(api, name, "DEFAULT_GROUP", 1, 10)
+        assert hosts[0]["metadata"]["artifacts.version"] == "v1" and hosts[0]["metadata"]["interface"]
+        await registry.set_metadata({"artifacts.version": "v2", "artifacts.loading": ""})
+        changed = await asyncio.to_thread(
+            wait_for,
+            lambda: api.instances(name, "DEFAULT_GROUP"),
+            lambda h: len(h) == 1 and h[0]["metadata"].get("artifacts.version") == "v2",
+            10,
+        )
+        assert changed[0]["metadata"]["side"] == "provider"  # the record's own keys are kept
+        found = await provider_instances(settings, name)
+        assert [(ip, port, m["artifacts.version"]) for ip, port, m in found] == [("127.0.0.1", 10000, "v2")]
+        with pytest.raises(ServiceRecordError, match="may not set 'interface'"):
+            await registry.set_metadata({"interface": "x"})
