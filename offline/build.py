@@ -9,12 +9,19 @@ ever replaced when it is empty or already an artifact directory (it has a
 ``skip_existing`` compares the version (a hash of the inputs, see
 ``offline.manifest``) with the manifest already in ``out`` and returns that
 manifest untouched when they match and its files have the listed sizes.
+
+The engine (``BuildConfig.engine``) is made here and handed to the steps on the
+context; it is not part of the version, since both engines write the same artifact.
+Scratch files (example files, Spark output) go to a hidden ``.work`` sibling removed
+at the end. Each step logs one line with its time (logger ``dubbo_recsys.offline``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -24,11 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from dubbo_recsys.offline.config import BuildConfig, Source
+from dubbo_recsys.offline.context import BuildContext, BuildStep
+from dubbo_recsys.offline.engine import make_engine
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
-from dubbo_recsys.offline.steps import BuildContext, BuildStep, default_steps
+from dubbo_recsys.offline.recipe import default_steps
 
 __all__ = ["BuildResult", "run_build", "source_fingerprint"]
+
+log = logging.getLogger("dubbo_recsys.offline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,10 @@ def source_fingerprint(config: BuildConfig) -> str:
                 raise SourceDataError(f"missing ML-100K file {path}")
             digest.update(path.read_bytes())
         return digest.hexdigest()
+    if config.source is Source.FILES:
+        from dubbo_recsys.offline.logfiles import files_fingerprint
+
+        return files_fingerprint(config.files)
     from dubbo_recsys.offline.synthetic import GENERATOR_REVISION
 
     blob = json.dumps({"generator": GENERATOR_REVISION, "params": config.params()["synthetic"]}, sort_keys=True)
@@ -87,9 +102,15 @@ def run_build(
     out = config.out
     if out.exists() and not out.is_dir():
         raise BuildConfigError(f"--out {out} is a file")
+    recipe = tuple(steps) if steps is not None else default_steps()
     params = config.params()
     fingerprint = source_fingerprint(config)
-    version = build_version(config.source.value, fingerprint, params)
+    step_configs = {
+        type(s).__name__: dataclasses.asdict(s.config)
+        for s in recipe
+        if dataclasses.is_dataclass(getattr(s, "config", None)) and s.enabled(config)
+    }
+    version = build_version(config.source.value, fingerprint, {**params, "steps": step_configs})
     if skip_existing:
         existing = _existing_manifest(out)
         if existing is not None and existing.get("version") == version:
@@ -97,18 +118,32 @@ def run_build(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    work = out.parent / f".{out.name}.work-{os.getpid()}"
+    for scratch in (staging, work):
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+    engine = make_engine(config)
+    log.info("build %s: source %s, engine %s, %d steps", config.name, config.source.value, engine.name, len(recipe))
     try:
-        ctx = BuildContext(config=config, root=staging, show_progress=show_progress)
+        ctx = BuildContext(
+            config=config,
+            root=staging,
+            work=work,
+            show_progress=show_progress,
+            engine=engine,
+            steps=recipe,
+            sub_build=lambda sub_config, sub_steps: run_build(sub_config, steps=sub_steps),
+        )
+        ctx.params["engine"] = engine.name  # informative only: not part of the version
         timings: dict[str, float] = {}
-        for step in steps if steps is not None else default_steps():
+        for step in recipe:
             if not step.enabled(config):
                 continue
             started = time.perf_counter()
             step.run(ctx)
-            timings[type(step).__name__] = round(time.perf_counter() - started, 3)
-        source, split = ctx.require("source"), ctx.require("split")
+            timings[type(step).__name__] = seconds = round(time.perf_counter() - started, 3)
+            log.info("build %s: step %s done in %.1f s", config.name, type(step).__name__, seconds)
+        catalog, split = ctx.require("catalog"), ctx.require("split")
         manifest = write_manifest(
             staging,
             {
@@ -118,10 +153,10 @@ def run_build(
                 "source_fingerprint": fingerprint,
                 "params": {**params, **ctx.params},
                 "counts": {
-                    "users": source.n_users,
-                    "items": source.n_items,
-                    "train": len(split.train),
-                    "test": len(split.test),
+                    "users": catalog.n_users,
+                    "items": catalog.n_items,
+                    "train": split.n_train,
+                    "test": split.n_test,
                 },
                 "metrics": ctx.metrics,
                 "steps": timings,
@@ -131,4 +166,8 @@ def run_build(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        engine.close()
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("build %s: published %s version %s", config.name, out, version)
     return BuildResult(out, manifest, skipped=False)

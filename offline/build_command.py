@@ -3,6 +3,10 @@
 Examples:
   dubbo-recsys build --source ml-100k --out artifacts/ml100k
   dubbo-recsys build --source synthetic --users 100000 --items 1000000 --seed 7 --out artifacts/synth
+  dubbo-recsys build --source files --interactions 'logs/dt=*/*.parquet' --users users.parquet \
+      --items-table items.parquet --engine spark --master yarn --out artifacts/daily
+
+Progress bars appear on a terminal only; the log gets one line per step with its time.
 """
 
 from __future__ import annotations
@@ -15,14 +19,28 @@ __all__ = ["add_arguments", "main", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--source", required=True, choices=["ml-100k", "synthetic"])
+    parser.add_argument("--source", required=True, choices=["ml-100k", "synthetic", "files"])
     parser.add_argument("--out", required=True, help="artifact directory to create or replace")
     parser.add_argument("--name", default="", help="artifact name in the manifest (default: the --out folder name)")
     parser.add_argument("--data-dir", default=None, help="ML-100K atomic files elsewhere than the recbole wheel")
     parser.add_argument(
         "--skip-existing", action="store_true", help="do nothing if --out holds a build of the same version"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (there are none off a terminal)")
+    engine = parser.add_argument_group("engine")
+    engine.add_argument(
+        "--engine", choices=["embedded", "spark"], default="embedded", help="who runs the steps that read the log"
+    )
+    engine.add_argument("--master", default="local[2]", help="Spark master: local[N], spark://..., yarn, k8s://...")
+    engine.add_argument("--driver-memory", default="2g", help="Spark driver heap (when this process starts the JVM)")
+    engine.add_argument("--shuffle-partitions", type=int, default=8, help="spark.sql.shuffle.partitions")
+    engine.add_argument(
+        "--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting (repeatable)"
+    )
+    files = parser.add_argument_group("--source files (offline/logfiles.py)")
+    files.add_argument("--interactions", default=None, help="the log: a directory or a glob of Parquet / CSV files")
+    files.add_argument("--users-table", default=None, help="users table (Parquet / CSV), optional")
+    files.add_argument("--items-table", default=None, help="items table (Parquet / CSV), optional")
     synth = parser.add_argument_group("synthetic catalog")
     synth.add_argument("--users", type=int, default=2_000)
     synth.add_argument("--items", type=int, default=5_000)
@@ -40,12 +58,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--dim", type=int, default=None)
     model.add_argument("--epochs", type=int, default=None)
     model.add_argument("--batch-size", type=int, default=None)
+    rank = parser.add_argument_group("ranking model")
+    rank.add_argument("--rank-epochs", type=int, default=None)
+    rank.add_argument("--rank-negatives", type=int, default=None)
 
 
 def _config(args: argparse.Namespace):
     import dataclasses
 
-    from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+    from dubbo_recsys.offline.config import (
+        BuildConfig,
+        FilesSource,
+        NeighborConfig,
+        SparkConfig,
+        SyntheticConfig,
+        TwoTowerConfig,
+    )
+    from dubbo_recsys.offline.errors import BuildConfigError
 
     tower_overrides = {
         name: value
@@ -53,9 +82,26 @@ def _config(args: argparse.Namespace):
         if value is not None
     }
     two_tower = dataclasses.replace(TwoTowerConfig(), enabled=not args.no_two_tower, **tower_overrides)
+    conf = []
+    for pair in args.spark_conf:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BuildConfigError(f"--spark-conf takes KEY=VALUE, got {pair!r}")
+        conf.append((key.strip(), value.strip()))
+    files = None
+    if args.source == "files" or args.interactions:
+        files = FilesSource(args.interactions or "", args.users_table, args.items_table)
     return BuildConfig(
         source=args.source,
         out=args.out,
+        engine=args.engine,
+        spark=SparkConfig(
+            master=args.master,
+            driver_memory=args.driver_memory,
+            shuffle_partitions=args.shuffle_partitions,
+            conf=tuple(conf),
+        ),
+        files=files,
         name=args.name,
         data_dir=args.data_dir,
         seed=args.seed,
@@ -77,13 +123,45 @@ def _config(args: argparse.Namespace):
     )
 
 
+def _rank_config(args: argparse.Namespace):
+    import dataclasses
+
+    from dubbo_recsys.offline.rank_steps import RankModelConfig
+
+    overrides = {
+        name: value
+        for name, value in (("epochs", args.rank_epochs), ("negatives", args.rank_negatives))
+        if value is not None
+    }
+    return dataclasses.replace(RankModelConfig(), **overrides)
+
+
+def _log_to_stderr() -> None:
+    """One line per step on stderr, unless the caller configured logging already."""
+    import logging
+
+    logger = logging.getLogger("dubbo_recsys.offline")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def run(args: argparse.Namespace) -> int:
     from dubbo_recsys.offline.build import run_build
     from dubbo_recsys.offline.errors import OfflineError
+    from dubbo_recsys.offline.recipe import default_steps
 
+    _log_to_stderr()
     try:
         config = _config(args)
-        result = run_build(config, skip_existing=args.skip_existing, show_progress=not args.no_progress)
+        result = run_build(
+            config,
+            steps=default_steps(_rank_config(args)),
+            skip_existing=args.skip_existing,
+            show_progress=not args.no_progress,
+        )
     except OfflineError as exc:
         print(f"dubbo-recsys build: {exc}", file=sys.stderr)
         return 2

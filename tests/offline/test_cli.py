@@ -13,7 +13,7 @@ from dubbo_recsys.offline.build_command import main
     "argv,message",
     [
         (["--source", "synthetic", "--users", "3"], "users must be in"),
-        (["--source", "synthetic", "--items", "5000000"], "items must be in"),
+        (["--source", "synthetic", "--items", "50000000"], "items must be in"),
         (["--source", "synthetic", "--k", "0"], "k must be in"),
         (["--source", "ml-100k", "--data-dir", "/nonexistent/ml"], "missing ML-100K file"),
     ],

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from dubbo_recsys.offline.config import SyntheticConfig
+from dubbo_recsys.offline.examples import write_example_files
+from dubbo_recsys.offline.hot import item_popularity
 from dubbo_recsys.offline.rank_model import OFFSET, train_rankers
 from dubbo_recsys.offline.rank_steps import RankModelConfig, rank_inputs
 from dubbo_recsys.offline.split import leave_last_out
@@ -33,7 +35,7 @@ def test_serving_default_equals_the_fast_signature(small_artifacts):
     serve = module.signatures["serving_default"]
     last_n = artifacts.item_ids[:7]
     profile = ["gender=F", "region=nowhere"]  # one known token at most, one unknown
-    candidates = [*artifacts.item_ids[20:60], "no-such-item"]
+    candidates = artifacts.item_ids[20:60] + ["no-such-item"]
     strings = serve(
         userExamples=tf.constant([_example({"last_n": last_n, "profile": profile})]),
         userContextExamples=tf.constant([b""]),
@@ -68,12 +70,13 @@ def test_flat_call_answers_exactly_as_the_signature(small_artifacts):
 
 
 @pytest.fixture(scope="module")
-def tiny_models():
+def tiny_models(tmp_path_factory):
     source = generate(SyntheticConfig(users=60, items=90, seed=9, mean_interactions=12.0))
     split = leave_last_out(source)
     config = RankModelConfig(dim=8, fm_dim=4, history_len=6, negatives=8, epochs=1, batch_size=64)
-    inputs = rank_inputs(source, split, config.history_len)
-    _din, lr, fm, losses = train_rankers(inputs, source.n_items, len(source.category_names), config)
+    inputs = rank_inputs(source, item_popularity(split))
+    examples = write_example_files(tmp_path_factory.mktemp("examples"), split.train.user, split.train.item, 6)
+    din, lr, fm, losses = train_rankers(inputs, examples, source.n_items, len(source.category_names), config)
     return inputs, lr, fm, losses, source
 
 
