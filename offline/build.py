@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dubbo_recsys.offline.config import BuildConfig, Source
+from dubbo_recsys.offline.config import BuildConfig, Engine, Source
 from dubbo_recsys.offline.context import BuildContext, BuildStep
-from dubbo_recsys.offline.engine import make_engine
+from dubbo_recsys.offline.engine import ComputeEngine
 from dubbo_recsys.offline.errors import ArtifactError, BuildConfigError, SourceDataError
 from dubbo_recsys.offline.manifest import MANIFEST, build_version, verify_artifacts, write_manifest
 from dubbo_recsys.offline.recipe import default_steps
 
-__all__ = ["BuildResult", "run_build", "source_fingerprint"]
+__all__ = ["BuildResult", "make_engine", "run_build", "source_fingerprint"]
 
 log = logging.getLogger("dubbo_recsys.offline")
 
@@ -70,6 +70,17 @@ def source_fingerprint(config: BuildConfig) -> str:
 
     blob = json.dumps({"generator": GENERATOR_REVISION, "params": config.params()["synthetic"]}, sort_keys=True)
     return hashlib.md5(blob.encode()).hexdigest()
+
+
+def make_engine(config: BuildConfig) -> ComputeEngine:
+    """The engine ``config.engine`` names (the Spark one imports pyspark only when chosen)."""
+    if config.engine is Engine.SPARK:
+        from dubbo_recsys.offline.spark.engine import SparkEngine
+
+        return SparkEngine(config.spark)
+    from dubbo_recsys.offline.embedded import EmbeddedEngine
+
+    return EmbeddedEngine()
 
 
 def _existing_manifest(out: Path) -> dict[str, Any] | None:
@@ -110,7 +121,8 @@ def run_build(
         for s in recipe
         if dataclasses.is_dataclass(getattr(s, "config", None)) and s.enabled(config)
     }
-    version = build_version(config.source.value, fingerprint, {**params, "steps": step_configs})
+    enabled = [type(s).__name__ for s in recipe if s.enabled(config)]
+    version = build_version(config.source.value, fingerprint, {**params, "recipe": enabled, "steps": step_configs})
     if skip_existing:
         existing = _existing_manifest(out)
         if existing is not None and existing.get("version") == version:
@@ -118,10 +130,10 @@ def run_build(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    work = out.parent / f".{out.name}.work-{os.getpid()}"
+    work = config.work_dir or out.parent / f".{out.name}.work-{os.getpid()}"
     for scratch in (staging, work):
         shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir()
+        scratch.mkdir(parents=True)
     engine = make_engine(config)
     log.info("build %s: source %s, engine %s, %d steps", config.name, config.source.value, engine.name, len(recipe))
     try:
@@ -168,6 +180,7 @@ def run_build(
         raise
     finally:
         engine.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if config.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
     log.info("build %s: published %s version %s", config.name, out, version)
     return BuildResult(out, manifest, skipped=False)

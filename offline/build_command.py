@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-existing", action="store_true", help="do nothing if --out holds a build of the same version"
     )
+    parser.add_argument(
+        "--work-dir", default=None, help="keep the scratch files (training examples, Spark output) here"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (there are none off a terminal)")
     engine = parser.add_argument_group("engine")
     engine.add_argument(
@@ -55,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tables.add_argument("--max-item-users", type=int, default=500)
     model = parser.add_argument_group("two-tower model")
     model.add_argument("--no-two-tower", action="store_true", help="skip the model, embeddings and Faiss index")
+    model.add_argument(
+        "--no-models",
+        action="store_true",
+        help="every step that reads the log, training examples included, but no training (scale runs)",
+    )
+    model.add_argument("--no-fusion", action="store_true", help="skip the fusion weights' validation build")
     model.add_argument("--dim", type=int, default=None)
     model.add_argument("--epochs", type=int, default=None)
     model.add_argument("--batch-size", type=int, default=None)
@@ -104,6 +113,7 @@ def _config(args: argparse.Namespace):
         files=files,
         name=args.name,
         data_dir=args.data_dir,
+        work_dir=args.work_dir,
         seed=args.seed,
         synthetic=SyntheticConfig(
             users=args.users,
@@ -136,6 +146,20 @@ def _rank_config(args: argparse.Namespace):
     return dataclasses.replace(RankModelConfig(), **overrides)
 
 
+def _steps(recipe, args: argparse.Namespace) -> list:
+    from dubbo_recsys.offline.model_steps import FaissIndex, TwoTowerModel
+    from dubbo_recsys.offline.rank_fusion import RankFusion
+    from dubbo_recsys.offline.rank_steps import RankModel
+    from dubbo_recsys.offline.steps import TrainingExamples
+
+    steps = [s for s in recipe if not (args.no_fusion and isinstance(s, RankFusion))]
+    if args.no_models:
+        models = (TwoTowerModel, FaissIndex, RankModel, RankFusion)
+        steps = [s for s in steps if not isinstance(s, models)]
+        steps = [TrainingExamples(s.history_len, always=True) if isinstance(s, TrainingExamples) else s for s in steps]
+    return steps
+
+
 def _log_to_stderr() -> None:
     """One line per step on stderr, unless the caller configured logging already."""
     import logging
@@ -158,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         config = _config(args)
         result = run_build(
             config,
-            steps=default_steps(_rank_config(args)),
+            steps=_steps(default_steps(_rank_config(args)), args),
             skip_existing=args.skip_existing,
             show_progress=not args.no_progress,
         )

@@ -162,6 +162,7 @@ class BuildConfig:
     seed: int = 0  # sampling in the neighbour caps
     faiss_flat_max: int = 200_000  # exact IndexFlatIP up to this many items, HNSW above (offline.ann)
     name: str = ""
+    work_dir: Path | None = None  # scratch files kept here (examples, Spark output); default: a hidden sibling, removed
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, Source):
@@ -183,6 +184,8 @@ class BuildConfig:
         object.__setattr__(self, "out", Path(self.out))
         if self.data_dir is not None:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.work_dir is not None:
+            object.__setattr__(self, "work_dir", Path(self.work_dir))
         _check_range("seed", self.seed, 0, 2**32 - 1)
         _check_range("faiss_flat_max", self.faiss_flat_max, 1, 100_000_000)
         if not self.name:

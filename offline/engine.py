@@ -7,6 +7,8 @@ per-log data), and the step itself writes the artifact files from them
 which engine computed it, and a parity test comparing the two engines' tables is
 the whole contract between them (``tests/offline/test_spark_parity.py``).
 
+This module is the interface only (``offline.build`` picks the implementation):
+
 - ``EmbeddedEngine`` (``offline.embedded``): numpy / scipy in this process; the default.
 - ``SparkEngine`` (``offline.spark.engine``): PySpark jobs, local or on a cluster; the
   log never enters the driver, results come back as files read in chunks.
@@ -20,23 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-
-from dubbo_recsys.offline.config import BuildConfig, Engine
 
 if TYPE_CHECKING:
     from dubbo_recsys.offline.context import BuildContext, BuildStep, LastN, SplitSummary
     from dubbo_recsys.offline.dataset import Catalog, Interactions
     from dubbo_recsys.offline.examples import ExampleFiles
 
-__all__ = ["ComputeEngine", "NeighborKind", "TableChunk", "make_engine"]
+__all__ = ["ComputeEngine", "NeighborKind", "TableChunk"]
 
 
-class NeighborKind(str, Enum):
+class NeighborKind(StrEnum):
     ITEM_CF = "itemcf"
     USER_CF = "usercf"
     SWING = "swing"
@@ -85,13 +85,3 @@ class ComputeEngine(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def make_engine(config: BuildConfig) -> ComputeEngine:
-    if config.engine is Engine.SPARK:
-        from dubbo_recsys.offline.spark.engine import SparkEngine
-
-        return SparkEngine(config.spark)
-    from dubbo_recsys.offline.embedded import EmbeddedEngine
-
-    return EmbeddedEngine()

@@ -147,9 +147,7 @@ def read_catalog(files: FilesSource, user_ids: np.ndarray | None = None, item_id
         cols = set(items.column_names)
         source = "categories" if "categories" in cols else "category" if "category" in cols else None
         for value in _strings(items.column(source)).tolist() if source else [""] * len(item_ids):
-            for name in (v.strip() for v in value.split("|")):
-                if name:
-                    codes.append(names.setdefault(name, len(names)))
+            codes.extend(names.setdefault(name, len(names)) for name in (v.strip() for v in value.split("|")) if name)
             ptr.append(len(codes))
         author = _strings(items.column("author")) if "author" in cols else None
         region = _strings(items.column("region")) if "region" in cols else None

@@ -119,7 +119,9 @@ class RankFusion:
         try:
             # the same recipe (same engine, same ranker settings) on this build's train rows only
             steps = [ctx.require("engine").held_out(), *(s for s in ctx.steps[1:] if not isinstance(s, RankFusion))]
-            built = ctx.sub_build(dataclasses.replace(ctx.config, out=validation, name="validation"), steps)
+            built = ctx.sub_build(
+                dataclasses.replace(ctx.config, out=validation, name="validation", work_dir=None), steps
+            )
             groups, stats = asyncio.run(collect_groups(validation))
         finally:
             shutil.rmtree(validation, ignore_errors=True)

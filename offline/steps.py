@@ -72,12 +72,11 @@ class WriteFeatures(_Always):
 
         catalog = ctx.require("catalog")
         ctx.last_n = ctx.require("engine").last_n(ctx.config.neighbors.last_n)
-        with ctx.path("features/users.jsonl").open("w", encoding="utf-8") as out:
-            with ctx.progress(catalog.n_users, "user features") as update:
-                write_user_features(out, catalog, ctx.last_n, update)
-        with ctx.path("features/items.jsonl").open("w", encoding="utf-8") as out:
-            with ctx.progress(catalog.n_items, "item features") as update:
-                write_item_features(out, catalog, ctx.require("popularity"), update)
+        users, items = ctx.path("features/users.jsonl"), ctx.path("features/items.jsonl")
+        with users.open("w", encoding="utf-8") as out, ctx.progress(catalog.n_users, "user features") as update:
+            write_user_features(out, catalog, ctx.last_n, update)
+        with items.open("w", encoding="utf-8") as out, ctx.progress(catalog.n_items, "item features") as update:
+            write_item_features(out, catalog, ctx.require("popularity"), update)
 
 
 class HotItems(_Always):
@@ -121,11 +120,11 @@ class SwingTable(_NeighborStep):
 class TrainingExamples:
     """The two-tower's and the ranker's training examples as Parquet files in the work directory."""
 
-    def __init__(self, history_len: int = 20) -> None:
-        self.history_len = history_len
+    def __init__(self, history_len: int = 20, always: bool = False) -> None:
+        self.history_len, self.always = history_len, always
 
     def enabled(self, config: BuildConfig) -> bool:
-        return config.two_tower.enabled  # the models are their only reader
+        return self.always or config.two_tower.enabled  # the models are their only reader
 
     def run(self, ctx: BuildContext) -> None:
         history = max(self.history_len, ctx.config.two_tower.history_len)

@@ -100,7 +100,7 @@ def hot_by_region(spark, train, user_region: np.ndarray, n_regions: int, k: int)
     top = counts.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= k)
     rows = top.select("region", "rank", "item").orderBy("region", "rank").toArrow()
     out: list[list[int]] = [[] for _ in range(n_regions)]
-    for region, item in zip(rows.column("region").to_pylist(), rows.column("item").to_pylist()):
+    for region, item in zip(rows.column("region").to_pylist(), rows.column("item").to_pylist(), strict=True):
         out[region].append(item)
     return out
 
