@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rank = parser.add_argument_group("ranking model")
     rank.add_argument("--rank-epochs", type=int, default=None)
     rank.add_argument("--rank-negatives", type=int, default=None)
+    rank.add_argument("--rank-eval-users", type=int, default=None, help="test users in the build's quick rank check")
 
 
 def _config(args: argparse.Namespace):
@@ -140,7 +141,11 @@ def _rank_config(args: argparse.Namespace):
 
     overrides = {
         name: value
-        for name, value in (("epochs", args.rank_epochs), ("negatives", args.rank_negatives))
+        for name, value in (
+            ("epochs", args.rank_epochs),
+            ("negatives", args.rank_negatives),
+            ("eval_users", args.rank_eval_users),
+        )
         if value is not None
     }
     return dataclasses.replace(RankModelConfig(), **overrides)
@@ -161,15 +166,28 @@ def _steps(recipe, args: argparse.Namespace) -> list:
 
 
 def _log_to_stderr() -> None:
-    """One line per step on stderr, unless the caller configured logging already."""
+    """One line per step on stderr (the command's own handler; ``run_build`` callers configure their own)."""
     import logging
 
     logger = logging.getLogger("dubbo_recsys.offline")
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
+
+    class Stderr(logging.StreamHandler):
+        """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+        @property  # type: ignore[override]
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        handler = Stderr()
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # TensorFlow configures the root logger later: one line, not two
 
 
 def run(args: argparse.Namespace) -> int:

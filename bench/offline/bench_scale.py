@@ -7,11 +7,12 @@ engine, one run at a time. ``--no-models`` runs every step that reads the log, t
 examples included, and trains nothing (training reads the example files from disk whichever
 engine wrote them; its cost does not depend on the engine).
 
-A monitor samples the process tree every 0.5 s: the Python driver, the JVM it starts (local
-mode: the Spark driver and its executors' threads) and Python workers, each's peak RSS, and
-their summed peak. A run over ``--time-cap`` or whose tree passes ``--rss-cap`` is killed and
-reported with the step it was in (the build logs one line per finished step). The load
-average before and after each run is recorded: the machine is shared.
+Wall time on this shared machine depends on the other engineers' load, so the CPU seconds of
+the process tree (user + sys) are reported beside it. A monitor samples the process tree every
+0.5 s: the Python driver, the JVM it starts (local mode: the Spark driver and its executors'
+threads) and Python workers, each's peak RSS, and their summed peak. A run over ``--time-cap``
+or whose tree passes ``--rss-cap`` is killed and reported with the step it was in (the build
+logs one line per finished step). The load average before and after each run is recorded.
 
 Usage::
 
@@ -46,14 +47,19 @@ def _generate(size: str, root: Path) -> Path:
     return out
 
 
-def _tree_rss(proc: psutil.Process) -> dict[str, int]:
+def _tree_rss(proc: psutil.Process, cpu: dict[int, float]) -> dict[str, int]:
+    """RSS of the driver, the JVM and the Python workers; records each process's CPU seconds in ``cpu``."""
     rss = {"driver": 0, "jvm": 0, "workers": 0}
     try:
         rss["driver"] = proc.memory_info().rss
+        times = proc.cpu_times()
+        cpu[proc.pid] = times.user + times.system
         for child in proc.children(recursive=True):
             try:
                 name = "jvm" if "java" in child.name() else "workers"
                 rss[name] += child.memory_info().rss
+                times = child.cpu_times()
+                cpu[child.pid] = times.user + times.system
             except psutil.Error:
                 continue
     except psutil.Error:
@@ -61,14 +67,13 @@ def _tree_rss(proc: psutil.Process) -> dict[str, int]:
     return rss
 
 
-def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, rss_cap: int, partitions: int) -> dict:
+def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, rss_cap: int, extra: list[str]) -> dict:
     out = scratch / f"{size}-{engine}"
     command = [
         "nice", "-n", "10", sys.executable, "-m", "dubbo_recsys.offline.build_command",
         "--source", "files", "--interactions", str(data / "interactions"),
         "--users-table", str(data / "users.parquet"), "--items-table", str(data / "items.parquet"),
-        "--no-models", "--no-progress", "--engine", engine, "--shuffle-partitions", str(partitions),
-        "--out", str(out),
+        "--no-models", "--no-progress", "--engine", engine, "--out", str(out), *extra,
     ]  # fmt: skip
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -88,8 +93,9 @@ def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, 
     watched = psutil.Process(proc.pid)
     peak = {"driver": 0, "jvm": 0, "workers": 0, "total": 0}
     stopped = None
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        rss = _tree_rss(watched)
+        rss = _tree_rss(watched, cpu)
         for key, value in rss.items():
             peak[key] = max(peak[key], value)
         peak["total"] = max(peak["total"], sum(rss.values()))
@@ -117,6 +123,7 @@ def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, 
         "stopped": stopped or (None if proc.returncode == 0 else f"exit {proc.returncode}"),
         "in_step": None if proc.returncode == 0 and stopped is None else running,
         "wall_s": round(wall, 1),
+        "cpu_s": round(sum(cpu.values()), 1),  # user + sys of the tree, sampled every 0.5 s
         "peak_rss_gib": {k: round(v / 2**30, 2) for k, v in peak.items()},
         "steps_s": steps,
         "dominant_step": max(steps, key=steps.get) if steps else None,
@@ -136,7 +143,11 @@ def main() -> int:
     parser.add_argument("--data", default="/tmp/dubbo-recsys-bench", help="generated logs (never committed)")
     parser.add_argument("--time-cap", type=float, default=3600.0, help="seconds before a run is stopped")
     parser.add_argument("--rss-cap-gib", type=float, default=12.0, help="process-tree RSS that stops a run")
-    parser.add_argument("--partitions", type=int, default=16)
+    parser.add_argument(
+        "--build-args",
+        default="--shuffle-partitions 16 --max-item-users 50",
+        help="passed to every build (the same for both engines)",
+    )
     parser.add_argument("--out", default="bench/offline/scale.jsonl")
     args = parser.parse_args()
     root = Path(args.data)
@@ -145,7 +156,9 @@ def main() -> int:
     for size in args.sizes:
         data = _generate(size, root)
         for engine in args.engines:
-            result = run_one(size, engine, data, scratch, args.time_cap, int(args.rss_cap_gib * 2**30), args.partitions)
+            cap = int(args.rss_cap_gib * 2**30)
+            result = run_one(size, engine, data, scratch, args.time_cap, cap, args.build_args.split())
+            result["build_args"] = args.build_args
             with open(args.out, "a", encoding="utf-8") as out:
                 out.write(json.dumps(result) + "\n")
             print(json.dumps(result), flush=True)

@@ -91,14 +91,7 @@ def _canonical(spark, raw, catalog: Catalog):
     joined = (
         log.join(users, "user_id", "left").join(items, "item_id", "left").join(F.broadcast(file_index), "_file", "left")
     )
-    bad = joined.filter(F.col("user").isNull() | F.col("item").isNull() | F.col("ts").isNull()).first()
-    if bad is not None:
-        column = "user_id" if bad["user"] is None else "item_id" if bad["item"] is None else "ts"
-        raise SourceDataError(
-            f"interactions: column {column!r} holds {bad[column]!r}, which is null or not in the "
-            f"{column.split('_')[0]}s table"
-        )
-    return joined.select(*CANONICAL)
+    return joined.select(*CANONICAL, "user_id", "item_id")  # the ids stay for the error message
 
 
 def _files_source(spark, files: FilesSource):
@@ -162,9 +155,21 @@ def _synthetic_source(spark, config: BuildConfig, work: Path):
 
 
 def read_source(spark, config: BuildConfig, work: Path):
-    """(canonical log DataFrame, catalog)."""
-    if config.source is Source.FILES:
-        return _files_source(spark, config.files)
-    if config.source is Source.ML100K:
-        return _ml100k_source(spark, config)
-    return _synthetic_source(spark, config, work)
+    """(canonical log DataFrame, catalog); the log is materialised once as Parquet in ``work/log``."""
+    from pyspark.sql import functions as F
+
+    if config.source is Source.SYNTHETIC:
+        return _synthetic_source(spark, config, work)
+    log, catalog = (
+        _files_source(spark, config.files) if config.source is Source.FILES else _ml100k_source(spark, config)
+    )
+    log.write.mode("overwrite").parquet((work / "log").as_posix())  # the id joins run once, not per job
+    log = spark.read.parquet((work / "log").as_posix())
+    bad = log.filter(F.col("user").isNull() | F.col("item").isNull() | F.col("ts").isNull()).first()
+    if bad is not None:
+        column = "user_id" if bad["user"] is None else "item_id" if bad["item"] is None else "ts"
+        shown, table = (bad[column] if column != "ts" else None), column.split("_")[0] + "s"
+        raise SourceDataError(
+            f"interactions: column {column!r} holds {shown!r}, which is null or not in the {table} table"
+        )
+    return log.select(*CANONICAL), catalog

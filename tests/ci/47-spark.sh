@@ -12,8 +12,8 @@ java -version 2>&1 | head -1
 export SPARK_MASTER="local[2]"
 export ARTIFACTS_ML100K_PARITY="$CI_WORK/artifacts/ml100k-parity"
 export ARTIFACTS_ML100K_SPARK="$CI_WORK/artifacts/ml100k-spark"
-_parity_args=(--source ml-100k --epochs 3 --rank-epochs 1 --no-fusion --skip-existing --no-progress)
+_parity_args=(--source ml-100k --epochs 3 --rank-epochs 1 --rank-eval-users 200 --no-fusion --skip-existing --no-progress)
 python -m dubbo_recsys.offline.build_command "${_parity_args[@]}" \
   --work-dir "$CI_WORK/work/ml100k-parity" --out "$ARTIFACTS_ML100K_PARITY"
 python -m dubbo_recsys.offline.build_command "${_parity_args[@]}" --engine spark --master "$SPARK_MASTER" \
-  --shuffle-partitions 4 --work-dir "$CI_WORK/work/ml100k-spark" --out "$ARTIFACTS_ML100K_SPARK"
+  --shuffle-partitions 2 --work-dir "$CI_WORK/work/ml100k-spark" --out "$ARTIFACTS_ML100K_SPARK"

@@ -75,3 +75,29 @@ def test_command_module_is_cheap_to_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_log_gets_one_line_per_step_and_no_progress_bars(tmp_path, capsys):
+    # stderr is not a terminal here: no bar may draw (no carriage returns), each step logs its time once
+    argv = ["--source", "synthetic", "--users", "60", "--items", "90", "--k", "5", "--hot-k", "5", "--last-n", "5"]
+    assert main([*argv, "--no-two-tower", "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    for step in ("LoadSource", "SplitInteractions", "WriteFeatures", "HotItems", "SwingTable"):
+        assert err.count(f"step {step} done in ") == 1, err
+    assert "engine embedded" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--source", "files"], "needs --interactions"),
+        (["--source", "files", "--interactions", "/nonexistent/*.parquet"], "no Parquet or CSV files"),
+        (["--source", "synthetic", "--engine", "spark", "--master", "mesos://x"], "--master must be"),
+        (["--source", "synthetic", "--spark-conf", "novalue"], "--spark-conf takes KEY=VALUE"),
+    ],
+)
+def test_bad_engine_and_files_input_is_reported(tmp_path, capsys, argv, message):
+    assert main([*argv, "--out", str(tmp_path / "out"), "--no-two-tower"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
