@@ -79,6 +79,8 @@ def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, 
     started = time.perf_counter()
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     steps: dict[str, float] = {}
+    step_cpu: dict[str, float] = {}  # CPU seconds of the tree when each step's line appeared
+    cpu: dict[int, float] = {}
     lines: list[str] = []
 
     def read() -> None:
@@ -87,13 +89,13 @@ def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, 
             match = STEP_LINE.search(line)
             if match:
                 steps[match.group(1)] = float(match.group(2))
+                step_cpu[match.group(1)] = round(sum(cpu.values()), 1)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     watched = psutil.Process(proc.pid)
     peak = {"driver": 0, "jvm": 0, "workers": 0, "total": 0}
     stopped = None
-    cpu: dict[int, float] = {}
     while proc.poll() is None:
         rss = _tree_rss(watched, cpu)
         for key, value in rss.items():
@@ -126,6 +128,7 @@ def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, 
         "cpu_s": round(sum(cpu.values()), 1),  # user + sys of the tree, sampled every 0.5 s
         "peak_rss_gib": {k: round(v / 2**30, 2) for k, v in peak.items()},
         "steps_s": steps,
+        "cpu_at_step_end_s": step_cpu,
         "dominant_step": max(steps, key=steps.get) if steps else None,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],

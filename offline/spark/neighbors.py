@@ -91,8 +91,9 @@ def item_cf(x, config: NeighborConfig, directory: Path, partitions: int) -> None
     a = x.join(user_weight, "user").select("user", F.col("item").alias("i"), "w")
     b = x.select("user", F.col("item").alias("j"))
     sums = a.join(b, "user").filter(F.col("i") != F.col("j")).groupBy("i", "j").agg(F.sum("w").alias("co"))
-    si = item_scale.select(F.col("item").alias("i"), F.col("s").alias("si"))
-    sj = item_scale.select(F.col("item").alias("j"), F.col("s").alias("sj"))
+    # per-entity scales are small next to the pair table: broadcast them instead of shuffling the pairs twice
+    si = F.broadcast(item_scale.select(F.col("item").alias("i"), F.col("s").alias("si")))
+    sj = F.broadcast(item_scale.select(F.col("item").alias("j"), F.col("s").alias("sj")))
     pairs = sums.join(si, "i").join(sj, "j").select("i", "j", (F.col("co") * F.col("si") * F.col("sj")).alias("score"))
     _top_k(pairs.filter(F.col("score") > 0), "i", "j", config.k, directory, partitions)
 
@@ -103,11 +104,11 @@ def user_cf(x, config: NeighborConfig, seed: int, directory: Path, partitions: i
     user_scale = x.groupBy("user").agg((1.0 / F.sqrt(F.greatest(F.count("*"), F.lit(1)))).alias("s"))
     item_weight = x.groupBy("item").agg((1.0 / F.log(2.0 + F.count("*"))).alias("w"))
     sampled = _sampled(x, config.max_item_users, seed)
-    a = sampled.join(item_weight, "item").select("item", F.col("user").alias("u"), "w")
+    a = sampled.join(F.broadcast(item_weight), "item").select("item", F.col("user").alias("u"), "w")
     b = sampled.select("item", F.col("user").alias("v"))
     sums = a.join(b, "item").filter(F.col("u") != F.col("v")).groupBy("u", "v").agg(F.sum("w").alias("co"))
-    su = user_scale.select(F.col("user").alias("u"), F.col("s").alias("su"))
-    sv = user_scale.select(F.col("user").alias("v"), F.col("s").alias("sv"))
+    su = F.broadcast(user_scale.select(F.col("user").alias("u"), F.col("s").alias("su")))
+    sv = F.broadcast(user_scale.select(F.col("user").alias("v"), F.col("s").alias("sv")))
     pairs = sums.join(su, "u").join(sv, "v").select("u", "v", (F.col("co") * F.col("su") * F.col("sv")).alias("score"))
     _top_k(pairs.filter(F.col("score") > 0), "u", "v", config.k, directory, partitions)
 
@@ -180,7 +181,9 @@ def swing(x, config: NeighborConfig, seed: int, directory: Path, partitions: int
     out = ordered.mapInArrow(
         _swing_partition(config.k, config.swing_alpha), "row long, index array<int>, score array<float>"
     )
-    write_sorted(out, directory, partitions, "row")
+    # mapInArrow keeps the range partitioning and the order by item: written as is, the part files are in row
+    # order (a second range partitioning would sample the output, i.e. run the kernel twice)
+    out.write.mode("overwrite").parquet(Path(directory).as_posix())
 
 
 def table_chunks(directory: Path, k: int) -> Iterator[TableChunk]:
