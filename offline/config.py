@@ -39,7 +39,7 @@ class Source(StrEnum):
     FILES = "files"  # an interaction log as Parquet / CSV files (offline/README.md)
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     """Who runs the steps that read the whole log; the artifact does not depend on it."""
 
     EMBEDDED = "embedded"  # numpy / scipy in this process
