@@ -15,7 +15,8 @@ passes item rows; that keeps the serving signatures small.
 Training: every train interaction is a positive with the user's previous
 ``history_len`` items as its history, read from the example files
 (``offline.examples``). Each batch shares ``negatives`` items drawn from
-popularity ** ``pop_power`` (so the model meets the popular items it must tell apart), and the loss is a sampled softmax with the logQ correction
+popularity ** ``pop_power`` (so the model meets the popular items it must tell
+apart), and the loss is a sampled softmax with the logQ correction
 (logit - log q): this estimates the full softmax over all items, so scores rank
 by P(next item | user), the quantity HR/NDCG measure, rather than by lift over
 the sampler. Accidental hits (a negative equal to the positive) are masked.
