@@ -40,9 +40,11 @@ STEP_LINE = re.compile(r"step (\w+) done in ([\d.]+) s")
 
 def _generate(size: str, root: Path) -> Path:
     out = root / size
-    if not (out / "items.parquet").is_file():
+    done = out / "_GENERATED"  # written last: a generation stopped half-way is redone, not reused
+    if not done.is_file():
         started = time.perf_counter()
         written = write_files(SIZES[size], out)
+        done.write_text(json.dumps(written))
         print(f"generated {size}: {written} in {time.perf_counter() - started:.0f} s", flush=True)
     return out
 
