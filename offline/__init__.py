@@ -8,7 +8,8 @@ Public API (import from the modules; this package imports nothing, so the CLI st
   the ``BuildStep`` protocol; ``offline.engine``: the ``ComputeEngine`` seam (embedded numpy, Spark)
 - ``offline.manifest``: ``read_manifest``, ``verify_artifacts`` (md5 and size check), ``build_version``
 - ``offline.errors``: ``OfflineError`` and its subclasses
-- ``offline.build_command``: the ``dubbo-recsys build`` sub-command (also ``python -m dubbo_recsys.offline.build_command``)
+- ``offline.build_command``: the ``dubbo-recsys build`` sub-command
+  (also ``python -m dubbo_recsys.offline.build_command``)
 
 Engines, input files and the layering of these modules: ``offline/README.md``.
 """

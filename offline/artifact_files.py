@@ -39,7 +39,7 @@ def write_npz_chunks(path: Path, chunks: Iterable[dict[str, np.ndarray]], scratc
         for chunk in chunks:
             for name, values in chunk.items():
                 if name not in spills:
-                    spills[name] = (open(Path(tmp) / name, "wb"), values.dtype, values.shape[1:], [0])  # noqa: SIM115
+                    spills[name] = (open(Path(tmp) / name, "wb"), values.dtype, values.shape[1:], [0])  # noqa: SIM115 - spill files stay open across chunks, closed below
                 handle, dtype, tail, rows = spills[name]
                 if values.dtype != dtype or values.shape[1:] != tail:
                     raise OfflineError(f"{path.name}: column {name} changed shape or type between chunks")
@@ -48,7 +48,7 @@ def write_npz_chunks(path: Path, chunks: Iterable[dict[str, np.ndarray]], scratc
         with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for name, (handle, dtype, tail, rows) in spills.items():
                 handle.close()
-                header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
+                header: dict[str, object] = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
                 header["shape"] = (rows[0], *tail)
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array_header_2_0(member, header)

@@ -62,7 +62,7 @@ def source_fingerprint(config: BuildConfig) -> str:
                 raise SourceDataError(f"missing ML-100K file {path}")
             digest.update(path.read_bytes())
         return digest.hexdigest()
-    if config.source is Source.FILES:
+    if config.files is not None:
         from dubbo_recsys.offline.logfiles import files_fingerprint
 
         return files_fingerprint(config.files)
@@ -70,6 +70,10 @@ def source_fingerprint(config: BuildConfig) -> str:
 
     blob = json.dumps({"generator": GENERATOR_REVISION, "params": config.params()["synthetic"]}, sort_keys=True)
     return hashlib.md5(blob.encode()).hexdigest()
+
+
+def _is_config(value: object) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
 def make_engine(config: BuildConfig) -> ComputeEngine:
@@ -117,9 +121,9 @@ def run_build(
     params = config.params()
     fingerprint = source_fingerprint(config)
     step_configs = {
-        type(s).__name__: dataclasses.asdict(s.config)
+        type(s).__name__: dataclasses.asdict(getattr(s, "config"))  # noqa: B009 - BuildStep declares no config
         for s in recipe
-        if dataclasses.is_dataclass(getattr(s, "config", None)) and s.enabled(config)
+        if _is_config(getattr(s, "config", None)) and s.enabled(config)
     }
     enabled = [type(s).__name__ for s in recipe if s.enabled(config)]
     version = build_version(config.source.value, fingerprint, {**params, "recipe": enabled, "steps": step_configs})

@@ -174,7 +174,7 @@ def _log_to_stderr() -> None:
     class Stderr(logging.StreamHandler):
         """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
 
-        @property  # type: ignore[override]
+        @property
         def stream(self):
             return sys.stderr
 

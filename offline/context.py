@@ -117,7 +117,11 @@ class BuildContext:
 
         on_terminal = self.show_progress and sys.stderr.isatty()
         with tqdm(total=total, desc=desc, unit="row", disable=not on_terminal, leave=False) as bar:
-            yield bar.update
+
+            def update(rows: int) -> None:
+                bar.update(rows)
+
+            yield update
 
     def require(self, name: str) -> Any:
         value = getattr(self, name)

@@ -32,7 +32,7 @@ def load_source(ctx: BuildContext) -> SourceData:
         from dubbo_recsys.offline.movielens import load_ml100k
 
         return load_ml100k(config.data_dir)
-    if config.source is Source.FILES:
+    if config.files is not None:
         from dubbo_recsys.offline.logfiles import read_source
 
         return read_source(config.files)

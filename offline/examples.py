@@ -103,7 +103,7 @@ class ExampleFiles:
         """(file index, row group, rows) of every row group, in file order."""
         import pyarrow.parquet as pq
 
-        groups = []
+        groups: list[tuple[int, int, int]] = []
         for f, path in enumerate(self.paths):
             meta = pq.ParquetFile(path).metadata
             groups.extend((f, g, meta.row_group(g).num_rows) for g in range(meta.num_row_groups))

@@ -67,5 +67,7 @@ def hot_lists(catalog: Catalog, popularity: np.ndarray, region_names: list[str],
     for code, rows in enumerate(per_category):
         if rows:
             by_category[str(catalog.category_names[code])] = [str(ids[r]) for r in rows]
-    regions = {name: [str(ids[r]) for r in rows] for name, rows in zip(region_names, by_region) if rows and name}
+    regions = {
+        name: [str(ids[r]) for r in rows] for name, rows in zip(region_names, by_region, strict=False) if rows and name
+    }
     return {"global": [str(ids[r]) for r in _best(popularity, k)], "by_category": by_category, "by_region": regions}

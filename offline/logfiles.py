@@ -139,7 +139,8 @@ def read_catalog(files: FilesSource, user_ids: np.ndarray | None = None, item_id
     if user_ids is None or (item_ids is None and not files.items):
         raise SourceDataError("the log's ids are needed where no users / items table is given")
     names: dict[str, int] = {}
-    ptr, codes = [0], []
+    ptr: list[int] = [0]
+    codes: list[int] = []
     author = region = None
     attrs: dict[str, np.ndarray] = {}
     if files.items:
@@ -153,8 +154,10 @@ def read_catalog(files: FilesSource, user_ids: np.ndarray | None = None, item_id
         region = _strings(items.column("region")) if "region" in cols else None
         skip = {"item_id", "categories", "category", "author", "region"}
         attrs = {n: _strings(items.column(n)) for n in items.column_names if n not in skip}
-    else:
+    elif item_ids is not None:
         ptr = [0] * (len(item_ids) + 1)
+    if item_ids is None:
+        raise SourceDataError("the log's item ids are needed where no items table is given")
     n_items = len(item_ids)
     return Catalog(
         name="files",

@@ -70,7 +70,7 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
         dirs = ArtifactDir(path)
         user_ids, item_ids = dirs.user_ids(), dirs.item_ids()
         train, test = dirs.train(len(user_ids), len(item_ids)), dirs.test()
-        pairs = list(zip(test["user"].tolist(), test["item"].tolist()))[:max_users]
+        pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=False))[:max_users]
         for user_row, item_row in pairs:
             user_id, target = user_ids[user_row], item_ids[item_row]
             seen_ids = [item_ids[i] for i in np.unique(train.of(user_row)).tolist()]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -258,7 +259,7 @@ def train_rankers(
     din = DinRanker(inputs, n_items, n_categories, config.dim, config.history_len)
     lr = LinearRanker(inputs, n_items, n_categories)
     fm = FMRanker(inputs, n_items, n_categories, config.fm_dim)
-    models = {"din": din, "lr": lr, "fm": fm}
+    models: dict[str, Any] = {"din": din, "lr": lr, "fm": fm}  # Keras models: untyped
     profile_table = tf.constant(inputs.user_profile)
     q = np.power(inputs.item_count + 1.0, config.pop_power)
     q = q / q.sum()
@@ -294,7 +295,7 @@ def train_rankers(
             total = tf.add_n(losses) + config.l2 * (
                 tf.nn.l2_loss(lr.profile_category) + tf.nn.l2_loss(lr.history_category)
             )
-        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
         return tf.stack(losses)
 
     shuffle = np.random.default_rng(config.seed)  # consumed by the example stream
@@ -309,6 +310,6 @@ def train_rankers(
             totals += losses.numpy() * rows
             if progress:
                 progress(rows)
-        for name, total in zip(models, totals):
+        for name, total in zip(models, totals, strict=True):
             history[name].append(float(total / max(n, 1)))
     return din, lr, fm, history

@@ -166,7 +166,10 @@ class RankModel:
                     "rank": ["history", "profile", "items"],
                     "serving_default": ["userExamples", "userContextExamples", "itemExamples"],
                 },
-                "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, logQ-corrected sampled softmax",
+                "negatives": (
+                    f"{config.negatives} per batch from popularity ** {config.pop_power}, "
+                    "logQ-corrected sampled softmax"
+                ),
                 "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
                 "quality": quality,
             },

@@ -87,7 +87,8 @@ class HotItems(_Always):
 
         catalog, k = ctx.require("catalog"), ctx.config.neighbors.hot_k
         regions = user_regions(catalog)
-        names, by_region = [], []
+        names: list[str] = []
+        by_region: list[list[int]] = []
         if regions is not None:
             names, codes = regions
             by_region = ctx.require("engine").hot_by_region(codes, len(names), k)

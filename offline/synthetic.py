@@ -99,7 +99,8 @@ def write_files(config: SyntheticConfig, out: Path, rows_per_file: int = 2_000_0
         "region": catalog.item_region.astype(object),
     }
     pq.write_table(pa.table(items), out / "items.parquet")
-    part, buffered, total = 0, [], 0
+    part, total = 0, 0
+    buffered: list[tuple[np.ndarray, ...]] = []
 
     def flush() -> None:
         nonlocal part, buffered

@@ -160,9 +160,7 @@ def read_source(spark, config: BuildConfig, work: Path):
 
     if config.source is Source.SYNTHETIC:
         return _synthetic_source(spark, config, work)
-    log, catalog = (
-        _files_source(spark, config.files) if config.source is Source.FILES else _ml100k_source(spark, config)
-    )
+    log, catalog = _files_source(spark, config.files) if config.files is not None else _ml100k_source(spark, config)
     log.write.mode("overwrite").parquet((work / "log").as_posix())  # the id joins run once, not per job
     log = spark.read.parquet((work / "log").as_posix())
     bad = log.filter(F.col("user").isNull() | F.col("item").isNull() | F.col("ts").isNull()).first()

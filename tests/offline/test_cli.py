@@ -89,7 +89,7 @@ def test_a_log_gets_one_line_per_step_and_no_progress_bars(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    "argv, message",
     [
         (["--source", "files"], "needs --interactions"),
         (["--source", "files", "--interactions", "/nonexistent/*.parquet"], "no Parquet or CSV files"),

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dubbo_recsys.offline.config import BuildConfig, FilesSource, SparkConfig, SyntheticConfig
+from dubbo_recsys.offline.config import BuildConfig, FilesSource, Source, SparkConfig, SyntheticConfig
 from dubbo_recsys.offline.context import BuildContext
 from dubbo_recsys.offline.embedded import EmbeddedEngine
 from dubbo_recsys.offline.errors import SourceDataError
@@ -66,7 +66,7 @@ def _write_log(directory, parts: list[dict]) -> None:
 
 
 def _split_both(spark, tmp_path, files: FilesSource, **spark_conf):
-    config = BuildConfig(source="files", out=tmp_path / "out", files=files)
+    config = BuildConfig(source=Source.FILES, out=tmp_path / "out", files=files)
     out = []
     for name, engine in (("embedded", EmbeddedEngine()), ("spark", _engine(spark))):
         ctx = _ctx(config, tmp_path, engine, name)
@@ -96,7 +96,7 @@ def test_file_order_breaks_timestamp_ties_in_both_engines(spark, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("columns", "message"),
+    "columns, message",
     [
         ({"user_id": ["a"], "item_id": ["x"], "ts": ["yesterday"]}, "column 'ts' has type string"),
         ({"user_id": ["a"], "item": ["x"], "ts": [1]}, "missing column 'item_id'"),
@@ -105,7 +105,7 @@ def test_file_order_breaks_timestamp_ties_in_both_engines(spark, tmp_path):
 )
 def test_bad_schema_names_the_column_in_both_engines(spark, tmp_path, columns, message):
     _write_log(tmp_path / "log", [columns])
-    config = BuildConfig(source="files", out=tmp_path / "out", files=FilesSource(str(tmp_path / "log")))
+    config = BuildConfig(source=Source.FILES, out=tmp_path / "out", files=FilesSource(str(tmp_path / "log")))
     for name, engine in (("embedded", EmbeddedEngine()), ("spark", _engine(spark))):
         with pytest.raises(SourceDataError, match=message):
             engine.load(_ctx(config, tmp_path, engine, name))
@@ -116,7 +116,7 @@ def test_unknown_ids_and_csv_input(spark, tmp_path):
     (tmp_path / "csv" / "log.csv").write_text("user_id,item_id,ts\nu1,i1,10\nu1,i2,11\nu2,i9,12\n")
     pq.write_table(pa.table({"item_id": ["i1", "i2"], "categories": ["a|b", "b"]}), tmp_path / "items.parquet")
     files = FilesSource(str(tmp_path / "csv" / "*.csv"), items=str(tmp_path / "items.parquet"))
-    config = BuildConfig(source="files", out=tmp_path / "out", files=files)
+    config = BuildConfig(source=Source.FILES, out=tmp_path / "out", files=files)
     for name, engine in (("embedded", EmbeddedEngine()), ("spark", _engine(spark))):
         with pytest.raises(SourceDataError, match="i9"):
             engine.load(_ctx(config, tmp_path, engine, name))
@@ -124,7 +124,7 @@ def test_unknown_ids_and_csv_input(spark, tmp_path):
 
 def test_validation_build_holds_out_the_same_rows(spark, tmp_path):
     config = BuildConfig(
-        source="synthetic", out=tmp_path / "out", synthetic=SyntheticConfig(users=60, items=90, seed=2)
+        source=Source.SYNTHETIC, out=tmp_path / "out", synthetic=SyntheticConfig(users=60, items=90, seed=2)
     )
     results = []
     for name, engine_type in (("embedded", EmbeddedEngine), ("spark", None)):

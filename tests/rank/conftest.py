@@ -15,7 +15,7 @@ import pytest
 
 import dubbo_recsys.rank.stages  # noqa: F401 - fills the pipeline catalog with the rank stages
 from dubbo_recsys.offline.build import run_build
-from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, SyntheticConfig, TwoTowerConfig
+from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, Source, SyntheticConfig, TwoTowerConfig
 from dubbo_recsys.offline.rank_fusion import RankFusion
 from dubbo_recsys.offline.rank_steps import RankModelConfig
 from dubbo_recsys.offline.recipe import default_steps
@@ -28,7 +28,7 @@ RANK = RankModelConfig(dim=8, fm_dim=4, history_len=10, negatives=16, epochs=1, 
 def small_artifacts(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("rank") / "small"
     config = BuildConfig(
-        source="synthetic",
+        source=Source.SYNTHETIC,
         out=out,
         synthetic=SMALL,
         neighbors=NeighborConfig(k=20, hot_k=30, last_n=20),

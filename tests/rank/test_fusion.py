@@ -10,6 +10,7 @@ import pytest
 
 from dubbo_recsys.features.base import UserFeatures
 from dubbo_recsys.interfaces.recommend import RecommendRequest
+from dubbo_recsys.offline.config import Source
 from dubbo_recsys.pipeline import Candidate, Query, StageKind, build_stage
 from dubbo_recsys.rank.base import RankArtifactError, RankArtifacts
 from dubbo_recsys.rank.fusion import (
@@ -21,6 +22,7 @@ from dubbo_recsys.rank.fusion import (
     fusion_features,
     ndcg_at,
 )
+from dubbo_recsys.rank.tf_ranker import InProcessRanker
 
 
 def test_conditional_logit_recovers_the_direction_that_picks_the_positive():
@@ -49,8 +51,10 @@ def test_features_of_a_request(small_artifacts):
     user_id = next(iter(artifacts.user_rows))
     history = artifacts.item_ids[:3]
     user = UserFeatures(user_id, {}, tuple(history))
-    ids = artifacts.item_ids[10:14] + ["never-built"]
-    candidates = [Candidate(i, scores={"multi_channel": s}) for i, s in zip(ids, (0.5, 0.1, 0.3, 0.2))]
+    ids = [*artifacts.item_ids[10:14], "never-built"]
+    candidates = [
+        Candidate(i, scores={"multi_channel": s}) for i, s in zip(ids[:-1], (0.5, 0.1, 0.3, 0.2), strict=True)
+    ]
     candidates.append(Candidate(ids[-1]))  # no recall score: the smallest of the request
     x = fusion_features(artifacts, tables, user_id, user, candidates, np.arange(5.0))
     assert x.shape == (5, len(FEATURES))
@@ -58,11 +62,13 @@ def test_features_of_a_request(small_artifacts):
     np.testing.assert_allclose(x[:, 1], np.log([0.5, 0.1, 0.3, 0.2, 0.1]))
     np.testing.assert_allclose(x[:, 2], np.log1p([0, 3, 1, 2, 4]))  # recall order, stable for the tie
     row = artifacts.user_rows[user_id]
+    assert artifacts.item_vectors is not None and artifacts.user_vectors is not None
     np.testing.assert_allclose(x[:4, 3], artifacts.item_vectors[10:14] @ artifacts.user_vectors[row], rtol=1e-5)
     assert x[4, 3] == 0.0 and x[4, 4] == 0.0  # an unknown item has no vector, no popularity
     expected = np.zeros(4)
+    assert tables.itemcf_index is not None and tables.itemcf_score is not None
     for position, seed in enumerate(range(3)):
-        for neighbour, similarity in zip(tables.itemcf_index[seed], tables.itemcf_score[seed]):
+        for neighbour, similarity in zip(tables.itemcf_index[seed], tables.itemcf_score[seed], strict=True):
             if 10 <= neighbour < 14:
                 expected[neighbour - 10] += 0.5**position * similarity
     np.testing.assert_allclose(x[:4, 5], np.log(1e-4 + expected), rtol=1e-6)
@@ -75,7 +81,9 @@ async def test_rank_stage_applies_the_fitted_fusion(resources, small_artifacts, 
     scoped = RankArtifacts.load(root)
     resources = type("R", (), {"artifacts": root, "features": resources.features, "rank_artifacts": scoped})()
     plain = build_stage(StageKind.RANK, "din", resources, {})
-    assert plain.fusion is None  # this build trained no fusion: DIN's score alone
+    assert (
+        isinstance(plain, InProcessRanker) and plain.fusion is None
+    )  # this build trained no fusion: DIN's score alone
     user_id = next(iter(scoped.user_rows))
     ids = scoped.item_ids[:60]
 
@@ -90,13 +98,14 @@ async def test_rank_stage_applies_the_fitted_fusion(resources, small_artifacts, 
             json.dumps({"features": list(FEATURES), "weights": weights, "chosen_on": "test"})
         )
         stage = build_stage(StageKind.RANK, "din", resources, {})
-        assert stage.fusion is not None and stage.fusion.provenance["chosen_on"] == "test"
+        assert isinstance(stage, InProcessRanker) and stage.fusion is not None
+        assert stage.fusion.provenance["chosen_on"] == "test"
         orders[name] = [c.item_id for c in await stage.run(*request())]
     assert orders["recall"] == ids  # all weight on recall's score: recall's order
     assert orders["din"] == [c.item_id for c in await plain.run(*request())]
     assert orders["din"] != ids
     off = build_stage(StageKind.RANK, "din", resources, {"fusion": False})
-    assert off.fusion is None
+    assert isinstance(off, InProcessRanker) and off.fusion is None
     (root / FUSION_FILE).write_text(json.dumps({"features": ["din"], "weights": [1.0]}))
     with pytest.raises(RankArtifactError):
         FusionModel.load(scoped)
@@ -109,22 +118,28 @@ def test_validation_source_holds_out_each_users_last_training_interaction(tmp_pa
     from dubbo_recsys.offline.split import leave_last_out
     from dubbo_recsys.offline.steps import LoadSource
 
-    config = BuildConfig(source="synthetic", out=tmp_path / "x", synthetic=SyntheticConfig(users=50, items=80, seed=1))
+    config = BuildConfig(
+        source=Source.SYNTHETIC, out=tmp_path / "x", synthetic=SyntheticConfig(users=50, items=80, seed=1)
+    )
     outer_engine = EmbeddedEngine()
     outer = BuildContext(config=config, root=tmp_path, engine=outer_engine)
     LoadSource().run(outer)
     outer_engine.split(outer)
     split = outer_engine.split_
+    assert split is not None
     inner_engine = EmbeddedEngine()
     inner = BuildContext(config=config, root=tmp_path, engine=inner_engine)
     outer_engine.held_out().run(inner)
+    assert inner_engine.source is not None
     validation = leave_last_out(inner_engine.source)
     assert len(inner_engine.source.interactions) == len(split.train)
-    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist()))
-    seen = set(zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist()))
+    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist(), strict=False))
+    seen = set(
+        zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist(), strict=False)
+    )
     assert not test_events & seen  # no test interaction anywhere in the validation build
-    for user, item, ts in zip(
-        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist()
+    for user, _item, ts in zip(
+        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist(), strict=False
     ):
         mine = split.train.ts[split.train.user == user]
         assert ts == mine.max()  # the last training interaction (by time) is the validation target

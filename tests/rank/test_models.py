@@ -35,7 +35,7 @@ def test_serving_default_equals_the_fast_signature(small_artifacts):
     serve = module.signatures["serving_default"]
     last_n = artifacts.item_ids[:7]
     profile = ["gender=F", "region=nowhere"]  # one known token at most, one unknown
-    candidates = artifacts.item_ids[20:60] + ["no-such-item"]
+    candidates = [*artifacts.item_ids[20:60], "no-such-item"]
     strings = serve(
         userExamples=tf.constant([_example({"last_n": last_n, "profile": profile})]),
         userContextExamples=tf.constant([b""]),
@@ -76,7 +76,7 @@ def tiny_models(tmp_path_factory):
     config = RankModelConfig(dim=8, fm_dim=4, history_len=6, negatives=8, epochs=1, batch_size=64)
     inputs = rank_inputs(source, item_popularity(split))
     examples = write_example_files(tmp_path_factory.mktemp("examples"), split.train.user, split.train.item, 6)
-    din, lr, fm, losses = train_rankers(inputs, examples, source.n_items, len(source.category_names), config)
+    _din, lr, fm, losses = train_rankers(inputs, examples, source.n_items, len(source.category_names), config)
     return inputs, lr, fm, losses, source
 
 
