@@ -3,7 +3,7 @@
 Examples:
   dubbo-recsys build --source ml-100k --out artifacts/ml100k
   dubbo-recsys build --source synthetic --users 100000 --items 1000000 --seed 7 --out artifacts/synth
-  dubbo-recsys build --source files --interactions 'logs/dt=*/*.parquet' --users users.parquet \
+  dubbo-recsys build --source files --interactions 'logs/dt=*/*.parquet' --users-table users.parquet \
       --items-table items.parquet --engine spark --master yarn --out artifacts/daily
 
 Progress bars appear on a terminal only; the log gets one line per step with its time.
@@ -12,7 +12,9 @@ Progress bars appear on a terminal only; the log gets one line per step with its
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -165,8 +167,11 @@ def _steps(recipe, args: argparse.Namespace) -> list:
     return steps
 
 
-def _log_to_stderr() -> None:
-    """One line per step on stderr (the command's own handler; ``run_build`` callers configure their own)."""
+@contextlib.contextmanager
+def _steps_logged() -> Iterator[None]:
+    """One line per step on stderr when this module runs on its own (``dubbo-recsys build`` gets the CLI's
+    ``steps_logged_to_stderr``, the same lines for every long command; ``run_build`` callers configure their own).
+    Not propagated meanwhile (TensorFlow configures the root logger: one line, not two); put back afterwards."""
     import logging
 
     logger = logging.getLogger("dubbo_recsys.offline")
@@ -182,12 +187,18 @@ def _log_to_stderr() -> None:
         def stream(self, _value) -> None:
             pass
 
-    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
-        handler = Stderr()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # TensorFlow configures the root logger later: one line, not two
+    saved = (logger.level, logger.propagate)
+    handler = Stderr()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,7 +206,6 @@ def run(args: argparse.Namespace) -> int:
     from dubbo_recsys.offline.errors import OfflineError
     from dubbo_recsys.offline.recipe import default_steps
 
-    _log_to_stderr()
     try:
         config = _config(args)
         result = run_build(
@@ -224,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m dubbo_recsys.offline.build_command``: the same command without the CLI's other sub-commands."""
     parser = argparse.ArgumentParser(prog="dubbo-recsys build", description=__doc__)
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    with _steps_logged():
+        return run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -77,15 +78,22 @@ def test_command_module_is_cheap_to_import():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_log_gets_one_line_per_step_and_no_progress_bars(tmp_path, capsys):
-    # stderr is not a terminal here: no bar may draw (no carriage returns), each step logs its time once
+@pytest.mark.parametrize("entry", ["module", "cli"])
+def test_a_log_gets_one_line_per_step_and_no_progress_bars(tmp_path, capsys, entry):
+    # stderr is not a terminal here: no bar may draw (no carriage returns), each step logs its time once,
+    # whether the build runs on its own or as ``dubbo-recsys build`` (the CLI's handler for every long command)
+    from dubbo_recsys.provider.cli import main as cli_main
+
     argv = ["--source", "synthetic", "--users", "60", "--items", "90", "--k", "5", "--hot-k", "5", "--last-n", "5"]
-    assert main([*argv, "--no-two-tower", "--out", str(tmp_path / "out")]) == 0
+    argv = [*argv, "--no-two-tower", "--out", str(tmp_path / "out")]
+    assert (main(argv) if entry == "module" else cli_main(["build", *argv])) == 0
     err = capsys.readouterr().err
     assert "\r" not in err
     for step in ("LoadSource", "SplitInteractions", "WriteFeatures", "HotItems", "SwingTable"):
         assert err.count(f"step {step} done in ") == 1, err
     assert "engine embedded" in err
+    line = next(line for line in err.splitlines() if "step HotItems done in " in line)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d build \S+: step HotItems done in [0-9.]+ s", line), line
 
 
 @pytest.mark.parametrize(
