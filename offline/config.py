@@ -21,18 +21,29 @@ from dubbo_recsys.offline.errors import BuildConfigError
 
 __all__ = [
     "BuildConfig",
+    "Engine",
+    "FilesSource",
     "NeighborConfig",
     "Source",
+    "SparkConfig",
     "SyntheticConfig",
     "TwoTowerConfig",
 ]
 
-MAX_SYNTHETIC_ENTITIES = 1_000_000
+MAX_SYNTHETIC_ENTITIES = 10_000_000
 
 
 class Source(StrEnum):
     ML100K = "ml-100k"
     SYNTHETIC = "synthetic"
+    FILES = "files"  # an interaction log as Parquet / CSV files (offline/README.md)
+
+
+class Engine(StrEnum):
+    """Who runs the steps that read the whole log; the artifact does not depend on it."""
+
+    EMBEDDED = "embedded"  # numpy / scipy in this process
+    SPARK = "spark"  # PySpark jobs (offline/spark/)
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
@@ -110,9 +121,40 @@ class TwoTowerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FilesSource:
+    """``--source files``: the log (a directory or a glob of Parquet / CSV files) and optional entity tables."""
+
+    interactions: str
+    users: str | None = None
+    items: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.interactions:
+            raise BuildConfigError("--source files needs --interactions (a directory or a glob)")
+
+
+@dataclass(frozen=True, slots=True)
+class SparkConfig:
+    """How the Spark engine gets its session; none of it changes the output."""
+
+    master: str = "local[2]"
+    driver_memory: str = "2g"  # only applies when this process starts the JVM (local mode, client mode)
+    shuffle_partitions: int = 8
+    conf: tuple[tuple[str, str], ...] = ()  # extra --spark-conf key=value pairs
+
+    def __post_init__(self) -> None:
+        if not self.master or not any(self.master.startswith(p) for p in ("local", "spark://", "yarn", "k8s://")):
+            raise BuildConfigError(f"--master must be local[N], spark://..., yarn or k8s://..., got {self.master!r}")
+        _check_range("shuffle_partitions", self.shuffle_partitions, 1, 100_000)
+
+
+@dataclass(frozen=True, slots=True)
 class BuildConfig:
     source: Source
     out: Path
+    engine: Engine = Engine.EMBEDDED
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    files: FilesSource | None = None
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
     neighbors: NeighborConfig = field(default_factory=NeighborConfig)
     two_tower: TwoTowerConfig = field(default_factory=TwoTowerConfig)
@@ -120,6 +162,7 @@ class BuildConfig:
     seed: int = 0  # sampling in the neighbour caps
     faiss_flat_max: int = 200_000  # exact IndexFlatIP up to this many items, HNSW above (offline.ann)
     name: str = ""
+    work_dir: Path | None = None  # scratch files kept here (examples, Spark output); default: a hidden sibling, removed
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, Source):
@@ -128,9 +171,21 @@ class BuildConfig:
             except ValueError:
                 choices = ", ".join(s.value for s in Source)
                 raise BuildConfigError(f"source must be one of {choices}, got {self.source!r}") from None
+        if not isinstance(self.engine, Engine):
+            try:
+                object.__setattr__(self, "engine", Engine(self.engine))
+            except ValueError:
+                choices = ", ".join(e.value for e in Engine)
+                raise BuildConfigError(f"engine must be one of {choices}, got {self.engine!r}") from None
+        if (self.source is Source.FILES) != (self.files is not None):
+            raise BuildConfigError(
+                "--interactions (and --users-table / --items-table) go with --source files, and only with it"
+            )
         object.__setattr__(self, "out", Path(self.out))
         if self.data_dir is not None:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.work_dir is not None:
+            object.__setattr__(self, "work_dir", Path(self.work_dir))
         _check_range("seed", self.seed, 0, 2**32 - 1)
         _check_range("faiss_flat_max", self.faiss_flat_max, 1, 100_000_000)
         if not self.name:
@@ -146,4 +201,6 @@ class BuildConfig:
         }
         if self.source is Source.SYNTHETIC:
             params["synthetic"] = dataclasses.asdict(self.synthetic)
+        if self.files is not None:
+            params["files"] = dataclasses.asdict(self.files)
         return params

@@ -11,13 +11,13 @@ This module only holds data and checks its invariants; readers live in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from dubbo_recsys.offline.errors import SourceDataError
 
-__all__ = ["Interactions", "SourceData", "Split"]
+__all__ = ["Catalog", "Interactions", "SourceData", "Split"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,11 @@ class Interactions:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceData:
-    """Everything a source provides; item categories are CSR (``category_ptr``, ``category_codes``)."""
+class Catalog:
+    """The users and items of a source (everything but the log); item categories are CSR.
+
+    Small next to the log (one row per entity), so every engine holds it in the driver.
+    """
 
     name: str
     fingerprint: str  # md5 of the source files, or of the generator parameters
@@ -56,12 +59,11 @@ class SourceData:
     item_author: np.ndarray  # str ("" when unknown)
     item_region: np.ndarray  # str ("" when unknown)
     item_attrs: dict[str, np.ndarray]  # extra str columns (e.g. title, release_year)
-    interactions: Interactions
     notes: dict[str, str] = field(default_factory=dict)  # documented choices, copied into the manifest
 
     def __post_init__(self) -> None:
         n_users, n_items = len(self.user_ids), len(self.item_ids)
-        if n_users == 0 or n_items == 0 or len(self.interactions) == 0:
+        if n_users == 0 or n_items == 0:
             raise SourceDataError(f"{self.name}: empty source ({n_users} users, {n_items} items)")
         if len(set(self.user_ids.tolist())) != n_users or len(set(self.item_ids.tolist())) != n_items:
             raise SourceDataError(f"{self.name}: duplicate user or item ids")
@@ -73,9 +75,6 @@ class SourceData:
         for name, column in [("author", self.item_author), ("region", self.item_region), *self.item_attrs.items()]:
             if len(column) != n_items:
                 raise SourceDataError(f"{self.name}: item column {name!r} has {len(column)} rows, not {n_items}")
-        inter = self.interactions
-        if inter.user.min() < 0 or inter.user.max() >= n_users or inter.item.min() < 0 or inter.item.max() >= n_items:
-            raise SourceDataError(f"{self.name}: interaction rows out of range")
 
     @property
     def n_users(self) -> int:
@@ -95,6 +94,27 @@ class SourceData:
         has = self.category_ptr[1:] > self.category_ptr[:-1]
         primary[has] = self.category_codes[self.category_ptr[:-1][has]]
         return primary
+
+    def catalog(self) -> Catalog:
+        """This catalog without anything a subclass adds (the log of ``SourceData``)."""
+        return Catalog(**{f.name: getattr(self, f.name) for f in fields(Catalog)})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceData(Catalog):
+    """A catalog and its whole interaction log in memory (the embedded engine's input)."""
+
+    interactions: Interactions
+
+    def __post_init__(self) -> None:
+        Catalog.__post_init__(self)
+        inter = self.interactions
+        if len(inter) == 0:
+            raise SourceDataError(f"{self.name}: empty source (no interactions)")
+        if inter.user.min() < 0 or inter.user.max() >= self.n_users:
+            raise SourceDataError(f"{self.name}: interaction user rows out of range")
+        if inter.item.min() < 0 or inter.item.max() >= self.n_items:
+            raise SourceDataError(f"{self.name}: interaction item rows out of range")
 
 
 @dataclass(frozen=True, slots=True)

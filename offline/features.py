@@ -15,15 +15,16 @@ from typing import TextIO
 
 import numpy as np
 
-from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.context import LastN
+from dubbo_recsys.offline.dataset import Catalog, Split
 
 __all__ = ["last_n_items", "write_item_features", "write_user_features"]
 
 Progress = Callable[[int], None]
 
 
-def last_n_items(split: Split, n: int) -> list[np.ndarray]:
-    """Per user row, up to ``n`` distinct train item rows, most recent first."""
+def last_n_items(split: Split, n: int) -> LastN:
+    """Per user row, up to ``n`` distinct train item rows, most recent first (the embedded engine's)."""
     train = split.train  # sorted by user then time
     newest_first = np.arange(len(train.user))[::-1]
     key = train.user[newest_first].astype(np.int64) * split.n_items + train.item[newest_first]
@@ -36,13 +37,12 @@ def last_n_items(split: Split, n: int) -> list[np.ndarray]:
     rows, users = rows[rank < n], users[rank < n]
     rows, users = rows[::-1], users[::-1]  # users ascending; within a user now oldest first
     bounds = np.searchsorted(users, np.arange(split.n_users + 1))
-    items = train.item[rows]
-    return [items[bounds[u] : bounds[u + 1]][::-1] for u in range(split.n_users)]
+    position = np.arange(len(rows))
+    newest_first = bounds[users] + bounds[users + 1] - 1 - position  # reverse each user's run
+    return LastN(bounds.astype(np.int64), train.item[rows][newest_first].astype(np.int32))
 
 
-def write_user_features(
-    out: TextIO, source: SourceData, last_n: list[np.ndarray], progress: Progress | None = None
-) -> None:
+def write_user_features(out: TextIO, source: Catalog, last_n: LastN, progress: Progress | None = None) -> None:
     fields = list(source.user_profile)
     columns = [source.user_profile[f].tolist() for f in fields]
     item_ids = source.item_ids.tolist()
@@ -58,9 +58,7 @@ def write_user_features(
             progress(10_000)
 
 
-def write_item_features(
-    out: TextIO, source: SourceData, popularity: np.ndarray, progress: Progress | None = None
-) -> None:
+def write_item_features(out: TextIO, source: Catalog, popularity: np.ndarray, progress: Progress | None = None) -> None:
     names = source.category_names.tolist()
     codes, ptr = source.category_codes.tolist(), source.category_ptr.tolist()
     author, region = source.item_author.tolist(), source.item_region.tolist()

@@ -6,8 +6,9 @@ HR@50 of u2i retrieval on the test split in the manifest ``metrics`` (a quick
 check only: nothing is tuned on it during the build). ``FaissIndex`` indexes
 the item vectors and derives ``neighbors/i2i_emb.npz`` from the index.
 
-A later model (the ranking model) is one more class like these, added to
-``offline.steps.default_steps()``.
+Both read only engine-neutral state (the catalog, the example files, popularity,
+``last_n``): training is the same code whichever engine built the examples.
+A later model is one more class like these, added to ``offline.recipe.default_steps()``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ import os
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
-from dubbo_recsys.offline.steps import BuildContext
+from dubbo_recsys.offline.context import BuildContext, SplitSummary
 
-__all__ = ["FaissIndex", "TwoTowerModel"]
+__all__ = ["EVAL_USERS", "FaissIndex", "TwoTowerModel", "sample_test"]
+
+EVAL_USERS = 20_000  # test users in the quick HR@50 check (all of them below that)
+
+
+def sample_test(split: SplitSummary, limit: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` (user, item) test pairs, a seeded sample sorted by user when there are more."""
+    if split.n_test <= limit:
+        return split.test_user, split.test_item
+    keep = np.sort(np.random.default_rng(seed).choice(split.n_test, limit, replace=False))
+    return split.test_user[keep], split.test_item[keep]
 
 
 def _quiet_tensorflow() -> None:
@@ -34,39 +45,36 @@ class TwoTowerModel:
         _quiet_tensorflow()
         import tensorflow as tf
 
-        from dubbo_recsys.offline.two_tower import OFFSET, hit_rate, tower_inputs, train_two_tower
+        from dubbo_recsys.offline.two_tower import OFFSET, PAD, hit_rate, tower_inputs, train_two_tower
         from dubbo_recsys.offline.two_tower_export import export_towers
 
         config = ctx.config.two_tower
-        source, split = ctx.require("source"), ctx.require("split")
-        last_n = ctx.require("last_n")
-        inputs = tower_inputs(source, split, config.history_len)
-        with ctx.progress(len(inputs.example_user) * config.epochs, "two-tower training") as update:
+        catalog, examples, popularity = ctx.require("catalog"), ctx.require("examples"), ctx.require("popularity")
+        inputs = tower_inputs(catalog)
+        with ctx.progress(examples.count * config.epochs, "two-tower training") as update:
             model, losses = train_two_tower(
-                inputs, source.n_users, source.n_items, len(source.category_names), config, update
+                inputs, examples, popularity, catalog.n_users, len(catalog.category_names), config, update
             )
 
-        history = np.zeros((source.n_users, config.history_len), dtype=np.int32)
-        for row, items in enumerate(last_n):
-            recent = items[: config.history_len]
-            history[row, : len(recent)] = recent + OFFSET
+        window = ctx.require("last_n").window(config.history_len)
+        history = np.where(window >= 0, window + OFFSET, PAD).astype(np.int32)
         users = np.concatenate(
             [
                 model.user_vectors(
-                    tf.constant(np.arange(start, min(start + 8192, source.n_users), dtype=np.int32) + OFFSET),
+                    tf.constant(np.arange(start, min(start + 8192, catalog.n_users), dtype=np.int32) + OFFSET),
                     tf.constant(inputs.user_profile[start : start + 8192]),
                     tf.constant(history[start : start + 8192]),
                 ).numpy()
-                for start in range(0, source.n_users, 8192)
+                for start in range(0, catalog.n_users, 8192)
             ]
         )
         items = np.concatenate(
             [
                 model.item_vectors(
-                    tf.constant(np.arange(start, min(start + 8192, source.n_items), dtype=np.int32) + OFFSET),
+                    tf.constant(np.arange(start, min(start + 8192, catalog.n_items), dtype=np.int32) + OFFSET),
                     tf.constant(inputs.item_categories[start : start + 8192]),
                 ).numpy()
-                for start in range(0, source.n_items, 8192)
+                for start in range(0, catalog.n_items, 8192)
             ]
         )
         ctx.user_embeddings, ctx.item_embeddings = users.astype(np.float32), items.astype(np.float32)
@@ -80,10 +88,12 @@ class TwoTowerModel:
             ctx.root / "ids/users.txt",
             ctx.root / "ids/items.txt",
             inputs.profile_vocab,
-            source.category_names.tolist(),
+            catalog.category_names.tolist(),
             config.history_len,
         )
-        hr50 = hit_rate(ctx.user_embeddings, ctx.item_embeddings, split, 50)
+        test_user, test_item = sample_test(ctx.require("split"), EVAL_USERS, config.seed)
+        seen = ctx.require("engine").train_items_of
+        hr50 = hit_rate(ctx.user_embeddings, ctx.item_embeddings, test_user, test_item, seen, 50)
         ctx.metrics["two_tower_u2i_hr@50"] = round(hr50, 4)
         ctx.write_json(
             "models/two_tower/meta.json",

@@ -17,6 +17,12 @@ Products are computed in blocks of rows sized so that at most ``block_nnz``
 co-occurrence entries exist at once, which keeps million-item catalogs within
 memory. Tables never contain the row itself, scores are sorted best first,
 and rows with fewer than K neighbours are padded with index -1, score 0.
+Arithmetic is float64 and the tables store float32, so another engine summing
+in another order writes the same values (``offline/spark/neighbors.py``).
+
+The user sample of a capped item is the ``cap`` users of lowest
+``sample_priority(seed, user, item)``, a 64-bit hash (splitmix64's finaliser)
+that a SQL engine computes bit for bit, rather than a random stream.
 """
 
 from __future__ import annotations
@@ -30,7 +36,21 @@ import scipy.sparse as sp
 from dubbo_recsys.offline.config import NeighborConfig
 from dubbo_recsys.offline.dataset import Split
 
-__all__ = ["NeighborTable", "interaction_matrix", "item_cf", "product_row_cost", "swing", "top_k_rows", "user_cf"]
+__all__ = [
+    "NeighborTable",
+    "cap_item_users",
+    "interaction_matrix",
+    "item_cf",
+    "product_row_cost",
+    "sample_priority",
+    "swing",
+    "swing_row",
+    "swing_user_weight",
+    "top_k_rows",
+    "user_cf",
+]
+
+MIX_1, MIX_2, GOLDEN = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15
 
 Progress = Callable[[int], None]
 
@@ -42,13 +62,13 @@ class NeighborTable:
 
 
 def interaction_matrix(split: Split, max_user_items: int) -> sp.csr_matrix:
-    """Binary float32 users x items matrix of each user's most recent ``max_user_items`` train items."""
+    """Binary float64 users x items matrix of each user's most recent ``max_user_items`` train items."""
     train = split.train  # sorted by user, then time
     user = train.user
     ends = np.searchsorted(user, user, side="right")  # one past each row's user block
     recent = (ends - np.arange(len(user))) <= max_user_items
     matrix = sp.csr_matrix(
-        (np.ones(int(recent.sum()), dtype=np.float32), (user[recent], train.item[recent])),
+        (np.ones(int(recent.sum()), dtype=np.float64), (user[recent], train.item[recent])),
         shape=(split.n_users, split.n_items),
     )
     matrix.sum_duplicates()
@@ -117,38 +137,54 @@ def _blocked_top_k(
 
 def item_cf(x: sp.csr_matrix, config: NeighborConfig, progress: Progress | None = None) -> NeighborTable:
     user_len = np.asarray(x.sum(axis=1)).ravel()
-    item_scale = sp.diags((1.0 / np.sqrt(np.maximum(np.asarray(x.sum(axis=0)).ravel(), 1.0))).astype(np.float32))
-    user_weight = sp.diags((1.0 / np.log(2.0 + user_len)).astype(np.float32))
+    item_scale = sp.diags(1.0 / np.sqrt(np.maximum(np.asarray(x.sum(axis=0)).ravel(), 1.0)))
+    user_weight = sp.diags(1.0 / np.log(2.0 + user_len))
     left = (item_scale @ x.T).tocsr()
     right = (user_weight @ x @ item_scale).tocsr()
     return _blocked_top_k(left, right, config.k, config.block_nnz, progress)
 
 
 def user_cf(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Progress | None = None) -> NeighborTable:
-    user_scale = sp.diags((1.0 / np.sqrt(np.maximum(np.asarray(x.sum(axis=1)).ravel(), 1.0))).astype(np.float32))
-    item_weight = sp.diags((1.0 / np.log(2.0 + np.asarray(x.sum(axis=0)).ravel())).astype(np.float32))
-    sampled = _cap_item_users(x, config.max_item_users, seed)
+    user_scale = sp.diags(1.0 / np.sqrt(np.maximum(np.asarray(x.sum(axis=1)).ravel(), 1.0)))
+    item_weight = sp.diags(1.0 / np.log(2.0 + np.asarray(x.sum(axis=0)).ravel()))
+    sampled = cap_item_users(x, config.max_item_users, seed)
     left = (user_scale @ sampled @ item_weight).tocsr()
     right = (sampled.T @ user_scale).tocsr()
     return _blocked_top_k(left, right, config.k, config.block_nnz, progress)
 
 
-def _cap_item_users(x: sp.csr_matrix, cap: int, seed: int) -> sp.csr_matrix:
-    """``x`` keeping, for each item with more than ``cap`` users, a seeded random ``cap`` of them."""
+def _mix(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX_1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX_2)
+    return z ^ (z >> np.uint64(31))
+
+
+def sample_priority(seed: int, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+    """int64 hash of (seed, user, item) with 64-bit wrapping arithmetic; lower is sampled first."""
+    with np.errstate(over="ignore"):
+        first = _mix(user.astype(np.uint64) * np.uint64(GOLDEN) + np.uint64(seed))
+        return _mix(first + item.astype(np.uint64)).view(np.int64)
+
+
+def cap_item_users(x: sp.csr_matrix, cap: int, seed: int) -> sp.csr_matrix:
+    """``x`` keeping, for each item with more than ``cap`` users, the ``cap`` of lowest ``sample_priority``."""
     csc = x.tocsc()
     counts = np.diff(csc.indptr)
     if counts.max(initial=0) <= cap:
         return x
-    rng = np.random.default_rng(seed)
-    priority = rng.random(csc.nnz)
     cols = np.repeat(np.arange(csc.shape[1]), counts)
-    order = np.lexsort((priority, cols))
+    priority = sample_priority(seed, csc.indices, cols)
+    order = np.lexsort((csc.indices, priority, cols))
     rank = np.arange(csc.nnz) - csc.indptr[cols[order]]
     keep = np.zeros(csc.nnz, dtype=bool)
     keep[order[rank < cap]] = True
     rows = csc.indices[keep]
-    capped = sp.csr_matrix((csc.data[keep], (rows, cols[keep])), shape=x.shape, dtype=np.float32)
-    return capped
+    return sp.csr_matrix((csc.data[keep], (rows, cols[keep])), shape=x.shape, dtype=x.dtype)
+
+
+def swing_user_weight(user_len: np.ndarray) -> np.ndarray:
+    """Swing's ``w_u = (|I_u| + 5) ** -0.35``."""
+    return (np.asarray(user_len, dtype=np.float64) + 5.0) ** -0.35
 
 
 # users^2 x co-items (the dense product's multiply-adds) below which an item's swing row uses dense numpy
@@ -157,9 +193,8 @@ DENSE_SWING_FLOPS = 500_000
 
 def swing(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Progress | None = None) -> NeighborTable:
     k = config.k
-    user_len = np.diff(x.indptr).astype(np.float64)
-    user_weight = ((user_len + 5.0) ** -0.35).astype(np.float32)
-    csc = _cap_item_users(x, config.max_item_users, seed).tocsc()
+    user_weight = swing_user_weight(np.diff(x.indptr))
+    csc = cap_item_users(x, config.max_item_users, seed).tocsc()
     n_items = x.shape[1]
     index = np.full((n_items, k), -1, dtype=np.int32)
     score = np.zeros((n_items, k), dtype=np.float32)
@@ -167,39 +202,50 @@ def swing(x: sp.csr_matrix, config: NeighborConfig, seed: int = 0, progress: Pro
     for item in range(n_items):
         users = csc.indices[csc.indptr[item] : csc.indptr[item + 1]]
         if len(users) >= 2:
-            cols, totals = _swing_row(x, users, user_weight[users], config.swing_alpha)
-            totals[cols == item] = 0.0
-            positive = np.flatnonzero(totals > 0)
-            if len(positive):
-                best = positive[np.lexsort((cols[positive], -totals[positive]))[:k]]
-                index[item, : len(best)] = cols[best]
-                score[item, : len(best)] = totals[best]
+            rows = [x.indices[x.indptr[u] : x.indptr[u + 1]] for u in users.tolist()]
+            best, values = swing_row(item, rows, user_weight[users], config.swing_alpha, k)
+            index[item, : len(best)] = best
+            score[item, : len(best)] = values
         if progress and (item % step == step - 1 or item == n_items - 1):
             progress(step if item % step == step - 1 else item % step + 1)
     return NeighborTable(index, score)
 
 
-def _swing_row(x: sp.csr_matrix, users: np.ndarray, weight: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """(co-items, swing score against each) for one item whose (sampled) users are ``users``.
+def swing_row(
+    item: int, rows: list[np.ndarray], weight: np.ndarray, alpha: float, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` (co-items, float32 scores) of one item's swing row; ``rows`` are its (sampled) users' items.
+
+    The one kernel both engines run (the Spark engine ships each item's users to it), so
+    the swing tables of the two engines are equal to the last bit.
+    """
+    cols, totals = _swing_totals(rows, weight, alpha)
+    totals[cols == item] = 0.0
+    positive = np.flatnonzero(totals > 0)
+    best = positive[np.lexsort((cols[positive], -totals[positive]))[:k]]
+    return cols[best].astype(np.int32), totals[best].astype(np.float32)
+
+
+def _swing_totals(rows: list[np.ndarray], weight: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(co-items, swing score against each) for one item whose (sampled) users hold ``rows``.
 
     ``totals_j = sum_{u != v} W_uv x_uj x_vj`` with ``W_uv = w_u w_v / (alpha + |I_u & I_v|)``,
     i.e. the column sums of ``(W @ S) * S`` for the users' sub-matrix ``S``. Small
     cases (most of a long tail) use dense numpy on the co-items only; large ones
     stay sparse so a blockbuster never allocates users x catalog.
     """
-    starts, stops = x.indptr[users], x.indptr[users + 1]
-    lengths = stops - starts
-    flat = np.concatenate([x.indices[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)])
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    flat = np.concatenate(rows)
     cols, inverse = np.unique(flat, return_inverse=True)
-    n = len(users)
+    n = len(rows)
     if n * n * len(cols) <= DENSE_SWING_FLOPS:
-        sub = np.zeros((n, len(cols)), dtype=np.float32)
+        sub = np.zeros((n, len(cols)), dtype=np.float64)
         sub[np.repeat(np.arange(n), lengths), inverse] = 1.0
         pair = np.outer(weight, weight) / (alpha + sub @ sub.T)
         np.fill_diagonal(pair, 0.0)
         return cols, ((pair @ sub) * sub).sum(axis=0)
     sub = sp.csr_matrix(
-        (np.ones(len(flat), dtype=np.float32), inverse, np.concatenate([[0], np.cumsum(lengths)])),
+        (np.ones(len(flat), dtype=np.float64), inverse, np.concatenate([[0], np.cumsum(lengths)])),
         shape=(n, len(cols)),
     )
     pair = np.outer(weight, weight) / (alpha + (sub @ sub.T).toarray())

@@ -16,10 +16,11 @@ How the weights are chosen (``RankFusion.run``):
    recall's and DIN's (in-sample on the validation users) go to ``models/rank/fusion.json``.
 
 The weights are then applied unchanged to the real build's models. The validation build is a
-temporary sibling directory, removed afterwards; it trains the ranker with this build's
-``RankModel`` settings, so the step must come after ``RankModel`` (it skips itself otherwise).
-Cost: a second build of everything but this step (ML-100K: about the first build's time again,
-~100 s of CPU) plus a few seconds of funnel.
+temporary sibling directory, removed afterwards; it reruns this build's own steps (``ctx.steps``,
+so the same engine and the same ``RankModel`` settings) after the engine's held-out source step,
+through ``ctx.sub_build``, so this module never imports the runner. The step must come after
+``RankModel`` (it skips itself otherwise). Cost: a second build of everything but this
+step (ML-100K: about the first build's time again, ~100 s of CPU) plus a few seconds of funnel.
 """
 
 from __future__ import annotations
@@ -30,28 +31,14 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
-from dubbo_recsys.offline.steps import BuildContext, BuildStep
+from dubbo_recsys.offline.context import BuildContext
+from dubbo_recsys.offline.errors import OfflineError
 
-__all__ = ["HeldOutSource", "RankFusion", "collect_groups", "fit_fusion"]
-
-
-class HeldOutSource:
-    """The validation build's first step: the outer build's source with only its training interactions."""
-
-    def __init__(self, source: Any, split: Any) -> None:
-        self.source, self.split = source, split
-
-    def enabled(self, config: BuildConfig) -> bool:
-        return True
-
-    def run(self, ctx: BuildContext) -> None:
-        ctx.source = dataclasses.replace(self.source, interactions=self.split.train)
-        ctx.params["source_notes"] = {**dict(self.source.notes), "validation": "training interactions only"}
+__all__ = ["RankFusion", "collect_groups", "fit_fusion"]
 
 
 async def collect_groups(path: str | Path, max_users: int | None = None) -> tuple[list, dict[str, float]]:
@@ -83,7 +70,7 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
         dirs = ArtifactDir(path)
         user_ids, item_ids = dirs.user_ids(), dirs.item_ids()
         train, test = dirs.train(len(user_ids), len(item_ids)), dirs.test()
-        pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=True))[:max_users]
+        pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=False))[:max_users]
         for user_row, item_row in pairs:
             user_id, target = user_ids[user_row], item_ids[item_row]
             seen_ids = [item_ids[i] for i in np.unique(train.of(user_row)).tolist()]
@@ -121,26 +108,20 @@ class RankFusion:
         return config.two_tower.enabled  # needs the two-tower vectors and DIN
 
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.build import run_build
-        from dubbo_recsys.offline.rank_steps import RankModel, RankModelConfig
-        from dubbo_recsys.offline.steps import default_steps
-
-        source, split = ctx.require("source"), ctx.require("split")
         if "rank_model" not in ctx.params:  # the ranker of this build is not trained yet (a custom step order)
             ctx.params["rank_fusion"] = "skipped: RankModel did not run before RankFusion"
             return
-        rank_config = RankModelConfig(**ctx.params["rank_model"])
+        if ctx.sub_build is None:
+            raise OfflineError("RankFusion needs ctx.sub_build (run it through offline.build.run_build)")
         out = ctx.config.out
         validation = out.parent / f".{out.name}.validation-{os.getpid()}"
         shutil.rmtree(validation, ignore_errors=True)
         try:
-            steps: list[BuildStep] = [HeldOutSource(source, split)]
-            steps.extend(  # the same steps, the ranker with this build's settings
-                RankModel(rank_config) if isinstance(step, RankModel) else step
-                for step in default_steps()[1:]
-                if not isinstance(step, RankFusion)
+            # the same recipe (same engine, same ranker settings) on this build's train rows only
+            steps = [ctx.require("engine").held_out(), *(s for s in ctx.steps[1:] if not isinstance(s, RankFusion))]
+            built = ctx.sub_build(
+                dataclasses.replace(ctx.config, out=validation, name="validation", work_dir=None), steps
             )
-            built = run_build(dataclasses.replace(ctx.config, out=validation, name="validation"), steps=steps)
             groups, stats = asyncio.run(collect_groups(validation))
         finally:
             shutil.rmtree(validation, ignore_errors=True)

@@ -13,9 +13,10 @@ popularity bucket live *inside* the model as constant tables, so a caller only
 passes item rows; that keeps the serving signatures small.
 
 Training: every train interaction is a positive with the user's previous
-``history_len`` items as its history. Each batch shares ``negatives`` items drawn
-from popularity ** ``pop_power`` (so the model meets the popular items it must
-tell apart), and the loss is a sampled softmax with the logQ correction
+``history_len`` items as its history, read from the example files
+(``offline.examples``). Each batch shares ``negatives`` items drawn from
+popularity ** ``pop_power`` (so the model meets the popular items it must tell
+apart), and the loss is a sampled softmax with the logQ correction
 (logit - log q): this estimates the full softmax over all items, so scores rank
 by P(next item | user), the quantity HR/NDCG measure, rather than by lift over
 the sampler. Accidental hits (a negative equal to the positive) are masked.
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from dubbo_recsys.offline.examples import ExampleFiles, dataset
 from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN  # one index space for both models
 
 __all__ = ["OFFSET", "PAD", "UNKNOWN", "DinRanker", "FMRanker", "LinearRanker", "RankInputs", "train_rankers"]
@@ -43,16 +45,13 @@ POP_BUCKETS = 16  # log2 buckets of the train interaction count
 
 @dataclass(frozen=True, slots=True)
 class RankInputs:
-    """Integer training inputs (see ``offline.rank_steps.rank_inputs``)."""
+    """Integer model tables (see ``offline.rank_steps.rank_inputs``)."""
 
     profile_vocab: list[str]  # "field=value" tokens; index = OFFSET + position
     user_profile: np.ndarray  # int32 users x P (OFFSET-based)
     item_categories: np.ndarray  # int32 items x C (OFFSET + category code, PAD-filled)
     item_pop_bucket: np.ndarray  # int32 per item, 0..POP_BUCKETS-1
-    item_count: np.ndarray  # float64 train interaction count per item
-    example_user: np.ndarray  # int32 user row per example
-    example_item: np.ndarray  # int32 (OFFSET + row)
-    example_history: np.ndarray  # int32 examples x H (OFFSET-based, PAD-filled, most recent first)
+    item_count: np.ndarray  # float64 train interaction count per item (the examples come from files)
 
 
 def pop_bucket(counts: np.ndarray) -> np.ndarray:
@@ -246,6 +245,7 @@ class FMRanker:
 
 def train_rankers(
     inputs: RankInputs,
+    examples: ExampleFiles,
     n_items: int,
     n_categories: int,
     config,
@@ -264,7 +264,7 @@ def train_rankers(
     q = np.power(inputs.item_count + 1.0, config.pop_power)
     q = q / q.sum()
     log_q = tf.constant(np.log(_padded(q) + 1e-12).astype(np.float32))
-    n = len(inputs.example_item)
+    n = examples.count
     steps = math.ceil(n / config.batch_size) * config.epochs
     optimizer = keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.CosineDecay(config.learning_rate, steps))
     for model in models.values():  # build the Keras layers, so their variables exist before the step
@@ -272,7 +272,9 @@ def train_rankers(
     variables = [v for m in models.values() for v in m.trainable_variables]
 
     @tf.function(reduce_retracing=True)
-    def train_step(user, item, history, negatives):
+    def train_step(user, item_row, history_rows, negatives):
+        item = item_row + OFFSET
+        history = tf.where(history_rows >= 0, history_rows + OFFSET, PAD)
         profile = tf.gather(profile_table, user)
         batch = tf.shape(item)[0]
         items = tf.concat([item[:, None], tf.broadcast_to(negatives[None, :], [batch, tf.shape(negatives)[0]])], 1)
@@ -296,20 +298,18 @@ def train_rankers(
         optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
         return tf.stack(losses)
 
-    rng = np.random.default_rng(config.seed)
+    shuffle = np.random.default_rng(config.seed)  # consumed by the example stream
+    rng = np.random.default_rng([config.seed, 1])  # negatives, consumed by this loop
     history: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(config.epochs):
-        order = rng.permutation(n)
         totals = np.zeros(len(models))
-        for start in range(0, n, config.batch_size):
-            rows = order[start : start + config.batch_size]
+        for user, item, past in dataset(examples, config.batch_size, shuffle, config.history_len):
             negatives = rng.choice(len(q), size=config.negatives, p=q).astype(np.int32) + OFFSET
-            losses = train_step(
-                inputs.example_user[rows], inputs.example_item[rows], inputs.example_history[rows], negatives
-            )
-            totals += losses.numpy() * len(rows)
+            losses = train_step(user, item, past, negatives)
+            rows = int(user.shape[0])
+            totals += losses.numpy() * rows
             if progress:
-                progress(len(rows))
+                progress(rows)
         for name, total in zip(models, totals, strict=True):
-            history[name].append(float(total / n))
+            history[name].append(float(total / max(n, 1)))
     return din, lr, fm, history

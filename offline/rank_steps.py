@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
-from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.context import BuildContext, LastN
+from dubbo_recsys.offline.dataset import Catalog
 from dubbo_recsys.offline.errors import BuildConfigError
-from dubbo_recsys.offline.steps import BuildContext
+from dubbo_recsys.offline.model_steps import sample_test
 from dubbo_recsys.offline.two_tower import PROFILE_FIELDS  # the rankers see the towers' profile fields
 
 __all__ = ["PROFILE_FIELDS", "RankModel", "RankModelConfig", "rank_inputs"]
@@ -63,61 +65,53 @@ class RankModelConfig:
             raise BuildConfigError("rank model pop_power must be in [0, 2], learning_rate in [1e-6, 1], l2 in [0, 1]")
 
 
-def rank_inputs(source: SourceData, split: Split, history_len: int):
-    """Integer inputs for ``offline.rank_model``, in the two-tower's index space (0 pad, 1 unknown, 2 + row)."""
-    from dubbo_recsys.offline.rank_model import OFFSET, RankInputs, pop_bucket
-    from dubbo_recsys.offline.two_tower import category_index, history_windows, profile_index
+def rank_inputs(catalog: Catalog, popularity: np.ndarray):
+    """Integer model tables for ``offline.rank_model``, in the two-tower's index space (0 pad, 1 unknown, 2 + row)."""
+    from dubbo_recsys.offline.rank_model import RankInputs, pop_bucket
+    from dubbo_recsys.offline.two_tower import category_index, profile_index
 
-    _, vocab, user_profile = profile_index(source)
-    user, item = split.train.user, split.train.item  # sorted by user then time
-    item_count = np.bincount(item, minlength=source.n_items).astype(np.float64)
+    _, vocab, user_profile = profile_index(catalog)
     return RankInputs(
         profile_vocab=vocab,
         user_profile=user_profile,
-        item_categories=category_index(source),
-        item_pop_bucket=pop_bucket(item_count),
-        item_count=item_count,
-        example_user=user.astype(np.int32),
-        example_item=(item + OFFSET).astype(np.int32),
-        example_history=history_windows(user, item, history_len),
+        item_categories=category_index(catalog),
+        item_pop_bucket=pop_bucket(popularity),
+        item_count=popularity,
     )
 
 
 def full_ranking_quality(
-    models: dict, inputs, split: Split, last_n: list[np.ndarray], history_len: int, max_users: int, seed: int
+    models: dict,
+    inputs,
+    test: tuple[np.ndarray, np.ndarray],
+    seen: Callable[[np.ndarray], list[np.ndarray]],
+    last_n: LastN,
+    n_items: int,
+    history_len: int,
 ) -> dict[str, float]:
-    """NDCG@10 and HR@10 of each model over all items, training items removed, for a sample of test users."""
+    """NDCG@10 and HR@10 of each model over all items for these (user, item) test pairs, train items removed."""
     import tensorflow as tf
 
-    from dubbo_recsys.offline.rank_model import OFFSET
+    from dubbo_recsys.offline.rank_model import OFFSET, PAD
 
-    test = split.test
-    users = test.user
-    if max_users < len(users):
-        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    users, targets = test
     if len(users) == 0:
         return {}
-    held = dict(zip(test.user.tolist(), test.item.tolist(), strict=True))
-    train = split.train
-    bounds = np.searchsorted(train.user, np.arange(split.n_users + 1))
-    items = tf.constant(np.arange(split.n_items, dtype=np.int32)[None, :] + OFFSET)
+    window = last_n.window(history_len)
+    items = tf.constant(np.arange(n_items, dtype=np.int32)[None, :] + OFFSET)
     out: dict[str, float] = {}
     for name, model in models.items():
         ndcg = hits = 0.0
         for start in range(0, len(users), 16):
-            batch = users[start : start + 16]
-            history = np.zeros((len(batch), history_len), dtype=np.int32)
-            for i, u in enumerate(batch.tolist()):
-                recent = last_n[u][:history_len]
-                history[i, : len(recent)] = recent + OFFSET
+            batch, target = users[start : start + 16], targets[start : start + 16]
+            history = np.where(window[batch] >= 0, window[batch] + OFFSET, PAD).astype(np.int32)
             scores = model.score(
                 tf.constant(history), tf.constant(inputs.user_profile[batch]), tf.tile(items, [len(batch), 1])
             ).numpy()
-            for i, u in enumerate(batch.tolist()):
+            for i, train_items in enumerate(seen(batch)):
                 row = scores[i]
-                row[train.item[bounds[u] : bounds[u + 1]]] = -np.inf
-                target = held[u]
-                rank = int((row > row[target]).sum())
+                row[train_items] = -np.inf
+                rank = int((row > row[target[i]]).sum())
                 if rank < 10:
                     hits += 1
                     ndcg += 1.0 / np.log2(rank + 2)
@@ -141,22 +135,22 @@ class RankModel:
         from dubbo_recsys.offline.rank_model import train_rankers
 
         config = self.config
-        source, split = ctx.require("source"), ctx.require("split")
-        inputs = rank_inputs(source, split, config.history_len)
-        n_categories = len(source.category_names)
-        with ctx.progress(len(inputs.example_item) * config.epochs, "rank models") as update:
-            din, lr, fm, losses = train_rankers(inputs, source.n_items, n_categories, config, update)
+        catalog, examples = ctx.require("catalog"), ctx.require("examples")
+        inputs = rank_inputs(catalog, ctx.require("popularity"))
+        n_categories = len(catalog.category_names)
+        with ctx.progress(examples.count * config.epochs, "rank models") as update:
+            din, lr, fm, losses = train_rankers(inputs, examples, catalog.n_items, n_categories, config, update)
         root = ctx.path("models/rank/meta.json").parent
         export_din(din, root / "din", ctx.root / "ids/items.txt", inputs.profile_vocab, config.history_len)
         save_light(lr, fm, root / "light")
         quality = full_ranking_quality(
             {"din": din, "lr": lr, "fm": fm},
             inputs,
-            split,
+            sample_test(ctx.require("split"), config.eval_users, config.seed),
+            ctx.require("engine").train_items_of,
             ctx.require("last_n"),
+            catalog.n_items,
             config.history_len,
-            config.eval_users,
-            config.seed,
         )
         ctx.metrics.update(quality)
         ctx.params["rank_model"] = dataclasses.asdict(config)
@@ -165,15 +159,17 @@ class RankModel:
             {
                 "model": "din",
                 "history_len": config.history_len,
-                "profile_fields": [f for f in PROFILE_FIELDS if f in source.user_profile],
+                "profile_fields": [f for f in PROFILE_FIELDS if f in catalog.user_profile],
                 "profile_vocab": inputs.profile_vocab,
-                "categories": source.category_names.tolist(),
+                "categories": catalog.category_names.tolist(),
                 "signatures": {
                     "rank": ["history", "profile", "items"],
                     "serving_default": ["userExamples", "userContextExamples", "itemExamples"],
                 },
-                "negatives": f"{config.negatives} per batch from popularity ** {config.pop_power}, "
-                "logQ-corrected sampled softmax",
+                "negatives": (
+                    f"{config.negatives} per batch from popularity ** {config.pop_power}, "
+                    "logQ-corrected sampled softmax"
+                ),
                 "epoch_loss": {name: [round(x, 4) for x in values] for name, values in losses.items()},
                 "quality": quality,
             },

@@ -1,93 +1,34 @@
-"""The build as a list of small step objects.
+"""The data steps of the build: each asks the engine for its result and writes the artifact files.
 
-A step reads what earlier steps left on the ``BuildContext`` and writes its
-files under ``ctx.root``. ``default_steps()`` is the straight recipe that
-``offline.build`` runs; adding a stage (say, the ranking model) is one class
-with ``enabled(config)`` and ``run(ctx)``, appended to that list
-(model steps live in ``offline.model_steps``). A step's name
-is its class name, used in progress output and in the manifest's timings.
+A step reads what earlier steps left on the ``BuildContext`` and writes its files
+under ``ctx.root``; what it computes over the log comes from ``ctx.engine``
+(``offline.engine``: embedded numpy or Spark), so each step here is one logical step
+with two engines behind it, and the files are written in one place whatever the
+engine. The recipe that orders these steps (and the model steps) is
+``offline.recipe.default_steps``. A step's name is its class name, used in the log
+lines and in the manifest's timings.
 
-Steps never print: progress goes through ``ctx.progress`` (tqdm, or nothing).
-Steps that need TensorFlow or Faiss import them inside ``run``.
+Steps never print: progress goes through ``ctx.progress`` (a bar on a terminal only).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
-import scipy.sparse as sp
-
-from dubbo_recsys.offline.config import BuildConfig, Source
-from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.artifact_files import write_ids, write_npz_chunks, write_table
+from dubbo_recsys.offline.config import BuildConfig
+from dubbo_recsys.offline.context import BuildContext
+from dubbo_recsys.offline.engine import NeighborKind
 from dubbo_recsys.offline.errors import OfflineError
 
 __all__ = [
-    "BuildContext",
-    "BuildStep",
     "HotItems",
     "ItemCFTable",
     "LoadSource",
     "SplitInteractions",
     "SwingTable",
+    "TrainingExamples",
     "UserCFTable",
     "WriteFeatures",
-    "default_steps",
 ]
-
-Progress = Callable[[int], None]
-
-
-@dataclass
-class BuildContext:
-    config: BuildConfig
-    root: Path
-    show_progress: bool = False
-    source: SourceData | None = None
-    split: Split | None = None
-    popularity: np.ndarray | None = None
-    last_n: list[np.ndarray] | None = None
-    matrix: sp.csr_matrix | None = None  # capped binary user x item train matrix
-    item_embeddings: np.ndarray | None = None
-    user_embeddings: np.ndarray | None = None
-    params: dict[str, Any] = field(default_factory=dict)  # documented choices added to manifest params
-    metrics: dict[str, float] = field(default_factory=dict)  # quick quality checks, manifest "metrics"
-
-    def path(self, relative: str) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @contextmanager
-    def progress(self, total: int, desc: str) -> Iterator[Progress]:
-        from tqdm import tqdm
-
-        with tqdm(total=total, desc=desc, unit="row", disable=not self.show_progress, leave=False) as bar:
-
-            def update(rows: int) -> None:
-                bar.update(rows)
-
-            yield update
-
-    def require(self, name: str) -> Any:
-        value = getattr(self, name)
-        if value is None:
-            raise OfflineError(f"build step order: {name} is needed before it is produced")
-        return value
-
-    def write_json(self, relative: str, value: Any) -> None:
-        self.path(relative).write_text(json.dumps(value, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-class BuildStep(Protocol):
-    def enabled(self, config: BuildConfig) -> bool: ...
-
-    def run(self, ctx: BuildContext) -> None: ...
 
 
 class _Always:
@@ -96,118 +37,96 @@ class _Always:
 
 
 class LoadSource(_Always):
+    """The catalog into ``ctx.catalog``; the log stays with the engine."""
+
     def run(self, ctx: BuildContext) -> None:
-        if ctx.config.source is Source.ML100K:
-            from dubbo_recsys.offline.movielens import load_ml100k
-
-            ctx.source = load_ml100k(ctx.config.data_dir)
-        else:
-            from dubbo_recsys.offline.synthetic import generate
-
-            with ctx.progress(ctx.config.synthetic.users, "synthetic users") as update:
-                ctx.source = generate(ctx.config.synthetic, progress=update)
-        ctx.params["source_notes"] = dict(ctx.source.notes)
+        ctx.catalog = catalog = ctx.require("engine").load(ctx)
+        ctx.params["source_notes"] = dict(catalog.notes)
 
 
 class SplitInteractions(_Always):
-    """ids/*.txt and interactions/{train,test}.npz."""
+    """ids/*.txt and interactions/{train,test}.npz (leave-last-out, ``offline.split``)."""
 
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.hot import item_popularity
-        from dubbo_recsys.offline.split import SPLIT_RULE, leave_last_out
+        from dubbo_recsys.offline.split import SPLIT_RULE
 
-        source = ctx.require("source")
-        ctx.split = split = leave_last_out(source)
-        ctx.popularity = item_popularity(split)
+        engine, catalog = ctx.require("engine"), ctx.require("catalog")
+        ctx.split, ctx.popularity = split = engine.split(ctx)
         ctx.params["split"] = SPLIT_RULE
-        for name, ids in (("users", source.user_ids), ("items", source.item_ids)):
-            with ctx.path(f"ids/{name}.txt").open("w", encoding="utf-8") as out:
-                for value in ids.tolist():
-                    out.write(f"{value}\n")
-        t = split.train
-        np.savez(ctx.path("interactions/train.npz"), user=t.user, item=t.item, ts=t.ts, rating=t.rating)
-        np.savez(ctx.path("interactions/test.npz"), user=split.test.user, item=split.test.item, ts=split.test.ts)
+        write_ids(ctx.path("ids/users.txt"), catalog.user_ids.tolist())
+        write_ids(ctx.path("ids/items.txt"), catalog.item_ids.tolist())
+        columns = ({"user": t.user, "item": t.item, "ts": t.ts, "rating": t.rating} for t in engine.train_chunks())
+        rows = write_npz_chunks(ctx.path("interactions/train.npz"), columns, ctx.scratch("npz"))
+        if rows.get("user", 0) != split[0].n_train:
+            raise OfflineError(f"{engine.name} engine: {rows} train rows written, the split has {split[0].n_train}")
+        s = split[0]
+        test = [{"user": s.test_user, "item": s.test_item, "ts": s.test_ts}]
+        write_npz_chunks(ctx.path("interactions/test.npz"), test, ctx.scratch("npz"))
 
 
 class WriteFeatures(_Always):
-    """features/users.jsonl and features/items.jsonl."""
+    """features/users.jsonl (with ``last_n``) and features/items.jsonl."""
 
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.features import last_n_items, write_item_features, write_user_features
+        from dubbo_recsys.offline.features import write_item_features, write_user_features
 
-        source, split = ctx.require("source"), ctx.require("split")
-        ctx.last_n = last_n_items(split, ctx.config.neighbors.last_n)
-        with (
-            ctx.path("features/users.jsonl").open("w", encoding="utf-8") as out,
-            ctx.progress(source.n_users, "user features") as update,
-        ):
-            write_user_features(out, source, ctx.last_n, update)
-        with (
-            ctx.path("features/items.jsonl").open("w", encoding="utf-8") as out,
-            ctx.progress(source.n_items, "item features") as update,
-        ):
-            write_item_features(out, source, ctx.require("popularity"), update)
+        catalog = ctx.require("catalog")
+        ctx.last_n = ctx.require("engine").last_n(ctx.config.neighbors.last_n)
+        users, items = ctx.path("features/users.jsonl"), ctx.path("features/items.jsonl")
+        with users.open("w", encoding="utf-8") as out, ctx.progress(catalog.n_users, "user features") as update:
+            write_user_features(out, catalog, ctx.last_n, update)
+        with items.open("w", encoding="utf-8") as out, ctx.progress(catalog.n_items, "item features") as update:
+            write_item_features(out, catalog, ctx.require("popularity"), update)
 
 
 class HotItems(_Always):
+    """hot.json: global and per-category lists from popularity, per-region lists from the engine."""
+
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.hot import hot_lists
+        from dubbo_recsys.offline.hot import hot_lists, user_regions
 
-        ctx.write_json("hot.json", hot_lists(ctx.require("source"), ctx.require("split"), ctx.config.neighbors.hot_k))
-
-
-def _save_table(ctx: BuildContext, name: str, table: Any) -> None:
-    np.savez(ctx.path(f"neighbors/{name}.npz"), index=table.index, score=table.score)
-
-
-def _matrix(ctx: BuildContext) -> sp.csr_matrix:
-    if ctx.matrix is None:
-        from dubbo_recsys.offline.neighbors import interaction_matrix
-
-        ctx.matrix = interaction_matrix(ctx.require("split"), ctx.config.neighbors.max_user_items)
-    return ctx.matrix
+        catalog, k = ctx.require("catalog"), ctx.config.neighbors.hot_k
+        regions = user_regions(catalog)
+        names: list[str] = []
+        by_region: list[list[int]] = []
+        if regions is not None:
+            names, codes = regions
+            by_region = ctx.require("engine").hot_by_region(codes, len(names), k)
+        ctx.write_json("hot.json", hot_lists(catalog, ctx.require("popularity"), names, by_region, k))
 
 
-class ItemCFTable(_Always):
+class _NeighborStep(_Always):
+    kind: NeighborKind
+
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.neighbors import item_cf
+        catalog = ctx.require("catalog")
+        rows = catalog.n_users if self.kind is NeighborKind.USER_CF else catalog.n_items
+        chunks = ctx.require("engine").neighbors(self.kind, ctx)
+        path = ctx.path(f"neighbors/{self.kind.value}.npz")
+        write_table(path, chunks, rows, ctx.config.neighbors.k, ctx.scratch("npz"))
 
-        x = _matrix(ctx)
-        with ctx.progress(x.shape[1], "item-CF") as update:
-            _save_table(ctx, "itemcf", item_cf(x, ctx.config.neighbors, update))
+
+class ItemCFTable(_NeighborStep):
+    kind = NeighborKind.ITEM_CF
 
 
-class UserCFTable(_Always):
+class UserCFTable(_NeighborStep):
+    kind = NeighborKind.USER_CF
+
+
+class SwingTable(_NeighborStep):
+    kind = NeighborKind.SWING
+
+
+class TrainingExamples:
+    """The two-tower's and the ranker's training examples as Parquet files in the work directory."""
+
+    def __init__(self, history_len: int = 20, always: bool = False) -> None:
+        self.history_len, self.always = history_len, always
+
+    def enabled(self, config: BuildConfig) -> bool:
+        return self.always or config.two_tower.enabled  # the models are their only reader
+
     def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.neighbors import user_cf
-
-        x = _matrix(ctx)
-        with ctx.progress(x.shape[0], "user-CF") as update:
-            _save_table(ctx, "usercf", user_cf(x, ctx.config.neighbors, ctx.config.seed, update))
-
-
-class SwingTable(_Always):
-    def run(self, ctx: BuildContext) -> None:
-        from dubbo_recsys.offline.neighbors import swing
-
-        x = _matrix(ctx)
-        with ctx.progress(x.shape[1], "swing") as update:
-            _save_table(ctx, "swing", swing(x, ctx.config.neighbors, ctx.config.seed, update))
-
-
-def default_steps() -> tuple[BuildStep, ...]:
-    from dubbo_recsys.offline.model_steps import FaissIndex, TwoTowerModel
-
-    return (
-        LoadSource(),
-        SplitInteractions(),
-        WriteFeatures(),
-        HotItems(),
-        ItemCFTable(),
-        UserCFTable(),
-        SwingTable(),
-        TwoTowerModel(),
-        FaissIndex(),
-        __import__("dubbo_recsys.offline.rank_steps", fromlist=["RankModel"]).RankModel(),
-        __import__("dubbo_recsys.offline.rank_fusion", fromlist=["RankFusion"]).RankFusion(),
-    )
+        history = max(self.history_len, ctx.config.two_tower.history_len)
+        ctx.examples = ctx.require("engine").write_examples(ctx.scratch("examples"), history)

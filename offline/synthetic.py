@@ -23,14 +23,25 @@ config. Bump ``GENERATOR_REVISION`` whenever the output for a seed changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 
 from dubbo_recsys.offline.config import SyntheticConfig
-from dubbo_recsys.offline.dataset import Interactions, SourceData
+from dubbo_recsys.offline.dataset import Catalog, Interactions, SourceData
 
-__all__ = ["CHUNK", "GENERATOR_REVISION", "generate"]
+__all__ = ["CHUNK", "GENERATOR_REVISION", "SIZES", "generate", "write_files"]
+
+# Scale presets of ``bench/offline`` (interactions ~ users x mean): users and items grow with the log,
+# so per-event work (co-occurrences per user, users per item under the caps) stays the same.
+SIZES = {
+    "1M": SyntheticConfig(users=100_000, items=50_000, mean_interactions=10.0),
+    "10M": SyntheticConfig(users=1_000_000, items=500_000, mean_interactions=10.0),
+    "50M": SyntheticConfig(users=5_000_000, items=2_500_000, mean_interactions=10.0),
+}
 
 GENERATOR_REVISION = 1
 CHUNK = 4_096
@@ -49,6 +60,67 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 
 def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = None) -> SourceData:
+    """The catalog and the whole log in memory (the embedded engine's synthetic source)."""
+    catalog, chunks = _world(config)
+    users, items, stamps, ratings = [], [], [], []
+    for part in chunks:
+        users.append(part[0])
+        items.append(part[1])
+        stamps.append(part[2])
+        ratings.append(part[3])
+        if progress:
+            progress(len(np.unique(part[0])))
+    inter = Interactions(np.concatenate(users), np.concatenate(items), np.concatenate(stamps), np.concatenate(ratings))
+    return SourceData(**{f.name: getattr(catalog, f.name) for f in fields(Catalog)}, interactions=inter)
+
+
+def write_files(config: SyntheticConfig, out: Path, rows_per_file: int = 2_000_000) -> dict[str, int]:
+    """The same catalog and log as ``generate``, streamed to a ``--source files`` directory.
+
+    ``out/interactions/part-NNNNN.parquet`` (user_id, item_id strings, ts, rating, in user order),
+    ``out/users.parquet`` and ``out/items.parquet`` (``offline.logfiles`` schema). Memory stays at one
+    chunk of users plus the catalog, so 50M interactions fit where ``generate`` would not.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    catalog, chunks = _world(config)
+    (out / "interactions").mkdir(parents=True, exist_ok=True)
+    user_ids, item_ids = catalog.user_ids.astype(object), catalog.item_ids.astype(object)
+    users = {"user_id": user_ids, **{k: v.astype(object) for k, v in catalog.user_profile.items()}}
+    pq.write_table(pa.table(users), out / "users.parquet")
+    names = catalog.category_names.tolist()
+    codes, ptr = catalog.category_codes.tolist(), catalog.category_ptr.tolist()
+    categories = ["|".join(names[c] for c in codes[ptr[r] : ptr[r + 1]]) for r in range(catalog.n_items)]
+    items = {
+        "item_id": item_ids,
+        "categories": np.array(categories, dtype=object),
+        "author": catalog.item_author.astype(object),
+        "region": catalog.item_region.astype(object),
+    }
+    pq.write_table(pa.table(items), out / "items.parquet")
+    part, total = 0, 0
+    buffered: list[tuple[np.ndarray, ...]] = []
+
+    def flush() -> None:
+        nonlocal part, buffered
+        user, item, ts, rating = (np.concatenate(column) for column in zip(*buffered, strict=True))
+        table = pa.table({"user_id": user_ids[user], "item_id": item_ids[item], "ts": ts, "rating": rating})
+        pq.write_table(table, out / "interactions" / f"part-{part:05d}.parquet", row_group_size=262_144)
+        part, buffered = part + 1, []
+
+    for chunk in chunks:
+        buffered.append(chunk)
+        total += len(chunk[0])
+        if sum(len(c[0]) for c in buffered) >= rows_per_file:
+            flush()
+    if buffered:
+        flush()
+    return {"users": catalog.n_users, "items": catalog.n_items, "interactions": total, "files": part}
+
+
+def _world(config: SyntheticConfig) -> tuple[Catalog, Iterator[tuple[np.ndarray, ...]]]:
+    """The catalog, and the log as an iterator of per-chunk (user, item, ts, rating) arrays."""
     n_users, n_items, d = config.users, config.items, config.latent_dim
     rng = _rng(config.seed, 0)
     n_cat = int(np.clip(np.sqrt(n_items) / 4, 8, 200))
@@ -91,18 +163,12 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
     mu = np.log(max(config.mean_interactions - 2.0, 0.5)) - 0.5
     cap = max(2, min(n_items // 2, 5_000))
 
-    users, items, stamps, ratings = [], [], [], []
-    for chunk, start in enumerate(range(0, n_users, CHUNK)):
-        stop = min(start + CHUNK, n_users)
-        part = _chunk(config.seed, chunk, start, stop, centroids, item_vec, item_region, user_region, cdf, mu, cap)
-        users.append(part[0])
-        items.append(part[1])
-        stamps.append(part[2])
-        ratings.append(part[3])
-        if progress:
-            progress(stop - start)
+    def chunks() -> Iterator[tuple[np.ndarray, ...]]:
+        for chunk, start in enumerate(range(0, n_users, CHUNK)):
+            stop = min(start + CHUNK, n_users)
+            yield _chunk(config.seed, chunk, start, stop, centroids, item_vec, item_region, user_region, cdf, mu, cap)
 
-    return SourceData(
+    catalog = Catalog(
         name="synthetic",
         fingerprint="",
         user_ids=np.array([f"u{i}" for i in range(n_users)]),
@@ -114,14 +180,12 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
         item_author=np.array([f"author-{a}" for a in range(n_auth)])[item_author],
         item_region=np.array([f"region-{r:02d}" for r in range(N_REGIONS)])[item_region],
         item_attrs={},
-        interactions=Interactions(
-            np.concatenate(users), np.concatenate(items), np.concatenate(stamps), np.concatenate(ratings)
-        ),
         notes={
             "generator": f"dubbo_recsys.offline.synthetic revision {GENERATOR_REVISION}",
             "author": "synthetic authors",
         },
     )
+    return catalog, chunks()
 
 
 def _chunk(seed, chunk, start, stop, centroids, item_vec, item_region, user_region, cdf, mu, cap):
@@ -159,3 +223,29 @@ def _chunk(seed, chunk, start, stop, centroids, item_vec, item_region, user_regi
     z = (affinity - affinity.mean()) / max(float(affinity.std()), 1e-6)
     rating = np.clip(np.round(3.5 + 1.2 * z), 1, 5).astype(np.float32)
     return (start + owner).astype(np.int32), candidate.astype(np.int32), ts.astype(np.int64), rating
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dubbo_recsys.offline.synthetic --size 10M --out DIR``: a log for ``build --source files``."""
+    parser = argparse.ArgumentParser(prog="python -m dubbo_recsys.offline.synthetic", description=main.__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), help="a preset of bench/offline")
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--items", type=int)
+    parser.add_argument("--mean-interactions", type=float)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    base = SIZES[args.size] if args.size else SyntheticConfig()
+    config = SyntheticConfig(
+        users=args.users or base.users,
+        items=args.items or base.items,
+        mean_interactions=args.mean_interactions or base.mean_interactions,
+        seed=args.seed,
+    )
+    written = write_files(config, Path(args.out))
+    print(f"wrote {args.out}: {written}")  # noqa: T201 - a command-line program
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -12,8 +12,9 @@ history; unknown items likewise fall back on their categories.
 
 Each train interaction is one example; its history is the user's previous
 ``history_len`` train items, most recent first (what ``last_n`` will hold when
-serving). Index spaces inside the towers: 0 = padding, 1 = unknown, 2 + row
-for ids and vocabulary entries.
+serving). The examples are read from Parquet files streamed from disk
+(``offline.examples``), written by whichever engine ran the build. Index spaces
+inside the towers: 0 = padding, 1 = unknown, 2 + row for ids and vocabulary entries.
 
 The SavedModels and their ``serving_default`` signatures are made by
 ``offline.two_tower_export``; this module has no string handling.
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dubbo_recsys.offline.config import TwoTowerConfig
-from dubbo_recsys.offline.dataset import SourceData, Split
+from dubbo_recsys.offline.dataset import Catalog
+from dubbo_recsys.offline.examples import ExampleFiles, dataset
 
 __all__ = [
     "OFFSET",
@@ -38,7 +40,6 @@ __all__ = [
     "TowerInputs",
     "TwoTower",
     "category_index",
-    "history_windows",
     "hit_rate",
     "profile_index",
     "tower_inputs",
@@ -52,23 +53,20 @@ PAD, UNKNOWN, OFFSET = 0, 1, 2
 
 @dataclass(frozen=True, slots=True)
 class TowerInputs:
-    """Integer model inputs derived from the source and the split."""
+    """Integer model tables derived from the catalog (the examples come from files)."""
 
     profile_fields: tuple[str, ...]
     profile_vocab: list[str]  # "field=value" tokens; index = OFFSET + position
     user_profile: np.ndarray  # int32 users x F
     item_categories: np.ndarray  # int32 items x C (OFFSET + category code, PAD-filled)
-    example_user: np.ndarray  # int32 (OFFSET + row) per train example
-    example_item: np.ndarray
-    example_history: np.ndarray  # int32 examples x H, most recent first, PAD-filled
 
 
-def profile_tokens(source: SourceData, fields: tuple[str, ...]) -> list[list[str]]:
+def profile_tokens(source: Catalog, fields: tuple[str, ...]) -> list[list[str]]:
     columns = [source.user_profile[f].tolist() for f in fields]
     return [[f"{f}={col[row]}" for f, col in zip(fields, columns, strict=True)] for row in range(source.n_users)]
 
 
-def profile_index(source: SourceData) -> tuple[tuple[str, ...], list[str], np.ndarray]:
+def profile_index(source: Catalog) -> tuple[tuple[str, ...], list[str], np.ndarray]:
     """(fields, "field=value" vocabulary, users x fields int32 of OFFSET + vocabulary position)."""
     fields = tuple(f for f in PROFILE_FIELDS if f in source.user_profile)
     tokens = profile_tokens(source, fields)
@@ -80,7 +78,7 @@ def profile_index(source: SourceData) -> tuple[tuple[str, ...], list[str], np.nd
     return fields, vocab, user_profile
 
 
-def category_index(source: SourceData) -> np.ndarray:
+def category_index(source: Catalog) -> np.ndarray:
     """items x C int32: OFFSET + category code per item, PAD-filled."""
     counts = np.diff(source.category_ptr)
     width = max(1, int(counts.max(initial=1)))
@@ -91,29 +89,9 @@ def category_index(source: SourceData) -> np.ndarray:
     return item_categories
 
 
-def history_windows(user: np.ndarray, item: np.ndarray, history_len: int) -> np.ndarray:
-    """examples x history_len int32: each interaction's previous items of the same user (OFFSET + row),
-    most recent first, PAD-filled; ``user``/``item`` sorted by user then time, as ``Split.train``."""
-    history = np.zeros((len(user), history_len), dtype=np.int32)
-    for back in range(1, history_len + 1):
-        same = np.zeros(len(user), dtype=bool)
-        same[back:] = user[back:] == user[:-back]
-        history[back:, back - 1] = np.where(same[back:], item[:-back] + OFFSET, PAD)
-    return history
-
-
-def tower_inputs(source: SourceData, split: Split, history_len: int) -> TowerInputs:
-    fields, vocab, user_profile = profile_index(source)
-    user, item = split.train.user, split.train.item  # sorted by user then time
-    return TowerInputs(
-        profile_fields=fields,
-        profile_vocab=vocab,
-        user_profile=user_profile,
-        item_categories=category_index(source),
-        example_user=(user + OFFSET).astype(np.int32),
-        example_item=(item + OFFSET).astype(np.int32),
-        example_history=history_windows(user, item, history_len),
-    )
+def tower_inputs(catalog: Catalog) -> TowerInputs:
+    fields, vocab, user_profile = profile_index(catalog)
+    return TowerInputs(fields, vocab, user_profile, category_index(catalog))
 
 
 def _masked_mean(embedded, ids):
@@ -187,17 +165,22 @@ class TwoTower:
 
 def train_two_tower(
     inputs: TowerInputs,
+    examples: ExampleFiles,
+    popularity: np.ndarray,
     n_users: int,
-    n_items: int,
     n_categories: int,
     config: TwoTowerConfig,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[TwoTower, list[float]]:
-    """Train and return the towers and the mean loss of each epoch."""
+    """Train on ``examples`` streamed from disk; return the towers and the mean loss of each epoch.
+
+    ``popularity`` is the train interaction count per item row (the logQ correction's q).
+    """
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(config.seed)
+    n_items = len(popularity)
     model = TwoTower(n_users, n_items, len(inputs.profile_vocab), n_categories, config.dim)
     user_profile = tf.constant(
         np.vstack([np.zeros((OFFSET, inputs.user_profile.shape[1]), np.int32), inputs.user_profile])
@@ -205,7 +188,7 @@ def train_two_tower(
     item_categories = tf.constant(
         np.vstack([np.zeros((OFFSET, inputs.item_categories.shape[1]), np.int32), inputs.item_categories])
     )
-    n = len(inputs.example_user)
+    n = examples.count
     # cosine decay keeps the last epochs from undoing the first ones
     decay = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, math.ceil(n / config.batch_size) * config.epochs
@@ -213,11 +196,13 @@ def train_two_tower(
     optimizer = keras.optimizers.Adam(learning_rate=decay)
     # logQ correction: in-batch negatives are drawn by popularity; subtracting log q(item) makes the
     # sampled softmax estimate the full one (p(item | user)) instead of a popularity-free PMI.
-    frequency = np.bincount(inputs.example_item, minlength=n_items + OFFSET).astype(np.float64)
+    frequency = np.concatenate([np.zeros(OFFSET), popularity])
     log_q = tf.constant(np.log(np.maximum(frequency, 1.0) / max(n, 1)).astype(np.float32) * config.logq_correction)
 
     @tf.function(reduce_retracing=True)
-    def train_step(user, item, history, drop):
+    def train_step(user_row, item_row, history_rows, drop):
+        user, item = user_row + OFFSET, item_row + OFFSET
+        history = tf.where(history_rows >= 0, history_rows + OFFSET, PAD)
         profile = tf.gather(user_profile, user)
         user = tf.where(drop, tf.ones_like(user) * UNKNOWN, user)
         with tf.GradientTape() as tape:
@@ -233,41 +218,40 @@ def train_two_tower(
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    rng = np.random.default_rng(config.seed)
+    shuffle = np.random.default_rng(config.seed)  # consumed by the example stream
+    dropout = np.random.default_rng([config.seed, 1])  # consumed by this loop
     losses: list[float] = []
     for _ in range(config.epochs):
-        order = rng.permutation(n)
         total = 0.0
-        for start in range(0, n, config.batch_size):
-            rows = order[start : start + config.batch_size]
-            if len(rows) < 2:
+        for user, item, history in dataset(examples, config.batch_size, shuffle, config.history_len):
+            rows = int(user.shape[0])
+            if rows < 2:
                 continue
-            loss = train_step(
-                inputs.example_user[rows],
-                inputs.example_item[rows],
-                inputs.example_history[rows],
-                rng.random(len(rows)) < config.user_id_dropout,
-            )
-            total += float(loss) * len(rows)
+            loss = train_step(user, item, history, dropout.random(rows) < config.user_id_dropout)
+            total += float(loss) * rows
             if progress:
-                progress(len(rows))
-        losses.append(total / n)
+                progress(rows)
+        losses.append(total / max(n, 1))
     return model, losses
 
 
-def hit_rate(user_vectors: np.ndarray, item_vectors: np.ndarray, split: Split, k: int = 50) -> float:
-    """HR@k of u2i retrieval on the test split, train items excluded (a quick quality check)."""
-    test = split.test
-    if len(test.user) == 0:
+def hit_rate(
+    user_vectors: np.ndarray,
+    item_vectors: np.ndarray,
+    test_user: np.ndarray,
+    test_item: np.ndarray,
+    seen: Callable[[np.ndarray], list[np.ndarray]],
+    k: int = 50,
+) -> float:
+    """HR@k of u2i retrieval for these test pairs, each user's train items (``seen``) excluded (a quick check)."""
+    if len(test_user) == 0:
         return 0.0
-    train = split.train
     hits = 0
-    for start in range(0, len(test.user), 1024):
-        users = test.user[start : start + 1024]
+    for start in range(0, len(test_user), 1024):
+        users = test_user[start : start + 1024]
         scores = user_vectors[users] @ item_vectors.T
-        seen = np.isin(train.user, users)
-        local = np.searchsorted(users, train.user[seen])
-        scores[local, train.item[seen]] = -np.inf
+        for local, items in enumerate(seen(users)):
+            scores[local, items] = -np.inf
         top = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
-        hits += int((top == test.item[start : start + 1024, None]).any(axis=1).sum())
-    return hits / len(test.user)
+        hits += int((top == test_item[start : start + 1024, None]).any(axis=1).sum())
+    return hits / len(test_user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -13,7 +14,7 @@ from dubbo_recsys.offline.build_command import main
     "argv,message",
     [
         (["--source", "synthetic", "--users", "3"], "users must be in"),
-        (["--source", "synthetic", "--items", "5000000"], "items must be in"),
+        (["--source", "synthetic", "--items", "50000000"], "items must be in"),
         (["--source", "synthetic", "--k", "0"], "k must be in"),
         (["--source", "ml-100k", "--data-dir", "/nonexistent/ml"], "missing ML-100K file"),
     ],
@@ -75,3 +76,36 @@ def test_command_module_is_cheap_to_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("entry", ["module", "cli"])
+def test_a_log_gets_one_line_per_step_and_no_progress_bars(tmp_path, capsys, entry):
+    # stderr is not a terminal here: no bar may draw (no carriage returns), each step logs its time once,
+    # whether the build runs on its own or as ``dubbo-recsys build`` (the CLI's handler for every long command)
+    from dubbo_recsys.provider.cli import main as cli_main
+
+    argv = ["--source", "synthetic", "--users", "60", "--items", "90", "--k", "5", "--hot-k", "5", "--last-n", "5"]
+    argv = [*argv, "--no-two-tower", "--out", str(tmp_path / "out")]
+    assert (main(argv) if entry == "module" else cli_main(["build", *argv])) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    for step in ("LoadSource", "SplitInteractions", "WriteFeatures", "HotItems", "SwingTable"):
+        assert err.count(f"step {step} done in ") == 1, err
+    assert "engine embedded" in err
+    line = next(line for line in err.splitlines() if "step HotItems done in " in line)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d build \S+: step HotItems done in [0-9.]+ s", line), line
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--source", "files"], "needs --interactions"),
+        (["--source", "files", "--interactions", "/nonexistent/*.parquet"], "no Parquet or CSV files"),
+        (["--source", "synthetic", "--engine", "spark", "--master", "mesos://x"], "--master must be"),
+        (["--source", "synthetic", "--spark-conf", "novalue"], "--spark-conf takes KEY=VALUE"),
+    ],
+)
+def test_bad_engine_and_files_input_is_reported(tmp_path, capsys, argv, message):
+    assert main([*argv, "--out", str(tmp_path / "out"), "--no-two-tower"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -58,6 +58,6 @@ def test_users_and_columns_are_well_formed(data):
 
 def test_bad_sizes_are_rejected_before_any_work():
     with pytest.raises(BuildConfigError, match="items"):
-        SyntheticConfig(items=2_000_000)
+        SyntheticConfig(items=20_000_000)
     with pytest.raises(BuildConfigError, match="users"):
         SyntheticConfig(users=3)

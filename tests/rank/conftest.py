@@ -16,8 +16,9 @@ import pytest
 import dubbo_recsys.rank.stages  # noqa: F401 - fills the pipeline catalog with the rank stages
 from dubbo_recsys.offline.build import run_build
 from dubbo_recsys.offline.config import BuildConfig, NeighborConfig, Source, SyntheticConfig, TwoTowerConfig
-from dubbo_recsys.offline.rank_steps import RankModel, RankModelConfig
-from dubbo_recsys.offline.steps import default_steps
+from dubbo_recsys.offline.rank_fusion import RankFusion
+from dubbo_recsys.offline.rank_steps import RankModelConfig
+from dubbo_recsys.offline.recipe import default_steps
 
 SMALL = SyntheticConfig(users=300, items=500, seed=5, mean_interactions=20.0)
 RANK = RankModelConfig(dim=8, fm_dim=4, history_len=10, negatives=16, epochs=1, batch_size=256, eval_users=50)
@@ -33,8 +34,8 @@ def small_artifacts(tmp_path_factory) -> Path:
         neighbors=NeighborConfig(k=20, hot_k=30, last_n=20),
         two_tower=TwoTowerConfig(dim=8, epochs=1, batch_size=256),
     )
-    steps = [step for step in default_steps() if not isinstance(step, RankModel)] + [RankModel(RANK)]
-    run_build(config, steps=steps)
+    # no RankFusion: the tests of the fused stage fit their own weights; this build's ranks by DIN alone
+    run_build(config, steps=[s for s in default_steps(RANK) if not isinstance(s, RankFusion)])
     return out
 
 

@@ -113,29 +113,33 @@ async def test_rank_stage_applies_the_fitted_fusion(resources, small_artifacts, 
 
 def test_validation_source_holds_out_each_users_last_training_interaction(tmp_path):
     from dubbo_recsys.offline.config import BuildConfig, SyntheticConfig
-    from dubbo_recsys.offline.rank_fusion import HeldOutSource
+    from dubbo_recsys.offline.context import BuildContext
+    from dubbo_recsys.offline.embedded import EmbeddedEngine
     from dubbo_recsys.offline.split import leave_last_out
-    from dubbo_recsys.offline.steps import BuildContext, LoadSource
+    from dubbo_recsys.offline.steps import LoadSource
 
     config = BuildConfig(
         source=Source.SYNTHETIC, out=tmp_path / "x", synthetic=SyntheticConfig(users=50, items=80, seed=1)
     )
-    outer = BuildContext(config=config, root=tmp_path)
+    outer_engine = EmbeddedEngine()
+    outer = BuildContext(config=config, root=tmp_path, engine=outer_engine)
     LoadSource().run(outer)
-    assert outer.source is not None
-    split = leave_last_out(outer.source)
-    inner = BuildContext(config=config, root=tmp_path)
-    HeldOutSource(outer.source, split).run(inner)
-    assert inner.source is not None
-    validation = leave_last_out(inner.source)
-    assert len(inner.source.interactions) == len(split.train)
-    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist(), strict=True))
+    outer_engine.split(outer)
+    split = outer_engine.split_
+    assert split is not None
+    inner_engine = EmbeddedEngine()
+    inner = BuildContext(config=config, root=tmp_path, engine=inner_engine)
+    outer_engine.held_out().run(inner)
+    assert inner_engine.source is not None
+    validation = leave_last_out(inner_engine.source)
+    assert len(inner_engine.source.interactions) == len(split.train)
+    test_events = set(zip(split.test.user.tolist(), split.test.ts.tolist(), split.test.item.tolist(), strict=False))
     seen = set(
-        zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist(), strict=True)
+        zip(validation.train.user.tolist(), validation.train.ts.tolist(), validation.train.item.tolist(), strict=False)
     )
     assert not test_events & seen  # no test interaction anywhere in the validation build
     for user, _item, ts in zip(
-        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist(), strict=True
+        validation.test.user.tolist(), validation.test.item.tolist(), validation.test.ts.tolist(), strict=False
     ):
         mine = split.train.ts[split.train.user == user]
         assert ts == mine.max()  # the last training interaction (by time) is the validation target

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from dubbo_recsys.offline.config import SyntheticConfig
+from dubbo_recsys.offline.examples import write_example_files
+from dubbo_recsys.offline.hot import item_popularity
 from dubbo_recsys.offline.rank_model import OFFSET, train_rankers
 from dubbo_recsys.offline.rank_steps import RankModelConfig, rank_inputs
 from dubbo_recsys.offline.split import leave_last_out
@@ -68,12 +70,13 @@ def test_flat_call_answers_exactly_as_the_signature(small_artifacts):
 
 
 @pytest.fixture(scope="module")
-def tiny_models():
+def tiny_models(tmp_path_factory):
     source = generate(SyntheticConfig(users=60, items=90, seed=9, mean_interactions=12.0))
     split = leave_last_out(source)
     config = RankModelConfig(dim=8, fm_dim=4, history_len=6, negatives=8, epochs=1, batch_size=64)
-    inputs = rank_inputs(source, split, config.history_len)
-    _din, lr, fm, losses = train_rankers(inputs, source.n_items, len(source.category_names), config)
+    inputs = rank_inputs(source, item_popularity(split))
+    examples = write_example_files(tmp_path_factory.mktemp("examples"), split.train.user, split.train.item, 6)
+    _din, lr, fm, losses = train_rankers(inputs, examples, source.n_items, len(source.category_names), config)
     return inputs, lr, fm, losses, source
 
 

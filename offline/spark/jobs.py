@@ -1,0 +1,126 @@
+"""The Spark jobs of split, lastN, regional hot lists and training examples, and their read-back.
+
+Each job computes what its embedded counterpart defines (``offline.split``,
+``offline.features.last_n_items``, ``offline.hot``, ``offline.examples``) on the
+canonical log of ``offline.spark.source``, and writes Parquet into the build's work
+directory, range-partitioned and sorted so that the part files in name order are the
+rows in artifact order. The driver then reads those files in batches
+(``read_batches``): it never collects the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from dubbo_recsys.offline.context import LastN
+
+__all__ = ["hot_by_region", "last_n", "leave_last_out", "part_files", "read_batches", "write_examples", "write_sorted"]
+
+ORDER = ("ts", "fidx", "pos")  # a user's events in time, ties by source order
+
+
+def part_files(directory: Path) -> list[Path]:
+    return sorted(Path(directory).glob("part-*.parquet"))
+
+
+def read_batches(directory: Path, columns: list[str], batch_rows: int = 262_144) -> Iterator:
+    """Record batches of the part files in name order (= artifact order)."""
+    import pyarrow.parquet as pq
+
+    for path in part_files(directory):
+        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
+
+
+def write_sorted(frame, directory: Path, partitions: int, by: str, *order: str) -> None:
+    """``frame`` as Parquet part files whose name order is ``(by, *order)`` order."""
+    (
+        frame.repartitionByRange(partitions, by)
+        .sortWithinPartitions(by, *order)
+        .write.mode("overwrite")
+        .parquet(Path(directory).as_posix())
+    )
+
+
+def leave_last_out(spark, log, work: Path, partitions: int):
+    """Write train (sorted by user, time) to ``work/train``; return (train frame, test arrays, popularity rows).
+
+    A user's last event (by ``ORDER``) is the test row when the user has at least two.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    by_user = Window.partitionBy("user")
+    newest = Window.partitionBy("user").orderBy(*(F.col(c).desc() for c in ORDER))
+    marked = log.withColumn("_last", F.row_number().over(newest) == 1).withColumn("_n", F.count("*").over(by_user))
+    is_test = F.col("_last") & (F.col("_n") >= 2)
+    marked = marked.persist()
+    try:
+        write_sorted(marked.filter(~is_test).select(*log.columns), work / "train", partitions, "user", *ORDER)
+        test = marked.filter(is_test).select("user", "item", "ts").orderBy("user").toArrow()
+    finally:
+        marked.unpersist()
+    train = spark.read.parquet((work / "train").as_posix())
+    counts = train.groupBy("item").count().toArrow()
+    test_arrays = tuple(test.column(c).to_numpy() for c in ("user", "item", "ts"))
+    return train, test_arrays, (counts.column("item").to_numpy(), counts.column("count").to_numpy())
+
+
+def last_n(train, n: int, n_users: int, work: Path, partitions: int) -> LastN:
+    """Each user's ``n`` most recent distinct items (a re-watched item at its latest place), newest first."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    latest = train.groupBy("user", "item").agg(F.max(F.struct(*ORDER)).alias("_at"))
+    ranked = latest.withColumn("rank", F.row_number().over(Window.partitionBy("user").orderBy(F.col("_at").desc())))
+    write_sorted(
+        ranked.filter(F.col("rank") <= n).select("user", "rank", "item"), work / "last_n", partitions, "user", "rank"
+    )
+    users, items = [], []
+    for batch in read_batches(work / "last_n", ["user", "item"]):
+        users.append(batch.column(0).to_numpy())
+        items.append(batch.column(1).to_numpy())
+    user = np.concatenate(users) if users else np.empty(0, np.int32)
+    ptr = np.searchsorted(user, np.arange(n_users + 1)).astype(np.int64)
+    return LastN(ptr, (np.concatenate(items) if items else np.empty(0)).astype(np.int32))
+
+
+def hot_by_region(spark, train, user_region: np.ndarray, n_regions: int, k: int) -> list[list[int]]:
+    import pyarrow as pa
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    regions = spark.createDataFrame(
+        pa.table({"user": np.arange(len(user_region), dtype=np.int32), "region": user_region.astype(np.int32)})
+    )
+    counts = train.join(regions, "user").groupBy("region", "item").count()
+    best = Window.partitionBy("region").orderBy(F.col("count").desc(), F.col("item").asc())
+    top = counts.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= k)
+    rows = top.select("region", "rank", "item").orderBy("region", "rank").toArrow()
+    out: list[list[int]] = [[] for _ in range(n_regions)]
+    for region, item in zip(rows.column("region").to_pylist(), rows.column("item").to_pylist(), strict=True):
+        out[region].append(item)
+    return out
+
+
+def write_examples(train, directory: Path, history_len: int, partitions: int) -> None:
+    """``offline.examples`` files: each train row with the user's previous ``history_len`` items, newest first."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    before = Window.partitionBy("user").orderBy(*ORDER).rowsBetween(-history_len, -1)
+    examples = train.select(
+        F.col("user").cast("int").alias("user"),
+        F.col("item").cast("int").alias("item"),
+        F.reverse(F.collect_list(F.col("item").cast("int")).over(before)).alias("history"),
+        *ORDER,
+    )
+    (
+        examples.repartitionByRange(partitions, "user")
+        .sortWithinPartitions("user", *ORDER)
+        .select("user", "item", "history")
+        .write.mode("overwrite")
+        .parquet(Path(directory).as_posix())
+    )
