@@ -53,7 +53,7 @@ class OpenApi:
         try:
             return self._call("GET", "/v1/cs/configs", {"dataId": data_id, "group": group})
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:
+            if exc.code in (404, 409):  # 409: Nacos is writing it ("being modified, please try later")
                 return None
             raise
 

@@ -104,11 +104,21 @@ def test_instance_metadata_says_what_each_worker_serves_and_the_last_refusal() -
 
 def test_a_background_load_gives_way_only_while_the_event_loop_is_late(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
+    import threading
+    import time
 
     from dubbo_recsys.provider.rollout import controller
 
     naps: list[float] = []
-    monkeypatch.setattr("dubbo_recsys.provider.rollout.controller.time.sleep", naps.append)
+    real_sleep, this_thread = time.sleep, threading.get_ident()
+
+    def nap(seconds: float) -> None:  # time.sleep is the time module's: other threads (earlier tests') sleep for real
+        if threading.get_ident() == this_thread:
+            naps.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("dubbo_recsys.provider.rollout.controller.time.sleep", nap)
 
     def work() -> int:
         return sum(len(str(n)) for n in range(200_000))  # many Python calls: the hook's chances to yield
