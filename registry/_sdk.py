@@ -35,6 +35,7 @@ __all__ = [
     "client_config",
     "nacos_sdk",
     "naming_client_config",
+    "settings_client_config",
     "start_with_backoff",
     "wake_config_client",
 ]
@@ -122,6 +123,19 @@ def client_config(
     return builder.build()
 
 
+def settings_client_config(settings: Any) -> Any:
+    """``client_config`` from a ``registry.url.NacosSettings`` (its addresses, namespace, credentials, work
+    directory and request timeout): what every client we open from a registry URL uses."""
+    return client_config(
+        settings.server_addresses,
+        namespace=settings.namespace,
+        username=settings.username,
+        password=settings.password,
+        work_dir=settings.work_dir,
+        timeout_s=settings.request_timeout,
+    )
+
+
 def naming_client_config(
     server_addresses: str, *, namespace: str, username: str, password: str, work_dir: Path | None
 ) -> Any:
@@ -162,14 +176,7 @@ async def start_with_backoff(
     while True:
         handlers = LoggerHandlers(logger_name)
         try:
-            config = client_config(
-                settings.server_addresses,
-                namespace=settings.namespace,
-                username=settings.username,
-                password=settings.password,
-                work_dir=settings.work_dir,
-                timeout_s=settings.request_timeout,
-            )
+            config = settings_client_config(settings)
             return await start(config), handlers
         except Exception as exc:
             handlers.release()

@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from dubbo_recsys.registry._sdk import (
     LoggerHandlers,
     auth_problem,
-    client_config,
     nacos_sdk,
+    settings_client_config,
     start_with_backoff,
     wake_config_client,
 )
@@ -385,14 +385,7 @@ async def publish_config(settings: NacosSettings, data_id: str, group: str, cont
     handlers = LoggerHandlers("config")
     client: Any = None
     try:
-        config = client_config(
-            settings.server_addresses,
-            namespace=settings.namespace,
-            username=settings.username,
-            password=settings.password,
-            work_dir=settings.work_dir,
-            timeout_s=settings.request_timeout,
-        )
+        config = settings_client_config(settings)
         client = await asyncio.wait_for(sdk.NacosConfigService.create_config_service(config), settings.request_timeout)
         done = await asyncio.wait_for(
             client.publish_config(sdk.ConfigParam(data_id=data_id, group=group, content=content)),

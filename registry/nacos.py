@@ -42,8 +42,8 @@ from typing import Any
 from dubbo_recsys.registry._sdk import (
     LoggerHandlers,
     auth_problem,
-    client_config,
     nacos_sdk,
+    settings_client_config,
     start_with_backoff,
     wake_config_client,
 )
@@ -458,14 +458,7 @@ async def provider_instances(settings: NacosSettings, service: str) -> list[tupl
     handlers = LoggerHandlers("naming")
     client: Any = None
     try:
-        config = client_config(
-            settings.server_addresses,
-            namespace=settings.namespace,
-            username=settings.username,
-            password=settings.password,
-            work_dir=settings.work_dir,
-            timeout_s=settings.request_timeout,
-        )
+        config = settings_client_config(settings)
         client = await asyncio.wait_for(sdk.NacosNamingService.create_naming_service(config), settings.request_timeout)
         found = await asyncio.wait_for(
             client.list_instances(
