@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from dubbo_recsys.provider.convert import java_name_of
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
@@ -125,17 +126,16 @@ _JAVA_KINDS: dict[type, str] = {
 
 
 def java_kind(value: Any) -> str:
-    """What ``value`` is, in the Java caller's words (never a Python type name): for error messages."""
+    """What ``value`` is, in the Java caller's words (never a Python type name): for error messages.
+    Plain values by their kind ("a List", "a number", width wrappers too); anything else by the Java
+    class ``convert.java_name_of`` names (bound and generic objects, exceptions)."""
     kind = _JAVA_KINDS.get(type(value))
-    if kind is not None:
-        return kind
-    name = getattr(type(value), "__java_class__", None) or getattr(value, "java_class", None)
-    if isinstance(name, str) and name:
-        return f"a {name[:100]}"
-    for base, text in _JAVA_KINDS.items():  # width wrappers (hessian2.Long, ...) and other subclasses
-        if isinstance(value, base):
-            return text
-    return "an object"
+    if kind is None:
+        kind = next((text for base, text in _JAVA_KINDS.items() if isinstance(value, base)), None)
+    if kind is None:
+        name = java_name_of(value)
+        kind = name if name.startswith("an ") else f"a {name}"
+    return kind
 
 
 def decode_invocation(body: bytes, request_id: int = 0) -> Invocation:
