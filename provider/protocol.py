@@ -72,6 +72,8 @@ __all__ = [
 MAGIC: Final = 0xDABB
 HEADER_LENGTH: Final = 16
 DEFAULT_PAYLOAD_LIMIT: Final = 8 * 1024 * 1024
+LARGE_BODY: Final = 256 * 1024  # a body this big that has not all arrived is collected apart (FrameReader)
+_PART: Final = 64 * 1024  # chunks of a large body smaller than this are gathered before they are kept
 HESSIAN2: Final = 2  # serialization id; fastjson2 would be 23
 SERIALIZATION_MASK: Final = 0x1F
 
@@ -189,9 +191,14 @@ class FrameReader:
 
     After a ``FrameError`` the reader keeps raising it: the stream has no frame
     boundary any more. After ``ConnectionClosed`` it keeps returning that event.
+
+    A body of ``LARGE_BODY`` bytes or more that has not all arrived is collected apart
+    (``_Body``): its chunks are kept as they came and joined once when it is whole. Grown
+    in one ``bytearray``, an 8 MiB body was reallocated and copied at every 12.5 % of
+    growth (~64 MiB of copying, 15-55 ms of one callback: every other caller's wait).
     """
 
-    __slots__ = ("_buf", "_closed", "_eof", "_error", "_skip", "payload_limit")
+    __slots__ = ("_body", "_buf", "_closed", "_eof", "_error", "_skip", "payload_limit")
 
     def __init__(self, payload_limit: int = DEFAULT_PAYLOAD_LIMIT) -> None:
         if payload_limit <= 0:
@@ -199,6 +206,7 @@ class FrameReader:
         self.payload_limit = payload_limit
         self._buf = bytearray()
         self._skip = 0  # body bytes of an oversized frame still to discard
+        self._body: _Body | None = None  # a large body being collected (after its header)
         self._eof = False
         self._error: FrameError | None = None
         self._closed: ConnectionClosed | None = None
@@ -206,7 +214,8 @@ class FrameReader:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet turned into events."""
-        return len(self._buf)
+        body = self._body
+        return len(self._buf) if body is None else len(self._buf) + HEADER_LENGTH + body.have
 
     @property
     def partial_request(self) -> PartialRequest | None:
@@ -214,6 +223,9 @@ class FrameReader:
         the buffer holds no such header, e.g. between frames, mid-header, or for an event): lets a
         server that must stop reading answer a request it has started to read."""
         buf = self._buf
+        body = self._body
+        if body is not None:
+            return PartialRequest(body.request_id, body.two_way) if body.is_request and not body.event else None
         if self._error is not None or self._skip or len(buf) < HEADER_LENGTH:
             return None
         magic, flags, _status, request_id, length = _HEADER.unpack_from(buf)
@@ -232,7 +244,10 @@ class FrameReader:
         if not data:
             self._eof = True
             return
-        if self._skip:
+        body = self._body
+        if body is not None:
+            data = body.take(data)  # what is left belongs to the frames after it
+        elif self._skip:
             dropped = min(self._skip, len(data))
             self._skip -= dropped
             data = data[dropped:]
@@ -243,6 +258,12 @@ class FrameReader:
             raise self._error
         if self._closed is not None:
             return self._closed
+        body = self._body
+        if body is not None:
+            if not body.complete:
+                return self._end_or_need(truncated=True)
+            self._body = None
+            return body.frame()
         buf = self._buf
         if self._skip:
             # skipped bytes that arrived before the header was parsed
@@ -274,6 +295,11 @@ class FrameReader:
             )
         end = HEADER_LENGTH + length
         if len(buf) < end:
+            if length >= LARGE_BODY:  # collect it apart from here on (class doc)
+                self._body = _Body(request_id, serialization_id, is_request, two_way, event, status, length)
+                with memoryview(buf) as view:
+                    self._body.take(bytes(view[HEADER_LENGTH:]))
+                buf.clear()
             return self._end_or_need(truncated=True)
         with memoryview(buf) as view:  # one copy instead of slice-then-copy
             body = bytes(view[HEADER_LENGTH:end])
@@ -287,12 +313,85 @@ class FrameReader:
             return NEED_DATA
         self._closed = ConnectionClosed(truncated=truncated)
         self._buf.clear()
+        self._body = None
         return self._closed
 
     def _fail(self, message: str) -> FrameEvent:
         self._error = FrameError(message)
         self._buf.clear()
         raise self._error
+
+
+class _Body:
+    """The body of one large frame, collected as it streams in: chunks of at least
+    ``_PART`` bytes are kept as they came (smaller ones are gathered into one first, so a
+    trickled body is not a million small objects) and joined once, one copy in all."""
+
+    __slots__ = (
+        "event",
+        "have",
+        "is_request",
+        "length",
+        "parts",
+        "request_id",
+        "serialization_id",
+        "small",
+        "status",
+        "two_way",
+    )
+
+    def __init__(
+        self,
+        request_id: int,
+        serialization_id: int,
+        is_request: bool,
+        two_way: bool,
+        event: bool,
+        status: int,
+        length: int,
+    ) -> None:
+        self.request_id = request_id
+        self.serialization_id = serialization_id
+        self.is_request = is_request
+        self.two_way = two_way
+        self.event = event
+        self.status = status
+        self.length = length
+        self.have = 0
+        self.parts: list[bytes] = []
+        self.small = bytearray()
+
+    @property
+    def complete(self) -> bool:
+        return self.have == self.length
+
+    def take(self, data: bytes) -> bytes:
+        """Keep what of ``data`` belongs to this body; return the rest."""
+        wanted = self.length - self.have
+        rest = b""
+        if len(data) > wanted:
+            data, rest = data[:wanted], data[wanted:]
+        self.have += len(data)
+        small = self.small
+        if len(data) >= _PART:
+            if small:
+                self.parts.append(bytes(small))
+                small.clear()
+            self.parts.append(data)
+        else:
+            small += data
+            if len(small) >= _PART or self.complete:
+                self.parts.append(bytes(small))
+                small.clear()
+        return rest
+
+    def frame(self) -> RequestFrame | ResponseFrame:
+        parts = self.parts
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        parts.clear()
+        if self.is_request:
+            return RequestFrame(self.request_id, self.serialization_id, self.two_way, self.event, body)
+        return ResponseFrame(self.request_id, self.serialization_id, self.status, self.event, body)
 
 
 def encode_frame(

@@ -217,3 +217,37 @@ def test_partial_request_names_the_request_whose_body_is_still_arriving():
     one_way = FrameReader()
     one_way.receive_data(encode_request(43, b"yy", two_way=False)[:17])
     assert one_way.partial_request is not None and not one_way.partial_request.two_way
+
+
+@pytest.mark.parametrize("cut", [1000, 7 * 1024, 64 * 1024, 256 * 1024 + 3, 1 << 30])
+def test_a_large_body_arriving_in_any_pieces_is_handed_over_whole_and_what_follows_it_too(cut):
+    body = bytes(range(256)) * (3 * 1024 + 7)  # ~770 KiB: collected apart from the small frames
+    data = encode_request(7, body) + encode_response(8, Status.OK, b"after") + encode_request(9, body[:300])
+    reader = FrameReader()
+    events = []
+    held = []
+    for i in range(0, len(data), cut):
+        reader.receive_data(data[i : i + cut])
+        events.extend(drain(reader))
+        held.append(reader.buffered)
+    assert events == [
+        RequestFrame(7, HESSIAN2, True, False, body),
+        ResponseFrame(8, HESSIAN2, Status.OK, False, b"after"),
+        RequestFrame(9, HESSIAN2, True, False, body[:300]),
+    ]
+    assert reader.buffered == 0
+    if cut < len(body):  # while the body was arriving, every byte of it counted as held
+        assert held[0] == min(cut, len(data))
+
+
+def test_a_large_body_cut_by_the_end_of_stream_is_a_truncation_and_names_its_request():
+    frame = encode_request(5, b"z" * (1 << 20))
+    reader = FrameReader()
+    reader.receive_data(frame[: 600 * 1024])
+    assert drain(reader) == []
+    partial = reader.partial_request
+    assert partial is not None and (partial.request_id, partial.two_way) == (5, True)
+    assert reader.buffered == 600 * 1024
+    reader.receive_data(b"")
+    assert drain(reader) == [ConnectionClosed(truncated=True)]
+    assert reader.buffered == 0
