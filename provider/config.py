@@ -16,6 +16,9 @@ Why the server's bounds have the defaults they have (``provider.connection`` and
 - ``frames_per_turn`` 16: a connection handles at most 16 frames before every other
   ready connection has had its turn: ~0.5 ms of work for ``recommend`` on the popularity
   list, so a pipelining connection adds at most that to another's wait.
+- ``bytes_per_turn`` 256 KiB: a connection that sent this much since it last gave way is
+  not read for one turn (one socket read, ~50 us of copying): a peer streaming 8 MiB
+  frames adds that, not the 8 MiB the event loop would otherwise read in a row.
 - ``write_buffer_limit`` 256 KiB of unsent answers per connection (Netty's default high
   water mark is 64 KiB; ours is higher so a 16-thread consumer's burst of answers never
   stalls): past it the connection is not read until the peer took three quarters.
@@ -66,6 +69,7 @@ class ServerConfig:
     max_inflight: int = 2048
     max_inflight_per_connection: int = 128
     frames_per_turn: int = 16
+    bytes_per_turn: int = 256 * 1024
     write_buffer_limit: int = 256 * 1024
     socket_send_buffer: int = 256 * 1024
     read_buffer_budget: int = 256 * 1024 * 1024
@@ -90,6 +94,7 @@ class ServerConfig:
             "max_inflight",
             "max_inflight_per_connection",
             "frames_per_turn",
+            "bytes_per_turn",
             "write_buffer_limit",
             "read_buffer_budget",
         ):

@@ -6,9 +6,14 @@ each whole answer frame in one piece (answers leave in completion order: Dubbo
 multiplexes by request id). What one connection may cost, each bound a ``ServerConfig``
 field (``serve`` flag):
 
-- work per turn of the event loop: at most ``frames_per_turn`` frames are handled per
-  callback; the rest wait for the next turn, after every other ready connection has had
-  its own turn (``--frames-per-turn``). When more than four connections have frames
+- work per turn of the event loop: frames that arrive are handled at once, at most
+  ``frames_per_turn`` of them, or one while other connections wait for a turn; the rest
+  wait in the server's turn queue (``Server.want_turn``), which serves ``frames_per_turn``
+  frames per turn of the loop in all, round robin (``--frames-per-turn``). Bytes count too: once a connection has sent
+  ``bytes_per_turn`` since it last gave way, it is not read for one turn
+  (``--bytes-per-turn``). The event loop reads a ready socket up to 32 times in a row
+  (libuv), so a peer streaming large frames had 8 MiB or more copied in one go while
+  every other caller waited (20-50 ms). When more than four connections have frames
   waiting, they share ``4 * frames_per_turn`` per turn (one each at least), so one turn
   stays short however many connections pipeline: a connection that sends one call waits
   for at most one such turn;
@@ -73,6 +78,7 @@ _TURN = 1  # this turn's frames are handled; the next turn is scheduled
 _BACKLOG = 2  # too many answers not yet taken by the peer
 _INFLIGHT = 4  # too many calls of this connection running
 _FINISHING = 8  # draining: no request will be read any more
+_READ_TURN = 16  # bytes_per_turn read since this connection last gave way: it gives way for one turn
 _TURN_READ_AHEAD = 64 * 1024  # bytes a connection waiting for its turn may still read
 
 # Connection.state
@@ -93,6 +99,7 @@ class Connection(asyncio.Protocol):
         "_out",
         "_reading",
         "_tasks",
+        "_turn_read",
         "_writable",
         "inflight",
         "last_read",
@@ -115,6 +122,7 @@ class Connection(asyncio.Protocol):
         self._writable = False  # True while answers can go out: admitted, and no FIN sent yet
         self._accounted = 0  # bytes of self.reader charged to server.buffered
         self._reading = True
+        self._turn_read = 0  # bytes read since this connection last gave way (_READ_TURN)
         self._eof = False
         self._tasks: dict[asyncio.Task[None], int] = {}  # calls that wait -> request id
         self._out: list[bytes] = []
@@ -178,36 +186,40 @@ class Connection(asyncio.Protocol):
             self._frame_since = now  # a frame starts arriving now
         reader.receive_data(data)
         self._pump(now)
+        self._turn_read += len(data)
+        if self._turn_read >= server.config.bytes_per_turn and not self._hold & _READ_TURN:
+            self._turn_read = 0
+            self._set_hold(_READ_TURN)
+            asyncio.get_running_loop().call_soon(self._clear_hold, _READ_TURN)
         if server.buffered > server.config.read_buffer_budget:
             server.over_budget()
 
     # -- the work loop ------------------------------------------------------------------------
 
-    def _pump(self, now: float = 0.0) -> None:
-        """Handle buffered frames while nothing holds this connection, ``frames_per_turn`` at most.
+    def _pump(self, now: float = 0.0, limit: int = 0) -> int:
+        """Handle buffered frames while nothing holds this connection, ``limit`` at most (0: the
+        share module doc says); how many frames it handled.
 
         The hot path of every call: a call that completes without waiting (most do) costs
         the loop below, ``start_eagerly`` and ``_handle``, nothing more."""
         if self.state is CLOSED:
-            return
+            return 0
         server = self.server
         reader = self.reader
         config = server.config
-        budget = per_turn = config.frames_per_turn
-        if server.busy > 4:  # many connections pipelining: they share 4 turns' worth (module doc)
-            budget = per_turn = max(1, 4 * per_turn // server.busy)
+        # nobody waiting: a whole share now; others waiting: one frame now (its caller's latency), the rest queued
+        budget = per_turn = limit or (1 if server.turns else config.frames_per_turn)
         while not self._hold and self.reader is reader:
             if budget == 0:
                 self._hold |= _TURN
-                server.busy += 1
-                asyncio.get_running_loop().call_soon(self._next_turn)
+                server.want_turn(self)
                 break
             try:
                 event = reader.next_event()
             except FrameError as exc:
                 log.warning("closing connection from %s: %s", self.peer, exc)
                 self.abort()
-                return
+                return per_turn - budget
             if event is NEED_DATA:
                 break
             budget -= 1
@@ -245,16 +257,17 @@ class Connection(asyncio.Protocol):
             self._apply_reading()  # holds changed, or reading may resume
         if self.state is REFUSING:
             self._finish_if_refused()
+        return per_turn - budget
 
     def _finish_if_refused(self) -> None:
         """After the deadline, finish as soon as every call is answered and no frame is half-read."""
         if self.state is REFUSING and not self.inflight and not self.reader.buffered:
             self.finish()
 
-    def _next_turn(self) -> None:
-        self.server.busy -= 1
+    def take_turn(self, limit: int) -> int:
+        """Its turn in the server's queue: up to ``limit`` frames; how many it handled."""
         self._hold &= ~_TURN
-        self._pump()
+        return self._pump(limit=limit)
 
     def _running(self, task: asyncio.Task[None], frame: RequestFrame) -> None:
         """A call that waits: count it against this connection's bound until it is done."""
@@ -351,7 +364,7 @@ class Connection(asyncio.Protocol):
     @property
     def between_requests(self) -> bool:
         """Nothing running, nothing half-read, nothing owed: closing now cuts no call."""
-        return not self.inflight and not self.reader.buffered and not self._hold & ~(_TURN | _FINISHING)
+        return not self.inflight and not self.reader.buffered and not self._hold & ~(_TURN | _READ_TURN | _FINISHING)
 
     def refuse_from_now(self) -> None:
         """The drain deadline: cancel running calls, answer every request read from now on with status 80."""

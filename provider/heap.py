@@ -6,9 +6,10 @@ block's size, so every later large frame comes from the heap, and freed heap mem
 live small block stays in the process: 4-10 MiB after an attack of 8 MiB frames ended
 (bench/attacks/RESULTS.md). The same holds for the answers a peer that never reads leaves
 unsent (up to the write limit per connection): 18 MiB stayed after 40 such peers left.
-``malloc_trim(0)`` releases the free pages of every arena. The transport calls it a second
-after such memory was freed (at most once a second), so the memory returns to where it was
-without a system call per frame. Elsewhere than glibc it is a no-op.
+``malloc_trim(0)`` releases the free pages of every arena. The transport calls it once such
+memory stopped being freed for a second, so the memory returns to where it was after an
+attack without a system call per frame, and a stream of large frames reuses its pages
+instead of faulting them in again after each trim. Elsewhere than glibc it is a no-op.
 """
 
 from __future__ import annotations

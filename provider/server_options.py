@@ -56,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {_DEFAULTS.frames_per_turn})",
     )
     group.add_argument(
+        "--bytes-per-turn",
+        type=int,
+        default=_DEFAULTS.bytes_per_turn,
+        help="bytes read from one connection before the other connections get their turn "
+        f"(default {_DEFAULTS.bytes_per_turn})",
+    )
+    group.add_argument(
         "--write-buffer-limit",
         type=int,
         default=_DEFAULTS.write_buffer_limit,
@@ -120,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_inflight=args.max_inflight,
         max_inflight_per_connection=args.max_inflight_per_connection,
         frames_per_turn=args.frames_per_turn,
+        bytes_per_turn=args.bytes_per_turn,
         write_buffer_limit=args.write_buffer_limit,
         socket_send_buffer=args.socket_send_buffer,
         read_buffer_budget=args.read_buffer_budget,

@@ -5,6 +5,12 @@ processes share it) and runs one ``provider.connection.Connection`` per accepted
 that module says what a single connection may cost (work per loop turn, calls in flight,
 unsent answers, a stalled frame). This one bounds what they cost together:
 
+- work per turn of the loop: connections with frames left over from their last turn
+  wait in one queue (``want_turn``); each turn of the loop serves it round robin with
+  ``frames_per_turn`` frames in all, however many connections wait, so a caller that sends
+  one request waits for at most that much of the others' work (40 pipelining peers
+  served one frame each per turn made every other call wait ~2 ms);
+
 - ``max_connections``: at the limit a new connection evicts the least recently active
   one that has no call running (a consumer reconnects; Java closes idle channels too);
   when every connection has a call running the newcomer is closed at once;
@@ -34,6 +40,7 @@ that raises fails ``start`` and the listener is closed again.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -88,7 +95,8 @@ class Server:
         self.connections: dict[Connection, None] = {}
         self.inflight = 0
         self.buffered = 0  # bytes read but not yet parsed, over all connections
-        self.busy = 0  # connections with frames left for the next turn of the loop
+        self.turns: collections.deque[Connection] = collections.deque()  # waiting for a turn (want_turn)
+        self._turn_scheduled = False
         self.answers_dropped = 0  # answers whose connection had closed (or sent its FIN) first
         self._event_ids = itertools.count(1)
         self._server: asyncio.base_events.Server | None = None
@@ -245,12 +253,36 @@ class Server:
             )
             victim.abort()
 
+    def want_turn(self, conn: Connection) -> None:
+        """``conn`` has frames left after its share: it is served again on a later turn of the loop."""
+        self.turns.append(conn)
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            asyncio.get_running_loop().call_soon(self._run_turns)
+
+    def _run_turns(self) -> None:
+        """One turn: ``frames_per_turn`` frames in all, shared round robin by the connections waiting."""
+        self._turn_scheduled = False
+        turns = self.turns
+        budget = self.config.frames_per_turn
+        for _ in range(len(turns)):  # those queued again during this turn wait for the next one
+            if budget <= 0:
+                break
+            share = max(1, budget // len(turns))
+            budget -= turns.popleft().take_turn(share)
+        if turns and not self._turn_scheduled:
+            self._turn_scheduled = True
+            asyncio.get_running_loop().call_soon(self._run_turns)
+
     def give_back_memory(self) -> None:
         """A MiB or more is being freed (a large frame read or cut off, a connection closed with the
-        answers its peer never took): give the heap's free pages back to the system a second from
-        now, once however many such calls come (``provider.heap`` says why)."""
-        if self._heap_trim is None:
-            self._heap_trim = asyncio.get_running_loop().call_later(1.0, self._trim_heap)
+        answers its peer never took): give the heap's free pages back to the system once no such
+        call came for a second (``provider.heap`` says why). Not while they keep coming: the next
+        large frame would fault the same pages in again, 2-5 ms of one callback for 8 MiB, and
+        what a stream of them holds meanwhile is bounded by the read budget."""
+        if self._heap_trim is not None:
+            self._heap_trim.cancel()
+        self._heap_trim = asyncio.get_running_loop().call_later(1.0, self._trim_heap)
 
     def _trim_heap(self) -> None:
         self._heap_trim = None

@@ -26,10 +26,11 @@ from dubbo_recsys.provider.protocol import (
 )
 from dubbo_recsys.provider.services import default_exports
 from dubbo_recsys.provider.transport import Server
-from tests.provider.attacks.frames import echo_request, recommend_request
+from tests.provider.attacks.frames import RECOMMEND_SERVICE, echo_request, recommend_request
 from tests.provider.probe import call_probe, probe_export
 
 SEED = "com.loki.www.infer.DubbogoInferService"
+RECOMMEND_TYPE = "org.dubborecsys.api.RecommendRequest"
 
 
 class Counting(PopularRecommender):
@@ -103,6 +104,73 @@ async def test_a_pipelining_connection_does_not_make_another_wait_for_all_its_ca
         counting.cancel()
     finally:
         greedy.close()
+        await client.close()
+        await server.shutdown()
+
+
+class Recording(PopularRecommender):
+    """Remembers whose calls it ran, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users: list[str] = []
+
+    async def recommend(self, request: RecommendRequest | None) -> RecommendResponse:
+        self.users.append(request.userId if request is not None else "")
+        return await super().recommend(request)
+
+
+@pytest.mark.asyncio
+async def test_many_pipelining_connections_share_one_turn_so_a_single_call_waits_for_little():
+    recommender = Recording()
+    server, _ = await started(recommender, frames_per_turn=8)
+    crowd = [await Raw.open(server.port) for _ in range(40)]
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    try:
+        for n, peer in enumerate(crowd):
+            peer.writer.write(b"".join(recommend_request(i, f"crowd{n}") for i in range(150)))
+        for _ in range(200):  # until every peer of the crowd has calls waiting for their turns
+            await asyncio.sleep(0.01)
+            if len(server.turns) >= 30:
+                break
+        assert len(server.turns) >= 30
+        before = len(recommender.users)
+        request = RecommendRequest(userId="me", scene="home", count=5)
+        answer = await client.call(
+            RECOMMEND_SERVICE, "recommend", [request], parameter_types=[RECOMMEND_TYPE], version="1.0.0"
+        )
+        assert isinstance(answer, RecommendResponse)
+        waited = recommender.users.index("me") - before
+        # one turn serves 8 frames however many connections wait; the call may arrive a turn late,
+        # after one frame of each peer whose bytes came in meanwhile
+        assert waited < 24, waited  # 8 here; 40 when each waiting connection had a frame of every turn
+        assert len(recommender.users) < 40 * 150  # the crowd was still waiting
+        for peer in crowd:  # and every one of its calls is answered in the end
+            for _ in range(150):
+                frame = await peer.next_event()
+                assert isinstance(frame, ResponseFrame) and frame.status == 20
+    finally:
+        for peer in crowd:
+            peer.close()
+        await client.close()
+        await server.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_a_large_frame_read_a_turn_at_a_time_arrives_whole_beside_small_calls():
+    server, _ = await started(bytes_per_turn=16 * 1024)
+    big = await Raw.open(server.port)
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    try:
+        body = b"\x91" * (3 << 20)  # well framed, not an invocation: answered status 40 once whole
+        big.writer.write(encode_request(77, body))
+        echoes = [await client.echo(SEED, f"small {i}") for i in range(5)]
+        assert echoes == [f"small {i}" for i in range(5)]
+        frame = await big.next_event(wait=30.0)
+        assert isinstance(frame, ResponseFrame) and frame.request_id == 77 and frame.status == 40
+        assert server.buffered == 0
+    finally:
+        big.close()
         await client.close()
         await server.shutdown()
 
