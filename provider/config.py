@@ -13,9 +13,10 @@ Why the server's bounds have the defaults they have (``provider.connection`` and
   all its threads (200 by default); past 128 running calls the connection waits (is not
   read) rather than being refused. Sixteen greedy connections are needed to reach
   ``max_inflight`` (2048), where status 100 starts.
-- ``frames_per_turn`` 16: a connection handles at most 16 frames before every other
-  ready connection has had its turn: ~0.5 ms of work for ``recommend`` on the popularity
-  list, so a pipelining connection adds at most that to another's wait.
+- ``frames_per_turn`` 16: frames that arrive are handled at once up to 16 (one while other
+  connections wait for a turn); what is left waits in one queue that gets 16 frames per
+  turn of the loop in all, round robin: ~0.5 ms of work for ``recommend`` on the
+  popularity list, so pipelining connections, however many, add about that to another's wait.
 - ``bytes_per_turn`` 256 KiB: a connection that sent this much since it last gave way is
   not read for one turn (one socket read, ~50 us of copying): a peer streaming 8 MiB
   frames adds that, not the 8 MiB the event loop would otherwise read in a row.
