@@ -258,12 +258,12 @@ class FrameReader:
             raise self._error
         if self._closed is not None:
             return self._closed
-        body = self._body
-        if body is not None:
-            if not body.complete:
+        large = self._body
+        if large is not None:
+            if not large.complete:
                 return self._end_or_need(truncated=True)
             self._body = None
-            return body.frame()
+            return large.frame()
         buf = self._buf
         if self._skip:
             # skipped bytes that arrived before the header was parsed
@@ -296,9 +296,9 @@ class FrameReader:
         end = HEADER_LENGTH + length
         if len(buf) < end:
             if length >= LARGE_BODY:  # collect it apart from here on (class doc)
-                self._body = _Body(request_id, serialization_id, is_request, two_way, event, status, length)
+                large = self._body = _Body(request_id, serialization_id, is_request, two_way, event, status, length)
                 with memoryview(buf) as view:
-                    self._body.take(bytes(view[HEADER_LENGTH:]))
+                    large.take(bytes(view[HEADER_LENGTH:]))
                 buf.clear()
             return self._end_or_need(truncated=True)
         with memoryview(buf) as view:  # one copy instead of slice-then-copy
