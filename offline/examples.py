@@ -65,9 +65,17 @@ def _table(user: np.ndarray, item: np.ndarray, history: np.ndarray):
 
 
 def write_example_files(
-    directory: Path, user: np.ndarray, item: np.ndarray, history_len: int, rows_per_file: int = ROWS_PER_FILE
+    directory: Path,
+    user: np.ndarray,
+    item: np.ndarray,
+    history_len: int,
+    rows_per_file: int = ROWS_PER_FILE,
+    keep: np.ndarray | None = None,
 ) -> ExampleFiles:
-    """The embedded engine's examples: ``user``/``item`` sorted by user then time (``Split.train``)."""
+    """The embedded engine's examples: ``user``/``item`` sorted by user then time (``Split.train``).
+
+    ``keep`` (bool per row) writes only those rows as examples, each with its history over all rows
+    (``offline.refresh``: the new interactions and a replay sample of the old ones)."""
     import pyarrow.parquet as pq
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -78,7 +86,8 @@ def write_example_files(
         while first > 0 and user[first - 1] == user[start]:
             first -= 1
         history = history_windows(user[first:stop], item[first:stop], history_len)[start - first :]
-        table = _table(user[start:stop], item[start:stop], history)
+        rows = slice(None) if keep is None else keep[start:stop]
+        table = _table(user[start:stop][rows], item[start:stop][rows], history[rows])
         pq.write_table(table, directory / f"part-{part:05d}.parquet", row_group_size=ROW_GROUP)
     return ExampleFiles.open(directory, history_len)
 

@@ -171,10 +171,13 @@ def train_two_tower(
     n_categories: int,
     config: TwoTowerConfig,
     progress: Callable[[int], None] | None = None,
+    warm_start: Callable[[TwoTower], None] | None = None,
 ) -> tuple[TwoTower, list[float]]:
     """Train on ``examples`` streamed from disk; return the towers and the mean loss of each epoch.
 
-    ``popularity`` is the train interaction count per item row (the logQ correction's q).
+    ``popularity`` is the train interaction count per item row (the logQ correction's q). ``warm_start``
+    sets the freshly made towers' weights before the first step (``offline.refresh`` fine-tunes a
+    serving version's towers this way, with this same loop).
     """
     import keras
     import tensorflow as tf
@@ -182,6 +185,8 @@ def train_two_tower(
     keras.utils.set_random_seed(config.seed)
     n_items = len(popularity)
     model = TwoTower(n_users, n_items, len(inputs.profile_vocab), n_categories, config.dim)
+    if warm_start is not None:
+        warm_start(model)
     user_profile = tf.constant(
         np.vstack([np.zeros((OFFSET, inputs.user_profile.shape[1]), np.int32), inputs.user_profile])
     )

@@ -30,7 +30,52 @@ import numpy as np
 
 from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN, TwoTower
 
-__all__ = ["export_towers"]
+__all__ = ["export_towers", "exported_vocabularies", "load_tower_weights"]
+
+
+def _user_layers(model: TwoTower) -> list:
+    """The user tower's layers in the order its SavedModel tracks them (``layers/<i>/`` in its checkpoint)."""
+    return [model.user_embedding, model.item_embedding, model.profile_embedding, *model.user_mlp]
+
+
+def _item_layers(model: TwoTower) -> list:
+    return [model.item_embedding, model.category_embedding, *model.item_mlp]
+
+
+def exported_vocabularies(model_dir: Path) -> tuple[list[str], list[str]]:
+    """(profile "field=value" tokens, category names) in the index order the exported towers use, read
+    back from their lookup tables: the vocabularies a warm start must index the same way."""
+    import tensorflow as tf
+
+    found = []
+    for tower, table in (("user_tower", "profile"), ("item_tower", "categories")):
+        handle = getattr(tf.saved_model.load(str(model_dir / tower)), table).resource_handle
+        keys, values = tf.raw_ops.LookupTableExportV2(table_handle=handle, Tkeys=tf.string, Tvalues=tf.int64)
+        tokens = [k.decode() for _, k in sorted(zip(values.numpy().tolist(), keys.numpy().tolist(), strict=True))]
+        found.append([] if tokens == ["\x00"] else tokens)  # _token_table's stand-in for an empty vocabulary
+    return found[0], found[1]
+
+
+def load_tower_weights(model: TwoTower, model_dir: Path) -> None:
+    """Set ``model``'s weights to those of the towers exported in ``model_dir`` (a warm start).
+
+    Read from the SavedModels' checkpoints (``<tower>/variables``), not by loading their graphs; the
+    shared item-id table is taken from the user tower. A shape that differs from ``model``'s (another
+    id or vocabulary count) raises ``ValueError``.
+    """
+    import tensorflow as tf
+
+    model.user_vectors(tf.zeros([1], tf.int32), tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32))
+    model.item_vectors(tf.zeros([1], tf.int32), tf.zeros([1, 1], tf.int32))  # both towers built: weights exist
+    for tower, layers in (("user_tower", _user_layers(model)), ("item_tower", _item_layers(model))):
+        reader = tf.train.load_checkpoint(str(model_dir / tower / "variables" / "variables"))
+        for i, layer in enumerate(layers):
+            names = ("_embeddings",) if len(layer.get_weights()) == 1 else ("_kernel", "bias")
+            values = [reader.get_tensor(f"layers/{i}/{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names]
+            shapes = [w.shape for w in layer.get_weights()]
+            if [v.shape for v in values] != shapes:
+                raise ValueError(f"{tower} layer {layer.name}: saved {[v.shape for v in values]}, model {shapes}")
+            layer.set_weights(values)
 
 
 def _id_table(vocabulary_file: Path):
@@ -78,7 +123,7 @@ def export_towers(
         def __init__(self) -> None:
             super().__init__()
             self.towers = model
-            self.layers = [model.user_embedding, model.item_embedding, model.profile_embedding, *model.user_mlp]
+            self.layers = _user_layers(model)
             self.users = _id_table(users_file)
             self.items = _id_table(items_file)
             self.profile = _token_table(profile_vocab)
@@ -101,7 +146,7 @@ def export_towers(
         def __init__(self) -> None:
             super().__init__()
             self.towers = model
-            self.layers = [model.item_embedding, model.category_embedding, *model.item_mlp]
+            self.layers = _item_layers(model)
             self.items = _id_table(items_file)
             self.categories = _token_table(category_names)
 

@@ -5,7 +5,7 @@ it drives and exposes ``add_arguments(parser)`` and ``run(args) -> int``; the
 modules named here must stay cheap to import (heavy imports go inside ``run``),
 so ``dubbo-recsys --help`` answers instantly on a machine without TensorFlow.
 
-The long jobs (``LOGGED_COMMANDS``: build, load, consume, eval, eval-rank) say what they
+The long jobs (``LOGGED_COMMANDS``: build, refresh, load, consume, eval, eval-rank) say what they
 are doing through their module's logger; ``steps_logged_to_stderr`` prints those records as
 one time-stamped line each on stderr, which reads the same on a terminal and in a log file
 (progress bars, which only a terminal can show, are the build's and only on a terminal).
@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write Python bindings and a service skeleton for a Java API jar (no JVM needed)",
     ),
     "build": ("dubbo_recsys.offline.build_command", "build a versioned artifact directory (ML-100K or synthetic)"),
+    "refresh": (
+        "dubbo_recsys.offline.refresh_command",
+        "fine-tune the newest version's two-tower on the events' interactions and add it as a new version",
+    ),
     "publish": (
         "dubbo_recsys.provider.rollout.publish_command",
         "pin the artifact version every provider serving the artifact root follows (Nacos or ROOT/pin.json)",
@@ -128,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # long jobs: each says what it is doing, one time-stamped line per step (never a progress bar in a log)
-LOGGED_COMMANDS = frozenset({"build", "load", "consume", "eval", "eval-rank"})
+LOGGED_COMMANDS = frozenset({"build", "refresh", "load", "consume", "eval", "eval-rank"})
 
 
 class _Stderr(logging.Handler):

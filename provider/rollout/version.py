@@ -107,11 +107,12 @@ class ServingVersion:
 
     @property
     def built_at_ms(self) -> int:
-        """When its build ran (manifest ``built_at``), in epoch milliseconds: what happened after it (live items
-        added between builds) is not in it, and an after-load hook re-applies it."""
+        """When its catalog was built (manifest ``built_at``, or ``catalog_as_of`` for a version ``dubbo-recsys
+        refresh`` made from an older one), in epoch milliseconds: what happened after it (live items added
+        between builds) is not in it, and an after-load hook re-applies it."""
         from datetime import datetime
 
-        stamp = str(self.manifest.get("built_at", "")).replace("Z", "+00:00")
+        stamp = str(self.manifest.get("catalog_as_of") or self.manifest.get("built_at", "")).replace("Z", "+00:00")
         try:
             return int(datetime.fromisoformat(stamp).timestamp() * 1000)
         except ValueError:

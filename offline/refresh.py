@@ -1,0 +1,324 @@
+"""Incremental refresh: fine-tune a version's two-tower on the interactions that arrived as events.
+
+A full build retrains every model on the whole log; between builds the realtime path
+(``dubbo-recsys consume``) keeps lastN, seen and counters fresh, but the towers' user-id and
+item-id embeddings stay what the build learned. The refresh closes that gap the way
+continuous training does, reusing the build's own code:
+
+1. **New interactions**: per user of the base version, the items of its realtime lastN (what
+   the consumer wrote, newest first) that the version has not trained on (its
+   ``interactions/train.npz`` and, for a refreshed version, ``interactions/events.npz``).
+   Items or users the version does not know are left out (counted): a new item gets its
+   vector from the item tower when its event arrives (``realtime``), a new user from the
+   unknown-user id and their history.
+2. **Examples**: the new interactions appended after each user's trained ones, every
+   example's history taken over all of them (``offline.examples``), mixed with a seeded
+   replay sample of ``replay`` old examples per new one, so the fine-tune does not forget.
+3. **Fine-tune**: ``offline.two_tower.train_two_tower`` (the build's loop), warm-started from
+   the base version's exported towers; the restored towers must reproduce the base's
+   ``embeddings/items.npy`` (a vocabulary read back in another order is refused).
+4. **A new version**: the towers exported, ``embeddings/``, the Faiss index and
+   ``neighbors/i2i_emb.npz`` recomputed; every other file hard-linked from the base
+   (versions are immutable); ``interactions/events.npz`` = the base's plus the new ones; a
+   manifest with the base's metrics and the refreshed ``two_tower_u2i_hr@50``, published into
+   the root (``offline.versions``) for the providers' rollout gate and swap.
+
+``catalog_as_of`` in the manifest keeps the base's catalog time: the live items that arrived
+after it are re-added by the realtime follower when a provider swaps to the refreshed version.
+DIN and the rank fusion are not refreshed (copied from the base).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
+from dubbo_recsys.offline.errors import ArtifactError
+from dubbo_recsys.offline.manifest import read_manifest, write_manifest
+from dubbo_recsys.offline.versions import publish_version, staging_dir
+
+__all__ = ["RefreshConfig", "RefreshResult", "new_interactions", "refresh_version"]
+
+log = logging.getLogger("dubbo_recsys.offline")
+
+EVENTS = "interactions/events.npz"
+REPLACED = ("embeddings/", "faiss/", "models/two_tower/", "neighbors/i2i_emb.npz", EVENTS, "manifest.json")
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshConfig:
+    epochs: int = 6
+    replay: float = 4.0  # old examples replayed per new one
+    learning_rate: float = 0.003  # the build's; cosine-decayed over the fine-tune
+    seed: int = 17
+    min_new: int = 1  # fewer new interactions than this: no new version
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.epochs <= 100 or not 0 <= self.replay <= 1000 or not 0 < self.learning_rate <= 1:
+            raise ValueError("refresh: epochs 1..100, replay 0..1000, learning_rate in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    base: Path
+    root: Path | None  # the new version, None when nothing was new
+    manifest: dict[str, Any] | None
+    new: int  # interactions trained on for the first time
+    unknown: int  # realtime items or users the base does not know (left out)
+
+
+def _ids(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def trained_pairs(base: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(user rows, item rows) the base version's towers were trained on, users ascending, each user's
+    rows in training order (train.npz by time, then earlier refreshes' events in arrival order)."""
+    train = np.load(base / "interactions/train.npz")
+    user, item = train["user"].astype(np.int32), train["item"].astype(np.int32)
+    if (base / EVENTS).is_file():
+        events = np.load(base / EVENTS)
+        user, item = np.concatenate([user, events["user"]]), np.concatenate([item, events["item"]])
+    order = np.argsort(user, kind="stable")
+    return user[order], item[order]
+
+
+def new_interactions(base: Path, recent: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(user rows, item rows, unknown count): each user's realtime items (``recent``, newest first) the
+    base has not trained on, oldest first; unknown users and items are counted and left out."""
+    user_row = {u: r for r, u in enumerate(_ids(base / "ids/users.txt"))}
+    item_row = {i: r for r, i in enumerate(_ids(base / "ids/items.txt"))}
+    user, item = trained_pairs(base)
+    bounds = np.searchsorted(user, np.arange(len(user_row) + 1))
+    users: list[int] = []
+    items: list[int] = []
+    unknown = 0
+    for user_id, found in recent.items():
+        row = user_row.get(user_id)
+        if row is None:
+            unknown += len(found)
+            continue
+        known = set(item[bounds[row] : bounds[row + 1]].tolist())
+        for item_id in reversed(found):
+            r = item_row.get(item_id)
+            if r is None:
+                unknown += 1
+            elif r not in known:
+                known.add(r)
+                users.append(row)
+                items.append(r)
+    return np.array(users, np.int32), np.array(items, np.int32), unknown
+
+
+def _tower_inputs(base: Path, fields: Sequence[str], profile_vocab: list[str], categories: list[str]) -> Any:
+    """The base's users and items as the towers' integer inputs (``offline.two_tower.TowerInputs``), indexed
+    with the vocabularies its exported towers use: profiles from users.jsonl, categories from items.jsonl."""
+    from dubbo_recsys.offline.two_tower import OFFSET, UNKNOWN, TowerInputs, category_index
+
+    token = {t: OFFSET + i for i, t in enumerate(profile_vocab)}
+    code = {c: i for i, c in enumerate(categories)}
+    with open(base / "features/users.jsonl", encoding="utf-8") as lines:
+        profiles = [json.loads(line)["profile"] for line in lines]
+    user_profile = np.array(
+        [[token.get(f"{f}={p.get(f, '')}", UNKNOWN) for f in fields] for p in profiles], dtype=np.int32
+    ).reshape(len(profiles), len(fields))
+    codes: list[int] = []
+    ptr = [0]
+    with open(base / "features/items.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            codes.extend(code[c] for c in json.loads(line).get("categories") or [] if c in code)
+            ptr.append(len(codes))
+    catalog = SimpleNamespace(  # what category_index reads of a Catalog
+        n_items=len(ptr) - 1, category_ptr=np.array(ptr, np.int64), category_codes=np.array(codes, np.int32)
+    )
+    return TowerInputs(tuple(fields), profile_vocab, user_profile, category_index(catalog))
+
+
+def _history(user: np.ndarray, item: np.ndarray, n_users: int, length: int) -> np.ndarray:
+    """users x length: each user's distinct trained items, most recent first (``last_n`` of the merged log)."""
+    out = np.full((n_users, length), -1, dtype=np.int32)
+    bounds = np.searchsorted(user, np.arange(n_users + 1))
+    for row in range(n_users):
+        recent = list(dict.fromkeys(item[bounds[row] : bounds[row + 1]][::-1].tolist()))[:length]
+        out[row, : len(recent)] = recent
+    return out
+
+
+def _link_base(base: Path, staging: Path) -> None:
+    for source in base.rglob("*"):
+        rel = source.relative_to(base).as_posix()
+        if not source.is_file() or any(rel == r or rel.startswith(r) for r in REPLACED):
+            continue
+        target = staging / rel
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+
+def refresh_version(
+    root: Path, recent: Mapping[str, Sequence[str]], config: RefreshConfig, base_version: str | None = None
+) -> RefreshResult:
+    """Fine-tune ``base_version`` (default: the newest) of ``root`` on ``recent``'s new interactions and
+    publish the result as a new version; nothing is written when fewer than ``min_new`` are new."""
+    versions = list_versions(root)
+    if not versions:
+        raise ArtifactError(f"{root} holds no version to refresh")
+    base = version_dir(root, base_version or versions[-1])
+    manifest = read_manifest(base)
+    new_user, new_item, unknown = new_interactions(base, recent)
+    if len(new_user) < max(config.min_new, 1):
+        return RefreshResult(base, None, None, len(new_user), unknown)
+    began, started_at = time.perf_counter(), time.time()
+    staging = staging_dir(root)
+    work = staging.parent / f".work-refresh-{os.getpid()}"
+    try:
+        trained = _train(base, manifest, new_user, new_item, config, staging, work)
+        _link_base(base, staging)
+        prior = np.load(base / EVENTS) if (base / EVENTS).is_file() else None
+        events = {
+            "user": np.concatenate([prior["user"], new_user]) if prior is not None else new_user,
+            "item": np.concatenate([prior["item"], new_item]) if prior is not None else new_item,
+        }
+        np.savez(staging / EVENTS, **events)
+        digest = hashlib.sha256(manifest["version"].encode())
+        digest.update(events["user"].tobytes() + events["item"].tobytes())
+        refresh = {"base": base.name, "new": len(new_user), "unknown": unknown, **dataclasses.asdict(config)}
+        fields = {key: manifest[key] for key in ("name", "source", "source_fingerprint", "counts") if key in manifest}
+        fields |= {
+            "version": digest.hexdigest()[:16],
+            "params": {**manifest.get("params", {}), "refresh": refresh},
+            "metrics": {**manifest.get("metrics", {}), **trained},
+            "steps": {"Refresh": round(time.perf_counter() - began, 3)},
+            "build": {"engine": "refresh", "started_at": round(started_at, 3), "seconds": 0.0},
+            "catalog_as_of": manifest.get("catalog_as_of") or manifest["built_at"],
+        }
+        fields["build"]["seconds"] = round(time.perf_counter() - began, 3)
+        written = write_manifest(staging, fields)
+        out = publish_version(staging, root, written)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info(
+        "refresh: %s -> %s, %d new interactions (%d unknown left out)", base.name, out.name, len(new_user), unknown
+    )
+    return RefreshResult(base, out, written, len(new_user), unknown)
+
+
+def _train(
+    base: Path,
+    manifest: dict[str, Any],
+    new_user: np.ndarray,
+    new_item: np.ndarray,
+    config: RefreshConfig,
+    staging: Path,
+    work: Path,
+) -> dict[str, float]:
+    """Fine-tune the base's towers, write the two-tower files, embeddings and index into ``staging``;
+    returns the refreshed metrics."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import faiss
+    import tensorflow as tf
+
+    from dubbo_recsys.offline.ann import build_index, i2i_from_index
+    from dubbo_recsys.offline.config import TwoTowerConfig
+    from dubbo_recsys.offline.examples import write_example_files
+    from dubbo_recsys.offline.model_steps import EVAL_USERS
+    from dubbo_recsys.offline.two_tower import OFFSET, PAD, hit_rate, train_two_tower
+    from dubbo_recsys.offline.two_tower_export import export_towers, exported_vocabularies, load_tower_weights
+
+    meta = json.loads((base / "models/two_tower/meta.json").read_text(encoding="utf-8"))
+    params = manifest.get("params", {})
+    tower = dataclasses.replace(
+        TwoTowerConfig(**params.get("two_tower", {})),
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        seed=config.seed,
+    )
+    profile_vocab, categories = exported_vocabularies(base / "models/two_tower")
+    inputs = _tower_inputs(base, meta["profile_fields"], profile_vocab, categories)
+    n_users, n_items = len(inputs.user_profile), len(inputs.item_categories)
+    old_user, old_item = trained_pairs(base)
+    user = np.concatenate([old_user, new_user])
+    item = np.concatenate([old_item, new_item])
+    is_new = np.concatenate([np.zeros(len(old_user), bool), np.ones(len(new_user), bool)])
+    order = np.argsort(user, kind="stable")  # each user's new rows after their trained ones
+    user, item, is_new = user[order], item[order], is_new[order]
+    keep = is_new.copy()
+    replayed = min(round(config.replay * len(new_user)), len(old_user))
+    keep[np.random.default_rng(config.seed).choice(np.flatnonzero(~is_new), replayed, replace=False)] = True
+    examples = write_example_files(work / "examples", user, item, tower.history_len, keep=keep)
+    popularity = np.bincount(item[keep], minlength=n_items).astype(np.float64)
+
+    def item_vectors(model: Any) -> np.ndarray:
+        rows = np.arange(n_items, dtype=np.int32)
+        return model.item_vectors(tf.constant(rows + OFFSET), tf.constant(inputs.item_categories)).numpy()
+
+    served_items = np.load(base / "embeddings/items.npy")
+
+    def warm_start(model: Any) -> None:
+        load_tower_weights(model, base / "models/two_tower")
+        drift = float(np.abs(item_vectors(model) - served_items).max())
+        if drift > 1e-3:  # the rebuilt vocabularies index the tables otherwise than the base's build did
+            raise ArtifactError(f"refresh: the restored item tower differs from {base.name}'s vectors by {drift:.3g}")
+
+    model, losses = train_two_tower(
+        inputs, examples, popularity, n_users, len(categories), tower, warm_start=warm_start
+    )
+    history = _history(user, item, n_users, tower.history_len)
+    users = model.user_vectors(
+        tf.constant(np.arange(n_users, dtype=np.int32) + OFFSET),
+        tf.constant(inputs.user_profile),
+        tf.constant(np.where(history >= 0, history + OFFSET, PAD).astype(np.int32)),
+    ).numpy()
+    items = item_vectors(model).astype(np.float32)
+    (staging / "embeddings").mkdir(parents=True)
+    np.save(staging / "embeddings/users.npy", users.astype(np.float32))
+    np.save(staging / "embeddings/items.npy", items)
+    (staging / "ids").mkdir(parents=True)
+    for name in ("users.txt", "items.txt"):
+        os.link(base / "ids" / name, staging / "ids" / name)
+    export_towers(
+        model,
+        staging / "models/two_tower",
+        staging / "ids/users.txt",
+        staging / "ids/items.txt",
+        inputs.profile_vocab,
+        categories,
+        tower.history_len,
+    )
+    index, index_meta = build_index(items, params.get("faiss_flat_max", 200_000))
+    (staging / "faiss").mkdir(parents=True)
+    faiss.write_index(index, str(staging / "faiss/items.index"))
+    (staging / "faiss/meta.json").write_text(json.dumps(index_meta) + "\n", encoding="utf-8")
+    table = i2i_from_index(index, items, params.get("neighbors", {}).get("k", 100))
+    (staging / "neighbors").mkdir(parents=True)
+    np.savez(staging / "neighbors/i2i_emb.npz", index=table.index, score=table.score)
+
+    test = np.load(base / "interactions/test.npz")
+    test_user, test_item = test["user"][:EVAL_USERS], test["item"][:EVAL_USERS]
+    bounds = np.searchsorted(user, np.arange(n_users + 1))
+    hr50 = round(
+        hit_rate(users, items, test_user, test_item, lambda us: [item[bounds[u] : bounds[u + 1]] for u in us]), 4
+    )
+    meta |= {"epoch_loss": [round(x, 4) for x in losses], "u2i_hr@50_test": hr50, "refreshed_from": base.name}
+    (staging / "models/two_tower/meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    return {"two_tower_u2i_hr@50": hr50}
