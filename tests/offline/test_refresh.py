@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from dubbo_recsys.offline.recipe import default_steps
 from dubbo_recsys.offline.refresh import RefreshConfig, refresh_version
 from dubbo_recsys.provider.cli import main as cli
 from dubbo_recsys.provider.rollout.gate import check_files
+from dubbo_recsys.provider.rollout.version import ServingVersion
 from dubbo_recsys.realtime.effects import Delivery, Position
 from dubbo_recsys.realtime.sink import RedisEventSink
 from tests.features.conftest import sync_redis_space
@@ -119,7 +122,11 @@ def test_refresh_writes_a_gated_version_that_learned_the_events(root: Path, sync
     new = version_dir(root, versions[1])
     manifest = check_files(new, new.name, serving_root=base)  # manifest, checksum, finite, index, signature
     assert manifest["params"]["refresh"]["new"] == len(pairs)
-    assert manifest["catalog_as_of"] == json.loads((base / "manifest.json").read_text())["built_at"]
+    base_built = json.loads((base / "manifest.json").read_text())["built_at"]
+    assert manifest["catalog_as_of"] == base_built and manifest["built_at"] >= base_built
+    # what the realtime follower re-adds live items after: the base's catalog, not the refresh's time
+    as_of = ServingVersion.built_at_ms.fget(SimpleNamespace(manifest=manifest))  # type: ignore[attr-defined]
+    assert as_of == int(datetime.fromisoformat(base_built.replace("Z", "+00:00")).timestamp() * 1000)
     events = np.load(new / "interactions/events.npz")
     assert len(events["user"]) == len(pairs)
 
