@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +19,7 @@ import pytest
 from dubbo_recsys.features.redis import RedisConfig, close_client
 from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
 from dubbo_recsys.interfaces.events import Action, UserEvent
+from dubbo_recsys.interfaces.recommend import RecommendRequest
 from dubbo_recsys.offline.build import run_build
 from dubbo_recsys.offline.config import TwoTowerConfig
 from dubbo_recsys.offline.errors import ArtifactError
@@ -29,8 +32,9 @@ from dubbo_recsys.realtime.effects import Delivery, Position
 from dubbo_recsys.realtime.sink import RedisEventSink
 from tests.features.conftest import sync_redis_space
 from tests.offline.conftest import small_config
+from tests.rollout.conftest import one_version, opened, rollout_app
 
-__all__ = ["sync_redis_space"]
+__all__ = ["opened", "sync_redis_space"]
 
 USERS, PER_USER = 60, 4
 
@@ -147,3 +151,29 @@ def test_refresh_refuses_an_empty_root(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="no version"):
         refresh_version(tmp_path, {"u": ["i"]}, RefreshConfig())
     assert cli(["refresh", "--artifact-root", str(tmp_path), "--redis", "redis://127.0.0.1:1/0"]) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_provider_serving_the_root_swaps_to_the_refreshed_version(
+    root: Path, tmp_path: Path, opened: list
+) -> None:
+    """The whole rollout gate (memory, files, metric, load, warm-up, smoke) takes the refreshed version."""
+    first = version_dir(root, list_versions(root)[0])
+    own = tmp_path / "root"
+    shutil.copytree(first, version_dir(own, first.name))  # a root of its own, serving the base
+    app = rollout_app(own)
+    opened.append(app)
+    await app.open()
+    assert app.serving is not None and app.serving.id == first.name
+    recent: dict[str, list[str]] = {}
+    for user, item in unseen_pairs(first):
+        recent.setdefault(user, []).insert(0, item)  # newest first, as lastN holds them
+    result = await asyncio.to_thread(refresh_version, own, recent, RefreshConfig(epochs=1))
+    assert result.root is not None and result.new == USERS * PER_USER
+    began = time.monotonic()
+    while app.serving.id != result.root.name:
+        assert time.monotonic() - began < 60, f"not swapped: {app.serving.id}"
+        await asyncio.sleep(0.1)
+    answer = await app.recommend(RecommendRequest(userId=next(iter(recent)), count=10, debug=True))
+    assert answer.code == 200 and len(answer.items) == 10, answer.message
+    assert one_version(answer.debugInfo) == result.root.name
