@@ -14,13 +14,14 @@ A later model is one more class like these, added to ``offline.recipe.default_st
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
 from dubbo_recsys.offline.config import BuildConfig
 from dubbo_recsys.offline.context import BuildContext, SplitSummary
 
-__all__ = ["EVAL_USERS", "FaissIndex", "TwoTowerModel", "sample_test"]
+__all__ = ["EVAL_USERS", "FaissIndex", "TwoTowerModel", "sample_test", "tower_vectors"]
 
 EVAL_USERS = 20_000  # test users in the quick HR@50 check (all of them below that)
 
@@ -33,6 +34,33 @@ def sample_test(split: SplitSummary, limit: int, seed: int) -> tuple[np.ndarray,
     return split.test_user[keep], split.test_item[keep]
 
 
+def tower_vectors(model: Any, inputs: Any, window: np.ndarray, batch: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """(users x dim, items x dim) float32: every user's vector on ``window`` (users x L item rows, most recent
+    first, -1 = padding) and every item's vector, from the ``offline.two_tower.TwoTower`` ``model``."""
+    import tensorflow as tf
+
+    from dubbo_recsys.offline.two_tower import OFFSET, PAD
+
+    history = np.where(window >= 0, window + OFFSET, PAD).astype(np.int32)
+    n_users, n_items = len(inputs.user_profile), len(inputs.item_categories)
+    users = [
+        model.user_vectors(
+            tf.constant(np.arange(start, min(start + batch, n_users), dtype=np.int32) + OFFSET),
+            tf.constant(inputs.user_profile[start : start + batch]),
+            tf.constant(history[start : start + batch]),
+        ).numpy()
+        for start in range(0, n_users, batch)
+    ]
+    items = [
+        model.item_vectors(
+            tf.constant(np.arange(start, min(start + batch, n_items), dtype=np.int32) + OFFSET),
+            tf.constant(inputs.item_categories[start : start + batch]),
+        ).numpy()
+        for start in range(0, n_items, batch)
+    ]
+    return np.concatenate(users).astype(np.float32), np.concatenate(items).astype(np.float32)
+
+
 def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -43,9 +71,8 @@ class TwoTowerModel:
 
     def run(self, ctx: BuildContext) -> None:
         _quiet_tensorflow()
-        import tensorflow as tf
 
-        from dubbo_recsys.offline.two_tower import OFFSET, PAD, hit_rate, tower_inputs, train_two_tower
+        from dubbo_recsys.offline.two_tower import hit_rate, tower_inputs, train_two_tower
         from dubbo_recsys.offline.two_tower_export import export_towers
 
         config = ctx.config.two_tower
@@ -57,26 +84,7 @@ class TwoTowerModel:
             )
 
         window = ctx.require("last_n").window(config.history_len)
-        history = np.where(window >= 0, window + OFFSET, PAD).astype(np.int32)
-        users = np.concatenate(
-            [
-                model.user_vectors(
-                    tf.constant(np.arange(start, min(start + 8192, catalog.n_users), dtype=np.int32) + OFFSET),
-                    tf.constant(inputs.user_profile[start : start + 8192]),
-                    tf.constant(history[start : start + 8192]),
-                ).numpy()
-                for start in range(0, catalog.n_users, 8192)
-            ]
-        )
-        items = np.concatenate(
-            [
-                model.item_vectors(
-                    tf.constant(np.arange(start, min(start + 8192, catalog.n_items), dtype=np.int32) + OFFSET),
-                    tf.constant(inputs.item_categories[start : start + 8192]),
-                ).numpy()
-                for start in range(0, catalog.n_items, 8192)
-            ]
-        )
+        users, items = tower_vectors(model, inputs, window)
         ctx.user_embeddings, ctx.item_embeddings = users.astype(np.float32), items.astype(np.float32)
         np.save(ctx.path("embeddings/users.npy"), ctx.user_embeddings)
         np.save(ctx.path("embeddings/items.npy"), ctx.item_embeddings)

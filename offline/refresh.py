@@ -197,6 +197,7 @@ def refresh_version(
             "item": np.concatenate([prior["item"], new_item]) if prior is not None else new_item,
         }
         np.savez(staging / EVENTS, **events)
+        seconds = round(time.perf_counter() - began, 3)
         digest = hashlib.sha256(manifest["version"].encode())
         digest.update(events["user"].tobytes() + events["item"].tobytes())
         refresh = {"base": base.name, "new": len(new_user), "unknown": unknown, **dataclasses.asdict(config)}
@@ -205,11 +206,10 @@ def refresh_version(
             "version": digest.hexdigest()[:16],
             "params": {**manifest.get("params", {}), "refresh": refresh},
             "metrics": {**manifest.get("metrics", {}), **trained},
-            "steps": {"Refresh": round(time.perf_counter() - began, 3)},
-            "build": {"engine": "refresh", "started_at": round(started_at, 3), "seconds": 0.0},
+            "steps": {"Refresh": seconds},
+            "build": {"engine": "refresh", "started_at": round(started_at, 3), "seconds": seconds},
             "catalog_as_of": manifest.get("catalog_as_of") or manifest["built_at"],
         }
-        fields["build"]["seconds"] = round(time.perf_counter() - began, 3)
         written = write_manifest(staging, fields)
         out = publish_version(staging, root, written)
     except BaseException:
@@ -241,10 +241,12 @@ def _train(
     from dubbo_recsys.offline.ann import build_index, i2i_from_index
     from dubbo_recsys.offline.config import TwoTowerConfig
     from dubbo_recsys.offline.examples import write_example_files
-    from dubbo_recsys.offline.model_steps import EVAL_USERS
-    from dubbo_recsys.offline.two_tower import OFFSET, PAD, hit_rate, train_two_tower
+    from dubbo_recsys.offline.model_steps import EVAL_USERS, tower_vectors
+    from dubbo_recsys.offline.two_tower import hit_rate, train_two_tower
     from dubbo_recsys.offline.two_tower_export import export_towers, exported_vocabularies, load_tower_weights
 
+    if not (base / "models/two_tower/meta.json").is_file():
+        raise ArtifactError(f"refresh: {base.name} has no two-tower model to refresh (built without it)")
     meta = json.loads((base / "models/two_tower/meta.json").read_text(encoding="utf-8"))
     params = manifest.get("params", {})
     tower = dataclasses.replace(
@@ -268,30 +270,24 @@ def _train(
     examples = write_example_files(work / "examples", user, item, tower.history_len, keep=keep)
     popularity = np.bincount(item[keep], minlength=n_items).astype(np.float64)
 
-    def item_vectors(model: Any) -> np.ndarray:
-        rows = np.arange(n_items, dtype=np.int32)
-        return model.item_vectors(tf.constant(rows + OFFSET), tf.constant(inputs.item_categories)).numpy()
-
+    history = _history(user, item, n_users, tower.history_len)
     served_items = np.load(base / "embeddings/items.npy")
 
     def warm_start(model: Any) -> None:
-        load_tower_weights(model, base / "models/two_tower")
-        drift = float(np.abs(item_vectors(model) - served_items).max())
+        try:
+            load_tower_weights(model, base / "models/two_tower")
+        except (ValueError, OSError, tf.errors.OpError) as exc:
+            raise ArtifactError(f"refresh: {base.name}'s towers do not load into this model: {exc}") from exc
+        drift = float(np.abs(tower_vectors(model, inputs, history)[1] - served_items).max())
         if drift > 1e-3:  # the rebuilt vocabularies index the tables otherwise than the base's build did
             raise ArtifactError(f"refresh: the restored item tower differs from {base.name}'s vectors by {drift:.3g}")
 
     model, losses = train_two_tower(
         inputs, examples, popularity, n_users, len(categories), tower, warm_start=warm_start
     )
-    history = _history(user, item, n_users, tower.history_len)
-    users = model.user_vectors(
-        tf.constant(np.arange(n_users, dtype=np.int32) + OFFSET),
-        tf.constant(inputs.user_profile),
-        tf.constant(np.where(history >= 0, history + OFFSET, PAD).astype(np.int32)),
-    ).numpy()
-    items = item_vectors(model).astype(np.float32)
+    users, items = tower_vectors(model, inputs, history)
     (staging / "embeddings").mkdir(parents=True)
-    np.save(staging / "embeddings/users.npy", users.astype(np.float32))
+    np.save(staging / "embeddings/users.npy", users)
     np.save(staging / "embeddings/items.npy", items)
     (staging / "ids").mkdir(parents=True)
     for name in ("users.txt", "items.txt"):
