@@ -23,6 +23,10 @@ continuous training does, reusing the build's own code:
    manifest with the base's metrics and the refreshed ``two_tower_u2i_hr@50``, published into
    the root (``offline.versions``) for the providers' rollout gate and swap.
 
+``retrain`` (``refresh --retrain``) trains the two-tower afresh instead, on every trained
+interaction plus the new ones with the build's epochs and learning rate: the batch model on the
+merged log, at several times the fine-tune's cost.
+
 ``catalog_as_of`` in the manifest keeps the base's catalog time: the live items that arrived
 after it are re-added by the realtime follower when a provider swaps to the refreshed version.
 DIN and the rank fusion are not refreshed (copied from the base).
@@ -65,6 +69,7 @@ class RefreshConfig:
     learning_rate: float = 0.003  # the build's; cosine-decayed over the fine-tune
     seed: int = 17
     min_new: int = 1  # fewer new interactions than this: no new version
+    retrain: bool = False  # train the two-tower afresh on everything (the build's epochs and rate), no warm start
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= 100 or not 0 <= self.replay <= 1000 or not 0 < self.learning_rate <= 1:
@@ -249,12 +254,9 @@ def _train(
         raise ArtifactError(f"refresh: {base.name} has no two-tower model to refresh (built without it)")
     meta = json.loads((base / "models/two_tower/meta.json").read_text(encoding="utf-8"))
     params = manifest.get("params", {})
-    tower = dataclasses.replace(
-        TwoTowerConfig(**params.get("two_tower", {})),
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        seed=config.seed,
-    )
+    tower = dataclasses.replace(TwoTowerConfig(**params.get("two_tower", {})), seed=config.seed)
+    if not config.retrain:
+        tower = dataclasses.replace(tower, epochs=config.epochs, learning_rate=config.learning_rate)
     profile_vocab, categories = exported_vocabularies(base / "models/two_tower")
     inputs = _tower_inputs(base, meta["profile_fields"], profile_vocab, categories)
     n_users, n_items = len(inputs.user_profile), len(inputs.item_categories)
@@ -265,7 +267,7 @@ def _train(
     order = np.argsort(user, kind="stable")  # each user's new rows after their trained ones
     user, item, is_new = user[order], item[order], is_new[order]
     keep = is_new.copy()
-    replayed = min(round(config.replay * len(new_user)), len(old_user))
+    replayed = len(old_user) if config.retrain else min(round(config.replay * len(new_user)), len(old_user))
     keep[np.random.default_rng(config.seed).choice(np.flatnonzero(~is_new), replayed, replace=False)] = True
     examples = write_example_files(work / "examples", user, item, tower.history_len, keep=keep)
     popularity = np.bincount(item[keep], minlength=n_items).astype(np.float64)
@@ -283,7 +285,7 @@ def _train(
             raise ArtifactError(f"refresh: the restored item tower differs from {base.name}'s vectors by {drift:.3g}")
 
     model, losses = train_two_tower(
-        inputs, examples, popularity, n_users, len(categories), tower, warm_start=warm_start
+        inputs, examples, popularity, n_users, len(categories), tower, warm_start=None if config.retrain else warm_start
     )
     users, items = tower_vectors(model, inputs, history)
     (staging / "embeddings").mkdir(parents=True)

@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=float, default=0.003, help="Adam's, cosine-decayed (default 0.003)")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--min-new", type=int, default=1, help="write no version below this many new interactions")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train the two-tower afresh on the base's log plus the new interactions (the build's epochs and rate; "
+        "no warm start; several times slower)",
+    )
 
 
 async def read_recent(client: Any, layout: Any, users: Sequence[str], last_n: int) -> dict[str, list[str]]:
@@ -68,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.artifact_root)
     try:
-        config = RefreshConfig(args.epochs, args.replay, args.learning_rate, args.seed, args.min_new)
+        config = RefreshConfig(args.epochs, args.replay, args.learning_rate, args.seed, args.min_new, args.retrain)
         redis = RedisConfig(url=args.redis, prefix=args.prefix, socket_timeout=5.0)
         versions = list_versions(root)
         if not versions:

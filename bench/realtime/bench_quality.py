@@ -139,9 +139,9 @@ def as_root(build: Path, root: Path) -> Path:
     return root
 
 
-def run_refresh(root: Path, redis_url: str, prefix: str) -> tuple[Path, float, dict[str, Any]]:
+def run_refresh(root: Path, redis_url: str, prefix: str, extra: Sequence[str]) -> tuple[Path, float, dict[str, Any]]:
     """``dubbo-recsys refresh`` as an operator runs it; (the new version, seconds, its answer)."""
-    command = [str(Path(sys.executable).parent / "dubbo-recsys"), "refresh", "--artifact-root", str(root)]
+    command = [str(Path(sys.executable).parent / "dubbo-recsys"), "refresh", "--artifact-root", str(root), *extra]
     began = time.monotonic()
     done = subprocess.run(
         [*command, "--redis", redis_url, "--prefix", prefix], capture_output=True, text=True, timeout=1800, check=False
@@ -183,7 +183,12 @@ async def served(path: Path, store: Any, seen: Any) -> tuple[list[float], list[f
 
 
 async def replay_and_score(
-    lacking: Path, back: dict[str, list[tuple[str, int, float]]], bootstrap: str, redis_url: str, root: Path
+    lacking: Path,
+    back: dict[str, list[tuple[str, int, float]]],
+    bootstrap: str,
+    redis_url: str,
+    root: Path,
+    refresh_args: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Replay into Redis and score the lacking build (``replay``), refresh it and score the new version."""
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
@@ -221,7 +226,9 @@ async def replay_and_score(
         )
         out["replay_dropped"] = DROPPED[0]
         print("lacking + replay", np.mean(out["replay"][0]), flush=True)
-        refreshed, out["refresh_seconds"], out["refresh"] = run_refresh(as_root(lacking, root), redis_url, prefix)
+        refreshed, out["refresh_seconds"], out["refresh"] = run_refresh(
+            as_root(lacking, root), redis_url, prefix, refresh_args
+        )
         DROPPED[0] = 0
         store = RealtimeFeatureStore(EmbeddedFeatureStore.from_artifacts(refreshed), reader)
         out["refreshed"] = await served(refreshed, store, seen)
@@ -252,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, default=os.environ.get("ARTIFACTS_ML100K"))
     parser.add_argument("--recent", type=int, default=5, help="training interactions held back per test user")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / ".cache" / "bench-realtime")
+    parser.add_argument("--refresh-args", default="", help="more flags for dubbo-recsys refresh, e.g. '--retrain'")
     args = parser.parse_args(argv)
     if args.artifacts is None or not 1 <= args.recent <= 15:
         parser.error("--artifacts DIR (or ARTIFACTS_ML100K) and --recent 1..15")
@@ -275,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         redis = RedisServer()
         redis.start()
         try:
-            out = asyncio.run(replay_and_score(lacking, back, bootstrap, redis.url, args.work / "root"))
+            out = asyncio.run(
+                replay_and_score(lacking, back, bootstrap, redis.url, args.work / "root", args.refresh_args.split())
+            )
         finally:
             redis.close()
     scores["lacking + replay"], dropped["lacking + replay"] = out["replay"], out["replay_dropped"]
