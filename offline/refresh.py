@@ -44,8 +44,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -146,10 +145,16 @@ def _tower_inputs(base: Path, fields: Sequence[str], profile_vocab: list[str], c
         for line in lines:
             codes.extend(code[c] for c in json.loads(line).get("categories") or [] if c in code)
             ptr.append(len(codes))
-    catalog = SimpleNamespace(  # what category_index reads of a Catalog
-        n_items=len(ptr) - 1, category_ptr=np.array(ptr, np.int64), category_codes=np.array(codes, np.int32)
-    )
+    catalog = _Categories(len(ptr) - 1, np.array(ptr, np.int64), np.array(codes, np.int32))
     return TowerInputs(tuple(fields), profile_vocab, user_profile, category_index(catalog))
+
+
+class _Categories(NamedTuple):
+    """The items' categories read back from a version's features (``two_tower.CategoryTable``)."""
+
+    n_items: int
+    category_ptr: np.ndarray
+    category_codes: np.ndarray
 
 
 def _history(user: np.ndarray, item: np.ndarray, n_users: int, length: int) -> np.ndarray:
@@ -201,12 +206,14 @@ def refresh_version(
             "user": np.concatenate([prior["user"], new_user]) if prior is not None else new_user,
             "item": np.concatenate([prior["item"], new_item]) if prior is not None else new_item,
         }
-        np.savez(staging / EVENTS, **events)
+        np.savez(staging / EVENTS, user=events["user"], item=events["item"])
         seconds = round(time.perf_counter() - began, 3)
         digest = hashlib.sha256(manifest["version"].encode())
         digest.update(events["user"].tobytes() + events["item"].tobytes())
         refresh = {"base": base.name, "new": len(new_user), "unknown": unknown, **dataclasses.asdict(config)}
-        fields = {key: manifest[key] for key in ("name", "source", "source_fingerprint", "counts") if key in manifest}
+        fields: dict[str, Any] = {
+            key: manifest[key] for key in ("name", "source", "source_fingerprint", "counts") if key in manifest
+        }
         fields |= {
             "version": digest.hexdigest()[:16],
             "params": {**manifest.get("params", {}), "refresh": refresh},

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -78,7 +79,18 @@ def profile_index(source: Catalog) -> tuple[tuple[str, ...], list[str], np.ndarr
     return fields, vocab, user_profile
 
 
-def category_index(source: Catalog) -> np.ndarray:
+class CategoryTable(Protocol):
+    """What ``category_index`` reads: a ``Catalog``, or the refresh's table read back from a version."""
+
+    @property
+    def n_items(self) -> int: ...
+    @property
+    def category_ptr(self) -> np.ndarray: ...
+    @property
+    def category_codes(self) -> np.ndarray: ...
+
+
+def category_index(source: CategoryTable) -> np.ndarray:
     """items x C int32: OFFSET + category code per item, PAD-filled."""
     counts = np.diff(source.category_ptr)
     width = max(1, int(counts.max(initial=1)))
