@@ -18,12 +18,16 @@ Model (all draws from ``numpy.random.Generator`` seeded by ``SyntheticConfig.see
 
 Users are generated in fixed chunks of ``CHUNK`` with one seed per chunk, so
 memory stays bounded and the output does not depend on anything but the
-config. Bump ``GENERATOR_REVISION`` whenever the output for a seed changes.
+config. ``write_files(workers=N)`` computes chunks in N forked processes (the
+catalog arrays are shared copy-on-write) and writes them in chunk order: the
+same files, N times sooner. Bump ``GENERATOR_REVISION`` whenever the output for
+a seed changes.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -74,17 +78,17 @@ def generate(config: SyntheticConfig, progress: Callable[[int], None] | None = N
     return SourceData(**{f.name: getattr(catalog, f.name) for f in fields(Catalog)}, interactions=inter)
 
 
-def write_files(config: SyntheticConfig, out: Path, rows_per_file: int = 2_000_000) -> dict[str, int]:
+def write_files(config: SyntheticConfig, out: Path, rows_per_file: int = 2_000_000, workers: int = 1) -> dict[str, int]:
     """The same catalog and log as ``generate``, streamed to a ``--source files`` directory.
 
     ``out/interactions/part-NNNNN.parquet`` (user_id, item_id strings, ts, rating, in user order),
     ``out/users.parquet`` and ``out/items.parquet`` (``offline.logfiles`` schema). Memory stays at one
-    chunk of users plus the catalog, so 50M interactions fit where ``generate`` would not.
+    file of rows plus the catalog (per worker), so 50M interactions fit where ``generate`` would not.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    catalog, chunks = _world(config)
+    catalog, chunks = _world(config, workers)
     (out / "interactions").mkdir(parents=True, exist_ok=True)
     user_ids, item_ids = catalog.user_ids.astype(object), catalog.item_ids.astype(object)
     users = {"user_id": user_ids, **{k: v.astype(object) for k, v in catalog.user_profile.items()}}
@@ -119,7 +123,20 @@ def write_files(config: SyntheticConfig, out: Path, rows_per_file: int = 2_000_0
     return {"users": catalog.n_users, "items": catalog.n_items, "interactions": total, "files": part}
 
 
-def _world(config: SyntheticConfig) -> tuple[Catalog, Iterator[tuple[np.ndarray, ...]]]:
+_SHARED: dict[str, tuple] = {}  # a worker's catalog arrays: inherited by fork, not pickled
+
+
+def _share(arrays: tuple) -> None:
+    _SHARED["arrays"] = arrays
+
+
+def _shared_chunk(chunk: int) -> tuple[np.ndarray, ...]:
+    seed, n_users, *arrays = _SHARED["arrays"]
+    start = chunk * CHUNK
+    return _chunk(seed, chunk, start, min(start + CHUNK, n_users), *arrays)
+
+
+def _world(config: SyntheticConfig, workers: int = 1) -> tuple[Catalog, Iterator[tuple[np.ndarray, ...]]]:
     """The catalog, and the log as an iterator of per-chunk (user, item, ts, rating) arrays."""
     n_users, n_items, d = config.users, config.items, config.latent_dim
     rng = _rng(config.seed, 0)
@@ -164,9 +181,17 @@ def _world(config: SyntheticConfig) -> tuple[Catalog, Iterator[tuple[np.ndarray,
     cap = max(2, min(n_items // 2, 5_000))
 
     def chunks() -> Iterator[tuple[np.ndarray, ...]]:
-        for chunk, start in enumerate(range(0, n_users, CHUNK)):
-            stop = min(start + CHUNK, n_users)
-            yield _chunk(config.seed, chunk, start, stop, centroids, item_vec, item_region, user_region, cdf, mu, cap)
+        shared = (config.seed, n_users, centroids, item_vec, item_region, user_region, cdf, mu, cap)
+        n_chunks = -(-n_users // CHUNK)
+        if workers <= 1:
+            _share(shared)
+            try:
+                yield from map(_shared_chunk, range(n_chunks))
+            finally:
+                _SHARED.clear()
+            return
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_share, initargs=(shared,)) as pool:
+            yield from pool.imap(_shared_chunk, range(n_chunks), chunksize=4)
 
     catalog = Catalog(
         name="synthetic",
@@ -234,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mean-interactions", type=float)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--workers", type=int, default=1, help="processes computing chunks (same output)")
     args = parser.parse_args(argv)
     base = SIZES[args.size] if args.size else SyntheticConfig()
     config = SyntheticConfig(
@@ -242,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         mean_interactions=args.mean_interactions or base.mean_interactions,
         seed=args.seed,
     )
-    written = write_files(config, Path(args.out))
+    written = write_files(config, Path(args.out), workers=args.workers)
     print(f"wrote {args.out}: {written}")  # noqa: T201 - a command-line program
     return 0
 

@@ -9,7 +9,7 @@ import pytest
 
 from dubbo_recsys.offline.config import SyntheticConfig
 from dubbo_recsys.offline.errors import BuildConfigError
-from dubbo_recsys.offline.synthetic import CHUNK, generate
+from dubbo_recsys.offline.synthetic import CHUNK, generate, write_files
 
 CONFIG = SyntheticConfig(users=CHUNK + 500, items=6_000, seed=21, mean_interactions=25.0)  # two chunks
 
@@ -61,3 +61,18 @@ def test_bad_sizes_are_rejected_before_any_work():
         SyntheticConfig(items=20_000_000)
     with pytest.raises(BuildConfigError, match="users"):
         SyntheticConfig(users=3)
+
+
+def test_workers_write_the_same_files(tmp_path):
+    import pyarrow.parquet as pq
+
+    small = dataclasses.replace(CONFIG, users=3 * CHUNK + 7, mean_interactions=5.0)
+    one = write_files(small, tmp_path / "one", rows_per_file=20_000)
+    two = write_files(small, tmp_path / "two", rows_per_file=20_000, workers=2)
+    assert one == two and one["files"] > 1
+    for name in [
+        "users.parquet",
+        "items.parquet",
+        *(f"interactions/part-{n:05d}.parquet" for n in range(one["files"])),
+    ]:
+        assert pq.read_table(tmp_path / "one" / name).equals(pq.read_table(tmp_path / "two" / name)), name
