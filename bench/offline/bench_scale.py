@@ -2,7 +2,8 @@
 
 For each size (``offline.synthetic.SIZES``: 1M, 10M, 50M interactions, power-law users and
 items) the log is generated once as Parquet (``--data``, default under /tmp, never committed),
-then ``dubbo-recsys build --source files --no-models`` runs it under ``nice -n 10`` with each
+(``--gen-workers`` processes, the same files whatever their number), then
+``dubbo-recsys build --source files --no-models`` runs it under ``nice -n 19`` with each
 engine, one run at a time. ``--no-models`` runs every step that reads the log, the training
 examples included, and trains nothing (training reads the example files from disk whichever
 engine wrote them; its cost does not depend on the engine).
@@ -38,13 +39,13 @@ from dubbo_recsys.offline.synthetic import SIZES, write_files
 STEP_LINE = re.compile(r"step (\w+) done in ([\d.]+) s")
 
 
-def _generate(size: str, root: Path) -> Path:
+def _generate(size: str, root: Path, workers: int = 2) -> Path:
     out = root / size
     done = out / "_GENERATED"  # written last: a generation stopped half-way is redone, not reused
     if not done.is_file():
         started = time.perf_counter()
-        written = write_files(SIZES[size], out)
-        done.write_text(json.dumps(written))
+        written = write_files(SIZES[size], out, workers=workers)
+        done.write_text(json.dumps({**written, "seconds": round(time.perf_counter() - started, 1)}))
         print(f"generated {size}: {written} in {time.perf_counter() - started:.0f} s", flush=True)
     return out
 
@@ -72,7 +73,7 @@ def _tree_rss(proc: psutil.Process, cpu: dict[int, float]) -> dict[str, int]:
 def run_one(size: str, engine: str, data: Path, scratch: Path, time_cap: float, rss_cap: int, extra: list[str]) -> dict:
     out = scratch / f"{size}-{engine}"
     command = [
-        "nice", "-n", "10", sys.executable, "-m", "dubbo_recsys.offline.build_command",
+        "nice", "-n", "19", sys.executable, "-m", "dubbo_recsys.offline.build_command",
         "--source", "files", "--interactions", str(data / "interactions"),
         "--users-table", str(data / "users.parquet"), "--items-table", str(data / "items.parquet"),
         "--no-models", "--no-progress", "--engine", engine, "--out", str(out), *extra,
@@ -153,13 +154,14 @@ def main() -> int:
         default="--shuffle-partitions 16 --max-item-users 50",
         help="passed to every build (the same for both engines)",
     )
+    parser.add_argument("--gen-workers", type=int, default=2, help="processes generating a missing log")
     parser.add_argument("--out", default="bench/offline/scale.jsonl")
     args = parser.parse_args()
     root = Path(args.data)
     scratch = root / "builds"
     scratch.mkdir(parents=True, exist_ok=True)
     for size in args.sizes:
-        data = _generate(size, root)
+        data = _generate(size, root, args.gen_workers)
         for engine in args.engines:
             cap = int(args.rss_cap_gib * 2**30)
             result = run_one(size, engine, data, scratch, args.time_cap, cap, args.build_args.split())

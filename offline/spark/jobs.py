@@ -6,6 +6,11 @@ canonical log of ``offline.spark.source``, and writes Parquet into the build's w
 directory, range-partitioned and sorted so that the part files in name order are the
 rows in artifact order. The driver then reads those files in batches
 (``read_batches``): it never collects the log.
+
+Per-user jobs range-partition their *input* by user (``by_user``): sampling the range
+bounds then scans a Parquet file, and every window, aggregation and sort on the user
+after it runs inside those partitions with no further shuffle. Range-partitioning a
+computed frame instead makes Spark compute it twice (once to sample the bounds).
 """
 
 from __future__ import annotations
@@ -17,7 +22,16 @@ import numpy as np
 
 from dubbo_recsys.offline.context import LastN
 
-__all__ = ["hot_by_region", "last_n", "leave_last_out", "part_files", "read_batches", "write_examples", "write_sorted"]
+__all__ = [
+    "by_user",
+    "hot_by_region",
+    "last_n",
+    "leave_last_out",
+    "part_files",
+    "read_batches",
+    "write_examples",
+    "write_sorted",
+]
 
 ORDER = ("ts", "fidx", "pos")  # a user's events in time, ties by source order
 
@@ -34,14 +48,14 @@ def read_batches(directory: Path, columns: list[str], batch_rows: int = 262_144)
         yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
 
 
-def write_sorted(frame, directory: Path, partitions: int, by: str, *order: str) -> None:
-    """``frame`` as Parquet part files whose name order is ``(by, *order)`` order."""
-    (
-        frame.repartitionByRange(partitions, by)
-        .sortWithinPartitions(by, *order)
-        .write.mode("overwrite")
-        .parquet(Path(directory).as_posix())
-    )
+def by_user(frame, partitions: int):
+    """``frame`` range-partitioned by user: partition ``n`` holds lower users than partition ``n + 1``."""
+    return frame.repartitionByRange(partitions, "user")
+
+
+def write_sorted(frame, directory: Path, *order: str) -> None:
+    """``frame`` (range-partitioned on ``order[0]``) as Parquet part files whose name order is ``order``."""
+    frame.sortWithinPartitions(*order).write.mode("overwrite").parquet(Path(directory).as_posix())
 
 
 def leave_last_out(spark, log, work: Path, partitions: int):
@@ -52,13 +66,14 @@ def leave_last_out(spark, log, work: Path, partitions: int):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    by_user = Window.partitionBy("user")
+    per_user = Window.partitionBy("user")
     newest = Window.partitionBy("user").orderBy(*(F.col(c).desc() for c in ORDER))
-    marked = log.withColumn("_last", F.row_number().over(newest) == 1).withColumn("_n", F.count("*").over(by_user))
+    marked = by_user(log, partitions).withColumn("_last", F.row_number().over(newest) == 1)
+    marked = marked.withColumn("_n", F.count("*").over(per_user))
     is_test = F.col("_last") & (F.col("_n") >= 2)
     marked = marked.persist()
     try:
-        write_sorted(marked.filter(~is_test).select(*log.columns), work / "train", partitions, "user", *ORDER)
+        write_sorted(marked.filter(~is_test).select(*log.columns), work / "train", "user", *ORDER)
         test = marked.filter(is_test).select("user", "item", "ts").orderBy("user").toArrow()
     finally:
         marked.unpersist()
@@ -73,11 +88,9 @@ def last_n(train, n: int, n_users: int, work: Path, partitions: int) -> LastN:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    latest = train.groupBy("user", "item").agg(F.max(F.struct(*ORDER)).alias("_at"))
+    latest = by_user(train, partitions).groupBy("user", "item").agg(F.max(F.struct(*ORDER)).alias("_at"))
     ranked = latest.withColumn("rank", F.row_number().over(Window.partitionBy("user").orderBy(F.col("_at").desc())))
-    write_sorted(
-        ranked.filter(F.col("rank") <= n).select("user", "rank", "item"), work / "last_n", partitions, "user", "rank"
-    )
+    write_sorted(ranked.filter(F.col("rank") <= n).select("user", "rank", "item"), work / "last_n", "user", "rank")
     users, items = [], []
     for batch in read_batches(work / "last_n", ["user", "item"]):
         users.append(batch.column(0).to_numpy())
@@ -111,15 +124,14 @@ def write_examples(train, directory: Path, history_len: int, partitions: int) ->
     from pyspark.sql import functions as F
 
     before = Window.partitionBy("user").orderBy(*ORDER).rowsBetween(-history_len, -1)
-    examples = train.select(
+    examples = by_user(train, partitions).select(
         F.col("user").cast("int").alias("user"),
         F.col("item").cast("int").alias("item"),
         F.reverse(F.collect_list(F.col("item").cast("int")).over(before)).alias("history"),
         *ORDER,
     )
     (
-        examples.repartitionByRange(partitions, "user")
-        .sortWithinPartitions("user", *ORDER)
+        examples.sortWithinPartitions("user", *ORDER)
         .select("user", "item", "history")
         .write.mode("overwrite")
         .parquet(Path(directory).as_posix())

@@ -2,8 +2,11 @@
 
 - The capped matrix: each user's last ``max_user_items`` train events (by time), distinct items.
 - item-CF and user-CF: a self-join on the shared user (item) emits one row per co-occurring
-  pair with its weight, partial sums are combined before the shuffle, and a window keeps
-  each row's top K (ties: lower column). Sums are float64, as in the embedded engine.
+  pair ``i < j`` with its weight (both formulas are symmetric, so half the pairs carry all
+  the sums), partial sums are combined before the shuffle, each summed pair is emitted in
+  both directions, and a window keeps each row's top K (ties: lower column). Sums are
+  float64, as in the embedded engine. Pairs per user are bounded by the capped matrix
+  (``max_user_items``), pairs per item by the user sample (``max_item_users``).
 - The user sample of a capped item: the ``cap`` users of lowest ``sample_priority``, the
   same splitmix64 hash written as SQL on 64-bit longs (ANSI off: they wrap like numpy's).
 - swing: each item's (sampled) users are shipped, with their capped item rows, to the
@@ -11,8 +14,10 @@
   (``mapInArrow`` over partitions sorted by item), so both engines' swing tables are
   computed by the same numpy code.
 
-Every job writes ``(row, index array, score array)`` sorted by row into the work
-directory; ``table_chunks`` reads that back as ``TableChunk``s.
+Every job writes ``(row, index array, score array)`` into the work directory,
+hash-partitioned by row and sorted by row inside each part file (a range partitioning
+would compute the pair table twice, once to sample its bounds); ``table_chunks`` merges
+the part files back into ascending rows as ``TableChunk``s.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 from dubbo_recsys.offline.config import NeighborConfig
 from dubbo_recsys.offline.engine import TableChunk
 from dubbo_recsys.offline.neighbors import GOLDEN, MIX_1, MIX_2
-from dubbo_recsys.offline.spark.jobs import ORDER, read_batches, write_sorted
+from dubbo_recsys.offline.spark.jobs import ORDER, part_files
 
 __all__ = ["capped_matrix", "item_cf", "priority_column", "swing", "table_chunks", "user_cf"]
 
@@ -80,7 +85,16 @@ def _top_k(pairs, row: str, col: str, k: int, directory: Path, partitions: int) 
         F.col(f"_t.{col}").cast("array<int>").alias("index"),
         F.col("_t.score").cast("array<float>").alias("score"),
     )
-    write_sorted(out, directory, partitions, "row")
+    out.sortWithinPartitions("row").write.mode("overwrite").parquet(Path(directory).as_posix())
+
+
+def _both_ways(pairs, row: str, col: str):
+    """Summed pairs ``row < col`` as rows in both directions (a symmetric score)."""
+    from pyspark.sql import functions as F
+
+    there = F.struct(F.col(row).alias(row), F.col(col).alias(col), "score")
+    back = F.struct(F.col(col).alias(row), F.col(row).alias(col), "score")
+    return pairs.select(F.inline(F.array(there, back)))
 
 
 def item_cf(x, config: NeighborConfig, directory: Path, partitions: int) -> None:
@@ -90,12 +104,12 @@ def item_cf(x, config: NeighborConfig, directory: Path, partitions: int) -> None
     item_scale = x.groupBy("item").agg((1.0 / F.sqrt(F.greatest(F.count("*"), F.lit(1)))).alias("s"))
     a = x.join(user_weight, "user").select("user", F.col("item").alias("i"), "w")
     b = x.select("user", F.col("item").alias("j"))
-    sums = a.join(b, "user").filter(F.col("i") != F.col("j")).groupBy("i", "j").agg(F.sum("w").alias("co"))
+    sums = a.join(b, "user").filter(F.col("i") < F.col("j")).groupBy("i", "j").agg(F.sum("w").alias("co"))
     # per-entity scales are small next to the pair table: broadcast them instead of shuffling the pairs twice
     si = F.broadcast(item_scale.select(F.col("item").alias("i"), F.col("s").alias("si")))
     sj = F.broadcast(item_scale.select(F.col("item").alias("j"), F.col("s").alias("sj")))
     pairs = sums.join(si, "i").join(sj, "j").select("i", "j", (F.col("co") * F.col("si") * F.col("sj")).alias("score"))
-    _top_k(pairs.filter(F.col("score") > 0), "i", "j", config.k, directory, partitions)
+    _top_k(_both_ways(pairs.filter(F.col("score") > 0), "i", "j"), "i", "j", config.k, directory, partitions)
 
 
 def user_cf(x, config: NeighborConfig, seed: int, directory: Path, partitions: int) -> None:
@@ -106,11 +120,11 @@ def user_cf(x, config: NeighborConfig, seed: int, directory: Path, partitions: i
     sampled = _sampled(x, config.max_item_users, seed)
     a = sampled.join(F.broadcast(item_weight), "item").select("item", F.col("user").alias("u"), "w")
     b = sampled.select("item", F.col("user").alias("v"))
-    sums = a.join(b, "item").filter(F.col("u") != F.col("v")).groupBy("u", "v").agg(F.sum("w").alias("co"))
+    sums = a.join(b, "item").filter(F.col("u") < F.col("v")).groupBy("u", "v").agg(F.sum("w").alias("co"))
     su = F.broadcast(user_scale.select(F.col("user").alias("u"), F.col("s").alias("su")))
     sv = F.broadcast(user_scale.select(F.col("user").alias("v"), F.col("s").alias("sv")))
     pairs = sums.join(su, "u").join(sv, "v").select("u", "v", (F.col("co") * F.col("su") * F.col("sv")).alias("score"))
-    _top_k(pairs.filter(F.col("score") > 0), "u", "v", config.k, directory, partitions)
+    _top_k(_both_ways(pairs.filter(F.col("score") > 0), "u", "v"), "u", "v", config.k, directory, partitions)
 
 
 def _swing_partition(k: int, alpha: float):
@@ -175,26 +189,63 @@ def swing(x, config: NeighborConfig, seed: int, directory: Path, partitions: int
     sampled = _sampled(x, config.max_item_users, seed)
     crowded = sampled.groupBy("item").count().filter(F.col("count") >= 2).select("item")
     shipped = sampled.join(crowded, "item").join(user_rows, "user").select(F.col("item").cast("long"), "items", "user")
-    ordered = (
-        shipped.repartitionByRange(partitions, "item").sortWithinPartitions("item", "user").select("item", "items")
-    )
+    ordered = shipped.repartition(partitions, "item").sortWithinPartitions("item", "user").select("item", "items")
     out = ordered.mapInArrow(
         _swing_partition(config.k, config.swing_alpha), "row long, index array<int>, score array<float>"
     )
-    # mapInArrow keeps the range partitioning and the order by item: written as is, the part files are in row
-    # order (a second range partitioning would sample the output, i.e. run the kernel twice)
+    # mapInArrow keeps each partition's order by item: every part file is sorted by row, as table_chunks needs
     out.write.mode("overwrite").parquet(Path(directory).as_posix())
 
 
+def _merged_by_row(directory: Path, batch_rows: int) -> Iterator:
+    """The part files (each sorted by its ``row`` column, rows distinct across files) as tables in ascending row.
+
+    A k-way merge in chunks: the rows up to the smallest last row buffered from a file that is
+    not finished are safe to emit. Memory: one batch per part file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    streams = [pq.ParquetFile(p).iter_batches(batch_size=batch_rows) for p in part_files(directory)]
+    buffers: list[pa.Table | None] = [None] * len(streams)
+    live = [True] * len(streams)
+    while True:
+        for n, stream in enumerate(streams):
+            while live[n] and (buffers[n] is None or buffers[n].num_rows == 0):
+                batch = next(stream, None)
+                if batch is None:
+                    live[n] = False
+                else:
+                    buffers[n] = pa.Table.from_batches([batch])
+        held = [n for n, b in enumerate(buffers) if b is not None and b.num_rows]
+        if not held:
+            return
+        open_ends = [buffers[n].column("row")[-1].as_py() for n in held if live[n]]
+        bound = min(open_ends) if open_ends else None
+        taken = []
+        for n in held:
+            rows = buffers[n].column("row").to_numpy()
+            cut = len(rows) if bound is None else int(np.searchsorted(rows, bound, side="right"))
+            taken.append(buffers[n].slice(0, cut))
+            buffers[n] = buffers[n].slice(cut)
+        table = pa.concat_tables(taken)
+        yield table.take(np.argsort(table.column("row").to_numpy(), kind="stable"))
+
+
 def table_chunks(directory: Path, k: int) -> Iterator[TableChunk]:
-    for batch in read_batches(directory, ["row", "index", "score"], batch_rows=65_536):
-        rows = batch.column(0).to_numpy().astype(np.int64)
+    import pyarrow.compute as pc
+
+    for table in _merged_by_row(directory, batch_rows=8_192):
+        rows = table.column("row").to_numpy().astype(np.int64)
         index = np.full((len(rows), k), -1, dtype=np.int32)
         score = np.zeros((len(rows), k), dtype=np.float32)
-        for column, out in ((batch.column(1), index), (batch.column(2), score)):
-            offsets, values = column.offsets.to_numpy(), column.values.to_numpy()
-            lengths = np.minimum(np.diff(offsets), k)
-            at = np.repeat(np.arange(len(rows)), lengths)
-            slot = np.arange(len(at)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-            out[at, slot] = values[offsets[:-1][at] + slot]
+        for name, out in (("index", index), ("score", score)):
+            column = table.column(name).combine_chunks()
+            values = pc.list_flatten(column).to_numpy()
+            lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(np.int64)
+            starts = np.cumsum(lengths) - lengths
+            kept = np.minimum(lengths, k)
+            at = np.repeat(np.arange(len(rows)), kept)
+            slot = np.arange(len(at)) - np.repeat(np.cumsum(kept) - kept, kept)
+            out[at, slot] = values[starts[at] + slot]
         yield TableChunk(rows, index, score)
