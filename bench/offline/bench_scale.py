@@ -148,6 +148,10 @@ def run_one(
     }
     if not result["finished"]:
         result["last_lines"] = lines[-3:]
+        errors = scratch.parent / "logs" / f"{size}-{engine}.stderr.txt"  # the whole log: a JVM error's cause
+        errors.parent.mkdir(exist_ok=True)
+        errors.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result["stderr"] = str(errors)
     return result
 
 

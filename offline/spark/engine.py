@@ -131,7 +131,7 @@ class SparkEngine:
     def hot_by_region(self, user_region: np.ndarray, n_regions: int, k: int) -> list[list[int]]:
         from dubbo_recsys.offline.spark.jobs import hot_by_region
 
-        return hot_by_region(self.session, self.train, user_region, n_regions, k)
+        return hot_by_region(self.session, self.train, user_region, n_regions, k, self._dir("user_regions"))
 
     def neighbors(self, kind: NeighborKind, ctx: BuildContext) -> Iterator[TableChunk]:
         from dubbo_recsys.offline.spark import neighbors

@@ -100,14 +100,19 @@ def last_n(train, n: int, n_users: int, work: Path, partitions: int) -> LastN:
     return LastN(ptr, (np.concatenate(items) if items else np.empty(0)).astype(np.int32))
 
 
-def hot_by_region(spark, train, user_region: np.ndarray, n_regions: int, k: int) -> list[list[int]]:
+def hot_by_region(spark, train, user_region: np.ndarray, n_regions: int, k: int, work: Path) -> list[list[int]]:
+    """Each region's ``k`` most watched train items (ties: lower item)."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    regions = spark.createDataFrame(
-        pa.table({"user": np.arange(len(user_region), dtype=np.int32), "region": user_region.astype(np.int32)})
-    )
+    # the users' regions go to Spark as a file, not through the driver JVM's heap (5M users at 50M events), and
+    # join by sort-merge: a broadcast of every user's region would take the driver heap the shuffles need
+    work.mkdir(parents=True, exist_ok=True)
+    users = pa.table({"user": np.arange(len(user_region), dtype=np.int32), "region": user_region.astype(np.int32)})
+    pq.write_table(users, work / "part-00000.parquet")
+    regions = spark.read.parquet(work.as_posix()).hint("merge")
     counts = train.join(regions, "user").groupBy("region", "item").count()
     best = Window.partitionBy("region").orderBy(F.col("count").desc(), F.col("item").asc())
     top = counts.withColumn("rank", F.row_number().over(best)).filter(F.col("rank") <= k)
