@@ -117,13 +117,18 @@ def user_cf(x, config: NeighborConfig, seed: int, directory: Path, partitions: i
 
     user_scale = x.groupBy("user").agg((1.0 / F.sqrt(F.greatest(F.count("*"), F.lit(1)))).alias("s"))
     item_weight = x.groupBy("item").agg((1.0 / F.log(2.0 + F.count("*"))).alias("w"))
-    sampled = _sampled(x, config.max_item_users, seed)
-    a = sampled.join(F.broadcast(item_weight), "item").select("item", F.col("user").alias("u"), "w")
-    b = sampled.select("item", F.col("user").alias("v"))
-    sums = a.join(b, "item").filter(F.col("u") < F.col("v")).groupBy("u", "v").agg(F.sum("w").alias("co"))
-    su = F.broadcast(user_scale.select(F.col("user").alias("u"), F.col("s").alias("su")))
-    sv = F.broadcast(user_scale.select(F.col("user").alias("v"), F.col("s").alias("sv")))
-    pairs = sums.join(su, "u").join(sv, "v").select("u", "v", (F.col("co") * F.col("su") * F.col("sv")).alias("score"))
+    # no broadcast of per-user values (5M users at 50M events did not fit the 2g driver heap): each sampled row
+    # carries its user's scale, and the pair groups by (u, v, su, sv), the scales being functions of u and v
+    sampled = _sampled(x, config.max_item_users, seed).join(user_scale, "user")
+    a = sampled.join(item_weight, "item").select("item", F.col("user").alias("u"), F.col("s").alias("su"), "w")
+    b = sampled.select("item", F.col("user").alias("v"), F.col("s").alias("sv"))
+    pairs = (
+        a.join(b, "item")
+        .filter(F.col("u") < F.col("v"))
+        .groupBy("u", "v", "su", "sv")
+        .agg(F.sum("w").alias("co"))
+        .select("u", "v", (F.col("co") * F.col("su") * F.col("sv")).alias("score"))
+    )
     _top_k(_both_ways(pairs.filter(F.col("score") > 0), "u", "v"), "u", "v", config.k, directory, partitions)
 
 
@@ -201,12 +206,14 @@ def _merged_by_row(directory: Path, batch_rows: int) -> Iterator:
     """The part files (each sorted by its ``row`` column, rows distinct across files) as tables in ascending row.
 
     A k-way merge in chunks: the rows up to the smallest last row buffered from a file that is
-    not finished are safe to emit. Memory: one batch per part file.
+    not finished are safe to emit. Memory: one batch per part file, ``batch_rows`` rows in all.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    streams = [pq.ParquetFile(p).iter_batches(batch_size=batch_rows) for p in part_files(directory)]
+    files = part_files(directory)
+    batch_rows = max(256, batch_rows // max(len(files), 1))  # a merged chunk holds at most ~batch_rows rows
+    streams = [pq.ParquetFile(p).iter_batches(batch_size=batch_rows) for p in files]
     buffers: list[pa.Table | None] = [None] * len(streams)
     live = [True] * len(streams)
     while True:
@@ -235,7 +242,7 @@ def _merged_by_row(directory: Path, batch_rows: int) -> Iterator:
 def table_chunks(directory: Path, k: int) -> Iterator[TableChunk]:
     import pyarrow.compute as pc
 
-    for table in _merged_by_row(directory, batch_rows=8_192):
+    for table in _merged_by_row(directory, batch_rows=65_536):
         rows = table.column("row").to_numpy().astype(np.int64)
         index = np.full((len(rows), k), -1, dtype=np.int32)
         score = np.zeros((len(rows), k), dtype=np.float32)
