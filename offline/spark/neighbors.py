@@ -213,18 +213,19 @@ def _merged_by_row(directory: Path, batch_rows: int) -> Iterator:
 
     files = part_files(directory)
     batch_rows = max(256, batch_rows // max(len(files), 1))  # a merged chunk holds at most ~batch_rows rows
-    streams = [pq.ParquetFile(p).iter_batches(batch_size=batch_rows) for p in files]
-    buffers: list[pa.Table | None] = [None] * len(streams)
+    readers = [pq.ParquetFile(p) for p in files]
+    streams = [reader.iter_batches(batch_size=batch_rows) for reader in readers]
+    buffers = [reader.schema_arrow.empty_table() for reader in readers]
     live = [True] * len(streams)
     while True:
         for n, stream in enumerate(streams):
-            while live[n] and (buffers[n] is None or buffers[n].num_rows == 0):
+            while live[n] and buffers[n].num_rows == 0:
                 batch = next(stream, None)
                 if batch is None:
                     live[n] = False
                 else:
                     buffers[n] = pa.Table.from_batches([batch])
-        held = [n for n, b in enumerate(buffers) if b is not None and b.num_rows]
+        held = [n for n, b in enumerate(buffers) if b.num_rows]
         if not held:
             return
         open_ends = [buffers[n].column("row")[-1].as_py() for n in held if live[n]]
