@@ -129,7 +129,7 @@ def test_refresh_writes_a_gated_version_that_learned_the_events(root: Path, sync
     base_built = json.loads((base / "manifest.json").read_text())["built_at"]
     assert manifest["catalog_as_of"] == base_built and manifest["built_at"] >= base_built
     # what the realtime follower re-adds live items after: the base's catalog, not the refresh's time
-    as_of = ServingVersion.built_at_ms.fget(SimpleNamespace(manifest=manifest))  # type: ignore[attr-defined] - the getter run on a stand-in that has only a manifest
+    as_of = ServingVersion.built_at_ms.fget(SimpleNamespace(manifest=manifest))  # type: ignore[attr-defined]  # the getter run on a stand-in that has only a manifest
     assert as_of == int(datetime.fromisoformat(base_built.replace("Z", "+00:00")).timestamp() * 1000)
     events = np.load(new / "interactions/events.npz")
     assert len(events["user"]) == len(pairs)
