@@ -9,14 +9,12 @@ field (``serve`` flag):
 - work per turn of the event loop: frames that arrive are handled at once, at most
   ``frames_per_turn`` of them, or one while other connections wait for a turn; the rest
   wait in the server's turn queue (``Server.want_turn``), which serves ``frames_per_turn``
-  frames per turn of the loop in all, round robin (``--frames-per-turn``). Bytes count too: once a connection has sent
-  ``bytes_per_turn`` since it last gave way, it is not read for one turn
-  (``--bytes-per-turn``). The event loop reads a ready socket up to 32 times in a row
-  (libuv), so a peer streaming large frames had 8 MiB or more copied in one go while
-  every other caller waited (20-50 ms). When more than four connections have frames
-  waiting, they share ``4 * frames_per_turn`` per turn (one each at least), so one turn
-  stays short however many connections pipeline: a connection that sends one call waits
-  for at most one such turn;
+  frames per turn of the loop in all, round robin (``--frames-per-turn``), so a connection
+  that sends one call waits for at most one such turn however many connections pipeline.
+  Bytes count too: once a connection has sent ``bytes_per_turn`` since it last gave way, it
+  is not read for one turn (``--bytes-per-turn``). The event loop reads a ready socket up
+  to 32 times in a row (libuv), so a peer streaming large frames had 8 MiB or more copied
+  in one go while every other caller waited (20-50 ms);
 - calls in flight: at ``max_inflight_per_connection`` this connection stops being read
   until one finishes (``--max-inflight-per-connection``): it waits, it is not refused;
 - unsent answers: past ``write_buffer_limit`` bytes (a peer that does not read) the
