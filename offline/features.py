@@ -18,28 +18,32 @@ import numpy as np
 from dubbo_recsys.offline.context import LastN
 from dubbo_recsys.offline.dataset import Catalog, Split
 
-__all__ = ["last_n_items", "write_item_features", "write_user_features"]
+__all__ = ["last_n_items", "last_n_of", "write_item_features", "write_user_features"]
 
 Progress = Callable[[int], None]
 
 
 def last_n_items(split: Split, n: int) -> LastN:
     """Per user row, up to ``n`` distinct train item rows, most recent first (the embedded engine's)."""
-    train = split.train  # sorted by user then time
-    newest_first = np.arange(len(train.user))[::-1]
-    key = train.user[newest_first].astype(np.int64) * split.n_items + train.item[newest_first]
+    return last_n_of(split.train.user, split.train.item, split.n_users, split.n_items, n)
+
+
+def last_n_of(user: np.ndarray, item: np.ndarray, n_users: int, n_items: int, n: int) -> LastN:
+    """``last_n_items`` of interactions given as parallel arrays sorted by user then time."""
+    newest_first = np.arange(len(user))[::-1]
+    key = user[newest_first].astype(np.int64) * n_items + item[newest_first]
     _, first_seen = np.unique(key, return_index=True)  # newest occurrence of each (user, item)
     keep = np.zeros(len(key), dtype=bool)
     keep[first_seen] = True
     rows = newest_first[keep]  # descending positions: users descending, newest first within a user
-    users = train.user[rows]
+    users = user[rows]
     rank = np.arange(len(rows)) - np.searchsorted(-users, -users)  # position within the user's run
     rows, users = rows[rank < n], users[rank < n]
     rows, users = rows[::-1], users[::-1]  # users ascending; within a user now oldest first
-    bounds = np.searchsorted(users, np.arange(split.n_users + 1))
+    bounds = np.searchsorted(users, np.arange(n_users + 1))
     position = np.arange(len(rows))
     newest_first = bounds[users] + bounds[users + 1] - 1 - position  # reverse each user's run
-    return LastN(bounds.astype(np.int64), train.item[rows][newest_first].astype(np.int32))
+    return LastN(bounds.astype(np.int64), item[rows][newest_first].astype(np.int32))
 
 
 def write_user_features(out: TextIO, source: Catalog, last_n: LastN, progress: Progress | None = None) -> None:

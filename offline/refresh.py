@@ -157,16 +157,6 @@ class _Categories(NamedTuple):
     category_codes: np.ndarray
 
 
-def _history(user: np.ndarray, item: np.ndarray, n_users: int, length: int) -> np.ndarray:
-    """users x length: each user's distinct trained items, most recent first (``last_n`` of the merged log)."""
-    out = np.full((n_users, length), -1, dtype=np.int32)
-    bounds = np.searchsorted(user, np.arange(n_users + 1))
-    for row in range(n_users):
-        recent = list(dict.fromkeys(item[bounds[row] : bounds[row + 1]][::-1].tolist()))[:length]
-        out[row, : len(recent)] = recent
-    return out
-
-
 def _link_base(base: Path, staging: Path) -> None:
     for source in base.rglob("*"):
         rel = source.relative_to(base).as_posix()
@@ -253,6 +243,7 @@ def _train(
     from dubbo_recsys.offline.ann import build_index, i2i_from_index
     from dubbo_recsys.offline.config import TwoTowerConfig
     from dubbo_recsys.offline.examples import write_example_files
+    from dubbo_recsys.offline.features import last_n_of
     from dubbo_recsys.offline.model_steps import EVAL_USERS, tower_vectors
     from dubbo_recsys.offline.two_tower import hit_rate, train_two_tower
     from dubbo_recsys.offline.two_tower_export import export_towers, exported_vocabularies, load_tower_weights
@@ -279,7 +270,7 @@ def _train(
     examples = write_example_files(work / "examples", user, item, tower.history_len, keep=keep)
     popularity = np.bincount(item[keep], minlength=n_items).astype(np.float64)
 
-    history = _history(user, item, n_users, tower.history_len)
+    history = last_n_of(user, item, n_users, n_items, tower.history_len).window(tower.history_len)
     served_items = np.load(base / "embeddings/items.npy")
 
     def warm_start(model: Any) -> None:
