@@ -37,8 +37,9 @@ the reference.
 
 Hostile input costs what it weighs (README.md, "Hostile input"): bounded
 error text (``describe``), hash-flood detection and ``MapEntries`` for keys a
-dict would merge (``_keys``), caches bounded in bytes, fields of bound classes
-checked with hessian-lite's rules (``_fields``).
+dict would merge (``_keys``), caches bounded in bytes, decoded containers
+bounded by a memory allowance proportional to the input (``MEMORY_RATIO``),
+fields of bound classes checked with hessian-lite's rules (``_fields``).
 
 Modules (one per wire family, grammar in each docstring): ``_scalars`` (null,
 bool, int, long, double, date), ``_text`` (string, binary), ``_containers``
@@ -55,7 +56,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._decoder import ClassesArg, Decoder
+from ._decoder import MEMORY_ALLOWANCE, MEMORY_RATIO, ClassesArg, Decoder
 from ._encoder import Encoder, typed_writer
 from ._errors import DecodeError, EncodeError, Hessian2Error, describe
 from ._generic import from_generic, to_generic
@@ -86,6 +87,8 @@ else:
     from ._wrappers import Byte, Char, Double, Float, Int, Long, Short
 
 __all__ = [
+    "MEMORY_ALLOWANCE",
+    "MEMORY_RATIO",
     "Byte",
     "Char",
     "DecodeError",
@@ -129,9 +132,11 @@ def dumps(value: Any) -> bytes:
     return encoder.getvalue()
 
 
-def loads(data: bytes, *, classes: ClassesArg = None) -> Any:
-    """The one value ``data`` holds; ``DecodeError`` if it holds less, more, or garbage."""
-    decoder = Decoder(data, classes=classes)
+def loads(data: bytes, *, classes: ClassesArg = None, memory_ratio: int | None = MEMORY_RATIO) -> Any:
+    """The one value ``data`` holds; ``DecodeError`` if it holds less, more, or garbage, or if
+    its lists, maps and objects would take more than ``MEMORY_ALLOWANCE`` plus ``memory_ratio``
+    bytes per input byte (None: no bound)."""
+    decoder = Decoder(data, classes=classes, memory_ratio=memory_ratio)
     value = decoder.read()
     if not decoder.at_end():
         raise DecodeError(f"{len(decoder.data) - decoder.position} trailing byte(s) after the value", decoder.position)

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from sys import getsizeof
 from typing import Any
 
+from ._containers import SLOTS
 from ._errors import DecodeError
 from ._fields import accepted, converter
 from ._model import ClassInfo
@@ -69,20 +71,35 @@ def _node(spec: tuple[Any, ...]) -> tuple[int, Any]:
 
 
 def exact_plan(info: ClassInfo, fields: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """``(cls, names, codes, args, converters)`` for the C loop when instances fill a plain
-    ``__dict__`` with exactly our fields (in any order): per field a node code (one byte),
-    its argument and its converter. None otherwise."""
+    """``(cls, names, codes, args, converters, cost)`` for the C loop when instances fill a
+    plain ``__dict__`` with exactly our fields (in any order): per field a node code (one
+    byte), its argument and its converter; ``cost`` is what ``instance_cost`` says one
+    instance costs. None otherwise."""
     specs = dict(zip(info.names, info.specs, strict=True))
     if set(fields) != set(specs) or not _has_dict(info.cls):
         return None
     nodes = [_node(specs[name]) for name in fields]
     codes = bytes(code for code, _ in nodes)
     args = tuple(arg for _, arg in nodes)
-    return (info.cls, fields, codes, args, tuple(converter(specs[name]) for name in fields))
+    converters = tuple(converter(specs[name]) for name in fields)
+    return (info.cls, fields, codes, args, converters, instance_cost(info.cls, fields))
 
 
 def _has_dict(cls: type) -> bool:
     return hasattr(object.__new__(cls), "__dict__")
+
+
+def instance_cost(cls: type, fields: tuple[str, ...]) -> int:
+    """Bytes one decoded instance of ``cls`` with ``fields`` costs, for ``Decoder.charge``:
+    measured once per class and field list on an instance filled as the readers fill it."""
+    sample: Any = object.__new__(cls)
+    size = getsizeof(sample) + SLOTS
+    if _has_dict(cls):
+        values = sample.__dict__
+        for name in fields:
+            values[name] = None
+        size += getsizeof(values)
+    return size
 
 
 def bound_reader(info: ClassInfo, definition: Any) -> Callable[[Any], Any]:
@@ -123,11 +140,15 @@ def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], A
     all_known = all(name in specs for name in fields)
     setter = object.__setattr__
     new = object.__new__
+    cost = instance_cost(cls, fields)
 
     def read(dec: Any) -> Any:
         at = dec.pos
         obj = new(cls)
         dec.refs.append(obj)
+        dec.spent += cost  # Decoder.charge, inline
+        if dec.spent > dec.allowance:
+            dec.charge(0)
         for name, is_factory, default in missing:
             setter(obj, name, default() if is_factory else default)
         if not fields:
@@ -199,6 +220,7 @@ def _generated(info: ClassInfo) -> Callable[[Any], Any]:
         "DIRECT_INTS": DIRECT_INTS,
         "DIRECT_LONGS": DIRECT_LONGS,
         "convert_field": convert_field,
+        "COST": instance_cost(info.cls, info.names),
     }
     body: list[str] = []
     checks: list[str] = []
@@ -230,6 +252,9 @@ def _generated(info: ClassInfo) -> Callable[[Any], Any]:
         "    pos = at = dec.pos",
         "    obj = new(CLS)",
         "    dec.refs.append(obj)",
+        "    dec.spent += COST",
+        "    if dec.spent > dec.allowance:",
+        "        dec.charge(0)",
     ]
     if info.names:
         source += ["    d = obj.__dict__", "    slow = 0", "    field = ''", "    try:"]

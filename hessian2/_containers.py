@@ -34,6 +34,7 @@ Python's tuples, like lists, are written as ArrayLists and shared by identity.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DecodeError, MapKey
@@ -41,6 +42,11 @@ from ._keys import FLOOD_CHECK_FROM, FloodError, HashCounter
 from ._scalars import write_int
 from ._text import read_name, write_str
 from ._wrappers import MapEntries, TypedList, TypedMap
+
+# What Decoder.charge is told a container costs beyond getsizeof: its slot in the decoder's
+# reference list and in its parent; and one entry of a MapEntries (a 2-tuple, allocated).
+SLOTS = 16
+ENTRY_SIZE = 64
 
 if TYPE_CHECKING:  # annotations only: the encoder and the decoder import this module
     from ._decoder import Decoder, TagReader
@@ -183,6 +189,9 @@ def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
     if size > dec.end - dec.pos:
         dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
     dec.refs.append(result)
+    dec.spent += getsizeof(result) + 8 * size + SLOTS  # Decoder.charge, inline: before the slots are made
+    if dec.spent > dec.allowance:
+        dec.charge(0)
     dec.enter()
     result.extend([None] * size)  # filled in place: elements may refer back to the list
     dec.fill(result, range(size))
@@ -205,6 +214,9 @@ def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
             break
         append(value())
     dec.depth -= 1
+    dec.spent += getsizeof(result) + SLOTS  # Decoder.charge, inline
+    if dec.spent > dec.allowance:
+        dec.charge(0)
     return result
 
 
@@ -265,6 +277,9 @@ def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> di
         done = _as_entries(dec, index, result, java_type, key, item)
         break
     dec.depth -= 1
+    dec.spent += getsizeof(result) + SLOTS  # Decoder.charge, inline
+    if dec.spent > dec.allowance:
+        dec.charge(0)
     return done
 
 
@@ -304,6 +319,7 @@ def _as_entries(
             dec.fail("truncated: map end 'Z' expected", pos)
         if data[pos] == 0x5A:
             dec.pos = pos + 1
+            dec.charge(getsizeof(entries) + getsizeof(entries.entries) + ENTRY_SIZE * len(entries.entries))
             return entries
         append(_entry(dec, value, len(entries.entries)))
 

@@ -19,7 +19,11 @@ Safety, because the input comes from the network:
   walks a value twice through shared references, map keys are counted against
   hash flooding (``_keys``), caches fed by the input are bounded in bytes
   (``_objects.READERS``), error text is bounded and renders no decoded
-  container (``_errors.describe``);
+  container (``_errors.describe``), and the containers a decode builds are
+  charged to a memory allowance proportional to the input (``charge``,
+  ``MEMORY_RATIO``): CPython needs 64-250 bytes for a list or object that
+  costs the sender one byte, so without it 8 MiB of empty lists or field-less
+  objects would become 0.6-2 GiB;
 * fields of bound classes are checked against their declared types (``_fields``);
 * anything wrong raises ``DecodeError`` with the byte offset and the path of
   the value (``$.items[3].score``); nothing else escapes (a final guard converts
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
@@ -49,6 +54,13 @@ from ._model import _BOUND
 from ._scalars import DIRECT_INTS
 
 MAX_DEPTH = 200
+# Bytes of Python containers (lists, maps, objects: what ``charge`` counts) one decode may
+# build per input byte, plus a fixed allowance so that no message of under ~40 KB is ever
+# refused. Typical Dubbo payloads need 20-45 per byte; a stream of one-byte containers (empty
+# lists, objects without or with one tiny field) needs 72-250 and is refused past the
+# allowance. Raise it per decoder (``memory_ratio``) for a trusted sender of such data.
+MEMORY_RATIO = 48
+MEMORY_ALLOWANCE = 1 << 20
 
 _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
 _DOUBLE_AT = struct.Struct(">d").unpack_from
@@ -100,13 +112,34 @@ class Decoder:
     bound by subclassing ``JavaObject``/``JavaEnum``.
     """
 
-    __slots__ = ("checked", "classes", "data", "defs", "depth", "end", "pos", "refs", "shared_maps", "types")
+    __slots__ = (
+        "allowance",
+        "checked",
+        "classes",
+        "data",
+        "defs",
+        "depth",
+        "end",
+        "pos",
+        "refs",
+        "shared_maps",
+        "spent",
+        "types",
+    )
     max_depth = MAX_DEPTH
 
-    def __init__(self, data: bytes | bytearray | memoryview, *, classes: ClassesArg = None) -> None:
+    def __init__(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        classes: ClassesArg = None,
+        memory_ratio: int | None = MEMORY_RATIO,
+    ) -> None:
         self.data = bytes(data)
         self.pos = 0
         self.end = len(self.data)
+        self.spent = 0  # bytes of containers built so far, see charge
+        self.allowance = sys.maxsize if memory_ratio is None else MEMORY_ALLOWANCE + memory_ratio * self.end
         self.refs: list[Any] = []
         self.defs: list[_objects.ClassDef] = []
         self.types: list[str] = []
@@ -236,6 +269,21 @@ class Decoder:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             self.fail(f"nested deeper than {MAX_DEPTH} levels", self.pos)
+
+    def charge(self, nbytes: int) -> None:
+        """Count ``nbytes`` of a container just built against the input's memory allowance.
+
+        Every reader that builds a list, map or object calls this (the compiled loop
+        counts its instances itself); scalars are not counted, as none costs more than
+        ~40 bytes per input byte. A stream over the allowance is refused, not decoded."""
+        self.spent += nbytes
+        if self.spent > self.allowance:
+            ratio = (self.allowance - MEMORY_ALLOWANCE) // max(self.end, 1)
+            self.fail(
+                f"the value needs more than {self.allowance} bytes of objects"
+                f" ({ratio} per input byte and {MEMORY_ALLOWANCE >> 20} MiB): refused",
+                self.pos,
+            )
 
     def fail(self, reason: str, offset: int) -> NoReturn:
         raise DecodeError(reason, offset)

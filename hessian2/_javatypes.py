@@ -33,9 +33,11 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable
+from sys import getsizeof
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._bound import convert_field
+from ._containers import SLOTS
 from ._encoder import register as register_writer
 from ._errors import EncodeError, describe, known_types, shorten
 from ._fields import converter, java_string
@@ -294,6 +296,7 @@ def _string_value_reader(parse: Callable[[str], decimal.Decimal | uuid.UUID], on
             except ValueError as exc:
                 dec.fail(f"{shorten(java_class)} {describe(text)} is not valid: {exc}", at)
             dec.refs.append(result)
+            dec.charge(getsizeof(result) + SLOTS)
             return result
 
         return read
@@ -326,6 +329,7 @@ def _handle_reader(field_types: dict[str, str], resolve: Resolve) -> ReaderFacto
                 args[name] = value
             result = resolve(dec, args, at)
             dec.refs[index] = result
+            dec.charge(getsizeof(result) + SLOTS)
             return result
 
         return read

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._bound import bound_reader
+from ._containers import SLOTS
 from ._errors import EncodeError, describe, shorten
 from ._model import JavaGenericObject, class_info
 from ._scalars import write_int
@@ -279,6 +280,9 @@ def _new_reader(dec: Decoder, cls: type | None, definition: ClassDef) -> Callabl
     return _generic_reader(definition)
 
 
+OBJECT_SIZE = sys.getsizeof(JavaGenericObject("x")) + SLOTS
+
+
 def _generic_reader(definition: ClassDef) -> Callable[[Decoder], Any]:
     java_class = definition.name
     names = definition.fields
@@ -291,6 +295,9 @@ def _generic_reader(definition: ClassDef) -> Callable[[Decoder], Any]:
         obj.fields = fields
         dec.refs.append(obj)
         dec.fill(fields, names)
+        dec.spent += OBJECT_SIZE + sys.getsizeof(fields)  # Decoder.charge, inline
+        if dec.spent > dec.allowance:
+            dec.charge(0)
         return obj
 
     return read
@@ -312,6 +319,7 @@ def _enum_reader(cls: Any, definition: ClassDef) -> Callable[[Decoder], Any]:
         if member is None:
             dec.fail(f"{shorten(java_class)} has no constant {describe(constant)}", at)
         dec.refs.append(member)
+        dec.charge(SLOTS)  # the constant is shared; only its slots are new
         return member
 
     return read

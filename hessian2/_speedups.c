@@ -13,6 +13,8 @@
  * _bound.convert_field after all fields are read, as _bound's readers do. Other
  * instances call their cached Python reader; every other tag goes through the
  * Python dispatch table, so the grammar, safety and error rules stay in Python.
+ * The instances built here are charged to the decoder's memory allowance
+ * (Decoder.charge) in batches of at most CHARGE_BATCH bytes.
  * A DecodeError passing through gets the key being read added to its path
  * (DecodeError.within), as in Python. Depth is bounded here exactly as in Python.
  *
@@ -79,6 +81,7 @@ typedef struct {
     Py_ssize_t end;
     Py_ssize_t pos;
     Py_ssize_t depth;
+    Py_ssize_t charged;  /* bytes of instances built here, not yet passed to Decoder.charge */
     PyObject *exact[16];  /* borrowed ClassDef.exact of definitions #0..15, once known (never changes) */
 } State;
 
@@ -93,6 +96,23 @@ sync_in(State *st)
 {
     return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0) ? -1 : 0;
 }
+
+/* Pass what this loop has built to Decoder.charge, which raises once past the allowance. */
+static int
+flush_charge(State *st)
+{
+    if (st->charged == 0)
+        return 0;
+    Py_ssize_t charged = st->charged;
+    st->charged = 0;
+    if (sync_out(st) < 0)  /* the error's offset */
+        return -1;
+    PyObject *r = PyObject_CallMethod(st->dec, "charge", "n", charged);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+#define CHARGE_BATCH (64 * 1024)
 
 static int fill_impl(State *st, PyObject *target, PyObject *keys);
 static PyObject *read_value(State *st);
@@ -166,8 +186,9 @@ accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
 }
 
 /* An instance whose class fills a plain __dict__ with exactly the wire fields
- * (exact = (cls, names, codes, args, converters): per field a node code byte, its
- * argument and its Python converter, see _bound.exact_plan): built, registered as a
+ * (exact = (cls, names, codes, args, converters, cost): per field a node code byte, its
+ * argument and its Python converter, and the bytes an instance costs, see
+ * _bound.exact_plan): built, charged, registered as a
  * reference before its fields, filled in wire order, then each field C did not accept
  * converted by Python in wire order (_bound's readers do the same). The caller counts
  * the depth. */
@@ -182,6 +203,11 @@ read_exact_instance(State *st, PyObject *exact)
     if (obj == NULL)
         return NULL;
     if (PyList_Append(st->refs, obj) < 0) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    st->charged += PyLong_AsSsize_t(PyTuple_GET_ITEM(exact, 5));
+    if (PyErr_Occurred() || (st->charged >= CHARGE_BATCH && flush_charge(st) < 0)) {
         Py_DECREF(obj);
         return NULL;
     }
@@ -264,7 +290,7 @@ read_instance(State *st, unsigned int tag)
     PyObject *exact = PyObject_GetAttr(definition, s_exact);
     if (exact == NULL)
         return NULL;
-    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 5 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
+    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 6 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
         st->exact[index] = exact;  /* the definition keeps it alive */
         Py_DECREF(exact);
         st->pos += 1;
@@ -451,7 +477,8 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     State st;
     PyObject *data = NULL, *result = NULL;
-    if (state_load(&st, args[0], &data) == 0 && fill_impl(&st, args[1], args[2]) == 0 && sync_out(&st) == 0)
+    if (state_load(&st, args[0], &data) == 0 && fill_impl(&st, args[1], args[2]) == 0 && flush_charge(&st) == 0 &&
+        sync_out(&st) == 0)
         result = Py_NewRef(Py_None);
     state_release(&st, data);
     return result;
@@ -462,15 +489,15 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 read_exact(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 5) {
-        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters))");
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 6) {
+        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters, cost))");
         return NULL;
     }
     State st;
     PyObject *data = NULL, *result = NULL;
     if (state_load(&st, args[0], &data) == 0) {
         result = read_exact_instance(&st, args[1]);
-        if (result != NULL && sync_out(&st) < 0)
+        if (result != NULL && (flush_charge(&st) < 0 || sync_out(&st) < 0))
             Py_CLEAR(result);
     }
     state_release(&st, data);

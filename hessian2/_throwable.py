@@ -27,9 +27,11 @@ import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from sys import getsizeof
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._containers import SLOTS
 from ._encoder import Writer, compile_spec
 from ._encoder import register as register_writer
 from ._errors import EncodeError, known_types
@@ -298,6 +300,7 @@ def _throwable_reader(dec: Decoder, definition: ClassDef) -> Callable[[Any], Any
         exc._field_order = names
         if isinstance(exc.cause, BaseException):
             exc.__cause__ = exc.cause
+        dec.charge(getsizeof(exc) + getsizeof(exc.__dict__) + getsizeof(fields) + SLOTS)
         return exc
 
     return read

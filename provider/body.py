@@ -40,7 +40,7 @@ from dubbo_recsys.provider.convert import java_name_of
 from dubbo_recsys.provider.descriptor import parse_descriptor
 from dubbo_recsys.provider.dispatch import Invocation, Raised, Returned
 from dubbo_recsys.provider.errors import BodyError, DescriptorError
-from hessian2 import Decoder, Encoder, Hessian2Error
+from hessian2 import MEMORY_RATIO, Decoder, Encoder, Hessian2Error
 
 __all__ = [
     "DUBBO_VERSION",
@@ -138,10 +138,11 @@ def java_kind(value: Any) -> str:
     return kind
 
 
-def decode_invocation(body: bytes, request_id: int = 0) -> Invocation:
-    """Read a request body; ``BodyError`` says what was wrong with it."""
+def decode_invocation(body: bytes, request_id: int = 0, memory_ratio: int = MEMORY_RATIO) -> Invocation:
+    """Read a request body; ``BodyError`` says what was wrong with it. ``memory_ratio``: see
+    ``ServerConfig.decode_memory_ratio`` (0: no bound)."""
     try:
-        decoder = Decoder(body)
+        decoder = Decoder(body, memory_ratio=memory_ratio or None)
         dubbo_version = _string(decoder.read(), "dubbo version", nullable=True)
         path = _string(decoder.read(), "service path")
         version = _string(decoder.read(), "service version", nullable=True)

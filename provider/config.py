@@ -31,6 +31,11 @@ Why the server's bounds have the defaults they have (``provider.connection`` and
   the buffer to the kernel (for consumers far away).
 - ``read_buffer_budget`` 256 MiB of unfinished frames over all connections: 32 frames at
   the 8 MiB payload limit arriving at once.
+- ``decode_memory_ratio`` 48 (hessian2's ``MEMORY_RATIO``): a request body may decode into
+  1 MiB plus 48 bytes of lists, maps and objects per body byte; a body that needs more is
+  answered "Decode request failed" before it is built. Typical bodies need 20-45 per byte;
+  only bodies of thousands of one- or two-byte containers (empty lists, objects with one
+  small field) need more. 0: no bound (for trusted consumers that send such data).
 - ``frame_timeout`` 30 s from a frame's first byte to its last (an 8 MiB frame needs
   280 KB/s); ``drain_quiet`` 0.5 s of silence after READONLY before a connection is
   finished early; ``drain_linger`` 2 s to reach a frame boundary and for the peer to
@@ -46,6 +51,9 @@ from dubbo_recsys.provider.errors import ConfigError
 from dubbo_recsys.provider.protocol import DEFAULT_PAYLOAD_LIMIT
 
 __all__ = ["ClientConfig", "ServerConfig"]
+
+# hessian2.MEMORY_RATIO, written out: the CLI builds its parser without importing the codec
+DECODE_MEMORY_RATIO = 48
 
 _MAX_PAYLOAD = 2**31 - 1  # the frame's length field is an int32
 
@@ -77,6 +85,7 @@ class ServerConfig:
     socket_send_buffer: int = 256 * 1024
     read_buffer_budget: int = 256 * 1024 * 1024
     payload_limit: int = DEFAULT_PAYLOAD_LIMIT
+    decode_memory_ratio: int = DECODE_MEMORY_RATIO
     idle_timeout: float = 180.0
     frame_timeout: float = 30.0
     drain_timeout: float = 10.0
@@ -105,6 +114,9 @@ class ServerConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         _check_payload(self.payload_limit)
+        ratio = self.decode_memory_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 0:
+            raise ConfigError(f"decode_memory_ratio must be an integer >= 0, got {ratio!r}")
         _check_positive("idle_timeout", self.idle_timeout)
         _check_positive("drain_timeout", self.drain_timeout)
         _check_positive("frame_timeout", self.frame_timeout)

@@ -40,6 +40,7 @@ from dubbo_recsys.provider.protocol import (
     encode_heartbeat_response,
     encode_response,
 )
+from hessian2 import MEMORY_RATIO
 
 __all__ = ["Exchange"]
 
@@ -56,11 +57,12 @@ SUPPORTED_SERIALIZATIONS = frozenset({HESSIAN2})
 class Exchange:
     """Answers request frames for one dispatcher; shared by all connections of a server."""
 
-    __slots__ = ("dispatcher", "payload_limit")
+    __slots__ = ("decode_memory_ratio", "dispatcher", "payload_limit")
 
-    def __init__(self, dispatcher: Dispatcher, payload_limit: int) -> None:
+    def __init__(self, dispatcher: Dispatcher, payload_limit: int, decode_memory_ratio: int = MEMORY_RATIO) -> None:
         self.dispatcher = dispatcher
         self.payload_limit = payload_limit
+        self.decode_memory_ratio = decode_memory_ratio
 
     def answer_event(self, frame: RequestFrame) -> bytes | None:
         if frame.two_way and (frame.is_heartbeat or frame.body in (b"", b"N")):
@@ -99,7 +101,7 @@ class Exchange:
                 "(this provider speaks hessian2 = 2)",
             )
         try:
-            invocation = decode_invocation(frame.body, request_id)
+            invocation = decode_invocation(frame.body, request_id, self.decode_memory_ratio)
         except BodyError as exc:
             return (
                 self._status(request_id, Status.BAD_REQUEST, f"Decode request failed: {exc}") if frame.two_way else None

@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {_DEFAULTS.bytes_per_turn})",
     )
     group.add_argument(
+        "--decode-memory-ratio",
+        type=int,
+        default=_DEFAULTS.decode_memory_ratio,
+        help="bytes of lists, maps and objects a request body may decode into per body byte, beyond "
+        f"1 MiB; 0: no bound (default {_DEFAULTS.decode_memory_ratio})",
+    )
+    group.add_argument(
         "--write-buffer-limit",
         type=int,
         default=_DEFAULTS.write_buffer_limit,
@@ -132,6 +139,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         socket_send_buffer=args.socket_send_buffer,
         read_buffer_budget=args.read_buffer_budget,
         payload_limit=args.payload_limit,
+        decode_memory_ratio=args.decode_memory_ratio,
         idle_timeout=args.idle_timeout,
         frame_timeout=args.frame_timeout,
         drain_timeout=args.drain_timeout,

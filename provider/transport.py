@@ -90,7 +90,7 @@ class Server:
         self.dispatcher = dispatcher
         self.config = config
         self.lifecycle = lifecycle or Lifecycle()
-        self.exchange = Exchange(dispatcher, config.payload_limit)
+        self.exchange = Exchange(dispatcher, config.payload_limit, config.decode_memory_ratio)
         # open connections, least recently read first (``touch`` moves one to the end)
         self.connections: dict[Connection, None] = {}
         self.inflight = 0

@@ -40,6 +40,10 @@ CASES = {
     "set_field_fanout_small": "1,000 objects whose set[str] field is the same 5,000-element list",
     "set_field_fanout": "100,000 objects whose set[str] field is the same 50,000-element list",
     "typed_field": "RecommendItem whose double field holds a list (is it refused?)",
+    "empty_lists": "a list of 1,000,000 empty lists (1 MB: one Python list per input byte)",
+    "tiny_objects": "a list of 500,000 generic objects of one int field (two bytes each)",
+    "one_entry_maps": "a list of 250,000 maps of one small int entry (four bytes each)",
+    "rows": "an ordinary payload: 200,000 objects of four fields (int, short string, list, double)",
 }
 
 
@@ -123,6 +127,19 @@ def _build_and_decode(name: str, memory: bool) -> dict:
             {"itemId": Raw.str("i1"), "score": Raw.list([Raw.int(1)]), "channel": Raw.str("hot")},
         )
         import dubbo_recsys.interfaces.recommend  # noqa: F401  (binds RecommendItem)
+    elif name == "empty_lists":
+        data = b"X" + Raw.int(1_000_000) + b"\x78" * 1_000_000
+    elif name == "tiny_objects":
+        data = b"X" + Raw.int(500_000) + Raw.classdef("bench.hostile.Tiny", ["id"]) + b"\x60\x90" * 500_000
+    elif name == "one_entry_maps":
+        data = b"X" + Raw.int(250_000) + b"H\x90\x90Z" * 250_000
+    elif name == "rows":
+        row = Raw.classdef("bench.hostile.Row", ["id", "name", "tags", "score"])
+        rows = [
+            Raw.instance(0) + Raw.int(i % 40) + Raw.str(f"n{i % 7}") + b"\x79" + Raw.str("a") + b"\x5b"
+            for i in range(200_000)
+        ]
+        data = b"X" + Raw.int(200_000) + row + b"".join(rows)
     elif name == "fresh_names_x1000":
         messages = [hostile.fresh_names(i, fields=200) for i in range(1000)]
         data = b"".join(messages)

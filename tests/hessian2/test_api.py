@@ -7,6 +7,8 @@ import hessian2
 PUBLIC = {
     "dumps",
     "loads",
+    "MEMORY_RATIO",
+    "MEMORY_ALLOWANCE",
     "Encoder",
     "Decoder",
     "JavaObject",

@@ -216,3 +216,29 @@ def test_mutated_real_requests_get_an_answer(cut, flip, where):
     body[where % len(body)] ^= flip
     frame = reply(RequestFrame(9, 2, True, False, bytes(body[: len(body) - cut % len(body)])))
     assert frame.request_id == 9 and frame.status in (20, 40, 60, 70)
+
+
+def test_a_body_that_would_decode_into_too_much_memory_is_refused_before_it_is_built():
+    nested: list[list[int]] = [[] for _ in range(200_000)]  # 200 KB of empty lists: ~15 MB of Python lists
+    body = echo_body(args=(nested,))
+    frame = reply(RequestFrame(7, 2, True, False, body))
+    assert frame.status == 40  # BAD_REQUEST, as for any undecodable body
+    assert "Decode request failed" in decode_message(frame.body) and "per input byte" in decode_message(frame.body)
+    trusting = Exchange(Dispatcher(default_exports(PopularRecommender())), 1 << 20, decode_memory_ratio=0)
+    data = run_to_completion(trusting.answer(RequestFrame(8, 2, True, False, body)))
+    reader = FrameReader()
+    reader.receive_data(data)
+    event = reader.next_event()
+    assert isinstance(event, ResponseFrame) and event.status == 20
+    decoder = hessian2.Decoder(event.body, memory_ratio=None)
+    assert decoder.read() == 4 and decoder.read() == nested  # VALUE_WITH_ATTACHMENTS, the echo
+
+
+def test_the_server_default_is_the_codec_default_and_bad_ratios_are_refused():
+    from dubbo_recsys.provider.config import ServerConfig
+    from dubbo_recsys.provider.errors import ConfigError
+
+    assert ServerConfig().decode_memory_ratio == hessian2.MEMORY_RATIO
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError, match="decode_memory_ratio"):
+            ServerConfig(decode_memory_ratio=bad)
