@@ -239,6 +239,7 @@ def test_the_server_default_is_the_codec_default_and_bad_ratios_are_refused():
     from dubbo_recsys.provider.errors import ConfigError
 
     assert ServerConfig().decode_memory_ratio == hessian2.MEMORY_RATIO
+    bad: Any
     for bad in (-1, 1.5, True):
         with pytest.raises(ConfigError, match="decode_memory_ratio"):
             ServerConfig(decode_memory_ratio=bad)
