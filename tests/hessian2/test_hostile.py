@@ -1,7 +1,7 @@
 """Hostile input costs what it weighs: one test per attack class, on both decoding paths, and
 a property over generated adversarial inputs (tests/hessian2/hostile.py builds them).
 
-Bounds are ten times issue 11's targets (tests/hessian2/cost.py); the measured figures
+Bounds: issue 11's memory target, ten times its time target (tests/hessian2/cost.py); the measured figures
 are in bench/codec/RESULTS.md (bench/codec/hostile_cost.py).
 """
 
