@@ -43,10 +43,29 @@ from ._scalars import write_int
 from ._text import read_name, write_str
 from ._wrappers import MapEntries, TypedList, TypedMap
 
-# What Decoder.charge is told a container costs beyond getsizeof: its slot in the decoder's
-# reference list and in its parent; and one entry of a MapEntries (a 2-tuple, allocated).
-SLOTS = 16
-ENTRY_SIZE = 64
+# What Decoder.charge is told a container costs. Sizes are looked up, not asked of each
+# object (sys.getsizeof of a dict costs ~100 ns, a fifth of decoding a small object).
+SLOTS = 16  # beyond the object itself: its slot in the decoder's reference list and in its parent
+ENTRY_SIZE = 64  # one entry of a MapEntries (an allocated 2-tuple)
+LIST_SIZE = getsizeof(TypedList("x")) + SLOTS  # a list or TypedList without its item slots
+
+
+def _dict_sizes(count: int) -> tuple[int, ...]:
+    grown: dict[int, None] = {}
+    sizes = [getsizeof(grown)]
+    for key in range(count):
+        grown[key] = None
+        sizes.append(getsizeof(grown))
+    return tuple(sizes)
+
+
+_DICT_SIZES = _dict_sizes(64)
+
+
+def dict_size(count: int) -> int:
+    """Bytes of a dict filled with ``count`` entries one by one (beyond 64: ~40 per entry)."""
+    return _DICT_SIZES[count] if count < 64 else 40 * count
+
 
 if TYPE_CHECKING:  # annotations only: the encoder and the decoder import this module
     from ._decoder import Decoder, TagReader
@@ -189,7 +208,7 @@ def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
     if size > dec.end - dec.pos:
         dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
     dec.refs.append(result)
-    dec.spent += getsizeof(result) + 8 * size + SLOTS  # Decoder.charge, inline: before the slots are made
+    dec.spent += LIST_SIZE + 8 * size  # Decoder.charge, inline: before the slots are made
     if dec.spent > dec.allowance:
         dec.charge(0)
     dec.enter()
@@ -214,7 +233,7 @@ def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
             break
         append(value())
     dec.depth -= 1
-    dec.spent += getsizeof(result) + SLOTS  # Decoder.charge, inline
+    dec.spent += LIST_SIZE + 8 * len(result)  # Decoder.charge, inline
     if dec.spent > dec.allowance:
         dec.charge(0)
     return result
@@ -277,7 +296,7 @@ def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> di
         done = _as_entries(dec, index, result, java_type, key, item)
         break
     dec.depth -= 1
-    dec.spent += getsizeof(result) + SLOTS  # Decoder.charge, inline
+    dec.spent += dict_size(len(result)) + SLOTS  # Decoder.charge, inline
     if dec.spent > dec.allowance:
         dec.charge(0)
     return done

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._bound import bound_reader
-from ._containers import SLOTS
+from ._containers import SLOTS, dict_size
 from ._errors import EncodeError, describe, shorten
 from ._model import JavaGenericObject, class_info
 from ._scalars import write_int
@@ -280,13 +280,14 @@ def _new_reader(dec: Decoder, cls: type | None, definition: ClassDef) -> Callabl
     return _generic_reader(definition)
 
 
-OBJECT_SIZE = sys.getsizeof(JavaGenericObject("x")) + SLOTS
+OBJECT_SIZE = sys.getsizeof(JavaGenericObject("x")) + SLOTS  # without its fields dict
 
 
 def _generic_reader(definition: ClassDef) -> Callable[[Decoder], Any]:
     java_class = definition.name
     names = definition.fields
     new = JavaGenericObject.__new__
+    cost = OBJECT_SIZE + dict_size(len(names))
 
     def read(dec: Decoder) -> JavaGenericObject:
         obj = new(JavaGenericObject)
@@ -295,7 +296,7 @@ def _generic_reader(definition: ClassDef) -> Callable[[Decoder], Any]:
         obj.fields = fields
         dec.refs.append(obj)
         dec.fill(fields, names)
-        dec.spent += OBJECT_SIZE + sys.getsizeof(fields)  # Decoder.charge, inline
+        dec.spent += cost  # Decoder.charge, inline
         if dec.spent > dec.allowance:
             dec.charge(0)
         return obj

@@ -35,7 +35,7 @@ static PyObject *g_direct_ints = NULL;    /* _scalars.DIRECT_INTS: the ints -16.
 static PyObject *g_long_type = NULL;      /* _wrappers.Long */
 static PyObject *g_typed_list = NULL;     /* _wrappers.TypedList */
 static PyObject *g_zero = NULL, *g_one = NULL;  /* 0.0 and 1.0, shared like the pure path's constants */
-static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact, *s_within;
+static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact, *s_within, *s_spent, *s_allowance;
 
 enum { N_ANY = 0, N_STR = 1, N_DOUBLE = 2, N_INT = 3, N_LONG = 4, N_BOOL = 5, N_OBJECT = 6, N_LIST = 7 };
 
@@ -97,17 +97,25 @@ sync_in(State *st)
     return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0) ? -1 : 0;
 }
 
-/* Pass what this loop has built to Decoder.charge, which raises once past the allowance. */
+/* Add what this loop has built to Decoder.spent, as Decoder.charge does; past the
+ * allowance, charge(0) raises its error. */
 static int
 flush_charge(State *st)
 {
     if (st->charged == 0)
         return 0;
-    Py_ssize_t charged = st->charged;
+    Py_ssize_t spent, allowance;
+    if (get_ssize(st->dec, s_spent, &spent) < 0 || get_ssize(st->dec, s_allowance, &allowance) < 0)
+        return -1;
+    spent += st->charged;
     st->charged = 0;
+    if (set_ssize(st->dec, s_spent, spent) < 0)
+        return -1;
+    if (spent <= allowance)
+        return 0;
     if (sync_out(st) < 0)  /* the error's offset */
         return -1;
-    PyObject *r = PyObject_CallMethod(st->dec, "charge", "n", charged);
+    PyObject *r = PyObject_CallMethod(st->dec, "charge", "n", (Py_ssize_t)0);
     Py_XDECREF(r);
     return r == NULL ? -1 : 0;
 }
@@ -559,11 +567,13 @@ PyInit__speedups(void)
     s_refs = PyUnicode_InternFromString("refs");
     s_exact = PyUnicode_InternFromString("exact");
     s_within = PyUnicode_InternFromString("within");
+    s_spent = PyUnicode_InternFromString("spent");
+    s_allowance = PyUnicode_InternFromString("allowance");
     g_empty = PyTuple_New(0);
     g_zero = PyFloat_FromDouble(0.0);
     g_one = PyFloat_FromDouble(1.0);
-    if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !s_within || !g_empty ||
-        !g_zero || !g_one)
+    if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !s_within || !s_spent ||
+        !s_allowance || !g_empty || !g_zero || !g_one)
         return NULL;
     return PyModule_Create(&module_def);
 }
