@@ -55,6 +55,7 @@ import math
 import struct
 import uuid
 from collections.abc import Callable
+from sys import getsizeof
 from typing import Any
 
 from ._errors import DecodeError, MapKey, describe
@@ -227,6 +228,20 @@ def _exact(kind: type, java: str) -> Converter:
     return convert
 
 
+# What one entry of Decoder.checked costs (a tuple of two ids and its dict slot), for Decoder.charge.
+CHECKED_ENTRY = 144
+# Lists shorter than this are converted (checked) again at each reference rather than remembered:
+# at most 16 element checks per reference of two bytes, and the pure path then costs what the
+# compiled one does, which checks the lists it reads without remembering them.
+REMEMBER_FROM = 16
+
+
+def _remember(dec: Any, token: tuple[int, int], result: Any) -> None:
+    """Note in ``dec.checked`` what ``token`` converted to, and charge it (Decoder.charge)."""
+    dec.checked[token] = result
+    dec.charge(CHECKED_ENTRY)
+
+
 def _instance_of(cls: type, coerce: bool) -> Converter:
     java = getattr(cls, "__java_class__", "") or cls.__qualname__
 
@@ -242,7 +257,7 @@ def _instance_of(cls: type, coerce: bool) -> Converter:
             return done
         info = class_info(cls)
         instance = info.new_instance()
-        dec.checked[token] = instance  # before the fields: an object inside itself ends here
+        _remember(dec, token, instance)  # before the fields: an object inside itself ends here
         plans = _field_plans(cls)
         for name, item in fields.items():
             plan = plans.get(name)
@@ -257,6 +272,7 @@ def _instance_of(cls: type, coerce: bool) -> Converter:
                     exc.within(name)
                     raise
             object.__setattr__(instance, name, converted)
+        dec.charge(getsizeof(instance) + getsizeof(getattr(instance, "__dict__", None)))  # a new object
         return instance
 
     return convert
@@ -344,9 +360,12 @@ def _list_converter(spec: Spec) -> Converter:
             return dec.fail(f"expected a list, got {describe(value)}", at)
         if item is None or ok is None:
             return value
+        if len(value) < REMEMBER_FROM:  # walking it again costs less than remembering it
+            _convert_items(dec, value, item, ok, at)
+            return value
         key = (id(value), id(convert))
         if key not in dec.checked:
-            dec.checked[key] = value  # before the elements: a list inside itself ends here
+            _remember(dec, key, value)  # before the elements: a list inside itself ends here
             _convert_items(dec, value, item, ok, at)
         return value
 
@@ -365,7 +384,7 @@ def _set_converter(spec: Spec) -> Converter:
         done = dec.checked.get(key)
         if done is not None:
             return done
-        dec.checked[key] = value
+        _remember(dec, key, value)
         if item is not None and ok is not None:
             _convert_items(dec, value, item, ok, at)
         try:
@@ -375,6 +394,7 @@ def _set_converter(spec: Spec) -> Converter:
         if result is None:  # elements a set would merge or cannot hold: keep them all, as the list
             return value
         dec.checked[key] = result
+        dec.charge(getsizeof(result))  # a new container, beside the list (Decoder.charge)
         return result
 
     return convert
@@ -394,7 +414,7 @@ def _map_converter(spec: Spec) -> Converter:
         token = (id(value), id(convert))
         if token in dec.checked:
             return value
-        dec.checked[token] = value
+        _remember(dec, token, value)
         if type(value) is MapEntries:
             _convert_entries(dec, value, keys, keys_ok, values, values_ok, at)
         else:

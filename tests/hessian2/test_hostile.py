@@ -348,6 +348,21 @@ class Bare(JavaObject, java_class="test.hostile.Bare"):
     pass
 
 
+@dataclass
+class Tags(JavaObject, java_class="test.hostile.Tags"):
+    tags: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Numbers(JavaObject, java_class="test.hostile.Numbers"):
+    numbers: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Outer(JavaObject, java_class="test.hostile.Outer"):
+    inner: Tiny | None = None
+
+
 # One- to four-byte containers: CPython needs 64-250 bytes for each (a Python object per wire byte).
 _DENSE = {
     "empty lists": (b"\x78", b""),
@@ -361,6 +376,11 @@ _DENSE = {
     "generic objects of one field": (b"\x60\x90", Raw.classdef("a.One", ["x"])),
     "bound objects of one int": (b"\x60\x90", Raw.classdef(Tiny.__java_class__, ["id"])),
     "bound objects without fields": (b"\x60", Raw.classdef(Bare.__java_class__, [])),
+    # conversions build a second container beside the wire's (a set for a list) and remember it
+    "bound objects of a one-element set": (b"\x60\x79\x90", Raw.classdef(Tags.__java_class__, ["tags"])),
+    "bound objects of an empty set": (b"\x60\x78", Raw.classdef(Tags.__java_class__, ["tags"])),
+    "bound objects of a one-element list": (b"\x60\x79\x90", Raw.classdef(Numbers.__java_class__, ["numbers"])),
+    "maps read as a bound field": (b"\x60HZ", Raw.classdef(Outer.__java_class__, ["inner"])),
 }
 
 
