@@ -31,7 +31,7 @@ import numpy as np
 
 from dubbo_recsys.offline.rank_model import OFFSET, PAD, UNKNOWN, DinRanker, FMRanker, LinearRanker
 
-__all__ = ["export_din", "save_light"]
+__all__ = ["export_din", "load_ranker_weights", "save_light"]
 
 
 def export_din(model: DinRanker, out_dir: Path, items_file: Path, profile_vocab: list[str], history_len: int) -> Path:
@@ -125,3 +125,34 @@ def save_light(lr: LinearRanker, fm: FMRanker, out_dir: Path) -> tuple[Path, Pat
         item_categories=categories,
     )
     return lr_path, fm_path
+
+
+def load_ranker_weights(din: DinRanker, lr: LinearRanker, fm: FMRanker, rank_dir: Path) -> None:
+    """Set the models' weights to those written in ``rank_dir`` (``models/rank``): a warm start.
+
+    DIN's come from its SavedModel's checkpoint (``din/variables``, where ``export_din`` tracks
+    ``model.layers`` as ``layers/<i>/``), not by loading its graph; LR's and FM's from ``light/``.
+    Every model must have been built (its variables exist). A shape that differs from the model's
+    (another item, category or vocabulary count) raises ``ValueError``.
+    """
+    import keras
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(rank_dir / "din" / "variables" / "variables"))
+    for i, layer in enumerate(din.layers):
+        dense = ("_kernel", "bias")[: len(layer.get_weights())]  # att_query has no bias
+        names = ("_embeddings",) if isinstance(layer, keras.layers.Embedding) else dense
+        values = [reader.get_tensor(f"layers/{i}/{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names]
+        shapes = [w.shape for w in layer.get_weights()]
+        if [v.shape for v in values] != shapes:
+            raise ValueError(f"din layer {layer.name}: saved {[v.shape for v in values]}, model {shapes}")
+        layer.set_weights(values)
+    with np.load(rank_dir / "light" / "lr.npz") as saved_lr, np.load(rank_dir / "light" / "fm.npz") as saved_fm:
+        for saved, model in ((saved_lr, lr), (saved_fm, fm)):
+            for name in saved.files:  # save_light's keys are the models' attribute names
+                if name == "item_categories":
+                    continue  # a constant of the model, rebuilt from the catalog
+                value, variable = saved[name], getattr(model, name)
+                if value.shape != tuple(variable.shape):
+                    raise ValueError(f"{variable.name}: saved {value.shape}, model {tuple(variable.shape)}")
+                variable.assign(value)

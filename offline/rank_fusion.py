@@ -30,7 +30,9 @@ import dataclasses
 import math
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +43,22 @@ from dubbo_recsys.offline.errors import OfflineError
 __all__ = ["RankFusion", "collect_groups", "fit_fusion"]
 
 
-async def collect_groups(path: str | Path, max_users: int | None = None) -> tuple[list, dict[str, float]]:
+async def collect_groups(
+    path: str | Path,
+    max_users: int | None = None,
+    *,
+    store: Any = None,
+    pairs: Sequence[tuple[int, int]] | None = None,
+    also_seen: Mapping[int, Sequence[int]] | None = None,
+) -> tuple[list, dict[str, float]]:
     """Fusion training groups from the served default scene over ``path``'s test users.
 
     Returns ``([(features, positive position), ...], stats)``; stats holds the NDCG@10 of recall's
     first 10, of DIN's order of the candidates and the share of users whose target was recalled.
+    ``offline.refresh`` serves a realtime state instead: ``store`` (a ``FeatureStore`` over ``path``,
+    closed here; default its embedded one), ``pairs`` of (user row, held-out item row) instead of the
+    test split, and ``also_seen`` item rows per user row in the request's exposure list besides the
+    user's training items (what the seen filter holds).
     """
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
     from dubbo_recsys.interfaces.recommend import RecommendRequest
@@ -56,7 +69,7 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
     from dubbo_recsys.recall.artifacts import ArtifactDir
     from dubbo_recsys.recall.facade import Recall
 
-    store = EmbeddedFeatureStore.from_artifacts(path)
+    store = store if store is not None else EmbeddedFeatureStore.from_artifacts(path)
     groups: list[tuple[np.ndarray, int]] = []
     recall_gain, din_gain, users = 0.0, 0.0, 0
     try:
@@ -69,11 +82,15 @@ async def collect_groups(path: str | Path, max_users: int | None = None) -> tupl
         tables = _tables(artifacts)
         dirs = ArtifactDir(path)
         user_ids, item_ids = dirs.user_ids(), dirs.item_ids()
-        train, test = dirs.train(len(user_ids), len(item_ids)), dirs.test()
-        pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=False))[:max_users]
-        for user_row, item_row in pairs:
+        train = dirs.train(len(user_ids), len(item_ids))
+        if pairs is None:
+            test = dirs.test()
+            pairs = list(zip(test["user"].tolist(), test["item"].tolist(), strict=False))
+        extra = also_seen or {}
+        for user_row, item_row in pairs[:max_users]:
             user_id, target = user_ids[user_row], item_ids[item_row]
-            seen_ids = [item_ids[i] for i in np.unique(train.of(user_row)).tolist()]
+            seen_rows = np.union1d(train.of(user_row), np.asarray(extra.get(user_row, ()), np.int64))
+            seen_ids = [item_ids[i] for i in seen_rows.astype(np.int64).tolist()]
             q = Query.start(RecommendRequest(userId=user_id, count=10, exposureList=seen_ids), 3600.0)
             candidates: list = []
             for stage in before:

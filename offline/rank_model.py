@@ -250,8 +250,12 @@ def train_rankers(
     n_categories: int,
     config,
     progress: Callable[[int], None] | None = None,
+    warm_start: Callable[[DinRanker, LinearRanker, FMRanker], None] | None = None,
 ) -> tuple[DinRanker, LinearRanker, FMRanker, dict[str, list[float]]]:
-    """Train DIN, LR and FM together (disjoint variables); returns the models and mean loss per epoch."""
+    """Train DIN, LR and FM together (disjoint variables); returns the models and mean loss per epoch.
+
+    ``warm_start`` sets the freshly made models' weights before the first step (``offline.refresh``
+    fine-tunes a serving version's rankers this way, with this same loop)."""
     import keras
     import tensorflow as tf
 
@@ -269,6 +273,8 @@ def train_rankers(
     optimizer = keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.CosineDecay(config.learning_rate, steps))
     for model in models.values():  # build the Keras layers, so their variables exist before the step
         model.score(tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32))
+    if warm_start is not None:
+        warm_start(din, lr, fm)
     variables = [v for m in models.values() for v in m.trainable_variables]
 
     @tf.function(reduce_retracing=True)

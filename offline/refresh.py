@@ -29,7 +29,10 @@ merged log, at several times the fine-tune's cost.
 
 ``catalog_as_of`` in the manifest keeps the base's catalog time: the live items that arrived
 after it are re-added by the realtime follower when a provider swaps to the refreshed version.
-DIN and the rank fusion are not refreshed (copied from the base).
+
+When the base has a ranker (``models/rank``), its DIN, LR and FM are fine-tuned the same way on the
+same examples and its fusion weights refitted on a validation refresh (``offline.refresh_rank``);
+``rank=False`` (``refresh --no-rank``) copies them from the base instead.
 """
 
 from __future__ import annotations
@@ -51,13 +54,16 @@ import numpy as np
 from dubbo_recsys.interfaces.artifacts import list_versions, version_dir
 from dubbo_recsys.offline.errors import ArtifactError
 from dubbo_recsys.offline.manifest import read_manifest, write_manifest
+from dubbo_recsys.offline.refresh_rank import RANK_META, fine_tune_rankers, held_out_newest, refit_fusion
 from dubbo_recsys.offline.versions import publish_version, staging_dir
+from dubbo_recsys.rank.fusion import FUSION_FILE
 
 __all__ = ["RefreshConfig", "RefreshResult", "new_interactions", "refresh_version"]
 
 log = logging.getLogger("dubbo_recsys.offline")
 
 EVENTS = "interactions/events.npz"
+RANK_DIR = "models/rank/"
 REPLACED = ("embeddings/", "faiss/", "models/two_tower/", "neighbors/i2i_emb.npz", EVENTS, "manifest.json")
 
 
@@ -69,10 +75,14 @@ class RefreshConfig:
     seed: int = 17
     min_new: int = 1  # fewer new interactions than this: no new version
     retrain: bool = False  # train the two-tower afresh on everything (the build's epochs and rate), no warm start
+    rank: bool = True  # also fine-tune the rankers and refit the fusion weights (when the base has them)
+    rank_epochs: int = 3  # the rankers' fine-tuning epochs (the build's count; same rate as the towers')
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= 100 or not 0 <= self.replay <= 1000 or not 0 < self.learning_rate <= 1:
             raise ValueError("refresh: epochs 1..100, replay 0..1000, learning_rate in (0, 1]")
+        if not 1 <= self.rank_epochs <= 100:
+            raise ValueError("refresh: rank_epochs 1..100")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +167,10 @@ class _Categories(NamedTuple):
     category_codes: np.ndarray
 
 
-def _link_base(base: Path, staging: Path) -> None:
+def _link_base(base: Path, staging: Path, replaced: Sequence[str] = REPLACED) -> None:
     for source in base.rglob("*"):
         rel = source.relative_to(base).as_posix()
-        if not source.is_file() or any(rel == r or rel.startswith(r) for r in REPLACED):
+        if not source.is_file() or any(rel == r or rel.startswith(r) for r in replaced):
             continue
         target = staging / rel
         if target.exists():
@@ -188,9 +198,18 @@ def refresh_version(
     began, started_at = time.perf_counter(), time.time()
     staging = staging_dir(root)
     work = staging.parent / f".work-refresh-{os.getpid()}"
+    rank = config.rank and (base / RANK_META).is_file()
     try:
-        trained = _train(base, manifest, new_user, new_item, config, staging, work)
-        _link_base(base, staging)
+        fusion = _validate(base, manifest, recent, new_user, new_item, config, work) if rank else None
+        trained = _train(base, manifest, new_user, new_item, config, staging, work / "examples", rank)
+        if fusion is not None:
+            (staging / FUSION_FILE).write_text(json.dumps(fusion.to_json()) + "\n", encoding="utf-8")
+            trained |= {
+                f"rank_fusion_validation_{k}": v for k, v in fusion.provenance["validation"].items() if k != "users"
+            }
+        _link_base(base, staging, (*REPLACED, RANK_DIR) if rank else REPLACED)
+        if rank and fusion is None and (base / FUSION_FILE).is_file():
+            os.link(base / FUSION_FILE, staging / FUSION_FILE)  # too few validation groups: the base's weights
         prior = np.load(base / EVENTS) if (base / EVENTS).is_file() else None
         events = {
             "user": np.concatenate([prior["user"], new_user]) if prior is not None else new_user,
@@ -200,7 +219,16 @@ def refresh_version(
         seconds = round(time.perf_counter() - began, 3)
         digest = hashlib.sha256(manifest["version"].encode())
         digest.update(events["user"].tobytes() + events["item"].tobytes())
-        refresh = {"base": base.name, "new": len(new_user), "unknown": unknown, **dataclasses.asdict(config)}
+        refresh = {
+            "base": base.name,
+            "new": len(new_user),
+            "unknown": unknown,
+            **dataclasses.asdict(config),
+            "rank_models": "fine-tuned, fusion "
+            + ("refitted" if fusion is not None else "the base's (too few validation groups)")
+            if rank
+            else "the base's",
+        }
         fields: dict[str, Any] = {
             key: manifest[key] for key in ("name", "source", "source_fingerprint", "counts") if key in manifest
         }
@@ -225,6 +253,28 @@ def refresh_version(
     return RefreshResult(base, out, written, len(new_user), unknown)
 
 
+def _validate(
+    base: Path,
+    manifest: dict[str, Any],
+    recent: Mapping[str, Sequence[str]],
+    new_user: np.ndarray,
+    new_item: np.ndarray,
+    config: RefreshConfig,
+    work: Path,
+) -> Any:
+    """The validation refresh: every model fine-tuned without each user's newest new interaction, in a
+    complete version under ``work``; returns the fusion weights fitted on it (``offline.refresh_rank``)."""
+    held = held_out_newest(new_user, new_item)
+    validation = work / "validation"
+    _train(base, manifest, new_user[~held], new_item[~held], config, validation, work / "validation-examples", True)
+    _link_base(base, validation, (*REPLACED, RANK_DIR))
+    shutil.copy2(base / "manifest.json", validation / "manifest.json")
+    kept: dict[int, list[int]] = {}
+    for user_row, item_row in zip(new_user[~held].tolist(), new_item[~held].tolist(), strict=True):
+        kept.setdefault(user_row, []).append(item_row)
+    return refit_fusion(validation, recent, new_user[held], new_item[held], kept)
+
+
 def _train(
     base: Path,
     manifest: dict[str, Any],
@@ -233,9 +283,11 @@ def _train(
     config: RefreshConfig,
     staging: Path,
     work: Path,
+    rank: bool = False,
 ) -> dict[str, float]:
-    """Fine-tune the base's towers, write the two-tower files, embeddings and index into ``staging``;
-    returns the refreshed metrics."""
+    """Fine-tune the base's towers (and with ``rank`` its rankers, on the same examples), write the
+    two-tower files, embeddings and index (and ``models/rank``) into ``staging``, the examples into
+    ``work``; returns the refreshed metrics."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import faiss
     import tensorflow as tf
@@ -267,7 +319,9 @@ def _train(
     keep = is_new.copy()
     replayed = len(old_user) if config.retrain else min(round(config.replay * len(new_user)), len(old_user))
     keep[np.random.default_rng(config.seed).choice(np.flatnonzero(~is_new), replayed, replace=False)] = True
-    examples = write_example_files(work / "examples", user, item, tower.history_len, keep=keep)
+    rank_params = params.get("rank_model", {})
+    width = max(tower.history_len, rank_params.get("history_len", 0)) if rank else tower.history_len
+    examples = write_example_files(work, user, item, width, keep=keep)
     popularity = np.bincount(item[keep], minlength=n_items).astype(np.float64)
 
     history = last_n_of(user, item, n_users, n_items, tower.history_len).window(tower.history_len)
@@ -317,4 +371,9 @@ def _train(
     )
     meta |= {"epoch_loss": [round(x, 4) for x in losses], "u2i_hr@50_test": hr50, "refreshed_from": base.name}
     (staging / "models/two_tower/meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    if rank:
+        rank_meta = json.loads((base / RANK_META).read_text(encoding="utf-8"))
+        tables = _tower_inputs(base, rank_meta["profile_fields"], rank_meta["profile_vocab"], rank_meta["categories"])
+        counts = np.bincount(item, minlength=n_items).astype(np.float64)  # every trained interaction, as a build
+        fine_tune_rankers(base, staging, tables, examples, counts, params, config)
     return {"two_tower_u2i_hr@50": hr50}

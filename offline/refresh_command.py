@@ -43,6 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--min-new", type=int, default=1, help="write no version below this many new interactions")
     parser.add_argument(
+        "--no-rank",
+        dest="rank",
+        action="store_false",
+        help="leave DIN, the light rankers and the fusion weights as the base has them (default: fine-tune the "
+        "rankers on the same examples and refit the fusion on a validation refresh)",
+    )
+    parser.add_argument("--rank-epochs", type=int, default=3, help="the rankers' fine-tuning epochs (default 3)")
+    parser.add_argument(
         "--retrain",
         action="store_true",
         help="train the two-tower afresh on the base's log plus the new interactions (the build's epochs and rate; "
@@ -74,7 +82,16 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.artifact_root)
     try:
-        config = RefreshConfig(args.epochs, args.replay, args.learning_rate, args.seed, args.min_new, args.retrain)
+        config = RefreshConfig(
+            args.epochs,
+            args.replay,
+            args.learning_rate,
+            args.seed,
+            args.min_new,
+            args.retrain,
+            rank=args.rank,
+            rank_epochs=args.rank_epochs,
+        )
         redis = RedisConfig(url=args.redis, prefix=args.prefix, socket_timeout=5.0)
         versions = list_versions(root)
         if not versions:
