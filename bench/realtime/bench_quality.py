@@ -1,6 +1,6 @@
 """Quality replay on ML-100K: is the realtime path as good as the batch one?
 
-    python bench/realtime/bench_quality.py [--artifacts DIR] [--recent 5] [--work DIR]
+    python bench/realtime/bench_quality.py [--artifacts DIR] [--recent 5] [--work DIR] [--seeds 17,18,19]
 
 1. **full**: the ML-100K build (``--artifacts``, ``ARTIFACTS_ML100K``) served as built.
 2. **lacking**: a build of the same source without each test user's last ``--recent`` training
@@ -14,7 +14,10 @@
 4. **lacking + replay + refresh**: then ``dubbo-recsys refresh`` (``offline/refresh.py``, run as the
    operator runs it) reads that Redis's lastN, fine-tunes the lacking build's two-tower on the
    interactions it had not trained on and writes a new version into an artifact root made of the
-   lacking build (``--work``); that version is served with the same realtime state.
+   lacking build (``--work``); that version is served with the same realtime state. The refresh
+   fine-tunes the two-tower and the DIN ranker and refits the fusion weights (``--refresh-args
+   --no-rank``: the two-tower only); with ``--seeds`` it is run once per training seed, each from the
+   lacking build and the same replayed Redis, so the result is not one lucky seed.
 
 Each is scored with the protocol of ``rank.evaluation`` (``dubbo-recsys eval-rank``): the served default
 scene (recall -> pre-rank -> DIN with fusion -> MMR) for every test user, their training items (the
@@ -189,6 +192,7 @@ async def replay_and_score(
     redis_url: str,
     root: Path,
     refresh_args: Sequence[str] = (),
+    seeds: Sequence[int] = (17,),
 ) -> dict[str, Any]:
     """Replay into Redis and score the lacking build (``replay``), refresh it and score the new version."""
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
@@ -226,13 +230,16 @@ async def replay_and_score(
         )
         out["replay_dropped"] = DROPPED[0]
         print("lacking + replay", np.mean(out["replay"][0]), flush=True)
-        refreshed, out["refresh_seconds"], out["refresh"] = run_refresh(
-            as_root(lacking, root), redis_url, prefix, refresh_args
-        )
-        DROPPED[0] = 0
-        store = RealtimeFeatureStore(EmbeddedFeatureStore.from_artifacts(refreshed), reader)
-        out["refreshed"] = await served(refreshed, store, seen)
-        out["refreshed_dropped"] = DROPPED[0]
+        out["refreshed"], out["refreshed_dropped"], out["refresh_seconds"] = {}, {}, {}
+        for seed in seeds:
+            refreshed, out["refresh_seconds"][seed], out["refresh"] = run_refresh(
+                as_root(lacking, root), redis_url, prefix, [*refresh_args, "--seed", str(seed)]
+            )
+            DROPPED[0] = 0
+            store = RealtimeFeatureStore(EmbeddedFeatureStore.from_artifacts(refreshed), reader)
+            out["refreshed"][seed] = await served(refreshed, store, seen)
+            out["refreshed_dropped"][seed] = DROPPED[0]
+            print(f"lacking + replay + refresh (seed {seed})", np.mean(out["refreshed"][seed][0]), flush=True)
     finally:
         await close_client(client)
     return out
@@ -259,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, default=os.environ.get("ARTIFACTS_ML100K"))
     parser.add_argument("--recent", type=int, default=5, help="training interactions held back per test user")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / ".cache" / "bench-realtime")
-    parser.add_argument("--refresh-args", default="", help="more flags for dubbo-recsys refresh, e.g. '--retrain'")
+    parser.add_argument("--refresh-args", default="", help="more flags for dubbo-recsys refresh, e.g. '--no-rank'")
+    parser.add_argument("--seeds", default="17", help="refresh training seeds, one refresh each (default 17)")
     args = parser.parse_args(argv)
     if args.artifacts is None or not 1 <= args.recent <= 15:
         parser.error("--artifacts DIR (or ARTIFACTS_ML100K) and --recent 1..15")
@@ -283,17 +291,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         redis = RedisServer()
         redis.start()
         try:
+            seeds = [int(seed) for seed in args.seeds.split(",")]
             out = asyncio.run(
-                replay_and_score(lacking, back, bootstrap, redis.url, args.work / "root", args.refresh_args.split())
+                replay_and_score(
+                    lacking, back, bootstrap, redis.url, args.work / "root", args.refresh_args.split(), seeds
+                )
             )
         finally:
             redis.close()
     scores["lacking + replay"], dropped["lacking + replay"] = out["replay"], out["replay_dropped"]
-    scores["lacking + replay + refresh"], dropped["lacking + replay + refresh"] = (
-        out["refreshed"],
-        out["refreshed_dropped"],
-    )
-    print("lacking + replay + refresh", np.mean(out["refreshed"][0]), flush=True)
+    for seed, refreshed in out["refreshed"].items():
+        scores[f"lacking + replay + refresh (seed {seed})"] = refreshed
+        dropped[f"lacking + replay + refresh (seed {seed})"] = out["refreshed_dropped"][seed]
+    if len(out["refreshed"]) > 1:  # each user's score averaged over the seeds: the expected refresh
+        every = list(out["refreshed"].values())
+        scores["lacking + replay + refresh (seed mean)"] = (
+            list(np.mean([ndcg for ndcg, _ in every], axis=0)),
+            list(np.mean([hr for _, hr in every], axis=0)),
+        )
     loads.append(load_average())
     argv = argv if argv is not None else sys.argv[1:]
     write_results(scores, back, args, build_seconds, out, loads, argv, dropped)
@@ -323,8 +338,9 @@ def write_results(
             f"| {name} | {np.mean(ndcg):.4f} | {np.mean(hr):.4f} | {delta} | {interval} | {dropped.get(name, 0)} |"
         )
     recovered, se = paired(scores["lacking + replay"][0], scores["lacking"][0])
-    refreshed, refreshed_se = paired(scores["lacking + replay + refresh"][0], scores["lacking + replay"][0])
-    low, high = bootstrap_interval(scores["lacking + replay + refresh"][0], scores["lacking + replay"][0])
+    last = [name for name in scores if name.startswith("lacking + replay + refresh")][-1]
+    refreshed, refreshed_se = paired(scores[last][0], scores["lacking + replay"][0])
+    low, high = bootstrap_interval(scores[last][0], scores["lacking + replay"][0])
     events = sum(len(rows) for rows in back.values())
     section = "\n".join(
         [
@@ -333,12 +349,13 @@ def write_results(
             f"`python bench/realtime/bench_quality.py {' '.join(argv)}`".rstrip()
             + f"; {len(back)} test users, the last {args.recent} training interactions of each held back "
             f"({events} events); the lacking build took {build_seconds:.0f} s (0 when reused), the replay was "
-            f"applied in {out['applied_in']:.1f} s, `dubbo-recsys refresh` took {out['refresh_seconds']:.0f} s "
-            f"({out['refresh']['new']} new interactions); load average before and after: {' -> '.join(loads)}.",
+            f"applied in {out['applied_in']:.1f} s, `dubbo-recsys refresh` took "
+            + ", ".join(f"{s:.0f}" for s in out["refresh_seconds"].values())
+            + f" s ({out['refresh']['new']} new interactions); load average before and after: {' -> '.join(loads)}.",
             "",
             *rows,
             "",
-            f"Replay minus lacking, paired: {recovered:+.4f} +- {se:.4f} NDCG@10; refresh minus replay: "
+            f"Replay minus lacking, paired: {recovered:+.4f} +- {se:.4f} NDCG@10; {last[19:]} minus replay: "
             f"{refreshed:+.4f} +- {refreshed_se:.4f} (95 % bootstrap [{low:+.4f}, {high:+.4f}]). Target: the realtime "
             "path within noise of full: the bootstrap interval of its paired difference holds 0.",
             "",

@@ -1,6 +1,7 @@
 """``dubbo-recsys refresh`` against the real Redis: events applied by the consumer's sink, read back
-from the realtime lastN, fine-tune the two-tower of a small build into a new version that passes the
-rollout gate's file checks, and the refreshed towers score the new interactions higher."""
+from the realtime lastN, fine-tune the two-tower (and, when the build has one, the DIN ranker and the
+fusion weights) of a small build into a new version that passes the rollout gate's file checks, and
+the refreshed towers and ranker score the new interactions higher."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dubbo_recsys.interfaces.recommend import RecommendRequest
 from dubbo_recsys.offline.build import run_build
 from dubbo_recsys.offline.config import TwoTowerConfig
 from dubbo_recsys.offline.errors import ArtifactError
+from dubbo_recsys.offline.rank_steps import RankModel, RankModelConfig
 from dubbo_recsys.offline.recipe import default_steps
 from dubbo_recsys.offline.refresh import RefreshConfig, refresh_version
 from dubbo_recsys.provider.cli import main as cli
@@ -49,6 +51,18 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def ranked_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifact root holding one small synthetic build with a two-tower and a briefly trained DIN
+    (no fusion: its validation build would double the time; the refresh fits one of its own)."""
+    out = tmp_path_factory.mktemp("refresh") / "ranked"
+    rank = RankModel(RankModelConfig(dim=16, fm_dim=8, negatives=32, epochs=2, batch_size=256, eval_users=20))
+    steps = tuple(rank if isinstance(s, RankModel) else s for s in default_steps() if type(s).__name__ != "RankFusion")
+    config = small_config(out, two_tower=TwoTowerConfig(dim=16, epochs=2, batch_size=256))
+    run_build(config, steps=steps, into_root=True)
+    return out
+
+
 def unseen_pairs(base: Path) -> list[tuple[str, str]]:
     """PER_USER items each of USERS users never interacted with in the build (their new events)."""
     users = (base / "ids/users.txt").read_text().split()
@@ -61,6 +75,24 @@ def unseen_pairs(base: Path) -> list[tuple[str, str]]:
         fresh = [i for i in rng.permutation(len(items)).tolist() if i not in had][:PER_USER]
         pairs += [(users[row], items[i]) for i in fresh]
     return pairs
+
+
+def with_popular_newest(base: Path, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``pairs`` with each user's newest event replaced by the most popular item they never had: an
+    item recall finds, so the refresh's validation (each user's newest new item held out) has groups."""
+    items = (base / "ids/items.txt").read_text().split()
+    train = np.load(base / "interactions/train.npz")
+    by_count = np.argsort(-np.bincount(train["item"], minlength=len(items)), kind="stable").tolist()
+    test_items = set(np.load(base / "interactions/test.npz")["item"].tolist())
+    users = {u: r for r, u in enumerate((base / "ids/users.txt").read_text().split())}
+    out: list[tuple[str, str]] = []
+    for start in range(0, len(pairs), PER_USER):
+        user = pairs[start][0]
+        had = set(train["item"][train["user"] == users[user]].tolist()) | test_items
+        taken = {item for _, item in pairs[start : start + PER_USER - 1]}
+        popular = next(items[i] for i in by_count if i not in had and items[i] not in taken)
+        out += [*pairs[start : start + PER_USER - 1], (user, popular)]
+    return out
 
 
 def apply_events(url: str, prefix: str, pairs: list[tuple[str, str]]) -> None:
@@ -113,6 +145,28 @@ def ranks(version: Path, pairs: list[tuple[str, str]], base: Path) -> np.ndarray
     return np.array(out)
 
 
+def din_ranks(version: Path, pairs: list[tuple[str, str]], base: Path) -> np.ndarray:
+    """Percentile of each pair's item among all items for its user by ``version``'s DIN (its ``rank``
+    signature), fed the same inputs (the base's profile and lastN), so only the weights differ."""
+    import tensorflow as tf
+
+    users = {u["id"]: u for u in map(json.loads, (base / "features/users.jsonl").read_text().splitlines())}
+    item_row = {i: r for r, i in enumerate((base / "ids/items.txt").read_text().split())}
+    meta = json.loads((version / "models/rank/meta.json").read_text())
+    token = {t: r for r, t in enumerate(meta["profile_vocab"])}
+    rank = tf.saved_model.load(str(version / "models/rank/din")).signatures["rank"]
+    every = tf.constant(np.arange(len(item_row), dtype=np.int32))
+    out = []
+    for user_id, item_id in pairs:
+        user = users[user_id]
+        history = [item_row[i] for i in user["last_n"]] or [-1]
+        profile = [token.get(f"{f}={user['profile'].get(f, '')}", -1) for f in meta["profile_fields"]]
+        scores = rank(history=tf.constant(history, tf.int32), profile=tf.constant(profile, tf.int32), items=every)
+        scores = scores["scores"].numpy()
+        out.append(float((scores < scores[item_row[item_id]]).mean()))
+    return np.array(out)
+
+
 def test_refresh_writes_a_gated_version_that_learned_the_events(root: Path, sync_redis_space: Any) -> None:
     base = version_dir(root, list_versions(root)[-1])
     pairs = unseen_pairs(base)
@@ -145,6 +199,37 @@ def test_refresh_writes_a_gated_version_that_learned_the_events(root: Path, sync
 
     assert cli(argv) == 0  # the same events again: already trained on, so no third version
     assert list_versions(root) == versions
+
+
+def test_refresh_fine_tunes_the_ranker_and_refits_the_fusion(ranked_root: Path, sync_redis_space: Any) -> None:
+    base = version_dir(ranked_root, list_versions(ranked_root)[-1])
+    assert (base / "models/rank/meta.json").is_file() and not (base / "models/rank/fusion.json").exists()
+    pairs = with_popular_newest(base, unseen_pairs(base))
+    apply_events(sync_redis_space.url, sync_redis_space.prefix, pairs)
+
+    argv = ["refresh", "--artifact-root", str(ranked_root), "--redis", sync_redis_space.url]
+    argv += ["--prefix", sync_redis_space.prefix, "--epochs", "2", "--rank-epochs", "4", "--learning-rate", "0.01"]
+    assert cli(argv) == 0
+    versions = list_versions(ranked_root)
+    assert len(versions) == 2
+    new = version_dir(ranked_root, versions[1])
+    manifest = check_files(new, new.name, serving_root=base)  # the DIN SavedModel's signature check included
+    assert manifest["params"]["refresh"]["rank_models"].startswith("fine-tuned")
+    meta = json.loads((new / "models/rank/meta.json").read_text())
+    assert meta["refreshed_from"] == base.name and len(meta["epoch_loss"]["din"]) == 4
+
+    unseen = [pair for n, pair in enumerate(pairs) if n % PER_USER != PER_USER - 1]  # the random ones
+    old_rank, new_rank = din_ranks(base, unseen, base), din_ranks(new, unseen, base)
+    print(f"new interactions' mean DIN percentile: base {old_rank.mean():.3f}, refreshed {new_rank.mean():.3f}")
+    assert new_rank.mean() > old_rank.mean() + 0.05, (old_rank.mean(), new_rank.mean())
+
+    fusion = json.loads((new / "models/rank/fusion.json").read_text())  # the base has none: the refresh's own
+    assert fusion["chosen_on"].startswith("refresh validation (60 users' newest new interaction held out")
+    assert np.isfinite(fusion["weights"]).all() and fusion["features"][0] == "din"
+    assert manifest["metrics"]["rank_fusion_validation_fused_ndcg@10"] == fusion["validation"]["fused_ndcg@10"]
+
+    assert cli(argv) == 0  # the same events again: already trained on, so no third version
+    assert list_versions(ranked_root) == versions
 
 
 def test_refresh_refuses_an_empty_root(tmp_path: Path) -> None:
