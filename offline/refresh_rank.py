@@ -136,7 +136,7 @@ def refit_fusion(
     groups, stats = asyncio.run(collect_groups(validation, store=store, pairs=pairs, also_seen=kept))
     model = fit_fusion(groups, stats, len(pairs))
     if model is not None:
-        model.provenance["chosen_on"] = (  # type: ignore[index]  # fit_fusion's provenance is a plain dict
+        model.provenance["chosen_on"] = (  # fit_fusion gives a plain dict
             f"refresh validation ({len(pairs)} users' newest new interaction held out, the towers and rankers "
             "fine-tuned without it); conditional logit over the served funnel's candidates of the "
             f"{len(groups)} users whose item was among them, each served the realtime lastN they had before it"
