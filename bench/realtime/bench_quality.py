@@ -311,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     loads.append(load_average())
     argv = argv if argv is not None else sys.argv[1:]
+    per_user = {name: ndcg for name, (ndcg, _) in scores.items()}  # for paired comparisons across runs
+    (args.work / "ndcg-per-user.json").write_text(json.dumps({"argv": list(argv), "ndcg": per_user}) + "\n")
     write_results(scores, back, args, build_seconds, out, loads, argv, dropped)
     return 0
 
@@ -358,6 +360,7 @@ def write_results(
             f"Replay minus lacking, paired: {recovered:+.4f} +- {se:.4f} NDCG@10; {last[19:]} minus replay: "
             f"{refreshed:+.4f} +- {refreshed_se:.4f} (95 % bootstrap [{low:+.4f}, {high:+.4f}]). Target: the realtime "
             "path within noise of full: the bootstrap interval of its paired difference holds 0.",
+            "",
             "",
         ]
     )
