@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", default=None, metavar="VERSION", help="the version to refresh (default: the newest)")
     parser.add_argument("--last-n", type=int, default=50, help="lastN length the consumer keeps (default 50)")
     parser.add_argument("--epochs", type=int, default=6, help="fine-tuning epochs (default 6)")
-    parser.add_argument("--replay", type=float, default=4.0, help="old examples replayed per new one (default 4)")
+    parser.add_argument("--replay", type=float, default=10.0, help="old examples replayed per new one (default 10)")
     parser.add_argument("--learning-rate", type=float, default=0.003, help="Adam's, cosine-decayed (default 0.003)")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--min-new", type=int, default=1, help="write no version below this many new interactions")
