@@ -23,7 +23,7 @@ Each is scored with the protocol of ``rank.evaluation`` (``dubbo-recsys eval-ran
 scene (recall -> pre-rank -> DIN with fusion -> MMR) for every test user, their training items (the
 build's) as the request's exposure list, NDCG@10 and HR@10 of the held-out item. Differences are paired
 per user: mean, standard error and a 95 % paired bootstrap interval over the test users (10,000
-resamples). Bounded by the build (~5 min of CPU), the refresh (~20 s) and four evaluations.
+resamples). Bounded by the build (~5 min of CPU), each refresh (~2-4 min at load 4) and 3 + seeds evaluations.
 
 Target: lacking + replay (+ refresh) recovers full's served NDCG@10 within noise (the bootstrap
 interval of the paired difference holds 0).
