@@ -16,6 +16,7 @@ hot) and rank (DIN's history) need no change:
 Keys (``features.codec.KeyLayout``; every key of a user shares the ``{u:<id>}`` tag)::
 
     rt:{u:<id>}:last              ZSET item -> ts (ms): the user's newest ``last_n`` items
+                                  (a fraction of a ms orders one ms's events by arrival)
     rt:{u:<id>}:cnt               HASH action -> count, _events -> applied events, last_ts
     rt:{trend}:b:<bucket>         ZSET item -> weighted count of events in that bucket
     rt:{live}:items               HASH item id -> msgpack [item row, ts, removed]

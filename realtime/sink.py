@@ -18,7 +18,8 @@ commits the broker offsets.
 
 Keys written (``features.codec.KeyLayout``; TTLs in ``RealtimeConfig``)::
 
-    rt:{u:<id>}:last    ZSET item -> ts         lastN, the N newest by ts
+    rt:{u:<id>}:last    ZSET item -> ts + tick  lastN, the N newest by ts, events of one millisecond
+                                                in the order they were applied (see USER_SCRIPT)
     rt:{u:<id>}:cnt     HASH action -> count    plus _events (applied) and last_ts
     rt:{u:<id>}:ev      ZSET event id -> n      the last dedup_ids event ids, in apply order
     rt:{u:<id>}:evpos   HASH event id -> position token
@@ -65,6 +66,10 @@ _STATUS = {int(s): s for s in Status}
 # counter, dedup record and seen bit set. lastN is trimmed after each event when the batch holds a dislike
 # (a removal between two adds decides what the trim keeps); without one, one trim at the end keeps the
 # same N items (scores only grow, so an item trimmed early is never among the N newest at the end).
+# A lastN score is the event's ts (ms) plus the user's apply count modulo 2048, over 2048: events of one
+# millisecond keep the order they were applied in (the log's order, as the build keeps it; a ZSET would
+# order them by item id), and floor(score) stays the ts. 1/2048 is exact in a double up to ts = 2^42 ms
+# (year 2109); the score is written with 17 digits, as Lua's own conversion keeps only 14.
 USER_SCRIPT = """
 local last_n, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 local user_ttl, seen_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -102,11 +107,12 @@ for k = 1, #ids do
     actions[action] = (actions[action] or 0) + 1
     if ts > max_ts then max_ts, max_ts_text = ts, ARGV[j + 4] end
     if flags % 2 == 1 then
+      local score = string.format('%.17g', ts + ((base + n) % 2048) / 2048)
       if removes then
-        redis.call('ZADD', KEYS[1], 'GT', ts, item)
+        redis.call('ZADD', KEYS[1], 'GT', score, item)
         trim()
       else
-        adds[#adds + 1] = ts
+        adds[#adds + 1] = score
         adds[#adds + 1] = item
       end
     end

@@ -61,6 +61,21 @@ async def test_last_n_is_ordered_by_time_not_arrival(redis_space: Any) -> None:
 
 
 @pytest.mark.asyncio
+async def test_events_of_one_millisecond_keep_their_arrival_order(redis_space: Any) -> None:
+    # the build orders a user's events of one timestamp by their place in the log; a ZSET would order them
+    # by member, so "i9" would always come out newer than "i10" whatever the order they happened in
+    sink, reader = sink_of(redis_space), RealtimeReader(redis_space.client, redis_space.layout, last_n=3)
+    await sink.apply([at(0, click(0, item="i9", ts=NOW_MS)), at(1, click(1, item="i10", ts=NOW_MS))])
+    assert (await reader.recent_items(["u1"]))[0] == ["i10", "i9"]
+    await sink.apply([at(2, click(2, item="i8", ts=NOW_MS))])  # a later batch, the same millisecond
+    assert (await reader.recent_items(["u1"]))[0] == ["i8", "i10", "i9"]
+    await sink.apply([at(3, click(3, item="i7", ts=NOW_MS - 1))])  # an earlier millisecond stays older
+    assert (await reader.recent_items(["u1"]))[0] == ["i8", "i10", "i9"]
+    scores = await redis_space.client.zrange(redis_space.layout.realtime_user("u1", "last"), 0, -1, withscores=True)
+    assert all(int(score) == NOW_MS for _, score in scores)  # the timestamp is the score's whole part
+
+
+@pytest.mark.asyncio
 async def test_the_seen_filter_reader_sees_the_bits(redis_space: Any) -> None:
     sink = sink_of(redis_space)
     await sink.apply([at(0, click(0, item="42", action=Action.EXPOSURE)), at(1, click(1, item="43", user="u2"))])
