@@ -2,9 +2,10 @@
 
     python bench/attacks/run_attacks.py [--seconds 6] [--repeat 1] [--before TREE] [--only ATTACK ...]
 
-For each attack of tests/provider/attacks/attackers.py (run at nice 19: on this 2-core
-machine an attacker at full speed would otherwise take the CPU the server needs, and the
-figure would be the machine's, not the server's): the good consumer alone for the same
+For each attack of tests/provider/attacks/attackers.py (run as SCHED_IDLE at nice 19: on
+this 2-core machine an attacker at full speed would otherwise take the CPU the server needs,
+and the figure would be the machine's, not the server's; nice 19 alone still let a woken
+attacker preempt the server for a few ms): the good consumer alone for the same
 time just before (the reference, measured in the same run), then the good consumer
 during the attack; ``--repeat N`` does that pair N times per attack and reports the median
 ratio (on a shared machine one p99 of ~1,000 calls moves by 2-3x between two runs of the
@@ -212,7 +213,7 @@ def main() -> int:
         f"Run: {started}, {args.seconds:g} s per attack; load average {load_start} at start, {loadavg()} at end "
         "(2 cores shared with other work). Server: `dubbo-recsys serve` (popularity recommender, one worker, "
         "default flags). Good consumer: one persistent connection at 200 calls/s (recommend and $echo "
-        "alternating) plus a fresh connection every 50 ms, every answer checked. Attackers run at nice 19. "
+        "alternating) plus a fresh connection every 50 ms, every answer checked. Attackers run as SCHED_IDLE at nice 19. "
         '"alone" is the same consumer for the same time just before the attack, on the same server. '
         '"server ran / waited": seconds the server ran and seconds it was ready to run but waited for a core, '
         "per second of the good consumer's run (`/proc/PID/schedstat`): where it waited about as long as it "
