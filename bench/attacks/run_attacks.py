@@ -213,7 +213,8 @@ def main() -> int:
         f"Run: {started}, {args.seconds:g} s per attack; load average {load_start} at start, {loadavg()} at end "
         "(2 cores shared with other work). Server: `dubbo-recsys serve` (popularity recommender, one worker, "
         "default flags). Good consumer: one persistent connection at 200 calls/s (recommend and $echo "
-        "alternating) plus a fresh connection every 50 ms, every answer checked. Attackers run as SCHED_IDLE at nice 19. "
+        "alternating) plus a fresh connection every 50 ms, every answer checked. "
+        "Attackers run as SCHED_IDLE at nice 19. "
         '"alone" is the same consumer for the same time just before the attack, on the same server. '
         '"server ran / waited": seconds the server ran and seconds it was ready to run but waited for a core, '
         "per second of the good consumer's run (`/proc/PID/schedstat`): where it waited about as long as it "
