@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dubbo_recsys.offline.rank_model import OFFSET, PAD, UNKNOWN, DinRanker, FMRanker, LinearRanker
+from dubbo_recsys.offline.saved_weights import restore_layers
 
 __all__ = ["export_din", "load_ranker_weights", "save_light"]
 
@@ -135,18 +136,7 @@ def load_ranker_weights(din: DinRanker, lr: LinearRanker, fm: FMRanker, rank_dir
     Every model must have been built (its variables exist). A shape that differs from the model's
     (another item, category or vocabulary count) raises ``ValueError``.
     """
-    import keras
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(rank_dir / "din" / "variables" / "variables"))
-    for i, layer in enumerate(din.layers):
-        dense = ("_kernel", "bias")[: len(layer.get_weights())]  # att_query has no bias
-        names = ("_embeddings",) if isinstance(layer, keras.layers.Embedding) else dense
-        values = [reader.get_tensor(f"layers/{i}/{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names]
-        shapes = [w.shape for w in layer.get_weights()]
-        if [v.shape for v in values] != shapes:
-            raise ValueError(f"din layer {layer.name}: saved {[v.shape for v in values]}, model {shapes}")
-        layer.set_weights(values)
+    restore_layers(rank_dir / "din", din.layers, "din")  # att_query is a Dense without a bias
     with np.load(rank_dir / "light" / "lr.npz") as saved_lr, np.load(rank_dir / "light" / "fm.npz") as saved_fm:
         for saved, model in ((saved_lr, lr), (saved_fm, fm)):
             for name in saved.files:  # save_light's keys are the models' attribute names

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dubbo_recsys.offline.saved_weights import restore_layers
 from dubbo_recsys.offline.two_tower import OFFSET, PAD, UNKNOWN, TwoTower
 
 __all__ = ["export_towers", "exported_vocabularies", "load_tower_weights"]
@@ -68,14 +69,7 @@ def load_tower_weights(model: TwoTower, model_dir: Path) -> None:
     model.user_vectors(tf.zeros([1], tf.int32), tf.zeros([1, 1], tf.int32), tf.zeros([1, 1], tf.int32))
     model.item_vectors(tf.zeros([1], tf.int32), tf.zeros([1, 1], tf.int32))  # both towers built: weights exist
     for tower, layers in (("user_tower", _user_layers(model)), ("item_tower", _item_layers(model))):
-        reader = tf.train.load_checkpoint(str(model_dir / tower / "variables" / "variables"))
-        for i, layer in enumerate(layers):
-            names = ("_embeddings",) if len(layer.get_weights()) == 1 else ("_kernel", "bias")
-            values = [reader.get_tensor(f"layers/{i}/{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names]
-            shapes = [w.shape for w in layer.get_weights()]
-            if [v.shape for v in values] != shapes:
-                raise ValueError(f"{tower} layer {layer.name}: saved {[v.shape for v in values]}, model {shapes}")
-            layer.set_weights(values)
+        restore_layers(model_dir / tower, layers, tower)
 
 
 def _id_table(vocabulary_file: Path):
