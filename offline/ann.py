@@ -16,14 +16,16 @@ searched in blocks so a million-item catalog never holds a full score matrix.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from dubbo_recsys.offline.neighbors import NeighborTable
 
-__all__ = ["FLAT_MAX", "IndexChoice", "build_index", "choose_index", "i2i_from_index"]
+__all__ = ["FLAT_MAX", "IndexChoice", "build_index", "choose_index", "i2i_from_index", "write_item_index"]
 
 FLAT_MAX = 200_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
@@ -81,3 +83,19 @@ def i2i_from_index(
         if progress:
             progress(len(query))
     return NeighborTable(out_index, out_score)
+
+
+def write_item_index(
+    root: Path, vectors: np.ndarray, flat_max: int, k: int, progress: Callable[[int], None] | None = None
+) -> None:
+    """A version's ``faiss/items.index``, ``faiss/meta.json`` and ``neighbors/i2i_emb.npz`` under ``root``,
+    from its item vectors: what the build's FaissIndex step and ``dubbo-recsys refresh`` both write."""
+    import faiss
+
+    index, meta = build_index(vectors, flat_max)
+    (root / "faiss").mkdir(parents=True, exist_ok=True)
+    faiss.write_index(index, str(root / "faiss/items.index"))
+    (root / "faiss/meta.json").write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")
+    table = i2i_from_index(index, vectors, k, progress=progress)
+    (root / "neighbors").mkdir(parents=True, exist_ok=True)
+    np.savez(root / "neighbors/i2i_emb.npz", index=table.index, score=table.score)

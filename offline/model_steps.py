@@ -122,14 +122,8 @@ class FaissIndex:
         return config.two_tower.enabled
 
     def run(self, ctx: BuildContext) -> None:
-        import faiss
-
-        from dubbo_recsys.offline.ann import build_index, i2i_from_index
+        from dubbo_recsys.offline.ann import write_item_index
 
         vectors = ctx.require("item_embeddings")
-        index, meta = build_index(vectors, ctx.config.faiss_flat_max)
-        faiss.write_index(index, str(ctx.path("faiss/items.index")))
-        ctx.write_json("faiss/meta.json", meta)
         with ctx.progress(len(vectors), "i2i_emb") as update:
-            table = i2i_from_index(index, vectors, ctx.config.neighbors.k, progress=update)
-        np.savez(ctx.path("neighbors/i2i_emb.npz"), index=table.index, score=table.score)
+            write_item_index(ctx.root, vectors, ctx.config.faiss_flat_max, ctx.config.neighbors.k, progress=update)

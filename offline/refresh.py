@@ -289,10 +289,9 @@ def _train(
     two-tower files, embeddings and index (and ``models/rank``) into ``staging``, the examples into
     ``work``; returns the refreshed metrics."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import faiss
     import tensorflow as tf
 
-    from dubbo_recsys.offline.ann import build_index, i2i_from_index
+    from dubbo_recsys.offline.ann import FLAT_MAX, write_item_index
     from dubbo_recsys.offline.config import TwoTowerConfig
     from dubbo_recsys.offline.examples import write_example_files
     from dubbo_recsys.offline.features import last_n_of
@@ -355,13 +354,7 @@ def _train(
         categories,
         tower.history_len,
     )
-    index, index_meta = build_index(items, params.get("faiss_flat_max", 200_000))
-    (staging / "faiss").mkdir(parents=True)
-    faiss.write_index(index, str(staging / "faiss/items.index"))
-    (staging / "faiss/meta.json").write_text(json.dumps(index_meta) + "\n", encoding="utf-8")
-    table = i2i_from_index(index, items, params.get("neighbors", {}).get("k", 100))
-    (staging / "neighbors").mkdir(parents=True)
-    np.savez(staging / "neighbors/i2i_emb.npz", index=table.index, score=table.score)
+    write_item_index(staging, items, params.get("faiss_flat_max", FLAT_MAX), params.get("neighbors", {}).get("k", 100))
 
     test = np.load(base / "interactions/test.npz")
     test_user, test_item = test["user"][:EVAL_USERS], test["item"][:EVAL_USERS]
