@@ -57,6 +57,7 @@ from dubbo_recsys.offline.manifest import read_manifest, write_manifest
 from dubbo_recsys.offline.refresh_rank import RANK_META, fine_tune_rankers, held_out_newest, refit_fusion
 from dubbo_recsys.offline.versions import publish_version, staging_dir
 from dubbo_recsys.rank.fusion import FUSION_FILE
+from dubbo_recsys.recall.artifacts import ArtifactDir
 
 __all__ = ["RefreshConfig", "RefreshResult", "new_interactions", "refresh_version"]
 
@@ -94,10 +95,6 @@ class RefreshResult:
     unknown: int  # realtime items or users the base does not know (left out)
 
 
-def _ids(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").split("\n")[:-1]
-
-
 def trained_pairs(base: Path) -> tuple[np.ndarray, np.ndarray]:
     """(user rows, item rows) the base version's towers were trained on, users ascending, each user's
     rows in training order (train.npz by time, then earlier refreshes' events in arrival order)."""
@@ -113,8 +110,9 @@ def trained_pairs(base: Path) -> tuple[np.ndarray, np.ndarray]:
 def new_interactions(base: Path, recent: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray, int]:
     """(user rows, item rows, unknown count): each user's realtime items (``recent``, newest first) the
     base has not trained on, oldest first; unknown users and items are counted and left out."""
-    user_row = {u: r for r, u in enumerate(_ids(base / "ids/users.txt"))}
-    item_row = {i: r for r, i in enumerate(_ids(base / "ids/items.txt"))}
+    dirs = ArtifactDir(base)
+    user_row = {u: r for r, u in enumerate(dirs.user_ids())}
+    item_row = {i: r for r, i in enumerate(dirs.item_ids())}
     user, item = trained_pairs(base)
     bounds = np.searchsorted(user, np.arange(len(user_row) + 1))
     users: list[int] = []

@@ -125,9 +125,10 @@ def refit_fusion(
     from dubbo_recsys.features.embedded import EmbeddedFeatureStore
     from dubbo_recsys.features.realtime import RealtimeFeatureStore, RealtimeReader
     from dubbo_recsys.offline.rank_fusion import collect_groups, fit_fusion
+    from dubbo_recsys.recall.artifacts import ArtifactDir
 
-    user_ids = (validation / "ids/users.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    item_ids = (validation / "ids/items.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    dirs = ArtifactDir(validation)
+    user_ids, item_ids = dirs.user_ids(), dirs.item_ids()
     held = {user_ids[u]: item_ids[i] for u, i in zip(held_user.tolist(), held_item.tolist(), strict=True)}
     before = {user: [i for i in items if i != held.get(user)] for user, items in recent.items()}
     reader = cast(RealtimeReader, _FixedRecent(before))  # a fixed state, read like the consumer's
