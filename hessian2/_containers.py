@@ -198,6 +198,10 @@ def read_type(dec: Decoder) -> str:
     return dec.types[index]
 
 
+_FILL_STEP = 4096  # list slots made ahead of the values read into them
+_NONES = (None,) * _FILL_STEP
+
+
 def _new_list(dec: Decoder, java_type: str | None) -> list[Any]:
     if java_type is None:
         return []
@@ -212,8 +216,16 @@ def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
     if dec.spent > dec.allowance:
         dec.charge(0)
     dec.enter()
-    result.extend([None] * size)  # filled in place: elements may refer back to the list
-    dec.fill(result, range(size))
+    # Filled in place (elements may refer back to the list), in steps: the slots of a list
+    # exist only just before their values are read. A length the sender merely announces
+    # then costs nothing: 8M slots made at once are 64 MiB of page faults, and every
+    # garbage collection walks them while the list is young.
+    done = 0
+    while done < size:
+        step = min(size - done, _FILL_STEP)
+        result.extend(_NONES if step == _FILL_STEP else _NONES[:step])
+        dec.fill(result, range(done, done + step))
+        done += step
     dec.depth -= 1
     return result
 

@@ -25,6 +25,10 @@ Safety, because the input comes from the network:
   costs the sender one byte, so without it 8 MiB of empty lists or field-less
   objects would become 0.6-2 GiB;
 * fields of bound classes are checked against their declared types (``_fields``);
+* a caller that must not be held for a whole large decode (an event loop) passes
+  ``pause``: it is called each time the decode has read ``pause_every`` more input
+  bytes, between two values, and may block there (``provider.slices`` hands the
+  thread back to the loop) or raise to abandon the decode;
 * anything wrong raises ``DecodeError`` with the byte offset and the path of
   the value (``$.items[3].score``); nothing else escapes (a final guard converts
   stray exceptions, naming only their type).
@@ -52,6 +56,7 @@ from . import _bound, _containers, _objects, _scalars, _text, _wrappers
 from ._errors import DecodeError
 from ._model import _BOUND
 from ._scalars import DIRECT_INTS
+from ._wrappers import MapEntries
 
 MAX_DEPTH = 200
 # Bytes of Python containers (lists, maps, objects: what ``charge`` counts) one decode may
@@ -61,6 +66,10 @@ MAX_DEPTH = 200
 # allowance. Raise it per decoder (``memory_ratio``) for a trusted sender of such data.
 MEMORY_RATIO = 48
 MEMORY_ALLOWANCE = 1 << 20
+# Input bytes between two calls of a decoder's ``pause`` (when it has one): 4 KiB take
+# 20-200 us to decode, and no input takes more than ~1 us a byte.
+PAUSE_EVERY = 4096
+_DISCARD_STEP = 2048  # containers emptied or dropped between two calls of ``pause`` in ``discard``
 
 _INT_TAGS = frozenset(range(0x80, 0xD8)) | {0x49}
 _DOUBLE_AT = struct.Struct(">d").unpack_from
@@ -115,11 +124,14 @@ class Decoder:
     __slots__ = (
         "allowance",
         "checked",
+        "checkpoint",
         "classes",
         "data",
         "defs",
         "depth",
         "end",
+        "pause",
+        "pause_every",
         "pos",
         "refs",
         "shared_maps",
@@ -134,7 +146,11 @@ class Decoder:
         *,
         classes: ClassesArg = None,
         memory_ratio: int | None = MEMORY_RATIO,
+        pause: Callable[[], None] | None = None,
+        pause_every: int = PAUSE_EVERY,
     ) -> None:
+        if pause_every <= 0:
+            raise ValueError(f"pause_every must be positive, got {pause_every}")
         self.data = bytes(data)
         self.pos = 0
         self.end = len(self.data)
@@ -147,6 +163,10 @@ class Decoder:
         self.classes = _classes_map(classes)
         self.checked: dict[tuple[int, int], Any] = {}  # (id(container), id(converter)) -> result, see _fields
         self.shared_maps: set[int] = set()  # maps a reference was taken to, see _containers
+        self.pause = pause
+        self.pause_every = pause_every
+        # the input offset at which ``pause`` is due next: every loop over the input compares ``pos`` with it
+        self.checkpoint = pause_every if pause is not None else sys.maxsize
 
     @property
     def position(self) -> int:
@@ -165,6 +185,8 @@ class Decoder:
         try:
             return self.value()
         except DecodeError:
+            if self.pause is not None:
+                self.discard()
             raise
         except RecursionError:
             raise DecodeError("value nested too deeply for this interpreter", self.pos) from None
@@ -176,6 +198,8 @@ class Decoder:
 
     def value(self) -> Any:
         pos = self.pos
+        if pos >= self.checkpoint:
+            self.paused()
         if pos >= self.end:
             self.fail("truncated: value expected", pos)
         tag = self.data[pos]
@@ -203,9 +227,14 @@ class Decoder:
         pos = self.pos
         table = _TABLE
         defs = self.defs
+        checkpoint = self.checkpoint
         key = None
         try:
             for key in keys:
+                if pos >= checkpoint:  # a reader called since may have paused already: then it does nothing
+                    self.pos = pos
+                    self.paused()
+                    checkpoint = self.checkpoint
                 if pos >= end:
                     self.fail("truncated: value expected", pos)
                 tag = data[pos]
@@ -284,6 +313,38 @@ class Decoder:
                 f" ({ratio} per input byte and {MEMORY_ALLOWANCE >> 20} MiB): refused",
                 self.pos,
             )
+
+    def paused(self) -> None:
+        """The input read passed ``checkpoint``: call ``pause`` and set the next checkpoint.
+
+        Called between two values (never inside one's bookkeeping), so ``pause`` may block
+        for as long as it likes; what it raises ends the decode unchanged (a ``BaseException``
+        passes ``read``'s guard). A reader that sees a stale checkpoint calls it early: then
+        it does nothing."""
+        if self.pos < self.checkpoint or self.pause is None:
+            return
+        self.checkpoint = self.pos + self.pause_every
+        self.pause()
+
+    def discard(self) -> None:
+        """Empty and drop every container this stream built, newest first, calling ``pause``
+        as the decode does: after a failed decode they are garbage, and freeing them in one go
+        (a million objects: ~10 ms) would hold a paused caller's loop for that long at once.
+        ``read`` calls it when a decoder with ``pause`` fails; the stream is over then."""
+        refs, self.refs = self.refs, []
+        self.checked.clear()
+        pause = self.pause
+        for count, built in enumerate(reversed(refs), 1):
+            if isinstance(built, (list, dict)):  # its items go; the containers among them are cleared in turn
+                built.clear()
+            elif isinstance(built, MapEntries):
+                built.entries.clear()
+            if pause is not None and not count % _DISCARD_STEP:
+                pause()
+        while refs:  # now empty, they are dropped in steps too
+            del refs[-_DISCARD_STEP:]
+            if pause is not None:
+                pause()
 
     def fail(self, reason: str, offset: int) -> NoReturn:
         raise DecodeError(reason, offset)

@@ -135,6 +135,8 @@ def _names(dec: Decoder, count: int) -> tuple[str, ...]:
     names = []
     for _ in range(count):
         pos = dec.pos
+        if pos >= dec.checkpoint:  # a definition may name millions of fields
+            dec.paused()
         if pos < end:
             size = data[pos]
             stop = pos + 1 + size

@@ -15,6 +15,8 @@
  * Python dispatch table, so the grammar, safety and error rules stay in Python.
  * The instances built here are charged to the decoder's memory allowance
  * (Decoder.charge) in batches of at most CHARGE_BATCH bytes.
+ * Between two values the loop calls Decoder.paused once the input read passes
+ * Decoder.checkpoint, as the Python loop does (a caller's pause hook).
  * A DecodeError passing through gets the key being read added to its path
  * (DecodeError.within), as in Python. Depth is bounded here exactly as in Python.
  *
@@ -36,6 +38,7 @@ static PyObject *g_long_type = NULL;      /* _wrappers.Long */
 static PyObject *g_typed_list = NULL;     /* _wrappers.TypedList */
 static PyObject *g_zero = NULL, *g_one = NULL;  /* 0.0 and 1.0, shared like the pure path's constants */
 static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact, *s_within, *s_spent, *s_allowance;
+static PyObject *s_checkpoint, *s_paused;
 
 enum { N_ANY = 0, N_STR = 1, N_DOUBLE = 2, N_INT = 3, N_LONG = 4, N_BOOL = 5, N_OBJECT = 6, N_LIST = 7 };
 
@@ -82,6 +85,7 @@ typedef struct {
     Py_ssize_t pos;
     Py_ssize_t depth;
     Py_ssize_t charged;  /* bytes of instances built here, not yet passed to Decoder.charge */
+    Py_ssize_t checkpoint;  /* Decoder.checkpoint: at this input offset Decoder.paused is due */
     PyObject *exact[16];  /* borrowed ClassDef.exact of definitions #0..15, once known (never changes) */
 } State;
 
@@ -94,7 +98,24 @@ sync_out(State *st)
 static int
 sync_in(State *st)
 {
-    return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0) ? -1 : 0;
+    return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0 ||
+            get_ssize(st->dec, s_checkpoint, &st->checkpoint) < 0)
+               ? -1
+               : 0;
+}
+
+/* The input read passed Decoder.checkpoint, between two values: Decoder.paused (which may
+ * block, or raise to end the decode), then take up the decoder's state again. */
+static int
+reach_checkpoint(State *st)
+{
+    if (sync_out(st) < 0)
+        return -1;
+    PyObject *r = PyObject_CallMethodNoArgs(st->dec, s_paused);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return sync_in(st);
 }
 
 /* Add what this loop has built to Decoder.spent, as Decoder.charge does; past the
@@ -418,6 +439,8 @@ fill_impl(State *st, PyObject *target, PyObject *keys)
     if (PyTuple_CheckExact(keys)) {
         Py_ssize_t n = PyTuple_GET_SIZE(keys);
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (st->pos >= st->checkpoint && reach_checkpoint(st) < 0)
+                return -1;
             PyObject *value = read_value(st);
             if (value == NULL) {
                 annotate(PyTuple_GET_ITEM(keys, i));
@@ -432,7 +455,7 @@ fill_impl(State *st, PyObject *target, PyObject *keys)
     if (iter == NULL)
         return -1;
     while ((key = PyIter_Next(iter)) != NULL) {
-        PyObject *value = read_value(st);
+        PyObject *value = st->pos >= st->checkpoint && reach_checkpoint(st) < 0 ? NULL : read_value(st);
         if (value == NULL)
             annotate(key);
         int rc = value == NULL ? -1 : store(target, key, value);
@@ -569,11 +592,13 @@ PyInit__speedups(void)
     s_within = PyUnicode_InternFromString("within");
     s_spent = PyUnicode_InternFromString("spent");
     s_allowance = PyUnicode_InternFromString("allowance");
+    s_checkpoint = PyUnicode_InternFromString("checkpoint");
+    s_paused = PyUnicode_InternFromString("paused");
     g_empty = PyTuple_New(0);
     g_zero = PyFloat_FromDouble(0.0);
     g_one = PyFloat_FromDouble(1.0);
     if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !s_within || !s_spent ||
-        !s_allowance || !g_empty || !g_zero || !g_one)
+        !s_allowance || !s_checkpoint || !s_paused || !g_empty || !g_zero || !g_one)
         return NULL;
     return PyModule_Create(&module_def);
 }
