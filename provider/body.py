@@ -32,7 +32,7 @@ result the codec refuses raises ``BodyError`` too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -138,11 +138,13 @@ def java_kind(value: Any) -> str:
     return kind
 
 
-def decode_invocation(body: bytes, request_id: int = 0, memory_ratio: int = MEMORY_RATIO) -> Invocation:
+def decode_invocation(
+    body: bytes, request_id: int = 0, memory_ratio: int = MEMORY_RATIO, pause: Callable[[], None] | None = None
+) -> Invocation:
     """Read a request body; ``BodyError`` says what was wrong with it. ``memory_ratio``: see
-    ``ServerConfig.decode_memory_ratio`` (0: no bound)."""
+    ``ServerConfig.decode_memory_ratio`` (0: no bound); ``pause``: ``hessian2.Decoder``'s."""
     try:
-        decoder = Decoder(body, memory_ratio=memory_ratio or None)
+        decoder = Decoder(body, memory_ratio=memory_ratio or None, pause=pause)
         dubbo_version = _string(decoder.read(), "dubbo version", nullable=True)
         path = _string(decoder.read(), "service path")
         version = _string(decoder.read(), "service version", nullable=True)

@@ -11,8 +11,10 @@ field (``serve`` flag):
   wait in the server's turn queue (``Server.want_turn``), which serves ``frames_per_turn``
   frames per turn of the loop in all, round robin (``--frames-per-turn``), so a connection
   that sends one call waits for at most one such turn however many connections pipeline.
-  Bytes count too: once a connection has sent ``bytes_per_turn`` since it last gave way, it
-  is not read for one turn (``--bytes-per-turn``). The event loop reads a ready socket up
+  Bytes count too: once a connection has sent ``bytes_per_turn`` since it last gave way,
+  it is not read until its turn in the server's reader queue (``Server.want_read``),
+  which lets one such connection read on per turn of the loop, round robin
+  (``--bytes-per-turn``). The event loop reads a ready socket up
   to 32 times in a row (libuv), so a peer streaming large frames had 8 MiB or more copied
   in one go while every other caller waited (20-50 ms);
 - calls in flight: at ``max_inflight_per_connection`` this connection stops being read
@@ -22,6 +24,10 @@ field (``serve`` flag):
   (``--write-buffer-limit``). The kernel's send buffer is fixed at
   ``socket_send_buffer`` (``--socket-send-buffer``) instead of growing to 4 MiB, so a
   peer that never reads gets ~2,000 ``recommend`` answers computed for it, not ~9,000;
+- large bodies: one of ``sliced_decode_from`` bytes or more is decoded beside the loop, a
+  slice per turn (``provider.exchange``), and the connection is not read until it is
+  decoded; the body counts against the server's read budget meanwhile, as it did while
+  it arrived;
 - a frame started must be complete within ``frame_timeout`` seconds, or the connection
   is closed (a trickled frame holds a buffer and a slot; ``--frame-timeout``).
 
@@ -76,7 +82,8 @@ _TURN = 1  # this turn's frames are handled; the next turn is scheduled
 _BACKLOG = 2  # too many answers not yet taken by the peer
 _INFLIGHT = 4  # too many calls of this connection running
 _FINISHING = 8  # draining: no request will be read any more
-_READ_TURN = 16  # bytes_per_turn read since this connection last gave way: it gives way for one turn
+_READ_TURN = 16  # bytes_per_turn read since this connection last gave way: it waits in Server.want_read
+_DECODING = 32  # a large body of this connection is being decoded beside the loop (provider.slices)
 _TURN_READ_AHEAD = 64 * 1024  # bytes a connection waiting for its turn may still read
 
 # Connection.state
@@ -90,6 +97,7 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_accounted",
         "_boundary_wait",
+        "_decoding",
         "_eof",
         "_frame_since",
         "_hold",
@@ -119,6 +127,7 @@ class Connection(asyncio.Protocol):
         self._hold = 0
         self._writable = False  # True while answers can go out: admitted, and no FIN sent yet
         self._accounted = 0  # bytes of self.reader charged to server.buffered
+        self._decoding = 0  # bytes of the body being decoded beside the loop, charged to server.buffered too
         self._reading = True
         self._turn_read = 0  # bytes read since this connection last gave way (_READ_TURN)
         self._eof = False
@@ -188,7 +197,7 @@ class Connection(asyncio.Protocol):
         if self._turn_read >= server.config.bytes_per_turn and not self._hold & _READ_TURN:
             self._turn_read = 0
             self._set_hold(_READ_TURN)
-            asyncio.get_running_loop().call_soon(self._clear_hold, _READ_TURN)
+            server.want_read(self)
         if server.buffered > server.config.read_buffer_budget:
             server.over_budget()
 
@@ -230,6 +239,10 @@ class Connection(asyncio.Protocol):
                         self.write(answer)
                 elif self.state is OPEN and server.inflight < config.max_inflight:
                     server.call_started()
+                    if server.exchange.decodes_apart(event):  # held until decoded: one such body at a time
+                        self._decoding = len(event.body)
+                        server.buffered += self._decoding
+                        self._hold |= _DECODING
                     task = start_eagerly(self._handle(event))
                     if task is not None:  # it waits: track it
                         self._running(task, event)
@@ -261,6 +274,11 @@ class Connection(asyncio.Protocol):
         """After the deadline, finish as soon as every call is answered and no frame is half-read."""
         if self.state is REFUSING and not self.inflight and not self.reader.buffered:
             self.finish()
+
+    def take_read_turn(self) -> None:
+        """Its turn in the server's reader queue: read on."""
+        self._turn_read = 0
+        self._clear_hold(_READ_TURN)
 
     def take_turn(self, limit: int) -> int:
         """Its turn in the server's queue: up to ``limit`` frames; how many it handled."""
@@ -296,7 +314,7 @@ class Connection(asyncio.Protocol):
     async def _handle(self, frame: RequestFrame) -> None:
         server = self.server
         try:
-            answer = await server.exchange.answer(frame)
+            answer = await server.exchange.answer(frame, self._decoded)
         except asyncio.CancelledError:  # the drain deadline passed while it ran
             answer = self._failed(frame, CANCELLED)
         except Exception:  # exchange answers every failure itself; this is a bug guard
@@ -304,8 +322,17 @@ class Connection(asyncio.Protocol):
             answer = self._failed(frame, "internal error")
         finally:
             server.call_finished()
+            self._decoded()  # when the exchange ended before it could say so
         if answer is not None and not self.write(answer):
             server.answers_dropped += 1  # the connection closed first
+
+    def _decoded(self) -> None:
+        """The large body being decoded beside the loop is decoded (or refused): read on."""
+        if self._decoding:
+            self.server.buffered -= self._decoding
+            self._decoding = 0
+            # not from here: this runs inside the call's task, and reading on may start calls
+            asyncio.get_running_loop().call_soon(self._clear_hold, _DECODING)
 
     def _failed(self, frame: RequestFrame, message: str) -> bytes | None:
         if not frame.two_way:
@@ -427,10 +454,15 @@ class Connection(asyncio.Protocol):
         """Give back what this connection was charged; nothing is parsed after this."""
         if self._accounted >= LARGE_FRAME:
             self.server.give_back_memory()  # a large frame cut off: its memory goes back to the system too
-        self.server.buffered -= self._accounted
-        self._accounted = 0
+        self.server.buffered -= self._accounted + self._decoding
+        self._accounted = self._decoding = 0
         if self.reader.buffered:
             self.reader = FrameReader(self.server.config.payload_limit)
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of requests read but not yet decoded: what ``read_buffer_budget`` counts."""
+        return self.reader.buffered + self._decoding
 
     def stalled_frame(self, now: float, timeout: float) -> bool:
         """A frame has been arriving for longer than ``timeout`` while we were free to read it."""

@@ -176,6 +176,34 @@ async def test_a_large_frame_read_a_turn_at_a_time_arrives_whole_beside_small_ca
 
 
 @pytest.mark.asyncio
+async def test_large_bodies_are_decoded_in_slices_and_the_calls_behind_them_are_answered_after():
+    """Two peers each send a 1 MB valid call, then a small one on the same connection, while a
+    third calls as usual: every call is answered, the large ones decoded in slices of the loop."""
+    server, _ = await started(bytes_per_turn=64 * 1024)
+    peers = [await Raw.open(server.port) for _ in range(2)]
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    payload = [f"item-{i}" for i in range(100_000)]
+    try:
+        for peer in peers:
+            peer.writer.write(echo_request(1, payload) + echo_request(2, "after"))
+        assert [await client.echo(SEED, f"small {i}") for i in range(20)] == [f"small {i}" for i in range(20)]
+        for peer in peers:
+            answers = {}
+            for _ in range(2):
+                frame = await peer.next_event(wait=30.0)
+                assert isinstance(frame, ResponseFrame) and frame.status == 20
+                answers[frame.request_id] = decode_result(frame.body)[1]
+            assert answers == {1: payload, 2: "after"}
+        assert server.exchange.slicer.slices >= 4
+        assert server.buffered == 0
+    finally:
+        for peer in peers:
+            peer.close()
+        await client.close()
+        await server.shutdown()
+
+
+@pytest.mark.asyncio
 async def test_a_peer_that_never_reads_stops_being_read_and_costs_bounded_memory():
     recommender = Counting()
     server, _ = await started(recommender, write_buffer_limit=64 * 1024, socket_send_buffer=64 * 1024)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from dubbo_recsys.provider.dispatch import Dispatcher, Invocation
 from dubbo_recsys.provider.errors import BodyError
 from dubbo_recsys.provider.exchange import Exchange
 from dubbo_recsys.provider.popular import PopularRecommender
-from dubbo_recsys.provider.protocol import NEED_DATA, FrameReader, RequestFrame, ResponseFrame
+from dubbo_recsys.provider.protocol import NEED_DATA, BodyParts, FrameReader, RequestFrame, ResponseFrame
 from dubbo_recsys.provider.services import default_exports
 from hessian2 import Encoder
 
@@ -243,3 +244,52 @@ def test_the_server_default_is_the_codec_default_and_bad_ratios_are_refused():
     for bad in (-1, 1.5, True):
         with pytest.raises(ConfigError, match="decode_memory_ratio"):
             ServerConfig(decode_memory_ratio=bad)
+
+
+def parse(data: bytes | None) -> ResponseFrame:
+    assert data is not None
+    reader = FrameReader()
+    reader.receive_data(data)
+    event = reader.next_event()
+    assert isinstance(event, ResponseFrame)
+    return event
+
+
+def test_large_bodies_are_decoded_beside_the_loop_and_answered_as_any_other():
+    exchange = Exchange(Dispatcher(default_exports(PopularRecommender())), 8 << 20, sliced_decode_from=4096)
+    payload = [f"item-{i}" for i in range(20_000)]
+    big = echo_body(args=(payload,))
+    decoded: list[int] = []
+
+    async def main() -> tuple[bytes | None, bytes | None, bytes | None]:
+        parts = BodyParts([big[:5000], big[5000:70_000], big[70_000:]], len(big))  # as a large frame arrives
+        large = await exchange.answer(RequestFrame(5, 2, True, False, parts), lambda: decoded.append(5))
+        bad = await exchange.answer(RequestFrame(6, 2, True, False, b"\x90" * 9000), lambda: decoded.append(6))
+        small = await exchange.answer(RequestFrame(7, 2, True, False, echo_body()), lambda: decoded.append(7))
+        exchange.close()
+        return large, bad, small
+
+    large, bad, small = asyncio.run(main())
+    assert exchange.slicer.slices >= 2  # 200 KB decoded in slices of 0.5 ms
+    assert decoded == [5, 6]  # called for the bodies decoded apart only, once each
+    answer = parse(large)
+    assert answer.request_id == 5 and answer.status == 20
+    decoder = hessian2.Decoder(answer.body)
+    assert decoder.read() == 4 and decoder.read() == payload
+    refused = parse(bad)
+    assert refused.status == 40 and "Decode request failed" in decode_message(refused.body)
+    assert parse(small).status == 20
+    assert not exchange.decodes_apart(RequestFrame(8, 23, True, False, big))  # not hessian2: answered 40 at once
+    assert not Exchange(exchange.dispatcher, 8 << 20).decodes_apart(RequestFrame(9, 2, True, False, big))
+
+
+def test_the_sliced_decode_threshold_is_a_server_setting():
+    from dubbo_recsys.provider.config import ServerConfig
+    from dubbo_recsys.provider.errors import ConfigError
+
+    assert ServerConfig().sliced_decode_from == 32 * 1024
+    assert ServerConfig(sliced_decode_from=0).sliced_decode_from == 0
+    bad: Any
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError, match="sliced_decode_from"):
+            ServerConfig(sliced_decode_from=bad)

@@ -12,6 +12,7 @@ from dubbo_recsys.provider.errors import FrameError
 from dubbo_recsys.provider.protocol import (
     HESSIAN2,
     NEED_DATA,
+    BodyParts,
     ConnectionClosed,
     FrameReader,
     OversizedFrame,
@@ -236,6 +237,15 @@ def test_a_large_body_arriving_in_any_pieces_is_handed_over_whole_and_what_follo
         RequestFrame(9, HESSIAN2, True, False, body[:300]),
     ]
     assert reader.buffered == 0
+    first = events[0].body
+    if cut < len(body):  # a request body that came in several reads is handed over in its parts, joined by its decoder
+        assert isinstance(first, BodyParts) and len(first) == len(body) and bytes(first) == body
+    else:
+        assert isinstance(first, bytes)
+    big_response = encode_response(10, Status.OK, body)
+    reader.receive_data(big_response[:1000])
+    reader.receive_data(big_response[1000:])
+    assert drain(reader) == [ResponseFrame(10, HESSIAN2, Status.OK, False, body)]  # responses: bytes, joined
     if cut < len(body):  # while the body was arriving, every byte of it counted as held
         assert held[0] == min(cut, len(data))
 
@@ -251,3 +261,15 @@ def test_a_large_body_cut_by_the_end_of_stream_is_a_truncation_and_names_its_req
     reader.receive_data(b"")
     assert drain(reader) == [ConnectionClosed(truncated=True)]
     assert reader.buffered == 0
+
+
+def test_body_parts_equal_the_bytes_they_hold_and_compare_lengths_first():
+    parts = BodyParts([b"ab", b"cd"], 4)
+    assert parts == b"abcd" and parts == BodyParts([b"abcd"], 4)
+    assert parts != b"abc" and parts != b"abce"
+    assert parts != "abcd" and len(parts) == 4
+    unjoinable = BodyParts([b"x"], 10**9)  # a wrong length is never joined to be compared
+    assert unjoinable != b"N"
+    assert bytes(parts) is bytes(parts)  # joined once
+    with pytest.raises(TypeError):
+        hash(parts)

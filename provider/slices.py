@@ -1,0 +1,219 @@
+"""Run a long blocking function beside the event loop, a bounded slice of it per turn of the loop.
+
+Why: decoding a large request body is CPU work that cannot wait for I/O. Run in one
+callback, an 8 MiB body held every other caller for 10-35 ms (random bytes, decoded to
+their first error) and up to a second for a valid one (bench/attacks/RESULTS.md). Handed
+to ``run_in_executor`` it is no better: the decode holds the GIL, and CPython makes a
+thread that holds it give it up only at a bytecode boundary after the 5 ms switch
+interval, which the codec's compiled loop never reaches.
+
+How: the function runs in a worker thread, but only while the loop thread waits for it.
+Each turn of the loop, one job gets one slice: the loop thread lets its worker go and
+blocks until the worker reaches the function's next ``pause()`` after ``slice_seconds``
+(or the function returns); then the loop runs its other callbacks and polls its sockets
+before the next slice. A caller beside such jobs waits for at most one slice per turn,
+however many run, and no two threads ever want the GIL at once. The function must call
+``pause`` often (``hessian2.Decoder(pause=...)`` calls it every 4 KiB of input).
+
+A job's ``prepare`` step runs first, in its worker, free of the loop: work that releases
+the GIL (joining a large body's chunks: an 8 MiB copy and ~2,000 first-touch page
+faults, 5-8 ms) overlaps the loop instead of lengthening a slice.
+
+At most ``threads`` jobs run at once; the others wait their turn (``run`` awaits).
+A job whose awaiting task is cancelled is abandoned: its function sees
+``Abandoned`` (a ``BaseException``) raised from its next ``pause`` and its thread is freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Abandoned", "Slicer"]
+
+T = TypeVar("T")
+
+SLICE_SECONDS = 0.0005  # a caller beside a decode waits about this much more
+THREADS = 1  # large decodes at once (only one runs at a time anyway); what waits holds only its body
+
+
+class Abandoned(BaseException):
+    """Raised from ``pause`` in a job whose caller stopped waiting: unwind and end."""
+
+
+class _Job(Generic[T]):
+    """One function call run in slices; ``step`` is called by the loop thread only."""
+
+    __slots__ = ("_back", "_go", "_until", "abandoned", "done", "error", "finished", "prepare", "result", "work")
+
+    def __init__(
+        self,
+        work: Callable[[Callable[[], None]], T],
+        prepare: Callable[[], None] | None,
+        finished: asyncio.Future[None],
+    ) -> None:
+        self.work = work
+        self.prepare = prepare
+        self.finished = finished
+        self._go = threading.Lock()  # released by the loop thread: the worker may run one slice
+        self._back = threading.Lock()  # released by the worker: its slice is over
+        self._go.acquire()
+        self._back.acquire()
+        self._until = 0.0
+        self.abandoned = False
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    # -- in the worker thread
+
+    def run(self, slice_seconds: float, ready: Callable[[_Job[T]], None]) -> None:
+        try:
+            if self.prepare is not None:
+                self.prepare()
+        except BaseException as exc:  # handed to the awaiting task, raised there
+            self.error = exc
+            self.done = True
+        ready(self)  # from now on the loop gives it turns (or, when done already, finishes it)
+        if self.done:
+            return
+        try:
+            self._go.acquire()
+            if self.abandoned:
+                raise Abandoned
+            self._until = time.perf_counter() + slice_seconds
+            self.result = self.work(lambda: self._pause(slice_seconds))
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.done = True
+            self._back.release()
+
+    def _pause(self, slice_seconds: float) -> None:
+        if time.perf_counter() < self._until:
+            return
+        self._back.release()
+        self._go.acquire()
+        if self.abandoned:
+            raise Abandoned
+        self._until = time.perf_counter() + slice_seconds
+
+    # -- in the loop thread
+
+    def step(self) -> None:
+        """Let the worker run one slice; return when it paused or finished."""
+        self._go.release()
+        self._back.acquire()
+
+    def abandon(self) -> None:
+        """Nobody waits for the outcome: end the worker at its next pause (it is never mid-slice here)."""
+        if not self.abandoned:
+            self.abandoned = True
+            if not self.done:
+                self._go.release()
+
+
+class Slicer:
+    """Runs functions in worker threads, one ``slice_seconds`` slice per turn of the loop (module doc)."""
+
+    def __init__(self, threads: int = THREADS, slice_seconds: float = SLICE_SECONDS) -> None:
+        if threads < 1 or slice_seconds <= 0:
+            raise ValueError(f"threads must be >= 1 and slice_seconds > 0, got {threads} and {slice_seconds}")
+        self.threads = threads
+        self.slice_seconds = slice_seconds
+        self.slices = 0  # slices run so far (tests, metrics)
+        self._pool: ThreadPoolExecutor | None = None
+        self._free: asyncio.Semaphore | None = None
+        self._turns: collections.deque[_Job[Any]] = collections.deque()
+        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._jobs: set[_Job[Any]] = set()  # started and not yet finished: close abandons them
+
+    async def run(self, work: Callable[[Callable[[], None]], T], prepare: Callable[[], None] | None = None) -> T:
+        """``work(pause)`` in a worker thread, in slices; its result, or what it raised."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._free is None or self._loop is not loop:
+            self._start(loop)
+        assert self._pool is not None and self._free is not None
+        async with self._free:
+            job: _Job[T] = _Job(work, prepare, loop.create_future())
+            self._pool.submit(job.run, self.slice_seconds, self._prepared)
+            self._jobs.add(job)
+            try:
+                await job.finished
+            except asyncio.CancelledError:
+                job.abandon()
+                raise
+            finally:
+                self._jobs.discard(job)
+        error, result = job.error, job.result
+        job.error = job.result = None  # the job is in the frames of a traceback: keep it out of a cycle
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error
+        return result  # type: ignore[return-value]  # done without an error: work returned a T
+
+    def in_worker(self, function: Callable[[], object]) -> None:
+        """Run ``function`` in the worker thread once it is free (``heap.trim_thread_arena``); no-op
+        before the first job."""
+        if self._pool is not None and self.threads == 1:
+            self._pool.submit(function)
+
+    def close(self) -> None:
+        """Abandon the jobs still running and let the worker threads end (an interpreter waits for
+        them at exit: one left waiting for its next slice would hold the process forever)."""
+        for job in list(self._jobs):
+            job.abandon()
+        self._jobs.clear()
+        self._turns.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.close()
+        self._loop = loop
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="sliced")
+        self._free = asyncio.Semaphore(self.threads)
+
+    def _prepared(self, job: _Job[Any]) -> None:
+        """In the worker: its job may now take turns (called from the worker thread)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._enqueue, job)
+
+    def _enqueue(self, job: _Job[Any]) -> None:
+        if job.abandoned:
+            return  # its worker ends by itself
+        if job.done:  # prepare failed: nothing to run
+            if not job.finished.done():
+                job.finished.set_result(None)
+            return
+        self._turns.append(job)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled and self._turns:
+            self._scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._turn)
+
+    def _turn(self) -> None:
+        """One slice of the job whose turn it is; the others wait for the next turns of the loop."""
+        self._scheduled = False
+        job = self._turns.popleft()
+        if not job.abandoned:
+            job.step()
+            self.slices += 1
+        if job.done or job.abandoned:
+            if not job.finished.done():
+                job.finished.set_result(None)
+        else:
+            self._turns.append(job)
+        self._schedule()
