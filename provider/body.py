@@ -139,10 +139,15 @@ def java_kind(value: Any) -> str:
 
 
 def decode_invocation(
-    body: bytes, request_id: int = 0, memory_ratio: int = MEMORY_RATIO, pause: Callable[[], None] | None = None
+    body: bytes,
+    request_id: int = 0,
+    memory_ratio: int = MEMORY_RATIO,
+    pause: Callable[[], None] | None = None,
+    built: list[Any] | None = None,
 ) -> Invocation:
     """Read a request body; ``BodyError`` says what was wrong with it. ``memory_ratio``: see
-    ``ServerConfig.decode_memory_ratio`` (0: no bound); ``pause``: ``hessian2.Decoder``'s."""
+    ``ServerConfig.decode_memory_ratio`` (0: no bound); ``pause``: ``hessian2.Decoder``'s;
+    ``built`` gets every container the body decoded into, oldest first (``provider.slices.release_unreferenced``)."""
     try:
         decoder = Decoder(body, memory_ratio=memory_ratio or None, pause=pause)
         dubbo_version = _string(decoder.read(), "dubbo version", nullable=True)
@@ -161,6 +166,8 @@ def decode_invocation(
         attachments = {}
     if not isinstance(attachments, dict):
         raise BodyError(f"attachments must be a Map, got {java_kind(attachments)}")
+    if built is not None:
+        built.extend(decoder.refs)
     return Invocation(dubbo_version, path, version, method, descriptor, args, attachments, request_id)
 
 

@@ -465,10 +465,15 @@ def _fast_test(hint: Any, env: dict[str, Any], slot: str) -> str:
     if hint in (int, Int):
         return "type(v) is int and -2147483648 <= v <= 2147483647"
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    # lists and maps: every element's type counted in C (a generator step per element was 2.6x slower:
+    # 28 ms for a million ids, on the event loop)
     if origin is list and len(args) == 1 and args[0] in _INLINE_EXACT:
         env[slot] = args[0]
-        return f"type(v) is list and (not v or all(type(x) is {slot} for x in v))"
+        return f"type(v) is list and list(map(type, v)).count({slot}) == len(v)"
     if origin is dict and len(args) == 2 and args[0] in _INLINE_EXACT and args[1] in _INLINE_EXACT:
         env[slot], env[slot + "v"] = args
-        return f"type(v) is dict and (not v or all(type(a) is {slot} and type(b) is {slot}v for a, b in v.items()))"
+        return (
+            f"type(v) is dict and list(map(type, v)).count({slot}) == len(v)"
+            f" and list(map(type, v.values())).count({slot}v) == len(v)"
+        )
     return ""

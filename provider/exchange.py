@@ -30,8 +30,11 @@ valid or not, would otherwise hold every other caller for as long as it takes.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from dubbo_recsys.provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
 from dubbo_recsys.provider.dispatch import Dispatcher, Invocation, Refused
@@ -45,7 +48,7 @@ from dubbo_recsys.provider.protocol import (
     encode_heartbeat_response,
     encode_response,
 )
-from dubbo_recsys.provider.slices import Slicer
+from dubbo_recsys.provider.slices import Slicer, release_unreferenced
 from hessian2 import MEMORY_RATIO
 
 __all__ = ["Exchange"]
@@ -63,7 +66,7 @@ SUPPORTED_SERIALIZATIONS = frozenset({HESSIAN2})
 class Exchange:
     """Answers request frames for one dispatcher; shared by all connections of a server."""
 
-    __slots__ = ("decode_memory_ratio", "dispatcher", "payload_limit", "sliced_decode_from", "slicer")
+    __slots__ = ("_releasing", "decode_memory_ratio", "dispatcher", "payload_limit", "sliced_decode_from", "slicer")
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class Exchange:
         self.decode_memory_ratio = decode_memory_ratio
         self.sliced_decode_from = sliced_decode_from  # 0: every body is decoded in the loop's own callback
         self.slicer = Slicer()
+        self._releasing: set[asyncio.Task[None]] = set()  # release_unreferenced jobs (a task must be held)
 
     def decodes_apart(self, frame: RequestFrame) -> bool:
         """Whether ``answer`` decodes this frame's body beside the loop (and calls its ``decoded``)."""
@@ -110,7 +114,19 @@ class Exchange:
 
     async def answer(self, frame: RequestFrame, decoded: Callable[[], None] | None = None) -> bytes | None:
         """The answer frame; ``decoded`` is called once the body is decoded (or refused) when
-        ``decodes_apart(frame)``: the connection reads no more meanwhile."""
+        ``decodes_apart(frame)``: the connection reads no more meanwhile. What such a body
+        decoded into is let go of beside the loop too, once the call is answered."""
+        if not self.decodes_apart(frame):
+            return await self._answer(frame, None, None)
+        built: list[Any] = []
+        try:
+            return await self._answer(frame, decoded, built)
+        finally:  # the call's frame is gone: what only ``built`` holds now is garbage
+            asyncio.get_running_loop().call_soon(self._release, built)
+
+    async def _answer(
+        self, frame: RequestFrame, decoded: Callable[[], None] | None, built: list[Any] | None
+    ) -> bytes | None:
         request_id = frame.request_id
         if frame.serialization_id not in SUPPORTED_SERIALIZATIONS:
             if not frame.two_way:
@@ -122,9 +138,9 @@ class Exchange:
                 "(this provider speaks hessian2 = 2)",
             )
         try:
-            if self.decodes_apart(frame):
+            if built is not None:
                 try:
-                    invocation = await self._decode_apart(frame)
+                    invocation = await self._decode_apart(frame, built)
                 finally:
                     if decoded is not None:
                         decoded()
@@ -156,8 +172,8 @@ class Exchange:
                 request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {UNENCODABLE}"
             )
 
-    async def _decode_apart(self, frame: RequestFrame) -> Invocation:
-        """Join (a ``BodyParts``) and decode beside the loop, in slices."""
+    async def _decode_apart(self, frame: RequestFrame, built: list[Any]) -> Invocation:
+        """Join (a ``BodyParts``) and decode beside the loop, in slices; what it built goes to ``built``."""
         body = frame.body
         joined: list[bytes] = []
 
@@ -165,9 +181,15 @@ class Exchange:
             joined.append(bytes(body))
 
         def work(pause: Callable[[], None]) -> Invocation:
-            return decode_invocation(joined[0], frame.request_id, self.decode_memory_ratio, pause=pause)
+            return decode_invocation(joined[0], frame.request_id, self.decode_memory_ratio, pause=pause, built=built)
 
         return await self.slicer.run(work, prepare)
+
+    def _release(self, built: list[Any]) -> None:
+        if built:
+            task = asyncio.ensure_future(self.slicer.run(functools.partial(release_unreferenced, built)))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
 
     def close(self) -> None:
         """Let the threads of sliced decodes end."""

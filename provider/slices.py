@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Abandoned", "Slicer"]
+__all__ = ["Abandoned", "Slicer", "release_unreferenced"]
 
 T = TypeVar("T")
 
@@ -217,3 +219,45 @@ class Slicer:
         else:
             self._turns.append(job)
         self._schedule()
+
+
+_STEP = 4096  # items let go between two calls of pause
+_ONLY_BUILT = 3  # sys.getrefcount of an item held only by ``built``: its slot, the loop's name, the call's argument
+
+
+def release_unreferenced(built: list[Any], pause: Callable[[], None]) -> None:
+    """Let go of decoded values in steps: each container of ``built`` (a decoder's ``refs``, oldest
+    first) that nothing else holds is emptied, ``_STEP`` items at a time, calling ``pause`` between.
+
+    Why: freeing a request's million candidate ids when the call ends was 11 ms of one callback.
+    Why it is safe: parents come before their children in ``refs``; a parent emptied gives up
+    its hold on them, one still held elsewhere (a service kept the request) is left as it is, and
+    so are its children, which it still holds. Run it once the call is over and answered."""
+    for index in range(len(built)):
+        item = built[index]
+        if sys.getrefcount(item) <= _ONLY_BUILT:
+            _empty(item, pause)
+        del item
+        if not index % _STEP:
+            pause()
+    while built:
+        del built[-_STEP:]
+        pause()
+
+
+def _empty(item: Any, pause: Callable[[], None]) -> None:
+    entries = getattr(item, "entries", None)  # hessian2.MapEntries: its pairs are a list
+    if isinstance(entries, list):
+        item = entries
+    elif not isinstance(item, (list, dict)):
+        item = getattr(item, "__dict__", None)  # an object's fields
+    if isinstance(item, list):
+        while item:
+            del item[-_STEP:]
+            pause()
+    elif isinstance(item, dict):
+        while len(item) > _STEP:
+            for key in list(itertools.islice(item, _STEP)):
+                del item[key]
+            pause()
+        item.clear()

@@ -39,7 +39,17 @@ from tests.support import free_port  # noqa: E402 - after the sys.path set-up ab
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 NOTES = "\n## Reading\n"  # a hand-written reading of a run below this heading is kept when the script rewrites the rest
-ATTACK_ORDER = ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize"]
+ATTACK_ORDER = [
+    "never-reading",
+    "greedy",
+    "slowloris",
+    "idle",
+    "new-names",
+    "heartbeats",
+    "garbage",
+    "oversize",
+    "large-calls",
+]
 
 
 def loadavg() -> str:

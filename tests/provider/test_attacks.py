@@ -28,6 +28,9 @@ from tests.provider.attacks.frames import echo_request, garbage_body_request
 
 SECONDS = 4.0
 PEAK_MIB = 150  # above the memory before the attack, at any moment during it
+# well-formed bodies of up to 8 MiB may decode into 1 MiB + 48 bytes per byte (--decode-memory-ratio): ~385 MiB;
+# one decodes at a time, what earlier ones built is let go of in slices beside it (209 MiB seen)
+PEAK_MIB_BY_ATTACK = {"large-calls": 400}
 # above the memory before the attack, once it ended and settled: usually < 3 MiB with the heap trim, but 3 of 14
 # runs of this test on the shared machine kept 18.7-22.5 MiB after an attack (not explained yet: not the C heap,
 # a second trim 4 s later did not return it); 40 still catches the unbounded growth (+300 MiB) the issue found
@@ -45,14 +48,14 @@ def served() -> Iterator[process.Served]:
 
 @pytest.mark.parametrize(
     "attack",
-    ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize"],
+    ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize", "large-calls"],
 )
 def test_the_good_consumer_is_served_without_error_and_memory_comes_back(served, attack):
     result = process.measure(served, attack, SECONDS, settle=15.0, settled_mib=AFTER_MIB)
     good, rss = result["consumer"], result["rss_mib"]
     assert good["all"]["errors"] == 0, good["error_samples"]
     assert good["persistent"]["calls"] > 50 and good["fresh"]["calls"] > 5, good
-    assert rss["peak"] <= rss["before"] + PEAK_MIB, rss
+    assert rss["peak"] <= rss["before"] + PEAK_MIB_BY_ATTACK.get(attack, PEAK_MIB), rss
     assert rss["after"] <= rss["before"] + AFTER_MIB, rss
     assert served.proc.poll() is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -183,3 +184,26 @@ def test_close_abandons_what_still_runs_so_no_worker_is_left_waiting():
 
     asyncio.run(main())
     assert abandoned.wait(5)
+
+
+def test_release_empties_only_what_nothing_else_holds_and_pauses_between_steps():
+    import hessian2
+    from dubbo_recsys.provider.slices import release_unreferenced
+
+    data = hessian2.dumps([{"ids": [f"c{i}" for i in range(10_000)], "tags": ["a", "b"]}, [list(range(5_000))]])
+    decoder = hessian2.Decoder(data)
+    value = decoder.read()
+    built = list(decoder.refs)
+    del decoder
+    kept = value[0]  # a service held on to the first map: it and what it holds must stay whole
+    kept_ids = kept["ids"]
+    inner = value[1][0]
+    del value
+    pauses: list[int] = []
+    release_unreferenced(built, lambda: pauses.append(1))
+    assert built == []
+    assert len(kept["ids"]) == 10_000 and kept["tags"] == ["a", "b"] and kept["ids"] is kept_ids
+    # the list around ``inner`` was held by nothing else: emptied, it let go of ``inner``, which this test
+    # holds and so kept whole
+    assert inner == list(range(5_000)) and sys.getrefcount(inner) == 2
+    assert len(pauses) >= 3

@@ -13,6 +13,8 @@ attack and prints a JSON line of what it did. The attacks (``ATTACKS``):
 - ``garbage``: bad magic, garbage and deeply nested bodies, reused request ids;
 - ``oversize``: frames declaring more than the payload limit, bodies streamed, and
   8 MiB garbage bodies within it;
+- ``large-calls``: well-formed calls of 2-7 MiB, read and answered: ``recommend`` with a
+  million candidate ids (decoded whole, then refused) and ``$echo`` of 300,000 strings;
 - ``ignore-readonly``: 8 connections each keeping 16 calls outstanding, which go on
   sending after READONLY until the server ends the stream (run it across a SIGTERM):
   reports how many answers came before and after READONLY, how each stream ended
@@ -39,6 +41,7 @@ from tests.provider.attacks.frames import (
     echo_request,
     garbage_body_request,
     heartbeat,
+    large_recommend_request,
     new_name_request,
     oversize_header,
     recommend_request,
@@ -245,6 +248,29 @@ async def oversize(host: str, port: int, seconds: float, connections: int = 4) -
     return stats
 
 
+async def large_calls(host: str, port: int, seconds: float, connections: int = 2) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    calls = [large_recommend_request(11, 1_000_000), echo_request(12, [f"s{i}" for i in range(300_000)])]
+    stats: dict[str, Any] = {"sent": 0, "received": 0}
+    deadline = time.monotonic() + seconds
+
+    async def one(index: int) -> None:
+        sock = await _connect(host, port)
+        reader = asyncio.ensure_future(_drain(sock, stats))
+        try:
+            while not reader.done():
+                frame = calls[index % len(calls)]
+                await loop.sock_sendall(sock, frame)
+                stats["sent"] += len(frame)
+                index += 1
+        finally:
+            reader.cancel()
+            sock.close()
+
+    await asyncio.gather(*(_until(deadline, one(i)) for i in range(connections)))
+    return stats
+
+
 async def ignore_readonly(host: str, port: int, seconds: float, connections: int = 8) -> dict[str, Any]:
     from dubbo_recsys.provider.protocol import NEED_DATA, ConnectionClosed, FrameReader, RequestFrame, ResponseFrame
 
@@ -321,6 +347,7 @@ ATTACKS: dict[str, Attack] = {
     "heartbeats": heartbeats,
     "garbage": garbage,
     "oversize": oversize,
+    "large-calls": large_calls,
     "ignore-readonly": ignore_readonly,
 }
 

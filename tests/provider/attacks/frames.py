@@ -43,6 +43,17 @@ def recommend_request(request_id: int, user: str = "good", count: int = 10) -> b
     return encode_request(request_id, encode_invocation(invocation))
 
 
+def large_recommend_request(request_id: int, candidates: int) -> bytes:
+    """A well-formed ``recommend`` carrying ``candidates`` candidate ids: far past what the service
+    takes, so it is decoded whole and then refused."""
+    ids = [f"c{i}" for i in range(candidates)]
+    request = RecommendRequest(userId="large", scene="home", count=10, candidateIds=ids)
+    invocation = Invocation(
+        "2.0.2", RECOMMEND_SERVICE, "1.0.0", "recommend", RECOMMEND_DESCRIPTOR, (request,), ATTACHMENTS
+    )
+    return encode_request(request_id, encode_invocation(invocation))
+
+
 def echo_request(request_id: int, value: object) -> bytes:
     invocation = Invocation("2.0.2", SEED_SERVICE, "", "$echo", "Ljava/lang/Object;", (value,), {"path": SEED_SERVICE})
     return encode_request(request_id, encode_invocation(invocation))
