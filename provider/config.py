@@ -22,6 +22,11 @@ Why the server's bounds have the defaults they have (``provider.connection`` and
 - ``bytes_per_turn`` 256 KiB: a connection that sent this much since it last gave way is
   not read for one turn (one socket read, ~50 us of copying): a peer streaming 8 MiB
   frames adds that, not the 8 MiB the event loop would otherwise read in a row.
+- ``bulk_read_rate`` 256 MiB/s: what connections that stream (each past ``bytes_per_turn``
+  since it last gave way) are read at, all together: an 8 MiB frame takes ~32 ms to read
+  then. Read as fast as they came (~1.5 GB/s on loopback), four peers streaming 8 MiB
+  frames kept the loop ~65-90 % busy and took the CPU every other caller needed. 0: no
+  bound (a provider whose callers send large frames on purpose).
 - ``write_buffer_limit`` 256 KiB of unsent answers per connection (Netty's default high
   water mark is 64 KiB; ours is higher so a 16-thread consumer's burst of answers never
   stalls): past it the connection is not read until the peer took three quarters.
@@ -87,6 +92,7 @@ class ServerConfig:
     max_inflight_per_connection: int = 128
     frames_per_turn: int = 8
     bytes_per_turn: int = 256 * 1024
+    bulk_read_rate: int = 256 * 1024 * 1024
     write_buffer_limit: int = 256 * 1024
     socket_send_buffer: int = 256 * 1024
     read_buffer_budget: int = 256 * 1024 * 1024
@@ -124,6 +130,9 @@ class ServerConfig:
         ratio = self.decode_memory_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio < 0:
             raise ConfigError(f"decode_memory_ratio must be an integer >= 0, got {ratio!r}")
+        rate = self.bulk_read_rate
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 0:
+            raise ConfigError(f"bulk_read_rate must be an integer >= 0, got {rate!r}")
         sliced = self.sliced_decode_from
         if isinstance(sliced, bool) or not isinstance(sliced, int) or sliced < 0:
             raise ConfigError(f"sliced_decode_from must be an integer >= 0, got {sliced!r}")

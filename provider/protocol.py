@@ -257,6 +257,11 @@ class FrameReader:
         return len(self._buf) if body is None else len(self._buf) + HEADER_LENGTH + body.have
 
     @property
+    def skipping(self) -> bool:
+        """Whether the body of an oversized frame is still being skipped."""
+        return self._skip > 0
+
+    @property
     def partial_request(self) -> PartialRequest | None:
         """The request whose header is buffered but whose body is not complete yet (``None`` when
         the buffer holds no such header, e.g. between frames, mid-header, or for an event): lets a

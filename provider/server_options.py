@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {_DEFAULTS.bytes_per_turn})",
     )
     group.add_argument(
+        "--bulk-read-rate",
+        type=int,
+        default=_DEFAULTS.bulk_read_rate,
+        help="bytes per second read, all together, from connections that stream (each past --bytes-per-turn); "
+        f"0: no bound (default {_DEFAULTS.bulk_read_rate})",
+    )
+    group.add_argument(
         "--decode-memory-ratio",
         type=int,
         default=_DEFAULTS.decode_memory_ratio,
@@ -142,6 +149,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_inflight_per_connection=args.max_inflight_per_connection,
         frames_per_turn=args.frames_per_turn,
         bytes_per_turn=args.bytes_per_turn,
+        bulk_read_rate=args.bulk_read_rate,
         write_buffer_limit=args.write_buffer_limit,
         socket_send_buffer=args.socket_send_buffer,
         read_buffer_budget=args.read_buffer_budget,

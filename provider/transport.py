@@ -102,6 +102,8 @@ class Server:
         self._turn_scheduled = False
         self.readers: collections.deque[Connection] = collections.deque()  # waiting to read on (want_read)
         self._read_scheduled = False
+        self._read_tokens = 0.0  # bulk_read_rate's budget, in bytes (want_read)
+        self._read_refilled = 0.0
         self.answers_dropped = 0  # answers whose connection had closed (or sent its FIN) first
         self._event_ids = itertools.count(1)
         self._server: asyncio.base_events.Server | None = None
@@ -283,13 +285,32 @@ class Server:
 
     def want_read(self, conn: Connection) -> None:
         """``conn`` read ``bytes_per_turn`` since it last gave way: it reads on when its turn comes.
-        One such connection reads on per turn of the loop, round robin, however many stream:
-        each read of 256 KiB is ~0.1-0.2 ms of copying that every other caller waits for (four
-        connections streaming 8 MiB frames held the loop ~65 % of the time, one read each per turn)."""
+        One such connection reads on per turn of the loop, round robin, however many stream,
+        and all of them together at ``bulk_read_rate`` bytes a second at most: each read of
+        256 KiB is ~0.1-0.2 ms of copying that every other caller waits for, and what it
+        brings costs more (a large body is joined and decoded); four connections streaming
+        8 MiB frames, read as fast as they came, kept the loop ~65-90 % busy and a 2-core
+        machine's other core with them."""
         self.readers.append(conn)
         if not self._read_scheduled:
-            self._read_scheduled = True
-            asyncio.get_running_loop().call_soon(self._next_reader)
+            self._schedule_reader()
+
+    def _schedule_reader(self) -> None:
+        """The next read turn: at once, or when the bulk budget has refilled for one."""
+        self._read_scheduled = True
+        loop = asyncio.get_running_loop()
+        rate = self.config.bulk_read_rate
+        if not rate:
+            loop.call_soon(self._next_reader)
+            return
+        now = loop.time()
+        turn = self.config.bytes_per_turn
+        self._read_tokens = min(float(turn), self._read_tokens + (now - self._read_refilled) * rate)
+        self._read_refilled = now
+        if self._read_tokens >= turn:
+            loop.call_soon(self._next_reader)
+        else:
+            loop.call_later((turn - self._read_tokens) / rate, self._next_reader)
 
     def _next_reader(self) -> None:
         self._read_scheduled = False
@@ -297,11 +318,11 @@ class Server:
         while readers:
             conn = readers.popleft()
             if conn.state is not CLOSED:
+                self._read_tokens -= self.config.bytes_per_turn
                 conn.take_read_turn()
                 break
         if readers and not self._read_scheduled:
-            self._read_scheduled = True
-            asyncio.get_running_loop().call_soon(self._next_reader)
+            self._schedule_reader()
 
     def give_back_memory(self) -> None:
         """A MiB or more is being freed (a large frame read or cut off, a connection closed with the

@@ -204,6 +204,24 @@ async def test_large_bodies_are_decoded_in_slices_and_the_calls_behind_them_are_
 
 
 @pytest.mark.asyncio
+async def test_streaming_connections_are_read_at_the_bulk_rate_and_small_calls_are_not():
+    server, _ = await started(bytes_per_turn=64 * 1024, bulk_read_rate=1 << 20)  # 1 MiB/s for streams
+    big = await Raw.open(server.port)
+    client = await DubboClient.connect("127.0.0.1", server.port)
+    try:
+        big.writer.write(echo_request(5, "x" * (3 << 20)))  # 3 MiB: ~3 s at 1 MiB/s
+        assert [await client.echo(SEED, f"small {i}") for i in range(50)] == [f"small {i}" for i in range(50)]
+        await asyncio.sleep(0.5)
+        assert server.buffered > 0  # still arriving: read at the bulk rate, however fast it was sent
+        frame = await big.next_event(wait=30.0)
+        assert isinstance(frame, ResponseFrame) and frame.request_id == 5 and frame.status == 20
+    finally:
+        big.close()
+        await client.close()
+        await server.shutdown()
+
+
+@pytest.mark.asyncio
 async def test_a_peer_that_never_reads_stops_being_read_and_costs_bounded_memory():
     recommender = Counting()
     server, _ = await started(recommender, write_buffer_limit=64 * 1024, socket_send_buffer=64 * 1024)

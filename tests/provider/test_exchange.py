@@ -287,7 +287,9 @@ def test_the_sliced_decode_threshold_is_a_server_setting():
     from dubbo_recsys.provider.config import ServerConfig
     from dubbo_recsys.provider.errors import ConfigError
 
-    assert ServerConfig().sliced_decode_from == 32 * 1024
+    assert ServerConfig().sliced_decode_from == 32 * 1024 and ServerConfig().bulk_read_rate == 256 << 20
+    with pytest.raises(ConfigError, match="bulk_read_rate"):
+        ServerConfig(bulk_read_rate=-1)
     assert ServerConfig(sliced_decode_from=0).sliced_decode_from == 0
     bad: Any
     for bad in (-1, 1.5, True):
