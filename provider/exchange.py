@@ -30,8 +30,6 @@ valid or not, would otherwise hold every other caller for as long as it takes.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +46,7 @@ from dubbo_recsys.provider.protocol import (
     encode_heartbeat_response,
     encode_response,
 )
-from dubbo_recsys.provider.slices import Slicer, release_unreferenced
+from dubbo_recsys.provider.slices import Slicer
 from hessian2 import MEMORY_RATIO
 
 __all__ = ["Exchange"]
@@ -66,7 +64,7 @@ SUPPORTED_SERIALIZATIONS = frozenset({HESSIAN2})
 class Exchange:
     """Answers request frames for one dispatcher; shared by all connections of a server."""
 
-    __slots__ = ("_releasing", "decode_memory_ratio", "dispatcher", "payload_limit", "sliced_decode_from", "slicer")
+    __slots__ = ("decode_memory_ratio", "dispatcher", "payload_limit", "sliced_decode_from", "slicer")
 
     def __init__(
         self,
@@ -80,7 +78,6 @@ class Exchange:
         self.decode_memory_ratio = decode_memory_ratio
         self.sliced_decode_from = sliced_decode_from  # 0: every body is decoded in the loop's own callback
         self.slicer = Slicer()
-        self._releasing: set[asyncio.Task[None]] = set()  # release_unreferenced jobs (a task must be held)
 
     def decodes_apart(self, frame: RequestFrame) -> bool:
         """Whether ``answer`` decodes this frame's body beside the loop (and calls its ``decoded``)."""
@@ -122,7 +119,7 @@ class Exchange:
         try:
             return await self._answer(frame, decoded, built)
         finally:  # the call's frame is gone: what only ``built`` holds now is garbage
-            asyncio.get_running_loop().call_soon(self._release, built)
+            self.slicer.release_soon(built)
 
     async def _answer(
         self, frame: RequestFrame, decoded: Callable[[], None] | None, built: list[Any] | None
@@ -181,15 +178,12 @@ class Exchange:
             joined.append(bytes(body))
 
         def work(pause: Callable[[], None]) -> Invocation:
-            return decode_invocation(joined[0], frame.request_id, self.decode_memory_ratio, pause=pause, built=built)
+            invocation = decode_invocation(
+                joined[0], frame.request_id, self.decode_memory_ratio, pause=pause, built=built
+            )
+            return self.dispatcher.preconvert(invocation)  # its checks of large lists pause too
 
         return await self.slicer.run(work, prepare)
-
-    def _release(self, built: list[Any]) -> None:
-        if built:
-            task = asyncio.ensure_future(self.slicer.run(functools.partial(release_unreferenced, built)))
-            self._releasing.add(task)
-            task.add_done_callback(self._releasing.discard)
 
     def close(self) -> None:
         """Let the threads of sliced decodes end."""

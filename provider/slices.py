@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import itertools
 import os
 import sys
@@ -40,12 +41,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Abandoned", "Slicer", "release_unreferenced"]
+__all__ = ["Abandoned", "Slicer", "pause_point", "release_unreferenced"]
 
 T = TypeVar("T")
 
 SLICE_SECONDS = 0.0005  # a caller beside a decode waits about this much more
 THREADS = 1  # large decodes at once (only one runs at a time anyway); what waits holds only its body
+
+
+_current = threading.local()  # .pause: the pause of the job this thread runs, if it runs one
+
+
+def pause_point() -> None:
+    """Where long CPU work outside the codec may give the event loop its turn (argument checks
+    of a million items): in the thread of a sliced job, that job's pause; anywhere else nothing."""
+    pause = getattr(_current, "pause", None)
+    if pause is not None:
+        pause()
 
 
 class Abandoned(BaseException):
@@ -79,10 +91,12 @@ class _Job(Generic[T]):
             if self.abandoned:
                 raise Abandoned
             self._until = time.perf_counter() + slice_seconds
-            self.result = self.work(lambda: self._pause(slice_seconds))
+            _current.pause = pause = functools.partial(self._pause, slice_seconds)
+            self.result = self.work(pause)
         except BaseException as exc:  # handed to the awaiting task, raised there
             self.error = exc
         finally:
+            _current.pause = None
             self.done = True
             self._back.release()
 
@@ -126,6 +140,7 @@ class Slicer:
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._jobs: set[_Job[Any]] = set()  # started and not yet finished: close abandons them
+        self._releasing: set[asyncio.Task[None]] = set()  # release_soon's jobs
 
     async def run(self, work: Callable[[Callable[[], None]], T], prepare: Callable[[], None] | None = None) -> T:
         """``work(pause)`` in a worker thread, in slices; its result, or what it raised."""
@@ -155,6 +170,17 @@ class Slicer:
             finally:
                 del error
         return result  # type: ignore[return-value]  # done without an error: work returned a T
+
+    def release_soon(self, built: list[Any]) -> None:
+        """``release_unreferenced(built)`` as a job of its own, from the next turn of the loop on (the
+        caller's frame, which may hold the values, is gone by then)."""
+        if built:
+            asyncio.get_running_loop().call_soon(self._release, built)
+
+    def _release(self, built: list[Any]) -> None:
+        task = asyncio.ensure_future(self.run(functools.partial(release_unreferenced, built)))
+        self._releasing.add(task)  # a task nobody holds may be collected before it ends
+        task.add_done_callback(self._releasing.discard)
 
     def in_worker(self, function: Callable[[], object]) -> None:
         """Run ``function`` in the worker thread and in the prepare thread once they are free

@@ -247,3 +247,30 @@ def test_export_validation():
 
     with pytest.raises(ServiceSpecError):
         export_of(Empty())
+
+
+def test_arguments_converted_ahead_give_the_same_outcomes():
+    """Dispatcher.preconvert (a large body's exchange runs it beside the loop) changes nothing
+    in what a call answers: converted arguments, refused ones, echo, unknown methods."""
+    cases = [
+        ("search", "Lorg/example/Query;", [{"text": "b", "limit": 1}]),
+        ("add", "II", [1, 2]),
+        ("add", "II", ["one", 2]),  # refused: IllegalArgumentException either way
+        ("$echo", "Ljava/lang/Object;", [{"x": 1}]),
+        ("nope", "I", [1]),
+    ]
+    for method, descriptor, args in cases:
+        inv = Invocation(
+            "2.0.2", "org.example.SearchService", "2.0.0", method, descriptor, tuple(args), {"group": "g1"}
+        )
+        ahead = DISPATCHER.preconvert(inv)
+        plain, converted = asyncio.run(DISPATCHER.dispatch(inv)), asyncio.run(DISPATCHER.dispatch(ahead))
+        assert type(plain) is type(converted)
+        if isinstance(plain, Raised):
+            assert plain.exception.message == converted.exception.message
+        else:
+            assert plain == converted
+        if method in ("search", "add"):
+            assert ahead.converted is not None and ahead == inv  # compared without it
+        else:
+            assert ahead is inv

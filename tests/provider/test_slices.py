@@ -207,3 +207,22 @@ def test_release_empties_only_what_nothing_else_holds_and_pauses_between_steps()
     # holds and so kept whole
     assert inner == list(range(5_000)) and sys.getrefcount(inner) == 2
     assert len(pauses) >= 3
+
+
+def test_pause_point_pauses_the_job_of_its_thread_and_nothing_elsewhere():
+    from dubbo_recsys.provider.slices import pause_point
+
+    pause_point()  # not in a job: nothing happens
+
+    async def main() -> tuple[int, int]:
+        slicer = Slicer(slice_seconds=0.0005)
+
+        def work(pause: Callable[[], None]) -> int:
+            return spin(0.02, pause_point)  # long work outside the codec, pausing by its thread's job
+
+        calls = await slicer.run(work)
+        slicer.close()
+        return calls, slicer.slices
+
+    calls, slices = asyncio.run(main())
+    assert calls > 50 and slices >= 10
