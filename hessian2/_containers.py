@@ -238,6 +238,8 @@ def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
     append = result.append
     while True:
         pos = dec.pos
+        if pos >= dec.checkpoint:  # Decoder.paused: once per element of every loop over the input
+            dec.paused()
         if pos >= dec.end:
             dec.fail("truncated: list end 'Z' expected", pos)
         if data[pos] == 0x5A:
@@ -287,6 +289,8 @@ def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> di
     done: dict[Any, Any] | MapEntries = result
     while True:
         pos = dec.pos
+        if pos >= dec.checkpoint:
+            dec.paused()
         if pos >= dec.end:
             dec.fail("truncated: map end 'Z' expected", pos)
         if data[pos] == 0x5A:
@@ -346,6 +350,8 @@ def _as_entries(
     value = dec.value
     while True:
         pos = dec.pos
+        if pos >= dec.checkpoint:
+            dec.paused()
         if pos >= dec.end:
             dec.fail("truncated: map end 'Z' expected", pos)
         if data[pos] == 0x5A:

@@ -198,8 +198,6 @@ class Decoder:
 
     def value(self) -> Any:
         pos = self.pos
-        if pos >= self.checkpoint:
-            self.paused()
         if pos >= self.end:
             self.fail("truncated: value expected", pos)
         tag = self.data[pos]

@@ -26,6 +26,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <string.h>
 
 static PyObject *g_table = NULL;      /* the 256-entry dispatch list of _decoder */
@@ -50,6 +51,36 @@ get_ssize(PyObject *obj, PyObject *name, Py_ssize_t *out)
         return -1;
     *out = PyLong_AsSsize_t(v);
     Py_DECREF(v);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* Decoder.checkpoint, read from its slot: state_load runs once per object decoded, and a
+ * PyObject_GetAttr there cost the generic decode 6 %. The slot's offset is looked up once per
+ * decoder type; a type whose checkpoint is not a plain slot is read by name. */
+static PyTypeObject *g_checkpoint_type = NULL;
+static Py_ssize_t g_checkpoint_offset = -1;
+
+static int
+get_checkpoint(PyObject *dec, Py_ssize_t *out)
+{
+    PyTypeObject *type = Py_TYPE(dec);
+    if (type != g_checkpoint_type) {
+        PyObject *descr = _PyType_Lookup(type, s_checkpoint);  /* borrowed */
+        g_checkpoint_offset = -1;
+        if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+            if (member->type == T_OBJECT_EX)
+                g_checkpoint_offset = member->offset;
+        }
+        Py_INCREF(type);  /* held: a freed type's address could come back with another layout */
+        Py_XSETREF(g_checkpoint_type, type);
+    }
+    if (g_checkpoint_offset < 0)
+        return get_ssize(dec, s_checkpoint, out);
+    PyObject *v = *(PyObject **)((char *)dec + g_checkpoint_offset);
+    if (v == NULL)
+        return get_ssize(dec, s_checkpoint, out);  /* unset: the AttributeError */
+    *out = PyLong_AsSsize_t(v);
     return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
@@ -98,14 +129,13 @@ sync_out(State *st)
 static int
 sync_in(State *st)
 {
-    return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0 ||
-            get_ssize(st->dec, s_checkpoint, &st->checkpoint) < 0)
-               ? -1
-               : 0;
+    return (get_ssize(st->dec, s_pos, &st->pos) < 0 || get_ssize(st->dec, s_depth, &st->depth) < 0) ? -1 : 0;
 }
 
 /* The input read passed Decoder.checkpoint, between two values: Decoder.paused (which may
- * block, or raise to end the decode), then take up the decoder's state again. */
+ * block, or raise to end the decode), then take up the decoder's state again. st->checkpoint is
+ * read here and when the state is loaded only: a Python reader that paused meanwhile moved it
+ * further, so a stale one is early, and Decoder.paused then does nothing. */
 static int
 reach_checkpoint(State *st)
 {
@@ -115,7 +145,7 @@ reach_checkpoint(State *st)
     if (r == NULL)
         return -1;
     Py_DECREF(r);
-    return sync_in(st);
+    return (sync_in(st) < 0 || get_checkpoint(st->dec, &st->checkpoint) < 0) ? -1 : 0;
 }
 
 /* Add what this loop has built to Decoder.spent, as Decoder.charge does; past the
@@ -488,7 +518,7 @@ state_load(State *st, PyObject *dec, PyObject **data)
     }
     st->buf = (const unsigned char *)PyBytes_AS_STRING(*data);
     st->end = PyBytes_GET_SIZE(*data);
-    return sync_in(st);
+    return (sync_in(st) < 0 || get_checkpoint(dec, &st->checkpoint) < 0) ? -1 : 0;
 }
 
 static void
