@@ -339,9 +339,30 @@ _HANDLES = (_dt.date, _dt.time, _dt.timedelta)
 # ---------------------------------------------------------------- containers
 
 
+_CHUNK = 65_536  # elements of a long list whose types are checked in C at once (~1 ms), between pauses
+
+
 def _convert_items(dec: Any, items: Any, convert: Converter, ok: frozenset[type], at: int) -> None:
-    """Convert the elements of a list in place."""
-    for index, element in enumerate(items):
+    """Convert the elements of a list in place. A long list is looked at a chunk at a time: its
+    types counted in C (a Python step per element was 40 ms for a million), only a chunk with an
+    element to convert walked, and the decoder's ``pause`` called between chunks."""
+    size = len(items)
+    if size <= _CHUNK:
+        _convert_range(dec, items, 0, size, convert, ok, at)
+        return
+    for start in range(0, size, _CHUNK):
+        stop = min(start + _CHUNK, size)
+        if not set(map(type, items[start:stop])) <= ok:
+            _convert_range(dec, items, start, stop, convert, ok, at)
+        if dec.pause is not None:
+            dec.pause()
+
+
+def _convert_range(
+    dec: Any, items: Any, start: int, stop: int, convert: Converter, ok: frozenset[type], at: int
+) -> None:
+    for index in range(start, stop):
+        element = items[index]
         if type(element) not in ok:
             try:
                 items[index] = convert(dec, element, at)

@@ -227,6 +227,8 @@ accepts_scalar(int code, PyObject *arg, PyObject *v)
  * element node arg = (code, arg). `tag` is the first byte of the value: a list reached
  * by reference ('Q') is left to Python, whose converter remembers what it checked (no
  * walk per reference). */
+#define LONG_LIST 65536  /* elements: one C walk of them takes ~0.3 ms */
+
 static int
 accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
 {
@@ -238,6 +240,8 @@ accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
     PyObject *item_arg = PyTuple_GET_ITEM(arg, 1);
     if (item_code == N_ANY)
         return 1;
+    if (PyList_GET_SIZE(v) > LONG_LIST)
+        return 0;  /* Python checks it a chunk at a time, pausing between (_fields._convert_items) */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++)
         if (!accepts_scalar(item_code, item_arg, PyList_GET_ITEM(v, i)))
             return 0;

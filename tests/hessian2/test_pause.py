@@ -5,13 +5,14 @@ from __future__ import annotations
 import struct
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hessian2
-from hessian2 import DecodeError, Decoder, _decoder
+from hessian2 import DecodeError, Decoder, JavaGenericObject, JavaObject, _decoder
 from hessian2._scalars import write_int
 from tests.hessian2.test_properties import trees, values
 
@@ -177,3 +178,20 @@ def test_strings_decode_exactly_as_the_unit_by_unit_scan_does(payload, units, tr
     except DecodeError:
         got = None
     assert got == (None if expected is None else (_join(expected[0]), expected[1]))
+
+
+@dataclass
+class Bag(JavaObject, java_class="test.pause.Bag"):
+    ids: list[str] = field(default_factory=list)
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_a_long_list_field_is_checked_in_chunks_with_pauses_and_its_bad_element_named(compiled):
+    ids = [f"c{i}" for i in range(150_000)]
+    calls, pause = counting()
+    bag = decode(hessian2.dumps(Bag(ids)), compiled, pause, every=1 << 30)  # no checkpoint by position
+    assert isinstance(bag, Bag) and bag.ids == ids
+    assert len(calls) >= 2  # one pause per 65,536 elements checked
+    bad = JavaGenericObject("test.pause.Bag", {"ids": [*ids[:140_000], [1], *ids[140_001:]]})  # as a sender may
+    with pytest.raises(DecodeError, match=r"ids\[140000\]"):
+        decode(hessian2.dumps(bad), compiled, None)
