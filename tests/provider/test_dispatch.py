@@ -252,7 +252,7 @@ def test_export_validation():
 def test_arguments_converted_ahead_give_the_same_outcomes():
     """Dispatcher.preconvert (a large body's exchange runs it beside the loop) changes nothing
     in what a call answers: converted arguments, refused ones, echo, unknown methods."""
-    cases = [
+    cases: list[tuple[str, str, list[Any]]] = [
         ("search", "Lorg/example/Query;", [{"text": "b", "limit": 1}]),
         ("add", "II", [1, 2]),
         ("add", "II", ["one", 2]),  # refused: IllegalArgumentException either way
@@ -267,7 +267,7 @@ def test_arguments_converted_ahead_give_the_same_outcomes():
         plain, converted = asyncio.run(DISPATCHER.dispatch(inv)), asyncio.run(DISPATCHER.dispatch(ahead))
         assert type(plain) is type(converted)
         if isinstance(plain, Raised):
-            assert plain.exception.message == converted.exception.message
+            assert isinstance(converted, Raised) and plain.exception.message == converted.exception.message
         else:
             assert plain == converted
         if method in ("search", "add"):
