@@ -31,7 +31,7 @@ valid or not, would otherwise hold every other caller for as long as it takes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from dubbo_recsys.provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
@@ -109,12 +109,18 @@ class Exchange:
             f"Data length too large: {frame.length}, max payload: {frame.limit}, channel: {peer}",
         )
 
-    async def answer(self, frame: RequestFrame, decoded: Callable[[], None] | None = None) -> bytes | None:
-        """The answer frame; ``decoded`` is called once the body is decoded (or refused) when
-        ``decodes_apart(frame)``: the connection reads no more meanwhile. What such a body
-        decoded into is let go of beside the loop too, once the call is answered."""
+    def answer(
+        self, frame: RequestFrame, decoded: Callable[[], None] | None = None
+    ) -> Coroutine[Any, Any, bytes | None]:
+        """The answer frame (to await); ``decoded`` is called once the body is decoded (or refused)
+        when ``decodes_apart(frame)``: the connection reads no more meanwhile. What such a body
+        decoded into is let go of beside the loop too, once the call is answered. The usual small
+        body gets the answering coroutine itself: no frame in between on every call's path."""
         if not self.decodes_apart(frame):
-            return await self._answer(frame, None, None)
+            return self._answer(frame, None, None)
+        return self._answer_apart(frame, decoded)
+
+    async def _answer_apart(self, frame: RequestFrame, decoded: Callable[[], None] | None) -> bytes | None:
         built: list[Any] = []
         try:
             return await self._answer(frame, decoded, built)
