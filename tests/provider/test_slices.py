@@ -27,6 +27,20 @@ def spin(seconds: float, pause: Callable[[], None], every: float = 0.0001) -> in
     return pauses
 
 
+def endless(abandoned: threading.Event) -> Callable[[Callable[[], None]], None]:
+    """Work that never ends by itself: it pauses until it is abandoned, and says so."""
+
+    def work(pause: Callable[[], None]) -> None:
+        try:
+            while True:
+                spin(0.001, pause)
+        except Abandoned:
+            abandoned.set()
+            raise
+
+    return work
+
+
 def test_the_work_runs_in_slices_between_which_the_loop_runs_its_other_callbacks():
     async def main() -> tuple[int, int, int, str]:
         slicer = Slicer(slice_seconds=0.001)
@@ -112,16 +126,7 @@ def test_a_cancelled_caller_abandons_its_job_and_frees_the_worker():
     async def main() -> tuple[bool, int]:
         slicer = Slicer(threads=1, slice_seconds=0.0005)
         abandoned = threading.Event()
-
-        def endless(pause: Callable[[], None]) -> None:
-            try:
-                while True:
-                    spin(0.001, pause)
-            except Abandoned:
-                abandoned.set()
-                raise
-
-        task = asyncio.ensure_future(slicer.run(endless))
+        task = asyncio.ensure_future(slicer.run(endless(abandoned)))
         await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -166,16 +171,7 @@ def test_close_abandons_what_still_runs_so_no_worker_is_left_waiting():
 
     async def main() -> None:
         slicer = Slicer(threads=1, slice_seconds=0.0005)
-
-        def endless(pause: Callable[[], None]) -> None:
-            try:
-                while True:
-                    spin(0.001, pause)
-            except Abandoned:
-                abandoned.set()
-                raise
-
-        task = asyncio.ensure_future(slicer.run(endless))
+        task = asyncio.ensure_future(slicer.run(endless(abandoned)))
         await asyncio.sleep(0.02)
         slicer.close()  # as a server stopping without cancelling its calls first
         task.cancel()

@@ -29,11 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from dubbo_recsys.provider.protocol import DEFAULT_PAYLOAD_LIMIT
@@ -72,6 +73,23 @@ async def _drain(sock: socket.socket, stats: dict[str, Any]) -> None:
             stats["closed_by_server"] = stats.get("closed_by_server", 0) + 1
             return
         stats["received"] = stats.get("received", 0) + len(chunk)
+
+
+async def _send_while_read(host: str, port: int, stats: dict[str, Any], frames: Iterator[bytes]) -> None:
+    """One connection sending ``frames`` as fast as it can, reading and discarding what comes back, until
+    the server closes it (or the caller's deadline cancels it)."""
+    loop = asyncio.get_running_loop()
+    sock = await _connect(host, port)
+    reader = asyncio.ensure_future(_drain(sock, stats))
+    try:
+        for frame in frames:
+            if reader.done():
+                break
+            await loop.sock_sendall(sock, frame)
+            stats["sent"] += len(frame)
+    finally:
+        reader.cancel()
+        sock.close()
 
 
 async def never_reading(host: str, port: int, seconds: float, connections: int = 40) -> dict[str, Any]:
@@ -172,23 +190,12 @@ async def new_names(host: str, port: int, seconds: float, size: int = 64 * 1024,
 
 
 async def heartbeats(host: str, port: int, seconds: float, connections: int = 8) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
     batch = b"".join(heartbeat(i) for i in range(1024))
     stats: dict[str, Any] = {"sent": 0, "received": 0}
     deadline = time.monotonic() + seconds
-
-    async def one() -> None:
-        sock = await _connect(host, port)
-        reader = asyncio.ensure_future(_drain(sock, stats))
-        try:
-            while not reader.done():
-                await loop.sock_sendall(sock, batch)
-                stats["sent"] += len(batch)
-        finally:
-            reader.cancel()
-            sock.close()
-
-    await asyncio.gather(*(_until(deadline, one()) for _ in range(connections)))
+    await asyncio.gather(
+        *(_until(deadline, _send_while_read(host, port, stats, itertools.repeat(batch))) for _ in range(connections))
+    )
     return stats
 
 
@@ -220,54 +227,36 @@ async def garbage(host: str, port: int, seconds: float) -> dict[str, Any]:
 
 
 async def oversize(host: str, port: int, seconds: float, connections: int = 4) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
     chunk = os.urandom(1 << 16)
     big = garbage_body_request(9, os.urandom(DEFAULT_PAYLOAD_LIMIT))
     stats: dict[str, Any] = {"sent": 0}
     deadline = time.monotonic() + seconds
+    length = 4 * DEFAULT_PAYLOAD_LIMIT
 
-    async def one(index: int) -> None:
-        sock = await _connect(host, port)
-        reader = asyncio.ensure_future(_drain(sock, stats))
-        try:
-            while not reader.done():
-                if index % 2:
-                    await loop.sock_sendall(sock, big)
-                    stats["sent"] += len(big)
-                    continue
-                length = 4 * DEFAULT_PAYLOAD_LIMIT
-                await loop.sock_sendall(sock, oversize_header(8, length))
-                for _ in range(length // len(chunk)):
-                    await loop.sock_sendall(sock, chunk)
-                    stats["sent"] += len(chunk)
-        finally:
-            reader.cancel()
-            sock.close()
+    def declared_too_long() -> Iterator[bytes]:  # headers over the limit, their bodies streamed after them
+        while True:
+            yield oversize_header(8, length)
+            yield from itertools.repeat(chunk, length // len(chunk))
 
-    await asyncio.gather(*(_until(deadline, one(i)) for i in range(connections)))
+    def frames(index: int) -> Iterator[bytes]:
+        return itertools.repeat(big) if index % 2 else declared_too_long()
+
+    await asyncio.gather(
+        *(_until(deadline, _send_while_read(host, port, stats, frames(i))) for i in range(connections))
+    )
     return stats
 
 
 async def large_calls(host: str, port: int, seconds: float, connections: int = 2) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
     calls = [large_recommend_request(11, 1_000_000), echo_request(12, [f"s{i}" for i in range(300_000)])]
     stats: dict[str, Any] = {"sent": 0, "received": 0}
     deadline = time.monotonic() + seconds
-
-    async def one(index: int) -> None:
-        sock = await _connect(host, port)
-        reader = asyncio.ensure_future(_drain(sock, stats))
-        try:
-            while not reader.done():
-                frame = calls[index % len(calls)]
-                await loop.sock_sendall(sock, frame)
-                stats["sent"] += len(frame)
-                index += 1
-        finally:
-            reader.cancel()
-            sock.close()
-
-    await asyncio.gather(*(_until(deadline, one(i)) for i in range(connections)))
+    await asyncio.gather(
+        *(
+            _until(deadline, _send_while_read(host, port, stats, itertools.cycle(calls[i % 2 :] + calls[: i % 2])))
+            for i in range(connections)
+        )
+    )
     return stats
 
 
