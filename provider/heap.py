@@ -28,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import threading
 from collections.abc import Callable
 
 __all__ = ["LARGE_FRAME", "configure", "trim"]
@@ -38,6 +39,10 @@ TRIM_FROM = 16 << 20
 _M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 _ARENA_PROBE = 256 * 1024  # bytes: freed, a block this large consolidates with its arena's top and trims it
+# The trim threshold is one for the process: a thread that lowers it for its probe must not have it
+# raised back by another (the worker and the prepare thread trim at the same moment) before its
+# probe is freed. That race left the prepare thread's 8 MiB top in the process in 1 run of 5.
+_THRESHOLD = threading.Lock()
 
 
 @functools.cache
@@ -93,11 +98,12 @@ def trim_thread_arena() -> bool:
     if libc is None:
         return False
     mallopt, malloc, free = _functions(libc)
-    mallopt(_M_TRIM_THRESHOLD, 0)
-    try:
-        free(malloc(_ARENA_PROBE))  # from this thread's arena, next to its top: freed, it trims the top
-    finally:
-        mallopt(_M_TRIM_THRESHOLD, TRIM_FROM)
+    with _THRESHOLD:
+        mallopt(_M_TRIM_THRESHOLD, 0)
+        try:
+            free(malloc(_ARENA_PROBE))  # from this thread's arena, next to its top: freed, it trims the top
+        finally:
+            mallopt(_M_TRIM_THRESHOLD, TRIM_FROM)
     return True
 
 
