@@ -25,6 +25,10 @@ Java classes are bound by subclassing, with annotations for Java widths::
         itemId: str = ""
         score: float = 0.0                    # Java double
         ids: List[hessian2.Long] = field(default_factory=list)
+        tags: Annotated[list[str], hessian2.MaxItems(100)] = field(default_factory=list)
+
+``MaxItems`` is Java's ``@Size(max=...)``: the decoder refuses a longer list, set or
+map when it reads the count, before building it (``DecodeError`` naming the field).
 
 Performance: reuse nothing across bodies (an Encoder/Decoder is one stream),
 but do bind classes: bound dataclasses get generated writers and cached
@@ -61,7 +65,7 @@ from ._encoder import Encoder, typed_writer
 from ._errors import DecodeError, EncodeError, Hessian2Error, describe
 from ._generic import from_generic, to_generic
 from ._javatypes import Instant, LocalDateTime
-from ._model import JavaEnum, JavaGenericObject, JavaObject, bound_classes
+from ._model import JavaEnum, JavaGenericObject, JavaObject, MaxItems, bound_classes
 from ._throwable import (
     IllegalArgumentException,
     IllegalStateException,
@@ -109,6 +113,7 @@ __all__ = [
     "LocalDateTime",
     "Long",
     "MapEntries",
+    "MaxItems",
     "NullPointerException",
     "Short",
     "StackTraceElement",

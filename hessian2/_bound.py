@@ -40,7 +40,7 @@ from typing import Any
 from ._containers import SLOTS
 from ._errors import DecodeError
 from ._fields import accepted, converter
-from ._model import ClassInfo
+from ._model import ClassInfo, max_items
 from ._scalars import DIRECT_INTS, DIRECT_LONGS
 
 __all__ = ["CODES", "bound_reader", "convert_field", "exact_plan"]
@@ -61,20 +61,23 @@ def convert_field(dec: Any, convert: Callable[[Any, Any, int], Any], value: Any,
 
 
 def _node(spec: tuple[Any, ...]) -> tuple[int, Any]:
-    """(code, arg) for the C loop: arg is the class of an object field, the element node of a list."""
+    """(code, arg) for the C loop: arg is the class of an object field; for a list, the element
+    node and, with ``MaxItems``, the count (C leaves a longer list to the converter, which refuses it)."""
     kind = spec[0]
     if kind == "list" and spec[1][0] in _ELEMENT_KINDS:
-        return CODES["list"], _node(spec[1])
+        most = max_items(spec)
+        return CODES["list"], _node(spec[1]) + (() if most is None else (most,))
     if kind in CODES and kind != "list":
         return CODES[kind], spec[1] if kind == "object" else None
     return _OTHER, None
 
 
 def exact_plan(info: ClassInfo, fields: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """``(cls, names, codes, args, converters, cost)`` for the C loop when instances fill a
-    plain ``__dict__`` with exactly our fields (in any order): per field a node code (one
+    """``(cls, names, codes, args, converters, cost, limits)`` for the C loop when instances fill
+    a plain ``__dict__`` with exactly our fields (in any order): per field a node code (one
     byte), its argument and its converter; ``cost`` is what ``instance_cost`` says one
-    instance costs. None otherwise."""
+    instance costs; ``limits`` per field its ``MaxItems`` count or None (the loop hands it to
+    the list and map readers, see ``Decoder.limit``). None otherwise."""
     specs = dict(zip(info.names, info.specs, strict=True))
     if set(fields) != set(specs) or not _has_dict(info.cls):
         return None
@@ -82,7 +85,8 @@ def exact_plan(info: ClassInfo, fields: tuple[str, ...]) -> tuple[Any, ...] | No
     codes = bytes(code for code, _ in nodes)
     args = tuple(arg for _, arg in nodes)
     converters = tuple(converter(specs[name]) for name in fields)
-    return (info.cls, fields, codes, args, converters, instance_cost(info.cls, fields))
+    limits = tuple(max_items(specs[name]) for name in fields)
+    return (info.cls, fields, codes, args, converters, instance_cost(info.cls, fields), limits)
 
 
 def _has_dict(cls: type) -> bool:
@@ -136,6 +140,8 @@ def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], A
     missing = tuple(d for d in info.defaults if d[0] not in present)
     has_dict = _has_dict(cls)
     all_known = all(name in specs for name in fields)
+    limits = {name: most for name in fields if name in specs and (most := max_items(specs[name])) is not None}
+    fill = _filler(limits)
     setter = object.__setattr__
     new = object.__new__
     cost = instance_cost(cls, fields)
@@ -151,12 +157,8 @@ def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], A
             setter(obj, name, default() if is_factory else default)
         if not fields:
             return obj
-        if has_dict and all_known:
-            values = obj.__dict__
-            dec.fill(values, fields)
-        else:
-            values = {}
-            dec.fill(values, fields)
+        values = obj.__dict__ if has_dict and all_known else {}
+        fill(dec, values, fields)
         for name, ok, convert in checks:
             value = values[name]
             if type(value) not in ok:  # type: ignore[operator]  # checks hold only fields with a type set
@@ -168,6 +170,24 @@ def _table_reader(info: ClassInfo, fields: tuple[str, ...]) -> Callable[[Any], A
         return obj
 
     return read
+
+
+def _filler(limits: dict[str, int]) -> Callable[[Any, dict[str, Any], tuple[str, ...]], None]:
+    """How a table reader reads its fields: ``Decoder.fill`` in one go, or, when fields have
+    ``MaxItems``, a field at a time, telling the decoder the count before such a field."""
+
+    def fill_all(dec: Any, values: dict[str, Any], fields: tuple[str, ...]) -> None:
+        dec.fill(values, fields)
+
+    def fill_each(dec: Any, values: dict[str, Any], fields: tuple[str, ...]) -> None:
+        for name in fields:
+            most = limits.get(name)
+            if most is not None:
+                dec.limit_at = dec.pos
+                dec.limit = most
+            dec.fill(values, (name,))
+
+    return fill_each if limits else fill_all
 
 
 _INLINE = {
@@ -227,8 +247,11 @@ def _generated(info: ClassInfo) -> Callable[[Any], Any]:
         ok, convert = accepted(spec), converter(spec)
         body.append(f"field = A{i}")
         lines = [line.replace("{A}", f"A{i}") for line in _INLINE.get(spec[0], [])]
-        slow = [
-            "dec.pos = pos",
+        most = max_items(spec)
+        slow = ["dec.pos = pos"]
+        if most is not None:
+            slow += ["dec.limit_at = pos", f"dec.limit = {int(most)}"]
+        slow += [
             f"d[A{i}] = value = dec.value()",
             "pos = dec.pos",
         ]

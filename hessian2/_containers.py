@@ -33,11 +33,12 @@ Python's tuples, like lists, are written as ArrayLists and shared by identity.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Mapping
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
-from ._errors import DecodeError, MapKey
+from ._errors import DecodeError, MapKey, too_many
 from ._keys import FLOOD_CHECK_FROM, FloodError, HashCounter
 from ._scalars import write_int
 from ._text import read_name, write_str
@@ -199,6 +200,7 @@ def read_type(dec: Decoder) -> str:
 
 
 _FILL_STEP = 4096  # list slots made ahead of the values read into them
+_UNBOUNDED = sys.maxsize
 _NONES = (None,) * _FILL_STEP
 
 
@@ -208,7 +210,15 @@ def _new_list(dec: Decoder, java_type: str | None) -> list[Any]:
     return TypedList(java_type)
 
 
-def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
+def _most(dec: Decoder) -> int:
+    """How many entries the container whose tag was just read may hold: a field's ``MaxItems``
+    when the container is that field's value (not a value inside it), else no bound."""
+    return dec.limit if dec.limit_at == dec.pos - 1 else _UNBOUNDED
+
+
+def _fill_fixed(dec: Decoder, result: list[Any], size: int, most: int) -> list[Any]:
+    if size > most:  # refused on the announced count: nothing is built
+        dec.fail(too_many(size, most), dec.pos)
     if size > dec.end - dec.pos:
         dec.fail(f"list of {size} elements announced, only {dec.end - dec.pos} bytes left", dec.pos)
     dec.refs.append(result)
@@ -230,7 +240,7 @@ def _fill_fixed(dec: Decoder, result: list[Any], size: int) -> list[Any]:
     return result
 
 
-def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
+def _fill_variable(dec: Decoder, result: list[Any], most: int) -> list[Any]:
     dec.refs.append(result)
     dec.enter()
     data = dec.data
@@ -245,6 +255,8 @@ def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
         if data[pos] == 0x5A:
             dec.pos = pos + 1
             break
+        if len(result) == most:  # no count announced: refused at the first entry too many
+            dec.fail(too_many(None, most), pos)
         append(value())
     dec.depth -= 1
     dec.spent += LIST_SIZE + 8 * len(result)  # Decoder.charge, inline
@@ -254,31 +266,35 @@ def _fill_variable(dec: Decoder, result: list[Any]) -> list[Any]:
 
 
 def read_list_typed_variable(dec: Decoder, tag: int) -> list[Any]:
-    return _fill_variable(dec, _new_list(dec, read_type(dec)))
+    most = _most(dec)
+    return _fill_variable(dec, _new_list(dec, read_type(dec)), most)
 
 
 def read_list_typed_fixed(dec: Decoder, tag: int) -> list[Any]:
+    most = _most(dec)
     java_type = read_type(dec)
-    return _fill_fixed(dec, _new_list(dec, java_type), dec.read_length())
+    return _fill_fixed(dec, _new_list(dec, java_type), dec.read_length(), most)
 
 
 def read_list_untyped_variable(dec: Decoder, tag: int) -> list[Any]:
-    return _fill_variable(dec, [])
+    return _fill_variable(dec, [], _most(dec))
 
 
 def read_list_untyped_fixed(dec: Decoder, tag: int) -> list[Any]:
-    return _fill_fixed(dec, [], dec.read_length())
+    most = _most(dec)
+    return _fill_fixed(dec, [], dec.read_length(), most)
 
 
 def read_list_typed_short(dec: Decoder, tag: int) -> list[Any]:
-    return _fill_fixed(dec, _new_list(dec, read_type(dec)), tag - 0x70)
+    most = _most(dec)
+    return _fill_fixed(dec, _new_list(dec, read_type(dec)), tag - 0x70, most)
 
 
 def read_list_untyped_short(dec: Decoder, tag: int) -> list[Any]:
-    return _fill_fixed(dec, [], tag - 0x78)
+    return _fill_fixed(dec, [], tag - 0x78, _most(dec))
 
 
-def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> dict[Any, Any] | MapEntries:
+def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None, most: int) -> dict[Any, Any] | MapEntries:
     """Read entries into the dict ``result``; switch to ``MapEntries`` if a dict cannot hold them."""
     index = len(dec.refs)
     dec.refs.append(result)
@@ -296,6 +312,8 @@ def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> di
         if data[pos] == 0x5A:
             dec.pos = pos + 1
             break
+        if len(result) == most:  # maps announce no count: refused at the first entry too many
+            dec.fail(too_many(None, most), pos)
         key, item = _entry(dec, value, len(result))
         try:
             if len(result) >= FLOOD_CHECK_FROM:
@@ -309,7 +327,7 @@ def _fill_map(dec: Decoder, result: dict[Any, Any], java_type: str | None) -> di
             dec.fail(str(exc), pos)
         except TypeError:  # unhashable: a list, a generic object, ...
             pass
-        done = _as_entries(dec, index, result, java_type, key, item)
+        done = _as_entries(dec, index, result, java_type, key, item, most)
         break
     dec.depth -= 1
     dec.spent += dict_size(len(result)) + SLOTS  # Decoder.charge, inline
@@ -333,7 +351,7 @@ def _entry(dec: Decoder, value: Callable[[], Any], count: int) -> tuple[Any, Any
 
 
 def _as_entries(
-    dec: Decoder, index: int, result: dict[Any, Any], java_type: str | None, key: Any, item: Any
+    dec: Decoder, index: int, result: dict[Any, Any], java_type: str | None, key: Any, item: Any, most: int
 ) -> MapEntries:
     """The rest of a map whose keys a dict cannot hold apart, as ``MapEntries``: no entry dropped.
 
@@ -358,18 +376,21 @@ def _as_entries(
             dec.pos = pos + 1
             dec.charge(getsizeof(entries) + getsizeof(entries.entries) + ENTRY_SIZE * len(entries.entries))
             return entries
+        if len(entries.entries) == most:
+            dec.fail(too_many(None, most), pos)
         append(_entry(dec, value, len(entries.entries)))
 
 
 def read_map_untyped(dec: Decoder, tag: int) -> dict[Any, Any] | MapEntries:
-    return _fill_map(dec, {}, None)
+    return _fill_map(dec, {}, None, _most(dec))
 
 
 def read_map_typed(dec: Decoder, tag: int) -> dict[Any, Any] | MapEntries:
+    most = _most(dec)
     java_type = read_type(dec)
     if java_type == "java.util.HashMap":
-        return _fill_map(dec, {}, None)
-    return _fill_map(dec, TypedMap(java_type), java_type)
+        return _fill_map(dec, {}, None, most)
+    return _fill_map(dec, TypedMap(java_type), java_type, most)
 
 
 def read_ref(dec: Decoder, tag: int) -> Any:

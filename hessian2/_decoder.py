@@ -130,6 +130,8 @@ class Decoder:
         "defs",
         "depth",
         "end",
+        "limit",
+        "limit_at",
         "pause",
         "pause_every",
         "pos",
@@ -165,6 +167,10 @@ class Decoder:
         self.shared_maps: set[int] = set()  # maps a reference was taken to, see _containers
         self.pause = pause
         self.pause_every = pause_every
+        # MaxItems of the field whose value starts at input offset limit_at: set by the readers
+        # of bound classes before they read such a field, looked at by the list and map readers
+        self.limit_at = -1
+        self.limit = 0
         # the input offset at which ``pause`` is due next: every loop over the input compares ``pos`` with it
         self.checkpoint = pause_every if pause is not None else sys.maxsize
 

@@ -29,11 +29,27 @@ import uuid
 from collections.abc import Collection, Iterable
 from typing import Any
 
-__all__ = ["MAX_MESSAGE", "DecodeError", "EncodeError", "Hessian2Error", "MapKey", "describe", "known_types", "shorten"]
+__all__ = [
+    "MAX_MESSAGE",
+    "DecodeError",
+    "EncodeError",
+    "Hessian2Error",
+    "MapKey",
+    "describe",
+    "known_types",
+    "shorten",
+    "too_many",
+]
 
 MAX_MESSAGE = 1000  # characters of a reason; the path adds at most MAX_PATH more
 MAX_PATH = 300
 _TEXT = 40  # characters of a string shown in a message
+
+
+def too_many(count: int | None, most: int) -> str:
+    """Why a container of ``count`` entries (None: a count not announced, past ``most``) is refused
+    where ``MaxItems(most)`` is declared: the same words from the readers and the field checks."""
+    return f"{'more than ' + str(most) if count is None else count} entries; at most {most} are accepted"
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -58,9 +58,9 @@ from collections.abc import Callable
 from sys import getsizeof
 from typing import Any
 
-from ._errors import DecodeError, MapKey, describe
+from ._errors import DecodeError, MapKey, describe, too_many
 from ._keys import FloodError, to_set
-from ._model import JavaGenericObject, JavaObject, Spec, class_info
+from ._model import JavaGenericObject, JavaObject, Spec, class_info, max_items
 from ._wrappers import Long, MapEntries, TypedList, TypedMap
 
 __all__ = ["Converter", "accepted", "converter", "java_double_string", "java_string"]
@@ -69,6 +69,7 @@ Converter = Callable[[Any, Any, int], Any]
 NONE = type(None)
 _LISTS = (list, TypedList)
 _MAPS = (dict, TypedMap, MapEntries)
+_SIZED = (list, TypedList, set)
 _FLOAT32 = struct.Struct("<f")
 
 
@@ -373,12 +374,15 @@ def _convert_range(
 
 def _list_converter(spec: Spec) -> Converter:
     item, ok = converter(spec[1], element=True), accepted(spec[1])
+    most = max_items(spec)
 
     def convert(dec: Any, value: Any, at: int) -> Any:
         if value is None:
             return None
         if type(value) not in _LISTS:
             return dec.fail(f"expected a list, got {describe(value)}", at)
+        if most is not None and len(value) > most:
+            return dec.fail(too_many(len(value), most), at)
         if item is None or ok is None:
             return value
         if len(value) < REMEMBER_FROM:  # walking it again costs less than remembering it
@@ -395,9 +399,14 @@ def _list_converter(spec: Spec) -> Converter:
 
 def _set_converter(spec: Spec) -> Converter:
     item, ok = converter(spec[1], element=True), accepted(spec[1])
+    most = max_items(spec)
 
     def convert(dec: Any, value: Any, at: int) -> Any:
-        if value is None or type(value) is set:
+        if value is None:
+            return value
+        if most is not None and type(value) in _SIZED and len(value) > most:
+            return dec.fail(too_many(len(value), most), at)
+        if type(value) is set:
             return value
         if type(value) not in _LISTS:
             return dec.fail(f"expected a set (a list on the wire), got {describe(value)}", at)
@@ -424,12 +433,15 @@ def _set_converter(spec: Spec) -> Converter:
 def _map_converter(spec: Spec) -> Converter:
     keys, keys_ok = converter(spec[1], element=True), accepted(spec[1])
     values, values_ok = converter(spec[2], element=True), accepted(spec[2])
+    most = max_items(spec)
 
     def convert(dec: Any, value: Any, at: int) -> Any:
         if value is None:
             return None
         if type(value) not in _MAPS:
             return dec.fail(f"expected a map, got {describe(value)}", at)
+        if most is not None and len(value) > most:
+            return dec.fail(too_many(len(value), most), at)
         if (keys is None or keys_ok is None) and (values is None or values_ok is None):
             return value
         token = (id(value), id(convert))

@@ -26,9 +26,9 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import EncodeError, describe
+from ._errors import EncodeError, describe, too_many
 from ._keys import FloodError, to_set
-from ._model import _BOUND, ANY, JavaGenericObject, JavaObject, Spec, class_info, resolve_spec
+from ._model import _BOUND, ANY, JavaGenericObject, JavaObject, Spec, class_info, max_items, resolve_spec
 from ._wrappers import Byte, Float, Int, Long, MapEntries, Short
 
 __all__ = ["from_generic", "to_generic"]
@@ -169,6 +169,9 @@ class _Realize:
         return self._container(value, spec, kind, where, depth + 1, token)
 
     def _container(self, value: Any, spec: Spec, kind: str, where: Where, depth: int, token: Any) -> Any:
+        most = max_items(spec)
+        if most is not None and not isinstance(value, JavaGenericObject) and len(value) > most:
+            raise self.fail(where, too_many(len(value), most))
         if kind in ("list", "set") or (kind == "any" and isinstance(value, (list, tuple))):
             if not isinstance(value, (list, tuple, set, frozenset)):
                 raise self.fail(where, f"expected a list, got {describe(value)}")

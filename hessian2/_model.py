@@ -47,6 +47,7 @@ __all__ = [
     "JavaEnum",
     "JavaGenericObject",
     "JavaObject",
+    "MaxItems",
     "Spec",
     "bound_classes",
     "class_info",
@@ -122,10 +123,31 @@ class JavaGenericObject:
 known_types(named=(JavaGenericObject,))  # describe() may name its java_class
 
 
+class MaxItems:
+    """The most entries a list, set or map field may hold: ``Annotated[list[str], MaxItems(1000)]``.
+
+    Java's ``@Size(max = ...)``, checked where the cost is: the decoder refuses a longer
+    container when it reads the length the sender announces, before it builds anything
+    (a contract's bound then also bounds what one request costs), and any longer value
+    that reaches the field another way (a back-reference, a map read as the class) is
+    refused when the field is checked. Encoding is not limited."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"MaxItems needs a count >= 0, got {count!r}")
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"MaxItems({self.count})"
+
+
 # A Spec is a small tuple tree naming a Java type:
 #   ("any",) ("int",) ("long",) ("short",) ("byte",) ("double",) ("float",) ("char",)
 #   ("bool",) ("str",) ("bytes",) ("date",) ("decimal",) ("object", cls) ("enum", cls)
 #   ("list", item) ("set", item) ("map", key, value)
+# A container with ``MaxItems`` carries the count last: ("list", item, most), ("map", key, value, most).
 Spec = tuple[Any, ...]
 ANY: Spec = ("any",)
 
@@ -154,11 +176,13 @@ _PRIMITIVE_KINDS = frozenset({"int", "long", "short", "byte", "double", "float",
 
 def resolve_spec(annotation: Any) -> Spec:
     """Turn a (resolved) type annotation into a Spec; unknown annotations mean "any"."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _limited(resolve_spec(args[0]), annotation.__metadata__)
     found = _SCALARS.get(annotation)
     if found is not None:
         return found
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
     if origin is typing.Union or origin is types.UnionType:
         rest = [a for a in args if a is not type(None)]
         return resolve_spec(rest[0]) if len(rest) == 1 else ANY
@@ -180,6 +204,23 @@ def resolve_spec(annotation: Any) -> Spec:
     return ANY
 
 
+def _limited(spec: Spec, metadata: tuple[Any, ...]) -> Spec:
+    """``spec`` with the count of a ``MaxItems`` among ``metadata`` (other metadata is not ours)."""
+    limits = [m.count for m in metadata if isinstance(m, MaxItems)]
+    if not limits:
+        return spec
+    if spec[0] not in ("list", "set", "map"):
+        raise EncodeError(f"MaxItems applies to a list, set or map, not to {spec[0]}")
+    return (*spec, min(limits))
+
+
+def max_items(spec: Spec) -> int | None:
+    """The ``MaxItems`` count of a container spec, None when it has none."""
+    if len(spec) == {"list": 3, "set": 3, "map": 4}.get(spec[0]):
+        return int(spec[-1])
+    return None
+
+
 class ClassInfo:
     """What the codec needs to know about one bound dataclass, computed once."""
 
@@ -193,7 +234,7 @@ class ClassInfo:
         if not self.java_class:
             raise EncodeError(f'{cls.__qualname__} has no java_class: subclass with java_class="..."')
         try:
-            hints = typing.get_type_hints(cls)
+            hints = typing.get_type_hints(cls, include_extras=True)
         except Exception as exc:  # a NameError in a forward reference, typically
             raise EncodeError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from exc
         wire_fields = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_")}

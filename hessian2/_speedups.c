@@ -39,7 +39,7 @@ static PyObject *g_long_type = NULL;      /* _wrappers.Long */
 static PyObject *g_typed_list = NULL;     /* _wrappers.TypedList */
 static PyObject *g_zero = NULL, *g_one = NULL;  /* 0.0 and 1.0, shared like the pure path's constants */
 static PyObject *s_data, *s_pos, *s_defs, *s_refs, *s_depth, *s_reader, *s_exact, *s_within, *s_spent, *s_allowance;
-static PyObject *s_checkpoint, *s_paused;
+static PyObject *s_checkpoint, *s_paused, *s_limit_at, *s_limit;
 
 enum { N_ANY = 0, N_STR = 1, N_DOUBLE = 2, N_INT = 3, N_LONG = 4, N_BOOL = 5, N_OBJECT = 6, N_LIST = 7 };
 
@@ -238,6 +238,8 @@ accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
         return 0;
     int item_code = (int)PyLong_AsLong(PyTuple_GET_ITEM(arg, 0));
     PyObject *item_arg = PyTuple_GET_ITEM(arg, 1);
+    if (PyTuple_GET_SIZE(arg) > 2 && PyList_GET_SIZE(v) > PyLong_AsSsize_t(PyTuple_GET_ITEM(arg, 2)))
+        return 0;  /* more than MaxItems: the converter refuses it, with its message */
     if (item_code == N_ANY)
         return 1;
     if (PyList_GET_SIZE(v) > LONG_LIST)
@@ -249,9 +251,10 @@ accepts_list(PyObject *arg, PyObject *v, unsigned int tag)
 }
 
 /* An instance whose class fills a plain __dict__ with exactly the wire fields
- * (exact = (cls, names, codes, args, converters, cost): per field a node code byte, its
- * argument and its Python converter, and the bytes an instance costs, see
- * _bound.exact_plan): built, charged, registered as a
+ * (exact = (cls, names, codes, args, converters, cost, limits): per field a node code byte,
+ * its argument and its Python converter, the bytes an instance costs, and per field its
+ * MaxItems count or None, handed to the list and map readers through the decoder's
+ * limit_at/limit, see _bound.exact_plan): built, charged, registered as a
  * reference before its fields, filled in wire order, then each field C did not accept
  * converted by Python in wire order (_bound's readers do the same). The caller counts
  * the depth. */
@@ -261,6 +264,7 @@ read_exact_instance(State *st, PyObject *exact)
     PyObject *cls = PyTuple_GET_ITEM(exact, 0), *attrs = PyTuple_GET_ITEM(exact, 1);
     const char *codes = PyBytes_AS_STRING(PyTuple_GET_ITEM(exact, 2));
     PyObject *args = PyTuple_GET_ITEM(exact, 3), *converters = PyTuple_GET_ITEM(exact, 4);
+    PyObject *limits = PyTuple_GET_ITEM(exact, 6);
     Py_ssize_t n = PyTuple_GET_SIZE(attrs), at = st->pos, i;
     PyObject *obj = PyBaseObject_Type.tp_new((PyTypeObject *)cls, g_empty, NULL);
     if (obj == NULL)
@@ -289,6 +293,12 @@ read_exact_instance(State *st, PyObject *exact)
     for (i = 0; rc == 0 && i < n; i++) {
         PyObject *name = PyTuple_GET_ITEM(attrs, i);
         unsigned int tag = st->pos < st->end ? st->buf[st->pos] : 0;
+        PyObject *most = PyTuple_GET_ITEM(limits, i);
+        if (most != Py_None && (set_ssize(st->dec, s_limit_at, st->pos) < 0 ||
+                                PyObject_SetAttr(st->dec, s_limit, most) < 0)) {
+            rc = -1;
+            break;
+        }
         PyObject *v = read_value(st);
         if (v == NULL) {
             annotate(name);
@@ -353,7 +363,7 @@ read_instance(State *st, unsigned int tag)
     PyObject *exact = PyObject_GetAttr(definition, s_exact);
     if (exact == NULL)
         return NULL;
-    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 6 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
+    if (PyTuple_CheckExact(exact) && PyTuple_GET_SIZE(exact) == 7 && PyType_Check(PyTuple_GET_ITEM(exact, 0))) {
         st->exact[index] = exact;  /* the definition keeps it alive */
         Py_DECREF(exact);
         st->pos += 1;
@@ -554,8 +564,8 @@ fill(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 read_exact(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 6) {
-        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters, cost))");
+    if (nargs != 2 || !PyTuple_CheckExact(args[1]) || PyTuple_GET_SIZE(args[1]) != 7) {
+        PyErr_SetString(PyExc_TypeError, "read_exact(decoder, (cls, names, codes, args, converters, cost, limits))");
         return NULL;
     }
     State st;
@@ -628,11 +638,13 @@ PyInit__speedups(void)
     s_allowance = PyUnicode_InternFromString("allowance");
     s_checkpoint = PyUnicode_InternFromString("checkpoint");
     s_paused = PyUnicode_InternFromString("paused");
+    s_limit_at = PyUnicode_InternFromString("limit_at");
+    s_limit = PyUnicode_InternFromString("limit");
     g_empty = PyTuple_New(0);
     g_zero = PyFloat_FromDouble(0.0);
     g_one = PyFloat_FromDouble(1.0);
     if (!s_data || !s_pos || !s_defs || !s_depth || !s_reader || !s_refs || !s_exact || !s_within || !s_spent ||
-        !s_allowance || !s_checkpoint || !s_paused || !g_empty || !g_zero || !g_one)
+        !s_allowance || !s_checkpoint || !s_paused || !s_limit_at || !s_limit || !g_empty || !g_zero || !g_one)
         return NULL;
     return PyModule_Create(&module_def);
 }

@@ -20,4 +20,5 @@ def configure(
     """``Decoder.fill`` in C (an instance method object), reading with these tables and types."""
 
 def read_exact(decoder: Decoder, exact: tuple[Any, ...], /) -> Any:
-    """One instance of a definition that ``_bound.exact_plan`` described: ``(cls, names, codes, args, converters)``."""
+    """One instance of a definition that ``_bound.exact_plan`` described:
+    ``(cls, names, codes, args, converters, cost, limits)``."""

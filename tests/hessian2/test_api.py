@@ -26,6 +26,7 @@ PUBLIC = {
     "TypedList",
     "TypedMap",
     "MapEntries",
+    "MaxItems",
     "LocalDateTime",
     "Instant",
     "JavaException",
