@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from hessian2 import JavaObject
+from hessian2 import JavaObject, MaxItems
 
 INTERFACE = "org.dubborecsys.api.RecommendService"
 VERSION = "1.0.0"
 # What one request may ask for, on every protocol (issue 11: a request's cost is bounded by
 # its size class; a caller beyond a bound gets code 400 saying which, before any work).
+# Over dubbo:// the lists and the map are also MaxItems fields: a longer one is refused while
+# the body is read, before it is built (status 40 naming the field), so a million ids cost
+# what reading their bytes costs.
 MAX_COUNT = 1000  # items in the answer
 MAX_CANDIDATES = MAX_COUNT  # candidateIds to rank
 MAX_EXPOSURE = 10_000  # exposureList entries to filter out
@@ -39,9 +43,9 @@ class RecommendRequest(JavaObject, java_class="org.dubborecsys.api.RecommendRequ
     userId: str = ""
     scene: str = ""
     count: int = 10
-    exposureList: list[str] = field(default_factory=list)
-    context: dict[str, str] = field(default_factory=dict)
-    candidateIds: list[str] = field(default_factory=list)
+    exposureList: Annotated[list[str], MaxItems(MAX_EXPOSURE)] = field(default_factory=list)
+    context: Annotated[dict[str, str], MaxItems(MAX_CONTEXT)] = field(default_factory=dict)
+    candidateIds: Annotated[list[str], MaxItems(MAX_CANDIDATES)] = field(default_factory=list)
     debug: bool = False
 
 

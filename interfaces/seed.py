@@ -9,8 +9,10 @@ item, best first; ``code`` 200 = success, 400 = bad request, 500 = failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from hessian2 import JavaObject, Long
+from dubbo_recsys.interfaces.recommend import MAX_EXPOSURE
+from hessian2 import JavaObject, Long, MaxItems
 
 INTERFACE = "com.loki.www.infer.DubbogoInferService"
 VERSION = ""
@@ -24,7 +26,7 @@ class RecRequest(JavaObject, java_class="com.loki.www.infer.RecRequest"):
     dataId: str = ""
     groupId: str = ""
     namespaceId: str = ""
-    exposureList: list[str] = field(default_factory=list)
+    exposureList: Annotated[list[str], MaxItems(MAX_EXPOSURE)] = field(default_factory=list)
 
 
 @dataclass

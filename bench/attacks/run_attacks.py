@@ -49,6 +49,7 @@ ATTACK_ORDER = [
     "garbage",
     "oversize",
     "large-calls",
+    "million-ids",
 ]
 
 

@@ -48,7 +48,18 @@ def served() -> Iterator[process.Served]:
 
 @pytest.mark.parametrize(
     "attack",
-    ["never-reading", "greedy", "slowloris", "idle", "new-names", "heartbeats", "garbage", "oversize", "large-calls"],
+    [
+        "never-reading",
+        "greedy",
+        "slowloris",
+        "idle",
+        "new-names",
+        "heartbeats",
+        "garbage",
+        "oversize",
+        "large-calls",
+        "million-ids",
+    ],
 )
 def test_the_good_consumer_is_served_without_error_and_memory_comes_back(served, attack):
     result = process.measure(served, attack, SECONDS, settle=15.0, settled_mib=AFTER_MIB)

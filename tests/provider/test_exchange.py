@@ -295,3 +295,27 @@ def test_the_sliced_decode_threshold_is_a_server_setting():
     for bad in (-1, 1.5, True):
         with pytest.raises(ConfigError, match="sliced_decode_from"):
             ServerConfig(sliced_decode_from=bad)
+
+
+def test_a_request_beyond_its_contracts_bounds_is_refused_while_it_is_read():
+    from dubbo_recsys.interfaces.recommend import INTERFACE, MAX_CANDIDATES, VERSION, RecommendRequest
+
+    def call(request: RecommendRequest) -> ResponseFrame:
+        body = echo_body(
+            path=INTERFACE,
+            version=VERSION,
+            method="recommend",
+            descriptor="Lorg/dubborecsys/api/RecommendRequest;",
+            args=(request,),
+        )
+        return reply(RequestFrame(11, 2, True, False, body))
+
+    ids = [str(n) for n in range(1_000_000)]  # 6.9 MB: one million ids where the contract ranks 1,000
+    refused = call(RecommendRequest(userId="u", candidateIds=ids))
+    message = decode_message(refused.body)
+    assert refused.status == 40 and "Decode request failed" in message, message
+    assert f"1000000 entries; at most {MAX_CANDIDATES} are accepted at $.candidateIds" in message
+    answered = call(RecommendRequest(userId="u", count=5, candidateIds=ids[:MAX_CANDIDATES]))
+    assert answered.status == 20
+    decoder = hessian2.Decoder(answered.body)
+    assert decoder.read() in (1, 4) and decoder.read().code == 200

@@ -14,7 +14,9 @@ attack and prints a JSON line of what it did. The attacks (``ATTACKS``):
 - ``oversize``: frames declaring more than the payload limit, bodies streamed, and
   8 MiB garbage bodies within it;
 - ``large-calls``: well-formed calls of 2-7 MiB, read and answered: ``recommend`` with a
-  million candidate ids (decoded whole, then refused) and ``$echo`` of 300,000 strings;
+  million candidate ids (refused while read) and ``$echo`` of 300,000 strings;
+- ``million-ids``: the issue's costly request alone: 2 connections pipelining ``recommend``
+  calls with a million candidate ids each (the contract takes 1,000), reading the answers;
 - ``ignore-readonly``: 8 connections each keeping 16 calls outstanding, which go on
   sending after READONLY until the server ends the stream (run it across a SIGTERM):
   reports how many answers came before and after READONLY, how each stream ended
@@ -260,6 +262,16 @@ async def large_calls(host: str, port: int, seconds: float, connections: int = 2
     return stats
 
 
+async def million_ids(host: str, port: int, seconds: float, connections: int = 2) -> dict[str, Any]:
+    call = large_recommend_request(13, 1_000_000)
+    stats: dict[str, Any] = {"sent": 0, "received": 0}
+    deadline = time.monotonic() + seconds
+    await asyncio.gather(
+        *(_until(deadline, _send_while_read(host, port, stats, itertools.repeat(call))) for _ in range(connections))
+    )
+    return stats
+
+
 async def ignore_readonly(host: str, port: int, seconds: float, connections: int = 8) -> dict[str, Any]:
     from dubbo_recsys.provider.protocol import NEED_DATA, ConnectionClosed, FrameReader, RequestFrame, ResponseFrame
 
@@ -337,6 +349,7 @@ ATTACKS: dict[str, Attack] = {
     "garbage": garbage,
     "oversize": oversize,
     "large-calls": large_calls,
+    "million-ids": million_ids,
     "ignore-readonly": ignore_readonly,
 }
 

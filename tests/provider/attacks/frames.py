@@ -44,8 +44,8 @@ def recommend_request(request_id: int, user: str = "good", count: int = 10) -> b
 
 
 def large_recommend_request(request_id: int, candidates: int) -> bytes:
-    """A well-formed ``recommend`` carrying ``candidates`` candidate ids: far past what the service
-    takes, so it is decoded whole and then refused."""
+    """A well-formed ``recommend`` carrying ``candidates`` candidate ids: far past what the contract
+    takes (``MaxItems``), so it is refused when the list's length is read."""
     ids = [f"c{i}" for i in range(candidates)]
     request = RecommendRequest(userId="large", scene="home", count=10, candidateIds=ids)
     invocation = Invocation(
