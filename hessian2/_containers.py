@@ -112,9 +112,12 @@ def write_list(
         return
     list_header(enc, len(value), java_type)
     write = item or enc.write_any
+    buf = enc.buf
     enc.enter()
     for element in value:
         write(enc, element)
+        if len(buf) >= enc.checkpoint:  # Encoder.paused: once per element of every container
+            enc.paused()
     enc.depth -= 1
 
 
@@ -147,6 +150,8 @@ def write_map(
     for k, v in value.items():
         write_key(enc, k)
         write_value(enc, v)
+        if len(buf) >= enc.checkpoint:
+            enc.paused()
     enc.depth -= 1
     buf.append(0x5A)
 
@@ -175,6 +180,8 @@ def write_entries(
     for k, v in value.entries:
         write_key(enc, k)
         write_value(enc, v)
+        if len(buf) >= enc.checkpoint:
+            enc.paused()
     enc.depth -= 1
     buf.append(0x5A)
 

@@ -38,7 +38,7 @@ static PyObject *g_begin_object = NULL; /* _objects.begin_object */
 static PyObject *g_encode_error = NULL; /* _errors.EncodeError */
 static Py_ssize_t g_max_depth = 200;
 static int g_enabled = 1;
-static PyObject *s_buf, *s_refs, *s_alive, *s_classdefs, *s_depth, *s_enter, *s_native;
+static PyObject *s_buf, *s_refs, *s_alive, *s_classdefs, *s_depth, *s_enter, *s_native, *s_checkpoint, *s_paused;
 
 #define OUT_SIZE 1024   /* bytes gathered here before they go into enc.buf */
 #define CACHE_SIZE 8    /* bound classes remembered per call */
@@ -56,11 +56,40 @@ typedef struct {
     PyObject *alive;
     PyObject *classdefs;
     Py_ssize_t depth;
+    Py_ssize_t checkpoint; /* enc.checkpoint: the output length at which enc.paused() is due */
     Py_ssize_t used;      /* bytes in out[] not yet in buf */
     int cached;
     CacheEntry cache[CACHE_SIZE];
     unsigned char out[OUT_SIZE];
 } State;
+
+static int
+load_checkpoint(State *st)
+{
+    PyObject *c = PyObject_GetAttr(st->enc, s_checkpoint);
+    if (c == NULL)
+        return -1;
+    st->checkpoint = PyLong_AsSsize_t(c);
+    Py_DECREF(c);
+    return (st->checkpoint == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static int flush(State *st);
+
+/* Between two elements of a container: enc.paused() once the output passed enc.checkpoint. */
+static inline int
+maybe_pause(State *st)
+{
+    if (PyByteArray_GET_SIZE(st->buf) + st->used < st->checkpoint)
+        return 0;
+    if (flush(st) < 0)
+        return -1;
+    PyObject *r = PyObject_CallMethodNoArgs(st->enc, s_paused);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return load_checkpoint(st);
+}
 
 static int
 state_init(State *st, PyObject *enc)
@@ -81,7 +110,9 @@ state_init(State *st, PyObject *enc)
         return -1;
     st->depth = PyLong_AsSsize_t(d);
     Py_DECREF(d);
-    return (st->depth == -1 && PyErr_Occurred()) ? -1 : 0;
+    if (st->depth == -1 && PyErr_Occurred())
+        return -1;
+    return load_checkpoint(st);
 }
 
 /* The gathered bytes into enc.buf: before any call into Python, and at the end. */
@@ -524,7 +555,7 @@ w_list(State *st, PyObject *seq, PyObject *item)
         PyObject *element = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
         int rc = w_item(st, item, element);
         Py_DECREF(element);
-        if (rc < 0)
+        if (rc < 0 || maybe_pause(st) < 0)
             return -1;
     }
     st->depth--;
@@ -545,7 +576,8 @@ w_map(State *st, PyObject *map, PyObject *knode, PyObject *vnode)
         return -1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *pair = PyList_GET_ITEM(items, i);
-        if (w_item(st, knode, PyTuple_GET_ITEM(pair, 0)) < 0 || w_item(st, vnode, PyTuple_GET_ITEM(pair, 1)) < 0) {
+        if (w_item(st, knode, PyTuple_GET_ITEM(pair, 0)) < 0 || w_item(st, vnode, PyTuple_GET_ITEM(pair, 1)) < 0 ||
+            maybe_pause(st) < 0) {
             Py_DECREF(items);
             return -1;
         }
@@ -868,7 +900,10 @@ PyInit__encspeedups(void)
     s_depth = PyUnicode_InternFromString("depth");
     s_enter = PyUnicode_InternFromString("enter");
     s_native = PyUnicode_InternFromString("native");
-    if (!s_buf || !s_refs || !s_alive || !s_classdefs || !s_depth || !s_enter || !s_native)
+    s_checkpoint = PyUnicode_InternFromString("checkpoint");
+    s_paused = PyUnicode_InternFromString("paused");
+    if (!s_buf || !s_refs || !s_alive || !s_classdefs || !s_depth || !s_enter || !s_native || !s_checkpoint ||
+        !s_paused)
         return NULL;
     return PyModule_Create(&module_def);
 }
