@@ -188,8 +188,9 @@ def encode_invocation(invocation: Invocation) -> bytes:
     return encoder.getvalue()
 
 
-def encode_result(outcome: Returned | Raised, with_attachments: bool) -> bytes:
-    encoder = Encoder()
+def encode_result(outcome: Returned | Raised, with_attachments: bool, pause: Callable[[], None] | None = None) -> bytes:
+    """A response body (flag, value or exception, attachments); ``pause``: ``hessian2.Encoder``'s."""
+    encoder = Encoder(pause=pause)
     try:
         if isinstance(outcome, Raised):
             encoder.write(ResultFlag.EXCEPTION_WITH_ATTACHMENTS if with_attachments else ResultFlag.EXCEPTION)

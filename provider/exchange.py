@@ -25,17 +25,20 @@ Every answer uses the serialization id of the request when we speak it, else hes
 
 A body of ``sliced_decode_from`` bytes or more is decoded beside the event loop, a
 slice of at most ~0.5 ms per turn of the loop (``provider.slices``): an 8 MiB body,
-valid or not, would otherwise hold every other caller for as long as it takes.
+valid or not, would otherwise hold every other caller for as long as it takes. Its
+answer is encoded there too (``hessian2.Encoder(pause=...)``): an ``$echo`` of 2 MiB
+answers with as much. A small call's answer is encoded on the loop, whatever its size.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from dubbo_recsys.provider.body import decode_invocation, encode_message, encode_result, supports_response_attachments
-from dubbo_recsys.provider.dispatch import Dispatcher, Invocation, Refused
+from dubbo_recsys.provider.dispatch import Dispatcher, Invocation, Raised, Refused, Returned
 from dubbo_recsys.provider.errors import BodyError, FrameError
 from dubbo_recsys.provider.observability.logs import ThrottledLog
 from dubbo_recsys.provider.protocol import (
@@ -162,8 +165,10 @@ class Exchange:
         if isinstance(outcome, Refused):
             return self._status(request_id, outcome.status, outcome.message)
         try:
-            body = encode_result(outcome, supports_response_attachments(invocation.dubbo_version))
-            return encode_response(request_id, Status.OK, body, payload_limit=self.payload_limit)
+            if built is None:
+                return self._encode_answer(request_id, invocation, outcome)
+            # a large call's answer may be as large ($echo): encoded beside the loop, in slices
+            return await self.slicer.run(functools.partial(self._encode_answer, request_id, invocation, outcome))
         except (BodyError, FrameError) as exc:  # not encodable, or too large: our messages say which
             peer_log.warning("cannot send the result of %s.%s: %s", invocation.path, invocation.method, exc)
             return self._status(
@@ -174,6 +179,16 @@ class Exchange:
             return self._status(
                 request_id, Status.BAD_RESPONSE, f"Failed to send response of {invocation.method}: {UNENCODABLE}"
             )
+
+    def _encode_answer(
+        self,
+        request_id: int,
+        invocation: Invocation,
+        outcome: Returned | Raised,
+        pause: Callable[[], None] | None = None,
+    ) -> bytes:
+        body = encode_result(outcome, supports_response_attachments(invocation.dubbo_version), pause)
+        return encode_response(request_id, Status.OK, body, payload_limit=self.payload_limit)
 
     async def _decode_apart(self, frame: RequestFrame, built: list[Any]) -> Invocation:
         """Join (a ``BodyParts``) and decode beside the loop, in slices; what it built goes to ``built``."""

@@ -260,6 +260,17 @@ def test_large_bodies_are_decoded_beside_the_loop_and_answered_as_any_other():
     payload = [f"item-{i}" for i in range(20_000)]
     big = echo_body(args=(payload,))
     decoded: list[int] = []
+    jobs: list[tuple[str, int]] = []  # (what, slices it took) for each job run beside the loop
+    run_apart = exchange.slicer.run
+
+    async def spied(work: Any, prepare: Any = None) -> Any:
+        before = exchange.slicer.slices
+        try:
+            return await run_apart(work, prepare)
+        finally:
+            jobs.append((getattr(work, "func", work).__name__, exchange.slicer.slices - before))
+
+    exchange.slicer.run = spied  # type: ignore[method-assign]  # the spy counts the jobs
 
     async def main() -> tuple[bytes | None, bytes | None, bytes | None]:
         parts = BodyParts([big[:5000], big[5000:70_000], big[70_000:]], len(big))  # as a large frame arrives
@@ -270,6 +281,8 @@ def test_large_bodies_are_decoded_beside_the_loop_and_answered_as_any_other():
         return large, bad, small
 
     large, bad, small = asyncio.run(main())
+    # the large call: decoded, then its 200 KB answer encoded, beside the loop; the bad one decoded only
+    assert [what for what, _ in jobs if what != "release_unreferenced"] == ["work", "_encode_answer", "work"]
     assert exchange.slicer.slices >= 2  # 200 KB decoded in slices of 0.5 ms
     assert decoded == [5, 6]  # called for the bodies decoded apart only, once each
     answer = parse(large)
