@@ -11,9 +11,8 @@ How: the function runs in a worker thread, but only while the loop thread waits 
 Each turn of the loop, one job gets one slice: the loop thread lets its worker go and
 blocks until the worker reaches the function's next ``pause()`` after ``slice_seconds``
 (or the function returns); then the loop runs its other callbacks and polls its sockets
-before the next slice, and what those queue (an answer to send) runs before it too. A caller
-beside such jobs waits for at most one slice per turn, however many run, and no two threads
-ever want the GIL at once. The function must call
+before the next slice. A caller beside such jobs waits for at most one slice per turn,
+however many run, and no two threads ever want the GIL at once. The function must call
 ``pause`` often (``hessian2.Decoder(pause=...)`` calls it every 4 KiB of input).
 
 A job's ``prepare`` step runs first, in a thread of its own at the lowest CPU priority
@@ -225,19 +224,7 @@ class Slicer:
         if not self._scheduled and self._turns:
             self._scheduled = True
             assert self._loop is not None
-            self._loop.call_later(0, self._behind_the_others)
-
-    def _behind_the_others(self) -> None:
-        """Queue the slice behind what the sockets' callbacks queued meanwhile.
-
-        Scheduled straight from the last slice (``call_soon``), the next one ran before the answers
-        that requests arriving in between had queued (``Connection.write`` sends a turn's frames a
-        callback later), so every answer waited a whole slice. A loop runs, each iteration, the
-        callbacks queued before it began, and this timer fires after the sockets' callbacks of its
-        iteration (asyncio runs due timers after them; uvloop runs them in the next iteration, before
-        what the sockets queued): what this queues runs after what they queued, on both loops."""
-        assert self._loop is not None
-        self._loop.call_soon(self._turn)
+            self._loop.call_soon(self._turn)
 
     def _turn(self) -> None:
         """One slice of the job whose turn it is; the others wait for the next turns of the loop."""
