@@ -34,23 +34,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.provider.attacks import process  # noqa: E402 - after the sys.path set-up above
-from tests.provider.attacks.attackers import ATTACKS  # noqa: E402 - after the sys.path set-up above
+from tests.provider.attacks.attackers import ATTACKS, BESIDE_A_CONSUMER  # noqa: E402 - after the sys.path set-up above
 from tests.support import free_port  # noqa: E402 - after the sys.path set-up above
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 NOTES = "\n## Reading\n"  # a hand-written reading of a run below this heading is kept when the script rewrites the rest
-ATTACK_ORDER = [
-    "never-reading",
-    "greedy",
-    "slowloris",
-    "idle",
-    "new-names",
-    "heartbeats",
-    "garbage",
-    "oversize",
-    "large-calls",
-    "million-ids",
-]
 
 
 def loadavg() -> str:
@@ -196,7 +184,7 @@ def main() -> int:
     if args.before:
         command = command.replace(str(args.before), "<checkout of the commit before>")
     niced = f"nice -n {os.nice(0)} " if os.nice(0) else ""
-    attacks = args.only or ATTACK_ORDER
+    attacks = args.only or BESIDE_A_CONSUMER
     started, load_start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), loadavg()
     trees = ([("before", args.before.resolve())] if args.before else []) + [("after", None)]
     sections = []

@@ -24,6 +24,7 @@ import pytest
 
 from dubbo_recsys.provider.protocol import DEFAULT_PAYLOAD_LIMIT, NEED_DATA, FrameReader, ResponseFrame, Status
 from tests.provider.attacks import process
+from tests.provider.attacks.attackers import BESIDE_A_CONSUMER
 from tests.provider.attacks.frames import echo_request, garbage_body_request
 
 SECONDS = 4.0
@@ -46,21 +47,7 @@ def served() -> Iterator[process.Served]:
     assert server.stop() == 0
 
 
-@pytest.mark.parametrize(
-    "attack",
-    [
-        "never-reading",
-        "greedy",
-        "slowloris",
-        "idle",
-        "new-names",
-        "heartbeats",
-        "garbage",
-        "oversize",
-        "large-calls",
-        "million-ids",
-    ],
-)
+@pytest.mark.parametrize("attack", BESIDE_A_CONSUMER)
 def test_the_good_consumer_is_served_without_error_and_memory_comes_back(served, attack):
     result = process.measure(served, attack, SECONDS, settle=15.0, settled_mib=AFTER_MIB)
     good, rss = result["consumer"], result["rss_mib"]

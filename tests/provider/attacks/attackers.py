@@ -352,6 +352,8 @@ ATTACKS: dict[str, Attack] = {
     "million-ids": million_ids,
     "ignore-readonly": ignore_readonly,
 }
+# the attacks measured beside the good consumer, in this order (ignore-readonly is run across a SIGTERM)
+BESIDE_A_CONSUMER = [name for name in ATTACKS if name != "ignore-readonly"]
 
 
 async def _run(attack: Attack, host: str, port: int, seconds: float) -> dict[str, Any]:
